@@ -1,0 +1,1 @@
+"""The simulated cluster: object store, API-server admission, controllers, scheduler and IPAM."""
