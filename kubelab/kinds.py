@@ -1,0 +1,86 @@
+"""The registry of object kinds the Lab knows: API group/version, scope, name rule and short names.
+
+Later features add their kinds here (one `register` call each); nothing else needs to change to
+make `apply`, `get`, `list` and `delete` accept them.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from .errors import UnknownKindError
+
+__all__ = ["Kind", "register", "lookup", "for_manifest", "all_kinds"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One API kind: `kind`, the apiVersions it is served at, and how its objects are named."""
+
+    kind: str
+    api_versions: tuple
+    plural: str
+    namespaced: bool
+    name_rule: str = "dns1123-subdomain"   # or dns1123-label / dns1035-label (Services)
+    short_names: tuple = ()
+
+    @property
+    def api_version(self) -> str:
+        return self.api_versions[0]
+
+
+_KINDS: dict[str, Kind] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(kind: Kind) -> Kind:
+    _KINDS[kind.kind] = kind
+    for alias in (kind.kind, kind.plural, *kind.short_names):
+        _ALIASES[alias.lower()] = kind.kind
+    return kind
+
+
+def all_kinds() -> list[Kind]:
+    return [_KINDS[k] for k in sorted(_KINDS)]
+
+
+def lookup(name: str) -> Kind:
+    """Find a kind by its name, plural or short name, case-insensitively, as kubectl does."""
+    key = str(name).lower()
+    if "/" in key or "." in key:  # "networkpolicies.networking.k8s.io"
+        key = key.split(".")[0]
+    if key in _ALIASES:
+        return _KINDS[_ALIASES[key]]
+    hint = difflib.get_close_matches(key, list(_ALIASES), n=1)
+    fix = f"did you mean {_KINDS[_ALIASES[hint[0]]].kind}?" if hint else \
+        f"known kinds: {', '.join(sorted(_KINDS))}"
+    raise UnknownKindError(f"kind {name!r}", "kind", "no such kind", fix)
+
+
+def for_manifest(api_version, kind, obj_ref: str) -> Kind:
+    """The Kind an object's apiVersion/kind pair names; unknown pairs get the fix spelled out."""
+    known = _KINDS.get(kind) if isinstance(kind, str) else None
+    if known is None:
+        hint = difflib.get_close_matches(str(kind), list(_KINDS), n=1)
+        fix = f"did you mean {hint[0]}?" if hint else f"known kinds: {', '.join(sorted(_KINDS))}"
+        raise UnknownKindError(obj_ref, "kind", f"no kind {kind!r} is served", fix)
+    if api_version not in known.api_versions:
+        raise UnknownKindError(obj_ref, "apiVersion",
+                               f"no kind {kind!r} is served at apiVersion {api_version!r}",
+                               f"use apiVersion: {known.api_version}")
+    return known
+
+
+for _kind in (
+    Kind("Namespace", ("v1",), "namespaces", False, "dns1123-label", ("ns",)),
+    Kind("Node", ("v1",), "nodes", False, "dns1123-subdomain", ("no",)),
+    Kind("Pod", ("v1",), "pods", True, "dns1123-subdomain", ("po",)),
+    Kind("Service", ("v1",), "services", True, "dns1035-label", ("svc",)),
+    Kind("ConfigMap", ("v1",), "configmaps", True, "dns1123-subdomain", ("cm",)),
+    Kind("Deployment", ("apps/v1",), "deployments", True, "dns1123-subdomain", ("deploy",)),
+    Kind("StatefulSet", ("apps/v1",), "statefulsets", True, "dns1123-label", ("sts",)),
+    Kind("EndpointSlice", ("discovery.k8s.io/v1",), "endpointslices", True, "dns1123-subdomain"),
+    Kind("NetworkPolicy", ("networking.k8s.io/v1",), "networkpolicies", True, "dns1123-subdomain",
+         ("netpol",)),
+):
+    register(_kind)

@@ -1,0 +1,123 @@
+"""A packet's path through the cluster, hop by hop: pod eth0, veth, bridge or route, tunnel,
+underlay, and kube-proxy's NAT where a Service is involved."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from ..results import Hop
+from .cni import CniProfile
+
+__all__ = ["Location", "veth_name", "path_hops", "nat_hop", "reply_hops"]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where one end of a connection lives: a pod (on a node), a node's own network, or outside."""
+
+    kind: str                 # "pod", "node", "external"
+    ip: str
+    label: str                # "pod default/web-1", "node node-1", "client 203.0.113.10"
+    node: str | None = None   # node name for pods and nodes
+    node_ip: str | None = None
+    host_network: bool = False
+
+
+def veth_name(profile: CniProfile, pod_key: str) -> str:
+    """Host-side veth names are derived from the pod (Calico: 'cali' + hash; others: 'veth' + hash)."""
+    digest = hashlib.sha1(pod_key.encode()).hexdigest()
+    return f"{profile.veth_prefix}{digest[:15 - len(profile.veth_prefix)]}"
+
+
+def _leave(src: Location, profile: CniProfile, dst_ip: str) -> list[Hop]:
+    if src.kind == "pod" and not src.host_network:
+        pod_key = src.label.split(" ", 1)[1]
+        return [Hop(src.label, "eth0", "leaves the pod's network namespace", src.ip, dst_ip),
+                Hop(f"node {src.node}", veth_name(profile, pod_key), "arrives on the host end of the veth pair",
+                    src.ip, dst_ip)]
+    if src.kind == "external":
+        return [Hop(src.label, "-", "sends from outside the cluster", src.ip, dst_ip)]
+    return [Hop(f"node {src.node}", "host network", "sends from the node's own network namespace", src.ip, dst_ip)]
+
+
+def _arrive(dst: Location, profile: CniProfile, src_ip: str) -> list[Hop]:
+    if dst.kind == "pod" and not dst.host_network:
+        pod_key = dst.label.split(" ", 1)[1]
+        hops = []
+        if profile.bridge:
+            hops.append(Hop(f"node {dst.node}", profile.bridge, "bridge forwards to the pod's veth", src_ip, dst.ip))
+        else:
+            hops.append(Hop(f"node {dst.node}", "routing table",
+                            f"route {dst.ip}/32 dev {veth_name(profile, pod_key)} (one route per local pod)",
+                            src_ip, dst.ip))
+        hops.append(Hop(f"node {dst.node}", veth_name(profile, pod_key), "enters the veth pair", src_ip, dst.ip))
+        hops.append(Hop(dst.label, "eth0", "delivered to the pod", src_ip, dst.ip))
+        return hops
+    if dst.kind == "external":
+        return [Hop(dst.label, "-", "delivered outside the cluster", src_ip, dst.ip)]
+    return [Hop(f"node {dst.node}", "host network", "delivered to the node's own network namespace", src_ip, dst.ip)]
+
+
+def _cross(src_node: str, src_node_ip: str, dst_node: str, dst_node_ip: str, profile: CniProfile,
+           src_ip: str, dst_ip: str, dst_pod_cidr: str | None) -> list[Hop]:
+    """Between two nodes: encapsulated through the CNI's tunnel, or routed on the underlay."""
+    if profile.encapsulation:
+        detail = f"{profile.encapsulation}"
+        if profile.vni is not None:
+            detail += f" VNI {profile.vni}"
+        if profile.udp_port:
+            detail += f", UDP {profile.udp_port}"
+        detail += f", outer {src_node_ip} -> {dst_node_ip}, +{profile.overhead} bytes (pod MTU {profile.pod_mtu})"
+        return [
+            Hop(f"node {src_node}", profile.tunnel_device,
+                f"encapsulates: route {dst_pod_cidr or dst_ip} via {profile.tunnel_device}", src_ip, dst_ip, detail),
+            Hop("underlay", "eth0", f"carries the outer packet node {src_node} -> node {dst_node}",
+                src_node_ip, dst_node_ip, detail),
+            Hop(f"node {dst_node}", profile.tunnel_device, "decapsulates the inner packet", src_ip, dst_ip),
+        ]
+    return [
+        Hop(f"node {src_node}", "eth0", f"route {dst_pod_cidr or dst_ip} via {dst_node_ip} (learned over BGP)",
+            src_ip, dst_ip),
+        Hop("underlay", "eth0", f"routed unencapsulated node {src_node} -> node {dst_node}", src_ip, dst_ip),
+    ]
+
+
+def path_hops(src: Location, dst: Location, profile: CniProfile, *, first_dst_ip: str,
+              nat: list[Hop] = (), snat_ip: str | None = None, dst_pod_cidr: str | None = None,
+              nat_node: str | None = None, nat_node_ip: str | None = None) -> list[Hop]:
+    """Hops from src to dst. `nat` hops (kube-proxy) run on `nat_node` (the client's node, or the node
+    that received a NodePort/LoadBalancer packet); after them the packet is addressed to dst.ip."""
+    hops = _leave(src, profile, first_dst_ip)
+    src_ip = src.ip
+    here_node, here_ip = src.node, src.node_ip
+    if nat:
+        if src.kind == "external" and nat_node:
+            hops.append(Hop("underlay", "-", f"reaches node {nat_node}", src.ip, first_dst_ip))
+            hops.append(Hop(f"node {nat_node}", "eth0", "arrives on the node", src.ip, first_dst_ip))
+            here_node, here_ip = nat_node, nat_node_ip
+        hops.extend(nat)
+        if snat_ip:
+            src_ip = snat_ip
+    if dst.kind in ("pod", "node") and here_node and dst.node and here_node != dst.node:
+        hops.extend(_cross(here_node, here_ip, dst.node, dst.node_ip, profile, src_ip, dst.ip, dst_pod_cidr))
+    elif src.kind == "external" and not nat and dst.kind in ("pod", "node"):
+        hops.append(Hop("underlay", "-", f"reaches node {dst.node}", src_ip, dst.ip))
+    elif src.kind in ("pod", "node") and dst.kind == "external":
+        hops.append(Hop(f"node {here_node}", "eth0", "leaves through the node's default route", src_ip, dst.ip))
+    hops.extend(_arrive(dst, profile, src_ip))
+    return hops
+
+
+def nat_hop(node: str, what: str, src_ip: str, dst_ip: str, detail: str = "") -> Hop:
+    return Hop(f"node {node}", "iptables nat", what, src_ip, dst_ip, detail)
+
+
+def reply_hops(dst: Location, src: Location, seen_src_ip: str, first_dst_ip: str, nat_node: str | None) -> list[Hop]:
+    """The reply retraces the path; conntrack on the NAT node undoes DNAT (and SNAT) so the client sees
+    the address it connected to."""
+    hops = [Hop(dst.label, "eth0", "replies", dst.ip, seen_src_ip)]
+    if nat_node:
+        hops.append(Hop(f"node {nat_node}", "conntrack",
+                        f"reverses the NAT: source becomes {first_dst_ip} again", first_dst_ip, src.ip))
+    hops.append(Hop(src.label, "eth0" if src.kind == "pod" else "-", "receives the reply", first_dst_ip, src.ip))
+    return hops

@@ -1,0 +1,193 @@
+"""Structural validation against the real Kubernetes OpenAPI schemas (shipped by kubernetes-validate).
+
+The strict schemas reject unknown fields and wrong types, as `kubectl apply --validate=strict`
+does; semantic rules (ranges, names, allocation) live in the kinds' own validators.
+
+The schemas use a small subset of JSON Schema (type, $ref, properties, additionalProperties,
+items, required, enum, oneOf for int-or-string), so we compile them into checker functions:
+the general jsonschema package is far slower to import and to run on 10,000 pods.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import re
+import importlib.util
+from pathlib import Path
+from typing import Callable
+
+from .errors import ValidationError
+
+__all__ = ["SCHEMA_VERSION", "check_structure"]
+
+SCHEMA_VERSION = "1.37.0"
+
+# A checker returns None when the value fits, else (path parts, problem, fix).
+Checker = Callable[[object], "tuple[list, str, str | None] | None"]
+
+_JSON_TYPES = {
+    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+    "object": (dict,), "array": (list,),
+}
+_TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", dict: "object", list: "array"}
+
+
+@functools.lru_cache(maxsize=1)
+def _schema_dir() -> Path:
+    # find the package's data without importing it: its __init__ pulls in jsonschema (seconds)
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("kubelab needs the kubernetes-validate package for the Kubernetes schemas: "
+                          "pip install kubernetes-validate")
+    return Path(list(spec.submodule_search_locations)[0]) / "kubernetes-json-schema" / f"v{SCHEMA_VERSION}-local-strict"
+
+
+@functools.lru_cache(maxsize=1)
+def _definitions() -> dict:
+    return json.loads((_schema_dir() / "_definitions.json").read_text())["$defs"]
+
+
+def _type_ok(value, names) -> bool:
+    if value is None:
+        return "null" in names
+    if isinstance(value, bool):
+        return "boolean" in names
+    return any(isinstance(value, _JSON_TYPES[n]) for n in names if n in _JSON_TYPES)
+
+
+class _Compiler:
+    """Compiles schema nodes to closures once; $refs are compiled lazily so recursive types work."""
+
+    def __init__(self):
+        self._refs: dict[str, Checker] = {}
+
+    def ref(self, name: str) -> Checker:
+        if name not in self._refs:
+            compiled: list[Checker] = []
+
+            def lazy(v):
+                # compiled on first use: a Pod schema reaches hundreds of definitions it rarely needs
+                if not compiled:
+                    compiled.append(self.compile(_definitions()[name]))
+                return compiled[0](v)
+            self._refs[name] = lazy
+        return self._refs[name]
+
+    def compile(self, node: dict) -> Checker:
+        checks: list[Checker] = []
+        if "$ref" in node:
+            checks.append(self.ref(node["$ref"].rsplit("/", 1)[-1]))
+        if "oneOf" in node:
+            options = [self.compile(o) for o in node["oneOf"]]
+            kinds = " or ".join(t for o in node["oneOf"] for t in _as_list(o.get("type")) if t != "null")
+
+            def one_of(v, options=options, kinds=kinds):
+                if any(opt(v) is None for opt in options):
+                    return None
+                return [], f"expected {kinds}, got {_TYPE_NAMES.get(type(v), type(v).__name__)} {v!r}", None
+            checks.append(one_of)
+        if "type" in node:
+            names = tuple(_as_list(node["type"]))
+
+            def type_check(v, names=names):
+                if _type_ok(v, names):
+                    return None
+                wanted = " or ".join(n for n in names if n != "null")
+                return ([], f"expected {wanted}, got {_TYPE_NAMES.get(type(v), type(v).__name__)} {v!r}",
+                        "fix the value's type (quote strings in YAML, drop quotes from numbers)")
+            checks.append(type_check)
+        if "enum" in node:
+            allowed = tuple(node["enum"])
+
+            def enum_check(v, allowed=allowed):
+                if v is None or v in allowed:
+                    return None
+                shown = ", ".join(repr(a) for a in allowed if a is not None)
+                return [], f"Unsupported value: {v!r}", f"supported values: {shown}"
+            checks.append(enum_check)
+        if "properties" in node or "additionalProperties" in node or "required" in node:
+            checks.append(self._object(node))
+        if "items" in node:
+            item = self.compile(node["items"])
+
+            def items_check(v, item=item):
+                if not isinstance(v, list):
+                    return None
+                for i, x in enumerate(v):
+                    bad = item(x)
+                    if bad:
+                        return [i] + bad[0], bad[1], bad[2]
+                return None
+            checks.append(items_check)
+        if len(checks) == 1:
+            return checks[0]
+
+        def all_of(v, checks=tuple(checks)):
+            for c in checks:
+                bad = c(v)
+                if bad:
+                    return bad
+            return None
+        return all_of
+
+    def _object(self, node: dict) -> Checker:
+        props = {k: self.compile(s) for k, s in (node.get("properties") or {}).items()}
+        extra = node.get("additionalProperties", True)
+        extra_check = self.compile(extra) if isinstance(extra, dict) else None
+        required = tuple(node.get("required") or ())
+
+        def object_check(v):
+            if not isinstance(v, dict):
+                return None
+            for key in required:
+                if key not in v:
+                    return [], f"Required value: {key!r} is missing", f"add {key}"
+            for key, value in v.items():
+                check = props.get(key)
+                if check is None:
+                    if extra is False:
+                        return ([key], f"unknown field {key!r}",
+                                "check spelling and indentation; `kubectl explain` lists the fields")
+                    check = extra_check
+                if check is not None:
+                    bad = check(value)
+                    if bad:
+                        return [key] + bad[0], bad[1], bad[2]
+            return None
+        return object_check
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+_COMPILER = _Compiler()
+
+
+@functools.lru_cache(maxsize=None)
+def _checker(kind: str, api_version: str) -> Checker | None:
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    path = _schema_dir() / f"{kind.lower()}-{group_version}.json"
+    if not path.is_file():
+        return None
+    return _COMPILER.compile(json.loads(path.read_text()))
+
+
+def _field_path(parts) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<object>"
+
+
+def check_structure(obj: dict, obj_ref: str) -> None:
+    """Validate one object against its kind's strict OpenAPI schema; raise ValidationError at the first bad field."""
+    checker = _checker(obj["kind"], obj["apiVersion"])
+    if checker is None:
+        return
+    bad = checker(obj)
+    if bad:
+        parts, problem, fix = bad
+        raise ValidationError(obj_ref, _field_path(parts), problem, fix)

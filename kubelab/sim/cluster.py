@@ -1,0 +1,581 @@
+"""The simulated cluster: an API server (admission + storage) and the controllers that act on it.
+
+`apply` is all-or-nothing: every document is checked first, then admitted in order, and any
+error restores the previous state, so a learner's half-broken file never leaves half a change.
+"""
+from __future__ import annotations
+
+import copy
+import ipaddress
+import random
+import uuid
+from collections import defaultdict
+
+from .. import kinds
+from ..errors import ConflictError, NotFoundError, ValidationError, object_ref
+from ..manifests import load_manifests, ref_of
+from ..net import ipam
+from ..net.objects import labels_of, name_of, namespace_of, pod_ips
+from ..results import ApplyResult
+from ..schema import check_structure
+from . import admission, workloads
+from .config import ClusterConfig
+from .store import Store
+
+__all__ = ["Cluster"]
+
+MANAGED_BY = "endpointslice-controller.k8s.io"
+SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+API_SERVER_PORT = 6443
+
+
+class Cluster:
+    """State and controllers of one simulated cluster; the Lab facade sits on top of it."""
+
+    def __init__(self, config: ClusterConfig):
+        from ..net.services import ServiceAllocators
+
+        self.config = config
+        self.rng = random.Random(config.seed)
+        self.store = Store()
+        self.clock = 0
+        self.service_allocators = ServiceAllocators(
+            cluster_ips={fam: ipam.ServiceIPAllocator(cidr)
+                         for fam, cidr in zip(config.ip_families, config.service_cidr)},
+            node_ports=ipam.PortAllocator(config.node_port_range))
+        self.pod_cidrs = {fam: ipam.PodCIDRAllocator(cidr) for fam, cidr in zip(config.ip_families, config.pod_cidr)}
+        self.node_ipam: dict[str, dict[str, ipam.NodeIPAM]] = {}
+        self.lb_pool = ipam.LoadBalancerPool(config.load_balancer_pool)
+        self.ip_owner: dict[str, str] = {}       # pod IP -> pod key
+        self.pinned_ips: set[str] = set()        # IPs given in manifests (the auto allocator avoids them)
+        self._bootstrap()
+
+    # ---------------------------------------------------------------- bootstrap
+    def _bootstrap(self) -> None:
+        """What kubeadm leaves behind: system namespaces, nodes, the kubernetes and kube-dns Services, CoreDNS."""
+        from ..net.dns import DEFAULT_COREFILE
+
+        docs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in SYSTEM_NAMESPACES]
+        docs += [self.default_node(i) for i in range(self.config.nodes)]
+        docs.append({"apiVersion": "v1", "kind": "Service",
+                     "metadata": {"name": "kubernetes", "namespace": "default",
+                                  "labels": {"component": "apiserver", "provider": "kubernetes"}},
+                     "spec": {"clusterIP": self.config.kubernetes_service_ip,
+                              "ports": [{"name": "https", "port": 443, "targetPort": API_SERVER_PORT,
+                                         "protocol": "TCP"}]}})
+        docs.append({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                     "metadata": {"name": "kubernetes", "namespace": "default",
+                                  "labels": {"kubernetes.io/service-name": "kubernetes"}},
+                     "addressType": self.config.primary_family,
+                     "endpoints": [{"addresses": [self.api_server_ip], "conditions": {"ready": True}}],
+                     "ports": [{"name": "https", "port": API_SERVER_PORT, "protocol": "TCP"}]})
+        labels = {"k8s-app": "kube-dns"}
+        docs.append({"apiVersion": "v1", "kind": "ConfigMap",
+                     "metadata": {"name": "coredns", "namespace": "kube-system"},
+                     "data": {"Corefile": DEFAULT_COREFILE}})
+        docs.append({"apiVersion": "v1", "kind": "Service",
+                     "metadata": {"name": "kube-dns", "namespace": "kube-system",
+                                  "labels": {"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"}},
+                     "spec": {"clusterIP": self.config.cluster_dns, "selector": labels,
+                              "ports": [{"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+                                        {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
+                                        {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153}]}})
+        docs.append({"apiVersion": "apps/v1", "kind": "Deployment",
+                     "metadata": {"name": "coredns", "namespace": "kube-system", "labels": labels},
+                     "spec": {"replicas": 2, "selector": {"matchLabels": labels},
+                              "template": {"metadata": {"labels": labels},
+                                           "spec": {"dnsPolicy": "Default", "containers": [{
+                                               "name": "coredns", "image": "registry.k8s.io/coredns/coredns:v1.12.0",
+                                               "ports": [{"name": "dns", "containerPort": 53, "protocol": "UDP"},
+                                                         {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
+                                                         {"name": "metrics", "containerPort": 9153,
+                                                          "protocol": "TCP"}]}]}}}})
+        self.apply(docs)
+
+    @property
+    def api_server_ip(self) -> str:
+        """The control plane's address (outside the worker nodes): the node network's .10."""
+        return str(ipaddress.ip_network(self.config.node_cidr).network_address + 10)
+
+    def default_node(self, index: int) -> dict:
+        """node-1, node-2, … at the node network's .11, .12, …"""
+        name = f"node-{index + 1}"
+        addresses = [{"type": "InternalIP",
+                      "address": str(ipaddress.ip_network(self.config.node_cidr).network_address + 11 + index)}]
+        if "IPv6" in self.config.ip_families:
+            v6 = str(ipaddress.ip_network(self.config.node_cidr_v6).network_address + 11 + index)
+            addresses.append({"type": "InternalIP", "address": v6})
+            if self.config.primary_family == "IPv6":
+                addresses.reverse()
+        addresses.append({"type": "Hostname", "address": name})
+        return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
+                "status": {"addresses": addresses}}
+
+    # ---------------------------------------------------------------- helpers
+    def _new_meta(self, obj: dict) -> None:
+        meta = obj["metadata"]
+        self.clock += 1
+        meta.setdefault("uid", str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
+        meta.setdefault("creationTimestamp", f"2026-01-01T00:{self.clock // 60 % 60:02d}:{self.clock % 60:02d}Z")
+        meta.setdefault("generation", 1)
+
+    def key(self, kind: kinds.Kind, name: str, namespace: str | None) -> str:
+        return Store.key(namespace if kind.namespaced else None, name)
+
+    def get(self, kind: str, name: str, namespace: str | None = "default") -> dict:
+        k = kinds.lookup(kind)
+        obj = self.store.get(k.kind, self.key(k, name, namespace))
+        if obj is None:
+            where = f" in namespace {namespace!r}" if k.namespaced else ""
+            raise NotFoundError(f'{k.plural} "{name}" not found{where}')
+        return obj
+
+    def find(self, kind: str, key: str) -> dict | None:
+        return self.store.get(kind, key)
+
+    def items(self, kind: str, namespace: str | None = None) -> list[dict]:
+        return self.store.items(kind, namespace)
+
+    # ---------------------------------------------------------------- apply / delete
+    def apply(self, manifests) -> ApplyResult:
+        docs = load_manifests(manifests)
+        prepared = [self._prepare(doc) for doc in docs]
+        snapshot = self._snapshot()
+        try:
+            changes = [self._admit(kind, doc) for kind, doc in prepared]
+            self.reconcile()
+        except Exception:
+            self._restore(snapshot)
+            raise
+        return ApplyResult(tuple(changes))
+
+    def _prepare(self, doc: dict) -> tuple[kinds.Kind, dict]:
+        """Checks that need no cluster state: kind, schema, names, labels."""
+        from ..net.names import validate_object_meta
+
+        ref = ref_of(doc)
+        kind = kinds.for_manifest(doc["apiVersion"], doc["kind"], ref)
+        if kind.namespaced:
+            doc["metadata"].setdefault("namespace", "default")
+        elif "namespace" in doc["metadata"]:
+            doc["metadata"].pop("namespace")
+        check_structure(doc, ref_of(doc))
+        validate_object_meta(doc, kind.kind, kind.namespaced, kind.name_rule)
+        return kind, doc
+
+    def _admit(self, kind: kinds.Kind, doc: dict) -> tuple[str, str, str]:
+        ref = ref_of(doc)
+        namespace = doc["metadata"].get("namespace")
+        if kind.namespaced and self.store.get("Namespace", namespace) is None:
+            raise NotFoundError(f'{ref}: metadata.namespace: namespaces "{namespace}" not found '
+                                f"(create the Namespace first, or put it earlier in the same apply)")
+        key = self.key(kind, doc["metadata"]["name"], namespace)
+        old = self.store.get(kind.kind, key)
+        admit = getattr(self, f"_admit_{kind.kind.lower()}")
+        new = admit(doc, old, ref)
+        if old is not None:
+            for field in ("uid", "creationTimestamp", "generation"):
+                new["metadata"][field] = old["metadata"].get(field)
+            if _comparable(old) == _comparable(new):
+                return kind.kind, key, "unchanged"
+        else:
+            self._new_meta(new)
+        self.store.put(kind.kind, key, new)
+        return kind.kind, key, "configured" if old is not None else "created"
+
+    # per-kind admission (defaulting, validation, allocation)
+    def _admit_namespace(self, doc, old, ref):
+        return admission.admit_namespace(doc, ref)
+
+    def _admit_configmap(self, doc, old, ref):
+        admission.admit_configmap(doc, ref)
+        if ref == "ConfigMap kube-system/coredns":
+            from ..net.dns import parse_corefile
+            parse_corefile((doc.get("data") or {}).get("Corefile", ""))   # raises with the line named
+        return doc
+
+    def _admit_networkpolicy(self, doc, old, ref):
+        from ..net.netpol import validate_network_policy
+        validate_network_policy(doc)
+        return doc
+
+    def _admit_endpointslice(self, doc, old, ref):
+        if labels_of(doc).get("endpointslice.kubernetes.io/managed-by") == MANAGED_BY:
+            raise ValidationError(ref, "metadata.labels.endpointslice.kubernetes.io/managed-by",
+                                  f"{MANAGED_BY!r} is reserved for the EndpointSlice controller",
+                                  "set your own manager name, or give the Service a selector instead")
+        return admission.admit_endpointslice(doc, ref)
+
+    def _admit_deployment(self, doc, old, ref):
+        return admission.admit_deployment(doc, ref)
+
+    def _admit_statefulset(self, doc, old, ref):
+        return admission.admit_statefulset(doc, ref)
+
+    def _admit_service(self, doc, old, ref):
+        from ..net.services import ServiceAPIConfig, admit_service
+
+        config = ServiceAPIConfig(service_cidrs=tuple(self.config.service_cidr),
+                                  node_port_range=self.config.node_port_range,
+                                  ip_families=tuple(self.config.ip_families))
+        new = admit_service(doc, old, config, self.service_allocators, self.rng)
+        if old is not None:
+            new["status"] = old.get("status") or {}
+        new.setdefault("status", {"loadBalancer": {}})
+        return new
+
+    def _admit_node(self, doc, old, ref):
+        doc = admission.admit_node(doc, ref)
+        name = doc["metadata"]["name"]
+        labels = doc["metadata"].setdefault("labels", {})
+        labels.setdefault("kubernetes.io/hostname", name)
+        labels.setdefault("kubernetes.io/os", "linux")
+        status = doc["status"]
+        if not any(a.get("type") == "InternalIP" for a in status.get("addresses") or []):
+            status["addresses"] = self.default_node(self.store.count("Node"))["status"]["addresses"]
+            status["addresses"][-1]["address"] = name
+        status.setdefault("conditions", [{"type": "Ready", "status": "True", "reason": "KubeletReady"}])
+        spec = doc["spec"]
+        if old is not None:
+            spec["podCIDRs"] = old["spec"]["podCIDRs"]
+        else:
+            spec["podCIDRs"] = self._node_pod_cidrs(spec, ref)
+        spec["podCIDR"] = spec["podCIDRs"][0]
+        self.node_ipam[name] = self.node_ipam.get(name) or {
+            fam: ipam.NodeIPAM(cidr) for fam, cidr in zip(self.config.ip_families, spec["podCIDRs"])}
+        return doc
+
+    def _node_pod_cidrs(self, spec: dict, ref: str) -> list[str]:
+        """Pinned spec.podCIDRs are claimed; otherwise the node IPAM controller carves one per family."""
+        pinned = spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else [])
+        cidrs = []
+        for fam, allocator in self.pod_cidrs.items():
+            mine = [c for c in pinned if _family(c) == fam]
+            if mine:
+                if allocator.contains(mine[0]):
+                    allocator.allocate_specific(mine[0])
+                cidrs.append(mine[0])
+            else:
+                cidrs.append(allocator.allocate())
+        return cidrs
+
+    def _admit_pod(self, doc, old, ref):
+        doc = admission.admit_pod(doc, ref)
+        status = doc.get("status") or {}
+        pinned = "podIPs" in status or "podIP" in status
+        if old is not None:
+            _check_pod_update(old, doc, ref)
+            if not pinned:
+                for field in ("podIP", "podIPs", "hostIP", "hostIPs"):
+                    if field in old["status"]:
+                        status[field] = old["status"][field]
+            doc["spec"]["nodeName"] = old["spec"].get("nodeName")
+        doc["status"] = status
+        doc["metadata"].setdefault("annotations", {})
+        if pinned:
+            doc["metadata"]["annotations"]["kubelab.io/pinned-ip"] = "true"
+            ips = pod_ips(doc)
+            key = Store.key(doc["metadata"]["namespace"], doc["metadata"]["name"])
+            for i, ip in enumerate(ips):
+                self._claim_pinned_ip(ip, key, ref, i)
+            status["podIP"] = ips[0] if ips else None
+            status["podIPs"] = [{"ip": ip} for ip in ips]
+            if not ips:
+                del status["podIP"]
+        if not doc["metadata"]["annotations"]:
+            del doc["metadata"]["annotations"]
+        return doc
+
+    def _claim_pinned_ip(self, ip: str, key: str, ref: str, index: int) -> None:
+        owner = self.ip_owner.get(ip)
+        if owner and owner != key:
+            other = self.store.get("Pod", owner)
+            if other is not None and "kubelab.io/pinned-ip" in (other["metadata"].get("annotations") or {}):
+                raise ConflictError(ref, f"status.podIPs[{index}].ip", f"{ip} is already the IP of pod {owner}",
+                                    "pin a different address, or leave status out to have one assigned")
+            if other is not None:   # an automatically addressed pod: it gets a new address instead
+                self._release_pod_ips(other)
+                readdressed = copy.deepcopy(other)
+                for f in ("podIP", "podIPs"):
+                    readdressed["status"].pop(f, None)
+                self.store.put("Pod", owner, readdressed)
+        self.ip_owner[ip] = key
+        self.pinned_ips.add(ip)
+
+    def delete(self, kind: str, name: str, namespace: str | None = "default") -> str:
+        k = kinds.lookup(kind)
+        obj = self.get(k.kind, name, namespace)
+        snapshot = self._snapshot()
+        try:
+            self._delete_object(k.kind, obj)
+            self.reconcile()
+        except Exception:
+            self._restore(snapshot)
+            raise
+        return f'{k.kind.lower()} "{name}" deleted'
+
+    def _delete_object(self, kind: str, obj: dict) -> None:
+        key = self.key(kinds.lookup(kind), name_of(obj), namespace_of(obj) or None)
+        self.store.remove(kind, key)
+        if kind == "Service":
+            from ..net.services import release_service
+            release_service(obj, self.service_allocators)
+            for ip in _lb_ips(obj):
+                self.lb_pool.release(ip)
+            for s in self._slices_of(obj):
+                self.store.remove("EndpointSlice", Store.key(namespace_of(s), name_of(s)))
+        elif kind == "Pod":
+            self._release_pod_ips(obj)
+        elif kind in ("Deployment", "StatefulSet"):
+            for pod in self.items("Pod", namespace_of(obj)):
+                if workloads.owner_of(pod) == (kind, name_of(obj)):
+                    self._delete_object("Pod", pod)
+        elif kind == "Node":
+            for pod in self.items("Pod"):
+                if pod["spec"].get("nodeName") == name_of(obj):
+                    self._delete_object("Pod", pod)
+            for fam, cidr in zip(self.config.ip_families, obj["spec"].get("podCIDRs") or []):
+                if fam in self.pod_cidrs and self.pod_cidrs[fam].contains(cidr):
+                    self.pod_cidrs[fam].release(cidr)
+            self.node_ipam.pop(name_of(obj), None)
+        elif kind == "Namespace":
+            if name_of(obj) in SYSTEM_NAMESPACES:
+                raise ValidationError(f"Namespace {name_of(obj)}", "metadata.name",
+                                      "Forbidden: this namespace may not be deleted")
+            for k in kinds.all_kinds():
+                if k.namespaced:
+                    for item in self.items(k.kind, name_of(obj)):
+                        if self.store.get(k.kind, Store.key(name_of(obj), name_of(item))) is not None:
+                            self._delete_object(k.kind, item)
+
+    def _release_pod_ips(self, pod: dict) -> None:
+        key = Store.key(namespace_of(pod), name_of(pod))
+        node = pod["spec"].get("nodeName")
+        for ip in pod_ips(pod):
+            if self.ip_owner.get(ip) == key:
+                del self.ip_owner[ip]
+                self.pinned_ips.discard(ip)
+                for allocator in (self.node_ipam.get(node) or {}).values():
+                    if allocator.contains(ip):
+                        allocator.release(ip)
+
+    def _snapshot(self):
+        return (self.store.snapshot(), copy.deepcopy((self.service_allocators, self.pod_cidrs, self.node_ipam,
+                                                      self.lb_pool, self.ip_owner, self.pinned_ips)),
+                self.rng.getstate(), self.clock)
+
+    def _restore(self, snap) -> None:
+        store, allocs, rng_state, clock = snap
+        self.store.restore(store)
+        (self.service_allocators, self.pod_cidrs, self.node_ipam, self.lb_pool,
+         self.ip_owner, self.pinned_ips) = allocs
+        self.rng.setstate(rng_state)
+        self.clock = clock
+
+    # ---------------------------------------------------------------- controllers
+    def reconcile(self) -> None:
+        """Run every controller once, in dependency order, until nothing changes."""
+        self._run_workload_controllers()
+        self._schedule_and_address_pods()
+        self._run_endpointslice_controller()
+        self._run_cloud_controller()
+
+    def _run_workload_controllers(self) -> None:
+        for kind in ("Deployment", "StatefulSet"):
+            for owner in self.items(kind):
+                existing = self.items("Pod", namespace_of(owner))
+                if kind == "Deployment":
+                    create, delete = workloads.desired_deployment_pods(owner, existing, self.rng)
+                else:
+                    create, delete = workloads.desired_statefulset_pods(owner, existing)
+                for pod in delete:
+                    self._delete_object("Pod", pod)
+                for pod in create:
+                    self._admit(kinds.lookup("Pod"), pod)
+
+    def _schedule_and_address_pods(self) -> None:
+        """Scheduler: fewest pods first, ties by node name. Kubelet+CNI: IPs from the node's podCIDR,
+        hostNetwork pods share the node's. Pods report Running and Ready unless their status is pinned."""
+        nodes = {name_of(n): n for n in self.items("Node")}
+        load = defaultdict(int)
+        for pod in self.items("Pod"):
+            if pod["spec"].get("nodeName"):
+                load[pod["spec"]["nodeName"]] += 1
+        for pod in self.items("Pod"):
+            spec, status = pod["spec"], pod.get("status") or {}
+            node_name = spec.get("nodeName")
+            changed = False
+            if not node_name and nodes:
+                node_name = min(nodes, key=lambda n: (load[n], n))
+                load[node_name] += 1
+                changed = True
+            node = nodes.get(node_name)
+            pinned = "kubelab.io/pinned-ip" in (pod["metadata"].get("annotations") or {})
+            if node is not None and not pod_ips(pod) and not pinned:
+                changed = True
+            if node is not None and "hostIP" not in status:
+                changed = True
+            if not changed and "phase" in status:
+                continue
+            pod = copy.deepcopy(pod)
+            pod["spec"]["nodeName"] = node_name
+            status = pod.setdefault("status", {})
+            if node is not None:
+                node_ips = _node_internal_ips(node)
+                status["hostIP"] = node_ips[0] if node_ips else None
+                status["hostIPs"] = [{"ip": ip} for ip in node_ips]
+                if not pod_ips(pod) and not pinned:
+                    ips = node_ips if spec.get("hostNetwork") else self._allocate_pod_ips(pod, node_name)
+                    status["podIP"] = ips[0]
+                    status["podIPs"] = [{"ip": ip} for ip in ips]
+                status.setdefault("phase", "Running")
+                if not status.get("conditions"):
+                    ready = "True" if status["phase"] == "Running" else "False"
+                    status["conditions"] = [{"type": "PodScheduled", "status": "True"},
+                                            {"type": "Initialized", "status": "True"},
+                                            {"type": "ContainersReady", "status": ready},
+                                            {"type": "Ready", "status": ready}]
+            else:
+                status.setdefault("phase", "Pending")
+                status.setdefault("conditions", [{"type": "PodScheduled", "status": "False",
+                                                  "reason": "Unschedulable" if not nodes else "NodeNotFound"}])
+            self.store.put("Pod", Store.key(namespace_of(pod), name_of(pod)), pod)
+
+    def _allocate_pod_ips(self, pod: dict, node_name: str) -> list[str]:
+        key = Store.key(namespace_of(pod), name_of(pod))
+        ips = []
+        for fam in self.config.ip_families:
+            allocator = self.node_ipam[node_name][fam]
+            while True:
+                ip = allocator.allocate()
+                if ip not in self.ip_owner:
+                    break
+            self.ip_owner[ip] = key
+            ips.append(ip)
+        return ips
+
+    def _slices_of(self, service: dict) -> list[dict]:
+        name = name_of(service)
+        return [s for s in self.items("EndpointSlice", namespace_of(service))
+                if labels_of(s).get("kubernetes.io/service-name") == name
+                and labels_of(s).get("endpointslice.kubernetes.io/managed-by") == MANAGED_BY]
+
+    def _run_endpointslice_controller(self) -> None:
+        """One reconcile per Service with a selector; pods are looked up through a label index."""
+        from ..net.endpointslices import reconcile_endpointslices
+
+        index = _PodIndex(self.items("Pod"))
+        for service in self.items("Service"):
+            selector = service["spec"].get("selector")
+            existing = self._slices_of(service)
+            if not selector:
+                desired = []   # selector-less Services use the slices their users apply
+            else:
+                pods = index.candidates(namespace_of(service), selector)
+                desired = reconcile_endpointslices(service, pods, existing,
+                                                   max_endpoints_per_slice=self.config.max_endpoints_per_slice)
+            desired_by_name = {name_of(s): s for s in desired}
+            for old in existing:
+                if name_of(old) not in desired_by_name:
+                    self.store.remove("EndpointSlice", Store.key(namespace_of(old), name_of(old)))
+            for s in desired:
+                key = Store.key(namespace_of(service), name_of(s))
+                old = self.store.get("EndpointSlice", key)
+                if old is not None and _comparable(old) == _comparable(s):
+                    continue
+                s = copy.deepcopy(s)
+                s["metadata"].setdefault("namespace", namespace_of(service))
+                if old is not None:
+                    for f in ("uid", "creationTimestamp"):
+                        s["metadata"][f] = old["metadata"].get(f)
+                else:
+                    self._new_meta(s)
+                self.store.put("EndpointSlice", key, s)
+
+    def _run_cloud_controller(self) -> None:
+        """The simulated cloud gives each LoadBalancer Service an external IP from its pool."""
+        for service in self.items("Service"):
+            have = _lb_ips(service)
+            if service["spec"].get("type") == "LoadBalancer":
+                if have:
+                    continue
+                wanted = service["spec"].get("loadBalancerIP")
+                try:
+                    if wanted:
+                        self.lb_pool.allocate_specific(wanted)
+                        ip = wanted
+                    else:
+                        ip = self.lb_pool.allocate()
+                except Exception:
+                    continue   # pool exhausted: status stays empty (<pending>), as with a real cloud
+                service = copy.deepcopy(service)
+                service["status"] = {"loadBalancer": {"ingress": [{"ip": ip, "ipMode": "VIP"}]}}
+            elif have:
+                for ip in have:
+                    self.lb_pool.release(ip)
+                service = copy.deepcopy(service)
+                service["status"] = {"loadBalancer": {}}
+            else:
+                continue
+            self.store.put("Service", Store.key(namespace_of(service), name_of(service)), service)
+
+
+class _PodIndex:
+    """namespace -> label key=value -> pod list, so 2,000 selectors don't each scan 10,000 pods."""
+
+    def __init__(self, pods: list[dict]):
+        self.by_ns: dict[str, list[dict]] = defaultdict(list)
+        self.by_label: dict[tuple, list[dict]] = defaultdict(list)
+        for pod in pods:
+            ns = namespace_of(pod)
+            self.by_ns[ns].append(pod)
+            for k, v in labels_of(pod).items():
+                self.by_label[(ns, k, v)].append(pod)
+
+    def candidates(self, namespace: str, selector: dict) -> list[dict]:
+        best = None
+        for k, v in selector.items():
+            pods = self.by_label.get((namespace, k, v), [])
+            if best is None or len(pods) < len(best):
+                best = pods
+        return [p for p in (best or []) if all(labels_of(p).get(k) == v for k, v in selector.items())]
+
+
+def _comparable(obj: dict) -> dict:
+    clean = copy.deepcopy(obj)
+    for f in ("resourceVersion", "uid", "creationTimestamp", "generation"):
+        clean.get("metadata", {}).pop(f, None)
+    return clean
+
+
+def _family(cidr_or_ip: str) -> str:
+    return "IPv6" if ":" in cidr_or_ip else "IPv4"
+
+
+def _lb_ips(service: dict) -> list[str]:
+    return [i["ip"] for i in ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+            if i.get("ip")]
+
+
+def _node_internal_ips(node: dict) -> list[str]:
+    return [a["address"] for a in (node.get("status") or {}).get("addresses") or [] if a.get("type") == "InternalIP"]
+
+
+def _check_pod_update(old: dict, new: dict, ref: str) -> None:
+    """ValidatePodUpdate: pod spec is immutable except images and a few fields."""
+    def strip(spec):
+        spec = copy.deepcopy(spec)
+        for c in spec.get("containers") or []:
+            c.pop("image", None)
+        for f in ("nodeName", "activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds"):
+            spec.pop(f, None)
+        return spec
+    if strip(old["spec"]) != strip(new["spec"]):
+        raise ValidationError(ref, "spec", "Forbidden: pod updates may not change fields other than "
+                              "`spec.containers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` "
+                              "(only additions) or `spec.terminationGracePeriodSeconds`",
+                              "delete the pod and create it again (or let a Deployment replace it)")
+
+
+def object_key_ref(kind: str, obj: dict) -> str:
+    return object_ref(kind, name_of(obj), namespace_of(obj) or None)

@@ -1,0 +1,304 @@
+"""SimulatedLab: the Lab contract answered by the engine in kubelab.net over a simulated cluster."""
+from __future__ import annotations
+
+import copy
+import ipaddress
+from urllib.parse import urlsplit
+
+from .. import kinds
+from ..errors import ProbeError
+from ..lab import Lab
+from ..net.labels import parse_selector_string
+from ..net.objects import key_of, labels_of, name_of, namespace_of, pod_host_network, pod_ips
+from ..results import Response
+from .cluster import Cluster
+from .config import ClusterConfig
+from .probe import OUTSIDE_CLIENT_IP, Prober
+
+__all__ = ["SimulatedLab"]
+
+
+class SimulatedLab(Lab):
+    """A whole cluster in memory: deterministic for a given seed, instant, and inspectable."""
+
+    backend = "simulated"
+
+    def __init__(self, **options):
+        self.config = ClusterConfig.build(**options)
+        self.cluster = Cluster(self.config)
+        self._views_generation = -1
+        self._views: dict = {}
+        self._picker = None
+        self.prober = Prober(self)
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (f"<kubelab simulated lab: {self.cluster.store.count('Node')} nodes, {c.cni}, kube-proxy "
+                f"{c.proxy_mode}, {'/'.join(c.ip_families)}, {self.cluster.store.count('Pod')} pods>")
+
+    # ------------------------------------------------------------ objects
+    def apply(self, manifests):
+        """Create or update objects from YAML text, dicts or lists; all-or-nothing."""
+        return self.cluster.apply(manifests)
+
+    def delete(self, kind: str, name: str, namespace: str = "default") -> str:
+        return self.cluster.delete(kind, name, namespace)
+
+    def get(self, kind: str, name: str, namespace: str = "default") -> dict:
+        """A deep copy of the object in Kubernetes JSON shape (edit it freely, then apply it)."""
+        return copy.deepcopy(self.cluster.get(kind, name, namespace))
+
+    def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[dict]:
+        """Objects of a kind (all namespaces when namespace is None), filtered by a label selector string."""
+        k = kinds.lookup(kind)
+        sel = parse_selector_string(selector)
+        return [copy.deepcopy(o) for o in self.cluster.items(k.kind, namespace if k.namespaced else None)
+                if sel.matches(labels_of(o))]
+
+    # ------------------------------------------------------------ derived views (rebuilt when state changes)
+    def _view(self, name: str, build):
+        if self._views_generation != self.cluster.store.generation:
+            self._views = {}
+            self._views_generation = self.cluster.store.generation
+        if name not in self._views:
+            self._views[name] = build()
+        return self._views[name]
+
+    def _ip_index(self) -> dict:
+        def build():
+            pods, nodes, cluster_ips, lb_ips, ext_ips, node_ports = {}, {}, {}, {}, {}, {}
+            for pod in self.cluster.items("Pod"):
+                if not pod_host_network(pod):
+                    for ip in pod_ips(pod):
+                        pods[ip] = pod
+            for node in self.cluster.items("Node"):
+                for a in node["status"].get("addresses", []):
+                    if a.get("type") in ("InternalIP", "ExternalIP"):
+                        nodes[a["address"]] = node
+            for svc in self.cluster.items("Service"):
+                spec = svc["spec"]
+                for ip in spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else []):
+                    if ip and ip != "None":
+                        cluster_ips[ip] = svc
+                for ing in (svc.get("status", {}).get("loadBalancer") or {}).get("ingress") or []:
+                    if ing.get("ip"):
+                        lb_ips[ing["ip"]] = svc
+                for ip in spec.get("externalIPs") or []:
+                    for p in spec.get("ports", []):
+                        ext_ips[(ip, p["port"], p["protocol"])] = svc
+                for p in spec.get("ports", []):
+                    if p.get("nodePort"):
+                        node_ports[(p["nodePort"], p["protocol"])] = svc
+            return {"pods": pods, "nodes": nodes, "cluster_ips": cluster_ips, "lb_ips": lb_ips,
+                    "ext_ips": ext_ips, "node_ports": node_ports}
+        return self._view("ips", build)
+
+    def pod_by_ip(self, ip: str):
+        return self._ip_index()["pods"].get(_norm_ip(ip))
+
+    def node_by_ip(self, ip: str):
+        return self._ip_index()["nodes"].get(_norm_ip(ip))
+
+    def service_by_cluster_ip(self, ip: str):
+        return self._ip_index()["cluster_ips"].get(_norm_ip(ip))
+
+    def service_by_lb_ip(self, ip: str):
+        return self._ip_index()["lb_ips"].get(_norm_ip(ip))
+
+    def service_by_external_ip(self, ip: str, port: int, protocol: str):
+        return self._ip_index()["ext_ips"].get((_norm_ip(ip), port, protocol))
+
+    def service_by_node_port(self, port: int, protocol: str):
+        return self._ip_index()["node_ports"].get((port, protocol))
+
+    def slices_of(self, service: dict) -> list[dict]:
+        name = name_of(service)
+        return [s for s in self.cluster.items("EndpointSlice", namespace_of(service))
+                if labels_of(s).get("kubernetes.io/service-name") == name]
+
+    def pod_cidr_of(self, node_name: str | None) -> str | None:
+        node = self.cluster.find("Node", node_name) if node_name else None
+        return node["spec"].get("podCIDR") if node else None
+
+    # ------------------------------------------------------------ kube-proxy
+    def pick_endpoint(self, service: dict, service_port: dict, endpoints: tuple, client_ip: str) -> str:
+        """One endpoint for a new connection, as the proxy mode picks it (seeded, so reproducible)."""
+        import random
+
+        from ..net import kubeproxy
+
+        if self._picker is None:
+            self._picker = kubeproxy.EndpointPicker(self.config.proxy_mode, random.Random(self.config.seed))
+        key = kubeproxy.service_port_name(service, service_port)
+        return self._picker.pick(key, tuple(endpoints), client_ip=client_ip,
+                                 affinity_timeout=kubeproxy.affinity_timeout(service))
+
+    def advance_time(self, seconds: int) -> None:
+        """Let simulated time pass (session affinity entries expire after timeoutSeconds)."""
+        if self._picker is not None:
+            self._picker.advance(seconds)
+
+    def load_balancer_node(self, service: dict, service_port: dict, family: str):
+        """The node the cloud load balancer sends a new connection to: with externalTrafficPolicy Local only
+        nodes whose health check passes (local endpoints), else any node; the first by name."""
+        from ..net import kubeproxy
+
+        nodes = [name_of(n) for n in self.cluster.items("Node")]
+        if kubeproxy.external_policy_local(service):
+            healthy = [n for n in nodes if kubeproxy.health_check(service, self.slices_of(service), n)[0] == 200]
+            return healthy[0] if healthy else None
+        return nodes[0] if nodes else None
+
+    def iptables_save(self, node: str) -> str:
+        """The nat table kube-proxy (iptables mode) programs on `node`, as `iptables-save -t nat` prints it."""
+        from ..net.iptables import iptables_save
+
+        self.prober.node(node)
+        return iptables_save(node, self.cluster.items("Service"), self.cluster.items("EndpointSlice"),
+                             self.cluster.items("Node"), cluster_cidr=",".join(self.config.pod_cidr),
+                             local_pod_cidr=self.pod_cidr_of(node))
+
+    def ipvsadm(self, node: str) -> str:
+        """The IPVS table kube-proxy (ipvs mode) programs on `node`, as `ipvsadm -Ln` prints it."""
+        from ..net.ipvs import ipvsadm
+
+        self.prober.node(node)
+        return ipvsadm(node, self.cluster.items("Service"), self.cluster.items("EndpointSlice"),
+                       self.cluster.items("Node"))
+
+    # ------------------------------------------------------------ NetworkPolicy
+    def policy_engine(self):
+        from ..net.netpol import PolicyEngine
+        return self._view("netpol", lambda: PolicyEngine(self.cluster.items("Namespace"),
+                                                         self.cluster.items("NetworkPolicy")))
+
+    def policy_decision(self, src_pod, src_loc, target, seen_src: str, dst_ip: str, port: int, protocol: str):
+        """NetworkPolicy's say on the translated connection, or None when no policy exists."""
+        policies = self.cluster.items("NetworkPolicy")
+        if not policies:
+            return None
+        if not cni_enforces(self.config):
+            return _Unenforced(f"{self.config.cni} does not enforce NetworkPolicy: {len(policies)} "
+                               f"{'policy is' if len(policies) == 1 else 'policies are'} stored but ignored")
+        src = src_pod if (src_pod is not None and not pod_host_network(src_pod) and seen_src in pod_ips(src_pod)) \
+            else seen_src
+        dst = target.pod if target.kind == "pod" and not pod_host_network(target.pod) else dst_ip
+        return self.policy_engine().decide(src, dst, port, protocol)
+
+    # ------------------------------------------------------------ probes
+    def trace(self, src, dst, port: int = 80, protocol: str = "TCP"):
+        """Every hop a packet from src to dst:port takes, and the verdict reach() gives."""
+        return self.prober.trace(src, dst, port, protocol)
+
+    def reach(self, src, dst, port: int = 80, protocol: str = "TCP"):
+        """Can src open a connection to dst:port? A Verdict: bool, .reason, .endpoint, .candidates, .source_ip."""
+        return self.prober.trace(src, dst, port, protocol).verdict
+
+    def http(self, url: str, src: str | None = None, headers: dict | None = None, method: str = "GET") -> Response:
+        """An HTTP request from src (None: outside the cluster). Health-check node ports answer as
+        kube-proxy's health server does; pods answer as an echo server."""
+        import json
+
+        from ..net import kubeproxy
+
+        parts = urlsplit(url if "://" in url else f"http://{url}")
+        host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+        path = parts.path or "/"
+        node = self.node_by_ip(host) if _is_ip(host) else None
+        if node is not None:
+            for service in self.cluster.items("Service"):
+                if service["spec"].get("healthCheckNodePort") == port:
+                    status, body = kubeproxy.health_check(service, self.slices_of(service), name_of(node))
+                    return Response(status, body, {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff"},
+                                    url, reason=f"kube-proxy health check for Service {key_of(service)} "
+                                                f"on node {name_of(node)}")
+        verdict = self.reach(src, host, port, "TCP")
+        if not verdict:
+            return Response(0, "", {}, url, reason=verdict.reason)
+        target = verdict.endpoint.rsplit(":", 1)[0].strip("[]") if verdict.endpoint else host
+        pod = self.pod_by_ip(target)
+        who = f"pod {key_of(pod)}" if pod is not None else target
+        body = json.dumps({"served_by": who, "method": method, "path": path, "client_ip": verdict.source_ip,
+                           "headers": dict(sorted((headers or {}).items()))}, sort_keys=True)
+        return Response(200, body, {"Content-Type": "application/json"}, url, verdict.endpoint, verdict.reason)
+
+    # ------------------------------------------------------------ DNS
+    def _dns(self):
+        def build():
+            from ..net.dns import ClusterDNS, parse_corefile
+
+            corefile = self.cluster.find("ConfigMap", "kube-system/coredns")
+            options = parse_corefile((corefile or {}).get("data", {}).get("Corefile", ""))
+            return ClusterDNS(self.config.cluster_domain, options, self.cluster.items("Namespace"),
+                              self.cluster.items("Service"), self.cluster.items("EndpointSlice"),
+                              self.cluster.items("Pod"), upstream=self.config.external_records())
+        return self._view("dns", build)
+
+    def _dns_lookup(self, server: str, name: str, rtype: str):
+        """A query to one nameserver: cluster DNS at the kube-dns Service's IPs, the outside world elsewhere."""
+        kube_dns = self.cluster.find("Service", "kube-system/kube-dns")
+        cluster_dns_ips = set((kube_dns or {}).get("spec", {}).get("clusterIPs") or []) | {self.config.cluster_dns}
+        if server in cluster_dns_ips:
+            return self._dns().query(name, rtype)
+        from ..net.dns import world_query
+        return world_query(self.config.external_records(), name, rtype)
+
+    def resolve(self, name: str, rtype: str = "A", src: str | None = None):
+        """Resolve `name` as a pod's resolver would (search list, ndots), or send it as is (src=None)."""
+        from ..net.dns import resolve
+
+        rtype = rtype.upper()
+        if src is None:
+            return resolve(name, rtype, None, lambda _server, n, t: self._dns_lookup(self.config.cluster_dns, n, t))
+        return resolve(name, rtype, self.resolv_conf(src), self._dns_lookup)
+
+    def resolv_conf(self, pod: str) -> str:
+        """/etc/resolv.conf as the kubelet writes it for the pod (dnsPolicy, dnsConfig, hostNetwork)."""
+        from ..net.dns import resolv_conf
+
+        return resolv_conf(self.prober.pod(pod), [self.config.cluster_dns], self.config.cluster_domain,
+                           self.config.node_resolv_conf)
+
+    def hosts_file(self, pod: str) -> str:
+        """/etc/hosts as the kubelet writes it, hostAliases included."""
+        from ..net.dns import hosts_file
+
+        return hosts_file(self.prober.pod(pod), self.config.cluster_domain)
+
+    def hostname(self, pod: str, fqdn: bool = False):
+        """What `hostname` (or `hostname --fqdn`) prints in the pod."""
+        from ..net.dns import hostname
+
+        return hostname(self.prober.pod(pod), self.config.cluster_domain, fqdn=fqdn)
+
+
+class _Unenforced:
+    """The verdict of a CNI that stores NetworkPolicies but does not enforce them."""
+
+    allowed = True
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def cni_enforces(config: ClusterConfig) -> bool:
+    from ..net.cni import cni_profile
+    return cni_profile(config.cni, config.calico_mode).enforces_network_policy
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _norm_ip(ip: str) -> str:
+    try:
+        return str(ipaddress.ip_address(ip))
+    except ValueError:
+        raise ProbeError(f"{ip!r} is not an IP address") from None
+
+
+__all__ += ["OUTSIDE_CLIENT_IP"]

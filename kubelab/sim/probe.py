@@ -1,0 +1,309 @@
+"""reach() and trace(): where a connection goes and whether it gets there, decided by the engine
+in kubelab.net in the order a real packet meets it: DNS, kube-proxy's NAT, routing, NetworkPolicy,
+and finally a listening container."""
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from dataclasses import dataclass
+
+from ..errors import ProbeError
+from ..net import datapath
+from ..net.cni import cni_profile
+from ..net.datapath import Location
+from ..net.objects import container_ports, key_of, name_of, namespace_of, pod_host_network, pod_ips
+from ..results import Hop, Trace, Verdict
+
+__all__ = ["Prober", "OUTSIDE_CLIENT_IP"]
+
+OUTSIDE_CLIENT_IP = "203.0.113.10"   # TEST-NET-3: "a client on the internet"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a destination address is, before kube-proxy: a pod, a node port, a Service VIP, outside."""
+
+    kind: str                      # "pod", "service", "node", "external", "apiserver"
+    ip: str
+    via: str | None = None         # for services: cluster_ip | node_port | load_balancer | external_ip
+    service: dict | None = None
+    node: str | None = None        # receiving node for node_port
+    pod: dict | None = None
+    label: str = ""
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+class Prober:
+    """Answers reach/trace for one Lab; the Lab hands it the cluster and its derived views."""
+
+    def __init__(self, lab):
+        self.lab = lab
+        self.cluster = lab.cluster
+        self.profile = cni_profile(lab.config.cni, lab.config.calico_mode)
+
+    # ------------------------------------------------------------ naming the ends
+    def pod(self, ref: str) -> dict:
+        namespace, _, name = ref.rpartition("/")
+        namespace = namespace or "default"
+        pod = self.cluster.find("Pod", f"{namespace}/{name}")
+        if pod is None:
+            names = [key_of(p) for p in self.cluster.items("Pod")]
+            close = difflib.get_close_matches(f"{namespace}/{name}", names, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "lab.list('Pod') shows the pods"
+            raise ProbeError(f'pod "{name}" not found in namespace "{namespace}" ({hint})')
+        return pod
+
+    def node(self, name: str) -> dict:
+        node = self.cluster.find("Node", name)
+        if node is None:
+            names = [name_of(n) for n in self.cluster.items("Node")]
+            raise ProbeError(f'node "{name}" not found (nodes: {", ".join(names) or "none"})')
+        return node
+
+    def node_ip(self, node: dict, family: str | None = None) -> str:
+        ips = [a["address"] for a in node["status"].get("addresses", []) if a.get("type") == "InternalIP"]
+        for ip in ips:
+            if family is None or (":" in ip) == (family == "IPv6"):
+                return ip
+        return ips[0]
+
+    def pod_location(self, pod: dict, family: str | None = None) -> Location:
+        ips = pod_ips(pod)
+        if not ips:
+            raise ProbeError(f"pod {key_of(pod)} has no IP yet (phase {pod.get('status', {}).get('phase')}; "
+                             "is it scheduled to a node?)")
+        ip = next((i for i in ips if family is None or (":" in i) == (family == "IPv6")), ips[0])
+        node_name = pod["spec"].get("nodeName")
+        node = self.cluster.find("Node", node_name) if node_name else None
+        return Location("pod", ip, f"pod {key_of(pod)}", node_name, self.node_ip(node, family) if node else None,
+                        pod_host_network(pod))
+
+    def source(self, src) -> tuple[Location, dict | None]:
+        """`src`: "ns/pod", "node/<name>", an IP, or None for a client outside the cluster."""
+        if src is None:
+            return Location("external", OUTSIDE_CLIENT_IP, f"client {OUTSIDE_CLIENT_IP}"), None
+        src = str(src)
+        if src.startswith("node/"):
+            node = self.node(src[5:])
+            return Location("node", self.node_ip(node), f"node {name_of(node)}", name_of(node), self.node_ip(node)), None
+        if _is_ip(src):
+            pod = self.lab.pod_by_ip(src)
+            if pod is not None and not pod_host_network(pod):
+                return self.pod_location(pod), pod
+            node = self.lab.node_by_ip(src)
+            if node is not None:
+                return Location("node", src, f"node {name_of(node)}", name_of(node), src), None
+            return Location("external", src, f"client {src}"), None
+        pod = self.pod(src)
+        return self.pod_location(pod), pod
+
+    def classify(self, ip: str, port: int, protocol: str) -> Target:
+        """What lives at `ip`: a Service VIP, a node (NodePort or host service), a pod, or the outside."""
+        lab = self.lab
+        service = lab.service_by_cluster_ip(ip)
+        if service is not None:
+            return Target("service", ip, "cluster_ip", service, label=f"Service {key_of(service)}")
+        service = lab.service_by_lb_ip(ip)
+        if service is not None:
+            return Target("service", ip, "load_balancer", service, label=f"Service {key_of(service)} (load balancer)")
+        service = lab.service_by_external_ip(ip, port, protocol)
+        if service is not None:
+            return Target("service", ip, "external_ip", service, label=f"Service {key_of(service)} (externalIP)")
+        node = lab.node_by_ip(ip)
+        if node is not None:
+            service = lab.service_by_node_port(port, protocol)
+            if service is not None:
+                return Target("service", ip, "node_port", service, node=name_of(node),
+                              label=f"Service {key_of(service)} (NodePort on node {name_of(node)})")
+            return Target("node", ip, node=name_of(node), label=f"node {name_of(node)}")
+        pod = lab.pod_by_ip(ip)
+        if pod is not None:
+            return Target("pod", ip, pod=pod, label=f"pod {key_of(pod)}")
+        if ip == self.cluster.api_server_ip:
+            return Target("apiserver", ip, label="the API server")
+        return Target("external", ip, label=f"{ip} (outside the cluster)")
+
+    # ------------------------------------------------------------ the decision
+    def trace(self, src, dst, port: int = 80, protocol: str = "TCP") -> Trace:
+        protocol = str(protocol).upper()
+        if protocol not in ("TCP", "UDP", "SCTP"):
+            raise ProbeError(f"protocol {protocol!r}: use TCP, UDP or SCTP")
+        if not isinstance(port, int) or not 1 <= port <= 65535:
+            raise ProbeError(f"port {port!r}: use a number from 1 to 65535")
+        src_loc, src_pod = self.source(src)
+        dst_text = str(dst)
+        asked_port = port
+        rules: list[str] = []
+
+        def fail(reason, **kw):
+            return self._finish(src, dst_text, asked_port, protocol, False, reason, rules, **kw)
+
+        # 1. a name: DNS from the source (kubelet's resolv.conf, the resolver's search list)
+        if dst_text.startswith("node/"):
+            dst_ip = self.node_ip(self.node(dst_text[5:]))
+        elif _is_ip(dst_text):
+            dst_ip = dst_text
+        elif "/" in dst_text and dst_text.count("/") == 1 and "." not in dst_text.split("/")[0]:
+            dst_ip = self.pod_location(self.pod(dst_text), ip_family_of(src_loc.ip)).ip
+        else:
+            answer = self.lab.resolve(dst_text, "AAAA" if ":" in src_loc.ip else "A",
+                                      src=f"{namespace_of(src_pod)}/{name_of(src_pod)}" if src_pod else None)
+            if not answer.records:
+                return fail(f"{dst_text} does not resolve ({answer.rcode}; tried {', '.join(answer.queries)})")
+            dst_ip = answer.records[0].value
+            rules.append(f"DNS: {dst_text} -> {dst_ip} (as {answer.name})")
+
+        target = self.classify(dst_ip, port, protocol)
+        first_dst = dst_ip
+        nat_hops: list[Hop] = []
+        nat_node = None
+        snat_ip = None
+        candidates: tuple = ()
+        endpoint = None
+
+        # 2. kube-proxy: a Service address is translated to one endpoint (DNAT), maybe SNATed
+        if target.kind == "service":
+            outcome = self._through_service(src_loc, target, port, protocol, rules)
+            if isinstance(outcome, str):
+                return fail(outcome)
+            endpoint, candidates, snat_ip, nat_node, nat_hops = outcome
+            target_label = target.label
+            dst_ip, port = endpoint.rsplit(":", 1)[0].strip("[]"), int(endpoint.rsplit(":", 1)[1])
+            target = self.classify(dst_ip, port, protocol)
+
+        # 3. the destination itself
+        if target.kind == "external":
+            dst_loc = Location("external", dst_ip, f"{dst_ip} (outside the cluster)")
+            listening, why = True, f"{dst_ip} is outside the cluster; the outside world is assumed to answer"
+        elif target.kind == "apiserver":
+            dst_loc = Location("external", dst_ip, "the API server")
+            listening = port == 6443 and protocol == "TCP"
+            why = "the API server listens on 6443/TCP"
+        elif target.kind == "node":
+            node = self.node(target.node)
+            dst_loc = Location("node", dst_ip, f"node {target.node}", target.node, dst_ip)
+            listening, why = self._host_listener(target.node, port, protocol)
+        else:
+            pod = target.pod
+            dst_loc = self.pod_location(pod, ip_family_of(dst_ip))
+            dst_loc = Location(dst_loc.kind, dst_ip, dst_loc.label, dst_loc.node, dst_loc.node_ip, dst_loc.host_network)
+            listening, why = _listens(pod, port, protocol)
+            phase = (pod.get("status") or {}).get("phase")
+            if phase != "Running":
+                listening, why = False, f"pod {key_of(pod)} is {phase}, not Running"
+        endpoint = endpoint or f"{_bracket(dst_ip)}:{port}"
+        seen_src = snat_ip or src_loc.ip
+
+        # 4. NetworkPolicy on the translated packet (egress of the source pod, ingress of the destination)
+        policy = self.lab.policy_decision(src_pod, src_loc, target, seen_src, dst_ip, port, protocol)
+        if policy is not None:
+            rules.append(policy.reason)
+        hops = datapath.path_hops(src_loc, dst_loc, self.profile, first_dst_ip=first_dst, nat=nat_hops,
+                                  snat_ip=snat_ip, dst_pod_cidr=self.lab.pod_cidr_of(dst_loc.node),
+                                  nat_node=nat_node, nat_node_ip=self._node_ip_by_name(nat_node))
+        if policy is not None and not policy.allowed:
+            return fail(policy.reason, endpoint=endpoint, candidates=candidates, source_ip=seen_src, hops=hops,
+                        implementation_specific="implementation-specific" in policy.reason)
+        if not listening:
+            return fail(f"connection refused: {why}", endpoint=endpoint, candidates=candidates,
+                        source_ip=seen_src, hops=hops)
+        reason = why
+        if first_dst != dst_ip:
+            reason = f"{target_label} sent it to {endpoint}; {why}"
+        reply = datapath.reply_hops(dst_loc, src_loc, seen_src, first_dst, nat_node)
+        return self._finish(src, dst_text, asked_port, protocol, True, reason, rules, endpoint=endpoint,
+                            candidates=candidates or (endpoint,), source_ip=seen_src, hops=hops, reply=reply)
+
+
+    def _node_ip_by_name(self, name):
+        if not name:
+            return None
+        return self.node_ip(self.node(name))
+
+    def _through_service(self, src_loc: Location, target: Target, port: int, protocol: str, rules: list):
+        """kube-proxy's view: the Service port, the endpoints eligible for this client, one chosen."""
+        from ..net import kubeproxy
+
+        service = target.service
+        spec = service["spec"]
+        if target.via == "node_port":
+            sp = next((p for p in spec.get("ports", []) if p.get("nodePort") == port and p["protocol"] == protocol), None)
+        else:
+            sp = next((p for p in spec.get("ports", []) if p["port"] == port and p["protocol"] == protocol), None)
+        if sp is None:
+            offered = ", ".join(f"{p.get('nodePort') if target.via == 'node_port' else p['port']}/{p['protocol']}"
+                                for p in spec.get("ports", []))
+            return (f"{target.label} has no port {port}/{protocol} (it offers {offered}); "
+                    "nothing is programmed for that port, so the connection times out")
+        family = ip_family_of(target.ip)
+        client = src_loc.kind if src_loc.kind != "pod" or not src_loc.host_network else "node"
+        if target.via == "load_balancer":
+            receiving = self.lab.load_balancer_node(service, sp, family)
+            if receiving is None:
+                return f"{target.label}: the cloud load balancer has no healthy node to send to"
+        else:
+            receiving = target.node or src_loc.node
+        slices = self.lab.slices_of(service)
+        steering = kubeproxy.steer(service, sp, slices, via=target.via, client=client,
+                                   client_node=src_loc.node, receiving_node=receiving, family=family)
+        rules.append(f"kube-proxy: {steering.reason}")
+        if steering.action != "forward" or not steering.endpoints:
+            verb = {"reject": "rejected (ICMP port unreachable)", "drop": "dropped"}.get(steering.action, "dropped")
+            return f"{target.label}: {steering.reason} -> {verb}"
+        endpoint = self.lab.pick_endpoint(service, sp, steering.endpoints, src_loc.ip)
+        snat_ip = None
+        if steering.masquerade:
+            node = self.node(receiving) if receiving else None
+            snat_ip = self.node_ip(node, family) if node else None
+        nat_node = receiving or src_loc.node
+        what = f"DNAT {_bracket(target.ip)}:{port} -> {endpoint} ({self.lab.config.proxy_mode} mode"
+        what += f", 1 of {len(steering.endpoints)} endpoints)"
+        nat_hops = [datapath.nat_hop(nat_node or "?", what, src_loc.ip, endpoint.rsplit(":", 1)[0].strip("[]"),
+                                     f"Service {key_of(service)} port {sp.get('name') or sp['port']}")]
+        if snat_ip:
+            nat_hops.append(datapath.nat_hop(nat_node, f"SNAT (masquerade) source {src_loc.ip} -> {snat_ip}",
+                                             snat_ip, endpoint.rsplit(":", 1)[0].strip("[]"),
+                                             "KUBE-POSTROUTING: marked 0x4000 by KUBE-MARK-MASQ"))
+        return endpoint, tuple(steering.endpoints), snat_ip, nat_node, nat_hops
+
+    def _host_listener(self, node: str, port: int, protocol: str) -> tuple[bool, str]:
+        """A node answers on a port if a hostNetwork pod there declares it, or kubelet (10250)."""
+        if port == 10250 and protocol == "TCP":
+            return True, f"the kubelet on node {node} listens on 10250/TCP"
+        for pod in self.cluster.items("Pod"):
+            if pod_host_network(pod) and pod["spec"].get("nodeName") == node:
+                ok, _ = _listens(pod, port, protocol)
+                if ok:
+                    return True, f"hostNetwork pod {key_of(pod)} listens on {port}/{protocol} on node {node}"
+        return False, f"nothing on node {node} listens on {port}/{protocol}"
+
+    def _finish(self, src, dst, port, protocol, allowed, reason, rules, *, endpoint=None, candidates=(),
+                source_ip=None, hops=(), reply=(), implementation_specific=False) -> Trace:
+        verdict = Verdict(allowed, reason, "outside" if src is None else str(src), dst, port,
+                          protocol, endpoint, tuple(candidates), source_ip, tuple(rules), implementation_specific)
+        return Trace(verdict, tuple(hops), tuple(reply), self.profile.pod_mtu)
+
+
+def _bracket(ip: str) -> str:
+    return f"[{ip}]" if ":" in ip else ip
+
+
+def ip_family_of(ip: str) -> str:
+    return "IPv6" if ":" in ip else "IPv4"
+
+
+def _listens(pod: dict, port: int, protocol: str) -> tuple[bool, str]:
+    """In the simulator a container listens on exactly the ports its spec declares (containerPort)."""
+    declared = container_ports(pod)
+    for p in declared:
+        if p["containerPort"] == port and p["protocol"] == protocol:
+            return True, f"pod {key_of(pod)} listens on {port}/{protocol}"
+    listed = ", ".join(sorted({f"{p['containerPort']}/{p['protocol']}" for p in declared})) or "no ports"
+    return False, f"pod {key_of(pod)} does not listen on {port}/{protocol} (its containers declare {listed})"

@@ -1,0 +1,106 @@
+"""Workload controllers: Deployments and StatefulSets turn templates into pods with the names
+Kubernetes gives them."""
+from __future__ import annotations
+
+import copy
+import json
+import random
+
+from ..net.labels import parse_label_selector
+from ..net.objects import labels_of, name_of, namespace_of
+
+__all__ = ["pod_template_hash", "desired_deployment_pods", "desired_statefulset_pods", "random_suffix",
+           "owner_of"]
+
+# k8s.io/apimachinery/pkg/util/rand: the alphabet generated names use (no vowels, no confusables)
+_ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def _fnv32a(data: bytes) -> int:
+    value = 0x811C9DC5
+    for byte in data:
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+def pod_template_hash(template: dict) -> str:
+    """controller.ComputeHash: FNV-32a of the template, its decimal digits encoded with SafeEncodeString."""
+    digits = str(_fnv32a(json.dumps(template, sort_keys=True).encode()))
+    return "".join(_ALPHANUMS[ord(c) % len(_ALPHANUMS)] for c in digits)
+
+
+def random_suffix(rng: random.Random, n: int = 5) -> str:
+    """rand.String(5): generateName's suffix, drawn from the seeded generator."""
+    return "".join(rng.choice(_ALPHANUMS) for _ in range(n))
+
+
+def owner_of(pod: dict) -> tuple[str, str] | None:
+    """(kind, name) of the controller that owns this pod, if any."""
+    for ref in pod.get("metadata", {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return ref.get("kind"), ref.get("name")
+    return None
+
+
+def _pod_from_template(owner: dict, kind: str, name: str, extra_labels: dict) -> dict:
+    template = copy.deepcopy(owner["spec"].get("template") or {})
+    metadata = template.get("metadata") or {}
+    labels = dict(metadata.get("labels") or {})
+    labels.update(extra_labels)
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace_of(owner), "labels": labels,
+                     "annotations": dict(metadata.get("annotations") or {}),
+                     "ownerReferences": [{"apiVersion": owner["apiVersion"], "kind": kind, "name": name_of(owner),
+                                          "uid": owner["metadata"].get("uid", ""), "controller": True}]},
+        "spec": template.get("spec") or {},
+    }
+    if not pod["metadata"]["annotations"]:
+        del pod["metadata"]["annotations"]
+    return pod
+
+
+def desired_deployment_pods(deployment: dict, existing: list[dict], rng: random.Random) -> tuple[list, list]:
+    """(pods to create, pods to delete) so the Deployment has `replicas` pods of its current template.
+
+    Pods are named <deployment>-<pod-template-hash>-<5 random chars>, as the ReplicaSet controller names them.
+    """
+    spec = deployment["spec"]
+    template_hash = pod_template_hash(spec.get("template") or {})
+    selector = parse_label_selector(spec["selector"])
+    mine = [p for p in existing if owner_of(p) == ("Deployment", name_of(deployment)) and selector.matches(labels_of(p))]
+    current = sorted((p for p in mine if labels_of(p).get("pod-template-hash") == template_hash), key=name_of)
+    stale = [p for p in mine if labels_of(p).get("pod-template-hash") != template_hash]
+    replicas = spec.get("replicas", 1)
+    to_delete = stale + current[replicas:]
+    taken = {name_of(p) for p in existing}
+    to_create = []
+    for _ in range(max(0, replicas - len(current))):
+        while True:
+            name = f"{name_of(deployment)}-{template_hash}-{random_suffix(rng)}"
+            if name not in taken:
+                break
+        taken.add(name)
+        to_create.append(_pod_from_template(deployment, "Deployment", name, {"pod-template-hash": template_hash}))
+    return to_create, to_delete
+
+
+def desired_statefulset_pods(sts: dict, existing: list[dict]) -> tuple[list, list]:
+    """StatefulSet pods are <name>-<ordinal>, hostname = pod name, subdomain = spec.serviceName."""
+    spec = sts["spec"]
+    replicas = spec.get("replicas", 1)
+    mine = {name_of(p): p for p in existing if owner_of(p) == ("StatefulSet", name_of(sts))}
+    wanted = [f"{name_of(sts)}-{i}" for i in range(replicas)]
+    to_create = []
+    for ordinal, name in enumerate(wanted):
+        if name in mine:
+            continue
+        pod = _pod_from_template(sts, "StatefulSet", name, {
+            "statefulset.kubernetes.io/pod-name": name, "apps.kubernetes.io/pod-index": str(ordinal)})
+        pod["spec"]["hostname"] = name
+        if spec.get("serviceName"):
+            pod["spec"]["subdomain"] = spec["serviceName"]
+        to_create.append(pod)
+    to_delete = [p for n, p in sorted(mine.items()) if n not in wanted]
+    return to_create, to_delete
