@@ -1,13 +1,30 @@
-"""kubelab: a Kubernetes networking course's cluster, simulated or live, behind one Lab API."""
+"""kubelab: a Kubernetes networking course's cluster, simulated or live, behind one Lab API.
+
+    import kubelab
+    lab = kubelab.connect()            # a simulated cluster, nothing to install
+    lab.apply(manifests); lab.reach("default/a", "web", port=80)
+
+Heavy modules (matplotlib, the kubernetes client, ipywidgets) load only when used.
+"""
 from __future__ import annotations
 
 from .errors import (BackendError, ConflictError, KubelabError, ManifestError, NotFoundError,
                      ProbeError, UnknownKindError, ValidationError)
+from .lab import Lab, connect
+from .results import ApplyResult, Hop, Response, Trace, Verdict
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "connect", "Lab", "check",
+    "Verdict", "Trace", "Hop", "Response", "ApplyResult",
     "KubelabError", "ManifestError", "ValidationError", "UnknownKindError", "ConflictError",
     "NotFoundError", "ProbeError", "BackendError",
 ]
+
+
+def check(exercise_id: str, answer=None):
+    """Grade one exercise: builds a fresh cluster, applies `answer`, probes it, reports each sub-check."""
+    from .exercises import check as _check
+    return _check(exercise_id, answer)

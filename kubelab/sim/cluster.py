@@ -94,8 +94,8 @@ class Cluster:
 
     @property
     def api_server_ip(self) -> str:
-        """The control plane's address (outside the worker nodes): the node network's .10."""
-        return str(ipaddress.ip_network(self.config.node_cidr).network_address + 10)
+        """The control plane's address (outside the worker nodes): the node network's .254."""
+        return str(ipaddress.ip_network(self.config.node_cidr).network_address + 254)
 
     def default_node(self, index: int) -> dict:
         """node-1, node-2, … at the node network's .11, .12, …"""
@@ -272,6 +272,8 @@ class Cluster:
             doc["spec"]["nodeName"] = old["spec"].get("nodeName")
         doc["status"] = status
         doc["metadata"].setdefault("annotations", {})
+        if "phase" in status or "conditions" in status:
+            doc["metadata"]["annotations"]["kubelab.io/pinned-status"] = "true"
         if pinned:
             doc["metadata"]["annotations"]["kubelab.io/pinned-ip"] = "true"
             ips = pod_ips(doc)
@@ -410,7 +412,10 @@ class Cluster:
                 load[node_name] += 1
                 changed = True
             node = nodes.get(node_name)
-            pinned = "kubelab.io/pinned-ip" in (pod["metadata"].get("annotations") or {})
+            annotations = pod["metadata"].get("annotations") or {}
+            pinned = "kubelab.io/pinned-ip" in annotations
+            if node is not None and not annotations.get("kubelab.io/pinned-status") and status.get("phase") == "Pending":
+                changed = True   # was waiting for a node: the kubelet starts it now
             if node is not None and not pod_ips(pod) and not pinned:
                 changed = True
             if node is not None and "hostIP" not in status:
@@ -428,7 +433,9 @@ class Cluster:
                     ips = node_ips if spec.get("hostNetwork") else self._allocate_pod_ips(pod, node_name)
                     status["podIP"] = ips[0]
                     status["podIPs"] = [{"ip": ip} for ip in ips]
-                status.setdefault("phase", "Running")
+                if not annotations.get("kubelab.io/pinned-status"):
+                    status["phase"] = "Running"
+                    status.pop("conditions", None)
                 if not status.get("conditions"):
                     ready = "True" if status["phase"] == "Running" else "False"
                     status["conditions"] = [{"type": "PodScheduled", "status": "True"},
