@@ -32,23 +32,25 @@ def _parse_yaml(text: str, source: str) -> list:
                             "(check indentation: use spaces, not tabs, and align list items)") from None
 
 
-def _flatten(item, source: str) -> Iterable:
+def _flatten(item, source: str, parsed: bool = False) -> Iterable:
     if item is None:
         return
     if isinstance(item, Path):
         yield from _flatten(item.read_text(), str(item))
-    elif isinstance(item, str):
+    elif isinstance(item, str) and not parsed:
         for doc in _parse_yaml(item, source):
-            yield from _flatten(doc, source)
+            yield from _flatten(doc, source, parsed=True)
     elif isinstance(item, dict):
         if item.get("kind") == "List" and isinstance(item.get("items"), list):
             for sub in item["items"]:
-                yield from _flatten(sub, source)
+                yield from _flatten(sub, source, parsed)
         else:
             yield item
     elif isinstance(item, (list, tuple)):
         for sub in item:
-            yield from _flatten(sub, source)
+            yield from _flatten(sub, source, parsed)
+    elif parsed:
+        yield item   # a YAML document that is not a mapping: reported by load_manifests
     else:
         raise ManifestError(f"{source}: expected YAML text, a dict or a list of them, got "
                             f"{type(item).__name__} {item!r}")

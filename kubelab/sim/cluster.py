@@ -472,6 +472,7 @@ class Cluster:
         from ..net.endpointslices import reconcile_endpointslices
 
         index = _PodIndex(self.items("Pod"))
+        nodes = self.items("Node")
         for service in self.items("Service"):
             selector = service["spec"].get("selector")
             existing = self._slices_of(service)
@@ -479,7 +480,7 @@ class Cluster:
                 desired = []   # selector-less Services use the slices their users apply
             else:
                 pods = index.candidates(namespace_of(service), selector)
-                desired = reconcile_endpointslices(service, pods, existing,
+                desired = reconcile_endpointslices(service, pods, existing, nodes=nodes,
                                                    max_endpoints_per_slice=self.config.max_endpoints_per_slice)
             desired_by_name = {name_of(s): s for s in desired}
             for old in existing:

@@ -240,8 +240,7 @@ class SimulatedLab(Lab):
         cluster_dns_ips = set((kube_dns or {}).get("spec", {}).get("clusterIPs") or []) | {self.config.cluster_dns}
         if server in cluster_dns_ips:
             return self._dns().query(name, rtype)
-        from ..net.dns import world_query
-        return world_query(self.config.external_records(), name, rtype)
+        return self._dns().query_upstream(name, rtype)
 
     def resolve(self, name: str, rtype: str = "A", src: str | None = None):
         """Resolve `name` as a pod's resolver would (search list, ndots), or send it as is (src=None)."""
@@ -249,7 +248,7 @@ class SimulatedLab(Lab):
 
         rtype = rtype.upper()
         if src is None:
-            return resolve(name, rtype, None, lambda _server, n, t: self._dns_lookup(self.config.cluster_dns, n, t))
+            return resolve(name, rtype, None, self._dns_lookup, server=self.config.cluster_dns)
         return resolve(name, rtype, self.resolv_conf(src), self._dns_lookup)
 
     def resolv_conf(self, pod: str) -> str:

@@ -251,18 +251,20 @@ class Prober:
         else:
             receiving = target.node or src_loc.node
         slices = self.lab.slices_of(service)
-        steering = kubeproxy.steer(service, sp, slices, via=target.via, client=client,
-                                   client_node=src_loc.node, receiving_node=receiving, family=family)
+        steering = kubeproxy.steer(service, sp, slices, via=target.via, client=client, client_ip=src_loc.ip,
+                                   client_node=src_loc.node, receiving_node=receiving, family=family,
+                                   nodes=self.cluster.items("Node"))
         rules.append(f"kube-proxy: {steering.reason}")
         if steering.action != "forward" or not steering.endpoints:
             verb = {"reject": "rejected (ICMP port unreachable)", "drop": "dropped"}.get(steering.action, "dropped")
             return f"{target.label}: {steering.reason} -> {verb}"
         endpoint = self.lab.pick_endpoint(service, sp, steering.endpoints, src_loc.ip)
         snat_ip = None
-        if steering.masquerade:
-            node = self.node(receiving) if receiving else None
-            snat_ip = self.node_ip(node, family) if node else None
         nat_node = receiving or src_loc.node
+        if steering.masquerade_for(endpoint):
+            # masquerade: the packet leaves with the address of the node doing the NAT
+            node = self.node(nat_node) if nat_node else None
+            snat_ip = self.node_ip(node, family) if node else None
         what = f"DNAT {_bracket(target.ip)}:{port} -> {endpoint} ({self.lab.config.proxy_mode} mode"
         what += f", 1 of {len(steering.endpoints)} endpoints)"
         nat_hops = [datapath.nat_hop(nat_node or "?", what, src_loc.ip, endpoint.rsplit(":", 1)[0].strip("[]"),

@@ -1,0 +1,252 @@
+"""A real DNS server on loopback (UDP and TCP) answering from a lookup callable, e.g. ClusterDNS.query.
+
+So ``dig @127.0.0.1 -p PORT web.default.svc.cluster.local`` (or dnspython) can talk to the simulated
+cluster DNS. Wire format by dnslib. Behaviour on the edges follows RFC 1035/6891 as CoreDNS does:
+unparseable packets get FORMERR when their header can be read and are dropped otherwise; answers
+larger than the client's UDP size (512, or its EDNS0 size) come back truncated with TC set; other
+opcodes get NOTIMP; unknown query types are passed to the lookup (CoreDNS answers NODATA/NXDOMAIN).
+No packet can stop the server.
+"""
+from __future__ import annotations
+
+import errno
+import ipaddress
+import socket
+import struct
+import threading
+from typing import Callable
+
+from dnslib import (AAAA, CNAME, MX, NS, PTR, QTYPE, RCODE, RR, SOA, SRV, TXT, A, DNSBuffer, DNSHeader,
+                    DNSRecord, EDNS0)
+
+from .errors import BackendError
+from .net.dns.answer import Record
+
+__all__ = ["DnsServer", "to_wire_rr", "answer_packet"]
+
+Lookup = Callable[[str, str], "tuple[str, list[Record]]"]
+
+UDP_DEFAULT_SIZE = 512            # RFC 1035 4.2.1 without EDNS0
+EDNS_SIZE = 1232                  # the size we advertise back (DNS flag day 2020)
+_OPCODE_QUERY = 0
+_CLASS_IN = 1
+_TYPE_OPT = 41
+_POLL = 0.2                       # seconds between checks of the stop flag
+
+
+def _absolute(name: str) -> str:
+    return name if name.endswith(".") else name + "."
+
+
+def to_wire_rr(record: Record) -> RR | None:
+    """A dnslib RR for one kubelab Record (None for a type kubelab never serves)."""
+    t, v = record.type, record.value
+    if t == "A":
+        rdata = A(v)
+    elif t == "AAAA":
+        rdata = AAAA(v)
+    elif t in ("CNAME", "PTR", "NS"):
+        rdata = {"CNAME": CNAME, "PTR": PTR, "NS": NS}[t](_absolute(v))
+    elif t == "SRV":
+        rdata = SRV(record.priority or 0, record.weight or 0, record.port or 0, _absolute(record.target or ""))
+    elif t == "TXT":
+        rdata = TXT(v)
+    elif t == "SOA":
+        mname, rname, *times = v.split()
+        rdata = SOA(_absolute(mname), _absolute(rname), tuple(int(x) for x in times))
+    elif t == "MX":
+        pref, exchange = v.split()
+        rdata = MX(_absolute(exchange), int(pref))
+    else:
+        return None
+    return RR(_absolute(record.name), getattr(QTYPE, t), rdata=rdata, ttl=record.ttl)
+
+
+def _error_reply(data: bytes, rcode: int) -> bytes | None:
+    """A header-only reply carrying ``rcode``, or None when not even the 12-byte header is there."""
+    if len(data) < 12:
+        return None
+    try:
+        header = DNSHeader.parse(DNSBuffer(data[:12]))
+    except Exception:
+        return None
+    if header.qr:
+        return None                       # never answer a response
+    buffer = DNSBuffer()
+    DNSHeader(id=header.id, qr=1, opcode=header.opcode, rd=header.rd, ra=1, rcode=rcode).pack(buffer)
+    return buffer.data
+
+
+def answer_packet(data: bytes, lookup: Lookup, max_size: int | None) -> bytes | None:
+    """The reply to one request packet; ``max_size`` None means TCP (no truncation)."""
+    try:
+        request = DNSRecord.parse(data)
+    except Exception:
+        return _error_reply(data, RCODE.FORMERR)
+    if request.header.qr:
+        return None
+    if request.header.opcode != _OPCODE_QUERY:
+        return _error_reply(data, RCODE.NOTIMP)
+    if len(request.questions) != 1:
+        return _error_reply(data, RCODE.FORMERR)
+    question = request.q
+    opt = next((rr for rr in request.ar if rr.rtype == _TYPE_OPT), None)
+    reply = request.reply(ra=1, aa=1)
+    reply.ar = []
+    if opt is not None:
+        reply.add_ar(EDNS0(udp_len=EDNS_SIZE))
+    if question.qclass != _CLASS_IN:
+        reply.header.rcode = RCODE.REFUSED
+        return reply.pack()
+    qtype = str(QTYPE.get(question.qtype))
+    if qtype.isdigit():
+        qtype = f"TYPE{qtype}"              # RFC 3597 name of a type dnslib does not know
+    try:
+        rcode, records = lookup(str(question.qname).rstrip("."), qtype)
+    except Exception:
+        rcode, records = "SERVFAIL", []   # a broken lookup must not take the server down
+    reply.header.rcode = RCODE.reverse.get(rcode, RCODE.SERVFAIL)
+    for record in records:
+        rr = to_wire_rr(record)
+        if rr is not None:
+            reply.add_answer(rr)
+    packet = reply.pack()
+    if max_size is not None:
+        limit = max(UDP_DEFAULT_SIZE, opt.rclass) if opt is not None else UDP_DEFAULT_SIZE
+        if len(packet) > limit:
+            # RFC 1035 / RFC 7766: say it is truncated; the client retries over TCP
+            reply.rr = []
+            reply.header.tc = 1
+            packet = reply.pack()
+    return packet
+
+
+class DnsServer:
+    """A DNS server on a loopback address, UDP and TCP on the same port, one thread each."""
+
+    def __init__(self, lookup: Lookup, host: str = "127.0.0.1", port: int = 10053):
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise BackendError(f"DnsServer binds only to a loopback address, not {host!r} "
+                               "(use 127.0.0.1 or ::1)")
+        self.lookup = lookup
+        self.host = host
+        self.port = port
+        self._family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._udp: socket.socket | None = None
+        self._tcp: socket.socket | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> "DnsServer":
+        """Bind UDP and TCP (port 0 = a free port, the same for both) and serve in threads."""
+        if self._threads:
+            return self
+        for _attempt in range(20):
+            udp = socket.socket(self._family, socket.SOCK_DGRAM)
+            udp.bind((self.host, self.port))
+            port = udp.getsockname()[1]
+            tcp = socket.socket(self._family, socket.SOCK_STREAM)
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                tcp.bind((self.host, port))
+            except OSError as exc:
+                udp.close()
+                tcp.close()
+                if self.port == 0 and exc.errno == errno.EADDRINUSE:
+                    continue
+                raise
+            break
+        else:
+            raise BackendError("DnsServer found no port free for both UDP and TCP")
+        tcp.listen(16)
+        udp.settimeout(_POLL)
+        tcp.settimeout(_POLL)
+        self._udp, self._tcp, self.port = udp, tcp, port
+        self._stop.clear()
+        self._threads = [threading.Thread(target=self._serve_udp, name=f"dns-udp-{port}", daemon=True),
+                         threading.Thread(target=self._serve_tcp, name=f"dns-tcp-{port}", daemon=True)]
+        for t in self._threads:
+            t.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop both listeners and wait for their threads."""
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=5)
+        self._threads = []
+        for sock in (self._udp, self._tcp):
+            if sock is not None:
+                sock.close()
+        self._udp = self._tcp = None
+
+    def __enter__(self) -> "DnsServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self._threads else "stopped"
+        return f"DnsServer({self.host}:{self.port}, {state})"
+
+    # -- serving --------------------------------------------------------------------------------
+
+    def _serve_udp(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, addr = self._udp.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                packet = answer_packet(data, self.lookup, UDP_DEFAULT_SIZE)
+                if packet is not None:
+                    self._udp.sendto(packet, addr)
+            except Exception:
+                continue              # whatever one packet does, keep serving
+
+    def _serve_tcp(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _addr = self._tcp.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._serve_conn, args=(conn,), daemon=True).start()
+
+    def _serve_conn(self, conn: socket.socket) -> None:
+        """RFC 1035 4.2.2: each message is preceded by its two-byte length; several per connection."""
+        conn.settimeout(2.0)
+        with conn:
+            while not self._stop.is_set():
+                try:
+                    head = _recv_exact(conn, 2)
+                    if head is None:
+                        return
+                    data = _recv_exact(conn, struct.unpack("!H", head)[0])
+                    if data is None:
+                        return
+                    packet = answer_packet(data, self.lookup, None)
+                    if packet is not None:
+                        conn.sendall(struct.pack("!H", len(packet)) + packet)
+                except (OSError, ValueError):
+                    return
+
+
+def _recv_exact(conn: socket.socket, n: int) -> bytes | None:
+    buf = b""
+    while len(buf) < n:
+        chunk = conn.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf

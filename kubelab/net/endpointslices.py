@@ -1,0 +1,397 @@
+"""The EndpointSlice controller as a pure function: Service + Pods (+ existing slices) -> desired slices.
+
+Rules from staging/src/k8s.io/endpointslice (reconciler.go, utils.go, util/controller_utils.go,
+util/endpointset.go) and https://kubernetes.io/docs/concepts/services-networking/endpoint-slices/ .
+Where upstream iterates a Go map (random order) kubelab sorts, so a fresh sync is deterministic.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import ipaddress
+from dataclasses import dataclass
+
+from .labels import selector_from_map
+from .objects import labels_of, name_of, namespace_of, pod_ips, pod_node, pod_phase, pod_ready, pod_terminating
+
+__all__ = [
+    "CONTROLLER_NAME", "LABEL_SERVICE_NAME", "LABEL_MANAGED_BY", "LABEL_HEADLESS",
+    "reconcile_endpointslices", "service_address_types", "find_target_port", "SliceEndpoint",
+    "slice_endpoints_for_port",
+]
+
+CONTROLLER_NAME = "endpointslice-controller.k8s.io"
+LABEL_SERVICE_NAME = "kubernetes.io/service-name"
+LABEL_MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
+LABEL_HEADLESS = "service.kubernetes.io/headless"
+LABEL_ZONE = "topology.kubernetes.io/zone"
+_RESERVED = (LABEL_SERVICE_NAME, LABEL_MANAGED_BY, LABEL_HEADLESS)
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery's utilrand alphabet (no vowels)
+
+
+def _spec(obj: dict) -> dict:
+    return obj.get("spec") or {}
+
+
+def _is_service_ip_set(service: dict) -> bool:
+    """isServiceIPSet: clusterIP is neither "None" nor empty."""
+    cip = _spec(service).get("clusterIP")
+    return bool(cip) and cip != "None"
+
+
+def service_address_types(service: dict) -> list[str]:
+    """getAddressTypesForService: one address type per spec.ipFamilies entry; without families, the
+    family of clusterIP, and both for a headless Service."""
+    spec = _spec(service)
+    families = [f for f in spec.get("ipFamilies") or [] if f in ("IPv4", "IPv6")]
+    if families:
+        return sorted(set(families))
+    if _is_service_ip_set(service):
+        return ["IPv6" if ipaddress.ip_address(spec["clusterIP"]).version == 6 else "IPv4"]
+    return ["IPv4", "IPv6"]
+
+
+def should_pod_be_in_endpoints(pod: dict) -> bool:
+    """ShouldPodBeInEndpoints(pod, includeTerminating=true): not Succeeded/Failed and has an IP."""
+    return pod_phase(pod) not in ("Succeeded", "Failed") and bool(pod_ips(pod))
+
+
+def find_target_port(pod: dict, service_port: dict) -> int | None:
+    """findPort: a numeric targetPort is used as is; a named one resolves to the container port with that
+    name AND the Service port's protocol, in containers then in sidecar (restartPolicy Always) init containers."""
+    target = service_port.get("targetPort", service_port.get("port"))
+    protocol = service_port.get("protocol", "TCP")
+    if isinstance(target, int):
+        return target
+    if isinstance(target, str) and target.isdigit():
+        return int(target)
+    spec = _spec(pod)
+    sidecars = [c for c in spec.get("initContainers") or [] if c.get("restartPolicy") == "Always"]
+    for container in list(spec.get("containers") or []) + sidecars:
+        for port in container.get("ports") or []:
+            if port.get("name") == target and port.get("protocol", "TCP") == protocol:
+                return port.get("containerPort")
+    return None
+
+
+def _endpoint_ports(service: dict, pod: dict) -> list[dict]:
+    """getEndpointPorts: one EndpointPort per Service port this pod resolves; unresolvable ports are left out."""
+    ports = []
+    for sp in _spec(service).get("ports") or []:
+        number = find_target_port(pod, sp)
+        if number is None:
+            continue
+        port = {"name": sp.get("name") or "", "port": number, "protocol": sp.get("protocol", "TCP")}
+        if sp.get("appProtocol"):
+            port["appProtocol"] = sp["appProtocol"]
+        ports.append(port)
+    return ports
+
+
+def _port_key(ports: list[dict]) -> tuple:
+    """NewPortMapKey: slices are grouped by their exact set of ports."""
+    return tuple(sorted((p["name"], p["port"], p["protocol"], p.get("appProtocol") or "") for p in ports))
+
+
+def _pod_to_endpoint(pod: dict, node: dict | None, service: dict, address_type: str) -> dict:
+    """podToEndpoint: serving = pod Ready; terminating = deletionTimestamp set;
+    ready = publishNotReadyAddresses || (serving && !terminating); nodeName, zone, hostname, targetRef."""
+    serving = pod_ready(pod)
+    terminating = pod_terminating(pod)
+    ready = bool(_spec(service).get("publishNotReadyAddresses")) or (serving and not terminating)
+    meta = pod.get("metadata") or {}
+    endpoint = {
+        "addresses": [ip for ip in pod_ips(pod) if _family(ip) == address_type],
+        "conditions": {"ready": ready, "serving": serving, "terminating": terminating},
+        "targetRef": {"kind": "Pod", "namespace": namespace_of(pod), "name": name_of(pod), "uid": meta.get("uid", "")},
+    }
+    if pod_node(pod):
+        endpoint["nodeName"] = pod_node(pod)
+    zone = labels_of(node).get(LABEL_ZONE) if node else None
+    if zone:
+        endpoint["zone"] = zone
+    pod_spec = _spec(pod)
+    # ShouldSetHostname: spec.hostname set and spec.subdomain names this Service (same namespace).
+    if pod_spec.get("hostname") and pod_spec.get("subdomain") == name_of(service) \
+            and namespace_of(pod) == namespace_of(service):
+        endpoint["hostname"] = pod_spec["hostname"]
+    return endpoint
+
+
+def _family(ip: str) -> str:
+    """IPv6 literals are the ones with a colon (cheaper than parsing, which large clusters notice)."""
+    return "IPv6" if ":" in ip else "IPv4"
+
+
+def _endpoint_key(endpoint: dict) -> tuple:
+    """hashEndpoint: identity is addresses + hostname + targetRef namespace/name (conditions may change in place)."""
+    ref = endpoint.get("targetRef") or {}
+    return (tuple(sorted(endpoint.get("addresses") or [])), endpoint.get("hostname") or "",
+            ref.get("namespace", ""), ref.get("name", ""))
+
+
+def _endpoint_sort_key(endpoint: dict) -> tuple:
+    addrs = endpoint.get("addresses") or []
+    ip = ipaddress.ip_address(addrs[0]) if addrs else None
+    return ((ip.version, int(ip)) if ip else (0, 0), _endpoint_key(endpoint))
+
+
+def _slice_labels(service: dict) -> dict:
+    """setEndpointSliceLabels: the Service's labels minus reserved keys, the headless marker when the
+    Service has no cluster IP, then kubernetes.io/service-name and managed-by."""
+    labels = {k: v for k, v in labels_of(service).items() if k not in _RESERVED}
+    if not _is_service_ip_set(service):
+        labels[LABEL_HEADLESS] = ""
+    labels[LABEL_SERVICE_NAME] = name_of(service)
+    labels[LABEL_MANAGED_BY] = CONTROLLER_NAME
+    return labels
+
+
+def _owner_ref(service: dict) -> dict:
+    """metav1.NewControllerRef(service): controller and blockOwnerDeletion set."""
+    return {"apiVersion": "v1", "kind": "Service", "name": name_of(service),
+            "uid": (service.get("metadata") or {}).get("uid", ""), "controller": True, "blockOwnerDeletion": True}
+
+
+def _owned_by(slice_: dict, service: dict) -> bool:
+    """ownedBy: an ownerReference with the Service's UID, kind Service, apiVersion v1."""
+    uid = (service.get("metadata") or {}).get("uid", "")
+    return any(o.get("uid", "") == uid and o.get("kind") == "Service" and o.get("apiVersion") == "v1"
+               and o.get("name", name_of(service)) == name_of(service)
+               for o in (slice_.get("metadata") or {}).get("ownerReferences") or [])
+
+
+def _new_slice(service: dict, ports: list[dict], address_type: str) -> dict:
+    """newEndpointSlice: generateName "<service>-", owner reference, labels, the port group and address type."""
+    return {
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {"name": "", "generateName": f"{name_of(service)}-", "namespace": namespace_of(service),
+                     "labels": _slice_labels(service), "ownerReferences": [_owner_ref(service)]},
+        "addressType": address_type, "endpoints": [], "ports": copy.deepcopy(ports),
+    }
+
+
+def _get_slice_to_fill(candidates: list[dict], count: int, max_eps: int) -> dict | None:
+    """getSliceToFill: the unchanged slice that ends up closest to full after adding `count` endpoints."""
+    closest_diff, closest = max_eps, None
+    for s in candidates:
+        diff = max_eps - (count + len(s["endpoints"]))
+        if 0 <= diff < closest_diff:
+            closest_diff, closest = diff, s
+            if diff == 0:
+                break
+    return closest
+
+
+@dataclass
+class _PortGroupResult:
+    create: list
+    update: list
+    delete: list
+    unchanged: list
+
+
+def _reconcile_port_group(service: dict, existing: list[dict], desired: dict, ports: list[dict],
+                          address_type: str, max_eps: int) -> _PortGroupResult:
+    """reconcileByPortMapping: 1. keep/update desired endpoints in existing slices, 2. top up updated slices
+    (fullest first), 3. fit the rest into one unchanged slice or create new slices filled to the limit."""
+    labels = _slice_labels(service)
+    by_name, unchanged, to_update, to_delete = {}, [], [], []
+    for old in existing:
+        name = old["metadata"]["name"]
+        kept, changed = [], False
+        for ep in old.get("endpoints") or []:
+            got = desired.pop(_endpoint_key(ep), None)
+            if got is not None:
+                kept.append(got)
+                changed = changed or _beyond_hash(got) != _beyond_hash(ep)
+        labels_changed = (old["metadata"].get("labels") or {}) != labels
+        if changed or len(kept) != len(old.get("endpoints") or []):
+            if not kept:
+                to_delete.append(old)
+                continue
+            new = copy.deepcopy(old)
+            new["endpoints"], new["metadata"]["labels"] = kept, dict(labels)
+            by_name[name] = new
+            to_update.append(name)
+        elif labels_changed:
+            new = copy.deepcopy(old)
+            new["metadata"]["labels"] = dict(labels)
+            by_name[name] = new
+            to_update.append(name)
+        else:
+            by_name[name] = old
+            unchanged.append(name)
+
+    queue = sorted(desired.values(), key=_endpoint_sort_key)  # upstream pops a Go map: any order
+    if queue and to_update:
+        for name in sorted(to_update, key=lambda n: -len(by_name[n]["endpoints"])):
+            room = max_eps - len(by_name[name]["endpoints"])
+            by_name[name]["endpoints"].extend(queue[:max(room, 0)])
+            queue = queue[max(room, 0):]
+
+    create = []
+    while queue:
+        target = None
+        if len(queue) < max_eps and unchanged:
+            target = _get_slice_to_fill([by_name[n] for n in sorted(unchanged)], len(queue), max_eps)
+        if target is None:
+            target = _new_slice(service, ports, address_type)
+        else:
+            target = copy.deepcopy(target)
+            by_name[target["metadata"]["name"]] = target
+        room = max_eps - len(target["endpoints"])
+        target["endpoints"].extend(queue[:room])
+        queue = queue[room:]
+        if target["metadata"]["name"]:
+            to_update.append(target["metadata"]["name"])
+            unchanged.remove(target["metadata"]["name"])
+        else:
+            create.append(target)
+    return _PortGroupResult(create, [by_name[n] for n in to_update], to_delete, [by_name[n] for n in unchanged])
+
+
+def _beyond_hash(ep: dict) -> tuple:
+    """EndpointsEqualBeyondHash compares nodeName, zone, conditions and targetRef."""
+    c = ep.get("conditions") or {}
+    return (ep.get("nodeName"), ep.get("zone"), c.get("ready"), c.get("serving"), c.get("terminating"),
+            tuple(sorted((ep.get("targetRef") or {}).items())))
+
+
+def _slice_name(service: dict, address_type: str, taken: set) -> str:
+    """A deterministic stand-in for generateName's random 5-character suffix (hash of service key, address
+    type and an index, in apimachinery's vowel-free alphabet), skipping names already in use."""
+    index = 0
+    while True:
+        digest = hashlib.sha256(f"{namespace_of(service)}/{name_of(service)}/{address_type}/{index}".encode()).digest()
+        suffix = "".join(_NAME_ALPHABET[b % len(_NAME_ALPHABET)] for b in digest[:5])
+        name = f"{name_of(service)}-{suffix}"
+        if name not in taken:
+            return name
+        index += 1
+
+
+def reconcile_endpointslices(service: dict, pods: list[dict], existing: list[dict], *,
+                             max_endpoints_per_slice: int = 100, nodes: list[dict] | None = None) -> list[dict]:
+    """Desired controller-managed EndpointSlices of one Service (Reconciler.Reconcile): per address type,
+    endpoints grouped by resolved port set, at most max_endpoints_per_slice per slice, existing names kept.
+
+    `existing` may hold any slices; only those managed by the controller for this Service are reconciled.
+    `nodes`, when given, supplies zones and drops pods whose node does not exist (unless
+    publishNotReadyAddresses), as the controller's node lister does. A Service without selector gets none.
+    """
+    spec = _spec(service)
+    if not spec.get("selector"):
+        return []
+    selector = selector_from_map(spec["selector"])
+    ns, svc_name = namespace_of(service), name_of(service)
+    mine = [s for s in existing
+            if namespace_of(s) == ns and labels_of(s).get(LABEL_SERVICE_NAME) == svc_name
+            and labels_of(s).get(LABEL_MANAGED_BY) == CONTROLLER_NAME]
+    node_by_name = {name_of(n): n for n in nodes} if nodes is not None else None
+    selected = sorted((p for p in pods if namespace_of(p) == ns and selector.matches(labels_of(p))),
+                      key=name_of)
+    taken = {s["metadata"]["name"] for s in mine}
+    result = []
+    for address_type in service_address_types(service):
+        result.extend(_reconcile_address_type(service, selected, [s for s in mine if s.get("addressType") == address_type],
+                                              address_type, max_endpoints_per_slice, node_by_name, taken))
+    return sorted(result, key=lambda s: (s["addressType"], s["metadata"]["name"]))
+
+
+def _reconcile_address_type(service, pods, existing, address_type, max_eps, node_by_name, taken) -> list[dict]:
+    """reconcileByAddressType + finalize, returning the slices that exist afterwards."""
+    owned, to_delete = [], []
+    for s in existing:
+        (owned if _owned_by(s, service) else to_delete).append(s)
+    existing_by_key: dict[tuple, list] = {}
+    for s in owned:
+        existing_by_key.setdefault(_port_key(s.get("ports") or []), []).append(s)
+
+    desired: dict[tuple, dict] = {}
+    ports_by_key: dict[tuple, list] = {}
+    for pod in pods:
+        if not should_pod_be_in_endpoints(pod):
+            continue
+        ports = _endpoint_ports(service, pod)
+        key = _port_key(ports)
+        desired.setdefault(key, {})
+        ports_by_key.setdefault(key, ports)
+        node = None
+        if node_by_name is not None and pod_node(pod):
+            node = node_by_name.get(pod_node(pod))
+            if node is None and not _spec(service).get("publishNotReadyAddresses"):
+                continue  # "skipping Pod for Service, Node not found"
+        # a pod with a pinned IP and no node at all only exists in the simulator: it counts as running
+        endpoint = _pod_to_endpoint(pod, node, service, address_type)
+        if endpoint["addresses"]:
+            desired[key][_endpoint_key(endpoint)] = endpoint
+
+    create, keep = [], []
+    for key in sorted(desired):
+        group = _reconcile_port_group(service, existing_by_key.get(key, []), desired[key], ports_by_key[key],
+                                      address_type, max_eps)
+        create += group.create
+        keep += group.update + group.unchanged
+        to_delete += group.delete
+    for key, slices in existing_by_key.items():
+        if key not in desired:
+            to_delete += slices
+
+    # With no endpoints at all the controller keeps one empty placeholder slice per address type.
+    if len(existing) == len(to_delete) and not create:
+        placeholder = _new_slice(service, [], address_type)
+        reusable = [s for s in to_delete if not s.get("endpoints") and not s.get("ports")
+                    and labels_of(s) == labels_of(placeholder)]
+        if len(to_delete) == 1 and reusable:
+            return [to_delete[0]]
+        create.append(placeholder)
+
+    # finalize: turn creates into updates of slices that would otherwise be deleted (keeps their names).
+    reusable = [s for s in to_delete if _owned_by(s, service)]
+    for new in reversed(create):
+        if reusable:
+            new["metadata"]["name"] = reusable.pop(0)["metadata"]["name"]
+    for new in create:
+        if not new["metadata"]["name"]:
+            new["metadata"]["name"] = _slice_name(service, address_type, taken)
+            taken.add(new["metadata"]["name"])
+    return [{**s, "endpoints": sorted(s["endpoints"], key=_endpoint_sort_key)} for s in keep + create]
+
+
+@dataclass(frozen=True)
+class SliceEndpoint:
+    """One (endpoint, port) pair of a Service port as the slices publish it."""
+
+    pod: str | None
+    namespace: str | None
+    ip: str
+    port: int
+    ready: bool
+    serving: bool
+    terminating: bool
+    node: str | None
+    zone: str | None
+
+    def __str__(self) -> str:
+        state = "ready" if self.ready else ("serving,terminating" if self.serving and self.terminating
+                                            else "terminating" if self.terminating else "not-ready")
+        return f"{self.ip}:{self.port} {self.namespace}/{self.pod} on {self.node or '-'} ({state})"
+
+
+def slice_endpoints_for_port(slices: list[dict], port_name: str, protocol: str = "TCP") -> list[SliceEndpoint]:
+    """Every endpoint published for Service port `port_name` (slices whose ports list that name and protocol);
+    conditions default as the API documents: ready/serving nil = true, terminating nil = false."""
+    out = []
+    for s in slices:
+        for p in s.get("ports") or []:
+            if (p.get("name") or "") != port_name or p.get("protocol", "TCP") != protocol or not p.get("port"):
+                continue
+            for ep in s.get("endpoints") or []:
+                c = ep.get("conditions") or {}
+                ref = ep.get("targetRef") or {}
+                for ip in (ep.get("addresses") or [])[:1]:
+                    out.append(SliceEndpoint(ref.get("name"), ref.get("namespace"), ip, p["port"],
+                                             c.get("ready") is not False, c.get("serving") is not False,
+                                             c.get("terminating") is True, ep.get("nodeName"), ep.get("zone")))
+    return sorted(out, key=lambda e: (e.ip, e.port, e.pod or ""))

@@ -1,0 +1,63 @@
+"""Structural validation against the real Kubernetes schemas."""
+import pytest
+
+from kubelab.errors import ValidationError
+from kubelab.schema import check_structure
+
+
+def _pod(**spec):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}], **spec}}
+
+
+def test_valid_pod_passes():
+    """Does a well-formed Pod pass without complaint?"""
+    check_structure(_pod(hostNetwork=True), "Pod default/p")
+
+
+def test_unknown_field_is_named_with_its_path():
+    """Is a misspelt field reported at its full path, with a fix?"""
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+           "spec": {"ports": [{"port": 80}], "selectr": {"app": "x"}}}
+    with pytest.raises(ValidationError) as err:
+        check_structure(svc, "Service default/s")
+    assert err.value.field == "spec.selectr"
+    assert "unknown field" in str(err.value) and "Service default/s" in str(err.value)
+
+
+def test_wrong_type_names_expected_and_actual():
+    """Is a quoted number where an integer belongs reported as a type error at that field?"""
+    pod = _pod()
+    pod["spec"]["containers"][0]["ports"] = [{"containerPort": "80"}]
+    with pytest.raises(ValidationError) as err:
+        check_structure(pod, "Pod default/p")
+    assert err.value.field == "spec.containers[0].ports[0].containerPort"
+    assert "expected integer" in str(err.value)
+
+
+def test_int_or_string_accepts_both_and_rejects_lists():
+    """Does targetPort accept 8080 and "http" but not a list?"""
+    for target in (8080, "http"):
+        check_structure({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                         "spec": {"ports": [{"port": 80, "targetPort": target}]}}, "Service default/s")
+    with pytest.raises(ValidationError) as err:
+        check_structure({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                         "spec": {"ports": [{"port": 80, "targetPort": [1]}]}}, "Service default/s")
+    assert err.value.field == "spec.ports[0].targetPort"
+
+
+def test_missing_required_field():
+    """Is a container without a name reported as a required value?"""
+    with pytest.raises(ValidationError) as err:
+        check_structure({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                         "spec": {"containers": [{"image": "nginx"}]}}, "Pod default/p")
+    assert err.value.field == "spec.containers[0]" and "'name'" in str(err.value)
+
+
+def test_networkpolicy_peer_typo():
+    """Is `podselector` (wrong case) inside a NetworkPolicy peer caught?"""
+    policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "np"},
+              "spec": {"podSelector": {}, "ingress": [{"from": [{"podselector": {}}]}]}}
+    with pytest.raises(ValidationError) as err:
+        check_structure(policy, "NetworkPolicy default/np")
+    assert err.value.field == "spec.ingress[0].from[0].podselector"
