@@ -260,31 +260,43 @@ class Cluster:
         return cidrs
 
     def _admit_pod(self, doc, old, ref):
+        """Status in a manifest is pinned state the simulator honours; without it (as with kubectl apply,
+        which never writes status) the server's status is kept."""
         doc = admission.admit_pod(doc, ref)
-        status = doc.get("status") or {}
-        pinned = "podIPs" in status or "podIP" in status
+        given = doc.get("status") or {}
+        annotations = doc["metadata"].setdefault("annotations", {})
         if old is not None:
             _check_pod_update(old, doc, ref)
-            if not pinned:
-                for field in ("podIP", "podIPs", "hostIP", "hostIPs"):
-                    if field in old["status"]:
-                        status[field] = old["status"][field]
             doc["spec"]["nodeName"] = old["spec"].get("nodeName")
+            old_annotations = old["metadata"].get("annotations") or {}
+            for mark in ("kubelab.io/pinned-ip", "kubelab.io/pinned-status"):
+                if mark in old_annotations:
+                    annotations.setdefault(mark, "true")
+            status = {**copy.deepcopy(old.get("status") or {}), **given}
+        else:
+            status = dict(given)
         doc["status"] = status
-        doc["metadata"].setdefault("annotations", {})
-        if "phase" in status or "conditions" in status:
-            doc["metadata"]["annotations"]["kubelab.io/pinned-status"] = "true"
-        if pinned:
-            doc["metadata"]["annotations"]["kubelab.io/pinned-ip"] = "true"
-            ips = pod_ips(doc)
+        if "phase" in given or "conditions" in given:
+            annotations["kubelab.io/pinned-status"] = "true"
+        if "podIPs" in given or "podIP" in given:
+            annotations["kubelab.io/pinned-ip"] = "true"
+            if "podIPs" not in given:
+                status["podIPs"] = [{"ip": given["podIP"]}]
+            ips = [e["ip"] for e in status["podIPs"]]
             key = Store.key(doc["metadata"]["namespace"], doc["metadata"]["name"])
+            if old is not None:
+                for ip in pod_ips(old):
+                    if ip not in ips and self.ip_owner.get(ip) == key:
+                        del self.ip_owner[ip]
+                        self.pinned_ips.discard(ip)
             for i, ip in enumerate(ips):
                 self._claim_pinned_ip(ip, key, ref, i)
-            status["podIP"] = ips[0] if ips else None
             status["podIPs"] = [{"ip": ip} for ip in ips]
-            if not ips:
-                del status["podIP"]
-        if not doc["metadata"]["annotations"]:
+            if ips:
+                status["podIP"] = ips[0]
+            else:
+                status.pop("podIP", None)
+        if not annotations:
             del doc["metadata"]["annotations"]
         return doc
 
