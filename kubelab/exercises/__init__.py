@@ -1,0 +1,280 @@
+"""Exercise checks: the registry behind ``check(exercise_id, answer)``.
+
+A chapter module ``kubelab/exercises/chNN_<topic>.py`` registers plain functions::
+
+    @exercise("03-clusterip-selector", title="Select the web pods", lesson="03-services")
+    def clusterip_selector(answer, ctx):
+        lab = ctx.lab()
+        lab.apply(answer)
+        ctx.expect("web Service selects the two web pods", ..., hint="compare spec.selector with the pods' labels")
+
+Chapter modules are imported only when ``check()`` first asks for one of their ids, so
+``import kubelab`` stays fast. Extra chapter modules (tests, course add-ons) are found in the
+directories listed in ``KUBELAB_EXERCISE_PATH`` (``os.pathsep``-separated).
+
+This module imports only the standard library; kubelab's simulator and IPython are imported
+lazily, when a check needs a Lab or runs inside a grading kernel.
+"""
+from __future__ import annotations
+
+import html
+import importlib
+import importlib.util
+import os
+import pkgutil
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import KubelabError
+
+__all__ = ["check", "exercise", "registered", "CheckResult", "SubCheck", "Context", "Exercise",
+           "UnknownExerciseError", "GRADE_MIME"]
+
+#: MIME type of the machine-readable grade record a graded check cell displays (see grading.py).
+GRADE_MIME = "application/vnd.kubelab.grade+json"
+
+_ID = re.compile(r"^(?P<chapter>\d{2})-[a-z0-9][a-z0-9-]*$")
+
+
+class UnknownExerciseError(KubelabError):
+    """check() was given an exercise id that no chapter module registers."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One registered exercise: its id, where it is taught and the function that checks it."""
+
+    id: str
+    title: str
+    lesson: str
+    fn: Callable[[Any, "Context"], None]
+
+
+@dataclass(frozen=True)
+class SubCheck:
+    """One line of a check result: a scored expectation, a recognised mistake or an error."""
+
+    name: str
+    ok: bool
+    hint: str = ""
+    kind: str = "check"  # "check" and "error" are scored; "mistake" only explains
+    hidden: bool = False
+
+    @property
+    def scored(self) -> bool:
+        return self.kind != "mistake"
+
+    @property
+    def tag(self) -> str:
+        return "MISTAKE" if self.kind == "mistake" else ("PASS" if self.ok else "FAIL")
+
+    @property
+    def label(self) -> str:
+        return f"(hidden) {self.name}" if self.hidden else self.name
+
+    def __str__(self) -> str:
+        hint = f" — hint: {self.hint}" if self.hint and not self.ok else ""
+        return f"[{self.tag}] {self.label}{hint}"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Every sub-check of one exercise, in the order the check recorded them."""
+
+    exercise_id: str
+    title: str
+    checks: tuple[SubCheck, ...]
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for c in self.checks if c.scored and c.ok)
+
+    @property
+    def total(self) -> int:
+        return sum(1 for c in self.checks if c.scored)
+
+    @property
+    def score(self) -> float:
+        """Partial credit: passed sub-checks over all scored sub-checks (0.0 when none ran)."""
+        return self.passed / self.total if self.total else 0.0
+
+    @property
+    def summary(self) -> str:
+        return f"{self.exercise_id}: {self.passed}/{self.total} checks passed"
+
+    def __bool__(self) -> bool:
+        return self.total > 0 and self.passed == self.total
+
+    def __str__(self) -> str:
+        return "\n".join([*(str(c) for c in self.checks), self.summary])
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        colours = {"PASS": "#1a7f37", "FAIL": "#cf222e", "MISTAKE": "#9a6700"}
+        rows = []
+        for c in self.checks:
+            hint = "" if c.ok else c.hint
+            rows.append(f'<tr><td style="color:{colours[c.tag]};font-weight:bold">{c.tag}</td>'
+                        f"<td>{html.escape(c.label)}</td><td>{html.escape(hint)}</td></tr>")
+        return (f'<table class="kubelab-check"><caption style="text-align:left">'
+                f"<b>{html.escape(self.title)}</b> — {html.escape(self.summary)}</caption>"
+                f"<tr><th>result</th><th>check</th><th>hint</th></tr>{''.join(rows)}</table>")
+
+    def to_record(self, nonce: str) -> dict[str, Any]:
+        """The machine-readable form a graded check cell displays under GRADE_MIME."""
+        return {"nonce": nonce, "exercise": self.exercise_id, "passed": self.passed,
+                "total": self.total, "lines": [str(c) for c in self.checks]}
+
+
+@dataclass
+class Context:
+    """What a check function gets besides the answer: fresh Labs and a place to record sub-checks."""
+
+    exercise_id: str
+    grading: bool = False
+    lab_factory: Callable[..., Any] | None = None
+    checks: list[SubCheck] = field(default_factory=list)
+
+    def lab(self, **kwargs: Any) -> Any:
+        """A fresh simulated cluster (seed 0 unless given), created only when a check asks."""
+        if self.lab_factory is not None:
+            return self.lab_factory(**kwargs)
+        import kubelab  # lazily: the simulator is not needed to import or test the registry
+        return kubelab.connect("simulated", **{"seed": 0, **kwargs})
+
+    def expect(self, name: str, ok: Any, hint: str, *, hidden: bool = False) -> bool:
+        """Record a scored sub-check; hidden ones count only while grading (KUBELAB_GRADING=1)."""
+        ok = bool(ok)
+        if not hidden or self.grading:
+            self.checks.append(SubCheck(name, ok, hint, hidden=hidden))
+        return ok
+
+    def mistake(self, name: str, detected: Any, message: str) -> bool:
+        """Name a classic mistake when it is detected; it explains failures and is not scored."""
+        detected = bool(detected)
+        if detected:
+            self.checks.append(SubCheck(name, False, message, kind="mistake"))
+        return detected
+
+
+_REGISTRY: dict[str, Exercise] = {}
+_LOADED_MODULES: set[str] = set()
+
+
+def exercise(exercise_id: str, *, title: str, lesson: str) -> Callable:
+    """Register ``fn(answer, ctx)`` as the check behind ``check(exercise_id, answer)``."""
+    if not _ID.match(exercise_id):
+        raise ValueError(f"exercise id {exercise_id!r} must look like 'NN-some-name' (chapter number first)")
+
+    def register(fn: Callable[[Any, Context], None]) -> Callable[[Any, Context], None]:
+        old = _REGISTRY.get(exercise_id)
+        # re-running the same module (a reload, a notebook cell) replaces; two modules may not share an id
+        if old is not None and (old.fn.__module__, old.fn.__qualname__) != (fn.__module__, fn.__qualname__):
+            raise ValueError(f"exercise {exercise_id!r} is registered twice: by "
+                             f"{old.fn.__module__}.{old.fn.__qualname__} and {fn.__module__}.{fn.__qualname__}")
+        _REGISTRY[exercise_id] = Exercise(exercise_id, title, lesson, fn)
+        return fn
+
+    return register
+
+
+def registered(chapter: str | None = None) -> list[Exercise]:
+    """Registered exercises, sorted by id; with ``chapter`` ("03"), that chapter's after loading it."""
+    if chapter is not None:
+        _load_chapter(chapter)
+    return sorted((e for e in _REGISTRY.values() if chapter is None or e.id.startswith(chapter + "-")),
+                  key=lambda e: e.id)
+
+
+def _chapter_modules(chapter: str) -> list[tuple[str, Path | None]]:
+    """(module name, file or None for package modules) of every ``chNN_*`` module for a chapter."""
+    prefix = f"ch{chapter}_"
+    found = [(f"{__name__}.{m.name}", None) for m in pkgutil.iter_modules(__path__)
+             if m.name.startswith(prefix)]
+    for directory in filter(None, os.environ.get("KUBELAB_EXERCISE_PATH", "").split(os.pathsep)):
+        found += [(f"{__name__}.{p.stem}", p) for p in sorted(Path(directory).glob(f"{prefix}*.py"))]
+    return found
+
+
+def _load_chapter(chapter: str) -> None:
+    for name, path in _chapter_modules(chapter):
+        if name in _LOADED_MODULES:
+            continue
+        if path is None:
+            importlib.import_module(name)
+        else:
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        _LOADED_MODULES.add(name)
+
+
+def _find(exercise_id: str) -> Exercise:
+    match = _ID.match(exercise_id) if isinstance(exercise_id, str) else None
+    if match is None:
+        raise UnknownExerciseError(f"{exercise_id!r} is not an exercise id; ids look like '03-clusterip-selector'")
+    if exercise_id not in _REGISTRY:
+        _load_chapter(match["chapter"])
+    if exercise_id in _REGISTRY:
+        return _REGISTRY[exercise_id]
+    chapter = match["chapter"]
+    known = registered(chapter)
+    if not known:
+        raise UnknownExerciseError(f"no exercise {exercise_id!r}: chapter {chapter} has no exercises (no module "
+                                   f"ch{chapter}_*.py in kubelab/exercises/ or KUBELAB_EXERCISE_PATH)")
+    lessons = ", ".join(sorted({e.lesson for e in known}))
+    raise UnknownExerciseError(f"no exercise {exercise_id!r}; lesson {lessons} has: {', '.join(e.id for e in known)}")
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: first line of the message``, short enough for a check line."""
+    if type(exc) is NotImplementedError:
+        return "NotImplementedError: the answer is still the exercise's stub; replace raise NotImplementedError()"
+    text = str(exc).strip().splitlines()
+    message = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return message if len(message) <= 200 else message[:197] + "..."
+
+
+# Set by a graded check cell (see grading.py) just before it calls check(); None otherwise.
+_graded_cell_nonce: str | None = None
+_depth = 0
+
+
+def _begin_graded_cell(nonce: str) -> None:
+    """Mark the running cell as a grader's check cell: results are also displayed as grade records."""
+    global _graded_cell_nonce
+    _graded_cell_nonce = nonce
+
+
+def check(exercise_id: str, answer: Any, *, lab_factory: Callable[..., Any] | None = None) -> CheckResult:
+    """Run the checks of ``exercise_id`` against ``answer``: every sub-check, passed or not, in order.
+
+    An answer that raises (a KubelabError or anything else) fails with a one-line explanation
+    instead of a traceback; sub-checks recorded before the error still count.
+    """
+    global _depth
+    found = _find(exercise_id)
+    grading = _graded_cell_nonce is not None or os.environ.get("KUBELAB_GRADING") == "1"
+    ctx = Context(exercise_id, grading=grading, lab_factory=lab_factory)
+    _depth += 1
+    try:
+        found.fn(answer, ctx)
+    except (Exception, SystemExit) as exc:  # the learner's answer failed; KeyboardInterrupt still stops
+        ctx.checks.append(SubCheck(f"your answer could not be checked: {_one_line(exc)}", False,
+                                   "fix the error above and run this check again", kind="error"))
+    finally:
+        _depth -= 1
+    result = CheckResult(exercise_id, found.title, tuple(ctx.checks))
+    if _graded_cell_nonce is not None and _depth == 0:
+        _display_grade_record(result, _graded_cell_nonce)
+    return result
+
+
+def _display_grade_record(result: CheckResult, nonce: str) -> None:
+    from IPython.display import display  # only graded cells, which always run in a kernel
+    display({GRADE_MIME: result.to_record(nonce)}, raw=True)

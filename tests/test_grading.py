@@ -1,0 +1,161 @@
+"""grade(): submitted notebooks run in real kernels against fresh reference check cells.
+
+The submissions in tests/fixtures/grading/ answer the test-only lesson 99-gradingtest, whose
+checks (fixtures/grading/exercises/ch99_gradingtest.py) need no Lab:
+99-double has 2 visible sub-checks and 1 hidden one; 99-web-labels has 3.
+"""
+import hashlib
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from kubelab.grading import GradingError, grade
+
+FIXTURES = Path(__file__).parent / "fixtures" / "grading"
+REFERENCE = FIXTURES / "reference"
+SUBMISSIONS = sorted(FIXTURES.glob("*.ipynb"))
+
+
+def fingerprint(path: Path) -> tuple[str, int]:
+    return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grade every fixture submission once, plus two made here: deleted check cells, nbgrader layout."""
+    work = tmp_path_factory.mktemp("grading")
+    good = nbformat.read(FIXTURES / "good.ipynb", as_version=4)
+    good.cells = [c for c in good.cells if "check(" not in c.source or "import" in c.source]
+    nbformat.write(good, work / "deleted-check-cells.ipynb")
+    (work / "alice").mkdir()
+    shutil.copyfile(FIXTURES / "partial.ipynb", work / "alice" / "99-gradingtest.ipynb")
+    submissions = [*SUBMISSIONS, work / "deleted-check-cells.ipynb", work / "alice" / "99-gradingtest.ipynb"]
+    before = {p: fingerprint(p) for p in submissions}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KUBELAB_EXERCISE_PATH", str(FIXTURES / "exercises"))
+        book = grade(submissions, work / "out" / "grades.csv", reference_dir=REFERENCE, timeout=5)
+    return book, work / "out", before
+
+
+def scores(graded, learner):
+    book = graded[0]
+    return book.score(learner, "99-double"), book.score(learner, "99-web-labels")
+
+
+def test_a_correct_notebook_earns_full_credit_hidden_checks_included(graded):
+    """Does a correct notebook earn full credit for every exercise, hidden sub-checks included?"""
+    assert scores(graded, "good") == (1.0, 1.0)
+    feedback = (graded[1] / "feedback" / "good.txt").read_text()
+    assert "[PASS] (hidden) double(0.5) is 1.0\n99-double: 3/3 checks passed" in feedback
+
+
+def test_a_partly_correct_notebook_earns_partial_credit_per_sub_check(graded):
+    """Does each exercise earn the share of its sub-checks that pass, the hidden one counted?"""
+    assert scores(graded, "partial") == (pytest.approx(1 / 3), pytest.approx(2 / 3))
+
+
+def test_a_syntax_error_costs_only_its_own_exercise(graded):
+    """Does a syntax error in one answer cell cost that exercise only, with a note naming the cell?"""
+    assert scores(graded, "broken-syntax") == (0.0, 1.0)
+    feedback = (graded[1] / "feedback" / "broken-syntax.txt").read_text()
+    assert "note: your cell 4 raised SyntaxError: expected ':' (line 1)" in feedback
+    assert "99-double: not graded — the check cell raised NameError: name 'double' is not defined" in feedback
+
+
+def test_editing_a_check_cell_earns_only_what_the_answers_earn(graded):
+    """Does a learner who edits check cells (fake prints, a different answer) get only what their answers earn?"""
+    assert scores(graded, "tampered-check-cell") == (0.0, pytest.approx(1 / 3))
+
+
+def test_redefining_check_earns_only_what_the_answers_earn(graded):
+    """Does a learner who redefines check() (and patches kubelab.exercises.check) still get only what their answers earn?"""
+    assert scores(graded, "redefines-check") == scores(graded, "partial")[:1] + (pytest.approx(1 / 3),)
+
+
+def test_printing_a_fake_pass_or_a_fake_grade_record_earns_nothing(graded):
+    """Does printing pass lines, or displaying a forged grade record, earn nothing?"""
+    assert scores(graded, "prints-fake-pass") == (0.0, pytest.approx(1 / 3))
+
+
+def test_deleted_check_cells_are_restored_from_the_reference(graded):
+    """Is every exercise of the reference graded even when the learner deleted its check cell?"""
+    assert scores(graded, "deleted-check-cells") == (1.0, 1.0)
+
+
+def test_an_infinite_loop_stops_at_the_timeout_keeping_earned_checks(graded):
+    """Does an infinite loop stop the run after the timeout, keeping the checks that already ran?"""
+    assert scores(graded, "infinite-loop") == (1.0, 0.0)
+    feedback = (graded[1] / "feedback" / "infinite-loop.txt").read_text()
+    assert "99-web-labels: not graded — the run stopped: your cell 6 did not finish within 5 s" in feedback
+
+
+def test_a_kernel_crash_keeps_earned_checks_and_scores_the_rest_zero(graded):
+    """Does a crashed kernel keep the checks already earned and score the remaining ones 0?"""
+    assert scores(graded, "kernel-crash") == (1.0, 0.0)
+    feedback = (graded[1] / "feedback" / "kernel-crash.txt").read_text()
+    assert "the kernel died while running your cell 6" in feedback
+
+
+def test_submitted_files_are_never_changed(graded):
+    """Are the submitted notebooks byte-for-byte and timestamp unchanged after grading?"""
+    _, _, before = graded
+    assert {p: fingerprint(p) for p in before} == before
+
+
+def test_a_notebook_named_like_its_lesson_belongs_to_its_folders_learner(graded):
+    """Is alice/99-gradingtest.ipynb (nbgrader's layout) graded as learner alice?"""
+    assert scores(graded, "alice") == scores(graded, "partial")
+
+
+def test_the_gradebook_has_a_row_per_learner_a_column_per_exercise_and_a_total(graded):
+    """Does the CSV have one row per learner, one column per exercise with partial credit, and a total?"""
+    assert (graded[1] / "grades.csv").read_text() == (
+        "learner,99-double,99-web-labels,total\n"
+        "alice,0.33,0.67,1.00\n"
+        "broken-syntax,0.00,1.00,1.00\n"
+        "deleted-check-cells,1.00,1.00,2.00\n"
+        "good,1.00,1.00,2.00\n"
+        "infinite-loop,1.00,0.00,1.00\n"
+        "kernel-crash,1.00,0.00,1.00\n"
+        "partial,0.33,0.67,1.00\n"
+        "prints-fake-pass,0.00,0.33,0.33\n"
+        "redefines-check,0.33,0.33,0.67\n"
+        "tampered-check-cell,0.00,0.33,0.33\n")
+
+
+def test_feedback_lists_every_sub_check_line_and_the_nbval_comparison(graded):
+    """Does a learner's feedback give each sub-check line, hints included, and compare with the reference output?"""
+    feedback = (graded[1] / "feedback" / "partial.txt").read_text()
+    assert feedback.startswith("Feedback for partial\n\npartial.ipynb (lesson 99-gradingtest): 1.00 of 2\n")
+    assert ("[PASS] double(2) is 4\n"
+            "[FAIL] double(-3) is -6 — hint: negative numbers double too\n"
+            "[MISTAKE] adds 2 instead of doubling — hint: x + 2 equals 2 * x only when x is 2\n"
+            "[FAIL] (hidden) double(0.5) is 1.0 — hint: fractions double too\n"
+            "99-double: 1/3 checks passed\n"
+            "output differs from the reference solution's check output:\n") in feedback
+    assert "  -[PASS] the pod is labelled tier=frontend\n" in feedback
+    good = (graded[1] / "feedback" / "good.txt").read_text()
+    assert good.count("output matches the reference solution's check output") == 2
+
+
+def test_a_notebook_without_a_known_lesson_is_reported_not_guessed(tmp_path):
+    """Is a notebook that names no lesson and matches no reference reported in feedback, with no scores?"""
+    nb = nbformat.read(FIXTURES / "good.ipynb", as_version=4)
+    nb.metadata.pop("kubelab")
+    nbformat.write(nb, tmp_path / "bob.ipynb")
+    book = grade([tmp_path / "bob.ipynb"], tmp_path / "grades.csv", reference_dir=REFERENCE)
+    assert book.to_csv() == "learner,total\nbob,0.00\n"
+    assert "no reference notebook" in (tmp_path / "feedback" / "bob.txt").read_text()
+
+
+def test_two_notebooks_for_one_learner_and_lesson_are_refused(tmp_path):
+    """Is grading refused when one learner submitted two notebooks for the same lesson?"""
+    for folder in ("a", "b"):
+        (tmp_path / folder / "carol").mkdir(parents=True)
+        shutil.copyfile(FIXTURES / "good.ipynb", tmp_path / folder / "carol" / "99-gradingtest.ipynb")
+    with pytest.raises(GradingError, match="both the notebook of learner carol for 99-gradingtest; keep one"):
+        grade([tmp_path / "a" / "carol" / "99-gradingtest.ipynb", tmp_path / "b" / "carol" / "99-gradingtest.ipynb"],
+              tmp_path / "grades.csv", reference_dir=REFERENCE)
+    assert not (tmp_path / "grades.csv").exists()
