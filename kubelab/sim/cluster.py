@@ -434,9 +434,10 @@ class Cluster:
                 changed = True
             if not changed and "phase" in status:
                 continue
-            pod = copy.deepcopy(pod)
-            pod["spec"]["nodeName"] = node_name
-            status = pod.setdefault("status", {})
+            # copy only the parts this step writes: stored objects are never mutated
+            pod = {**pod, "spec": {**pod["spec"], "nodeName": node_name}, "status": dict(pod.get("status") or {}),
+                   "metadata": dict(pod["metadata"])}
+            status = pod["status"]
             if node is not None:
                 node_ips = _node_internal_ips(node)
                 status["hostIP"] = node_ips[0] if node_ips else None
@@ -485,9 +486,14 @@ class Cluster:
 
         index = _PodIndex(self.items("Pod"))
         nodes = self.items("Node")
+        managed = defaultdict(list)
+        for s in self.items("EndpointSlice"):
+            labels = labels_of(s)
+            if labels.get("endpointslice.kubernetes.io/managed-by") == MANAGED_BY:
+                managed[(namespace_of(s), labels.get("kubernetes.io/service-name"))].append(s)
         for service in self.items("Service"):
             selector = service["spec"].get("selector")
-            existing = self._slices_of(service)
+            existing = managed.get((namespace_of(service), name_of(service)), [])
             if not selector:
                 desired = []   # selector-less Services use the slices their users apply
             else:
@@ -561,11 +567,13 @@ class _PodIndex:
         return [p for p in (best or []) if all(labels_of(p).get(k) == v for k, v in selector.items())]
 
 
+_SERVER_META = ("resourceVersion", "uid", "creationTimestamp", "generation")
+
+
 def _comparable(obj: dict) -> dict:
-    clean = copy.deepcopy(obj)
-    for f in ("resourceVersion", "uid", "creationTimestamp", "generation"):
-        clean.get("metadata", {}).pop(f, None)
-    return clean
+    """The object minus server-assigned metadata, for "unchanged" checks (shallow: nothing is mutated)."""
+    metadata = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in _SERVER_META}
+    return {**obj, "metadata": metadata}
 
 
 def _family(cidr_or_ip: str) -> str:

@@ -1,5 +1,5 @@
-"""The simulated API server's storage: objects by kind and key, with resourceVersions and a
-generation counter that lets derived views (policy engine, DNS) know when to rebuild."""
+"""The simulated API server's storage: objects by kind, namespace and name, with resourceVersions
+and a generation counter that lets derived views (policy engine, DNS) know when to rebuild."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -12,7 +12,8 @@ class Store:
     makes a snapshot (for all-or-nothing apply) a cheap shallow copy."""
 
     def __init__(self):
-        self._objects: dict[str, dict[str, dict]] = defaultdict(dict)
+        # kind -> namespace ("" for cluster-scoped) -> name -> object
+        self._objects: dict[str, dict[str, dict[str, dict]]] = defaultdict(lambda: defaultdict(dict))
         self.resource_version = 0
         self.generation = 0
 
@@ -20,35 +21,51 @@ class Store:
     def key(namespace: str | None, name: str) -> str:
         return f"{namespace}/{name}" if namespace else name
 
+    @staticmethod
+    def _split(key: str) -> tuple[str, str]:
+        ns, _, name = key.rpartition("/")
+        return ns, name
+
     def get(self, kind: str, key: str) -> dict | None:
-        return self._objects[kind].get(key)
+        ns, name = self._split(key)
+        by_ns = self._objects.get(kind)
+        return by_ns[ns].get(name) if by_ns is not None and ns in by_ns else None
 
     def put(self, kind: str, key: str, obj: dict) -> None:
         self.resource_version += 1
         self.generation += 1
         obj.setdefault("metadata", {})["resourceVersion"] = str(self.resource_version)
-        self._objects[kind][key] = obj
+        ns, name = self._split(key)
+        self._objects[kind][ns][name] = obj
 
     def remove(self, kind: str, key: str) -> dict | None:
         self.generation += 1
-        return self._objects[kind].pop(key, None)
+        ns, name = self._split(key)
+        by_ns = self._objects.get(kind)
+        if by_ns is None or ns not in by_ns:
+            return None
+        return by_ns[ns].pop(name, None)
 
     def items(self, kind: str, namespace: str | None = None) -> list[dict]:
         """Objects of a kind, sorted by namespace then name (kubectl's order)."""
-        objs = self._objects[kind]
-        if namespace is None:
-            return [objs[k] for k in sorted(objs)]
-        prefix = f"{namespace}/"
-        return [objs[k] for k in sorted(objs) if k.startswith(prefix)]
+        by_ns = self._objects.get(kind) or {}
+        if namespace is not None:
+            objs = by_ns.get(namespace) or {}
+            return [objs[n] for n in sorted(objs)]
+        return [by_ns[ns][n] for ns in sorted(by_ns) for n in sorted(by_ns[ns])]
 
     def count(self, kind: str) -> int:
-        return len(self._objects[kind])
+        return sum(len(objs) for objs in (self._objects.get(kind) or {}).values())
 
     def snapshot(self):
-        return ({kind: dict(objs) for kind, objs in self._objects.items()}, self.resource_version, self.generation)
+        return ({kind: {ns: dict(objs) for ns, objs in by_ns.items()} for kind, by_ns in self._objects.items()},
+                self.resource_version, self.generation)
 
     def restore(self, snap) -> None:
         objects, rv, gen = snap
-        self._objects = defaultdict(dict, {kind: dict(objs) for kind, objs in objects.items()})
+        self._objects = defaultdict(lambda: defaultdict(dict))
+        for kind, by_ns in objects.items():
+            for ns, objs in by_ns.items():
+                self._objects[kind][ns] = dict(objs)
         self.resource_version = rv
         self.generation = gen + 1
