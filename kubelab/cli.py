@@ -80,12 +80,13 @@ def _cmd_dns_serve(args: argparse.Namespace) -> int:
 
 
 def _add_dns_parser(sub: argparse._SubParsersAction) -> None:
-    """``kubelab dns serve MANIFEST... [--port N]``: answer DNS queries for the objects in manifests."""
+    """``kubelab dns serve [-f MANIFEST]... [--port N]``: answer DNS queries for a simulated cluster."""
     dns = sub.add_parser("dns", help="cluster DNS tools")
     dns_sub = dns.add_subparsers(dest="dns_command", required=True, metavar="{serve}")
-    serve = dns_sub.add_parser("serve", help="serve cluster DNS for the objects in manifest files")
-    serve.add_argument("manifests", nargs="+", type=Path, help="YAML manifest files")
-    serve.add_argument("--port", type=int, default=5353, help="UDP/TCP port to listen on (default 5353)")
+    serve = dns_sub.add_parser("serve", help="serve the simulated cluster's DNS on 127.0.0.1 (UDP and TCP)")
+    serve.add_argument("-f", "--filename", dest="manifests", action="append", default=[], type=Path,
+                       help="a YAML manifest file to apply first (repeatable); without any, the default cluster")
+    serve.add_argument("--port", type=int, default=10053, help="UDP/TCP port on 127.0.0.1 (default 10053; 0 = any)")
     serve.set_defaults(func=_cmd_dns_serve)
 
 

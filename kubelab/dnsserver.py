@@ -14,6 +14,7 @@ import ipaddress
 import socket
 import struct
 import threading
+from pathlib import Path
 from typing import Callable
 
 from dnslib import (AAAA, CNAME, MX, NS, PTR, QTYPE, RCODE, RR, SOA, SRV, TXT, A, DNSBuffer, DNSHeader,
@@ -186,6 +187,11 @@ class DnsServer:
                 sock.close()
         self._udp = self._tcp = None
 
+    def wait(self) -> None:
+        """Block until stop() is called (from another thread or a signal handler)."""
+        while not self._stop.wait(0.5):
+            pass
+
     def __enter__(self) -> "DnsServer":
         return self.start()
 
@@ -250,3 +256,22 @@ def _recv_exact(conn: socket.socket, n: int) -> bytes | None:
             return None
         buf += chunk
     return buf
+
+
+def serve_manifests(paths, port: int = 10053, *, ready=print) -> None:
+    """``kubelab dns serve``: build a simulated cluster from manifest files and serve its DNS until
+    interrupted (Ctrl-C)."""
+    import kubelab
+
+    lab = kubelab.connect()
+    for path in paths:
+        lab.apply(Path(path))
+    server = lab.serve_dns(port=port)
+    ready(f"serving cluster DNS for {lab!r} on 127.0.0.1:{server.port} (UDP and TCP); "
+          f"try: dig @127.0.0.1 -p {server.port} kubernetes.default.svc.{lab.config.cluster_domain}", flush=True)
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()

@@ -88,12 +88,12 @@ def test_course_outside_the_course_folder_says_where_to_run_it(tmp_path, monkeyp
 
 
 def test_dns_serve_hands_manifests_and_port_to_the_dns_server(monkeypatch):
-    """Does `kubelab dns serve a.yaml b.yaml --port 5300` call kubelab.dnsserver.serve_manifests(paths, port)?"""
+    """Does `kubelab dns serve -f a.yaml -f b.yaml --port 5300` call kubelab.dnsserver.serve_manifests(paths, port)?"""
     calls = []
     fake = types.ModuleType("kubelab.dnsserver")
     fake.serve_manifests = lambda paths, port: calls.append((paths, port))
     monkeypatch.setitem(sys.modules, "kubelab.dnsserver", fake)
-    assert cli.main(["dns", "serve", "a.yaml", "b.yaml", "--port", "5300"]) == 0
+    assert cli.main(["dns", "serve", "-f", "a.yaml", "-f", "b.yaml", "--port", "5300"]) == 0
     assert calls == [([Path("a.yaml"), Path("b.yaml")], 5300)]
 
 

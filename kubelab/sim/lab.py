@@ -170,7 +170,56 @@ class SimulatedLab(Lab):
     def policy_engine(self):
         from ..net.netpol import PolicyEngine
         return self._view("netpol", lambda: PolicyEngine(self.cluster.items("Namespace"),
-                                                         self.cluster.items("NetworkPolicy")))
+                                                         self.cluster.items("NetworkPolicy"),
+                                                         nodes=self.cluster.items("Node")))
+
+    def reachability(self, pods=None, port: int = 80, protocol: str = "TCP", externals=()):
+        """Who can connect to whom on port/protocol: a matrix over pods (all outside kube-system by default)
+        and any external IPs given, printed as a truth table and drawn by `.heatmap()`.
+
+        A cell is allowed when NetworkPolicy allows it and the destination pod listens on the port."""
+        from ..reachability import Reachability
+        from .probe import _listens
+
+        protocol = str(protocol).upper()
+        if pods is None:
+            chosen = [p for p in self.cluster.items("Pod") if namespace_of(p) != "kube-system" and pod_ips(p)]
+        else:
+            chosen = [self.prober.pod(ref) for ref in pods]
+        names = [key_of(p) for p in chosen]
+        enforced = cni_enforces(self.config) and self.cluster.items("NetworkPolicy")
+        if enforced:
+            matrix = self.policy_engine().allowed_matrix(chosen, chosen, port, protocol)
+        else:
+            matrix = [[True] * len(chosen) for _ in chosen]
+        listening = [_listens(p, port, protocol)[0] and (p.get("status") or {}).get("phase") == "Running"
+                     for p in chosen]
+        allowed = [[matrix[i][j] and listening[j] for j in range(len(chosen))] for i in range(len(chosen))]
+        sources, destinations = list(names), list(names)
+        if externals:
+            engine = self.policy_engine() if enforced else None
+            for ip in externals:
+                sources.append(ip)
+                allowed.append([bool(engine is None or engine.decide(ip, p, port, protocol)) and listening[j]
+                                for j, p in enumerate(chosen)])
+            for row, src in zip(allowed, chosen + [None] * len(externals)):
+                for ip in externals:
+                    row.append(src is None or engine is None or bool(engine.decide(src, ip, port, protocol)))
+            destinations += list(externals)
+        return Reachability(sources, destinations, allowed, port, protocol)
+
+    def explain(self, kind_or_policy="NetworkPolicy", name: str | None = None, namespace: str = "default") -> str:
+        """A NetworkPolicy in plain English: what it selects and what it allows, per direction."""
+        from ..net.netpol_explain import explain
+
+        policy = kind_or_policy if isinstance(kind_or_policy, dict) else self.cluster.get(kind_or_policy, name, namespace)
+        return explain(policy)
+
+    def lint(self) -> list:
+        """Classic NetworkPolicy mistakes in this cluster (selectors matching nothing, egress without DNS, ...)."""
+        from ..net.netpol_explain import lint
+
+        return lint(self.cluster.items("Namespace"), self.cluster.items("Pod"), self.cluster.items("NetworkPolicy"))
 
     def policy_decision(self, src_pod, src_loc, target, seen_src: str, dst_ip: str, port: int, protocol: str):
         """NetworkPolicy's say on the translated connection, or None when no policy exists."""
@@ -250,6 +299,14 @@ class SimulatedLab(Lab):
         if src is None:
             return resolve(name, rtype, None, self._dns_lookup, server=self.config.cluster_dns)
         return resolve(name, rtype, self.resolv_conf(src), self._dns_lookup)
+
+    def serve_dns(self, port: int = 10053):
+        """Serve this lab's cluster DNS on 127.0.0.1:port over UDP and TCP, live as the cluster changes,
+        so `dig @127.0.0.1 -p 10053 web.default.svc.cluster.local` works. Returns the running server
+        (`.port`, `.stop()`)."""
+        from ..dnsserver import DnsServer
+
+        return DnsServer(lambda name, rtype: self._dns().query(name, rtype), port=port).start()
 
     def resolv_conf(self, pod: str) -> str:
         """/etc/resolv.conf as the kubelet writes it for the pod (dnsPolicy, dnsConfig, hostNetwork)."""
