@@ -49,6 +49,6 @@ def connect(backend: str = "simulated", **options) -> Lab:
         from .sim.lab import SimulatedLab
         return SimulatedLab(**options)
     if backend == "live":
-        from .live import LiveLab
-        return LiveLab(**options)
+        raise BackendError("connect('live'): the live backend (a real cluster from kubeconfig) is not part of "
+                           "this release yet; use connect() for the simulated cluster")
     raise BackendError(f"connect(): unknown backend {backend!r}; use 'simulated' (no cluster needed) or 'live'")

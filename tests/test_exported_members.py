@@ -25,3 +25,20 @@ def test_every_error_is_a_kubelab_error():
     for name in ("ManifestError", "ValidationError", "UnknownKindError", "ConflictError", "NotFoundError",
                  "ProbeError", "BackendError"):
         assert issubclass(getattr(kubelab, name), kubelab.KubelabError)
+
+
+def test_unknown_and_unavailable_backends_say_what_to_use():
+    """Do connect('live') and a misspelt backend raise BackendError pointing at the simulated cluster?"""
+    import pytest
+    for backend in ("live", "simulted"):
+        with pytest.raises(kubelab.BackendError) as err:
+            kubelab.connect(backend)
+        assert "simulated" in str(err.value)
+
+
+def test_unknown_connect_option_is_named():
+    """Does a misspelt connect() option name the option and list the valid ones?"""
+    import pytest
+    with pytest.raises(kubelab.BackendError) as err:
+        kubelab.connect(node=2)
+    assert "'node'" in str(err.value) and "nodes" in str(err.value)
