@@ -1,2 +1,0 @@
-def pytest_configure(config):
-    config.addinivalue_line("markers", "implementation_specific: expectation outside what Kubernetes defines")
