@@ -15,7 +15,6 @@ IP; for an IP peer, that IP's family) and each end uses its address of that fami
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -23,6 +22,7 @@ import numpy as np
 
 from ..errors import ProbeError, ValidationError, object_ref
 from .labels import EVERYTHING, Selector, parse_label_selector
+from .names import port_name_errors
 from .objects import (labels_of, name_of, namespace_of, pod_host_network, pod_ips, pod_node,
                       resolve_named_port)
 
@@ -43,7 +43,6 @@ HOST_NETWORK = "implementation-specific: hostNetwork pods are treated as their n
 # Validation (pkg/apis/networking/validation: ValidateNetworkPolicySpec and helpers)
 # ---------------------------------------------------------------------------------------------
 
-_PORT_NAME_CHARS = re.compile(r"^[-a-z0-9]+$")
 _SPEC_FIELDS = {"podSelector", "policyTypes", "ingress", "egress"}
 _RULE_FIELDS = {"ingress": {"from", "ports"}, "egress": {"to", "ports"}}
 _PEER_FIELDS = {"podSelector", "namespaceSelector", "ipBlock"}
@@ -53,22 +52,6 @@ _PORT_FIELDS = {"protocol", "port", "endPort"}
 def _invalid(value) -> str:
     shown = f'"{value}"' if isinstance(value, str) else repr(value)
     return f"Invalid value: {shown}"
-
-
-def _port_name_errors(name: str) -> list[str]:
-    """IsValidPortName (IANA_SVC_NAME): <=15 chars of [-a-z0-9], a letter, no '--', no leading/trailing '-'."""
-    errs = []
-    if len(name) > 15:
-        errs.append("must be no more than 15 characters")
-    if not _PORT_NAME_CHARS.match(name):
-        errs.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
-    if not re.search(r"[a-z]", name):
-        errs.append("must contain at least one letter (a-z)")
-    if "--" in name:
-        errs.append("must not contain consecutive hyphens")
-    if name and (name[0] == "-" or name[-1] == "-"):
-        errs.append("must not begin or end with a hyphen")
-    return errs
 
 
 def _parse_cidr(value):
@@ -135,7 +118,7 @@ def _validate_port(port, path: str, ref: str) -> None:
     if end is not None:
         raise ValidationError(ref, f"{path}.endPort", f"{_invalid(end)}: may not be specified when `port` "
                               "is non-numeric", "a port range needs numeric port and endPort")
-    errs = _port_name_errors(number)
+    errs = port_name_errors(number)
     if errs:
         fix = "quoted digits are a name, not a number: write port: 80 without quotes" if number.isdigit() else None
         raise ValidationError(ref, f"{path}.port", f"{_invalid(number)}: {errs[0]}", fix)

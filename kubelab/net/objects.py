@@ -11,7 +11,7 @@ from typing import Iterable
 __all__ = [
     "meta", "name_of", "namespace_of", "labels_of", "key_of",
     "pod_ips", "pod_ready", "pod_terminating", "pod_phase", "pod_node", "pod_host_network",
-    "container_ports", "resolve_named_port", "ip_family",
+    "container_ports", "resolve_named_port", "ip_family", "is_ip",
 ]
 
 
@@ -88,6 +88,15 @@ def resolve_named_port(pod: dict, name: str, protocol: str = "TCP") -> int | Non
         if p["name"] == name and p["protocol"] == protocol:
             return p["containerPort"]
     return None
+
+
+def is_ip(text: str) -> bool:
+    """Is `text` an IPv4 or IPv6 address literal?"""
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
 
 
 def ip_family(ip: str) -> str:

@@ -10,12 +10,12 @@ import re
 
 from ..errors import ValidationError
 from ..net.labels import parse_label_selector, validate_labels
+from ..net.names import port_name_errors
 
 __all__ = ["admit_namespace", "admit_pod", "admit_deployment", "admit_statefulset", "admit_configmap",
            "admit_endpointslice", "admit_node", "is_iana_svc_name", "POD_SPEC_MUTABLE"]
 
 _PROTOCOLS = ("TCP", "UDP", "SCTP")
-_IANA_SVC = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 # Pod updates may change only these spec fields (ValidatePodUpdate); everything else is immutable.
@@ -23,10 +23,9 @@ POD_SPEC_MUTABLE = ("containers[*].image", "initContainers[*].image", "activeDea
                     "tolerations", "terminationGracePeriodSeconds")
 
 
-def is_iana_svc_name(name: str) -> bool:
-    """IsValidPortName: at most 15 lower-case alphanumerics or '-', at least one letter, no '--', no edge '-'."""
-    return (isinstance(name, str) and 0 < len(name) <= 15 and bool(_IANA_SVC.match(name))
-            and "--" not in name and any(c.isalpha() for c in name))
+def is_iana_svc_name(name) -> bool:
+    """IsValidPortName (IANA_SVC_NAME), as container and Service port names must be."""
+    return isinstance(name, str) and bool(name) and not port_name_errors(name)
 
 
 def admit_namespace(obj: dict, ref: str) -> dict:

@@ -9,7 +9,7 @@ from .. import kinds
 from ..errors import ProbeError
 from ..lab import Lab
 from ..net.labels import parse_selector_string
-from ..net.objects import key_of, labels_of, name_of, namespace_of, pod_host_network, pod_ips
+from ..net.objects import is_ip, key_of, labels_of, name_of, namespace_of, pod_host_network, pod_ips
 from ..results import Response
 from .cluster import Cluster
 from .config import ClusterConfig
@@ -253,7 +253,7 @@ class SimulatedLab(Lab):
         parts = urlsplit(url if "://" in url else f"http://{url}")
         host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
         path = parts.path or "/"
-        node = self.node_by_ip(host) if _is_ip(host) else None
+        node = self.node_by_ip(host) if is_ip(host) else None
         if node is not None:
             for service in self.cluster.items("Service"):
                 if service["spec"].get("healthCheckNodePort") == port:
@@ -341,13 +341,6 @@ def cni_enforces(config: ClusterConfig) -> bool:
     from ..net.cni import cni_profile
     return cni_profile(config.cni, config.calico_mode).enforces_network_policy
 
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
 
 
 def _norm_ip(ip: str) -> str:

@@ -4,14 +4,13 @@ and finally a listening container."""
 from __future__ import annotations
 
 import difflib
-import ipaddress
 from dataclasses import dataclass
 
 from ..errors import ProbeError
 from ..net import datapath
 from ..net.cni import cni_profile
 from ..net.datapath import Location
-from ..net.objects import container_ports, key_of, name_of, namespace_of, pod_host_network, pod_ips
+from ..net.objects import is_ip, container_ports, key_of, name_of, namespace_of, pod_host_network, pod_ips
 from ..results import Hop, Trace, Verdict
 
 __all__ = ["Prober", "OUTSIDE_CLIENT_IP"]
@@ -31,13 +30,6 @@ class Target:
     pod: dict | None = None
     label: str = ""
 
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
 
 
 class Prober:
@@ -93,7 +85,7 @@ class Prober:
         if src.startswith("node/"):
             node = self.node(src[5:])
             return Location("node", self.node_ip(node), f"node {name_of(node)}", name_of(node), self.node_ip(node)), None
-        if _is_ip(src):
+        if is_ip(src):
             pod = self.lab.pod_by_ip(src)
             if pod is not None and not pod_host_network(pod):
                 return self.pod_location(pod), pod
@@ -148,7 +140,7 @@ class Prober:
         # 1. a name: DNS from the source (kubelet's resolv.conf, the resolver's search list)
         if dst_text.startswith("node/"):
             dst_ip = self.node_ip(self.node(dst_text[5:]))
-        elif _is_ip(dst_text):
+        elif is_ip(dst_text):
             dst_ip = dst_text
         elif "/" in dst_text and dst_text.count("/") == 1 and "." not in dst_text.split("/")[0]:
             dst_ip = self.pod_location(self.pod(dst_text), ip_family_of(src_loc.ip)).ip
@@ -187,7 +179,6 @@ class Prober:
             listening = port == 6443 and protocol == "TCP"
             why = "the API server listens on 6443/TCP"
         elif target.kind == "node":
-            node = self.node(target.node)
             dst_loc = Location("node", dst_ip, f"node {target.node}", target.node, dst_ip)
             listening, why = self._host_listener(target.node, port, protocol)
         else:

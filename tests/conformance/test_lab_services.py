@@ -1,7 +1,6 @@
 """The Services / EndpointSlices / kube-proxy conformance sample, driven through the Lab only."""
 from __future__ import annotations
 
-import re
 
 import pytest
 

@@ -1,5 +1,4 @@
 """reach() and trace(): where connections go, hop by hop, and why they fail."""
-import json
 from collections import Counter
 
 import pytest
