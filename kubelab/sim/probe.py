@@ -152,6 +152,16 @@ class Prober:
             dst_ip = answer.records[0].value
             rules.append(f"DNS: {dst_text} -> {dst_ip} (as {answer.name})")
 
+        # the source address is the client's address in the destination's family (dual-stack)
+        family = ip_family_of(dst_ip)
+        if src_loc.kind != "external" and ip_family_of(src_loc.ip) != family:
+            if src_pod is not None and not src_loc.host_network:
+                src_loc = self.pod_location(src_pod, family)
+            elif src_loc.node:
+                ip = self.node_ip(self.node(src_loc.node), family)
+                src_loc = Location(src_loc.kind, ip, src_loc.label, src_loc.node, ip, src_loc.host_network)
+            if ip_family_of(src_loc.ip) != family:
+                return fail(f"{src_loc.label} has no {family} address to reach {dst_ip} from")
         target = self.classify(dst_ip, port, protocol)
         first_dst = dst_ip
         nat_hops: list[Hop] = []

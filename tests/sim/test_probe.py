@@ -203,3 +203,19 @@ def test_probe_output_is_deterministic():
         lab.apply(WEB)
         outs.append(str(lab.trace("default/client", "web", 80)))
     assert outs[0] == outs[1]
+
+
+def test_dual_stack_connections_use_the_destinations_family():
+    """In a dual-stack cluster, does a connection to a Service's IPv6 ClusterIP land on an IPv6 endpoint
+    and come from the client's IPv6 address?"""
+    lab = kubelab.connect(ip_families=("IPv4", "IPv6"))
+    lab.apply(WEB.replace("selector: {app: web}", "selector: {app: web}\n  ipFamilyPolicy: RequireDualStack"))
+    svc = lab.get("Service", "web")["spec"]
+    assert svc["ipFamilies"] == ["IPv4", "IPv6"] and ":" in svc["clusterIPs"][1]
+    client_v6 = lab.get("Pod", "client")["status"]["podIPs"][1]["ip"]
+    v = lab.reach("default/client", svc["clusterIPs"][1], 80)
+    assert v and v.endpoint.startswith("[fd00:10:244:") and v.source_ip == client_v6
+    answer = lab.resolve("web", "AAAA", src="default/client")
+    assert [r.value for r in answer.records] == [svc["clusterIPs"][1]]
+    slices = lab.list("EndpointSlice", "default", selector="kubernetes.io/service-name=web")
+    assert sorted(s["addressType"] for s in slices) == ["IPv4", "IPv6"]
