@@ -1,0 +1,246 @@
+"""Playgrounds for JupyterLab (ipywidgets 8): change a control, see the cluster answer.
+
+    from kubelab import widgets
+    widgets.trace_playground(lab)                       # pick source, destination, port, protocol
+    widgets.scale_playground(lab, "web", "web")         # slide replicas, watch the EndpointSlices
+    widgets.yaml_playground(lab, manifest_text)         # edit YAML, Apply, see what happened
+
+Each function returns its top-level widget. Pictures are PNG bytes in an `Image` widget and text
+is an `HTML` widget, so every update is plain widget state: no pyplot, no output capture, and the
+same values can be read back in tests. Without ipywidgets each returns a short text message instead.
+"""
+from __future__ import annotations
+
+import html
+
+from .errors import KubelabError
+
+__all__ = ["trace_playground", "scale_playground", "yaml_playground", "WidgetsUnavailable"]
+
+OUTSIDE = "outside"        # the source dropdown's value for a client outside the cluster (src=None)
+_ERROR = "<pre style='color:#c92a2a;white-space:pre-wrap;margin:0'>{}</pre>"
+
+
+class WidgetsUnavailable:
+    """What a playground returns when ipywidgets cannot be imported: a message, not a traceback."""
+
+    def __init__(self, playground: str, problem: str):
+        self.message = (f"{playground} needs ipywidgets 8 ({problem}); install it with "
+                        "`pip install ipywidgets` and reopen the notebook in JupyterLab")
+
+    def __str__(self) -> str:
+        return self.message
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return f"<p style='color:#c92a2a'>{html.escape(self.message)}</p>"
+
+
+def _ipywidgets():
+    """The ipywidgets module, or the reason it cannot be used."""
+    try:
+        import ipywidgets
+    except ImportError as exc:
+        return None, str(exc) or "not installed"
+    return ipywidgets, None
+
+
+def _error_html(exc: Exception) -> str:
+    """A learner's mistake in red; anything else is labelled as kubelab's own fault, still without a traceback."""
+    if isinstance(exc, KubelabError):
+        return _ERROR.format(html.escape(str(exc)))
+    return _ERROR.format(html.escape(f"unexpected {type(exc).__name__} inside kubelab: {exc}"))
+
+
+def _png(fig) -> bytes:
+    from .viz import figure_png
+
+    return figure_png(fig, dpi=90)
+
+
+def _image(w):
+    return w.Image(value=b"", format="png", layout=w.Layout(width="100%", max_width="1200px"))
+
+
+# ---------------------------------------------------------------- trace
+def _trace_choices(lab):
+    """(label, value) options for sources, destinations and ports, from what is in the cluster now."""
+    from .net.objects import container_ports, key_of, name_of, pod_host_network
+
+    nodes = sorted(lab.list("Node"), key=name_of)
+    pods = sorted(lab.list("Pod"), key=key_of)
+    services = sorted(lab.list("Service"), key=key_of)
+    sources = [("outside the cluster (203.0.113.10)", OUTSIDE)]
+    sources += [(f"node {name_of(n)}", f"node/{name_of(n)}") for n in nodes]
+    sources += [(f"pod {key_of(p)}", key_of(p)) for p in pods if not pod_host_network(p)]
+    dests = []
+    for s in services:
+        spec = s.get("spec") or {}
+        vip = spec.get("clusterIP")
+        if vip and vip != "None":
+            dests.append((f"Service {key_of(s)} ({vip})", vip))
+        for ing in ((s.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []:
+            if ing.get("ip"):
+                dests.append((f"Service {key_of(s)} load balancer ({ing['ip']})", ing["ip"]))
+    dests += [(f"pod {key_of(p)}", key_of(p)) for p in pods if not pod_host_network(p)]
+    for n in nodes:
+        for a in (n.get("status") or {}).get("addresses") or []:
+            if a.get("type") == "InternalIP":
+                dests.append((f"node {name_of(n)} ({a['address']})", a["address"]))
+    ports = {53, 80, 443}
+    for s in services:
+        for p in (s.get("spec") or {}).get("ports") or []:
+            ports.update(x for x in (p.get("port"), p.get("nodePort")) if isinstance(x, int))
+    for p in pods:
+        ports.update(cp["containerPort"] for cp in container_ports(p) if isinstance(cp["containerPort"], int))
+    return sources, dests, sorted(ports)
+
+
+def _first_user(options, fallback):
+    """The first option that is the learner's own (not kube-system, not the API server's Service)."""
+    for label, value in options:
+        if label.startswith(("pod ", "Service ")) and " kube-system/" not in label \
+                and " default/kubernetes " not in label:
+            return value
+    return fallback
+
+
+def trace_playground(lab):
+    """Dropdowns for source, destination, port and protocol; shows the Verdict and the traced path.
+
+    Children: [controls HBox (from, to, port, protocol), HTML verdict, Image of draw_trace]."""
+    w, problem = _ipywidgets()
+    if w is None:
+        return WidgetsUnavailable("trace_playground", problem)
+    from .viz import draw_trace
+
+    sources, dests, ports = _trace_choices(lab)
+    dests = dests or [("(nothing to reach)", "")]
+    style = {"description_width": "initial"}
+    src = w.Dropdown(options=sources, value=_first_user(sources, OUTSIDE), description="from", style=style)
+    dst = w.Dropdown(options=dests, value=_first_user(dests, dests[0][1]), description="to", style=style)
+    port = w.Dropdown(options=ports, value=80, description="port", style=style,
+                      layout=w.Layout(width="150px"))
+    protocol = w.Dropdown(options=["TCP", "UDP", "SCTP"], value="TCP", description="protocol", style=style,
+                          layout=w.Layout(width="170px"))
+    verdict = w.HTML()
+    picture = _image(w)
+
+    def update(_change=None):
+        if not dst.value:
+            verdict.value, picture.value = _ERROR.format("apply a Service or a Pod first"), b""
+            return
+        try:
+            trace = lab.trace(None if src.value == OUTSIDE else src.value, dst.value, port.value, protocol.value)
+            verdict.value = trace.verdict._repr_html_()
+            picture.value = _png(draw_trace(lab, trace))
+        except Exception as exc:   # shown in the widget: a callback's traceback would only reach the log
+            verdict.value, picture.value = _error_html(exc), b""
+
+    for control in (src, dst, port, protocol):
+        control.observe(update, names="value")
+    update()
+    return w.VBox([w.HBox([src, dst, port, protocol]), verdict, picture])
+
+
+# ---------------------------------------------------------------- scale
+def _slices_html(lab, service: str, namespace: str) -> str:
+    """One row per EndpointSlice of the Service: name, number of endpoints, addresses (not-ready marked)."""
+    slices = sorted(lab.list("EndpointSlice", namespace, selector=f"kubernetes.io/service-name={service}"),
+                    key=lambda s: s["metadata"]["name"])
+    rows = []
+    for s in slices:
+        addresses = []
+        for e in s.get("endpoints") or []:
+            ready = (e.get("conditions") or {}).get("ready") is not False
+            addresses += [a if ready else f"{a} (not ready)" for a in e.get("addresses") or []]
+        rows.append((s["metadata"]["name"], str(len(s.get("endpoints") or [])), ", ".join(addresses) or "—"))
+    head = "".join(f"<th style='text-align:left;padding-right:1em'>{h}</th>"
+                   for h in ("EndpointSlice", "endpoints", "addresses"))
+    body = "".join("<tr>" + "".join(f"<td style='text-align:left;padding-right:1em'>{html.escape(c)}</td>"
+                                    for c in row) + "</tr>" for row in rows)
+    caption = (f"<caption style='text-align:left'><b>{len(slices)}</b> EndpointSlice(s) for Service "
+               f"{html.escape(namespace)}/{html.escape(service)}</caption>")
+    return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def scale_playground(lab, deployment: str, service: str, namespace: str = "default", max_replicas: int = 10):
+    """A replicas slider that re-applies the Deployment; shows the Service's EndpointSlices and the cluster.
+
+    Children: [IntSlider replicas, HTML slice table, Image of draw_cluster]."""
+    w, problem = _ipywidgets()
+    if w is None:
+        return WidgetsUnavailable("scale_playground", problem)
+    from .viz import draw_cluster
+
+    current = lab.get("Deployment", deployment, namespace)["spec"].get("replicas", 1)
+    slider = w.IntSlider(value=current, min=0, max=max(max_replicas, current), description="replicas",
+                         continuous_update=False)
+    table = w.HTML()
+    picture = _image(w)
+
+    def show():
+        table.value = _slices_html(lab, service, namespace)
+        picture.value = _png(draw_cluster(lab, namespaces=[namespace]))
+
+    def rescale(change):
+        try:
+            obj = lab.get("Deployment", deployment, namespace)
+            obj["spec"]["replicas"] = change["new"]
+            obj.pop("status", None)
+            lab.apply(obj)
+            show()
+        except Exception as exc:
+            table.value, picture.value = _error_html(exc), b""
+
+    slider.observe(rescale, names="value")
+    show()
+    return w.VBox([slider, table, picture])
+
+
+# ---------------------------------------------------------------- YAML
+def _result_widget(w, value):
+    """on_apply's return value as a widget: a figure as an image, HTML when it has it, else text."""
+    if value is None:
+        return w.HTML("")
+    if hasattr(value, "savefig"):
+        picture = _image(w)
+        picture.value = _png(value)
+        return picture
+    if hasattr(value, "_repr_html_"):
+        return w.HTML(value._repr_html_())
+    return w.HTML(f"<pre style='margin:0'>{html.escape(str(value))}</pre>")
+
+
+def yaml_playground(lab, initial_yaml: str, on_apply=None):
+    """A YAML editor with an Apply button: shows what apply() did or the error in red, then what
+    `on_apply(lab)` returns (a Verdict, a table, a figure...).
+
+    Children: [Textarea, Button, VBox of results]."""
+    w, problem = _ipywidgets()
+    if w is None:
+        return WidgetsUnavailable("yaml_playground", problem)
+
+    editor = w.Textarea(value=initial_yaml, layout=w.Layout(width="100%", height="260px"))
+    editor.add_class("kubelab-yaml")      # Textarea has no font style trait: monospace comes from CSS
+    css = w.HTML("<style>.kubelab-yaml textarea {font-family: monospace; font-size: 13px}</style>")
+    button = w.Button(description="Apply", button_style="primary", icon="check")
+    results = w.VBox()
+
+    def apply(_button=None):
+        try:
+            outcome = lab.apply(editor.value)
+        except Exception as exc:
+            results.children = [w.HTML(_error_html(exc))]
+            return
+        shown = [w.HTML(f"<pre style='color:#2b8a3e;margin:0'>{html.escape(str(outcome)) or 'unchanged'}</pre>")]
+        if on_apply is not None:
+            try:
+                shown.append(_result_widget(w, on_apply(lab)))
+            except Exception as exc:
+                shown.append(w.HTML(_error_html(exc)))
+        results.children = shown
+
+    button.on_click(apply)
+    return w.VBox([editor, button, results, css])
