@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..results import Hop
 from .cni import CniProfile
 
-__all__ = ["Location", "veth_name", "path_hops", "nat_hop", "reply_hops"]
+__all__ = ["Location", "veth_name", "path_hops", "nat_hop", "reply_hops", "stop_at_last_hop"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,12 @@ def path_hops(src: Location, dst: Location, profile: CniProfile, *, first_dst_ip
         if snat_ip:
             src_ip = snat_ip
     if dst.kind in ("pod", "node") and here_node and dst.node and here_node != dst.node:
-        hops.extend(_cross(here_node, here_ip, dst.node, dst.node_ip, profile, src_ip, dst.ip, dst_pod_cidr))
+        if dst.kind == "node" or dst.host_network:
+            # only pod subnets are reached through the CNI's tunnel; node addresses are plain underlay
+            hops.append(Hop("underlay", "eth0", f"routed node {here_node} -> node {dst.node} (no encapsulation: "
+                            "the destination is a node address)", src_ip, dst.ip))
+        else:
+            hops.extend(_cross(here_node, here_ip, dst.node, dst.node_ip, profile, src_ip, dst.ip, dst_pod_cidr))
     elif src.kind == "external" and not nat and dst.kind in ("pod", "node"):
         hops.append(Hop("underlay", "-", f"reaches node {dst.node}", src_ip, dst.ip))
     elif src.kind in ("pod", "node") and dst.kind == "external":
@@ -121,3 +126,11 @@ def reply_hops(dst: Location, src: Location, seen_src_ip: str, first_dst_ip: str
                         f"reverses the NAT: source becomes {first_dst_ip} again", first_dst_ip, src.ip))
     hops.append(Hop(src.label, "eth0" if src.kind == "pod" else "-", "receives the reply", first_dst_ip, src.ip))
     return hops
+
+
+def stop_at_last_hop(hops: list[Hop], action: str) -> list[Hop]:
+    """A packet that does not get through: its last hop says what happened instead of delivery."""
+    if not hops:
+        return hops
+    last = hops[-1]
+    return hops[:-1] + [Hop(last.where, last.device, action, last.src, last.dst, last.detail)]

@@ -210,9 +210,12 @@ class Prober:
                                   snat_ip=snat_ip, dst_pod_cidr=self.lab.pod_cidr_of(dst_loc.node),
                                   nat_node=nat_node, nat_node_ip=self._node_ip_by_name(nat_node))
         if policy is not None and not policy.allowed:
+            hops = datapath.stop_at_last_hop(hops, "dropped by NetworkPolicy before delivery")
             return fail(policy.reason, endpoint=endpoint, candidates=candidates, source_ip=seen_src, hops=hops,
                         implementation_specific="implementation-specific" in policy.reason)
         if not listening:
+            hops = datapath.stop_at_last_hop(hops, f"nothing listens on {port}/{protocol}: answered with a reset "
+                                                   "(connection refused)")
             return fail(f"connection refused: {why}", endpoint=endpoint, candidates=candidates,
                         source_ip=seen_src, hops=hops)
         reason = why

@@ -219,3 +219,19 @@ def test_dual_stack_connections_use_the_destinations_family():
     assert [r.value for r in answer.records] == [svc["clusterIPs"][1]]
     slices = lab.list("EndpointSlice", "default", selector="kubernetes.io/service-name=web")
     assert sorted(s["addressType"] for s in slices) == ["IPv4", "IPv6"]
+
+
+def test_node_to_node_traffic_is_not_tunnelled():
+    """Does traffic to another node's own address go over the underlay, not flannel's VXLAN tunnel?"""
+    lab = kubelab.connect(cni="flannel")
+    devices = [h.device for h in lab.trace("node/node-1", "node/node-2", 10250).hops]
+    assert "flannel.1" not in devices
+
+
+def test_a_blocked_packet_is_not_delivered(web_lab):
+    """When NetworkPolicy drops a connection, does the trace's last hop say dropped, not delivered?"""
+    web_lab.apply({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny"},
+                   "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}})
+    trace = web_lab.trace("default/client", "web", 80)
+    assert not trace and "dropped by NetworkPolicy" in trace.hops[-1].action
+    assert not any("delivered" in h.action for h in trace.hops)
