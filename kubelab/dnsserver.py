@@ -125,7 +125,10 @@ def answer_packet(data: bytes, lookup: Lookup, max_size: int | None) -> bytes | 
 class DnsServer:
     """A DNS server on a loopback address, UDP and TCP on the same port, one thread each."""
 
-    def __init__(self, lookup: Lookup, host: str = "127.0.0.1", port: int = 10053):
+    def __init__(self, lookup: Lookup, host: str = "127.0.0.1", port: int = 10053,
+                 version: Callable[[], object] | None = None):
+        """`version`, when given, says when lookup's answers may have changed (the cluster's generation):
+        while it stays the same, a repeated question is answered from the packet built last time."""
         try:
             loopback = ipaddress.ip_address(host).is_loopback
         except ValueError:
@@ -134,6 +137,9 @@ class DnsServer:
             raise BackendError(f"DnsServer binds only to a loopback address, not {host!r} "
                                "(use 127.0.0.1 or ::1)")
         self.lookup = lookup
+        self.version = version
+        self._cache: dict[tuple, bytes] = {}
+        self._cache_version = None
         self.host = host
         self.port = port
         self._family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -204,6 +210,26 @@ class DnsServer:
 
     # -- serving --------------------------------------------------------------------------------
 
+    def _answer(self, data: bytes, max_size: int | None) -> bytes | None:
+        """answer_packet, reusing the reply to an identical question (everything after the 2-byte ID)
+        while the cluster is unchanged."""
+        if self.version is None or len(data) < 12:
+            return answer_packet(data, self.lookup, max_size)
+        version = self.version()
+        if version != self._cache_version:
+            self._cache = {}
+            self._cache_version = version
+        key = (data[2:], max_size)
+        cached = self._cache.get(key)
+        if cached is None:
+            packet = answer_packet(data, self.lookup, max_size)
+            if packet is None or len(packet) < 2:
+                return packet
+            if len(self._cache) < 10_000:
+                self._cache[key] = packet[2:]
+            return packet
+        return data[:2] + cached
+
     def _serve_udp(self) -> None:
         while not self._stop.is_set():
             try:
@@ -213,7 +239,7 @@ class DnsServer:
             except OSError:
                 return
             try:
-                packet = answer_packet(data, self.lookup, UDP_DEFAULT_SIZE)
+                packet = self._answer(data, UDP_DEFAULT_SIZE)
                 if packet is not None:
                     self._udp.sendto(packet, addr)
             except Exception:
@@ -241,7 +267,7 @@ class DnsServer:
                     data = _recv_exact(conn, struct.unpack("!H", head)[0])
                     if data is None:
                         return
-                    packet = answer_packet(data, self.lookup, None)
+                    packet = self._answer(data, None)
                     if packet is not None:
                         conn.sendall(struct.pack("!H", len(packet)) + packet)
                 except (OSError, ValueError):

@@ -4,6 +4,7 @@ import sys
 
 import dns.message
 import dns.query
+import dns.rcode
 import dns.rdatatype
 
 import kubelab
@@ -51,3 +52,19 @@ def test_kubelab_dns_serve_command(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_cached_answers_never_outlive_a_cluster_change():
+    """After a name was answered NXDOMAIN, does the same question get the new Service's address once it exists?"""
+    lab = kubelab.connect()
+    server = lab.serve_dns(port=0)
+    try:
+        name = "late.default.svc.cluster.local"
+        assert dns.rcode.to_text(_ask(server.port, name).rcode()) == "NXDOMAIN"
+        assert dns.rcode.to_text(_ask(server.port, name).rcode()) == "NXDOMAIN"   # now from the cache
+        lab.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "late"},
+                   "spec": {"clusterIP": "10.96.0.81", "ports": [{"port": 80}]}})
+        reply = _ask(server.port, name)
+        assert [r.to_text() for rrset in reply.answer for r in rrset] == ["10.96.0.81"]
+    finally:
+        server.stop()

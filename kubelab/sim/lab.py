@@ -306,7 +306,8 @@ class SimulatedLab(Lab):
         (`.port`, `.stop()`)."""
         from ..dnsserver import DnsServer
 
-        return DnsServer(lambda name, rtype: self._dns().query(name, rtype), port=port).start()
+        return DnsServer(lambda name, rtype: self._dns().query(name, rtype), port=port,
+                         version=lambda: self.cluster.store.generation).start()
 
     def resolv_conf(self, pod: str) -> str:
         """/etc/resolv.conf as the kubelet writes it for the pod (dnsPolicy, dnsConfig, hostNetwork)."""
