@@ -156,9 +156,11 @@ class ApplyResult:
     """What apply() did to each object, in kubectl's words ("service/web created")."""
 
     changes: tuple = ()   # (kind, key, verb)
+    warnings: tuple = ()  # accepted, but probably not what was meant (kubectl prints "Warning: ...")
 
     def __str__(self) -> str:
-        return "\n".join(f"{kind.lower()}/{key.split('/')[-1]} {verb}" for kind, key, verb in self.changes)
+        lines = [f"{kind.lower()}/{key.split('/')[-1]} {verb}" for kind, key, verb in self.changes]
+        return "\n".join(lines + [f"Warning: {w}" for w in self.warnings])
 
     __repr__ = __str__
 

@@ -147,7 +147,18 @@ class Cluster:
         except Exception:
             self._restore(snapshot)
             raise
-        return ApplyResult(tuple(changes))
+        return ApplyResult(tuple(changes), tuple(self._warnings(changes)))
+
+    def _warnings(self, changes) -> list[str]:
+        """Services the API server accepted that will have no endpoints (selector or named port mistakes)."""
+        from ..net.diagnose import service_warnings
+
+        out = []
+        for kind, key, verb in changes:
+            if kind == "Service" and verb != "unchanged":
+                service = self.store.get("Service", key)
+                out += service_warnings(service, self.items("Pod", namespace_of(service)))
+        return out
 
     def _prepare(self, doc: dict) -> tuple[kinds.Kind, dict]:
         """Checks that need no cluster state: kind, schema, names, labels."""

@@ -260,8 +260,11 @@ class Prober:
                                    nodes=self.cluster.items("Node"))
         rules.append(f"kube-proxy: {steering.reason}")
         if steering.action != "forward" or not steering.endpoints:
+            from ..net.diagnose import service_port_problem
+
             verb = {"reject": "rejected (ICMP port unreachable)", "drop": "dropped"}.get(steering.action, "dropped")
-            return f"{target.label}: {steering.reason} -> {verb}"
+            why = service_port_problem(service, sp, self.cluster.items("Pod", namespace_of(service)))
+            return f"{target.label}: {steering.reason} -> {verb}" + (f"; why: {why}" if why else "")
         endpoint = self.lab.pick_endpoint(service, sp, steering.endpoints, src_loc.ip)
         snat_ip = None
         nat_node = receiving or src_loc.node

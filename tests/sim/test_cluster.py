@@ -222,3 +222,14 @@ def test_empty_cluster_then_nodes():
                "status": {"addresses": [{"type": "InternalIP", "address": "192.168.0.10"}]}})
     assert [n["metadata"]["name"] for n in lab.list("Node")] == ["node-a"]
     assert {p["status"]["phase"] for p in lab.list("Pod", "kube-system")} == {"Running"}
+
+
+def test_accepted_but_broken_services_get_warnings(lab):
+    """Does apply warn (as kubectl prints warnings) when a Service's selector or named targetPort matches nothing?"""
+    result = lab.apply(WEB.replace("targetPort: http", "targetPort: htp"))
+    assert any("spec.ports[0].targetPort" in w and "'htp'" in w and "http" in w for w in result.warnings)
+    assert "Warning: Service default/web" in str(result)
+    other = kubelab.connect()
+    result = other.apply(WEB.replace("selector: {app: web}", "selector: {app: wbe}"))
+    assert any("spec.selector" in w and "app=wbe matches no pod" in w and "app=web" in w for w in result.warnings)
+    assert not kubelab.connect().apply(WEB).warnings

@@ -235,3 +235,9 @@ def test_a_blocked_packet_is_not_delivered(web_lab):
     trace = web_lab.trace("default/client", "web", 80)
     assert not trace and "dropped by NetworkPolicy" in trace.hops[-1].action
     assert not any("delivered" in h.action for h in trace.hops)
+
+
+def test_no_endpoints_verdict_says_why(lab):
+    """When a Service has no endpoints, does the verdict name the cause (selector, named port, readiness)?"""
+    lab.apply(WEB.replace("targetPort: http", "targetPort: htp"))
+    assert "targetPort 'htp' names no TCP container port" in lab.reach("default/client", "web", 80).reason
