@@ -1,0 +1,44 @@
+"""Lesson 00 (welcome): the one check that shows how check() works.
+
+The learner writes a Pod manifest; the check applies it to a fresh cluster and probes it from
+another pod, so it passes for any manifest that behaves right, however it is written.
+"""
+from __future__ import annotations
+
+from ..errors import KubelabError
+from . import exercise
+
+PORT = 8080
+
+
+def _applied(lab, answer, ctx) -> bool:
+    """Apply the learner's manifests; an error becomes a failed sub-check that names it."""
+    try:
+        lab.apply(answer)
+    except KubelabError as exc:
+        ctx.expect("the manifest applies", False, f"{type(exc).__name__}: {exc}")
+        return False
+    return ctx.expect("the manifest applies", True, "")
+
+
+@exercise("00-first-pod", title="Your first pod: label it and open a port", lesson="00-welcome")
+def first_pod(answer, ctx):
+    lab = ctx.lab()
+    if not _applied(lab, answer, ctx):
+        return
+    pods = {p["metadata"]["name"]: p for p in lab.list("Pod", namespace="default")}
+    pod = pods.get("hello")
+    if not ctx.expect("a Pod named hello exists in namespace default", pod is not None,
+                      "keep kind: Pod and metadata.name: hello, in namespace default"):
+        return
+    labelled = [p["metadata"]["name"] for p in lab.list("Pod", namespace="default", selector="app=hello")]
+    ctx.expect("the selector app=hello finds it", labelled == ["hello"],
+               "labels live in metadata.labels as key: value pairs")
+    lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probe"},
+               "spec": {"containers": [{"name": "probe", "image": "busybox"}]}})
+    verdict = lab.reach("default/probe", "default/hello", PORT)
+    ctx.expect(f"another pod reaches it on port {PORT}", verdict,
+               f"a pod accepts connections only on the ports its containers declare ({verdict.reason})")
+    ports = sorted(p.get("containerPort") for c in pod["spec"]["containers"] for p in c.get("ports") or [])
+    ctx.mistake("listens on another port", not verdict and ports,
+                f"the container declares {ports}; the exercise asks for {PORT}")

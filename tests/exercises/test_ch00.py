@@ -1,0 +1,68 @@
+"""Lesson 00's check: 00-first-pod (a labelled pod that listens on 8080)."""
+from kubelab.exercises import check
+
+HELLO = """
+apiVersion: v1
+kind: Pod
+metadata:
+  name: hello
+  labels:
+    app: hello
+spec:
+  containers:
+  - name: hello
+    image: nginx
+    ports:
+    - containerPort: 8080
+"""
+
+
+def mistakes(result):
+    return [c.name for c in result.checks if c.kind == "mistake"]
+
+
+def failed(result):
+    return [c.name for c in result.checks if c.scored and not c.ok]
+
+
+def test_reference_answer_passes_every_sub_check():
+    """Does the lesson's answer pass all four sub-checks?"""
+    result = check("00-first-pod", HELLO)
+    assert bool(result) and result.total == 4
+    assert mistakes(result) == []
+
+
+def test_wrong_port_is_named():
+    """Is a pod that listens on 80 instead of 8080 failed, with the port mistake named?"""
+    result = check("00-first-pod", HELLO.replace("8080", "80"))
+    assert failed(result) == ["another pod reaches it on port 8080"]
+    assert mistakes(result) == ["listens on another port"]
+
+
+def test_missing_label_fails_only_the_selector_check():
+    """Does a pod without app=hello fail the selector sub-check and keep the others?"""
+    result = check("00-first-pod", HELLO.replace("  labels:\n    app: hello\n", ""))
+    assert failed(result) == ["the selector app=hello finds it"]
+    assert result.passed == 3
+
+
+def test_labels_under_spec_fail_with_the_field_named():
+    """Are labels written under spec reported as an apply error naming spec.labels, without a traceback?"""
+    answer = HELLO.replace("  labels:\n    app: hello\nspec:\n", "spec:\n  labels:\n    app: hello\n")
+    result = check("00-first-pod", answer)
+    assert failed(result) == ["the manifest applies"]
+    assert "spec.labels" in result.checks[0].hint
+
+
+def test_bad_yaml_fails_cleanly():
+    """Does YAML that does not parse give one failed sub-check naming the YAML error?"""
+    result = check("00-first-pod", "kind: Pod\nmetadata: {name: hello\n")
+    assert [(c.name, c.kind) for c in result.checks] == [("the manifest applies", "check")]
+    assert "ManifestError" in result.checks[0].hint and result.score == 0
+
+
+def test_another_name_fails():
+    """Is a correct pod under another name failed with a hint about metadata.name?"""
+    result = check("00-first-pod", HELLO.replace("name: hello\n", "name: hi\n", 1))
+    assert failed(result) == ["a Pod named hello exists in namespace default"]
+    assert "metadata.name" in result.checks[-1].hint
