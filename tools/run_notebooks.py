@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -40,6 +42,20 @@ def normalise(nb, name: str) -> None:
     nb.metadata["language_info"] = {"name": "python"}
 
 
+def stable_widget_ids(nb, name: str):
+    """ipywidgets gives every model a random id; rename them in order of appearance so the stored
+    notebook is byte-identical run to run (outputs and the saved widget state refer to the same ids)."""
+    text = json.dumps(nb)
+    ids = []
+    for model_id in re.findall(r'"model_id": "([0-9a-f]{32})"', text) + \
+            re.findall(r'"([0-9a-f]{32})": \{"model_name"', text) + re.findall(r"IPY_MODEL_([0-9a-f]{32})", text):
+        if model_id not in ids:
+            ids.append(model_id)
+    for i, model_id in enumerate(ids):
+        text = text.replace(model_id, hashlib.sha1(f"{name}:widget:{i}".encode()).hexdigest()[:32])
+    return nbformat.from_dict(json.loads(text))
+
+
 def _has_widgets(nb) -> bool:
     return any("application/vnd.jupyter.widget-view+json" in (o.get("data") or {})
                for c in nb.cells if c["cell_type"] == "code" for o in c.get("outputs", []))
@@ -53,6 +69,7 @@ def run(path: Path, timeout: int = 120) -> float:
     client.execute()
     elapsed = time.perf_counter() - start
     normalise(nb, path.stem)
+    nb = stable_widget_ids(nb, path.stem)
     nbformat.write(nb, path)
     return elapsed
 

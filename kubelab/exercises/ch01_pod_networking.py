@@ -144,8 +144,10 @@ def podcidr_owner(answer, ctx):
 @exercise("01-pod-on-node-2", title="Pin a pod to node-2 and reach it across nodes", lesson=LESSON)
 def pod_on_node_2(answer, ctx):
     lab = ctx.lab(nodes=4, seed=21)
-    # other pods first, so the learner's pod gets an address nobody could predict
-    lab.apply([_deployment("cache", 7, 6379), _probe("client", "node-1")])
+    # other pods first, so the learner's pod gets an address nobody could predict; node-2 is the busiest
+    # node, so a pod left to the (least-loaded-first) scheduler never lands there by luck
+    lab.apply([_probe("batch-1", "node-2"), _probe("batch-2", "node-2"), _probe("batch-3", "node-2"),
+               _deployment("cache", 7, 6379), _probe("client", "node-1")])
     if not _applied(lab, answer, ctx):
         return
     pod = _pod(lab, "api")

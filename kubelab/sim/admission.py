@@ -13,7 +13,7 @@ from ..net.labels import parse_label_selector, validate_labels
 from ..net.names import port_name_errors
 
 __all__ = ["admit_namespace", "admit_pod", "admit_deployment", "admit_statefulset", "admit_configmap",
-           "admit_endpointslice", "admit_node", "is_iana_svc_name", "POD_SPEC_MUTABLE"]
+           "admit_endpointslice", "admit_node", "is_iana_svc_name", "host_ports", "POD_SPEC_MUTABLE"]
 
 _PROTOCOLS = ("TCP", "UDP", "SCTP")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -121,6 +121,7 @@ def admit_pod(obj: dict, ref: str) -> dict:
     if spec.get("subdomain") is not None and not _DNS_LABEL.match(str(spec["subdomain"])):
         raise ValidationError(ref, "spec.subdomain", f"Invalid value: {spec['subdomain']!r}",
                               "a subdomain is a DNS-1123 label (the name of a headless Service)")
+    _host_network_ports(spec, ref)
     validate_pod_dns(obj, ref)
     status = obj.get("status") or {}
     for i, entry in enumerate(status.get("podIPs") or []):
@@ -128,6 +129,25 @@ def admit_pod(obj: dict, ref: str) -> dict:
     if status.get("podIP"):
         _check_ip(status["podIP"], "status.podIP", ref)
     return obj
+
+
+def _host_network_ports(spec: dict, ref: str) -> None:
+    """hostNetwork pods: hostPort defaults to containerPort (SetDefaults_Pod) and must equal it (validateHostNetwork)."""
+    if not spec.get("hostNetwork"):
+        return
+    for ci, container in enumerate(spec.get("containers") or []):
+        for pi, port in enumerate(container.get("ports") or []):
+            host_port = port.setdefault("hostPort", port.get("containerPort"))
+            if host_port != port.get("containerPort"):
+                raise ValidationError(ref, f"spec.containers[{ci}].ports[{pi}].hostPort",
+                                      f"Invalid value: {host_port}: must match `containerPort` when `hostNetwork` is true",
+                                      "drop hostPort: a hostNetwork pod listens on the node's own ports")
+
+
+def host_ports(pod: dict) -> set:
+    """(protocol, hostPort) pairs a pod claims on its node (the scheduler's NodePorts filter)."""
+    return {(p.get("protocol", "TCP"), p["hostPort"]) for c in (pod.get("spec") or {}).get("containers") or []
+            for p in c.get("ports") or [] if p.get("hostPort")}
 
 
 def _check_ip(value, field: str, ref: str) -> None:

@@ -6,6 +6,7 @@ error restores the previous state, so a learner's half-broken file never leaves 
 from __future__ import annotations
 
 import copy
+import datetime
 import ipaddress
 import random
 import uuid
@@ -116,7 +117,9 @@ class Cluster:
         meta = obj["metadata"]
         self.clock += 1
         meta.setdefault("uid", str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
-        meta.setdefault("creationTimestamp", f"2026-01-01T00:{self.clock // 60 % 60:02d}:{self.clock % 60:02d}Z")
+        # a logical clock: one second per object, so creation order is the timestamps' order
+        created = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=self.clock)
+        meta.setdefault("creationTimestamp", created.strftime("%Y-%m-%dT%H:%M:%SZ"))
         meta.setdefault("generation", 1)
 
     def key(self, kind: kinds.Kind, name: str, namespace: str | None) -> str:
@@ -419,45 +422,53 @@ class Cluster:
                     self._admit(kinds.lookup("Pod"), pod)
 
     def _schedule_and_address_pods(self) -> None:
-        """Scheduler: fewest pods first, ties by node name. Kubelet+CNI: IPs from the node's podCIDR,
-        hostNetwork pods share the node's. Pods report Running and Ready unless their status is pinned."""
+        """Scheduler: nodes that match the pod's nodeSelector and have its hostPorts free, fewest pods first,
+        ties by name. Kubelet+CNI: IPs from the node's podCIDR, hostNetwork pods share the node's. Pods report
+        Running and Ready unless their status is pinned."""
         nodes = {name_of(n): n for n in self.items("Node")}
         load = defaultdict(int)
-        for pod in self.items("Pod"):
-            if pod["spec"].get("nodeName"):
-                load[pod["spec"]["nodeName"]] += 1
-        for pod in self.items("Pod"):
-            spec, status = pod["spec"], pod.get("status") or {}
-            node_name = spec.get("nodeName")
-            changed = False
-            if not node_name and nodes:
-                node_name = min(nodes, key=lambda n: (load[n], n))
+        used_ports = defaultdict(set)
+        pods = sorted(self.items("Pod"), key=lambda p: (p["metadata"].get("creationTimestamp", ""), key_of_pod(p)))
+        for pod in pods:
+            node_name = pod["spec"].get("nodeName")
+            if node_name and (pod.get("status") or {}).get("phase") in ("Running", "Pending"):
                 load[node_name] += 1
-                changed = True
-            node = nodes.get(node_name)
+                if pod.get("status", {}).get("phase") == "Running":
+                    used_ports[node_name] |= admission.host_ports(pod)
+        for pod in pods:
+            spec, status = pod["spec"], pod.get("status") or {}
             annotations = pod["metadata"].get("annotations") or {}
+            node_name = spec.get("nodeName")
             pinned = "kubelab.io/pinned-ip" in annotations
-            if node is not None and not annotations.get("kubelab.io/pinned-status") and status.get("phase") == "Pending":
-                changed = True   # was waiting for a node: the kubelet starts it now
-            if node is not None and not pod_ips(pod) and not pinned:
-                changed = True
-            if node is not None and "hostIP" not in status:
-                changed = True
-            if not changed and "phase" in status:
+            pinned_status = bool(annotations.get("kubelab.io/pinned-status"))
+            node = nodes.get(node_name)
+            started = status.get("phase") in ("Running", "Failed", "Succeeded")
+            unschedulable = None
+            if not node_name:
+                node_name, unschedulable = self._pick_node(pod, nodes, load, used_ports)
+                node = nodes.get(node_name)
+            elif node is not None and not started and not pinned_status and admission.host_ports(pod) & used_ports[node_name]:
+                # pinned with nodeName, so the scheduler was bypassed: the kubelet's admission rejects it
+                self._put_pod(pod, node_name, {**status, "phase": "Failed", "reason": "NodePorts",
+                                               "message": "Pod was rejected: Predicate NodePorts failed: node(s) "
+                                                          "didn't have free ports for the requested pod ports"})
                 continue
-            # copy only the parts this step writes: stored objects are never mutated
-            pod = {**pod, "spec": {**pod["spec"], "nodeName": node_name}, "status": dict(pod.get("status") or {}),
-                   "metadata": dict(pod["metadata"])}
-            status = pod["status"]
+            if node is not None and not started and not pinned_status:
+                used_ports[node_name] |= admission.host_ports(pod)
+            needs_ip = node is not None and not pod_ips(pod) and not pinned and status.get("phase") != "Failed"
+            if not (needs_ip or (node is not None and "hostIP" not in status) or "phase" not in status
+                    or (node is not None and status.get("phase") == "Pending" and not pinned_status)):
+                continue
+            status = dict(status)
             if node is not None:
                 node_ips = _node_internal_ips(node)
                 status["hostIP"] = node_ips[0] if node_ips else None
                 status["hostIPs"] = [{"ip": ip} for ip in node_ips]
-                if not pod_ips(pod) and not pinned:
+                if needs_ip:
                     ips = node_ips if spec.get("hostNetwork") else self._allocate_pod_ips(pod, node_name)
                     status["podIP"] = ips[0]
                     status["podIPs"] = [{"ip": ip} for ip in ips]
-                if not annotations.get("kubelab.io/pinned-status"):
+                if not pinned_status:
                     status["phase"] = "Running"
                     status.pop("conditions", None)
                 if not status.get("conditions"):
@@ -468,9 +479,46 @@ class Cluster:
                                             {"type": "Ready", "status": ready}]
             else:
                 status.setdefault("phase", "Pending")
-                status.setdefault("conditions", [{"type": "PodScheduled", "status": "False",
-                                                  "reason": "Unschedulable" if not nodes else "NodeNotFound"}])
-            self.store.put("Pod", Store.key(namespace_of(pod), name_of(pod)), pod)
+                if unschedulable or not node_name:
+                    status["conditions"] = [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                             "message": unschedulable or "no nodes"}]
+                else:   # bound by spec.nodeName to a node that does not exist: no kubelet will ever run it
+                    status["conditions"] = [{"type": "PodScheduled", "status": "False", "reason": "NodeNotFound",
+                                             "message": f'spec.nodeName names node "{node_name}", which does not exist'}]
+            self._put_pod(pod, node_name if node is not None or spec.get("nodeName") else None, status)
+
+    def _pick_node(self, pod: dict, nodes: dict, load, used_ports) -> tuple[str | None, str | None]:
+        """The scheduler's filters (NodeAffinity for nodeSelector, NodePorts) then the least-loaded node."""
+        if not nodes:
+            return None, "0/0 nodes are available: no nodes in the cluster"
+        selector = pod["spec"].get("nodeSelector") or {}
+        wanted = admission.host_ports(pod)
+        fit, by_selector, by_ports = [], 0, 0
+        for name, node in nodes.items():
+            if any(labels_of(node).get(k) != v for k, v in selector.items()):
+                by_selector += 1
+            elif wanted & used_ports[name]:
+                by_ports += 1
+            else:
+                fit.append(name)
+        if not fit:
+            reasons = []
+            if by_selector:
+                reasons.append(f"{by_selector} node(s) didn't match Pod's node affinity/selector")
+            if by_ports:
+                reasons.append(f"{by_ports} node(s) didn't have free ports for the requested pod ports")
+            return None, f"0/{len(nodes)} nodes are available: {', '.join(reasons)}."
+        chosen = min(fit, key=lambda n: (load[n], n))
+        load[chosen] += 1
+        used_ports[chosen] |= wanted
+        return chosen, None
+
+    def _put_pod(self, pod: dict, node_name: str | None, status: dict) -> None:
+        # copy only the parts this step writes: stored objects are never mutated
+        updated = {**pod, "spec": {**pod["spec"]}, "status": status, "metadata": dict(pod["metadata"])}
+        if node_name:
+            updated["spec"]["nodeName"] = node_name
+        self.store.put("Pod", Store.key(namespace_of(pod), name_of(pod)), updated)
 
     def _allocate_pod_ips(self, pod: dict, node_name: str) -> list[str]:
         key = Store.key(namespace_of(pod), name_of(pod))
@@ -579,6 +627,10 @@ class _PodIndex:
 
 
 _SERVER_META = ("resourceVersion", "uid", "creationTimestamp", "generation")
+
+
+def key_of_pod(pod: dict) -> str:
+    return Store.key(namespace_of(pod), name_of(pod))
 
 
 def _comparable(obj: dict) -> dict:

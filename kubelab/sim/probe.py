@@ -29,6 +29,7 @@ class Target:
     node: str | None = None        # receiving node for node_port
     pod: dict | None = None
     label: str = ""
+    target_port: int | None = None   # hostPort mappings: the container port behind the node port
 
 
 
@@ -114,6 +115,11 @@ class Prober:
             if service is not None:
                 return Target("service", ip, "node_port", service, node=name_of(node),
                               label=f"Service {key_of(service)} (NodePort on node {name_of(node)})")
+            mapped = self._host_port(name_of(node), port, protocol)
+            if mapped is not None:
+                pod, container_port = mapped
+                return Target("hostport", ip, node=name_of(node), pod=pod, target_port=container_port,
+                              label=f"hostPort {port} of pod {key_of(pod)} on node {name_of(node)}")
             return Target("node", ip, node=name_of(node), label=f"node {name_of(node)}")
         pod = lab.pod_by_ip(ip)
         if pod is not None:
@@ -179,6 +185,18 @@ class Prober:
             target_label = target.label
             dst_ip, port = endpoint.rsplit(":", 1)[0].strip("[]"), int(endpoint.rsplit(":", 1)[1])
             target = self.classify(dst_ip, port, protocol)
+
+        # 2b. the CNI's portmap plugin: a pod's hostPort is DNATed on its node to the pod
+        if target.kind == "hostport":
+            endpoint = f"{_bracket(pod_ips(target.pod)[0])}:{target.target_port}"
+            nat_node = target.node
+            nat_hops = [datapath.nat_hop(nat_node, f"DNAT {_bracket(dst_ip)}:{port} -> {endpoint} (CNI portmap: "
+                                         f"hostPort {port})", src_loc.ip, pod_ips(target.pod)[0])]
+            rules.append(f"portmap: {target.label}")
+            target_label = target.label
+            dst_ip, port = pod_ips(target.pod)[0], target.target_port
+            candidates = (endpoint,)
+            target = Target("pod", dst_ip, pod=target.pod, label=f"pod {key_of(target.pod)}")
 
         # 3. the destination itself
         if target.kind == "external":
@@ -281,6 +299,19 @@ class Prober:
                                              snat_ip, endpoint.rsplit(":", 1)[0].strip("[]"),
                                              "KUBE-POSTROUTING: marked 0x4000 by KUBE-MARK-MASQ"))
         return endpoint, tuple(steering.endpoints), snat_ip, nat_node, nat_hops
+
+    def _host_port(self, node: str, port: int, protocol: str):
+        """(pod, containerPort) of a running, non-hostNetwork pod on `node` that maps hostPort `port`."""
+        for pod in self.cluster.items("Pod"):
+            if pod["spec"].get("nodeName") != node or pod_host_network(pod) or not pod_ips(pod):
+                continue
+            if (pod.get("status") or {}).get("phase") != "Running":
+                continue
+            for c in pod["spec"].get("containers") or []:
+                for p in c.get("ports") or []:
+                    if p.get("hostPort") == port and p.get("protocol", "TCP") == protocol:
+                        return pod, p["containerPort"]
+        return None
 
     def _host_listener(self, node: str, port: int, protocol: str) -> tuple[bool, str]:
         """A node answers on a port if a hostNetwork pod there declares it, or kubelet (10250)."""

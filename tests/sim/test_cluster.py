@@ -233,3 +233,44 @@ def test_accepted_but_broken_services_get_warnings(lab):
     result = other.apply(WEB.replace("selector: {app: web}", "selector: {app: wbe}"))
     assert any("spec.selector" in w and "app=wbe matches no pod" in w and "app=web" in w for w in result.warnings)
     assert not kubelab.connect().apply(WEB).warnings
+
+
+def _host_pod(name, node, port, **extra):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"hostNetwork": True, "nodeName": node,
+                     "containers": [{"name": "c", "image": "x", "ports": [{"containerPort": port, **extra}]}]}}
+
+
+def test_host_network_ports_claim_the_nodes_port(lab):
+    """Does a hostNetwork pod's hostPort default to its containerPort, and does a second one on the same
+    node and port get rejected by the kubelet (NodePorts)?"""
+    lab.apply(_host_pod("agent-a", "node-1", 9100))
+    assert lab.get("Pod", "agent-a")["spec"]["containers"][0]["ports"][0]["hostPort"] == 9100
+    lab.apply(_host_pod("agent-b", "node-1", 9100))
+    status = lab.get("Pod", "agent-b")["status"]
+    assert status["phase"] == "Failed" and status["reason"] == "NodePorts"
+    with pytest.raises(ValidationError) as err:
+        lab.apply(_host_pod("agent-c", "node-2", 80, hostPort=9090))
+    assert "spec.containers[0].ports[0].hostPort" in str(err.value) and "must match `containerPort`" in str(err.value)
+
+
+def test_scheduler_honours_node_selector_and_free_host_ports(lab):
+    """Does the scheduler place a pod only on nodes matching its nodeSelector, and leave it Pending with the
+    scheduler's message when none fits?"""
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "pinned"},
+           "spec": {"nodeSelector": {"kubernetes.io/hostname": "node-2"}, "containers": [{"name": "c", "image": "x"}]}}
+    lab.apply(pod)
+    assert lab.get("Pod", "pinned")["spec"]["nodeName"] == "node-2"
+    pod["metadata"]["name"] = "nowhere"
+    pod["spec"]["nodeSelector"] = {"disk": "ssd"}
+    lab.apply(pod)
+    nowhere = lab.get("Pod", "nowhere")
+    assert nowhere["status"]["phase"] == "Pending" and "nodeName" not in nowhere["spec"]
+    assert "3 node(s) didn't match Pod's node affinity/selector" in nowhere["status"]["conditions"][0]["message"]
+    for i in range(3):
+        lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"hp-{i}"},
+                   "spec": {"containers": [{"name": "c", "image": "x", "ports": [{"containerPort": 80, "hostPort": 8088}]}]}})
+    assert len({lab.get("Pod", f"hp-{i}")["spec"]["nodeName"] for i in range(3)}) == 3
+    lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "hp-3"},
+               "spec": {"containers": [{"name": "c", "image": "x", "ports": [{"containerPort": 80, "hostPort": 8088}]}]}})
+    assert "didn't have free ports" in lab.get("Pod", "hp-3")["status"]["conditions"][0]["message"]

@@ -241,3 +241,15 @@ def test_no_endpoints_verdict_says_why(lab):
     """When a Service has no endpoints, does the verdict name the cause (selector, named port, readiness)?"""
     lab.apply(WEB.replace("targetPort: http", "targetPort: htp"))
     assert "targetPort 'htp' names no TCP container port" in lab.reach("default/client", "web", 80).reason
+
+
+def test_host_port_is_reached_through_the_node(lab):
+    """Does a pod's hostPort answer on its node's IP, DNATed by the CNI's portmap plugin to the containerPort?"""
+    lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "exporter"},
+               "spec": {"nodeName": "node-2", "containers": [{"name": "c", "image": "x",
+                                                              "ports": [{"containerPort": 9100, "hostPort": 19100}]}]}})
+    node_ip = lab.get("Node", "node-2", None)["status"]["addresses"][0]["address"]
+    pod_ip = lab.get("Pod", "exporter")["status"]["podIP"]
+    v = lab.reach("node/node-1", node_ip, 19100)
+    assert v and v.endpoint == f"{pod_ip}:9100" and any("portmap" in r for r in v.rules)
+    assert not lab.reach("node/node-1", node_ip, 9100)
