@@ -234,5 +234,19 @@ def test_services_expectation(case, exp):
                 assert resp.json()["localEndpoints"] == want_local
         return
     if kind == "kube_proxy_iptables":
-        pytest.fail(f"write the Lab-level check for {kind}")
+        from .test_services_engine import check_iptables_text
+        return check_iptables_text(lab.iptables_save(exp["node"]), exp)
+    if kind == "session_affinity":
+        src, dst = _client_src(lab, exp["client"]), _traffic_target(lab, {"via": "cluster_ip", **exp})
+        n = exp.get("connections", 10)
+        step = exp.get("within_seconds", 0) / max(n - 1, 1)
+        seen = []
+        for _ in range(n):
+            seen.append(lab.reach(src, dst, port=exp["port"], protocol=exp.get("protocol", "TCP")).endpoint)
+            lab.advance_time(step)
+        if "expect_same_endpoint" in exp:
+            assert (len(set(seen)) == 1) == exp["expect_same_endpoint"], seen
+        if "expect_endpoint_in" in exp:
+            assert set(seen) <= set(exp["expect_endpoint_in"]), seen
+        return
     pytest.fail(f"unknown expectation kind {kind!r}")

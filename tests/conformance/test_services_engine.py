@@ -367,9 +367,14 @@ def check_probability_sequence(cl: Cluster, exp: dict) -> None:
 def check_kube_proxy_iptables(cl: Cluster, exp: dict) -> None:
     """Rule-structure expectations: names are compared exactly, rule lists in order, each expected rule
     either a whole `-A` line, a chain/target name, or a mapping of Rule attributes."""
-    spn, proto = exp["service_port"], exp.get("protocol", "TCP").lower()
     text = iptables_save(exp["node"], list(cl.services.values()), cl.all_slices(), cl.nodes,
                          cluster_cidr=CLUSTER_CIDR)
+    check_iptables_text(text, exp)
+
+
+def check_iptables_text(text: str, exp: dict) -> None:
+    """The kube_proxy_iptables expectation against one node's `iptables-save` text (shared with the Lab harness)."""
+    spn, proto = exp["service_port"], exp.get("protocol", "TCP").lower()
     tables = parse_iptables_save(text)
     nat, flt = tables["nat"], tables["filter"]
     names = {"svc_chain": chain_name("KUBE-SVC", spn, proto), "svl_chain": chain_name("KUBE-SVL", spn, proto),

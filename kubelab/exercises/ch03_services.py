@@ -1,0 +1,281 @@
+"""Checks for lesson 03 (Services): a ClusterIP Service in front of a Deployment, ClientIP session
+affinity, and the endpoints a new connection can land on."""
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from ..errors import KubelabError
+from ..net.objects import pod_ips
+from . import exercise
+
+LESSON = "03-services"
+
+# The "api" Deployment of exercise 1 (namespace shop), a worker that shares its tier label, and a client.
+API_SETUP = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api, tier: backend}}
+    spec:
+      containers:
+      - name: api
+        image: example/api:1.0
+        ports: [{name: http, containerPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker, namespace: shop}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: worker}}
+  template:
+    metadata: {labels: {app: worker, tier: backend}}
+    spec:
+      containers:
+      - name: worker
+        image: example/worker:1.0
+        ports: [{name: http, containerPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: shop, labels: {app: client}}
+spec:
+  containers: [{name: client, image: busybox}]
+"""
+
+# The "web" Deployment of exercise 2 and two clients.
+WEB_SETUP = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: nginx
+        ports: [{containerPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client-a, labels: {app: client}}
+spec:
+  containers: [{name: client, image: busybox}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client-b, labels: {app: client}}
+spec:
+  containers: [{name: client, image: busybox}]
+"""
+
+STICKY_TIMEOUT = 600
+
+
+def _apply_answer(ctx, lab, answer, what: str) -> bool:
+    """Apply the learner's manifests; a bad manifest is one failed sub-check that names the error."""
+    try:
+        applied = lab.apply(answer)
+        error = None if len(applied) else "the answer holds no manifest"
+    except KubelabError as exc:
+        error = str(exc).splitlines()[0]
+    return ctx.expect(f"{what} applies cleanly", error is None, error or "")
+
+
+def _call(fn, *args) -> tuple[Any, str | None]:
+    try:
+        return fn(*args), None
+    except NotImplementedError:
+        return None, "your function is still the stub: replace raise NotImplementedError() with your code"
+    except Exception as exc:  # the learner's code failed: report it as a failed sub-check, not a traceback
+        return None, f"your function raised {type(exc).__name__}: {exc}"
+
+
+def _pod_endpoints(lab, namespace: str, selector: str, port: int) -> list[str]:
+    return sorted(f"{pod_ips(p)[0]}:{port}" for p in lab.list("Pod", namespace, selector=selector))
+
+
+def _set_not_ready(lab, pod: dict) -> None:
+    """Pin the pod's Ready condition to False, as a failing readiness probe would."""
+    pod = lab.get("Pod", pod["metadata"]["name"], pod["metadata"]["namespace"])
+    pod["status"]["conditions"] = [c for c in pod["status"]["conditions"] if c["type"] != "Ready"] + \
+        [{"type": "Ready", "status": "False"}]
+    lab.apply(pod)
+
+
+@exercise("03-api-service", title="A Service for the api Deployment", lesson=LESSON)
+def api_service(answer, ctx):
+    """answer: YAML for a Service that lets shop/client reach the api pods at http://api (port 80)."""
+    lab = ctx.lab()
+    lab.apply(API_SETUP)
+    if not _apply_answer(ctx, lab, answer, "your Service"):
+        return
+    services = {(s["metadata"]["namespace"], s["metadata"]["name"]): s for s in lab.list("Service")}
+    in_shop = ("shop", "api") in services
+    ctx.expect("a Service named api exists in namespace shop", in_shop,
+               "a Service is found by name in its own namespace: where do the api pods and the client live?")
+    api_pods = _pod_endpoints(lab, "shop", "app=api", 8080)
+    verdict = lab.reach("shop/client", "api", 80)
+    ctx.expect("shop/client connects to http://api (port 80)", verdict, verdict.reason)
+    ctx.expect("new connections can land on both api pods, and only on them", sorted(verdict.candidates) == api_pods,
+               "compare the Service's selector with the labels of the pods you want (lab.list('Pod', 'shop'))")
+    other = lab.reach("shop/client", "api.shop.svc.cluster.local", 80)
+    ctx.expect("the full name api.shop.svc.cluster.local works too", other, other.reason, hidden=True)
+
+    svc = services.get(("shop", "api")) or services.get(("default", "api"))
+    spec = (svc or {}).get("spec") or {}
+    ports = spec.get("ports") or []
+    slices = lab.list("EndpointSlice", svc["metadata"]["namespace"],
+                      selector="kubernetes.io/service-name=api") if svc else []
+    has_endpoints = any(s.get("endpoints") for s in slices)
+    ctx.mistake("Service created in another namespace", not in_shop and ("default", "api") in services,
+                "without metadata.namespace the Service lands in default, but the client looks it up in shop")
+    ctx.mistake("targetPort is 80", any(p.get("port") == 80 and p.get("targetPort") == 80 for p in ports),
+                "port is what clients dial; targetPort is where the container listens (8080, named http)")
+    ctx.mistake("the Service listens on 8080, not 80", bool(ports) and not any(p.get("port") == 80 for p in ports),
+                "clients dial http://api, which is port 80: that is the Service's port")
+    ctx.mistake("the selector matches no pod", in_shop and bool(spec.get("selector")) and not has_endpoints,
+                "every key and value of spec.selector must appear in the pods' labels (check the spelling)")
+    ctx.mistake("the selector also matches the worker pod",
+                any(c in _pod_endpoints(lab, "shop", "app=worker", 8080) for c in verdict.candidates),
+                "tier=backend is shared by other pods; add the label that only the api pods carry")
+
+
+@exercise("03-sticky-sessions", title="Keep each client on one pod", lesson=LESSON)
+def sticky_sessions(answer, ctx):
+    """answer: YAML for the web Service with ClientIP session affinity lasting 600 s without traffic."""
+    lab = ctx.lab()
+    lab.apply(WEB_SETUP)
+    if not _apply_answer(ctx, lab, answer, "your Service"):
+        return
+    first = lab.reach("default/client-a", "web", 80)
+    if not ctx.expect("client-a connects to http://web (port 80)", first, first.reason):
+        return
+    sticky = True
+    for client in ("client-a", "client-b"):
+        landed = {lab.reach(f"default/{client}", "web", 80).endpoint for _ in range(30)}
+        sticky &= ctx.expect(f"30 connections from {client} all land on the same pod", len(landed) == 1,
+                             f"{client} was spread over {len(landed)} pods: the Service does not remember clients")
+
+    # IPVS round robin moves a client on deterministically once its affinity entry has expired
+    ipvs = ctx.lab(proxy_mode="ipvs")
+    ipvs.apply(WEB_SETUP)
+    ipvs.apply(answer)
+    start = ipvs.reach("default/client-a", "web", 80).endpoint
+    ipvs.reach("default/client-b", "web", 80)
+    ipvs.advance_time(STICKY_TIMEOUT - 1)
+    kept = ipvs.reach("default/client-a", "web", 80).endpoint
+    ctx.expect("after 599 s without traffic client-a still lands on its pod", kept == start,
+               "the affinity expired too early: how long should it last?" if sticky
+               else "client-a is not kept on one pod at all yet")
+    ipvs.advance_time(STICKY_TIMEOUT + 1)
+    moved = ipvs.reach("default/client-a", "web", 80).endpoint
+    ctx.expect("after more than 600 s without traffic client-a's affinity has expired", moved != start,
+               "the affinity outlived 10 minutes: its timeout is still the default")
+
+    spec = lab.get("Service", "web")["spec"]
+    raw = _first_doc(answer)
+    timeout = ((spec.get("sessionAffinityConfig") or {}).get("clientIP") or {}).get("timeoutSeconds")
+    ctx.mistake("sessionAffinityConfig without sessionAffinity",
+                spec.get("sessionAffinity") == "None" and "sessionAffinityConfig" in (raw.get("spec") or {}),
+                "sessionAffinity defaults to None, and then the API server drops sessionAffinityConfig")
+    ctx.mistake("the default timeout", timeout == 10800,
+                "ClientIP affinity lasts 10800 s (3 hours) unless sessionAffinityConfig.clientIP.timeoutSeconds says otherwise")
+
+
+def _first_doc(answer) -> dict:
+    """The first manifest of the answer as a dict (an empty dict when it cannot be read)."""
+    if isinstance(answer, dict):
+        return answer
+    if isinstance(answer, list):
+        return answer[0] if answer and isinstance(answer[0], dict) else {}
+    try:
+        doc = next(iter(yaml.safe_load_all(answer)), None)
+    except yaml.YAMLError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+_LANDING_SETUP = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}}}
+spec:
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      containers:
+      - name: {name}
+        image: example/{name}:1.0
+        ports: [{{name: http, containerPort: {container_port}}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: {name}}}
+spec:
+  selector: {{app: {name}}}
+  ports: [{{port: 80, targetPort: http}}]
+"""
+
+_CLIENT = """
+apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec:
+  containers: [{name: client, image: busybox}]
+"""
+
+
+@exercise("03-ready-endpoints", title="Where can a new connection land?", lesson=LESSON)
+def ready_endpoints(answer, ctx):
+    """answer(lab, service, namespace) -> sorted "IP:port" endpoints a new connection to the Service can reach."""
+    cases = [
+        # (name, connect options, [(service, replicas, containerPort)], pods made NotReady per service)
+        ("web: 3 pods, 1 NotReady", {}, [("web", 3, 8080)], {"web": 1}),
+        ("web: 4 pods, 2 NotReady, beside another Service", {}, [("web", 4, 8080), ("api", 2, 9090)], {"web": 2}),
+        ("web: 5 pods in 3 EndpointSlices of at most 2, 1 NotReady", {"max_endpoints_per_slice": 2},
+         [("web", 5, 8080)], {"web": 1}),
+        ("web: 2 pods, both NotReady", {}, [("web", 2, 8080)], {"web": 2}),
+    ]
+    mistakes = {"not ready": False, "service port": False, "one slice": False}
+    for i, (name, options, services, not_ready) in enumerate(cases):
+        lab = ctx.lab(**options)
+        lab.apply(_CLIENT)
+        for service, replicas, port in services:
+            lab.apply(_LANDING_SETUP.format(name=service, replicas=replicas, container_port=port))
+        for service, n in not_ready.items():
+            for pod in sorted(lab.list("Pod", "default", selector=f"app={service}"),
+                              key=lambda p: p["metadata"]["name"])[:n]:
+                _set_not_ready(lab, pod)
+        want = sorted(lab.reach("default/client", "web", 80).candidates)
+        got, error = _call(answer, lab, "web", "default")
+        got = sorted(got) if isinstance(got, (list, tuple, set)) else got
+        ctx.expect(f"{name}: {len(want)} endpoints", error is None and got == want,
+                   error or "a new connection only goes to endpoints that are ready, on the port the pods listen on",
+                   hidden=(i == len(cases) - 1))
+        if isinstance(got, list) and error is None:
+            everything = _pod_endpoints(lab, "default", "app=web", services[0][2])
+            mistakes["not ready"] |= len(got) == len(everything) > len(want)
+            mistakes["service port"] |= bool(got) and all(str(g).endswith(":80") for g in got)
+            mistakes["one slice"] |= "max_endpoints_per_slice" in options and 0 < len(got) < len(want)
+    ctx.mistake("NotReady pods counted", mistakes["not ready"],
+                "an endpoint whose conditions.ready is false gets no new connections")
+    ctx.mistake("the Service's port instead of the endpoint's", mistakes["service port"],
+                "after DNAT the packet goes to the pod's port: the EndpointSlice's ports, not the Service's")
+    ctx.mistake("only one EndpointSlice read", mistakes["one slice"],
+                "a Service can have several EndpointSlices: select them all by the label kubernetes.io/service-name")
