@@ -113,8 +113,13 @@ def path_hops(src: Location, dst: Location, profile: CniProfile, *, first_dst_ip
     return hops
 
 
-def nat_hop(node: str, what: str, src_ip: str, dst_ip: str, detail: str = "") -> Hop:
-    return Hop(f"node {node}", "iptables nat", what, src_ip, dst_ip, detail)
+_PROXY_DEVICES = {"iptables": "iptables nat", "ipvs": "IPVS kube-ipvs0", "nftables": "nftables kube-proxy",
+                  "ebpf": "eBPF service map"}
+
+
+def nat_hop(node: str, what: str, src_ip: str, dst_ip: str, detail: str = "", proxy_mode: str = "iptables") -> Hop:
+    """A NAT step of kube-proxy (or the CNI's portmap, which uses iptables), named by where it happens."""
+    return Hop(f"node {node}", _PROXY_DEVICES.get(proxy_mode, proxy_mode), what, src_ip, dst_ip, detail)
 
 
 def reply_hops(dst: Location, src: Location, seen_src_ip: str, first_dst_ip: str, nat_node: str | None) -> list[Hop]:

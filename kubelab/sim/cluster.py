@@ -413,6 +413,11 @@ class Cluster:
             for owner in self.items(kind):
                 existing = self.items("Pod", namespace_of(owner))
                 if kind == "Deployment":
+                    for orphan in workloads.orphans_to_adopt(owner, existing):
+                        adopted = {**orphan, "metadata": {**orphan["metadata"],
+                                                          "ownerReferences": [workloads.controller_ref(owner, kind)]}}
+                        self.store.put("Pod", key_of_pod(orphan), adopted)
+                    existing = self.items("Pod", namespace_of(owner))
                     create, delete = workloads.desired_deployment_pods(owner, existing, self.rng)
                 else:
                     create, delete = workloads.desired_statefulset_pods(owner, existing)

@@ -293,7 +293,8 @@ class Prober:
         what = f"DNAT {_bracket(target.ip)}:{port} -> {endpoint} ({self.lab.config.proxy_mode} mode"
         what += f", 1 of {len(steering.endpoints)} endpoints)"
         nat_hops = [datapath.nat_hop(nat_node or "?", what, src_loc.ip, endpoint.rsplit(":", 1)[0].strip("[]"),
-                                     f"Service {key_of(service)} port {sp.get('name') or sp['port']}")]
+                                     f"Service {key_of(service)} port {sp.get('name') or sp['port']}",
+                                     self.lab.config.proxy_mode)]
         if snat_ip:
             nat_hops.append(datapath.nat_hop(nat_node, f"SNAT (masquerade) source {src_loc.ip} -> {snat_ip}",
                                              snat_ip, endpoint.rsplit(":", 1)[0].strip("[]"),

@@ -10,7 +10,7 @@ from ..net.labels import parse_label_selector
 from ..net.objects import labels_of, name_of, namespace_of
 
 __all__ = ["pod_template_hash", "desired_deployment_pods", "desired_statefulset_pods", "random_suffix",
-           "owner_of"]
+           "owner_of", "orphans_to_adopt", "controller_ref"]
 
 # k8s.io/apimachinery/pkg/util/rand: the alphabet generated names use (no vowels, no confusables)
 _ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
@@ -42,6 +42,11 @@ def owner_of(pod: dict) -> tuple[str, str] | None:
     return None
 
 
+def controller_ref(owner: dict, kind: str) -> dict:
+    return {"apiVersion": owner["apiVersion"], "kind": kind, "name": name_of(owner),
+            "uid": owner["metadata"].get("uid", ""), "controller": True}
+
+
 def _pod_from_template(owner: dict, kind: str, name: str, extra_labels: dict) -> dict:
     template = copy.deepcopy(owner["spec"].get("template") or {})
     metadata = template.get("metadata") or {}
@@ -52,8 +57,7 @@ def _pod_from_template(owner: dict, kind: str, name: str, extra_labels: dict) ->
         "kind": "Pod",
         "metadata": {"name": name, "namespace": namespace_of(owner), "labels": labels,
                      "annotations": dict(metadata.get("annotations") or {}),
-                     "ownerReferences": [{"apiVersion": owner["apiVersion"], "kind": kind, "name": name_of(owner),
-                                          "uid": owner["metadata"].get("uid", ""), "controller": True}]},
+                     "ownerReferences": [controller_ref(owner, kind)]},
         "spec": template.get("spec") or {},
     }
     if not pod["metadata"]["annotations"]:
@@ -69,7 +73,11 @@ def desired_deployment_pods(deployment: dict, existing: list[dict], rng: random.
     spec = deployment["spec"]
     template_hash = pod_template_hash(spec.get("template") or {})
     selector = parse_label_selector(spec["selector"])
-    mine = [p for p in existing if owner_of(p) == ("Deployment", name_of(deployment)) and selector.matches(labels_of(p))]
+    # the ReplicaSet's selector includes pod-template-hash; a matching pod with no controller is adopted
+    # (ControllerRefManager.ClaimPods), as when a learner re-applies a Deployment's pod without its owner
+    mine = [p for p in existing if selector.matches(labels_of(p)) and (
+        owner_of(p) == ("Deployment", name_of(deployment))
+        or (owner_of(p) is None and labels_of(p).get("pod-template-hash") == template_hash))]
     current = sorted((p for p in mine if labels_of(p).get("pod-template-hash") == template_hash), key=name_of)
     stale = [p for p in mine if labels_of(p).get("pod-template-hash") != template_hash]
     replicas = spec.get("replicas", 1)
@@ -84,6 +92,14 @@ def desired_deployment_pods(deployment: dict, existing: list[dict], rng: random.
         taken.add(name)
         to_create.append(_pod_from_template(deployment, "Deployment", name, {"pod-template-hash": template_hash}))
     return to_create, to_delete
+
+
+def orphans_to_adopt(deployment: dict, existing: list[dict]) -> list[dict]:
+    """Pods of the Deployment's current template that lost their ownerReference: adopted, not duplicated."""
+    template_hash = pod_template_hash(deployment["spec"].get("template") or {})
+    selector = parse_label_selector(deployment["spec"]["selector"])
+    return [p for p in existing if owner_of(p) is None and selector.matches(labels_of(p))
+            and labels_of(p).get("pod-template-hash") == template_hash]
 
 
 def desired_statefulset_pods(sts: dict, existing: list[dict]) -> tuple[list, list]:

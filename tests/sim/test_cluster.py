@@ -274,3 +274,14 @@ def test_scheduler_honours_node_selector_and_free_host_ports(lab):
     lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "hp-3"},
                "spec": {"containers": [{"name": "c", "image": "x", "ports": [{"containerPort": 80, "hostPort": 8088}]}]}})
     assert "didn't have free ports" in lab.get("Pod", "hp-3")["status"]["conditions"][0]["message"]
+
+
+def test_a_reapplied_pod_without_its_owner_is_adopted_not_duplicated(web_lab):
+    """When a learner re-applies a Deployment's pod without ownerReferences, does the Deployment adopt it
+    (as ReplicaSets adopt matching orphans) instead of creating a fourth pod?"""
+    pod = web_lab.get("Pod", pod_names(web_lab, "app=web")[0])
+    bare = {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": pod["metadata"]["name"], "labels": pod["metadata"]["labels"]}, "spec": pod["spec"]}
+    web_lab.apply(bare)
+    assert len(pod_names(web_lab, "app=web")) == 3
+    assert web_lab.get("Pod", pod["metadata"]["name"])["metadata"]["ownerReferences"][0]["name"] == "web"

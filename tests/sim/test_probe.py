@@ -253,3 +253,11 @@ def test_host_port_is_reached_through_the_node(lab):
     v = lab.reach("node/node-1", node_ip, 19100)
     assert v and v.endpoint == f"{pod_ip}:9100" and any("portmap" in r for r in v.rules)
     assert not lab.reach("node/node-1", node_ip, 9100)
+
+
+def test_ipvs_mode_names_ipvs_in_the_trace():
+    """In IPVS mode, is the Service's NAT hop shown on IPVS, not iptables?"""
+    lab = kubelab.connect(proxy_mode="ipvs")
+    lab.apply(WEB)
+    devices = [h.device for h in lab.trace("default/client", "web", 80).hops]
+    assert "IPVS kube-ipvs0" in devices and "iptables nat" not in devices
