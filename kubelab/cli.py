@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,10 +66,15 @@ def _cmd_course(args: argparse.Namespace) -> int:
               "(the one that holds notebooks/)", file=sys.stderr)
         return 1
     command = [sys.executable, "-m", "jupyterlab", str(WELCOME)]
+    settings = WELCOME.parent.parent / "binder"
+    if (settings / "overrides.json").exists():
+        command.append(f"--LabApp.app_settings_dir={settings}")   # no news or update pop-ups
     if args.port is not None:
         command.append(f"--port={args.port}")
     if args.no_browser:
         command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")   # containers and CI machines run as root; JupyterLab refuses without it
     return subprocess.call(command)
 
 

@@ -1,4 +1,5 @@
 """The `kubelab` command: version, release, grade, course and the dns serve hook."""
+import os
 import sys
 import types
 from pathlib import Path
@@ -69,15 +70,19 @@ def test_grade_requires_an_output_file():
 
 
 def test_course_launches_jupyterlab_on_the_welcome_notebook(tmp_path, monkeypatch):
-    """Does `kubelab course --port 9999 --no-browser` start JupyterLab on notebooks/00-welcome.ipynb?"""
+    """Does `kubelab course --port 9999 --no-browser` start JupyterLab on notebooks/00-welcome.ipynb, with the
+    course's JupyterLab settings (no news pop-ups) and --allow-root only when running as root?"""
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "00-welcome.ipynb").write_text("{}")
+    (tmp_path / "binder").mkdir()
+    (tmp_path / "binder" / "overrides.json").write_text("{}")
     monkeypatch.chdir(tmp_path)
     commands = []
     monkeypatch.setattr(cli.subprocess, "call", lambda command: commands.append(command) or 0)
     assert cli.main(["course", "--port", "9999", "--no-browser"]) == 0
-    assert commands == [[sys.executable, "-m", "jupyterlab", "notebooks/00-welcome.ipynb",
-                         "--port=9999", "--no-browser"]]
+    expected = [sys.executable, "-m", "jupyterlab", "notebooks/00-welcome.ipynb",
+                "--LabApp.app_settings_dir=binder", "--port=9999", "--no-browser"]
+    assert commands == [expected + (["--allow-root"] if os.geteuid() == 0 else [])]
 
 
 def test_course_outside_the_course_folder_says_where_to_run_it(tmp_path, monkeypatch, capsys):

@@ -1,0 +1,478 @@
+"""Checks for lesson 08 · Network policies.
+
+Every check builds two fresh clusters with the same SCENARIO (namespaces frontend, backend and db
+with labelled pods and two Services): one stays open, the other gets the learner's policies. It
+then compares the two reachability matrices, cell by cell, with what the exercise intends: each
+exercise is a function `intended(cell, open)` saying whether a connection should be allowed, given
+whether it is allowed without any policy. Sub-checks are groups of cells; the last one of each
+exercise is "nothing else changed". Classic mistakes are named from the learner's manifests, from
+`lab.lint()` and from the matrix itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..errors import KubelabError
+from ..manifests import load_manifests
+from ..net.labels import parse_label_selector
+from . import exercise
+
+LESSON = "08-network-policies"
+
+#: Addresses outside the cluster: in the monitoring range, the one excluded from it, and elsewhere.
+MONITOR, EXCLUDED, ELSEWHERE = "192.0.2.10", "192.0.2.66", "198.51.100.7"
+OUTSIDE = (MONITOR, EXCLUDED, ELSEWHERE)
+#: The ports the matrices are taken on: DNS, the pods' ports, and 443 for traffic to the outside.
+PORTS = ((53, "UDP"), (53, "TCP"), (80, "TCP"), (443, "TCP"), (5432, "TCP"), (8080, "TCP"), (9100, "TCP"))
+
+SCENARIO = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: frontend, labels: {tier: web}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: backend, labels: {tier: app}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: db, labels: {tier: data}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: frontend, labels: {app: web, role: frontend}}
+spec:
+  containers:
+  - {name: web, image: nginx, ports: [{name: http, containerPort: 80}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: backend, labels: {app: api, role: backend}}
+spec:
+  containers:
+  - {name: api, image: api, ports: [{name: http, containerPort: 8080}, {name: metrics, containerPort: 9100}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: worker, namespace: backend, labels: {app: worker, role: backend}}
+spec:
+  containers:
+  - {name: worker, image: worker, ports: [{name: http, containerPort: 8080}, {name: metrics, containerPort: 9100}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: debug, namespace: backend, labels: {app: debug}}
+spec:
+  containers:
+  - {name: debug, image: busybox}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: postgres, namespace: db, labels: {app: postgres, role: db}}
+spec:
+  containers:
+  - {name: postgres, image: postgres, ports: [{name: postgres, containerPort: 5432}, {name: metrics, containerPort: 9100}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: backup, namespace: db, labels: {app: backup}}
+spec:
+  containers:
+  - {name: backup, image: busybox}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: backend}
+spec:
+  selector: {app: api}
+  ports: [{name: http, port: 8080, targetPort: http}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: postgres, namespace: db}
+spec:
+  selector: {app: postgres}
+  ports: [{name: postgres, port: 5432, targetPort: postgres}]
+"""
+
+
+# ---------------------------------------------------------------- matrices
+@dataclass(frozen=True, order=True)
+class Cell:
+    """One connection of the matrix: from src to dst on port/protocol (src, dst: "ns/pod" or an IP)."""
+
+    protocol: str
+    port: int
+    src: str
+    dst: str
+
+    def ns(self, end: str) -> str | None:
+        """The namespace of one end ("src" or "dst"), or None for an outside address."""
+        ref = getattr(self, end)
+        return ref.split("/")[0] if "/" in ref else None
+
+    def __str__(self) -> str:
+        return f"{self.src} -> {self.dst} on {self.protocol}/{self.port}"
+
+
+def _pods(lab) -> list[str]:
+    """Every pod of the scenario and the CoreDNS pods (so DNS is a column of the matrix)."""
+    refs = [f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in lab.list("Pod")]
+    return sorted(r for r in refs if not r.startswith("kube-system/") or "coredns" in r)
+
+
+def matrix(lab) -> dict[Cell, bool]:
+    """Who reaches whom on every port of PORTS (connections between two outside addresses left out)."""
+    cells = {}
+    pods = _pods(lab)
+    for port, protocol in PORTS:
+        r = lab.reachability(pods=pods, port=port, protocol=protocol, externals=OUTSIDE)
+        for src in r.sources:
+            for dst in r.destinations:
+                if "/" in src or "/" in dst:
+                    cells[Cell(protocol, port, src, dst)] = r[src, dst]
+    return cells
+
+
+@dataclass(frozen=True)
+class Group:
+    """A sub-check: the cells it covers (`covers`), its name and the hint when a cell is wrong."""
+
+    name: str
+    covers: Callable[[Cell], bool]
+    hint: str
+
+
+def _grade(ctx, open_m: dict, after: dict, intended: Callable, groups: list[Group]) -> dict[str, list[Cell]]:
+    """One sub-check per group, then "nothing else changed"; returns the wrong cells of each group."""
+    wrong: dict[str, list[Cell]] = {}
+    left = set(after)
+    for g in groups + [Group("nothing else changed", lambda c: True,
+                             "your policies also changed connections the exercise does not mention")]:
+        cells = sorted(c for c in left if g.covers(c))
+        left -= set(cells)
+        bad = [c for c in cells if after[c] != (open_m[c] and intended(c, open_m[c]))]
+        wrong[g.name] = bad
+        hint = g.hint
+        if bad:
+            state = "allowed" if after[bad[0]] else "denied"
+            hint = f"{g.hint} ({len(bad)} connection(s) wrong, e.g. {bad[0]} is {state})"
+        ctx.expect(g.name, not bad, hint)
+    return wrong
+
+
+# ---------------------------------------------------------------- the answer and its mistakes
+def _docs(answer) -> list[dict]:
+    """The learner's objects, or [] when they do not parse (apply() then reports the error)."""
+    try:
+        return [d for d in load_manifests(answer) if isinstance(d, dict)]
+    except KubelabError:
+        return []
+
+
+def _policies(docs: list[dict]) -> list[dict]:
+    return [d for d in docs if d.get("kind") == "NetworkPolicy"]
+
+
+def _key(policy: dict) -> str:
+    meta = policy.get("metadata") or {}
+    return f"{meta.get('namespace') or 'default'}/{meta.get('name')}"
+
+
+def _apply(ctx, lab, answer) -> bool:
+    """Apply the answer; a rejected manifest is one failed sub-check quoting the error."""
+    try:
+        lab.apply(answer)
+    except KubelabError as exc:
+        return ctx.expect("your policies apply", False, str(exc).splitlines()[0])
+    return ctx.expect("your policies apply", True, "")
+
+
+def _peers(policy: dict):
+    """(direction, peer) for every from/to peer of the policy."""
+    spec = policy.get("spec") or {}
+    for direction, field in (("ingress", "from"), ("egress", "to")):
+        for rule in spec.get(direction) or []:
+            for peer in (rule or {}).get(field) or []:
+                if isinstance(peer, dict):
+                    yield direction, peer
+
+
+def _namespace_selector_matches_nothing(lab, policies: list[dict]) -> bool:
+    """Does some namespaceSelector match no namespace of the cluster (e.g. `name: backend`)?"""
+    labels = [ns["metadata"].get("labels") or {} for ns in lab.list("Namespace")]
+    for policy in policies:
+        for _, peer in _peers(policy):
+            if isinstance(peer.get("namespaceSelector"), dict):
+                selector = parse_label_selector(peer["namespaceSelector"])
+                if not any(selector.matches(ls) for ls in labels):
+                    return True
+    return False
+
+
+def _lint_codes(lab, policies: list[dict]) -> set[str]:
+    keys = {_key(p) for p in policies}
+    return {f.code for f in lab.lint() if f.policy in keys}
+
+
+def _common_mistakes(ctx, lab, policies: list[dict], expected_namespaces: set[str]) -> set[str]:
+    """The mistakes any exercise can show; returns the lint codes of the learner's policies."""
+    ctx.mistake("policy in the wrong namespace",
+                any(_key(p).split("/")[0] not in expected_namespaces for p in policies),
+                "a policy selects pods in its own namespace only: set metadata.namespace to the namespace of "
+                "the pods it protects (without one, it lands in default)")
+    codes = _lint_codes(lab, policies)
+    ctx.mistake("a policy selecting no pods", "selects-no-pods" in codes,
+                "compare spec.podSelector with the labels of the pods (lab.lint() names the policy)")
+    ctx.mistake("a namespaceSelector matching no namespace", _namespace_selector_matches_nothing(lab, policies),
+                "namespaces carry the label kubernetes.io/metadata.name: <name>, not `name`; "
+                "print the namespaces' labels")
+    ctx.mistake("a podSelector alone looks only in the policy's own namespace", "pod-peer-other-namespace" in codes,
+                "to select pods of another namespace, put a namespaceSelector in the SAME peer")
+    ctx.mistake("a port name no selected pod has", "named-port-unresolved" in codes,
+                "a named port is looked up in the destination pods' containerPort names")
+    ctx.mistake("rules ignored because policyTypes leaves out their direction",
+                "rules-ignored-by-policy-types" in codes,
+                "with policyTypes given, only the listed directions are isolated and their rules used")
+    ctx.mistake("ipBlock covering pod IPs", "ipblock-contains-pod-ips" in codes,
+                "ipBlock is for addresses outside the cluster; whether it matches pods is implementation-"
+                "specific: select pods by label instead")
+    return codes
+
+
+def _setup(ctx, answer, namespaces: set[str]):
+    """Open and learner clusters, the applied answer, its policies; None when it did not apply."""
+    docs = _docs(answer)
+    policies = _policies(docs)
+    open_lab, lab = ctx.lab(), ctx.lab()
+    open_lab.apply(SCENARIO)
+    lab.apply(SCENARIO)
+    if not _apply(ctx, lab, answer):
+        return None
+    if not ctx.expect("your answer holds at least one NetworkPolicy", policies,
+                      "write NetworkPolicy manifests (apiVersion networking.k8s.io/v1, kind NetworkPolicy)"):
+        return None
+    codes = _common_mistakes(ctx, lab, policies, namespaces)
+    return open_lab, lab, policies, codes
+
+
+def _is(end: str) -> Callable[[str], bool]:
+    """A predicate on a matrix end: a namespace ("db"), a pod ("db/postgres") or "outside"."""
+    if end == "outside":
+        return lambda ref: "/" not in ref
+    if "/" in end:
+        return lambda ref: ref == end
+    return lambda ref: ref.startswith(end + "/")
+
+
+def _same(c: Cell) -> bool:
+    return c.src == c.dst
+
+
+# ---------------------------------------------------------------- 08-db-default-deny
+@exercise("08-db-default-deny", title="Default-deny ingress for namespace db", lesson=LESSON)
+def db_default_deny(answer, ctx):
+    """Every pod of db, today's and tomorrow's, accepts no connection; db's egress and the rest stay open."""
+    setup = _setup(ctx, answer, {"db"})
+    if setup is None:
+        return
+    open_lab, lab, policies, _ = setup
+    open_m, after = matrix(open_lab), matrix(lab)
+
+    def intended(c: Cell, open_: bool) -> bool:
+        return _same(c) or not _is("db")(c.dst)
+
+    wrong = _grade(ctx, open_m, after, intended, [
+        Group("no pod and no outside address connects into db/postgres", lambda c: _is("db/postgres")(c.dst),
+              "a pod becomes isolated for ingress once a policy with Ingress in policyTypes selects it"),
+        Group("db's pods still open connections to other namespaces", lambda c: _is("db")(c.src),
+              "the exercise asks for ingress only: policyTypes decides which directions are isolated"),
+    ])
+    newcomer = {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "newcomer", "namespace": "db", "labels": {"app": "newcomer"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 80}]}]}}
+    lab.apply(newcomer)
+    new_open = lab.reach("frontend/web", "db/newcomer", 80)
+    ctx.expect("a pod started in db later is isolated too", not new_open,
+               "select every pod of the namespace, whatever its labels")
+    ctx.mistake("a policy selecting only some pods of db", new_open and not any(
+        wrong[k] for k in wrong if k.startswith("no pod")),
+        "podSelector: {} (empty) selects every pod in the namespace, including future ones")
+    ctx.mistake("egress denied too", wrong["db's pods still open connections to other namespaces"],
+                "policyTypes [Ingress, Egress] isolates both directions; default-deny ingress lists Ingress only")
+    ctx.mistake("an ingress rule that allows everyone",
+                any(rule == {} or rule is None for p in policies for rule in (p.get("spec") or {}).get("ingress") or []),
+                "an empty rule `- {}` matches every source and every port: a default deny has no rules at all")
+
+
+# ---------------------------------------------------------------- 08-db-from-backend
+@exercise("08-db-from-backend", title="Only backend pods into the database, on 5432", lesson=LESSON)
+def db_from_backend(answer, ctx):
+    """db/postgres accepts TCP 5432 from role=backend pods of namespace backend, and nothing else."""
+    setup = _setup(ctx, answer, {"db"})
+    if setup is None:
+        return
+    open_lab, lab, policies, codes = setup
+    open_m, after = matrix(open_lab), matrix(lab)
+    backend_pods = {"backend/api", "backend/worker"}
+
+    def intended(c: Cell, open_: bool) -> bool:
+        if c.dst != "db/postgres" or _same(c):
+            return True
+        return c.src in backend_pods and (c.port, c.protocol) == (5432, "TCP")
+
+    wrong = _grade(ctx, open_m, after, intended, [
+        Group("backend's role=backend pods reach postgres on 5432",
+              lambda c: c.dst == "db/postgres" and c.src in backend_pods and c.port == 5432,
+              "compare lab.reach('backend/api', 'db/postgres', 5432).reason with your rule's from and ports"),
+        Group("backend/debug (no role=backend) cannot reach postgres",
+              lambda c: c.dst == "db/postgres" and c.src == "backend/debug",
+              "being in namespace backend is not enough: the pod must also be labelled role=backend"),
+        Group("frontend, db/backup and the outside cannot reach postgres", lambda c: c.dst == "db/postgres"
+              and (_is("frontend")(c.src) or _is("outside")(c.src) or c.src == "db/backup"),
+              "once postgres is selected, only what some rule allows gets in"),
+        Group("backend pods cannot reach postgres on other ports (9100)",
+              lambda c: c.dst == "db/postgres" and c.src in backend_pods,
+              "a rule without `ports` allows every port"),
+    ])
+    via_service = lab.reach("backend/api", "postgres.db", 5432)
+    ctx.expect("backend/api reaches postgres through its Service (postgres.db:5432)", via_service,
+               "kube-proxy sends the Service's traffic to the pod; policy decides on the pod")
+    ctx.mistake("OR written where AND was meant",
+                wrong["backend/debug (no role=backend) cannot reach postgres"]
+                or "separate-namespace-and-pod-peers" in codes,
+                "two list items (`- namespaceSelector` and `- podSelector`) are ORed; for 'role=backend pods in "
+                "namespace backend' put both selectors in ONE item")
+
+
+# ---------------------------------------------------------------- 08-frontend-egress
+@exercise("08-frontend-egress", title="The frontend may call the API and DNS, nothing else", lesson=LESSON)
+def frontend_egress(answer, ctx):
+    """frontend's pods open connections only to backend's app=api pods on TCP 8080 and to kube-dns on 53."""
+    setup = _setup(ctx, answer, {"frontend"})
+    if setup is None:
+        return
+    open_lab, lab, policies, codes = setup
+    open_m, after = matrix(open_lab), matrix(lab)
+
+    def dns(c: Cell) -> bool:
+        return "coredns" in c.dst and c.port == 53
+
+    def intended(c: Cell, open_: bool) -> bool:
+        if not _is("frontend")(c.src) or _same(c):
+            return True
+        return dns(c) or (c.dst == "backend/api" and (c.port, c.protocol) == (8080, "TCP"))
+
+    from_frontend = _is("frontend")
+    wrong = _grade(ctx, open_m, after, intended, [
+        Group("frontend/web reaches backend/api on 8080",
+              lambda c: from_frontend(c.src) and c.dst == "backend/api" and c.port == 8080,
+              "the peer must match the api pods of namespace backend"),
+        Group("frontend/web reaches the CoreDNS pods on UDP 53", lambda c: from_frontend(c.src) and dns(c)
+              and c.protocol == "UDP", "name lookups go to the kube-dns pods in kube-system on UDP 53"),
+        Group("frontend/web reaches the CoreDNS pods on TCP 53", lambda c: from_frontend(c.src) and dns(c),
+              "large DNS answers are retried over TCP 53"),
+        Group("frontend/web cannot reach backend/worker", lambda c: from_frontend(c.src) and c.dst == "backend/worker",
+              "only the api pods: the namespace alone is not enough"),
+        Group("frontend/web reaches nothing else (api's 9100, db, the outside)", lambda c: from_frontend(c.src),
+              "a pod isolated for egress sends only what some egress rule allows"),
+        Group("connections into frontend are unchanged", lambda c: _is("frontend")(c.dst),
+              "the exercise is about egress: leave Ingress out of policyTypes"),
+    ])
+    ctx.expect("frontend/web reaches api through its Service name (api.backend:8080)",
+               lab.reach("frontend/web", "api.backend", 8080), "policy decides on the pod behind the Service")
+    dns_wrong = wrong["frontend/web reaches the CoreDNS pods on UDP 53"]
+    ctx.mistake("default-deny egress that forgets DNS", dns_wrong or "egress-blocks-dns" in codes,
+                "every lookup (api.backend) is a UDP connection to kube-dns: allow UDP and TCP 53 to the "
+                "k8s-app=kube-dns pods in kube-system")
+    ctx.mistake("DNS allowed to every destination", any(
+        not (rule or {}).get("to") and any((port or {}).get("port") == 53 for port in (rule or {}).get("ports") or [])
+        for p in policies for rule in (p.get("spec") or {}).get("egress") or []),
+                "a rule with ports and no `to` allows port 53 to any address; name the kube-dns pods as the peer")
+    ctx.mistake("DNS over TCP forgotten", not dns_wrong and wrong["frontend/web reaches the CoreDNS pods on TCP 53"],
+                "list both protocols for port 53")
+    ctx.mistake("OR written where AND was meant",
+                wrong["frontend/web cannot reach backend/worker"] or "separate-namespace-and-pod-peers" in codes,
+                "two list items (`- namespaceSelector` and `- podSelector`) are ORed; for 'app=api pods in "
+                "namespace backend' put both selectors in ONE item")
+
+
+# ---------------------------------------------------------------- 08-monitoring-ipblock
+@exercise("08-monitoring-ipblock", title="Let a monitoring range scrape the backend", lesson=LESSON)
+def monitoring_ipblock(answer, ctx):
+    """backend's 9100 only from 192.0.2.0/24 except 192.0.2.66; backend's 8080 still open to everyone."""
+    setup = _setup(ctx, answer, {"backend"})
+    if setup is None:
+        return
+    open_lab, lab, policies, codes = setup
+    open_m, after = matrix(open_lab), matrix(lab)
+    to_backend = _is("backend")
+
+    def intended(c: Cell, open_: bool) -> bool:
+        if not to_backend(c.dst) or c.port != 9100 or _same(c):
+            return True
+        return c.src == MONITOR
+
+    wrong = _grade(ctx, open_m, after, intended, [
+        Group(f"{MONITOR} (in the monitoring range) scrapes every backend pod on 9100",
+              lambda c: to_backend(c.dst) and c.src == MONITOR and c.port == 9100,
+              "an ipBlock peer matches addresses by CIDR; select every pod of backend"),
+        Group(f"{EXCLUDED} (excluded) cannot reach 9100", lambda c: to_backend(c.dst) and c.src == EXCLUDED
+              and c.port == 9100, "cut one address out of a range with `except`"),
+        Group(f"{ELSEWHERE} and the cluster's pods cannot reach 9100",
+              lambda c: to_backend(c.dst) and c.port == 9100, "only the monitoring range may scrape"),
+        Group("backend's 8080 stays open to pods and outside addresses",
+              lambda c: to_backend(c.dst) and c.port == 8080,
+              "a pod selected by an Ingress policy accepts only what some rule allows, on every port"),
+    ])
+    ctx.mistake("except written as a separate peer", any(
+        (peer.get("ipBlock") or {}).get("cidr") in (f"{EXCLUDED}/32", EXCLUDED) for p in policies for _, peer in _peers(p)),
+        "an ipBlock peer adds addresses; to leave one out, list it under `except` of the wider block")
+    ctx.mistake("8080 forgotten", wrong["backend's 8080 stays open to pods and outside addresses"],
+                "once a policy selects the backend pods, 8080 needs a rule of its own")
+    ctx.mistake("from and ports in separate rules (OR where AND was meant)", any(_split_rules(p) for p in policies),
+                "rules are ORed: a rule with only `from` allows every port, one with only `ports` every source; "
+                "put from and ports in the same rule")
+
+
+def _split_rules(policy: dict) -> bool:
+    """An ingress rule with `from` but no `ports` next to one with `ports` but no `from`."""
+    rules = [r or {} for r in (policy.get("spec") or {}).get("ingress") or []]
+    return any(r.get("from") and not r.get("ports") for r in rules) and any(
+        r.get("ports") and not r.get("from") for r in rules)
+
+
+# ---------------------------------------------------------------- 08-db-clients
+@exercise("08-db-clients", title="Two kinds of client for the database", lesson=LESSON)
+def db_clients(answer, ctx):
+    """db/postgres accepts TCP 5432 from every pod of namespace backend and from db/backup; nobody else."""
+    setup = _setup(ctx, answer, {"db"})
+    if setup is None:
+        return
+    open_lab, lab, policies, codes = setup
+    open_m, after = matrix(open_lab), matrix(lab)
+
+    def intended(c: Cell, open_: bool) -> bool:
+        if c.dst != "db/postgres" or _same(c):
+            return True
+        return (c.port, c.protocol) == (5432, "TCP") and (_is("backend")(c.src) or c.src == "db/backup")
+
+    to_pg = lambda c: c.dst == "db/postgres" and c.port == 5432  # noqa: E731
+    wrong = _grade(ctx, open_m, after, intended, [
+        Group("every pod of backend reaches postgres on 5432", lambda c: to_pg(c) and _is("backend")(c.src),
+              "select the namespace; any pod in it counts"),
+        Group("db/backup reaches postgres on 5432", lambda c: to_pg(c) and c.src == "db/backup",
+              "the backup pod lives in the policy's own namespace"),
+        Group("frontend and the outside cannot reach postgres", lambda c: c.dst == "db/postgres"
+              and not _is("backend")(c.src) and c.src != "db/backup", "only the two kinds of client get in"),
+        Group("postgres's other ports stay closed (9100)", lambda c: c.dst == "db/postgres",
+              "a rule without `ports` allows every port"),
+    ])
+    both_missing = (wrong["every pod of backend reaches postgres on 5432"]
+                    and wrong["db/backup reaches postgres on 5432"])
+    anded = any(peer.get("namespaceSelector") is not None and peer.get("podSelector") is not None
+                for p in policies for _, peer in _peers(p))
+    ctx.mistake("AND written where OR was meant", both_missing and anded,
+                "namespaceSelector and podSelector in ONE list item must both match; two kinds of client are "
+                "two list items (a '-' before each)")
