@@ -91,21 +91,32 @@ class Reachability:
 
     def heatmap(self, ax=None):
         """A matplotlib Figure: green allowed, red denied (matplotlib is imported only here)."""
-        import matplotlib.pyplot as plt
         from matplotlib.colors import ListedColormap
 
+        from .viz import new_figure
+
         if ax is None:
-            size = max(3.0, 0.35 * max(len(self.sources), len(self.destinations)) + 1.5)
-            fig, ax = plt.subplots(figsize=(size, size))
+            size = max(3.5, 0.35 * max(len(self.sources), len(self.destinations)) + 1.5)
+            fig = new_figure(size, size)
+            ax = fig.add_subplot()
         else:
             fig = ax.figure
         data = [[1 if v else 0 for v in row] for row in self.matrix]
         ax.imshow(data, cmap=ListedColormap(["#e57373", "#81c784"]), vmin=0, vmax=1)
         ax.set_xticks(range(len(self.destinations)), self.destinations, rotation=90)
         ax.set_yticks(range(len(self.sources)), self.sources)
+        # thin white borders between cells, and the verdict written in each cell while they are large enough
+        ax.set_xticks([i - 0.5 for i in range(1, len(self.destinations))], minor=True)
+        ax.set_yticks([i - 0.5 for i in range(1, len(self.sources))], minor=True)
+        ax.grid(which="minor", color="white", linewidth=2)
+        ax.tick_params(which="minor", length=0)
+        if len(self.sources) * len(self.destinations) <= 400:
+            for i, row in enumerate(data):
+                for j, ok in enumerate(row):
+                    ax.text(j, i, "✓" if ok else "✗", ha="center", va="center", color="white", fontsize=11)
         ax.set_xlabel("to")
         ax.set_ylabel("from")
-        ax.set_title(f"Reachability {self.summary}")
+        ax.set_title(f"Reachability\n{self.summary}")
         fig.tight_layout()
         return fig
 

@@ -351,6 +351,11 @@ def _figure_class():
     return KubelabFigure
 
 
+def new_figure(width_in: float, height_in: float):
+    """A Figure outside pyplot's registry: a notebook cell ending with it shows it exactly once."""
+    return _new_figure(width_in, height_in)
+
+
 def _new_figure(width_in: float, height_in: float):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 

@@ -70,7 +70,8 @@ def test_lesson_runs_in_a_real_browser(jupyterlab, lesson, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{base}/lab/tree/notebooks/{lesson}?token={token}")
+        # a workspace of its own per lesson, so tabs restored from another test never shadow this one
+        page.goto(f"{base}/lab/workspaces/{Path(lesson).stem}/tree/notebooks/{lesson}?token={token}&reset")
         page.wait_for_selector(".jp-Notebook", timeout=60_000)
         page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
                                " && window.jupyterapp.shell.currentWidget.sessionContext"

@@ -22,10 +22,24 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def merge_streams(outputs: list) -> list:
+    """Consecutive prints to one stream arrive in chunks that depend on timing: store them as one output."""
+    merged = []
+    for out in outputs:
+        if (out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == out.get("name")):
+            merged[-1]["text"] += out["text"]
+        else:
+            merged.append(out)
+    return merged
+
+
 def normalise(nb, name: str) -> None:
-    """Stable cell ids and execution counts; no per-run metadata."""
+    """Stable cell ids and execution counts, one output per stream; no per-run metadata."""
     count = 0
     for i, cell in enumerate(nb.cells):
+        if cell["cell_type"] == "code":
+            cell["outputs"] = merge_streams(cell.get("outputs", []))
         cell["id"] = hashlib.sha1(f"{name}:{i}".encode()).hexdigest()[:8]
         cell["metadata"].pop("execution", None)
         if cell["cell_type"] == "code":

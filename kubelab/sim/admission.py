@@ -225,10 +225,9 @@ def admit_endpointslice(obj: dict, ref: str) -> dict:
                 if ip is None or (ip.version == 4) != (address_type == "IPv4"):
                     raise ValidationError(ref, f"endpoints[{i}].addresses[{j}]",
                                           f"Invalid value: {address!r}: must be a valid {address_type} address")
-        conditions = endpoint.setdefault("conditions", {})
-        conditions.setdefault("ready", True)
-        conditions.setdefault("serving", conditions["ready"])
-        conditions.setdefault("terminating", False)
+        # conditions are stored as written: unset means unknown, which consumers read as ready/serving
+        # (discovery/v1 EndpointConditions); the API server defaults only port names and protocols
+        endpoint.setdefault("conditions", {})
     for i, port in enumerate(obj.setdefault("ports", []) or []):
         port.setdefault("protocol", "TCP")
         if port.get("port") is not None and not 1 <= int(port["port"]) <= 65535:

@@ -282,7 +282,9 @@ class Prober:
 
             verb = {"reject": "rejected (ICMP port unreachable)", "drop": "dropped"}.get(steering.action, "dropped")
             why = service_port_problem(service, sp, self.cluster.items("Pod", namespace_of(service)))
-            return f"{target.label}: {steering.reason} -> {verb}" + (f"; why: {why}" if why else "")
+            reason = steering.reason if steering.reason.rstrip(".").endswith(verb.split()[0]) \
+                else f"{steering.reason} -> {verb}"
+            return f"{target.label}: {reason}" + (f"; why: {why}" if why else "")
         endpoint = self.lab.pick_endpoint(service, sp, steering.endpoints, src_loc.ip)
         snat_ip = None
         nat_node = receiving or src_loc.node
