@@ -48,7 +48,7 @@ def _arrive(dst: Location, profile: CniProfile, src_ip: str) -> list[Hop]:
             hops.append(Hop(f"node {dst.node}", profile.bridge, "bridge forwards to the pod's veth", src_ip, dst.ip))
         else:
             hops.append(Hop(f"node {dst.node}", "routing table",
-                            f"route {dst.ip}/32 dev {veth_name(profile, pod_key)} (one route per local pod)",
+                            f"route {dst.ip}/{128 if ':' in dst.ip else 32} dev {veth_name(profile, pod_key)} (one route per local pod)",
                             src_ip, dst.ip))
         hops.append(Hop(f"node {dst.node}", veth_name(profile, pod_key), "enters the veth pair", src_ip, dst.ip))
         hops.append(Hop(dst.label, "eth0", "delivered to the pod", src_ip, dst.ip))

@@ -116,9 +116,13 @@ class SimulatedLab(Lab):
         return [s for s in self.cluster.items("EndpointSlice", namespace_of(service))
                 if labels_of(s).get("kubernetes.io/service-name") == name]
 
-    def pod_cidr_of(self, node_name: str | None) -> str | None:
+    def pod_cidr_of(self, node_name: str | None, family: str = "IPv4") -> str | None:
+        """The node's podCIDR of that IP family."""
         node = self.cluster.find("Node", node_name) if node_name else None
-        return node["spec"].get("podCIDR") if node else None
+        if node is None:
+            return None
+        cidrs = node["spec"].get("podCIDRs") or [node["spec"].get("podCIDR")]
+        return next((c for c in cidrs if c and (":" in c) == (family == "IPv6")), None)
 
     # ------------------------------------------------------------ kube-proxy
     def pick_endpoint(self, service: dict, service_port: dict, endpoints: tuple, client_ip: str) -> str:
@@ -308,6 +312,13 @@ class SimulatedLab(Lab):
 
         return DnsServer(lambda name, rtype: self._dns().query(name, rtype), port=port,
                          version=lambda: self.cluster.store.generation).start()
+
+    def resolve_outside(self, name: str, rtype: str = "A"):
+        """Resolve `name` as a machine outside the cluster does: the world's DNS only (external_dns)."""
+        from ..net.dns import resolve
+
+        return resolve(name, rtype.upper(), None, lambda _server, n, t: self._dns().query_upstream(n, t),
+                       server="the outside world's DNS")
 
     def resolv_conf(self, pod: str) -> str:
         """/etc/resolv.conf as the kubelet writes it for the pod (dnsPolicy, dnsConfig, hostNetwork)."""

@@ -13,9 +13,10 @@ from ..net.datapath import Location
 from ..net.objects import is_ip, container_ports, key_of, name_of, namespace_of, pod_host_network, pod_ips
 from ..results import Hop, Trace, Verdict
 
-__all__ = ["Prober", "OUTSIDE_CLIENT_IP"]
+__all__ = ["Prober", "OUTSIDE_CLIENT_IP", "OUTSIDE_CLIENT_IP6"]
 
 OUTSIDE_CLIENT_IP = "203.0.113.10"   # TEST-NET-3: "a client on the internet"
+OUTSIDE_CLIENT_IP6 = "2001:db8::10"  # the IPv6 documentation prefix: the same client over IPv6
 
 
 @dataclass(frozen=True)
@@ -151,15 +152,14 @@ class Prober:
         elif "/" in dst_text and dst_text.count("/") == 1 and "." not in dst_text.split("/")[0]:
             dst_ip = self.pod_location(self.pod(dst_text), ip_family_of(src_loc.ip)).ip
         else:
-            answer = self.lab.resolve(dst_text, "AAAA" if ":" in src_loc.ip else "A",
-                                      src=f"{namespace_of(src_pod)}/{name_of(src_pod)}" if src_pod else None)
-            if not answer.records:
-                return fail(f"{dst_text} does not resolve ({answer.rcode}; tried {', '.join(answer.queries)})")
-            dst_ip = answer.records[0].value
-            rules.append(f"DNS: {dst_text} -> {dst_ip} (as {answer.name})")
+            dst_ip, problem = self._resolve_name(dst_text, src, src_loc, src_pod, rules)
+            if problem:
+                return fail(problem)
 
         # the source address is the client's address in the destination's family (dual-stack)
         family = ip_family_of(dst_ip)
+        if src is None and family == "IPv6":
+            src_loc = Location("external", OUTSIDE_CLIENT_IP6, f"client {OUTSIDE_CLIENT_IP6}")
         if src_loc.kind != "external" and ip_family_of(src_loc.ip) != family:
             if src_pod is not None and not src_loc.host_network:
                 src_loc = self.pod_location(src_pod, family)
@@ -225,7 +225,7 @@ class Prober:
         if policy is not None:
             rules.append(policy.reason)
         hops = datapath.path_hops(src_loc, dst_loc, self.profile, first_dst_ip=first_dst, nat=nat_hops,
-                                  snat_ip=snat_ip, dst_pod_cidr=self.lab.pod_cidr_of(dst_loc.node),
+                                  snat_ip=snat_ip, dst_pod_cidr=self.lab.pod_cidr_of(dst_loc.node, family),
                                   nat_node=nat_node, nat_node_ip=self._node_ip_by_name(nat_node))
         if policy is not None and not policy.allowed:
             hops = datapath.stop_at_last_hop(hops, "dropped by NetworkPolicy before delivery")
@@ -249,11 +249,51 @@ class Prober:
             return None
         return self.node_ip(self.node(name))
 
+    def _resolve_name(self, name: str, src, src_loc: Location, src_pod, rules: list) -> tuple[str | None, str | None]:
+        """(address, None) or (None, why not), as the client's C library resolves: /etc/hosts first, then the
+        nameservers of its resolv.conf (nsswitch "files dns"); A or AAAA, the client's own family first."""
+        families = ("AAAA", "A") if ":" in src_loc.ip else ("A", "AAAA")
+        if src_pod is not None:
+            for line in self.lab.hosts_file(key_of(src_pod)).splitlines():
+                fields = line.split("#", 1)[0].split()
+                if len(fields) >= 2 and name.lower().rstrip(".") in (h.lower() for h in fields[1:]):
+                    rules.append(f"/etc/hosts: {name} -> {fields[0]}")
+                    return fields[0], None
+            resolv = self.lab.resolv_conf(key_of(src_pod))
+            servers = [line.split()[1] for line in resolv.splitlines() if line.startswith("nameserver ")]
+            blocked = self._dns_blocked(src, servers)
+            if blocked:
+                return None, blocked
+            answers = [self.lab.resolve(name, rtype, src=key_of(src_pod)) for rtype in families]
+        else:
+            # outside the cluster (and on a node) names go to the world's DNS, which knows no cluster names
+            answers = [self.lab.resolve_outside(name, rtype) for rtype in families]
+        answer = next((a for a in answers if a.records), answers[0])
+        if not answer.records:
+            return None, f"{name} does not resolve ({answer.rcode}; tried {', '.join(answer.queries)})"
+        address = answer.records[0].value
+        via = f" via CNAME {' -> '.join(answer.cname_chain)}" if answer.cname_chain else ""
+        rules.append(f"DNS: {name} -> {address} (as {answer.name}{via})")
+        return address, None
+
+    def _dns_blocked(self, src, servers: list[str]) -> str | None:
+        """A pod whose egress NetworkPolicy does not allow its nameserver on 53/UDP cannot look names up."""
+        if not servers or not self.lab.cluster.items("NetworkPolicy"):
+            return None
+        verdict = self.trace(src, servers[0], 53, "UDP").verdict
+        if verdict:
+            return None
+        return (f"name lookup failed: the DNS query to {servers[0]}:53/UDP is blocked ({verdict.reason}); "
+                "allow egress to the kube-dns pods on UDP and TCP port 53")
+
     def _through_service(self, src_loc: Location, target: Target, port: int, protocol: str, rules: list):
         """kube-proxy's view: the Service port, the endpoints eligible for this client, one chosen."""
         from ..net import kubeproxy
 
         service = target.service
+        if target.via == "cluster_ip" and src_loc.kind == "external":
+            return (f"{target.label}: a ClusterIP is reachable only from inside the cluster (pods and nodes); "
+                    "from outside use a NodePort, a LoadBalancer or an Ingress")
         spec = service["spec"]
         if target.via == "node_port":
             sp = next((p for p in spec.get("ports", []) if p.get("nodePort") == port and p["protocol"] == protocol), None)

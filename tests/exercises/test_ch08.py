@@ -276,10 +276,12 @@ DNS_RULE = ("  - to:\n    - namespaceSelector:\n        matchLabels:\n          
 
 
 def test_default_deny_egress_that_forgets_dns_is_named():
-    """Without the DNS rule, do both DNS checks fail and the mistake get its name?"""
+    """Without the DNS rule, do both DNS checks fail, does reaching api by name fail with them (the lookup is
+    blocked), and does the mistake get its name?"""
     result = check("08-frontend-egress", variant("08-frontend-egress", DNS_RULE, ""))
     assert failed(result) == ["frontend/web reaches the CoreDNS pods on UDP 53",
-                              "frontend/web reaches the CoreDNS pods on TCP 53"]
+                              "frontend/web reaches the CoreDNS pods on TCP 53",
+                              "frontend/web reaches api through its Service name (api.backend:8080)"]
     assert "default-deny egress that forgets DNS" in mistakes(result)
 
 

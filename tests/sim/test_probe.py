@@ -261,3 +261,41 @@ def test_ipvs_mode_names_ipvs_in_the_trace():
     lab.apply(WEB)
     devices = [h.device for h in lab.trace("default/client", "web", 80).hops]
     assert "IPVS kube-ipvs0" in devices and "iptables nat" not in devices
+
+
+def test_egress_policy_without_dns_breaks_names_but_not_addresses(web_lab):
+    """With a default-deny egress policy that allows web but not DNS, does reaching web by name fail on the
+    lookup while its ClusterIP still works?"""
+    web_lab.apply({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "egress"},
+                   "spec": {"podSelector": {"matchLabels": {"app": "client"}}, "policyTypes": ["Egress"],
+                            "egress": [{"to": [{"podSelector": {"matchLabels": {"app": "web"}}}]}]}})
+    by_name = web_lab.reach("default/client", "web", 80)
+    assert not by_name and "DNS query to 10.96.0.10:53/UDP is blocked" in by_name.reason
+    assert web_lab.reach("default/client", _svc_ip(web_lab), 80)
+
+
+def test_etc_hosts_comes_before_dns(lab):
+    """Does a name from the pod's hostAliases resolve from /etc/hosts, before cluster DNS is asked?"""
+    lab.apply(WEB)
+    target = _pods(lab, "app=web")[0]["status"]["podIP"]
+    lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "aliased"},
+               "spec": {"hostAliases": [{"ip": target, "hostnames": ["my-app.local"]}],
+                        "containers": [{"name": "c", "image": "busybox"}]}})
+    v = lab.reach("default/aliased", "my-app.local", 8080)
+    assert v and f"/etc/hosts: my-app.local -> {target}" in v.rules
+
+
+def test_outside_clients_cannot_use_a_cluster_ip(web_lab):
+    """Is a ClusterIP unreachable from outside the cluster, with the way out named?"""
+    v = web_lab.reach(None, _svc_ip(web_lab), 80)
+    assert not v and "only from inside the cluster" in v.reason and "NodePort" in v.reason
+
+
+def test_ipv6_only_service_by_name_and_ipv6_routes():
+    """Does a dual-stack client reach an IPv6-only Service by name (AAAA after A), with IPv6 routes in the trace?"""
+    lab = kubelab.connect(ip_families=("IPv4", "IPv6"))
+    lab.apply(WEB.replace("selector: {app: web}", "selector: {app: web}\n  ipFamilies: [IPv6]"))
+    trace = lab.trace("default/client", "web", 80)
+    assert trace and ":" in trace.verdict.endpoint
+    text = str(trace)
+    assert "/128 dev" in text and "10.244." not in text.split("reply:")[0].split("reason:")[1]
