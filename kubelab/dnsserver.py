@@ -78,8 +78,10 @@ def _error_reply(data: bytes, rcode: int) -> bytes | None:
     return buffer.data
 
 
-def answer_packet(data: bytes, lookup: Lookup, max_size: int | None) -> bytes | None:
-    """The reply to one request packet; ``max_size`` None means TCP (no truncation)."""
+def answer_packet(data: bytes, lookup: Lookup, max_size: int | None,
+                  authority: Callable[[str], Record | None] | None = None) -> bytes | None:
+    """The reply to one request packet; ``max_size`` None means TCP (no truncation). `authority(name)` gives
+    the zone's SOA for the authority section of negative answers."""
     try:
         request = DNSRecord.parse(data)
     except Exception:
@@ -111,6 +113,10 @@ def answer_packet(data: bytes, lookup: Lookup, max_size: int | None) -> bytes | 
         rr = to_wire_rr(record)
         if rr is not None:
             reply.add_answer(rr)
+    if authority is not None and rcode in ("NXDOMAIN", "NOERROR") and not any(r.type == qtype for r in records):
+        soa = authority(str(question.qname).rstrip("."))
+        if soa is not None:
+            reply.add_auth(to_wire_rr(soa))
     packet = reply.pack()
     if max_size is not None:
         limit = max(UDP_DEFAULT_SIZE, opt.rclass) if opt is not None else UDP_DEFAULT_SIZE
@@ -126,7 +132,7 @@ class DnsServer:
     """A DNS server on a loopback address, UDP and TCP on the same port, one thread each."""
 
     def __init__(self, lookup: Lookup, host: str = "127.0.0.1", port: int = 10053,
-                 version: Callable[[], object] | None = None):
+                 version: Callable[[], object] | None = None, authority: Callable[[str], Record | None] | None = None):
         """`version`, when given, says when lookup's answers may have changed (the cluster's generation):
         while it stays the same, a repeated question is answered from the packet built last time."""
         try:
@@ -138,6 +144,7 @@ class DnsServer:
                                "(use 127.0.0.1 or ::1)")
         self.lookup = lookup
         self.version = version
+        self.authority = authority
         self._cache: dict[tuple, bytes] = {}
         self._cache_version = None
         self.host = host
@@ -214,7 +221,7 @@ class DnsServer:
         """answer_packet, reusing the reply to an identical question (everything after the 2-byte ID)
         while the cluster is unchanged."""
         if self.version is None or len(data) < 12:
-            return answer_packet(data, self.lookup, max_size)
+            return answer_packet(data, self.lookup, max_size, self.authority)
         version = self.version()
         if version != self._cache_version:
             self._cache = {}
@@ -222,7 +229,7 @@ class DnsServer:
         key = (data[2:], max_size)
         cached = self._cache.get(key)
         if cached is None:
-            packet = answer_packet(data, self.lookup, max_size)
+            packet = answer_packet(data, self.lookup, max_size, self.authority)
             if packet is None or len(packet) < 2:
                 return packet
             if len(self._cache) < 10_000:

@@ -68,3 +68,20 @@ def test_cached_answers_never_outlive_a_cluster_change():
         assert [r.to_text() for rrset in reply.answer for r in rrset] == ["10.96.0.81"]
     finally:
         server.stop()
+
+
+def test_negative_answers_carry_the_zone_soa():
+    """Do NXDOMAIN and NODATA replies carry the cluster zone's SOA in the authority section, as CoreDNS sends?"""
+    lab = kubelab.connect()
+    server = lab.serve_dns(port=0)
+    try:
+        for name, rtype, rcode in (("nope.default.svc.cluster.local", "A", "NXDOMAIN"),
+                                   ("kubernetes.default.svc.cluster.local", "AAAA", "NOERROR")):
+            reply = _ask(server.port, name, rtype)
+            assert dns.rcode.to_text(reply.rcode()) == rcode and not reply.answer
+            (soa,) = reply.authority
+            assert soa.name.to_text() == "cluster.local." and soa.rdtype == dns.rdatatype.SOA
+            assert soa[0].mname.to_text() == "ns.dns.cluster.local."
+        assert not _ask(server.port, "kubernetes.default.svc.cluster.local").authority
+    finally:
+        server.stop()

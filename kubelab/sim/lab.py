@@ -311,7 +311,8 @@ class SimulatedLab(Lab):
         from ..dnsserver import DnsServer
 
         return DnsServer(lambda name, rtype: self._dns().query(name, rtype), port=port,
-                         version=lambda: self.cluster.store.generation).start()
+                         version=lambda: self.cluster.store.generation,
+                         authority=lambda name: self._dns().authority(name)).start()
 
     def resolve_outside(self, name: str, rtype: str = "A"):
         """Resolve `name` as a machine outside the cluster does: the world's DNS only (external_dns)."""

@@ -256,6 +256,13 @@ class ClusterDNS:
             return None
         return SERVFAIL, []
 
+    def authority(self, qname: str) -> Record | None:
+        """The SOA CoreDNS puts in the authority section of a negative answer (NXDOMAIN or NODATA) for a name
+        in one of its zones (RFC 2308 negative caching); None for names it does not serve."""
+        name = _norm(qname)
+        zone = next((z for z in self._zones if in_zone(name, z)), None)
+        return self._soa(zone) if zone is not None else None
+
     def query_upstream(self, qname: str, qtype: str) -> tuple[str, list[Record]]:
         """What the world outside answers (the nameserver a dnsPolicy Default pod inherits from its node)."""
         return self._forward(_norm(qname), qtype.upper(), 0)
