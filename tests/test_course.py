@@ -80,3 +80,26 @@ def test_exercises_are_generated_from_the_current_solutions():
     """Is exercises/ exactly what `kubelab release` makes from solutions/ (never hand-edited, never stale)?"""
     assert (ROOT / "exercises").is_dir(), "run: kubelab release"
     assert is_stale(ROOT / "solutions", ROOT / "exercises") == []
+
+
+EXERCISES = sorted((ROOT / "exercises").glob("[0-9][0-9]-*.ipynb"))
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.stem)
+def test_untouched_exercises_earn_nothing(path, tmp_path):
+    """Run as handed out, does every check in an exercise notebook report 0 checks passed (the starter code
+    itself earns no credit) and no traceback?"""
+    from nbclient import NotebookClient
+
+    nb = _read(path)
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    summaries = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "check(" in cell.source:
+            text = "".join(o.get("text", "") + str((o.get("data") or {}).get("text/plain", "")) for o in cell.outputs)
+            assert "Traceback" not in text, text[-500:]
+            summaries += re.findall(r"^(\d\d-[a-z0-9-]+): (\d+)/(\d+) checks passed", text, re.M)
+    assert summaries, "no check ran"
+    earned = [(ex, passed, total) for ex, passed, total in summaries if passed != "0"]
+    assert earned == [], f"starter code earns credit: {earned}"

@@ -259,3 +259,17 @@ def test_a_result_with_no_sub_checks_scores_zero():
     """Does a check that recorded nothing score 0 rather than divide by zero?"""
     result = CheckResult("97-empty", "Empty", ())
     assert (result.score, bool(result), str(result)) == (0.0, False, "97-empty: 0/0 checks passed")
+
+
+def test_a_met_precondition_earns_nothing_and_a_failed_one_scores_zero():
+    """Does ctx.require show a met precondition as [OK] without scoring it, and count a failed one as a failure?"""
+    from kubelab.exercises import Context, SubCheck
+
+    ctx = Context("99-test")
+    assert ctx.require("the manifest applies", True, "")
+    ctx.expect("the real task", False, "do the task")
+    assert [str(c) for c in ctx.checks] == ["[OK] the manifest applies", "[FAIL] the real task — hint: do the task"]
+    assert [c.scored for c in ctx.checks] == [False, True]
+    failed = Context("99-test")
+    assert not failed.require("the manifest applies", False, "fix the YAML")
+    assert failed.checks == [SubCheck("the manifest applies", False, "fix the YAML")]

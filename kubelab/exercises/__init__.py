@@ -60,16 +60,20 @@ class SubCheck:
     name: str
     ok: bool
     hint: str = ""
-    kind: str = "check"  # "check" and "error" are scored; "mistake" only explains
+    kind: str = "check"  # "check" and "error" are scored; "mistake" only explains; "given" is a met precondition
     hidden: bool = False
 
     @property
     def scored(self) -> bool:
-        return self.kind != "mistake"
+        return self.kind not in ("mistake", "given")
 
     @property
     def tag(self) -> str:
-        return "MISTAKE" if self.kind == "mistake" else ("PASS" if self.ok else "FAIL")
+        if self.kind == "mistake":
+            return "MISTAKE"
+        if self.kind == "given":
+            return "OK"
+        return "PASS" if self.ok else "FAIL"
 
     @property
     def label(self) -> str:
@@ -114,7 +118,7 @@ class CheckResult:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        colours = {"PASS": "#1a7f37", "FAIL": "#cf222e", "MISTAKE": "#9a6700"}
+        colours = {"OK": "#57606a", "PASS": "#1a7f37", "FAIL": "#cf222e", "MISTAKE": "#9a6700"}
         rows = []
         for c in self.checks:
             hint = "" if c.ok else c.hint
@@ -151,6 +155,13 @@ class Context:
         ok = bool(ok)
         if not hidden or self.grading:
             self.checks.append(SubCheck(name, ok, hint, hidden=hidden))
+        return ok
+
+    def require(self, name: str, ok: Any, hint: str) -> bool:
+        """A precondition (the answer applies, the client connects): failing it is a failed sub-check, but
+        meeting it earns nothing, so a starter stub that already meets it scores 0."""
+        ok = bool(ok)
+        self.checks.append(SubCheck(name, True, "", kind="given") if ok else SubCheck(name, False, hint))
         return ok
 
     def mistake(self, name: str, detected: Any, message: str) -> bool:

@@ -64,8 +64,8 @@ def _apply(ctx, lab, answer) -> bool:
     try:
         lab.apply(answer)
     except KubelabError as exc:
-        return ctx.expect("your manifests apply", False, str(exc).splitlines()[0])
-    return ctx.expect("your manifests apply", True, "")
+        return ctx.require("your manifests apply", False, str(exc).splitlines()[0])
+    return ctx.require("your manifests apply", True, "")
 
 
 def _live_service(lab, name: str) -> dict | None:

@@ -57,7 +57,7 @@ CASES = ((0, 100), (1, 100), (100, 100), (101, 100), (250, 100), (9, 3), (10, 3)
 @exercise("05-slice-count", title="Predict how many EndpointSlices a Service gets", lesson=LESSON)
 def slice_count(answer, ctx):
     """slices_needed(endpoints, max_per_slice) equals the controller's slice count on a fresh Service."""
-    if not ctx.expect("the answer is a function", callable(answer),
+    if not ctx.require("the answer is a function", callable(answer),
                       "pass the function itself: check('05-slice-count', slices_needed)"):
         return
     got = {case: _call(answer, *case) for case in CASES}
@@ -113,9 +113,9 @@ def external_slice(answer, ctx):
     try:
         lab.apply(answer)
     except KubelabError as exc:
-        ctx.expect("your manifests apply", False, str(exc).splitlines()[0])
+        ctx.require("your manifests apply", False, str(exc).splitlines()[0])
         return
-    ctx.expect("your manifests apply", True, "")
+    ctx.require("your manifests apply", True, "")
     try:
         live = lab.get("Service", "pg")
     except KubelabError:
@@ -177,7 +177,7 @@ def _pod_ip(lab, name: str) -> str:
 @exercise("05-serving-terminating", title="Find the endpoints that serve while terminating", lesson=LESSON)
 def serving_terminating(answer, ctx):
     """serving_but_terminating(slices) -> sorted IPs of endpoints with serving true and terminating true."""
-    if not ctx.expect("the answer is a function", callable(answer),
+    if not ctx.require("the answer is a function", callable(answer),
                       "pass the function itself: check('05-serving-terminating', serving_but_terminating)"):
         return
     lab = ctx.lab(max_endpoints_per_slice=2)   # small slices: the answer must read every one of them

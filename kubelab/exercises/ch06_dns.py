@@ -59,8 +59,8 @@ def _apply(ctx, lab, answer) -> bool:
     try:
         lab.apply(answer)
     except KubelabError as exc:
-        return ctx.expect("your manifests apply", False, str(exc).splitlines()[0])
-    return ctx.expect("your manifests apply", bool(_docs(answer)), "your answer holds no object yet: write the manifests")
+        return ctx.require("your manifests apply", False, str(exc).splitlines()[0])
+    return ctx.require("your manifests apply", bool(_docs(answer)), "your answer holds no object yet: write the manifests")
 
 
 def _of_kind(docs: list[dict], kind: str) -> list[dict]:
@@ -259,13 +259,13 @@ def one_query(answer, ctx):
         ctx.expect("pod crawler exists in namespace default", False, "name the pod crawler")
         return
     outside = lab.resolve("www.example.com", "A", src="default/crawler")
-    ctx.expect("crawler resolves www.example.com to 192.0.2.80", outside.addresses == ["192.0.2.80"],
+    ctx.require("crawler resolves www.example.com to 192.0.2.80", outside.addresses == ["192.0.2.80"],
                "print(lab.resolve('www.example.com', 'A', src='default/crawler'))")
     ctx.expect("...with a single DNS query", outside.addresses and len(outside.queries) == 1,
                "look at .queries: which rule makes the resolver try the search list first?")
     web = lab.resolve("web", "A", src="default/crawler")
     web_ip = _cluster_ip(lab, "web", "default")
-    ctx.expect("crawler still finds the Service web by its short name", web.addresses == [web_ip],
+    ctx.require("crawler still finds the Service web by its short name", web.addresses == [web_ip],
                "the cluster's names need the cluster DNS and the namespace's search domain")
     ctx.mistake("dnsPolicy Default", lab.get("Pod", "crawler")["spec"].get("dnsPolicy") == "Default",
                 "Default gives the pod the node's resolv.conf: outside names work, cluster names do not")
@@ -308,8 +308,8 @@ def pods_verified(answer, ctx):
                nobody.rcode == "NXDOMAIN" and own.addresses == [client_ip],
                "kubeadm's default answers any address without looking")
     web = lab.resolve("web.default.svc.cluster.local", "A")
-    ctx.expect("Service names still resolve", web.addresses == [_cluster_ip(lab, "web", "default")],
+    ctx.require("Service names still resolve", web.addresses == [_cluster_ip(lab, "web", "default")],
                "keep the rest of the kubernetes block as it was")
     outside = lab.resolve("www.example.com", "A", src="default/client")
-    ctx.expect("outside names still resolve (the forward plugin)", outside.addresses == ["192.0.2.80"],
+    ctx.require("outside names still resolve (the forward plugin)", outside.addresses == ["192.0.2.80"],
                "keep the forward line: names outside cluster.local go to the node's nameservers")

@@ -51,8 +51,8 @@ def _apply(ctx, lab, answer) -> bool:
     try:
         lab.apply(answer)
     except KubelabError as exc:
-        return ctx.expect("your manifests apply", False, str(exc).splitlines()[0])
-    return ctx.expect("your manifests apply", bool(_docs(answer)), "your answer holds no object yet: write the manifests")
+        return ctx.require("your manifests apply", False, str(exc).splitlines()[0])
+    return ctx.require("your manifests apply", bool(_docs(answer)), "your answer holds no object yet: write the manifests")
 
 
 def _named(docs: list[dict], kind: str, name: str) -> dict:
@@ -119,7 +119,7 @@ def hostaliases(answer, ctx):
     ctx.expect("each name has exactly one address", all(len(table.get(n, [])) == 1 for n in ALIASES),
                "a name listed under two IPs resolves to the first one only for some programs")
     pod_ip = lab.get("Pod", "legacy-app")["status"]["podIP"]
-    ctx.expect("the kubelet's own lines are still there (the pod's name and IP)",
+    ctx.require("the kubelet's own lines are still there (the pod's name and IP)",
                table.get("legacy-app", [None])[0] == pod_ip and table.get("localhost"),
                "do not replace /etc/hosts (a volume or a command would); let hostAliases append to it")
 
@@ -240,7 +240,7 @@ def _ipv6_of(lab, name: str, namespace: str = "default") -> str | None:
 @exercise("07-ipv6-address", title="The IPv6 address a client connects to", lesson=LESSON)
 def ipv6_address(answer, ctx):
     """service_ipv6(lab, name, namespace="default"): the Service's IPv6 ClusterIP, or None without one."""
-    if not ctx.expect("the answer is a function", callable(answer), "pass the function itself, without calling it"):
+    if not ctx.require("the answer is a function", callable(answer), "pass the function itself, without calling it"):
         return
     lab = ctx.lab(ip_families=DUAL_STACK)
     lab.apply(WEB)

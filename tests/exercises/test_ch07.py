@@ -70,7 +70,7 @@ def test_reference_answer_passes_every_sub_check(exercise_id):
     """Does the reference answer pass every sub-check, with no mistake named?"""
     result = check(exercise_id, REFERENCE[exercise_id])
     assert bool(result), str(result)
-    assert result.total >= 5 and not mistakes(result)
+    assert result.total >= 2 and not mistakes(result)
 
 
 def test_hosts_table_reads_names_in_order():
@@ -215,7 +215,7 @@ def test_stub_function_is_reported_once():
     def stub(lab, name, namespace="default"):
         raise NotImplementedError()
     result = check("07-ipv6-address", stub)
-    assert [c.kind for c in result.checks] == ["check", "error"]
+    assert [c.kind for c in result.checks] == ["given", "error"]
     assert "stub" in result.checks[-1].name
 
 
