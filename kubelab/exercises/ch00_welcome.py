@@ -5,26 +5,16 @@ another pod, so it passes for any manifest that behaves right, however it is wri
 """
 from __future__ import annotations
 
-from ..errors import KubelabError
 from . import exercise
+from ._support import apply_answer
 
 PORT = 8080
-
-
-def _applied(lab, answer, ctx) -> bool:
-    """Apply the learner's manifests; an error becomes a failed sub-check that names it."""
-    try:
-        lab.apply(answer)
-    except KubelabError as exc:
-        ctx.expect("the manifest applies", False, f"{type(exc).__name__}: {exc}")
-        return False
-    return ctx.expect("the manifest applies", True, "")
 
 
 @exercise("00-first-pod", title="Your first pod: label it and open a port", lesson="00-welcome")
 def first_pod(answer, ctx):
     lab = ctx.lab()
-    if not _applied(lab, answer, ctx):
+    if not apply_answer(ctx, lab, answer, "the manifest applies"):
         return
     pods = {p["metadata"]["name"]: p for p in lab.list("Pod", namespace="default")}
     pod = pods.get("hello")

@@ -7,24 +7,14 @@ from __future__ import annotations
 
 import ipaddress
 
-from ..errors import KubelabError
 from ..net.objects import pod_host_network, pod_ips
 from . import exercise
+from ._support import apply_answer, call_answer
 
 LESSON = "01-pod-networking"
 
 
 # ---------------------------------------------------------------- helpers shared by the checks
-def _applied(lab, answer, ctx) -> bool:
-    """Apply the learner's manifests; an error becomes a failed sub-check that names it."""
-    try:
-        lab.apply(answer)
-    except KubelabError as exc:
-        ctx.expect("the manifest applies", False, f"{type(exc).__name__}: {exc}")
-        return False
-    return ctx.expect("the manifest applies", True, "")
-
-
 def _pod(lab, name: str):
     """The pod default/<name>, or None."""
     return next((p for p in lab.list("Pod", namespace="default") if p["metadata"]["name"] == name), None)
@@ -43,16 +33,6 @@ def _owner(lab, ip: str):
             if address in ipaddress.ip_network(cidr):
                 return node["metadata"]["name"]
     return None
-
-
-def _call(fn, *args):
-    """(value, None) or (None, "Type: message") when the learner's function raises."""
-    try:
-        return fn(*args), None
-    except NotImplementedError:
-        raise  # still the exercise's stub: check() says so in one line
-    except Exception as exc:  # the learner's code: report it as a hint, never a traceback
-        return None, f"{type(exc).__name__}: {exc}"
 
 
 def _probe(name: str, node: str) -> dict:
@@ -79,7 +59,7 @@ def _score(fn, lab, ips) -> tuple[int, list[str]]:
     """How many of ips the learner's function maps to the right node, and the errors it raised."""
     right, errors = 0, []
     for ip in ips:
-        got, error = _call(fn, lab, ip)
+        got, error = call_answer(fn, lab, ip)
         if error:
             errors.append(error)
         else:
@@ -130,13 +110,13 @@ def podcidr_owner(answer, ctx):
                _hint("a dual-stack node has one podCIDR per IP family", v6_errors))
 
     # classic mistakes, recognised from how the answer behaves
-    ctx.mistake("matched the IP as text", _call(answer, lab, free[1])[0] == "node-2",
+    ctx.mistake("matched the IP as text", call_answer(answer, lab, free[1])[0] == "node-2",
                 f"{free[1]} starts with the text '10.244.1' but is not in 10.244.1.0/24; "
                 "compare networks (the ipaddress module), not strings")
     ctx.mistake("looked up the pod that has the IP", right == len(pod_addresses) and free_right == 0,
                 "pod IPs were right but free addresses were not: read the nodes' podCIDRs instead of the pods")
     ctx.mistake("read only spec.podCIDR",
-                right == len(pod_addresses) and v6 and all(_call(answer, dual, ip)[0] is None for ip in v6),
+                right == len(pod_addresses) and v6 and all(call_answer(answer, dual, ip)[0] is None for ip in v6),
                 "spec.podCIDR is the first family's range; spec.podCIDRs lists every family's")
 
 
@@ -148,7 +128,7 @@ def pod_on_node_2(answer, ctx):
     # node, so a pod left to the (least-loaded-first) scheduler never lands there by luck
     lab.apply([_probe("batch-1", "node-2"), _probe("batch-2", "node-2"), _probe("batch-3", "node-2"),
                _deployment("cache", 7, 6379), _probe("client", "node-1")])
-    if not _applied(lab, answer, ctx):
+    if not apply_answer(ctx, lab, answer, "the manifest applies"):
         return
     pod = _pod(lab, "api")
     if not ctx.expect("a Pod named api exists in namespace default", pod is not None,
@@ -184,7 +164,7 @@ def pod_on_node_2(answer, ctx):
 def node_agent(answer, ctx):
     lab = ctx.lab(seed=31)
     lab.apply([_deployment("web", 3, 8080), _probe("scraper", "node-2")])
-    if not _applied(lab, answer, ctx):
+    if not apply_answer(ctx, lab, answer, "the manifest applies"):
         return
     pod = _pod(lab, "node-agent")
     if not ctx.expect("a Pod named node-agent exists in namespace default", pod is not None,

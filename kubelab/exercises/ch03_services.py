@@ -6,9 +6,9 @@ from typing import Any
 
 import yaml
 
-from ..errors import KubelabError
 from ..net.objects import pod_ips
 from . import exercise
+from ._support import apply_answer
 
 LESSON = "03-services"
 
@@ -85,16 +85,6 @@ spec:
 STICKY_TIMEOUT = 600
 
 
-def _apply_answer(ctx, lab, answer, what: str) -> bool:
-    """Apply the learner's manifests; a bad manifest is one failed sub-check that names the error."""
-    try:
-        applied = lab.apply(answer)
-        error = None if len(applied) else "the answer holds no manifest"
-    except KubelabError as exc:
-        error = str(exc).splitlines()[0]
-    return ctx.require(f"{what} applies cleanly", error is None, error or "")
-
-
 def _call(fn, *args) -> tuple[Any, str | None]:
     try:
         return fn(*args), None
@@ -121,7 +111,7 @@ def api_service(answer, ctx):
     """answer: YAML for a Service that lets shop/client reach the api pods at http://api (port 80)."""
     lab = ctx.lab()
     lab.apply(API_SETUP)
-    if not _apply_answer(ctx, lab, answer, "your Service"):
+    if not apply_answer(ctx, lab, answer, "your Service applies cleanly"):
         return
     services = {(s["metadata"]["namespace"], s["metadata"]["name"]): s for s in lab.list("Service")}
     in_shop = ("shop", "api") in services
@@ -159,7 +149,7 @@ def sticky_sessions(answer, ctx):
     """answer: YAML for the web Service with ClientIP session affinity lasting 600 s without traffic."""
     lab = ctx.lab()
     lab.apply(WEB_SETUP)
-    if not _apply_answer(ctx, lab, answer, "your Service"):
+    if not apply_answer(ctx, lab, answer, "your Service applies cleanly"):
         return
     first = lab.reach("default/client-a", "web", 80)
     if not ctx.require("client-a connects to http://web (port 80)", first, first.reason):

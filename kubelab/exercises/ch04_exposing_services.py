@@ -8,8 +8,8 @@ from __future__ import annotations
 import ipaddress
 
 from ..errors import KubelabError
-from ..manifests import load_manifests
 from . import exercise
+from ._support import answer_docs, apply_answer
 
 LESSON = "04-exposing-services"
 OUTSIDE_CLIENT = "203.0.113.10"
@@ -39,14 +39,6 @@ spec:
 
 
 # ---------------------------------------------------------------- helpers
-def _docs(answer) -> list[dict]:
-    """The learner's objects, or [] when they do not parse (apply() then reports the error)."""
-    try:
-        return load_manifests(answer)
-    except KubelabError:
-        return []
-
-
 def _is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
@@ -57,15 +49,6 @@ def _is_ip(text: str) -> bool:
 
 def _service(docs: list[dict], name: str) -> dict | None:
     return next((d for d in docs if d.get("kind") == "Service" and d["metadata"].get("name") == name), None)
-
-
-def _apply(ctx, lab, answer) -> bool:
-    """Apply the answer; a rejected manifest is one failed sub-check that quotes the API server's error."""
-    try:
-        lab.apply(answer)
-    except KubelabError as exc:
-        return ctx.require("your manifests apply", False, str(exc).splitlines()[0])
-    return ctx.require("your manifests apply", True, "")
 
 
 def _live_service(lab, name: str) -> dict | None:
@@ -113,7 +96,7 @@ def _selector_mistake(ctx, lab, spec: dict) -> None:
 @exercise("04-nodeport", title="Expose web on every node's port 30080", lesson=LESSON)
 def nodeport(answer, ctx):
     """A NodePort Service web: port 80 -> the pods' 8080, nodePort 30080, reachable from outside via any node."""
-    docs = _docs(answer)
+    docs = answer_docs(answer)
     svc = _service(docs, "web") or {}
     spec = svc.get("spec") or {}
     ctx.mistake("nodePort outside 30000-32767",
@@ -124,7 +107,7 @@ def nodeport(answer, ctx):
                 "the web pods run in namespace default; a Service selects pods in its own namespace only")
     lab = ctx.lab()
     lab.apply(WEB)
-    if not _apply(ctx, lab, answer):
+    if not apply_answer(ctx, lab, answer):
         return
     live = _live_service(lab, "web")
     ctx.expect("Service web exists in namespace default", live is not None, "name the Service web")
@@ -161,7 +144,7 @@ def client_ip(answer, ctx):
     """LoadBalancer web-service (80 -> 8080) with externalTrafficPolicy Local: source IP kept, empty nodes drop."""
     lab = ctx.lab()
     lab.apply(WEB)
-    if not _apply(ctx, lab, answer):
+    if not apply_answer(ctx, lab, answer):
         return
     live = _live_service(lab, "web-service")
     ctx.expect("Service web-service exists in namespace default", live is not None, "name the Service web-service")
@@ -213,7 +196,7 @@ EXTERNAL_DB = {"my.database.example.com": {"A": ["192.0.2.20"]}}
 @exercise("04-externalname", title="Give the outside database a cluster name", lesson=LESSON)
 def externalname(answer, ctx):
     """ExternalName Service db -> my.database.example.com: pods resolve db to 192.0.2.20 through a CNAME."""
-    docs = _docs(answer)
+    docs = answer_docs(answer)
     svc = _service(docs, "db") or {}
     target = str((svc.get("spec") or {}).get("externalName") or "")
     ctx.mistake("a URL instead of a DNS name", "://" in target or "/" in target or ":" in target,
@@ -228,7 +211,7 @@ def externalname(answer, ctx):
     lab.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
     lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "api", "namespace": "shop"},
                "spec": {"containers": [{"name": "api", "image": "busybox"}]}})
-    if not _apply(ctx, lab, answer):
+    if not apply_answer(ctx, lab, answer):
         return
     live = _live_service(lab, "db")
     ctx.expect("Service db exists in namespace default", live is not None, "name the Service db")
@@ -258,7 +241,7 @@ def headless(answer, ctx):
     """Headless Service web-peers: DNS returns the web pods' IPs, clients connect straight to a pod."""
     lab = ctx.lab()
     lab.apply(WEB)
-    if not _apply(ctx, lab, answer):
+    if not apply_answer(ctx, lab, answer):
         return
     live = _live_service(lab, "web-peers")
     ctx.expect("Service web-peers exists in namespace default", live is not None, "name the Service web-peers")

@@ -7,8 +7,8 @@ Every check builds a fresh cluster, applies the learner's answer and asks DNS qu
 from __future__ import annotations
 
 from ..errors import KubelabError
-from ..manifests import load_manifests
 from . import exercise
+from ._support import answer_docs, apply_answer
 
 LESSON = "06-dns"
 OUTSIDE = {"www.example.com": {"A": ["192.0.2.80"]}}
@@ -46,23 +46,6 @@ spec:
 
 
 # ---------------------------------------------------------------- helpers
-def _docs(answer) -> list[dict]:
-    """The learner's objects, or [] when they do not parse (apply() then reports the error)."""
-    try:
-        return load_manifests(answer)
-    except KubelabError:
-        return []
-
-
-def _apply(ctx, lab, answer) -> bool:
-    """Apply the answer; a rejected manifest is one failed sub-check that quotes the API server's error."""
-    try:
-        lab.apply(answer)
-    except KubelabError as exc:
-        return ctx.require("your manifests apply", False, str(exc).splitlines()[0])
-    return ctx.require("your manifests apply", bool(_docs(answer)), "your answer holds no object yet: write the manifests")
-
-
 def _of_kind(docs: list[dict], kind: str) -> list[dict]:
     return [d for d in docs if d.get("kind") == kind]
 
@@ -97,7 +80,7 @@ def _cluster_ip(lab, name: str, namespace: str) -> str | None:
 def db_pod_name(answer, ctx):
     """Headless Service db + a pod with hostname db-0 and subdomain db (or a StatefulSet db): the name
     db-0.db.default.svc.cluster.local is that pod, and db lists the pods."""
-    docs = _docs(answer)
+    docs = answer_docs(answer)
     services = [s for s in _of_kind(docs, "Service") if _name(s) == "db"]
     pods = _of_kind(docs, "Pod")
     sets = _of_kind(docs, "StatefulSet")
@@ -120,7 +103,7 @@ def db_pod_name(answer, ctx):
 
     lab = ctx.lab()
     lab.apply(CLIENT)
-    if not _apply(ctx, lab, answer):
+    if not apply_answer(ctx, lab, answer):
         return
     name = "db-0.db.default.svc.cluster.local"
     ips = _pod_ips(lab, "default")
@@ -238,7 +221,7 @@ def cross_namespace(answer, ctx):
 def one_query(answer, ctx):
     """Pod crawler whose resolver sends www.example.com once (ndots:1 via dnsConfig, or a None policy
     with the cluster DNS), and still finds the Service web by its short name."""
-    docs = _docs(answer)
+    docs = answer_docs(answer)
     crawlers = [p for p in _of_kind(docs, "Pod") if _name(p) == "crawler"]
     spec = _spec(crawlers[0]) if crawlers else {}
     config = spec.get("dnsConfig") or {}
@@ -251,7 +234,7 @@ def one_query(answer, ctx):
 
     lab = ctx.lab(external_dns=OUTSIDE)
     lab.apply(WEB)
-    if not _apply(ctx, lab, answer):
+    if not apply_answer(ctx, lab, answer):
         return
     try:
         lab.get("Pod", "crawler")
@@ -276,7 +259,7 @@ def one_query(answer, ctx):
 def pods_verified(answer, ctx):
     """ConfigMap kube-system/coredns with `pods verified`: a-b-c-d.<ns>.pod names answer only for a pod
     with that IP in that namespace; Services and outside names still resolve."""
-    docs = _docs(answer)
+    docs = answer_docs(answer)
     maps = _of_kind(docs, "ConfigMap")
     ctx.mistake("not the ConfigMap CoreDNS reads",
                 maps and not any(_name(m) == "coredns" and _namespace(m) == "kube-system" for m in maps),
@@ -290,7 +273,7 @@ def pods_verified(answer, ctx):
     lab = ctx.lab(external_dns=OUTSIDE)
     lab.apply(WEB)
     lab.apply(CLIENT)
-    if not _apply(ctx, lab, answer):
+    if not apply_answer(ctx, lab, answer):
         return
     client_ip = lab.get("Pod", "client")["status"]["podIP"]
     dashed = client_ip.replace(".", "-")

@@ -8,8 +8,8 @@ from __future__ import annotations
 import ipaddress
 
 from ..errors import KubelabError
-from ..manifests import load_manifests
 from . import exercise
+from ._support import answer_docs, apply_answer, call_answer
 
 LESSON = "07-hostaliases-and-dual-stack"
 DUAL_STACK = ("IPv4", "IPv6")
@@ -38,23 +38,6 @@ spec:
 
 
 # ---------------------------------------------------------------- helpers
-def _docs(answer) -> list[dict]:
-    """The learner's objects, or [] when they do not parse (apply() then reports the error)."""
-    try:
-        return load_manifests(answer)
-    except KubelabError:
-        return []
-
-
-def _apply(ctx, lab, answer) -> bool:
-    """Apply the answer; a rejected manifest is one failed sub-check that quotes the API server's error."""
-    try:
-        lab.apply(answer)
-    except KubelabError as exc:
-        return ctx.require("your manifests apply", False, str(exc).splitlines()[0])
-    return ctx.require("your manifests apply", bool(_docs(answer)), "your answer holds no object yet: write the manifests")
-
-
 def _named(docs: list[dict], kind: str, name: str) -> dict:
     return next((d for d in docs if d.get("kind") == kind and (d.get("metadata") or {}).get("name") == name), {})
 
@@ -92,7 +75,7 @@ ALIASES = {"my-app.local": "127.0.0.1", "cache.local": "10.0.0.50"}
 @exercise("07-hostaliases", title="Two names in the legacy app's /etc/hosts", lesson=LESSON)
 def hostaliases(answer, ctx):
     """Pod legacy-app whose /etc/hosts maps my-app.local to 127.0.0.1 and cache.local to 10.0.0.50."""
-    docs = _docs(answer)
+    docs = answer_docs(answer)
     spec = _named(docs, "Pod", "legacy-app").get("spec") or {}
     aliases = [a for a in spec.get("hostAliases") or [] if isinstance(a, dict)]
     given = {str(n): str(a.get("ip")) for a in aliases for n in (a.get("hostnames") or []) if isinstance(n, str)}
@@ -105,7 +88,7 @@ def hostaliases(answer, ctx):
                 "an /etc/hosts line holds bare host names")
 
     lab = ctx.lab()
-    if not _apply(ctx, lab, answer):
+    if not apply_answer(ctx, lab, answer):
         return
     try:
         text = lab.hosts_file("default/legacy-app")
@@ -128,7 +111,7 @@ def hostaliases(answer, ctx):
 @exercise("07-dual-stack-service", title="A Service reachable over IPv4 and IPv6", lesson=LESSON)
 def dual_stack_service(answer, ctx):
     """Service web (80 -> the pods' 8080) with a ClusterIP of each family, refused on a single-stack cluster."""
-    docs = _docs(answer)
+    docs = answer_docs(answer)
     spec = _named(docs, "Service", "web").get("spec") or {}
     families = spec.get("ipFamilies") or []
     ctx.mistake("two ipFamilies without an ipFamilyPolicy", len(families) == 2 and not spec.get("ipFamilyPolicy"),
@@ -138,7 +121,7 @@ def dual_stack_service(answer, ctx):
 
     lab = ctx.lab(ip_families=DUAL_STACK)
     lab.apply(WEB)
-    if not _apply(ctx, lab, answer):
+    if not apply_answer(ctx, lab, answer):
         return
     try:
         live = lab.get("Service", "web")["spec"]
@@ -222,16 +205,6 @@ spec:
 """
 
 
-def _call(fn, *args, **kwargs):
-    """(value, None) or (None, "Type: message") when the learner's function raises."""
-    try:
-        return fn(*args, **kwargs), None
-    except NotImplementedError:
-        raise                 # the stub: check() says so once, instead of one hint per case
-    except Exception as exc:  # the learner's code: any error is a failed sub-check, not a traceback
-        return None, f"{type(exc).__name__}: {exc}"
-
-
 def _ipv6_of(lab, name: str, namespace: str = "default") -> str | None:
     spec = lab.get("Service", name, namespace)["spec"]
     return next((ip for ip in spec.get("clusterIPs") or [] if _family(ip) == 6), None)
@@ -251,12 +224,12 @@ def ipv6_address(answer, ctx):
              ("orders", "shop", "a Service in namespace shop")]
     got = {}
     for name, namespace, what in cases:
-        value, error = _call(answer, lab, name, namespace) if namespace != "default" else _call(answer, lab, name)
+        value, error = call_answer(answer, lab, name, namespace) if namespace != "default" else call_answer(answer, lab, name)
         got[name] = value
         want = _ipv6_of(lab, name, namespace)
         ctx.expect(f"{what}: its IPv6 ClusterIP", error is None and str(value) == want,
                    error or "read spec.clusterIPs (and spec.ipFamilies): which entry is the IPv6 one?")
-    value, error = _call(answer, lab, "v4-only")
+    value, error = call_answer(answer, lab, "v4-only")
     ctx.expect("an IPv4-only Service: None", error is None and value is None,
                error or "a SingleStack IPv4 Service has no IPv6 address to return")
     verdict = lab.reach("default/client", str(got["prefer"]), 80) if got.get("prefer") else None

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..errors import KubelabError
-from ..manifests import load_manifests
 from ..net.labels import parse_label_selector
 from . import exercise
+from ._support import answer_docs
 
 LESSON = "08-network-policies"
 
@@ -163,14 +163,6 @@ def _grade(ctx, open_m: dict, after: dict, intended: Callable, groups: list[Grou
 
 
 # ---------------------------------------------------------------- the answer and its mistakes
-def _docs(answer) -> list[dict]:
-    """The learner's objects, or [] when they do not parse (apply() then reports the error)."""
-    try:
-        return [d for d in load_manifests(answer) if isinstance(d, dict)]
-    except KubelabError:
-        return []
-
-
 def _policies(docs: list[dict]) -> list[dict]:
     return [d for d in docs if d.get("kind") == "NetworkPolicy"]
 
@@ -243,7 +235,7 @@ def _common_mistakes(ctx, lab, policies: list[dict], expected_namespaces: set[st
 
 def _setup(ctx, answer, namespaces: set[str]):
     """Open and learner clusters, the applied answer, its policies; None when it did not apply."""
-    docs = _docs(answer)
+    docs = answer_docs(answer)
     policies = _policies(docs)
     open_lab, lab = ctx.lab(), ctx.lab()
     open_lab.apply(SCENARIO)

@@ -90,10 +90,10 @@ def test_bad_yaml_fails_cleanly(exercise_id):
 
 @pytest.mark.parametrize("exercise_id", sorted(REFERENCE))
 def test_empty_answer_fails(exercise_id):
-    """Does an answer with no Service at all fail with a hint that names the missing Service?"""
+    """Does an answer with no manifest at all fail at once, saying there is nothing to apply yet?"""
     result = check(exercise_id, "# YOUR CODE HERE\n")
-    assert not result
-    assert any("exists in namespace default" in name for name in failed(result))
+    assert not result and result.passed == 0
+    assert failed(result) == ["your manifests apply"] and "holds no object yet" in result.checks[0].hint
 
 
 def test_node_port_outside_the_range_is_named():
