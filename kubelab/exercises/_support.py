@@ -7,7 +7,7 @@ from typing import Any
 from ..errors import KubelabError
 from ..manifests import load_manifests
 
-__all__ = ["answer_docs", "apply_answer", "call_answer"]
+__all__ = ["answer_docs", "apply_answer", "call_answer", "as_yaml", "web_deployment", "web_service", "client_pod"]
 
 
 def answer_docs(answer) -> list[dict]:
@@ -37,3 +37,34 @@ def call_answer(fn, *args, **kwargs) -> tuple[Any, str | None]:
         raise
     except Exception as exc:  # the learner's code failed: a failed sub-check, never a traceback
         return None, f"{type(exc).__name__}: {exc}"
+
+
+def as_yaml(*objects) -> str:
+    """Objects as multi-document YAML text, keys in the order written (what a learner would read)."""
+    import yaml
+
+    return "".join("---\n" + yaml.safe_dump(o, sort_keys=False, default_flow_style=None) for o in objects)
+
+
+def web_deployment(replicas: int = 2, port: int = 8080, port_name: str | None = None, name: str = "web") -> dict:
+    """The course's usual backend: a Deployment of nginx pods labelled app=<name>, listening on `port`."""
+    container_port = {"containerPort": port, **({"name": port_name} if port_name else {})}
+    labels = {"app": name}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": dict(labels)},
+                     "template": {"metadata": {"labels": dict(labels)},
+                                  "spec": {"containers": [{"name": name, "image": "nginx",
+                                                           "ports": [container_port]}]}}}}
+
+
+def web_service(name: str = "web", port: int = 80, target: str | int = "http", port_name: str = "http") -> dict:
+    """A ClusterIP Service in front of web_deployment(name)."""
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+            "spec": {"selector": {"app": name}, "ports": [{"name": port_name, "port": port, "targetPort": target}]}}
+
+
+def client_pod(name: str = "client", labels: dict | None = None) -> dict:
+    """A busybox pod to probe from (it listens on nothing)."""
+    metadata = {"name": name, **({"labels": labels} if labels else {})}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata,
+            "spec": {"containers": [{"name": "client", "image": "busybox"}]}}

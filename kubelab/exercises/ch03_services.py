@@ -8,7 +8,7 @@ import yaml
 
 from ..net.objects import pod_ips
 from . import exercise
-from ._support import apply_answer
+from ._support import apply_answer, as_yaml, client_pod, web_deployment
 
 LESSON = "03-services"
 
@@ -54,33 +54,7 @@ spec:
 """
 
 # The "web" Deployment of exercise 2 and two clients.
-WEB_SETUP = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: web
-        image: nginx
-        ports: [{containerPort: 8080}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client-a, labels: {app: client}}
-spec:
-  containers: [{name: client, image: busybox}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client-b, labels: {app: client}}
-spec:
-  containers: [{name: client, image: busybox}]
-"""
+WEB_SETUP = as_yaml(web_deployment(3), client_pod("client-a", {"app": "client"}), client_pod("client-b", {"app": "client"}))
 
 STICKY_TIMEOUT = 600
 

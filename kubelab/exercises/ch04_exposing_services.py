@@ -9,33 +9,13 @@ import ipaddress
 
 from ..errors import KubelabError
 from . import exercise
-from ._support import answer_docs, apply_answer
+from ._support import answer_docs, apply_answer, as_yaml, client_pod, web_deployment
 
 LESSON = "04-exposing-services"
 OUTSIDE_CLIENT = "203.0.113.10"
 NODE_PORT_RANGE = range(30000, 32768)
 
-WEB = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: web
-        image: nginx
-        ports: [{containerPort: 8080}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client, labels: {app: client}}
-spec:
-  containers: [{name: client, image: busybox}]
-"""
+WEB = as_yaml(web_deployment(2), client_pod("client", {"app": "client"}))
 
 
 # ---------------------------------------------------------------- helpers

@@ -8,41 +8,14 @@ from __future__ import annotations
 
 from ..errors import KubelabError
 from . import exercise
-from ._support import answer_docs, apply_answer
+from ._support import answer_docs, apply_answer, as_yaml, client_pod, web_deployment, web_service
 
 LESSON = "06-dns"
 OUTSIDE = {"www.example.com": {"A": ["192.0.2.80"]}}
 
-CLIENT = """
-apiVersion: v1
-kind: Pod
-metadata: {name: client}
-spec:
-  containers: [{name: client, image: busybox}]
-"""
+CLIENT = as_yaml(client_pod())
 
-WEB = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: web
-        image: nginx
-        ports: [{name: http, containerPort: 8080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: http}]
-"""
+WEB = as_yaml(web_deployment(2, port_name="http"), web_service())
 
 
 # ---------------------------------------------------------------- helpers

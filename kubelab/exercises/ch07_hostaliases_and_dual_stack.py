@@ -9,32 +9,12 @@ import ipaddress
 
 from ..errors import KubelabError
 from . import exercise
-from ._support import answer_docs, apply_answer, call_answer
+from ._support import answer_docs, apply_answer, as_yaml, call_answer, client_pod, web_deployment
 
 LESSON = "07-hostaliases-and-dual-stack"
 DUAL_STACK = ("IPv4", "IPv6")
 
-WEB = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: web
-        image: nginx
-        ports: [{containerPort: 8080}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client}
-spec:
-  containers: [{name: client, image: busybox}]
-"""
+WEB = as_yaml(web_deployment(2), client_pod())
 
 
 # ---------------------------------------------------------------- helpers
