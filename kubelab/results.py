@@ -35,8 +35,14 @@ class Verdict:
     def __bool__(self) -> bool:
         return self.allowed
 
+    @property
+    def target(self) -> str:
+        """dst:port/protocol, with an IPv6 address in brackets as in a URL ([fd00::1]:80/TCP)."""
+        dst = f"[{self.dst}]" if ":" in self.dst else self.dst
+        return f"{dst}:{self.port}/{self.protocol}"
+
     def __str__(self) -> str:
-        head = f"{'ALLOWED' if self.allowed else 'BLOCKED'} {self.src} -> {self.dst}:{self.port}/{self.protocol}"
+        head = f"{'ALLOWED' if self.allowed else 'BLOCKED'} {self.src} -> {self.target}"
         lines = [head, f"  reason: {self.reason}"]
         if self.endpoint:
             lines.append(f"  endpoint: {self.endpoint}")
@@ -62,7 +68,7 @@ class Verdict:
             rows.append(["source seen by destination", self.source_ip])
         rows += [["rule", r] for r in self.rules]
         title = (f"<b style='color:{colour}'>{word}</b> <code>{html.escape(self.src)}</code> → "
-                 f"<code>{html.escape(self.dst)}:{self.port}/{self.protocol}</code>")
+                 f"<code>{html.escape(self.target)}</code>")
         return f"<div>{title}{_table_html(['', ''], rows)}</div>"
 
 
@@ -96,17 +102,21 @@ class Trace:
 
     def __str__(self) -> str:
         lines = [str(self.verdict).splitlines()[0], f"  reason: {self.verdict.reason}"]
+        lines += [f"  - {rule}" for rule in self.verdict.rules if rule != self.verdict.reason]
         if self.mtu:
             lines.append(f"  path MTU for pod traffic: {self.mtu}")
+        # columns as wide as this trace needs, so long pod and device names stay aligned
+        where_w = max((len(h.where) for h in self.hops + self.reply), default=0)
+        device_w = max((len(h.device) for h in self.hops + self.reply), default=0)
         for i, h in enumerate(self.hops, 1):
             addr = f" [{h.src} -> {h.dst}]" if h.src else ""
             extra = f" ({h.detail})" if h.detail else ""
-            lines.append(f"  {i:>2}. {h.where:<28} {h.device:<14} {h.action}{addr}{extra}")
+            lines.append(f"  {i:>2}. {h.where:<{where_w}}  {h.device:<{device_w}}  {h.action}{addr}{extra}")
         if self.reply:
             lines.append("  reply:")
             for i, h in enumerate(self.reply, 1):
                 addr = f" [{h.src} -> {h.dst}]" if h.src else ""
-                lines.append(f"  {i:>2}. {h.where:<28} {h.device:<14} {h.action}{addr}")
+                lines.append(f"  {i:>2}. {h.where:<{where_w}}  {h.device:<{device_w}}  {h.action}{addr}")
         return "\n".join(lines)
 
     __repr__ = __str__
