@@ -56,7 +56,7 @@ def _flatten(item, source: str, parsed: bool = False) -> Iterable:
                             f"{type(item).__name__} {item!r}")
 
 
-def load_manifests(manifests, default_namespace: str = "default") -> list[dict]:
+def load_manifests(manifests) -> list[dict]:
     """Every object in `manifests`, deep-copied (the caller's dicts are never changed), with the
     fields every object needs (apiVersion, kind, metadata.name) checked."""
     docs = []
