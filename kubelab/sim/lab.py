@@ -142,16 +142,15 @@ class SimulatedLab(Lab):
         if self._picker is not None:
             self._picker.advance(seconds)
 
-    def load_balancer_node(self, service: dict, service_port: dict, family: str):
-        """The node the cloud load balancer sends a new connection to: with externalTrafficPolicy Local only
-        nodes whose health check passes (local endpoints), else any node; the first by name."""
+    def load_balancer_nodes(self, service: dict) -> list[str]:
+        """The nodes the cloud load balancer sends new connections to: with externalTrafficPolicy Local only
+        those whose healthCheckNodePort answers 200 (local endpoints), else every node."""
         from ..net import kubeproxy
 
         nodes = [name_of(n) for n in self.cluster.items("Node")]
         if kubeproxy.external_policy_local(service):
-            healthy = [n for n in nodes if kubeproxy.health_check(service, self.slices_of(service), n)[0] == 200]
-            return healthy[0] if healthy else None
-        return nodes[0] if nodes else None
+            return [n for n in nodes if kubeproxy.health_check(service, self.slices_of(service), n)[0] == 200]
+        return nodes
 
     def iptables_save(self, node: str) -> str:
         """The nat table kube-proxy (iptables mode) programs on `node`, as `iptables-save -t nat` prints it."""

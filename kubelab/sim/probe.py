@@ -306,18 +306,23 @@ class Prober:
                     "nothing is programmed for that port, so the connection times out")
         family = ip_family_of(target.ip)
         client = src_loc.kind if src_loc.kind != "pod" or not src_loc.host_network else "node"
-        if target.via == "load_balancer":
-            receiving = self.lab.load_balancer_node(service, sp, family)
-            if receiving is None:
-                return f"{target.label}: the cloud load balancer has no healthy node to send to"
-        else:
-            receiving = target.node or src_loc.node
         slices = self.lab.slices_of(service)
-        steering = kubeproxy.steer(service, sp, slices, via=target.via, client=client, client_ip=src_loc.ip,
-                                   client_node=src_loc.node, receiving_node=receiving, family=family,
-                                   nodes=self.cluster.items("Node"))
+        nodes = self.cluster.items("Node")
+
+        def steer_from(node_name):
+            return kubeproxy.steer(service, sp, slices, via=target.via, client=client, client_ip=src_loc.ip,
+                                   client_node=src_loc.node, receiving_node=node_name, family=family, nodes=nodes)
+
+        # the cloud load balancer spreads new connections over every node whose health check passes
+        receivers = self.lab.load_balancer_nodes(service) if target.via == "load_balancer" \
+            else [target.node or src_loc.node]
+        if not receivers:
+            return f"{target.label}: the cloud load balancer has no healthy node to send to"
+        by_node = {node_name: steer_from(node_name) for node_name in receivers}
+        steering = by_node[receivers[0]]
+        candidates = tuple(sorted({e for s in by_node.values() if s.action == "forward" for e in s.endpoints}))
         rules.append(f"kube-proxy: {steering.reason}")
-        if steering.action != "forward" or not steering.endpoints:
+        if steering.action != "forward" or not candidates:
             from ..net.diagnose import service_port_problem
 
             verb = {"reject": "rejected (ICMP port unreachable)", "drop": "dropped"}.get(steering.action, "dropped")
@@ -325,7 +330,9 @@ class Prober:
             reason = steering.reason if steering.reason.rstrip(".").endswith(verb.split()[0]) \
                 else f"{steering.reason} -> {verb}"
             return f"{target.label}: {reason}" + (f"; why: {why}" if why else "")
-        endpoint = self.lab.pick_endpoint(service, sp, steering.endpoints, src_loc.ip)
+        endpoint = self.lab.pick_endpoint(service, sp, candidates, src_loc.ip)
+        receiving = next(n for n in receivers if endpoint in by_node[n].endpoints)
+        steering = by_node[receiving]
         snat_ip = None
         nat_node = receiving or src_loc.node
         if steering.masquerade_for(endpoint):
@@ -341,7 +348,7 @@ class Prober:
             nat_hops.append(datapath.nat_hop(nat_node, f"SNAT (masquerade) source {src_loc.ip} -> {snat_ip}",
                                              snat_ip, endpoint.rsplit(":", 1)[0].strip("[]"),
                                              "KUBE-POSTROUTING: marked 0x4000 by KUBE-MARK-MASQ"))
-        return endpoint, tuple(steering.endpoints), snat_ip, nat_node, nat_hops
+        return endpoint, candidates, snat_ip, nat_node, nat_hops
 
     def _host_port(self, node: str, port: int, protocol: str):
         """(pod, containerPort) of a running, non-hostNetwork pod on `node` that maps hostPort `port`."""

@@ -299,3 +299,16 @@ def test_ipv6_only_service_by_name_and_ipv6_routes():
     assert trace and ":" in trace.verdict.endpoint
     text = str(trace)
     assert "/128 dev" in text and "10.244." not in text.split("reply:")[0].split("reason:")[1]
+
+
+def test_local_load_balancer_spreads_over_every_healthy_node(lab):
+    """With externalTrafficPolicy Local, can a new load-balancer connection land on the local endpoints of
+    every node that passes the health check, keeping the client's IP?"""
+    lab.apply(WEB)
+    svc = lab.get("Service", "web")
+    svc["spec"].update(type="LoadBalancer", externalTrafficPolicy="Local")
+    lab.apply(svc)
+    lb_ip = lab.get("Service", "web")["status"]["loadBalancer"]["ingress"][0]["ip"]
+    v = lab.reach("198.51.100.7", lb_ip, 80)
+    every = sorted(f"{p['status']['podIP']}:8080" for p in _pods(lab, "app=web"))
+    assert v and sorted(v.candidates) == every and v.source_ip == "198.51.100.7"
