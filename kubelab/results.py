@@ -50,8 +50,7 @@ class Verdict:
             lines.append(f"  candidates: {', '.join(self.candidates)}")
         if self.source_ip:
             lines.append(f"  source seen by destination: {self.source_ip}")
-        for rule in self.rules:
-            lines.append(f"  - {rule}")
+        lines += [f"  - {rule}" for rule in self.rules if rule != self.reason]
         return "\n".join(lines)
 
     __repr__ = __str__

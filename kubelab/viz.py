@@ -514,7 +514,7 @@ def _legend(g, ax, extra=()):
     handles = [Patch(facecolor=fill, edgecolor=edge, label=grp) for grp, (fill, edge) in g.graph["groups"]]
     if any(d["kind"] == "service" for _, d in g.nodes(data=True)):
         handles.append(Line2D([], [], color=DARK, lw=1.2, label="Service → endpoint (from EndpointSlices)"))
-    handles.append(Line2D([], [], color=GREY, lw=1.3, label="veth pair to the bridge / routes"))
+    handles.append(Line2D([], [], color=GREY, lw=1.3, label="veth pairs (to the bridge, or per-pod routes)"))
     handles.extend(extra)
     if g.graph["unscheduled"]:
         handles.append(Patch(facecolor="white", edgecolor="white",

@@ -70,15 +70,16 @@ def _cross(src_node: str, src_node_ip: str, dst_node: str, dst_node_ip: str, pro
         detail += f", outer {src_node_ip} -> {dst_node_ip}, +{profile.overhead} bytes (pod MTU {profile.pod_mtu})"
         return [
             Hop(f"node {src_node}", profile.tunnel_device,
-                f"encapsulates: route {dst_pod_cidr or dst_ip} via {profile.tunnel_device}", src_ip, dst_ip, detail),
-            Hop("underlay", "eth0", f"carries the outer packet node {src_node} -> node {dst_node}",
+                f"route {dst_pod_cidr or dst_ip} via {profile.tunnel_device}, which encapsulates the packet", src_ip, dst_ip,
+                detail),
+            Hop("underlay", "eth0", f"carries the outer packet from {src_node} to {dst_node}",
                 src_node_ip, dst_node_ip, detail),
             Hop(f"node {dst_node}", profile.tunnel_device, "decapsulates the inner packet", src_ip, dst_ip),
         ]
     return [
         Hop(f"node {src_node}", "eth0", f"route {dst_pod_cidr or dst_ip} via {dst_node_ip} (learned over BGP)",
             src_ip, dst_ip),
-        Hop("underlay", "eth0", f"routed unencapsulated node {src_node} -> node {dst_node}", src_ip, dst_ip),
+        Hop("underlay", "eth0", f"routed unencapsulated from {src_node} to {dst_node}", src_ip, dst_ip),
     ]
 
 
@@ -90,25 +91,40 @@ def path_hops(src: Location, dst: Location, profile: CniProfile, *, first_dst_ip
     hops = _leave(src, profile, first_dst_ip)
     src_ip = src.ip
     here_node, here_ip = src.node, src.node_ip
+    snat = [h for h in nat if h.action.startswith("SNAT")]
     if nat:
         if src.kind == "external" and nat_node:
             hops.append(Hop("underlay", "-", f"reaches node {nat_node}", src.ip, first_dst_ip))
             hops.append(Hop(f"node {nat_node}", "eth0", "arrives on the node", src.ip, first_dst_ip))
             here_node, here_ip = nat_node, nat_node_ip
-        hops.extend(nat)
-        if snat_ip:
-            src_ip = snat_ip
+        hops.extend(h for h in nat if h not in snat)   # DNAT: PREROUTING/OUTPUT, before routing
+    def leaving(hops_out: list[Hop]) -> list[Hop]:
+        """SNAT (POSTROUTING) rewrites the source after the routing decision, as the packet leaves the node."""
+        nonlocal src_ip
+        if not snat:
+            return hops_out
+        src_ip = snat_ip or src_ip
+        head, tail = hops_out[:1], hops_out[1:]
+        return head + snat + [Hop(h.where, h.device, h.action, src_ip if h.src == src.ip else h.src, h.dst, h.detail)
+                              for h in tail]
+
     if dst.kind in ("pod", "node") and here_node and dst.node and here_node != dst.node:
         if dst.kind == "node" or dst.host_network:
             # only pod subnets are reached through the CNI's tunnel; node addresses are plain underlay
-            hops.append(Hop("underlay", "eth0", f"routed node {here_node} -> node {dst.node} (no encapsulation: "
-                            "the destination is a node address)", src_ip, dst.ip))
+            hops.extend(leaving([Hop(f"node {here_node}", "eth0", f"route to {dst.ip} on the node network",
+                                     src_ip, dst.ip),
+                                 Hop("underlay", "eth0", f"routed from {here_node} to {dst.node} (no encapsulation: "
+                                     "the destination is a node address)", src_ip, dst.ip)]))
         else:
-            hops.extend(_cross(here_node, here_ip, dst.node, dst.node_ip, profile, src_ip, dst.ip, dst_pod_cidr))
+            hops.extend(leaving(_cross(here_node, here_ip, dst.node, dst.node_ip, profile, src_ip, dst.ip,
+                                       dst_pod_cidr)))
     elif src.kind == "external" and not nat and dst.kind in ("pod", "node"):
         hops.append(Hop("underlay", "-", f"reaches node {dst.node}", src_ip, dst.ip))
     elif src.kind in ("pod", "node") and dst.kind == "external":
         hops.append(Hop(f"node {here_node}", "eth0", "leaves through the node's default route", src_ip, dst.ip))
+    elif snat:   # same node: the source is rewritten as the packet leaves for the local pod
+        hops.extend(snat)
+        src_ip = snat_ip or src_ip
     hops.extend(_arrive(dst, profile, src_ip))
     return hops
 

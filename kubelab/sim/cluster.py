@@ -500,7 +500,7 @@ class Cluster:
         wanted = admission.host_ports(pod)
         fit, by_selector, by_ports = [], 0, 0
         for name, node in nodes.items():
-            if any(labels_of(node).get(k) != v for k, v in selector.items()):
+            if any(labels_of(node).get(k) != v for k, v in selector.items()) or not _node_affinity_allows(pod, node):
                 by_selector += 1
             elif wanted & used_ports[name]:
                 by_ports += 1
@@ -632,6 +632,38 @@ class _PodIndex:
 
 
 _SERVER_META = ("resourceVersion", "uid", "creationTimestamp", "generation")
+
+
+def _node_affinity_allows(pod: dict, node: dict) -> bool:
+    """requiredDuringSchedulingIgnoredDuringExecution: the terms are ORed, a term's matchExpressions
+    (on node labels) and matchFields (metadata.name only) ANDed; no terms means no constraint."""
+    from ..net.labels import Requirement
+
+    required = (((pod["spec"].get("affinity") or {}).get("nodeAffinity") or {})
+                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
+    terms = required.get("nodeSelectorTerms") or []
+    if not terms:
+        return True
+
+    def term_matches(term: dict) -> bool:
+        for expr in term.get("matchExpressions") or []:
+            op, values = expr.get("operator"), expr.get("values") or []
+            value = labels_of(node).get(expr.get("key"))
+            if op in ("Gt", "Lt"):
+                try:
+                    ok = value is not None and (int(value) > int(values[0]) if op == "Gt" else int(value) < int(values[0]))
+                except (ValueError, IndexError):
+                    ok = False
+            else:
+                ok = Requirement(expr.get("key"), op, frozenset(values)).matches(labels_of(node))
+            if not ok:
+                return False
+        for field in term.get("matchFields") or []:
+            if field.get("key") == "metadata.name" and not Requirement(
+                    "name", field.get("operator"), frozenset(field.get("values") or [])).matches({"name": name_of(node)}):
+                return False
+        return bool(term.get("matchExpressions") or term.get("matchFields"))
+    return any(term_matches(t) for t in terms)
 
 
 def key_of_pod(pod: dict) -> str:

@@ -158,8 +158,7 @@ class SimulatedLab(Lab):
 
         self.prober.node(node)
         return iptables_save(node, self.cluster.items("Service"), self.cluster.items("EndpointSlice"),
-                             self.cluster.items("Node"), cluster_cidr=",".join(self.config.pod_cidr),
-                             local_pod_cidr=self.pod_cidr_of(node))
+                             self.cluster.items("Node"), cluster_cidr=",".join(self.config.pod_cidr))
 
     def ipvsadm(self, node: str) -> str:
         """The IPVS table kube-proxy (ipvs mode) programs on `node`, as `ipvsadm -Ln` prints it."""

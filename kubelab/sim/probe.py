@@ -333,6 +333,9 @@ class Prober:
         endpoint = self.lab.pick_endpoint(service, sp, candidates, src_loc.ip)
         receiving = next(n for n in receivers if endpoint in by_node[n].endpoints)
         steering = by_node[receiving]
+        if target.via == "load_balancer":
+            rules[-1] = (f"cloud load balancer: healthy nodes {', '.join(receivers)}; this connection went to "
+                         f"{receiving}; kube-proxy there: {steering.reason}")
         snat_ip = None
         nat_node = receiving or src_loc.node
         if steering.masquerade_for(endpoint):

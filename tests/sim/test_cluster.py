@@ -285,3 +285,16 @@ def test_a_reapplied_pod_without_its_owner_is_adopted_not_duplicated(web_lab):
     web_lab.apply(bare)
     assert len(pod_names(web_lab, "app=web")) == 3
     assert web_lab.get("Pod", pod["metadata"]["name"])["metadata"]["ownerReferences"][0]["name"] == "web"
+
+
+def test_required_node_affinity_is_a_hard_constraint(lab):
+    """Does required nodeAffinity place the pod only on a matching node, and leave it Pending when none matches?"""
+    def pod(name, values):
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                "spec": {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": [
+                        {"key": "kubernetes.io/hostname", "operator": "In", "values": values}]}]}}},
+                         "containers": [{"name": "c", "image": "x"}]}}
+    lab.apply([pod("on-2", ["node-2"]), pod("nowhere", ["node-9"])])
+    assert lab.get("Pod", "on-2")["spec"]["nodeName"] == "node-2"
+    assert lab.get("Pod", "nowhere")["status"]["phase"] == "Pending"

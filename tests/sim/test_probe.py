@@ -312,3 +312,14 @@ def test_local_load_balancer_spreads_over_every_healthy_node(lab):
     v = lab.reach("198.51.100.7", lb_ip, 80)
     every = sorted(f"{p['status']['podIP']}:8080" for p in _pods(lab, "app=web"))
     assert v and sorted(v.candidates) == every and v.source_ip == "198.51.100.7"
+
+
+def test_snat_happens_after_the_routing_decision():
+    """Is the masquerade step shown after the node routes the packet (POSTROUTING), not before?"""
+    lab, pod, nodes = _node_port_lab("Cluster")
+    other = next(n for n in nodes if n != pod["spec"]["nodeName"])
+    actions = [h.action for h in lab.trace("198.51.100.7", nodes[other], 30080).hops]
+    dnat = next(i for i, a in enumerate(actions) if a.startswith("DNAT"))
+    snat = next(i for i, a in enumerate(actions) if a.startswith("SNAT"))
+    route = next(i for i, a in enumerate(actions) if a.startswith("route "))
+    assert dnat < route < snat

@@ -66,7 +66,7 @@ class DnsAnswer:
         return [r.value for r in self.records if r.type in ("A", "AAAA")]
 
     def __str__(self) -> str:
-        status = "NODATA" if self.rcode == "NOERROR" and not self.records else self.rcode
+        status = "NOERROR (no data)" if self.rcode == "NOERROR" and not self.records else self.rcode
         lines = [f";; {self.name} IN {self.rtype}: {status} from {self.server or 'cluster DNS'}",
                  f";; tried: {', '.join(self.queries) or '-'}"]
         if self.cname_chain:
@@ -82,7 +82,7 @@ class DnsAnswer:
                 f"records={[r.value for r in self.records]!r}, queries={list(self.queries)!r})")
 
     def _repr_html_(self) -> str:
-        status = "NODATA" if self.rcode == "NOERROR" and not self.records else self.rcode
+        status = "NOERROR (no data)" if self.rcode == "NOERROR" and not self.records else self.rcode
         colour = "#2e7d32" if self.records else "#c62828"
         rows = "".join(
             f"<tr><td><code>{html.escape(r.name)}</code></td><td>{r.ttl}</td><td>{r.type}</td>"
