@@ -145,6 +145,10 @@ def release_notebook(nb: Any, name: str) -> Any:
             cell.source = _strip_code(cell.source, where)
             cell.execution_count = None
             cell.outputs = [_without_count(o) for o in cell.outputs] if is_check_cell(cell) else []
+            if cell.outputs:
+                # the reference result stays for `pytest --nbval-lax` self-checks, collapsed so that it is
+                # not read as the learner's own result (or a hint) before the exercise is done
+                cell.metadata["jupyter"] = {"outputs_hidden": True}
         elif cell.cell_type == "markdown":
             cell.source = _strip_markdown(cell.source, where)
             if not cell.source:

@@ -142,14 +142,18 @@ def sticky_sessions(answer, ctx):
     ipvs.reach("default/client-b", "web", 80)
     ipvs.advance_time(STICKY_TIMEOUT - 1)
     kept = ipvs.reach("default/client-a", "web", 80).endpoint
+    configured = ((ipvs.get("Service", "web")["spec"].get("sessionAffinityConfig") or {}).get("clientIP") or {}) \
+        .get("timeoutSeconds")
     ctx.expect("after 599 s without traffic client-a still lands on its pod", kept == start,
-               "the affinity expired too early: how long should it last?" if sticky
+               f"your affinity lasts {configured} s: the brief asks for 10 minutes" if sticky
                else "client-a is not kept on one pod at all yet")
     ipvs.advance_time(STICKY_TIMEOUT + 1)
     moved = ipvs.reach("default/client-a", "web", 80).endpoint
     ctx.expect("after more than 600 s without traffic client-a's affinity has expired", sticky and moved != start,
-               "the affinity outlived 10 minutes: its timeout is still the default" if sticky
+               f"your affinity lasts {configured} s: the brief asks for 10 minutes" if sticky
                else "client-a is not kept on one pod at all yet")
+    ctx.expect("the affinity timeout is exactly 10 minutes", configured == STICKY_TIMEOUT,
+               f"timeoutSeconds is {configured}; the brief says the session is gone after 10 minutes")
 
     spec = lab.get("Service", "web")["spec"]
     raw = _first_doc(answer)

@@ -230,6 +230,9 @@ def headless(answer, ctx):
     spec = live["spec"]
     ctx.expect("Service web-peers has no cluster IP", spec.get("clusterIP") == "None",
                "a Service gets a virtual IP unless you say it should have none")
+    ctx.expect("Service web-peers offers port 8080, the web pods' port",
+               any(p.get("port") == 8080 for p in spec.get("ports") or []),
+               "a headless Service still lists its ports (DNS SRV records and clients use them)")
     answer_ = lab.resolve("web-peers", "A", src="default/client")
     ctx.expect("web-peers resolves to the IP of every web pod, and nothing else",
                sorted(answer_.addresses) == sorted(_web_ips(lab)),

@@ -64,9 +64,9 @@ def slice_count(answer, ctx):
     for (n, m), value in got.items():
         expected = _controller_slice_count(ctx, n, m)
         shown = f"{type(value).__name__}: {value}" if isinstance(value, Exception) else repr(value)
-        ctx.expect(f"{n} endpoints, at most {m} per slice: you say {shown}", value == expected,
-                   "build it: connect(max_endpoints_per_slice=...), a Deployment and a Service, then count "
-                   "lab.list('EndpointSlice', ...)")
+        ctx.expect(f"{n} endpoints, at most {m} per slice", value == expected,
+                   f"you say {shown}; build it: connect(max_endpoints_per_slice=...), a Deployment and a Service, "
+                   "then count lab.list('EndpointSlice', ...)")
     ctx.mistake("rounding down", got[(250, 100)] == 2 or got[(10, 3)] == 3,
                 "the endpoints that do not fill a whole slice still need a slice of their own")
     ctx.mistake("one slice too many when the count divides evenly", got[(100, 100)] == 2 or got[(9, 3)] == 4,
@@ -166,7 +166,7 @@ HAND_WRITTEN = {
     "addressType": "IPv4", "ports": [{"name": "http", "port": 80, "protocol": "TCP"}],
     "endpoints": [{"addresses": ["192.0.2.61"], "conditions": {"terminating": True}},
                   {"addresses": ["192.0.2.62"], "conditions": {}},
-                  {"addresses": ["192.0.2.63"]}],
+                  {"addresses": ["192.0.2.63"], "conditions": {}}],
 }
 
 

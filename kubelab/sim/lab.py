@@ -33,8 +33,10 @@ class SimulatedLab(Lab):
 
     def __repr__(self) -> str:
         c = self.config
+        system = len(self.cluster.items("Pod", "kube-system"))
         return (f"<kubelab simulated lab: {self.cluster.store.count('Node')} nodes, {c.cni}, kube-proxy "
-                f"{c.proxy_mode}, {'/'.join(c.ip_families)}, {self.cluster.store.count('Pod')} pods>")
+                f"{c.proxy_mode}, {'/'.join(c.ip_families)}, {self.cluster.store.count('Pod') - system} pods "
+                f"(+{system} in kube-system)>")
 
     # ------------------------------------------------------------ objects
     def apply(self, manifests):

@@ -113,20 +113,22 @@ STICKY = WEB + """  sessionAffinity: ClientIP
 def test_sticky_reference_passes():
     """Does ClientIP affinity with a 600 s timeout pass every sub-check?"""
     result = check("03-sticky-sessions", STICKY)
-    assert bool(result) and result.total == 4 and mistakes(result) == []
+    assert bool(result) and result.total == 5 and mistakes(result) == []
 
 
 def test_sticky_plain_service_fails_the_stickiness_checks():
     """Does a Service without affinity (the starter Service) fail every scored check, the 'expired' one included?"""
     result = check("03-sticky-sessions", WEB)
-    assert result.passed == 0 and result.total == 4
+    assert result.passed == 0 and result.total == 5
 
 
 def test_sticky_default_timeout_is_named():
     """Is ClientIP with the default 3-hour timeout recognised (the 10-minute expiry check fails)?"""
     result = check("03-sticky-sessions", WEB + "  sessionAffinity: ClientIP\n")
-    assert failed(result) == ["after more than 600 s without traffic client-a's affinity has expired"]
+    assert failed(result) == ["after more than 600 s without traffic client-a's affinity has expired",
+                              "the affinity timeout is exactly 10 minutes"]
     assert mistakes(result) == ["the default timeout"]
+    assert "lasts 10800 s" in next(c.hint for c in result.checks if not c.ok and c.scored)
 
 
 def test_sticky_config_without_affinity_is_named():
