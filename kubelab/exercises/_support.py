@@ -47,13 +47,16 @@ def as_yaml(*objects) -> str:
 
 
 def web_deployment(replicas: int = 2, port: int = 8080, port_name: str | None = None, name: str = "web") -> dict:
-    """The course's usual backend: a Deployment of nginx pods labelled app=<name>, listening on `port`."""
+    """The course's usual backend: a Deployment of nginx pods labelled app=<name>, listening on `port`
+    (nginx-unprivileged listens on 8080, plain nginx on 80)."""
     container_port = {"containerPort": port, **({"name": port_name} if port_name else {})}
     labels = {"app": name}
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
             "spec": {"replicas": replicas, "selector": {"matchLabels": dict(labels)},
                      "template": {"metadata": {"labels": dict(labels)},
-                                  "spec": {"containers": [{"name": name, "image": "nginx",
+                                  "spec": {"containers": [{"name": name,
+                                                           "image": "nginxinc/nginx-unprivileged" if port == 8080
+                                                           else "nginx",
                                                            "ports": [container_port]}]}}}}
 
 

@@ -25,7 +25,7 @@ def first_pod(answer, ctx):
     ctx.expect("the selector app=hello finds it", labelled == ["hello"],
                "labels live in metadata.labels as key: value pairs")
     lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probe"},
-               "spec": {"containers": [{"name": "probe", "image": "busybox"}]}})
+               "spec": {"containers": [{"name": "probe", "image": "busybox", "command": ["sleep", "infinity"]}]}})
     verdict = lab.reach("default/probe", "default/hello", PORT)
     ctx.expect(f"another pod reaches it on port {PORT}", verdict,
                f"a pod accepts connections only on the ports its containers declare ({verdict.reason})")

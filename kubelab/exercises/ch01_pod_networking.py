@@ -38,7 +38,7 @@ def _owner(lab, ip: str):
 def _probe(name: str, node: str) -> dict:
     """A client pod with no ports, pinned to a node."""
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"nodeName": node, "containers": [{"name": name, "image": "busybox"}]}}
+            "spec": {"nodeName": node, "containers": [{"name": name, "image": "busybox", "command": ["sleep", "infinity"]}]}}
 
 
 def _deployment(name: str, replicas: int, port: int) -> dict:

@@ -21,7 +21,7 @@ kind: Pod
 metadata: {{name: client, labels: {{app: client}}}}
 spec:
   nodeName: {src_node}
-  containers: [{{name: client, image: busybox}}]
+  containers: [{{name: client, image: busybox, command: [sleep, infinity]}}]
 ---
 apiVersion: v1
 kind: Pod

@@ -50,7 +50,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: client, namespace: shop, labels: {app: client}}
 spec:
-  containers: [{name: client, image: busybox}]
+  containers: [{name: client, image: busybox, command: [sleep, infinity]}]
 """
 
 # The "web" Deployment of exercise 2 and two clients.
@@ -206,7 +206,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: client}
 spec:
-  containers: [{name: client, image: busybox}]
+  containers: [{name: client, image: busybox, command: [sleep, infinity]}]
 """
 
 

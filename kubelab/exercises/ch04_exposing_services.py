@@ -190,7 +190,7 @@ def externalname(answer, ctx):
     lab.apply(WEB)
     lab.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
     lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "api", "namespace": "shop"},
-               "spec": {"containers": [{"name": "api", "image": "busybox"}]}})
+               "spec": {"containers": [{"name": "api", "image": "busybox", "command": ["sleep", "infinity"]}]}})
     if not apply_answer(ctx, lab, answer):
         return
     live = _live_service(lab, "db")

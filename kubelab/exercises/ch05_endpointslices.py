@@ -20,7 +20,7 @@ def _deployment(name: str, replicas: int) -> dict:
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
             "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
                      "template": {"metadata": {"labels": labels},
-                                  "spec": {"containers": [{"name": name, "image": "nginx",
+                                  "spec": {"containers": [{"name": name, "image": "nginxinc/nginx-unprivileged",
                                                            "ports": [{"containerPort": 8080}]}]}}}}
 
 
@@ -77,7 +77,7 @@ def slice_count(answer, ctx):
 
 # ---------------------------------------------------------------- 05-external-slice
 CLIENT = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client"},
-          "spec": {"containers": [{"name": "client", "image": "busybox"}]}}
+          "spec": {"containers": [{"name": "client", "image": "busybox", "command": ["sleep", "infinity"]}]}}
 
 
 @exercise("05-external-slice", title="Send a Service's traffic to a database outside", lesson=LESSON)
@@ -146,16 +146,16 @@ WEB_PODS = [
     # a pod on its way out that still passes its readiness probe: serving, terminating
     {"apiVersion": "v1", "kind": "Pod",
      "metadata": {"name": "web-draining", "labels": {"app": "web"}, "deletionTimestamp": "2026-01-01T00:10:00Z"},
-     "spec": {"containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": 8080}]}]}},
+     "spec": {"containers": [{"name": "web", "image": "nginxinc/nginx-unprivileged", "ports": [{"containerPort": 8080}]}]}},
     # a pod on its way out that no longer passes it: terminating, not serving
     {"apiVersion": "v1", "kind": "Pod",
      "metadata": {"name": "web-stopping", "labels": {"app": "web"}, "deletionTimestamp": "2026-01-01T00:10:00Z"},
-     "spec": {"containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": 8080}]}]},
+     "spec": {"containers": [{"name": "web", "image": "nginxinc/nginx-unprivileged", "ports": [{"containerPort": 8080}]}]},
      "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}]}},
     # a pod still starting: not ready, not serving, not terminating
     {"apiVersion": "v1", "kind": "Pod",
      "metadata": {"name": "web-starting", "labels": {"app": "web"}},
-     "spec": {"containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": 8080}]}]},
+     "spec": {"containers": [{"name": "web", "image": "nginxinc/nginx-unprivileged", "ports": [{"containerPort": 8080}]}]},
      "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "False"}]}},
 ]
 

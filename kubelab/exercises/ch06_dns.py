@@ -115,7 +115,7 @@ spec:
   template:
     metadata: {labels: {app: cart}}
     spec:
-      containers: [{name: cart, image: nginx, ports: [{containerPort: 8080}]}]
+      containers: [{name: cart, image: nginxinc/nginx-unprivileged, ports: [{containerPort: 8080}]}]
 ---
 apiVersion: v1
 kind: Service
@@ -128,7 +128,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: cart-legacy, namespace: shop, labels: {app: cart-legacy}}
 spec:
-  containers: [{name: cart, image: nginx, ports: [{containerPort: 8080}]}]
+  containers: [{name: cart, image: nginxinc/nginx-unprivileged, ports: [{containerPort: 8080}]}]
 ---
 apiVersion: v1
 kind: Service
@@ -141,7 +141,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: frontend, namespace: shop}
 spec:
-  containers: [{name: frontend, image: busybox}]
+  containers: [{name: frontend, image: busybox, command: [sleep, infinity]}]
 ---
 apiVersion: v1
 kind: Pod
@@ -150,7 +150,7 @@ spec:
   dnsPolicy: "None"
   dnsConfig:
     nameservers: [10.96.0.10]
-  containers: [{name: app, image: busybox}]
+  containers: [{name: app, image: busybox, command: [sleep, infinity]}]
 """
 
 

@@ -65,7 +65,7 @@ kind: Pod
 metadata: {name: debug, namespace: backend, labels: {app: debug}}
 spec:
   containers:
-  - {name: debug, image: busybox}
+  - {name: debug, image: busybox, command: [sleep, infinity]}
 ---
 apiVersion: v1
 kind: Pod
@@ -79,7 +79,7 @@ kind: Pod
 metadata: {name: backup, namespace: db, labels: {app: backup}}
 spec:
   containers:
-  - {name: backup, image: busybox}
+  - {name: backup, image: busybox, command: [sleep, infinity]}
 ---
 apiVersion: v1
 kind: Service
