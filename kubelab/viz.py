@@ -797,7 +797,7 @@ def draw_trace(lab, trace, ax=None):
         last = trace.hops[-1]
         _text(ax, MARGIN + 0.1, y, _shorten(f"✗ blocked at step {len(trace.hops)} ({last.where}): {verdict.reason}", 160),
               gid="note:failure", size="small", color=RED, weight="bold")
-    extra = [Line2D([], [], color=TRACE, lw=2.4, label="packet path (numbered hops)")]
+    extra = [Line2D([], [], color=TRACE, lw=2.4, label="packet path (badge n: the leg into hop n)")]
     if not verdict.allowed:
         extra.append(Line2D([], [], color=RED, lw=2.4, label="where it is blocked"))
     _legend(g, ax, extra)

@@ -32,9 +32,13 @@ def veth_name(profile: CniProfile, pod_key: str) -> str:
 def _leave(src: Location, profile: CniProfile, dst_ip: str) -> list[Hop]:
     if src.kind == "pod" and not src.host_network:
         pod_key = src.label.split(" ", 1)[1]
-        return [Hop(src.label, "eth0", "leaves the pod's network namespace", src.ip, dst_ip),
+        hops = [Hop(src.label, "eth0", "leaves the pod's network namespace", src.ip, dst_ip),
                 Hop(f"node {src.node}", veth_name(profile, pod_key), "arrives on the host end of the veth pair",
                     src.ip, dst_ip)]
+        if profile.bridge:
+            hops.append(Hop(f"node {src.node}", profile.bridge, "reaches the bridge, the pod's default gateway",
+                            src.ip, dst_ip))
+        return hops
     if src.kind == "external":
         return [Hop(src.label, "-", "sends from outside the cluster", src.ip, dst_ip)]
     return [Hop(f"node {src.node}", "host network", "sends from the node's own network namespace", src.ip, dst_ip)]
@@ -72,14 +76,18 @@ def _cross(src_node: str, src_node_ip: str, dst_node: str, dst_node_ip: str, pro
             Hop(f"node {src_node}", profile.tunnel_device,
                 f"route {dst_pod_cidr or dst_ip} via {profile.tunnel_device}, which encapsulates the packet", src_ip, dst_ip,
                 detail),
+            Hop(f"node {src_node}", "eth0", "sends the encapsulated packet", src_node_ip, dst_node_ip),
             Hop("underlay", "eth0", f"carries the outer packet from {src_node} to {dst_node}",
                 src_node_ip, dst_node_ip, detail),
+            Hop(f"node {dst_node}", "eth0", f"receives the outer packet (to the {profile.tunnel_device} port)",
+                src_node_ip, dst_node_ip),
             Hop(f"node {dst_node}", profile.tunnel_device, "decapsulates the inner packet", src_ip, dst_ip),
         ]
     return [
         Hop(f"node {src_node}", "eth0", f"route {dst_pod_cidr or dst_ip} via {dst_node_ip} (learned over BGP)",
             src_ip, dst_ip),
         Hop("underlay", "eth0", f"routed unencapsulated from {src_node} to {dst_node}", src_ip, dst_ip),
+        Hop(f"node {dst_node}", "eth0", "receives the packet", src_ip, dst_ip),
     ]
 
 
