@@ -170,7 +170,8 @@ def outer_header(answer, ctx):
     """answer(trace) -> (outer source, outer destination) of the encapsulated packet, or None."""
     cases = [
         ("flannel VXLAN, node-3 -> node-1", dict(cni="flannel"), "node-3", "node-1", True),
-        ("Calico IP-in-IP, node-2 -> node-3", dict(cni="calico", calico_mode="ipip"), "node-2", "node-3", True),
+        ("Calico IP-in-IP, node-2 -> node-3, nodes on 172.16.8.0/24",
+         dict(cni="calico", calico_mode="ipip", node_cidr="172.16.8.0/24"), "node-2", "node-3", True),
         ("Calico BGP, node-1 -> node-2 (routed)", dict(cni="calico", calico_mode="bgp"), "node-1", "node-2", False),
         ("flannel VXLAN, both pods on node-2", dict(cni="flannel"), "node-2", "node-2", False),
         ("Cilium VXLAN, node-1 -> node-3", dict(cni="cilium"), "node-1", "node-3", True),
