@@ -82,6 +82,15 @@ spec:
   - {name: backup, image: busybox, command: [sleep, infinity]}
 ---
 apiVersion: v1
+kind: Pod
+metadata: {name: corp-dns, namespace: kube-system, labels: {k8s-app: corp-dns}}
+spec:
+  containers:
+  - name: coredns
+    image: registry.k8s.io/coredns/coredns:v1.12.0
+    ports: [{name: dns, containerPort: 53, protocol: UDP}, {name: dns-tcp, containerPort: 53, protocol: TCP}]
+---
+apiVersion: v1
 kind: Service
 metadata: {name: api, namespace: backend}
 spec:
@@ -117,9 +126,10 @@ class Cell:
 
 
 def _pods(lab) -> list[str]:
-    """Every pod of the scenario and the CoreDNS pods (so DNS is a column of the matrix)."""
+    """Every pod of the scenario, the cluster DNS pods and the private-zone DNS server beside them in
+    kube-system (so "DNS to the kube-dns pods only" is a visible column of the matrix)."""
     refs = [f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in lab.list("Pod")]
-    return sorted(r for r in refs if not r.startswith("kube-system/") or "coredns" in r)
+    return sorted(r for r in refs if not r.startswith("kube-system/") or "coredns" in r or "corp-dns" in r)
 
 
 def matrix(lab) -> dict[Cell, bool]:

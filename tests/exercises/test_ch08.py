@@ -382,3 +382,13 @@ def test_only_the_backend_namespace_fails_the_backup_check():
                                             "    - podSelector:\n        matchLabels:\n          app: backup\n", ""))
     assert failed(result) == ["db/backup reaches postgres on 5432"]
     assert "AND written where OR was meant" not in mistakes(result)
+
+
+def test_dns_to_every_kube_system_pod_is_too_wide():
+    """Does allowing port 53 to every pod of kube-system (not only the kube-dns pods) fail, because the private
+    zone's DNS server there becomes reachable too?"""
+    wide = REFERENCE["08-frontend-egress"].replace("        matchLabels:\n          k8s-app: kube-dns\n", "        {}\n")
+    assert wide != REFERENCE["08-frontend-egress"]
+    result = check("08-frontend-egress", wide)
+    assert failed(result) == ["frontend/web reaches nothing else (api's 9100, db, the outside)"]
+    assert "kube-system/corp-dns" in next(c.hint for c in result.checks if not c.ok and c.scored)
