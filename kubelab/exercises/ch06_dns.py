@@ -93,7 +93,9 @@ def db_pod_name(answer, ctx):
     verdict = lab.reach("default/client", "db-0.db", 5432)
     ctx.expect("pod client connects to db-0.db on 5432 and lands on that pod",
                bool(verdict) and owner is not None and verdict.endpoint == f"{pod_answer.addresses[0]}:5432",
-               "the pod must listen on 5432 (containerPort)")
+               "the name does not resolve yet: fix that first" if not pod_answer.addresses
+               else f"the connection failed: {verdict.reason}" if not verdict
+               else "the pod must listen on 5432 (containerPort)")
 
 
 # ---------------------------------------------------------------- 06-cross-namespace
