@@ -294,24 +294,15 @@ class PodCIDRAllocator:
         return [self._subnet(i) for i in sorted(self._held)]
 
 
-class NodeIPAM:
-    """Pod IPs from one node's podCIDR, as CNI host-local hands them out.
+class _AddressRange:
+    """A contiguous range of addresses held by offset from `_start`: what pod IPAM and the LB pool share."""
 
-    The range starts after the network address; the gateway (.1) is skipped; IPv4 also skips the
-    broadcast address. Allocation continues after the last reserved address and wraps, so a
-    released address is reused last and a replacement pod gets a new IP.
-    """
-
-    def __init__(self, pod_cidr: str):
-        self.network = _network(pod_cidr, "podCIDR")
-        self.cidr = str(self.network)
-        self._ref = f"podCIDR {self.cidr}"
-        start = int(self.network.network_address) + 1
-        end = int(self.network.broadcast_address) - (1 if self.network.version == 4 else 0)
-        self.gateway = str(ipaddress.ip_address(start))
-        self._start, self.size = start, max(0, end - start + 1)
-        self._held: set[int] = {0}  # the gateway
-        self._last = 0
+    _start: int
+    size: int
+    _version: int
+    _ref: str
+    _field: str            # the field a pinned address comes from, for error messages
+    _held: set
 
     def _ip(self, off: int) -> str:
         return str(ipaddress.ip_address(self._start + off))
@@ -319,17 +310,56 @@ class NodeIPAM:
     def _offset(self, ip) -> int | None:
         addr = _address(ip, self._ref)
         off = int(addr) - self._start
-        return off if addr.version == self.network.version and 0 <= off < self.size else None
+        return off if addr.version == self._version and 0 <= off < self.size else None
+
+    def _outside(self) -> str:
+        raise NotImplementedError
+
+    def contains(self, ip) -> bool:
+        return self._offset(ip) is not None
+
+    def allocate_specific(self, ip) -> None:
+        """Reserve a pinned address: it must lie in the range and be free."""
+        off = self._offset(ip)
+        if off is None:
+            raise ValidationError(self._ref, self._field, f"{ip} is not in {self._outside()}")
+        if off in self._held:
+            raise ConflictError(self._ref, self._field, f"{ip} is already in use")
+        self._held.add(off)
+
+
+class NodeIPAM(_AddressRange):
+    """Pod IPs from one node's podCIDR, as CNI host-local hands them out.
+
+    The range starts after the network address; the gateway (.1) is skipped; IPv4 also skips the
+    broadcast address. Allocation continues after the last reserved address and wraps, so a
+    released address is reused last and a replacement pod gets a new IP.
+    """
+
+    _field = "podIP"
+
+    def __init__(self, pod_cidr: str):
+        self.network = _network(pod_cidr, "podCIDR")
+        self.cidr = str(self.network)
+        self._ref = f"podCIDR {self.cidr}"
+        self._version = self.network.version
+        start = int(self.network.network_address) + 1
+        end = int(self.network.broadcast_address) - (1 if self.network.version == 4 else 0)
+        self.gateway = str(ipaddress.ip_address(start))
+        self._start, self.size = start, max(0, end - start + 1)
+        self._held: set[int] = {0}  # the gateway
+        self._last = 0
+
+    def _outside(self) -> str:
+        return f"the range {self.range}"
 
     @property
     def range(self) -> str:
         return f"{self._ip(0)}-{self._ip(self.size - 1)}" if self.size else "<empty>"
 
-    def contains(self, ip) -> bool:
-        return self._offset(ip) is not None
-
     def allocate(self) -> str:
-        """Next free address after the last reserved one (host-local's RangeIter)."""
+        """Next free address after the last reserved one (host-local's RangeIter); pinned addresses
+        reserved with allocate_specific do not move that cursor."""
         at = _scan(self._last + 1, self.size, self._held.__contains__) if self.size else None
         if at is None:
             raise ConflictError(self._ref, "podIP", f"no IP addresses available in range set: {self.range}",
@@ -337,15 +367,6 @@ class NodeIPAM:
         self._held.add(at)
         self._last = at
         return self._ip(at)
-
-    def allocate_specific(self, ip) -> None:
-        """Reserve a pinned pod IP (it does not move the round-robin cursor)."""
-        off = self._offset(ip)
-        if off is None:
-            raise ValidationError(self._ref, "podIP", f"{ip} is not in the range {self.range}")
-        if off in self._held:
-            raise ConflictError(self._ref, "podIP", f"{ip} is already in use")
-        self._held.add(off)
 
     def release(self, ip) -> None:
         off = self._offset(ip)
@@ -357,7 +378,7 @@ class NodeIPAM:
 
 
 @dataclass
-class LoadBalancerPool:
+class LoadBalancerPool(_AddressRange):
     """External IPs for type=LoadBalancer in the simulated cloud: lowest free address of the pool first.
 
     ``cidr`` is a CIDR ("172.18.255.200/29") or an inclusive range ("172.18.255.200-172.18.255.250");
@@ -366,6 +387,7 @@ class LoadBalancerPool:
 
     cidr: str = "172.18.255.200/29"
     _held: set = field(default_factory=set, init=False, repr=False)
+    _field = "loadBalancerIP"
 
     def __post_init__(self):
         ref = f"LoadBalancer pool {self.cidr}"
@@ -376,19 +398,11 @@ class LoadBalancerPool:
             lo, hi = net.network_address, net.broadcast_address
         if lo.version != hi.version or int(hi) < int(lo):
             raise ValidationError(ref, "pool", "must be a CIDR or a low-high address range")
-        self._ref, self._lo, self.size = ref, int(lo), int(hi) - int(lo) + 1
+        self._ref, self._start, self.size = ref, int(lo), int(hi) - int(lo) + 1
         self._version = lo.version
 
-    def _offset(self, ip) -> int | None:
-        addr = _address(ip, self._ref)
-        off = int(addr) - self._lo
-        return off if addr.version == self._version and 0 <= off < self.size else None
-
-    def _ip(self, off: int) -> str:
-        return str(ipaddress.ip_address(self._lo + off))
-
-    def contains(self, ip) -> bool:
-        return self._offset(ip) is not None
+    def _outside(self) -> str:
+        return f"the pool {self.cidr}"
 
     def allocate(self) -> str:
         at = _scan(0, self.size, self._held.__contains__)
@@ -397,15 +411,6 @@ class LoadBalancerPool:
                                 "delete a LoadBalancer Service or enlarge the pool")
         self._held.add(at)
         return self._ip(at)
-
-    def allocate_specific(self, ip) -> None:
-        """A requested spec.loadBalancerIP must come from the pool and be free."""
-        off = self._offset(ip)
-        if off is None:
-            raise ValidationError(self._ref, "loadBalancerIP", f"{ip} is not in the pool {self.cidr}")
-        if off in self._held:
-            raise ConflictError(self._ref, "loadBalancerIP", f"{ip} is already in use")
-        self._held.add(off)
 
     def release(self, ip) -> None:
         off = self._offset(ip)
