@@ -65,7 +65,9 @@ def _cmd_course(args: argparse.Namespace) -> int:
         print(f"kubelab: error: {WELCOME} not found; run `kubelab course` in the course folder "
               "(the one that holds notebooks/)", file=sys.stderr)
         return 1
-    command = [sys.executable, "-m", "jupyterlab", str(WELCOME)]
+    # rooted at the course folder, so lessons can open ../exercises/ and ../solutions/
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={WELCOME.parent.parent.resolve()}",
+               str(WELCOME)]
     settings = WELCOME.parent.parent / "binder"
     if (settings / "overrides.json").exists():
         command.append(f"--LabApp.app_settings_dir={settings}")   # no news or update pop-ups

@@ -80,8 +80,8 @@ def test_course_launches_jupyterlab_on_the_welcome_notebook(tmp_path, monkeypatc
     commands = []
     monkeypatch.setattr(cli.subprocess, "call", lambda command: commands.append(command) or 0)
     assert cli.main(["course", "--port", "9999", "--no-browser"]) == 0
-    expected = [sys.executable, "-m", "jupyterlab", "notebooks/00-welcome.ipynb",
-                "--LabApp.app_settings_dir=binder", "--port=9999", "--no-browser"]
+    expected = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={tmp_path.resolve()}",
+                "notebooks/00-welcome.ipynb", "--LabApp.app_settings_dir=binder", "--port=9999", "--no-browser"]
     assert commands == [expected + (["--allow-root"] if os.geteuid() == 0 else [])]
 
 
