@@ -13,7 +13,10 @@ __all__ = ["Reachability", "ReachabilityDiff", "CellChange"]
 
 
 class Reachability:
-    """allowed[i][j]: can sources[i] connect to destinations[j] on port/protocol? Rows and columns sorted."""
+    """allowed[i][j]: can sources[i] connect to destinations[j] on port/protocol? Rows and columns sorted.
+
+    A cell may be None: not a connection the cluster has a say in (two addresses outside it). Such cells
+    print as ``-`` and are left out of the counts."""
 
     def __init__(self, sources: Sequence[str], destinations: Sequence[str], allowed: Sequence[Sequence[bool]],
                  port: int, protocol: str = "TCP", reasons: Sequence[Sequence[str]] | None = None):
@@ -24,7 +27,8 @@ class Reachability:
         self.port, self.protocol = port, protocol
         self.sources = sorted(sources)
         self.destinations = sorted(destinations)
-        self._cells = {(s, d): bool(allowed[i][j]) for i, s in enumerate(sources) for j, d in enumerate(destinations)}
+        self._cells = {(s, d): None if allowed[i][j] is None else bool(allowed[i][j])
+                       for i, s in enumerate(sources) for j, d in enumerate(destinations)}
         self._reasons = ({(s, d): reasons[i][j] for i, s in enumerate(sources) for j, d in enumerate(destinations)}
                          if reasons is not None else {})
 
@@ -46,14 +50,14 @@ class Reachability:
 
     def allowed_pairs(self) -> list[tuple[str, str]]:
         """Every (src, dst) that may connect, sorted."""
-        return [(s, d) for s in self.sources for d in self.destinations if self._cells[s, d]]
+        return [(s, d) for s in self.sources for d in self.destinations if self._cells[s, d] is True]
 
     def denied_pairs(self) -> list[tuple[str, str]]:
-        return [(s, d) for s in self.sources for d in self.destinations if not self._cells[s, d]]
+        return [(s, d) for s in self.sources for d in self.destinations if self._cells[s, d] is False]
 
     @property
     def summary(self) -> str:
-        total = len(self._cells)
+        total = sum(v is not None for v in self._cells.values())
         return f"{self.protocol}/{self.port}: {len(self.allowed_pairs())} of {total} allowed"
 
     def __eq__(self, other) -> bool:
@@ -64,10 +68,12 @@ class Reachability:
 
     def __str__(self) -> str:
         """The upstream truth table: a header of destinations, one row per source, tab separated."""
-        lines = [f"Reachability {self.summary} (rows: from, columns: to; . allowed, X denied)",
+        marks = {True: ".", False: "X", None: "-"}
+        legend = ". allowed, X denied" + (", - outside the cluster" if None in self._cells.values() else "")
+        lines = [f"Reachability {self.summary} (rows: from, columns: to; {legend})",
                  "\t".join(["-", *self.destinations])]
         for s in self.sources:
-            lines.append("\t".join([s, *("." if self._cells[s, d] else "X" for d in self.destinations)]))
+            lines.append("\t".join([s, *(marks[self._cells[s, d]] for d in self.destinations)]))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -82,9 +88,9 @@ class Reachability:
             for d in self.destinations:
                 ok = self._cells[s, d]
                 title = esc(self._reasons.get((s, d), ""), quote=True)
-                colour = "#c8e6c9" if ok else "#ffcdd2"
-                cells.append(f'<td style="background:{colour};text-align:center" title="{title}">'
-                             f'{"." if ok else "X"}</td>')
+                colour = {True: "#c8e6c9", False: "#ffcdd2", None: "#eeeeee"}[ok]
+                mark = {True: ".", False: "X", None: "-"}[ok]
+                cells.append(f'<td style="background:{colour};text-align:center" title="{title}">{mark}</td>')
             rows.append(f"<tr><th>{esc(s)}</th>{''.join(cells)}</tr>")
         return (f"<table><caption>Reachability {esc(self.summary)} (rows: from, columns: to)</caption>"
                 f"<tr><th>from \\ to</th>{head}</tr>{''.join(rows)}</table>")
@@ -101,8 +107,8 @@ class Reachability:
             ax = fig.add_subplot()
         else:
             fig = ax.figure
-        data = [[1 if v else 0 for v in row] for row in self.matrix]
-        ax.imshow(data, cmap=ListedColormap(["#e57373", "#81c784"]), vmin=0, vmax=1)
+        data = [[{True: 2, False: 0, None: 1}[v] for v in row] for row in self.matrix]
+        ax.imshow(data, cmap=ListedColormap(["#e57373", "#e0e0e0", "#81c784"]), vmin=0, vmax=2)
         ax.set_xticks(range(len(self.destinations)), self.destinations, rotation=90)
         ax.set_yticks(range(len(self.sources)), self.sources)
         # thin white borders between cells, and the verdict written in each cell while they are large enough
@@ -112,8 +118,9 @@ class Reachability:
         ax.tick_params(which="minor", length=0)
         if len(self.sources) * len(self.destinations) <= 400:
             for i, row in enumerate(data):
-                for j, ok in enumerate(row):
-                    ax.text(j, i, "✓" if ok else "✗", ha="center", va="center", color="white", fontsize=11)
+                for j, value in enumerate(row):
+                    ax.text(j, i, {2: "✓", 0: "✗", 1: "–"}[value], ha="center", va="center", color="white",
+                            fontsize=11)
         ax.set_xlabel("to")
         ax.set_ylabel("from")
         ax.set_title(f"Reachability\n{self.summary}")

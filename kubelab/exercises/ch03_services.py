@@ -221,7 +221,7 @@ def ready_endpoints(answer, ctx):
          [("web", 5, 8080)], {"web": 1}),
         ("web: 2 pods, both NotReady", {}, [("web", 2, 8080)], {"web": 2}),
     ]
-    mistakes = {"not ready": False, "service port": False, "one slice": False}
+    mistakes = {"not ready": False, "service port": False, "one slice": False, "other services": False}
     for i, (name, options, services, not_ready) in enumerate(cases):
         lab = ctx.lab(**options)
         lab.apply(_CLIENT)
@@ -239,12 +239,17 @@ def ready_endpoints(answer, ctx):
                    hidden=(i == len(cases) - 1))
         if isinstance(got, list) and error is None:
             everything = _pod_endpoints(lab, "default", "app=web", services[0][2])
-            mistakes["not ready"] |= len(got) == len(everything) > len(want)
+            mistakes["not ready"] |= set(map(str, got)) == set(everything) and len(everything) > len(want)
+            mistakes["other services"] |= any(str(g) not in everything for g in got) and \
+                not all(str(g).endswith(":80") for g in got)
             mistakes["service port"] |= bool(got) and all(str(g).endswith(":80") for g in got)
             mistakes["one slice"] |= "max_endpoints_per_slice" in options and 0 < len(got) < len(want)
     ctx.mistake("NotReady pods counted", mistakes["not ready"],
                 "an endpoint whose conditions.ready is false gets no new connections")
     ctx.mistake("the Service's port instead of the endpoint's", mistakes["service port"],
                 "after DNAT the packet goes to the pod's port: the EndpointSlice's ports, not the Service's")
+    ctx.mistake("other Services' endpoints included", mistakes["other services"],
+                "the namespace holds slices of every Service: keep the ones labelled "
+                "kubernetes.io/service-name=<your Service>")
     ctx.mistake("only one EndpointSlice read", mistakes["one slice"],
                 "a Service can have several EndpointSlices: select them all by the label kubernetes.io/service-name")

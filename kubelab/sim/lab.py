@@ -208,7 +208,8 @@ class SimulatedLab(Lab):
                                 for j, p in enumerate(chosen)])
             for row, src in zip(allowed, chosen + [None] * len(externals)):
                 for ip in externals:
-                    row.append(src is None or engine is None or bool(engine.decide(src, ip, port, protocol)))
+                    # outside -> outside is not a connection the cluster has a say in: None ("-")
+                    row.append(None if src is None else engine is None or bool(engine.decide(src, ip, port, protocol)))
             destinations += list(externals)
         return Reachability(sources, destinations, allowed, port, protocol)
 

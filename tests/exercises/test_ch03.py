@@ -220,3 +220,13 @@ def test_landing_stub_fails_with_a_hint():
         raise NotImplementedError()
     result = check("03-ready-endpoints", stub)
     assert result.passed == 0 and all("still the stub" in c.hint for c in result.checks)
+
+
+def test_reading_every_slice_of_the_namespace_is_named():
+    """Does an answer that keeps the ready endpoints of every slice in the namespace (not only web's) get the
+    'other Services' endpoints' mistake rather than 'NotReady pods counted'?"""
+    def all_slices(lab, service, namespace="default"):
+        return sorted(f"{e['addresses'][0]}:{s['ports'][0]['port']}" for s in lab.list("EndpointSlice", namespace)
+                      if s.get("ports") for e in s["endpoints"] if e["conditions"].get("ready", True))
+    result = check("03-ready-endpoints", all_slices)
+    assert not result and mistakes(result) == ["other Services' endpoints included"]

@@ -98,3 +98,12 @@ def test_heatmap_returns_a_figure():
 def test_repr_is_stable():
     """Is repr() short and free of memory addresses?"""
     assert repr(make()) == "<Reachability 3x2 TCP/80: 4 of 6 allowed>"
+
+
+def test_cells_outside_the_cluster_are_marked_and_not_counted():
+    """Are None cells (two outside addresses) printed as '-' and left out of the counts, pairs and diff?"""
+    r = Reachability(["192.0.2.1", "x/a"], ["192.0.2.1", "x/a"], [[None, True], [False, True]], 80)
+    assert r.summary == "TCP/80: 2 of 3 allowed"
+    assert str(r).splitlines()[2] == "192.0.2.1\t-\t."
+    assert r.allowed_pairs() == [("192.0.2.1", "x/a"), ("x/a", "x/a")] and r.denied_pairs() == [("x/a", "192.0.2.1")]
+    assert r["192.0.2.1", "192.0.2.1"] is None and not r.diff(r)
