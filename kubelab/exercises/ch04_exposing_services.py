@@ -31,6 +31,16 @@ def _service(docs: list[dict], name: str) -> dict | None:
     return next((d for d in docs if d.get("kind") == "Service" and d["metadata"].get("name") == name), None)
 
 
+def _answer_service(ctx, lab, answer, name: str) -> dict | None:
+    """Apply the answer into `lab` and return the Service `name` it must create in namespace default, or None
+    after the failed sub-check that says so."""
+    if not apply_answer(ctx, lab, answer):
+        return None
+    live = _live_service(lab, name)
+    ctx.expect(f"Service {name} exists in namespace default", live is not None, f"name the Service {name}")
+    return live
+
+
 def _live_service(lab, name: str) -> dict | None:
     try:
         return lab.get("Service", name)
@@ -87,10 +97,7 @@ def nodeport(answer, ctx):
                 "the web pods run in namespace default; a Service selects pods in its own namespace only")
     lab = ctx.lab()
     lab.apply(WEB)
-    if not apply_answer(ctx, lab, answer):
-        return
-    live = _live_service(lab, "web")
-    ctx.expect("Service web exists in namespace default", live is not None, "name the Service web")
+    live = _answer_service(ctx, lab, answer, "web")
     if live is None:
         return
     spec = live["spec"]
@@ -126,10 +133,7 @@ def client_ip(answer, ctx):
     """LoadBalancer web-service (80 -> 8080) with externalTrafficPolicy Local: source IP kept, empty nodes drop."""
     lab = ctx.lab()
     lab.apply(WEB)
-    if not apply_answer(ctx, lab, answer):
-        return
-    live = _live_service(lab, "web-service")
-    ctx.expect("Service web-service exists in namespace default", live is not None, "name the Service web-service")
+    live = _answer_service(ctx, lab, answer, "web-service")
     if live is None:
         return
     spec = live["spec"]
@@ -193,10 +197,7 @@ def externalname(answer, ctx):
     lab.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
     lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "api", "namespace": "shop"},
                "spec": {"containers": [{"name": "api", "image": "busybox", "command": ["sleep", "infinity"]}]}})
-    if not apply_answer(ctx, lab, answer):
-        return
-    live = _live_service(lab, "db")
-    ctx.expect("Service db exists in namespace default", live is not None, "name the Service db")
+    live = _answer_service(ctx, lab, answer, "db")
     if live is None:
         return
     spec = live["spec"]
@@ -223,10 +224,7 @@ def headless(answer, ctx):
     """Headless Service web-peers: DNS returns the web pods' IPs, clients connect straight to a pod."""
     lab = ctx.lab()
     lab.apply(WEB)
-    if not apply_answer(ctx, lab, answer):
-        return
-    live = _live_service(lab, "web-peers")
-    ctx.expect("Service web-peers exists in namespace default", live is not None, "name the Service web-peers")
+    live = _answer_service(ctx, lab, answer, "web-peers")
     if live is None:
         return
     spec = live["spec"]

@@ -1,6 +1,8 @@
 """Lesson 00's check: 00-first-pod (a labelled pod that listens on 8080)."""
 from kubelab.exercises import check
 
+from .helpers import failed, mistakes
+
 HELLO = """
 apiVersion: v1
 kind: Pod
@@ -15,14 +17,6 @@ spec:
     ports:
     - containerPort: 8080
 """
-
-
-def mistakes(result):
-    return [c.name for c in result.checks if c.kind == "mistake"]
-
-
-def failed(result):
-    return [c.name for c in result.checks if c.scored and not c.ok]
 
 
 def test_reference_answer_passes_every_sub_check():

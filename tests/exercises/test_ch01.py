@@ -3,13 +3,7 @@ import ipaddress
 
 from kubelab.exercises import check
 
-
-def mistakes(result):
-    return [c.name for c in result.checks if c.kind == "mistake"]
-
-
-def failed(result):
-    return [c.name for c in result.checks if c.scored and not c.ok]
+from .helpers import failed, mistakes
 
 
 # ---------------------------------------------------------------- 01-podcidr-owner

@@ -3,19 +3,13 @@ import pytest
 
 from kubelab.exercises import check
 
+from .helpers import failed, mistakes
+
 
 @pytest.fixture
 def grading(monkeypatch):
     """Hidden sub-checks count while grading."""
     monkeypatch.setenv("KUBELAB_GRADING", "1")
-
-
-def mistakes(result):
-    return [c.name for c in result.checks if c.kind == "mistake"]
-
-
-def failed(result):
-    return [c.name for c in result.checks if c.scored and not c.ok]
 
 
 # ---------------------------------------------------------------- 02-pod-mtu

@@ -5,6 +5,8 @@ import pytest
 
 from kubelab.exercises import check
 
+from .helpers import failed, mistakes
+
 NODEPORT = """
 apiVersion: v1
 kind: Service
@@ -61,14 +63,6 @@ spec:
 
 REFERENCE = {"04-nodeport": NODEPORT, "04-client-ip": CLIENT_IP, "04-externalname": EXTERNALNAME,
              "04-headless": HEADLESS}
-
-
-def mistakes(result) -> list[str]:
-    return [c.name for c in result.checks if c.kind == "mistake"]
-
-
-def failed(result) -> list[str]:
-    return [c.name for c in result.checks if c.scored and not c.ok]
 
 
 @pytest.mark.parametrize("exercise_id", sorted(REFERENCE))

@@ -5,6 +5,8 @@ import math
 
 from kubelab.exercises import check
 
+from .helpers import failed, mistakes
+
 
 def slices_needed(endpoints, max_per_slice):
     return max(1, math.ceil(endpoints / max_per_slice))
@@ -44,14 +46,6 @@ def serving_but_terminating(slices):
             if conditions.get("serving") is not False and conditions.get("terminating") is True:
                 found += e["addresses"]
     return sorted(found)
-
-
-def mistakes(result) -> list[str]:
-    return [c.name for c in result.checks if c.kind == "mistake"]
-
-
-def failed(result) -> list[str]:
-    return [c.name for c in result.checks if c.scored and not c.ok]
 
 
 def test_reference_answers_pass_every_sub_check():

@@ -7,6 +7,8 @@ import yaml
 from kubelab.exercises import check
 from kubelab.net.dns import DEFAULT_COREFILE
 
+from .helpers import failed, mistakes
+
 DB_POD = """
 apiVersion: v1
 kind: Service
@@ -100,14 +102,6 @@ REFERENCE = {
     "06-one-query": CRAWLER,
     "06-pods-verified": coredns("verified"),
 }
-
-
-def mistakes(result) -> list[str]:
-    return [c.name for c in result.checks if c.kind == "mistake"]
-
-
-def failed(result) -> list[str]:
-    return [c.name for c in result.checks if c.scored and not c.ok]
 
 
 @pytest.mark.parametrize("exercise_id", sorted(REFERENCE))

@@ -6,6 +6,8 @@ import pytest
 from kubelab.exercises import check
 from kubelab.exercises.ch07_hostaliases_and_dual_stack import hosts_table
 
+from .helpers import failed, mistakes
+
 HOSTALIASES = """
 apiVersion: v1
 kind: Pod
@@ -55,14 +57,6 @@ def aaaa_answer(lab, name, namespace="default"):
 
 REFERENCE = {"07-hostaliases": HOSTALIASES, "07-dual-stack-service": DUAL_STACK_SERVICE,
              "07-ipv6-address": service_ipv6}
-
-
-def mistakes(result) -> list[str]:
-    return [c.name for c in result.checks if c.kind == "mistake"]
-
-
-def failed(result) -> list[str]:
-    return [c.name for c in result.checks if c.scored and not c.ok]
 
 
 @pytest.mark.parametrize("exercise_id", sorted(REFERENCE))

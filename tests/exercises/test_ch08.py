@@ -6,6 +6,8 @@ import pytest
 from kubelab.exercises import check
 from kubelab.exercises.ch08_network_policies import SCENARIO, matrix
 
+from .helpers import failed, mistakes
+
 DB_DENY = """
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -125,14 +127,6 @@ spec:
 REFERENCE = {"08-db-default-deny": DB_DENY, "08-db-from-backend": DB_FROM_BACKEND,
              "08-frontend-egress": FRONTEND_EGRESS, "08-monitoring-ipblock": MONITORING,
              "08-db-clients": DB_CLIENTS}
-
-
-def mistakes(result) -> list[str]:
-    return [c.name for c in result.checks if c.kind == "mistake"]
-
-
-def failed(result) -> list[str]:
-    return [c.name for c in result.checks if c.scored and not c.ok]
 
 
 def variant(exercise_id: str, old: str, new: str) -> str:
