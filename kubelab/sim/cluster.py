@@ -19,7 +19,7 @@ from ..net import ipam
 from ..net.objects import labels_of, name_of, namespace_of, pod_ips
 from ..results import ApplyResult
 from ..schema import check_structure
-from . import admission, workloads
+from . import admission, gateway, workloads
 from .config import ClusterConfig
 from .store import Store
 
@@ -92,6 +92,7 @@ class Cluster:
                                                          {"name": "metrics", "containerPort": 9153,
                                                           "protocol": "TCP"}]}]}}}})
         self.apply(docs)
+        gateway.install(self)
 
     @property
     def api_server_ip(self) -> str:
@@ -219,6 +220,12 @@ class Cluster:
                                   f"{MANAGED_BY!r} is reserved for the EndpointSlice controller",
                                   "set your own manager name, or give the Service a selector instead")
         return admission.admit_endpointslice(doc, ref)
+
+    def _admit_gateway_api(self, doc, old, ref):
+        from ..net.http.gateway_api import admit
+        return admit(doc, old, ref)
+
+    _admit_gatewayclass = _admit_gateway = _admit_httproute = _admit_referencegrant = _admit_gateway_api
 
     def _admit_deployment(self, doc, old, ref):
         return admission.admit_deployment(doc, ref)
@@ -403,10 +410,12 @@ class Cluster:
     # ---------------------------------------------------------------- controllers
     def reconcile(self) -> None:
         """Run every controller once, in dependency order, until nothing changes."""
+        gateway.reconcile_infra(self)
         self._run_workload_controllers()
         self._schedule_and_address_pods()
         self._run_endpointslice_controller()
         self._run_cloud_controller()
+        gateway.reconcile_status(self)
 
     def _run_workload_controllers(self) -> None:
         for kind in ("Deployment", "StatefulSet"):

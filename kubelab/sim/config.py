@@ -34,6 +34,7 @@ class ClusterConfig:
     load_balancer_pool: str = "172.18.255.200/29"      # the simulated cloud's external IPs
     calico_mode: str = "bgp"                           # bgp | ipip | vxlan
     seed: int = 0
+    gateway_controller: str | None = None              # "envoy-gateway": Envoy Gateway v1.9.0 and GatewayClass eg
 
     @classmethod
     def build(cls, **options) -> "ClusterConfig":
@@ -88,6 +89,9 @@ class ClusterConfig:
                                    f"{self.ip_families!r}, in the same order")
         if not isinstance(self.nodes, int) or self.nodes < 0:
             raise BackendError(f"connect(): nodes={self.nodes!r} must be a whole number >= 0")
+        if self.gateway_controller not in (None, "envoy-gateway"):
+            raise BackendError(f"connect(): gateway_controller={self.gateway_controller!r}; the simulated Gateway "
+                               "API controller is 'envoy-gateway' (or None for no controller)")
         if self.calico_mode not in ("bgp", "ipip", "vxlan"):
             raise BackendError(f"connect(): calico_mode={self.calico_mode!r}; choose bgp, ipip or vxlan")
 
