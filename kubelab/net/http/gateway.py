@@ -251,7 +251,12 @@ def modify_headers(headers: tuple, spec: dict) -> tuple:
     for h in spec.get("set") or []:
         out = _set_header(out, h["name"], h["value"])
     for h in spec.get("add") or []:
-        out = out + ((h["name"], h["value"]),)
+        # appended to the value already there (one field line, "a,b": RFC 9110 §5.3 makes it the same header)
+        lower = h["name"].lower()
+        if any(k.lower() == lower for k, _ in out):
+            out = tuple((k, f"{v},{h['value']}" if k.lower() == lower else v) for k, v in out)
+        else:
+            out = out + ((h["name"], h["value"]),)
     removed = {name.lower() for name in spec.get("remove") or []}
     return tuple((k, v) for k, v in out if k.lower() not in removed)
 
