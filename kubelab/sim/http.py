@@ -150,6 +150,7 @@ class _Walk:
         self.mirrors: list[str] = []
         self.response_ops: list[tuple[str, str, str]] = []
         self.elapsed_ms = 0
+        self.timeout_ms: int | None = None     # the last proxy's request timeout (HTTPRoute timeouts.request)
 
     def fail(self, status: int, reason: str, text: str = "", headers=None) -> Response:
         return Response(status, text, headers or {}, self.url, reason=reason, backend=self.backend,
@@ -188,6 +189,7 @@ class _Walk:
             self.tls_secret = decision.tls_secret if decision.tls_secret is not None else self.tls_secret
         self.mirrors += [str(m) for m in decision.mirrors]
         self.response_ops += list(decision.response_headers)
+        self.timeout_ms = decision.timeout_ms
         target = f" -> {decision.backend}" if decision.backend else f" answers {decision.status}"
         self.hops.append(Hop(f"pod {key_of(pod)}", edge.name, f"L7 route: {decision.route}{target}"))
 
@@ -272,6 +274,10 @@ class _Walk:
                                       sni=request.sni if direct and request.scheme == "https" else None,
                                       legacy=direct)
         answer = apps.answer(pod, app_request)
+        if self.timeout_ms is not None and answer.delay_ms > self.timeout_ms:
+            # the proxy gives up after its request timeout: Envoy's 504 "upstream request timeout"
+            answer = apps.AppAnswer(504, "upstream request timeout", (("Content-Type", "text/plain"),),
+                                    self.timeout_ms, "proxy timeout")
         headers = Headers(answer.headers)
         _apply_ops(headers, self.response_ops)
         self.elapsed_ms += answer.delay_ms

@@ -13,10 +13,12 @@ import kubelab
 from kubelab.net.http.tls import make_tls_secret
 
 SAMPLES = Path(__file__).parent / "samples" / "gateway"
+OWN = Path(__file__).parent / "own" / "gateway"      # kubelab's own cases, same format, ids gwk-NNN
 
 
 def load_gateway_cases() -> list[dict]:
-    return [yaml.safe_load(p.read_text()) for p in sorted(SAMPLES.glob("gw-*.yaml"))]
+    files = sorted(SAMPLES.glob("gw-*.yaml")) + sorted(OWN.glob("gwk-*.yaml"))
+    return [yaml.safe_load(p.read_text()) for p in files]
 
 
 @functools.lru_cache(maxsize=1)

@@ -16,17 +16,10 @@ from .envoy_gateway import PRIVILEGED_PORT_SHIFT
 from .gateway_match import Candidate, match_applies, precedence_key, why
 from .gateway_model import BackendRef, Filter, Listener, Route, Rule, hostname_matches
 from .gateway_status import Attachment, ListenerState
+from .match import element_prefixes, normalized_prefix
 from .model import BackendTarget, HttpRequest, RouteDecision
 
 __all__ = ["GatewayEdge", "VirtualHost", "redirect_location", "rewrite_path", "modify_headers", "url_rewrite"]
-
-
-def _element_prefixes(path: str):
-    """"/a/b/c" -> "", "/a", "/a/b", "/a/b/c": the PathPrefix values (trailing "/" dropped) that can match."""
-    for i, ch in enumerate(path):
-        if ch == "/":
-            yield path[:i]
-    yield path
 
 
 @dataclass
@@ -34,7 +27,7 @@ class VirtualHost:
     """The candidates of one hostname on one listener, indexed by what their path match can match."""
 
     exact: dict = field(default_factory=dict)      # path -> [Candidate]
-    prefix: dict = field(default_factory=dict)     # prefix without trailing "/" -> [Candidate]
+    prefix: dict = field(default_factory=dict)     # normalised prefix ("/a/b", "/") -> [Candidate]
     regex: list = field(default_factory=list)
 
     def add(self, c: Candidate) -> None:
@@ -42,13 +35,13 @@ class VirtualHost:
         if p.type == "Exact":
             self.exact.setdefault(p.value, []).append(c)
         elif p.type == "PathPrefix":
-            self.prefix.setdefault(p.value.rstrip("/"), []).append(c)
+            self.prefix.setdefault(normalized_prefix(p.value), []).append(c)
         else:
             self.regex.append(c)
 
     def candidates(self, path: str) -> list[Candidate]:
         found = list(self.exact.get(path, ()))
-        for p in _element_prefixes(path):
+        for p in element_prefixes(path):
             found += self.prefix.get(p, ())
         found += self.regex
         found.sort(key=lambda c: c.key)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from .gateway_model import PathMatch, Route, RouteMatch, Rule, ValueMatch
+from .match import exact_matches, prefix_matches
 from .model import HttpRequest
 
 __all__ = ["path_matches", "value_matches", "match_applies", "Candidate", "precedence_key", "why", "TIE_BREAKERS"]
@@ -44,10 +45,9 @@ def path_matches(match: PathMatch, path: str) -> bool:
     `/abc`, `/abc/` and `/abc/def`, not `/abcd`; a trailing "/" in the prefix is ignored); RegularExpression
     must match the whole path (Envoy's safe_regex)."""
     if match.type == "Exact":
-        return path == match.value
+        return exact_matches(match.value, path)
     if match.type == "PathPrefix":
-        prefix = match.value.rstrip("/")
-        return not prefix or path == prefix or path.startswith(prefix + "/")
+        return prefix_matches(match.value, path)
     rx = _regex(match.value)
     return rx is not None and rx.fullmatch(path) is not None
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from ..labels import Selector, parse_label_selector
 from ..objects import labels_of, name_of, namespace_of
 from .gateway_cel import parse_duration_ms
+from .match import SUFFIX, host_matches
 
 __all__ = ["GROUP", "Listener", "ParentRef", "PathMatch", "ValueMatch", "RouteMatch", "Filter", "BackendRef",
            "Rule", "Route", "parse_gateway_listeners", "parse_route", "hostname_matches", "intersect_hostnames",
@@ -22,11 +23,7 @@ GROUP = "gateway.networking.k8s.io"
 def hostname_matches(pattern: str | None, host: str) -> bool:
     """A hostname `*.example.com` is a suffix match (any number of labels, not `example.com` itself);
     anything else matches exactly; None (no hostname) matches every host (Listener.hostname, HTTPRoute.hostnames)."""
-    if pattern is None:
-        return True
-    if pattern.startswith("*."):
-        return host.endswith(pattern[1:]) and len(host) > len(pattern) - 1
-    return host == pattern
+    return host_matches(pattern, host, SUFFIX)
 
 
 def intersect_hostnames(listener: str | None, route: tuple[str, ...]) -> tuple[str | None, ...]:
