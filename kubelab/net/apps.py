@@ -185,7 +185,8 @@ def _echo_basic(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
     for k, v in req.headers:
         if k.lower() != "host":
             headers.setdefault(_canonical(k), []).append(v)
-    body = {"path": req.path, "host": req.host, "method": req.method, "proto": "HTTP/1.1", "headers": headers,
+    body = {"path": req.path, "host": req.host, "method": req.method, "proto": "HTTP/1.1",
+            "headers": dict(sorted(headers.items())),
             "namespace": env.get("NAMESPACE", ""), "ingress": env.get("INGRESS_NAME", ""),
             "service": env.get("SERVICE_NAME", ""), "pod": env.get("POD_NAME", ""), "sni": ""}
     out_headers: list[tuple[str, str]] = []

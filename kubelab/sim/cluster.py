@@ -12,14 +12,14 @@ import random
 import uuid
 from collections import defaultdict
 
-from .. import kinds
+from ..api import kinds
 from ..errors import ConflictError, NotFoundError, ValidationError, object_ref
-from ..manifests import load_manifests, ref_of
+from ..api.manifests import load_manifests, ref_of
 from ..net import ipam
 from ..net.objects import labels_of, name_of, namespace_of, pod_ips
 from ..results import ApplyResult
-from ..schema import check_structure
-from . import admission, gateway, workloads
+from ..api.schema import check_structure
+from . import admission, workloads
 from .config import ClusterConfig
 from .store import Store
 
@@ -28,6 +28,11 @@ __all__ = ["Cluster"]
 MANAGED_BY = "endpointslice-controller.k8s.io"
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 API_SERVER_PORT = 6443
+
+# Feature modules (kubelab.sim.ingress, ...) plug in here, so this file need not know every kind:
+ADMITTERS: dict = {}       # kind -> fn(cluster, doc, old, ref) -> doc: defaulting and validation on create/update
+EARLY_CHECKS: dict = {}    # kind -> fn(doc): semantic checks run before the schema's, so their field paths win
+CONTROLLERS: list = []     # fn(cluster): run after the built-in controllers on every reconcile
 
 
 class Cluster:
@@ -92,7 +97,6 @@ class Cluster:
                                                          {"name": "metrics", "containerPort": 9153,
                                                           "protocol": "TCP"}]}]}}}})
         self.apply(docs)
-        gateway.install(self)
 
     @property
     def api_server_ip(self) -> str:
@@ -174,6 +178,8 @@ class Cluster:
             doc["metadata"].setdefault("namespace", "default")
         elif "namespace" in doc["metadata"]:
             doc["metadata"].pop("namespace")
+        if kind.kind in EARLY_CHECKS:
+            EARLY_CHECKS[kind.kind](doc)
         check_structure(doc, ref_of(doc))
         validate_object_meta(doc, kind.kind, kind.namespaced, kind.name_rule)
         return kind, doc
@@ -186,7 +192,8 @@ class Cluster:
                                 f"(create the Namespace first, or put it earlier in the same apply)")
         key = self.key(kind, doc["metadata"]["name"], namespace)
         old = self.store.get(kind.kind, key)
-        admit = getattr(self, f"_admit_{kind.kind.lower()}")
+        admit = getattr(self, f"_admit_{kind.kind.lower()}", None) or \
+            (lambda d, o, r: ADMITTERS[kind.kind](self, d, o, r))
         new = admit(doc, old, ref)
         if old is not None:
             for field in ("uid", "creationTimestamp", "generation"):
@@ -220,12 +227,6 @@ class Cluster:
                                   f"{MANAGED_BY!r} is reserved for the EndpointSlice controller",
                                   "set your own manager name, or give the Service a selector instead")
         return admission.admit_endpointslice(doc, ref)
-
-    def _admit_gateway_api(self, doc, old, ref):
-        from ..net.http.gateway_api import admit
-        return admit(doc, old, ref)
-
-    _admit_gatewayclass = _admit_gateway = _admit_httproute = _admit_referencegrant = _admit_gateway_api
 
     def _admit_deployment(self, doc, old, ref):
         return admission.admit_deployment(doc, ref)
@@ -410,12 +411,12 @@ class Cluster:
     # ---------------------------------------------------------------- controllers
     def reconcile(self) -> None:
         """Run every controller once, in dependency order, until nothing changes."""
-        gateway.reconcile_infra(self)
         self._run_workload_controllers()
         self._schedule_and_address_pods()
         self._run_endpointslice_controller()
         self._run_cloud_controller()
-        gateway.reconcile_status(self)
+        for controller in CONTROLLERS:
+            controller(self)
 
     def _run_workload_controllers(self) -> None:
         for kind in ("Deployment", "StatefulSet"):

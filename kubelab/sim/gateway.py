@@ -3,7 +3,8 @@ Envoy Gateway, keeps each managed Gateway's Envoy Deployment and LoadBalancer Se
 Gateway and HTTPRoute status after every change, and offers each Gateway to lab.http as an edge.
 
 The decisions are kubelab.net.http.gateway_status's and kubelab.net.http.gateway's; this module only reads the
-store and writes back.
+store and writes back. Importing it plugs the Gateway API kinds' admission and the controller into
+kubelab.sim.cluster (ADMITTERS, CONTROLLERS) and the edges into lab.http.
 """
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from ..net.http import envoy_gateway
 from ..net.http.gateway import GatewayEdge
 from ..net.http.gateway_status import ControllerView, compute
 from ..net.objects import labels_of, name_of, namespace_of, pod_ready
+from . import cluster as _cluster
 from .http import register_edge_provider
 from .store import Store
 
-__all__ = ["CONTROLLERS", "install", "reconcile_infra", "reconcile_status", "gateway_edges"]
+__all__ = ["CONTROLLERS", "install", "run_controller", "reconcile_infra", "reconcile_status", "gateway_edges"]
 
 CONTROLLERS = ("envoy-gateway",)
 
@@ -27,10 +29,10 @@ def _enabled(cluster) -> bool:
     return getattr(cluster.config, "gateway_controller", None) == "envoy-gateway"
 
 
-def install(cluster) -> None:
+def install(lab) -> None:
     """What `helm install eg oci://docker.io/envoyproxy/gateway-helm` and the quickstart's GatewayClass leave."""
-    if _enabled(cluster):
-        cluster.apply(envoy_gateway.install_manifests())
+    if _enabled(lab.cluster):
+        lab.cluster.apply(envoy_gateway.install_manifests())
 
 
 def _managed_gateways(cluster) -> list[dict]:
@@ -39,13 +41,18 @@ def _managed_gateways(cluster) -> list[dict]:
     return [gw for gw in cluster.items("Gateway") if (gw.get("spec") or {}).get("gatewayClassName") in classes]
 
 
-def reconcile_infra(cluster) -> None:
+def _admit(cluster, doc: dict, old: dict | None, ref: str) -> dict:
+    from ..net.http.gateway_api import admit
+    return admit(doc, old, ref)
+
+
+def reconcile_infra(cluster) -> bool:
     """Each managed Gateway gets its Envoy Deployment and Service in envoy-gateway-system; they go with it."""
     if not _enabled(cluster):
-        return
-    from .. import kinds
+        return False
+    from ..api import kinds
 
-    wanted = {}
+    wanted, changed = {}, False
     for gw in _managed_gateways(cluster):
         for doc in envoy_gateway.infra_manifests(gw):
             wanted[(doc["kind"], name_of(doc))] = doc
@@ -53,6 +60,7 @@ def reconcile_infra(cluster) -> None:
         for obj in cluster.items(kind, envoy_gateway.NAMESPACE):
             if envoy_gateway.OWNING_NAME in labels_of(obj) and (kind, name_of(obj)) not in wanted:
                 cluster._delete_object(kind, obj)
+                changed = True
     for (kind, _name), doc in sorted(wanted.items()):
         existing = cluster.find(kind, Store.key(envoy_gateway.NAMESPACE, name_of(doc)))
         if existing is not None and existing.get("spec", {}).get("ports") == doc["spec"].get("ports") and \
@@ -62,6 +70,19 @@ def reconcile_infra(cluster) -> None:
                 existing["spec"]["template"] == doc["spec"]["template"]:
             continue
         cluster._admit(kinds.lookup(kind), copy.deepcopy(doc))
+        changed = True
+    return changed
+
+
+def run_controller(cluster) -> None:
+    """One pass of Envoy Gateway after the built-in controllers: proxy infrastructure (then the built-in
+    controllers again, so its pods, endpoints and load-balancer address exist), then every status."""
+    if reconcile_infra(cluster):
+        cluster._run_workload_controllers()
+        cluster._schedule_and_address_pods()
+        cluster._run_endpointslice_controller()
+        cluster._run_cloud_controller()
+    reconcile_status(cluster)
 
 
 def _when(cluster) -> str:
@@ -163,3 +184,7 @@ def gateway_edges(lab) -> dict:
         service_key = f"{envoy_gateway.NAMESPACE}/{envoy_gateway.infra_name(ns, name)}"
         out[service_key] = GatewayEdge(key, states, view.attachments.get(key, []), view.backend_problems, rng)
     return out
+
+
+_cluster.ADMITTERS.update({kind: _admit for kind in ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant")})
+_cluster.CONTROLLERS.append(run_controller)

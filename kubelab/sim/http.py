@@ -171,6 +171,9 @@ class _Walk:
             if landed is None or pod is None:
                 return self.served(pod, verdict, request, user_headers, direct=not self.route)
             service_key, edge = landed
+            request = request.with_changes(port=_listener_port(lab.cluster.find("Service", service_key), request.port,
+                                                               verdict, pod),
+                                           client_ip=verdict.source_ip or "")
             decision = edge.route(request)
             self.note(decision, edge, pod)
             if decision.backend is None:
@@ -286,6 +289,23 @@ class _Walk:
                         backend=self.backend, pod=key_of(pod), request=received, tls_secret=self.tls_secret,
                         route=self.route, hops=tuple(self.hops), mirrors=tuple(self.mirrors),
                         elapsed_ms=self.elapsed_ms)
+
+
+def _listener_port(service: dict | None, asked: int, verdict, pod: dict) -> int:
+    """The fronting Service's port a connection came in on (what a proxy's listener is configured with):
+    the port asked for when it is a Service port or node port, else the one whose targetPort it landed on."""
+    from ..net.objects import resolve_named_port
+
+    ports = (service or {}).get("spec", {}).get("ports") or []
+    for p in ports:
+        if p["port"] == asked or p.get("nodePort") == asked:
+            return p["port"]
+    landed = int(verdict.endpoint.rsplit(":", 1)[1]) if verdict.endpoint else asked
+    for p in ports:
+        target = p.get("targetPort", p["port"])
+        if target == landed or (isinstance(target, str) and resolve_named_port(pod, target) == landed):
+            return p["port"]
+    return asked
 
 
 def _service_port(service: dict, port: int | str) -> dict | None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 import copy
 import ipaddress
 
-from .. import kinds
+from ..api import kinds
 from ..errors import ProbeError
 from ..lab import Lab
 from ..net.labels import parse_selector_string
 from ..net.objects import key_of, labels_of, name_of, namespace_of, pod_host_network, pod_ips
 from ..results import Response
+from . import gateway as _gateway   # plugs Gateway API admission, the controller and edges into the cluster
+from . import ingress as _ingress   # plugs Ingress admission, controllers and edges into the cluster
 from .cluster import Cluster
 from .config import ClusterConfig
 from .probe import OUTSIDE_CLIENT_IP, Prober
@@ -29,6 +31,8 @@ class SimulatedLab(Lab):
         self._views: dict = {}
         self._picker = None
         self.prober = Prober(self)
+        _ingress.install(self)
+        _gateway.install(self)
 
     def __repr__(self) -> str:
         c = self.config
@@ -181,7 +185,7 @@ class SimulatedLab(Lab):
         and any external IPs given, printed as a truth table and drawn by `.heatmap()`.
 
         A cell is allowed when NetworkPolicy allows it and the destination pod listens on the port."""
-        from ..reachability import Reachability
+        from ..results import Reachability
         from .probe import _listens
 
         protocol = str(protocol).upper()
@@ -289,7 +293,7 @@ class SimulatedLab(Lab):
         """Serve this lab's cluster DNS on 127.0.0.1:port over UDP and TCP, live as the cluster changes,
         so `dig @127.0.0.1 -p 10053 web.default.svc.cluster.local` works. Returns the running server
         (`.port`, `.stop()`)."""
-        from ..dnsserver import DnsServer
+        from ..serve.dns import DnsServer
 
         return DnsServer(lambda name, rtype: self._dns().query(name, rtype), port=port,
                          version=lambda: self.cluster.store.generation,
