@@ -1,4 +1,4 @@
-"""Regenerate kubelab/net/http/crds/*.json from the Gateway API experimental-channel CRDs.
+"""Regenerate kubelab/api/crds/*.json from the Gateway API experimental-channel CRDs.
 
     git clone --branch v1.6.1 https://github.com/kubernetes-sigs/gateway-api /tmp/gateway-api
     python tools/vendor_gateway_crds.py /tmp/gateway-api/config/crd/experimental
@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 KINDS = ("gatewayclasses", "gateways", "httproutes", "referencegrants")
-OUT = Path(__file__).resolve().parent.parent / "kubelab" / "net" / "http" / "crds"
+OUT = Path(__file__).resolve().parent.parent / "kubelab" / "api" / "crds"
 
 
 def _strip(node):

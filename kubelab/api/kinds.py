@@ -89,7 +89,7 @@ for _kind in (
     Kind("EndpointSlice", ("discovery.k8s.io/v1",), "endpointslices", True, "dns1123-subdomain"),
     Kind("NetworkPolicy", ("networking.k8s.io/v1",), "networkpolicies", True, "dns1123-subdomain",
          ("netpol",)),
-    # Gateway API v1.6.1 (CRDs, experimental channel): admitted by kubelab.net.http.gateway_api
+    # Gateway API v1.6.1 (CRDs, experimental channel): admitted by kubelab.api.gateway
     Kind("GatewayClass", ("gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"), "gatewayclasses",
          False, "dns1123-subdomain", ("gc",)),
     Kind("Gateway", ("gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"), "gateways", True,

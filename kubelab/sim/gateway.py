@@ -42,7 +42,7 @@ def _managed_gateways(cluster) -> list[dict]:
 
 
 def _admit(cluster, doc: dict, old: dict | None, ref: str) -> dict:
-    from ..net.http.gateway_api import admit
+    from ..api.gateway import admit
     return admit(doc, old, ref)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ..labels import Selector, parse_label_selector
 from ..objects import labels_of, name_of, namespace_of
-from .gateway_cel import parse_duration_ms
+from ...api.gateway_cel import parse_duration_ms
 from .match import SUFFIX, host_matches
 
 __all__ = ["GROUP", "Listener", "ParentRef", "PathMatch", "ValueMatch", "RouteMatch", "Filter", "BackendRef",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from .crd_schema import apply_defaults, load_crd, validate
+from .crd import apply_defaults, load_crd, validate
 from .gateway_cel import RULES
 
 __all__ = ["admit", "CRD_OF"]

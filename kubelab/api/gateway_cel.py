@@ -1,8 +1,8 @@
 """The CEL rules (x-kubernetes-validations) of the Gateway API v1.6.1 experimental CRDs, one Python predicate
 per rule, keyed by the rule's message exactly as the CRD writes it. Each predicate gets (self, oldSelf)
-and says whether the rule holds; kubelab.net.http.crd_schema runs them where the CRD places them.
+and says whether the rule holds; kubelab.api.crd runs them where the CRD places them.
 
-The CEL text each one transcribes is in kubelab/net/http/crds/*.json beside the message.
+The CEL text each one transcribes is in kubelab/api/crds/*.json beside the message.
 """
 from __future__ import annotations
 

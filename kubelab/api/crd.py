@@ -1,7 +1,7 @@
 """A CustomResourceDefinition's structural schema as the API server applies it: defaults first, then the
 OpenAPI v3 checks (types, enums, patterns, lengths, ranges, item counts, required fields, unknown fields),
 then the CEL rules (x-kubernetes-validations), each CEL rule answered by a Python predicate keyed by the
-rule's message (kubelab.net.http.gateway_cel).
+rule's message (kubelab.api.gateway_cel).
 
 Errors name the field the way the API server does: schema rules at the field itself
 (`spec.listeners[0].port`), CEL rules at the object or list they are written on (`spec.listeners`).
@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from ...errors import ValidationError
+from ..errors import ValidationError
 
 __all__ = ["load_crd", "apply_defaults", "validate", "cel_rules", "CelRule"]
 
