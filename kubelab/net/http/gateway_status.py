@@ -5,10 +5,10 @@ statuses and routing facts out; kubelab.sim.gateway writes them back and builds 
 """
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 
 from ..objects import name_of, namespace_of
+from .tls import read_tls_secret
 from .gateway_model import (GROUP, Listener, ParentRef, Route, grant_allows, intersect_hostnames, namespace_labels,
                             parse_gateway_listeners, parse_route)
 
@@ -65,24 +65,14 @@ class ControllerView:
 
 
 def _secret_problem(secret: dict | None, ref_text: str) -> str | None:
-    """A certificateRef must name a kubernetes.io/tls Secret holding a PEM certificate and key (Envoy Gateway's
-    validateTLSSecretData)."""
+    """A certificateRef must name a kubernetes.io/tls Secret whose tls.crt parses as a PEM certificate and whose
+    tls.key is its private key (Envoy Gateway's validateTLSSecretData)."""
     if secret is None:
         return f"Secret {ref_text} does not exist."
-    data = secret.get("data") or {}
-    string_data = secret.get("stringData") or {}
     if secret.get("type") != "kubernetes.io/tls":
         return f"Secret {ref_text} must be of type kubernetes.io/tls."
-    try:
-        crt = string_data.get("tls.crt") or base64.b64decode(data.get("tls.crt", "")).decode()
-        key = string_data.get("tls.key") or base64.b64decode(data.get("tls.key", "")).decode()
-    except (ValueError, UnicodeDecodeError):
-        return f"Secret {ref_text} holds data that is not valid base64 PEM."
-    if "-----BEGIN CERTIFICATE-----" not in crt:
-        return f"Secret {ref_text} must contain tls.crt with a PEM certificate (unable to decode pem data for certificate)."
-    if "PRIVATE KEY-----" not in key:
-        return f"Secret {ref_text} must contain tls.key with a PEM private key."
-    return None
+    problem = read_tls_secret(secret).problem
+    return f"Secret {ref_text}: {problem}." if problem else None
 
 
 def _listener_states(gateway: dict, listeners: tuple[Listener, ...], secrets: dict, grants: list,
