@@ -197,6 +197,8 @@ class _Walk:
         self.hops.append(Hop(f"pod {key_of(pod)}", edge.name, f"L7 route: {decision.route}{target}"))
 
     def edge_answer(self, decision: RouteDecision, pod: dict, edge: Edge) -> Response:
+        if decision.status == 0:   # the proxy closed the connection (e.g. no TLS listener for the SNI): curl's 000
+            return self.fail(0, f"{edge.name} closed the connection: {decision.route}")
         status = decision.status or 404
         headers = Headers()
         if decision.location:

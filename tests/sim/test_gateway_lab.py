@@ -133,6 +133,8 @@ def test_https_listener_terminates_with_its_secret(lab):
     r = lab.http("https://shop.example.com/", resolve={"shop.example.com": addr})
     assert (r.status, r.backend, r.tls_secret) == (200, "shop/cart:8080", "shop/shop-cert")
     assert lab.http(f"http://{addr}/").status == 0       # no plain-HTTP listener on the Gateway
+    r = lab.http("https://other.example.com/", resolve={"other.example.com": addr})
+    assert r.status == 0 and "closed the connection" in r.reason    # no listener for that SNI: no handshake
 
 
 def test_split_is_seeded_and_each_request_a_new_draw():
