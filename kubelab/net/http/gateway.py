@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .envoy_gateway import PRIVILEGED_PORT_SHIFT
-from .gateway_match import Candidate, match_applies, precedence_key, why
+from .gateway_match import Candidate, header_map, match_applies, precedence_key, why
 from .gateway_model import BackendRef, Filter, Listener, Route, Rule, hostname_matches
 from .gateway_status import Attachment, ListenerState
 from .match import element_prefixes, normalized_prefix
@@ -23,29 +23,79 @@ __all__ = ["GatewayEdge", "VirtualHost", "redirect_location", "rewrite_path", "m
 
 
 @dataclass
+class _Bucket:
+    """Candidates under one path key; those with an Exact header match are also filed by that header's value,
+    so a request only meets the ones its own header value can satisfy (an index, not a new rule)."""
+
+    plain: list = field(default_factory=list)
+    by_header: dict = field(default_factory=dict)     # lower-case name -> value -> [Candidate]
+
+    def add(self, c: Candidate) -> None:
+        exact = next((h for h in c.match.headers if h.type == "Exact"), None)
+        if exact is None:
+            self.plain.append(c)
+        else:
+            self.by_header.setdefault(exact.name.lower(), {}).setdefault(exact.value, []).append(c)
+
+    def collect(self, found: list, headers: dict) -> None:
+        found += self.plain
+        for name, by_value in self.by_header.items():
+            value = headers.get(name)
+            if value is not None and value in by_value:
+                found += by_value[value]
+
+
+@dataclass
 class VirtualHost:
     """The candidates of one hostname on one listener, indexed by what their path match can match."""
 
-    exact: dict = field(default_factory=dict)      # path -> [Candidate]
-    prefix: dict = field(default_factory=dict)     # normalised prefix ("/a/b", "/") -> [Candidate]
-    regex: list = field(default_factory=list)
+    exact: dict = field(default_factory=dict)      # path -> _Bucket
+    prefix: dict = field(default_factory=dict)     # normalised prefix ("/a/b", "/") -> _Bucket
+    regex: _Bucket = field(default_factory=_Bucket)
 
     def add(self, c: Candidate) -> None:
         p = c.match.path
         if p.type == "Exact":
-            self.exact.setdefault(p.value, []).append(c)
+            self.exact.setdefault(p.value, _Bucket()).add(c)
         elif p.type == "PathPrefix":
-            self.prefix.setdefault(normalized_prefix(p.value), []).append(c)
+            self.prefix.setdefault(normalized_prefix(p.value), _Bucket()).add(c)
         else:
-            self.regex.append(c)
+            self.regex.add(c)
 
-    def candidates(self, path: str) -> list[Candidate]:
-        found = list(self.exact.get(path, ()))
-        for p in element_prefixes(path):
-            found += self.prefix.get(p, ())
-        found += self.regex
-        found.sort(key=lambda c: c.key)
+    def candidates(self, path: str, headers: dict) -> list[Candidate]:
+        """Every candidate whose path match could hold for `path`, in precedence order."""
+        found: list = []
+        bucket = self.exact.get(path)
+        if bucket is not None:
+            bucket.collect(found, headers)
+        for p in _prefixes(path):
+            bucket = self.prefix.get(p)
+            if bucket is not None:
+                bucket.collect(found, headers)
+        self.regex.collect(found, headers)
+        if len(found) > 1:
+            found.sort(key=_KEY)
         return found
+
+
+def _KEY(c: Candidate) -> tuple:
+    return c.key
+
+
+def _prefixes(path: str):
+    """The normalised PathPrefix values that can match `path` (match.element_prefixes, without its list work
+    for the common path with no doubled "/")."""
+    if "//" in path:
+        yield from element_prefixes(path)
+        return
+    trimmed = path.rstrip("/")
+    yield "/"
+    i = trimmed.find("/", 1)
+    while i != -1:
+        yield trimmed[:i]
+        i = trimmed.find("/", i + 1)
+    if trimmed:
+        yield trimmed
 
 
 @dataclass
@@ -54,9 +104,18 @@ class _ListenerTable:
     exact: dict = field(default_factory=dict)      # host -> VirtualHost
     wildcard: dict = field(default_factory=dict)   # ".example.com" -> VirtualHost
     any_host: VirtualHost | None = None
+    seen: dict = field(default_factory=dict)       # host -> (VirtualHost, name): the choice, remembered
 
     def vhost(self, host: str) -> tuple[VirtualHost | None, str]:
         """Envoy's virtual host choice: the exact domain, else the longest matching wildcard, else "*"."""
+        cached = self.seen.get(host)
+        if cached is None:
+            cached = self.seen[host] = self._vhost(host)
+            if len(self.seen) > 4096:      # bounded: a scan of random hosts must not grow it forever
+                self.seen.clear()
+        return cached
+
+    def _vhost(self, host: str) -> tuple[VirtualHost | None, str]:
         if host in self.exact:
             return self.exact[host], host
         for i, ch in enumerate(host):
@@ -121,8 +180,28 @@ class GatewayEdge:
                 return table
         return None
 
-    def route(self, request: HttpRequest) -> RouteDecision:
+    def lookup(self, request: HttpRequest):
+        """Route lookup: the listener, the virtual host's name, the winning candidate and the next one that also
+        matched (for why()); the listener is None when none on the port takes the request."""
         table = self.listener_for(request)
+        if table is None:
+            return None, "", None, []
+        vhost, vhost_name = table.vhost(request.host)
+        if vhost is None:
+            return table, vhost_name, None, []
+        path = request.path.partition("?")[0] or "/"
+        headers = header_map(request)
+        winner, runner_up = None, []
+        for c in vhost.candidates(path, headers):
+            if match_applies(c.match, request, path, headers):
+                if winner is not None:
+                    runner_up.append(c)
+                    break
+                winner = c
+        return table, vhost_name, winner, runner_up
+
+    def route(self, request: HttpRequest) -> RouteDecision:
+        table, vhost_name, winner, runner_up = self.lookup(request)
         if table is None:
             if request.scheme == "https":
                 return RouteDecision(route=f"{self.name}: no HTTPS listener on port {request.port} takes SNI "
@@ -131,21 +210,12 @@ class GatewayEdge:
                                        f"{request.host!r}", status=404)
         listener = table.state.listener
         tls_secret = table.state.tls_secret if request.scheme == "https" else None
-        vhost, vhost_name = table.vhost(request.host)
         where = f"listener {listener.name}, host {vhost_name}"
-        path = request.path_only
-        winner, runner_up = None, []
-        for c in (vhost.candidates(path) if vhost is not None else ()):
-            if match_applies(c.match, request, path):
-                if winner is None:
-                    winner = c
-                else:
-                    runner_up.append(c)
-                    break
         if winner is None:
+            path = request.path.partition("?")[0] or "/"
             return RouteDecision(route=f"{self.name} {where}: no HTTPRoute rule matches {request.method} {path}",
                                  status=404, text="", tls_secret=tls_secret)
-        line = f"{winner.describe()} on {where}: {why(winner, runner_up)}"
+        line = f"{winner.description} on {where}: {why(winner, runner_up)}"
         return self._apply_rule(request, winner, line, listener, tls_secret)
 
     # ------------------------------------------------------------ filters and backends
@@ -177,8 +247,6 @@ class GatewayEdge:
                 status, location = redirect_location(f.spec, request, listener.port, c.match.path)
                 return RouteDecision(route=line, status=status, location=location, tls_secret=tls_secret)
             forwarded = self._filter(f, forwarded, c, response_ops, mirrors, route, rule)
-        forwarded = forwarded.with_changes(headers=_set_header(forwarded.headers, "X-Forwarded-Proto",
-                                                               request.scheme, only_if_absent=True))
         return RouteDecision(route=line, backend=BackendTarget(backend.namespace, backend.name, backend.port),
                              request=forwarded, response_headers=tuple(response_ops), mirrors=tuple(mirrors),
                              timeout_ms=rule.timeout_ms, tls_secret=tls_secret,
@@ -186,7 +254,7 @@ class GatewayEdge:
 
     def _draw(self, rule: Rule) -> BackendRef | None:
         """BackendRef.weight: a proportional share (default 1, 0 = never); one draw per request."""
-        total = sum(b.weight for b in rule.backends)
+        total = rule.total_weight
         if total <= 0:
             return None
         point = self.rng.randrange(total)

@@ -22,7 +22,7 @@ from .gateway_model import PathMatch, Route, RouteMatch, Rule, ValueMatch
 from .match import exact_matches, prefix_matches
 from .model import HttpRequest
 
-__all__ = ["path_matches", "value_matches", "match_applies", "Candidate", "precedence_key", "why", "TIE_BREAKERS"]
+__all__ = ["path_matches", "value_matches", "match_applies", "header_map", "Candidate", "precedence_key", "why", "TIE_BREAKERS"]
 
 _PATH_RANK = {"Exact": 3, "RegularExpression": 2, "PathPrefix": 1}
 
@@ -63,11 +63,14 @@ def value_matches(match: ValueMatch, value: str | None) -> bool:
     return rx is not None and rx.fullmatch(value) is not None
 
 
-def _header_value(request: HttpRequest, name: str) -> str | None:
-    """Header names match case-insensitively; repeated headers are seen joined with "," (as Envoy does)."""
-    lower = name.lower()
-    values = [v for k, v in request.headers if k.lower() == lower]
-    return ",".join(values) if values else None
+def header_map(request: HttpRequest) -> dict[str, str]:
+    """The request's headers by lower-case name (names match case-insensitively, RFC 9110 §5.1); repeated
+    headers are seen joined with "," as Envoy joins them."""
+    out: dict[str, str] = {}
+    for k, v in request.headers:
+        lower = k.lower()
+        out[lower] = f"{out[lower]},{v}" if lower in out else v
+    return out
 
 
 def _query_value(query: str, name: str) -> str | None:
@@ -75,7 +78,8 @@ def _query_value(query: str, name: str) -> str | None:
     return next((v for k, v in parse_qsl(query, keep_blank_values=True) if k == name), None)
 
 
-def match_applies(match: RouteMatch, request: HttpRequest, path: str | None = None) -> bool:
+def match_applies(match: RouteMatch, request: HttpRequest, path: str | None = None,
+                  headers: dict[str, str] | None = None) -> bool:
     """HTTPRouteMatch: path AND every header AND every query param AND the method must match."""
     if path is None:
         path = request.path_only
@@ -83,8 +87,12 @@ def match_applies(match: RouteMatch, request: HttpRequest, path: str | None = No
         return False
     if match.method is not None and request.method != match.method:
         return False
-    if any(not value_matches(h, _header_value(request, h.name)) for h in match.headers):
-        return False
+    if match.headers:
+        if headers is None:
+            headers = header_map(request)
+        for h in match.headers:
+            if not value_matches(h, headers.get(h.name.lower())):
+                return False
     if match.queries:
         query = urlsplit(request.path).query
         if any(not value_matches(q, _query_value(query, q.name)) for q in match.queries):
@@ -101,11 +109,12 @@ class Candidate:
     match_index: int
     key: tuple
 
-    @property
+    @functools.cached_property
     def match(self) -> RouteMatch:
         return self.rule.matches[self.match_index]
 
-    def describe(self) -> str:
+    @functools.cached_property
+    def description(self) -> str:
         m = self.match
         parts = [f"path {m.path.type} {m.path.value}"]
         if m.method:
@@ -113,6 +122,9 @@ class Candidate:
         parts += [f"header {h.name}{'=' if h.type == 'Exact' else '~'}{h.value}" for h in m.headers]
         parts += [f"query {q.name}{'=' if q.type == 'Exact' else '~'}{q.value}" for q in m.queries]
         return f"HTTPRoute {self.route.key} rules[{self.rule.index}].matches[{self.match_index}] ({', '.join(parts)})"
+
+    def describe(self) -> str:
+        return self.description
 
 
 def precedence_key(route: Route, rule: Rule, match_index: int) -> tuple:

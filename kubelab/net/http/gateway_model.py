@@ -4,6 +4,7 @@ they decide both attachment (status) and routing.
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 
@@ -151,7 +152,7 @@ class Filter:
     type: str
     config: str = "{}"       # the filter's own block as sorted JSON (frozen, hashable)
 
-    @property
+    @functools.cached_property
     def spec(self) -> dict:
         return json.loads(self.config)
 
@@ -181,6 +182,10 @@ class Rule:
     timeout_ms: int | None = None
     name: str | None = None
 
+    @functools.cached_property
+    def total_weight(self) -> int:
+        return sum(b.weight for b in self.backends)
+
 
 @dataclass(frozen=True)
 class Route:
@@ -192,7 +197,7 @@ class Route:
     rules: tuple[Rule, ...]
     written_parents: tuple = field(default=(), compare=False)
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
 
