@@ -72,9 +72,18 @@ def _regex(pattern: str):
 
 
 class _Checker:
-    def __init__(self, ref: str, rules: dict[str, Callable]):
+    def __init__(self, ref: str, rules: dict[str, Callable], strict: bool = True):
         self.ref = ref
         self.rules = rules
+        self.strict = strict          # reject unknown fields (not inside oneOf/anyOf/not branches, which are partial)
+
+    def _fits(self, schema: dict, value) -> bool:
+        """Whether `value` satisfies a oneOf/anyOf/not branch (a partial schema: unknown fields allowed)."""
+        try:
+            _Checker(self.ref, {}, strict=False).check(schema, value, None, [])
+        except ValidationError:
+            return False
+        return True
 
     def fail(self, parts, problem: str, fix: str | None = None):
         raise ValidationError(self.ref, _path(parts), problem, fix)
@@ -102,15 +111,14 @@ class _Checker:
             self._array(schema, value, old, parts)
         elif isinstance(value, dict):
             self._object(schema, value, old, parts)
-        for combinator in ("oneOf", "anyOf"):
-            if combinator in schema:
-                ok = sum(1 for s in schema[combinator] if _fits_required(s, value))
-                if (combinator == "oneOf" and ok != 1) or (combinator == "anyOf" and ok == 0):
-                    need = " or ".join("/".join(s.get("required") or ["(none)"]) for s in schema[combinator])
-                    self.fail(parts, f"Invalid value: {combinator} of {need} must be set" +
-                              (" (exactly one)" if combinator == "oneOf" else ""))
-        if "not" in schema and _fits_required(schema["not"], value):
-            self.fail(parts, f"Forbidden: {', '.join(schema['not'].get('required') or [])} may not be set")
+        if "format" in schema and isinstance(value, str) and not _format_ok(schema["format"], value):
+            self.fail(parts, f"Invalid value: {json.dumps(value)}: must be a valid {schema['format']} address")
+        if "oneOf" in schema and sum(1 for sub in schema["oneOf"] if self._fits(sub, value)) != 1:
+            self.fail(parts, f"Invalid value: {json.dumps(value)}: must validate one and only one schema (oneOf)")
+        if "anyOf" in schema and not any(self._fits(sub, value) for sub in schema["anyOf"]):
+            self.fail(parts, f"Invalid value: {json.dumps(value)}: must validate at least one schema (anyOf)")
+        if "not" in schema and self._fits(schema["not"], value):
+            self.fail(parts, f"Invalid value: {json.dumps(value)}: must not validate the schema (not)")
         for rule in schema.get("x-kubernetes-validations") or ():
             predicate = self.rules.get(rule["message"])
             if predicate is None:
@@ -169,7 +177,7 @@ class _Checker:
             if sub is None:
                 if isinstance(extra, dict):
                     sub = extra
-                elif props is not None:
+                elif props is not None and self.strict:
                     self.fail(parts + [key], f'unknown field "{key}"',
                               "check spelling and indentation against the Gateway API reference")
                 else:
@@ -177,8 +185,16 @@ class _Checker:
             self.check(sub, v, olds.get(key), parts + [key])
 
 
-def _fits_required(schema: dict, value) -> bool:
-    return isinstance(value, dict) and all(k in value for k in schema.get("required") or ())
+def _format_ok(fmt: str, value: str) -> bool:
+    """OpenAPI string formats the Gateway API CRDs use (ipv4, ipv6); others are not checked."""
+    import ipaddress
+
+    if fmt in ("ipv4", "ipv6"):
+        try:
+            return ipaddress.ip_address(value).version == (4 if fmt == "ipv4" else 6)
+        except ValueError:
+            return False
+    return True
 
 
 def validate(schema: dict, obj: dict, old: dict | None, ref: str, rules: dict[str, Callable]) -> None:

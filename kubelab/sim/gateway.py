@@ -98,7 +98,11 @@ def _addresses_and_replicas(cluster) -> tuple[dict, dict]:
         name = envoy_gateway.infra_name(namespace_of(gw), name_of(gw))
         svc = cluster.find("Service", Store.key(envoy_gateway.NAMESPACE, name))
         ingress = (((svc or {}).get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
-        addresses[key] = [i["ip"] for i in ingress if i.get("ip")]
+        if (gw.get("spec") or {}).get("addresses"):
+            # addresses the user asked for are published as the Service has them (UpdateGatewayStatusProgrammedCondition)
+            addresses[key] = list((svc or {}).get("spec", {}).get("externalIPs") or [])
+        else:
+            addresses[key] = [i["ip"] for i in ingress if i.get("ip")]
         labels = envoy_gateway.infra_labels(namespace_of(gw), name_of(gw))
         pods = [p for p in cluster.items("Pod", envoy_gateway.NAMESPACE)
                 if all(labels_of(p).get(k) == v for k, v in labels.items())]
@@ -142,7 +146,9 @@ def reconcile_status(cluster) -> None:
     addresses, available = _addresses_and_replicas(cluster)
     view = compute(envoy_gateway.CONTROLLER_NAME, cluster.items("GatewayClass"), cluster.items("Gateway"),
                    cluster.items("HTTPRoute"), cluster.items("ReferenceGrant"), cluster.items("Service"),
-                   cluster.items("Secret"), cluster.items("Namespace"), addresses, available, _when(cluster))
+                   cluster.items("Secret"), cluster.items("Namespace"), addresses, available, _when(cluster),
+                   unusable={f"{namespace_of(g)}/{name_of(g)}" for g in _managed_gateways(cluster)
+                             if envoy_gateway.requests_hostname_address(g)})
     for gc in cluster.items("GatewayClass"):
         status = view.class_status.get(name_of(gc))
         if status is not None:

@@ -157,3 +157,23 @@ def test_route_line_names_the_rule_and_the_tie_breaker(lab):
                            "backendRefs": [{"name": "cart", "port": 8080}]}]))
     r = lab.http(f"http://{address(lab)}/cart")
     assert "HTTPRoute shop/r rules[1].matches[0]" in r.route and "path match type" in r.route
+
+
+def test_static_addresses_become_external_ips():
+    """Gateway spec.addresses (IPAddress) are given to the Envoy Service as externalIPs and published in status;
+    a Hostname address cannot be used (Programmed False, AddressNotUsable)."""
+    lab = kubelab.connect("simulated", gateway_controller="envoy-gateway", seed=0)
+    gw = gateway()
+    gw["spec"]["addresses"] = [{"type": "IPAddress", "value": "192.0.2.80"}]
+    lab.apply(NS + backend("cart") + [gw, route("r", [{"backendRefs": [{"name": "cart", "port": 8080}]}])])
+    status = lab.get("Gateway", "gw", "shop")["status"]
+    assert status["addresses"] == [{"type": "IPAddress", "value": "192.0.2.80"}]
+    assert {c["type"]: c["status"] for c in status["conditions"]}["Programmed"] == "True"
+    svc = lab.list("Service", EG_NS, selector="gateway.envoyproxy.io/owning-gateway-name=gw")[0]
+    assert svc["spec"]["externalIPs"] == ["192.0.2.80"]
+    assert lab.http("http://192.0.2.80/", src="shop/cart-0").backend == "shop/cart:8080"   # kube-proxy takes it in-cluster
+    named = gateway("named")
+    named["spec"]["addresses"] = [{"type": "Hostname", "value": "gw.example.com"}]
+    lab.apply(named)
+    conditions = {c["type"]: c for c in lab.get("Gateway", "named", "shop")["status"]["conditions"]}
+    assert conditions["Programmed"]["reason"] == "AddressNotUsable"

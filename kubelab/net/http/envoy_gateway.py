@@ -10,7 +10,7 @@ from .gateway_model import parse_gateway_listeners
 
 __all__ = ["CONTROLLER_NAME", "NAMESPACE", "CLASS_NAME", "install_manifests", "infra_name", "infra_labels",
            "infra_manifests", "OWNING_NAME", "OWNING_NAMESPACE", "VERSION", "container_port",
-           "PRIVILEGED_PORT_SHIFT"]
+           "PRIVILEGED_PORT_SHIFT", "static_addresses", "requests_hostname_address"]
 
 VERSION = "v1.9.0"
 CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller"
@@ -62,6 +62,17 @@ def infra_labels(namespace: str, name: str) -> dict:
             "app.kubernetes.io/managed-by": "envoy-gateway", OWNING_NAME: name, OWNING_NAMESPACE: namespace}
 
 
+def static_addresses(gateway: dict) -> list[str]:
+    """The IPAddress values of Gateway spec.addresses (a type left out defaults to IPAddress)."""
+    return [a["value"] for a in (gateway.get("spec") or {}).get("addresses") or []
+            if a.get("type", "IPAddress") == "IPAddress" and a.get("value")]
+
+
+def requests_hostname_address(gateway: dict) -> bool:
+    """spec.addresses of type Hostname cannot be given to a Service: Envoy Gateway reports AddressNotUsable."""
+    return any(a.get("type") == "Hostname" for a in (gateway.get("spec") or {}).get("addresses") or [])
+
+
 def infra_manifests(gateway: dict) -> list[dict]:
     """The Envoy Deployment and its LoadBalancer Service (externalTrafficPolicy Local, Envoy Gateway's default):
     one Service port per listener port and protocol, named "<protocol>-<port>", to container port + 10000 when
@@ -83,6 +94,9 @@ def infra_manifests(gateway: dict) -> list[dict]:
                "metadata": {"name": resource, "namespace": NAMESPACE, "labels": dict(labels)},
                "spec": {"type": "LoadBalancer", "externalTrafficPolicy": "Local", "sessionAffinity": "None",
                         "selector": dict(labels), "ports": ports}}
+    static = static_addresses(gateway)
+    if static:
+        service["spec"]["externalIPs"] = static      # Gateway spec.addresses (IPAddress) become externalIPs
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment",
                   "metadata": {"name": resource, "namespace": NAMESPACE, "labels": dict(labels)},
                   "spec": {"replicas": 1, "selector": {"matchLabels": dict(labels)},

@@ -217,6 +217,20 @@ def _backend(ref: dict, namespace: str, where: str) -> BackendRef:
                       ref.get("port"), int(ref.get("weight", 1)), _filters(ref.get("filters"), namespace), where)
 
 
+ENVOY_ROUTE_TIMEOUT_MS = 15_000     # Envoy's route timeout when the route sets none (RouteAction.timeout default)
+
+
+def _timeout_ms(timeouts: dict) -> int | None:
+    """HTTPRouteTimeouts: `request` bounds the whole exchange, `backendRequest` each request to a backend (the proxy
+    sends one: no retries here); the tighter one decides; "0s" disables a timeout; with neither set the
+    behaviour is implementation-specific, and Envoy's default route timeout (15 s) applies."""
+    if not timeouts.get("request") and not timeouts.get("backendRequest"):
+        return ENVOY_ROUTE_TIMEOUT_MS
+    values = [parse_duration_ms(timeouts[k]) for k in ("request", "backendRequest") if timeouts.get(k)]
+    values = [v for v in values if v > 0]
+    return min(values) if values else None
+
+
 def parse_route(route: dict) -> Route:
     """An admitted HTTPRoute (CRD defaults applied: group/kind of refs, the default `PathPrefix /` match)."""
     ns, spec = namespace_of(route), route.get("spec") or {}
@@ -232,8 +246,7 @@ def parse_route(route: dict) -> Route:
                 tuple(ValueMatch(h["name"], h["value"], h.get("type", "Exact")) for h in m.get("headers") or []),
                 tuple(ValueMatch(q["name"], q["value"], q.get("type", "Exact")) for q in m.get("queryParams") or []),
                 m.get("method")))
-        timeouts = r.get("timeouts") or {}
-        timeout = parse_duration_ms(timeouts["request"]) if timeouts.get("request") else None
+        timeout = _timeout_ms(r.get("timeouts") or {})
         backends = tuple(_backend(b, ns, f"spec.rules[{ri}].backendRefs[{bi}]")
                          for bi, b in enumerate(r.get("backendRefs") or []))
         rules.append(Rule(ri, tuple(matches), _filters(r.get("filters"), ns), backends, timeout or None, r.get("name")))

@@ -252,7 +252,7 @@ def _mirror_ref(route: Route, f, where: str):
 
 def compute(controller: str, classes: list[dict], gateways: list[dict], routes: list[dict], grants: list[dict],
             services: list[dict], secrets: list[dict], namespaces: list[dict], addresses: dict[str, list[str]],
-            available: dict[str, tuple[int, int]], when: str) -> ControllerView:
+            available: dict[str, tuple[int, int]], when: str, unusable: set = frozenset()) -> ControllerView:
     """Every status the controller writes, and the attachments routing is built from."""
     view = ControllerView()
     ours = {}
@@ -303,12 +303,12 @@ def compute(controller: str, classes: list[dict], gateways: list[dict], routes: 
 
     for key, gw in managed.items():
         view.gateway_status[key] = _gateway_status(gw, view.listeners[key], addresses.get(key) or [],
-                                                   available.get(key, (0, 0)), when)
+                                                   available.get(key, (0, 0)), when, key in unusable)
     return view
 
 
 def _gateway_status(gw: dict, states: list[ListenerState], addresses: list[str], available: tuple[int, int],
-                    when: str) -> dict:
+                    when: str, address_unusable: bool = False) -> dict:
     """Gateway conditions as Envoy Gateway sets them: Accepted from its listeners (all, some: ListenersNotValid
     but True, none: False), Programmed once an address is assigned and an Envoy replica is available."""
     gen = gw["metadata"].get("generation", 1)
@@ -321,7 +321,10 @@ def _gateway_status(gw: dict, states: list[ListenerState], addresses: list[str],
         accepted = condition("Accepted", False, "ListenersNotValid", f"No listeners are valid: {', '.join(bad)}",
                              gen, when)
     ready, replicas = available
-    if not addresses:
+    if address_unusable:
+        programmed = condition("Programmed", False, "AddressNotUsable",
+                               "One or more Gateway addresses cannot be used", gen, when)
+    elif not addresses:
         programmed = condition("Programmed", False, "AddressNotAssigned",
                                "No addresses have been assigned to the Gateway", gen, when)
     elif ready > 0:
