@@ -8,7 +8,9 @@ drawn by weight from the seeded generator, so each request is a new draw.
 """
 from __future__ import annotations
 
+import functools
 import random
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -19,7 +21,7 @@ from .gateway_status import Attachment, ListenerState
 from .match import element_prefixes, normalized_prefix
 from .model import BackendTarget, HttpRequest, RouteDecision
 
-__all__ = ["GatewayEdge", "VirtualHost", "redirect_location", "rewrite_path", "modify_headers", "url_rewrite"]
+__all__ = ["GatewayEdge", "VirtualHost", "redirect_location", "rewrite_path", "modify_headers", "url_rewrite", "cors"]
 
 
 @dataclass
@@ -229,6 +231,13 @@ class GatewayEdge:
                 status, location = redirect_location(f.spec, request, listener.port, c.match.path)
                 return RouteDecision(route=line, status=status, location=location, tls_secret=tls_secret,
                                      response_headers=tuple(response_ops))
+            if f.type == "CORS":
+                preflight, headers = cors(f.spec, request)
+                if preflight:
+                    return RouteDecision(route=f"{line}; CORS preflight answered by the proxy", status=200,
+                                         tls_secret=tls_secret, extra={"headers": tuple(headers)})
+                response_ops += [("set", name, value) for name, value in headers]
+                continue
             forwarded = self._filter(f, forwarded, c, response_ops, mirrors, route, rule)
         if not rule.backends:
             return RouteDecision(route=f"{line}; the rule has no backendRefs", status=500, tls_secret=tls_secret,
@@ -286,6 +295,45 @@ class GatewayEdge:
                 mirrors.append(target)
             return request
         return request
+
+
+@functools.lru_cache(maxsize=1024)
+def _origin_pattern(allowed: str):
+    """An allowOrigins entry: "*" matches any origin, a "*" inside matches any characters ("https://*.bar.com")."""
+    return re.compile(".*" if allowed == "*" else ".*".join(re.escape(part) for part in allowed.split("*")))
+
+
+def cors(spec: dict, request: HttpRequest) -> tuple[bool, list[tuple[str, str]]]:
+    """HTTPCORSFilter as Envoy's CORS filter applies it: a request whose Origin is allowed gets
+    access-control-allow-origin (the Origin itself), allow-credentials when allowCredentials, expose-headers; a
+    preflight (OPTIONS with Access-Control-Request-Method) from an allowed Origin is answered by the proxy with the
+    allowed methods and headers ("*" answers with what was asked for) and max-age. Other requests pass untouched."""
+    headers = {k.lower(): v for k, v in request.headers}
+    origin = headers.get("origin")
+    if not origin or not any(_origin_pattern(o).fullmatch(origin) for o in spec.get("allowOrigins") or []):
+        return False, []
+    out = [("access-control-allow-origin", origin)]
+    if spec.get("allowCredentials"):
+        out.append(("access-control-allow-credentials", "true"))
+    preflight = request.method == "OPTIONS" and "access-control-request-method" in headers
+    if not preflight:
+        if spec.get("exposeHeaders"):
+            out.append(("access-control-expose-headers", ", ".join(spec["exposeHeaders"])))
+        return False, out
+    methods = spec.get("allowMethods") or []
+    if methods:
+        out.append(("access-control-allow-methods", headers["access-control-request-method"] if "*" in methods
+                    else ", ".join(methods)))
+    allowed_headers = spec.get("allowHeaders") or []
+    if allowed_headers:
+        asked = headers.get("access-control-request-headers")
+        out.append(("access-control-allow-headers", asked if "*" in allowed_headers and asked
+                    else ", ".join(h for h in allowed_headers if h != "*") or "*"))
+    if spec.get("exposeHeaders"):
+        out.append(("access-control-expose-headers", ", ".join(spec["exposeHeaders"])))
+    if spec.get("maxAge") is not None:
+        out.append(("access-control-max-age", str(spec["maxAge"])))
+    return True, out
 
 
 def _mirror_drawn(spec: dict, rng: random.Random) -> bool:
