@@ -100,7 +100,8 @@ def _addresses_and_replicas(cluster) -> tuple[dict, dict]:
         ingress = (((svc or {}).get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
         if (gw.get("spec") or {}).get("addresses"):
             # addresses the user asked for are published as the Service has them (UpdateGatewayStatusProgrammedCondition)
-            addresses[key] = list((svc or {}).get("spec", {}).get("externalIPs") or [])
+            spec = (svc or {}).get("spec", {})
+            addresses[key] = list(spec.get("externalIPs") or [ip for ip in spec.get("clusterIPs") or [] if ip != "None"])
         else:
             addresses[key] = [i["ip"] for i in ingress if i.get("ip")]
         labels = envoy_gateway.infra_labels(namespace_of(gw), name_of(gw))

@@ -177,3 +177,16 @@ def test_static_addresses_become_external_ips():
     lab.apply(named)
     conditions = {c["type"]: c for c in lab.get("Gateway", "named", "shop")["status"]["conditions"]}
     assert conditions["Programmed"]["reason"] == "AddressNotUsable"
+
+
+def test_an_address_without_a_value_publishes_the_cluster_ip():
+    """GatewayOptionalAddressValue: spec.addresses [{type: IPAddress}] with no value: Envoy Gateway publishes the
+    Service's ClusterIP (UpdateGatewayStatusProgrammedCondition)."""
+    lab = kubelab.connect("simulated", gateway_controller="envoy-gateway", seed=0)
+    gw = gateway()
+    gw["spec"]["addresses"] = [{"type": "IPAddress"}]
+    lab.apply(NS + [gw])
+    svc = lab.list("Service", EG_NS, selector="gateway.envoyproxy.io/owning-gateway-name=gw")[0]
+    assert "externalIPs" not in svc["spec"]
+    assert lab.get("Gateway", "gw", "shop")["status"]["addresses"] == [{"type": "IPAddress",
+                                                                       "value": svc["spec"]["clusterIP"]}]
