@@ -288,9 +288,8 @@ class GatewayEdge:
         if f.type == "RequestMirror":
             ref = spec.get("backendRef") or {}
             target = BackendTarget(ref.get("namespace") or route.namespace, ref.get("name", ""), ref.get("port"))
-            where = f"spec.rules[{rule.index}].filters"
-            if any(k[0] == route.key and k[1].startswith(where) and "requestMirror" in k[1] for k in self.problems):
-                return request
+            if (route.key, f.mirror_where) in self.problems:
+                return request          # an unresolved mirror target gets no copy
             if _mirror_drawn(spec, self.rng):
                 mirrors.append(target)
             return request

@@ -151,6 +151,11 @@ class RouteMatch:
 class Filter:
     type: str
     config: str = "{}"       # the filter's own block as sorted JSON (frozen, hashable)
+    where: str = ""          # field path of the filter, for messages and for its references' problems
+
+    @property
+    def mirror_where(self) -> str:
+        return f"{self.where}.requestMirror.backendRef"
 
     @functools.cached_property
     def spec(self) -> dict:
@@ -202,19 +207,19 @@ class Route:
         return f"{self.namespace}/{self.name}"
 
 
-def _filters(items, namespace: str) -> tuple[Filter, ...]:
+def _filters(items, where: str) -> tuple[Filter, ...]:
     out = []
-    for f in items or []:
-        kind = f["type"]
+    for i, f in enumerate(items or []):
         block = {k: v for k, v in f.items() if k != "type"}
         config = next(iter(block.values()), {}) if block else {}
-        out.append(Filter(kind, json.dumps(config, sort_keys=True)))
+        out.append(Filter(f["type"], json.dumps(config, sort_keys=True), f"{where}[{i}]"))
     return tuple(out)
 
 
 def _backend(ref: dict, namespace: str, where: str) -> BackendRef:
     return BackendRef(ref.get("group", ""), ref.get("kind", "Service"), ref.get("namespace") or namespace, ref["name"],
-                      ref.get("port"), int(ref.get("weight", 1)), _filters(ref.get("filters"), namespace), where)
+                      ref.get("port"), int(ref.get("weight", 1)), _filters(ref.get("filters"), f"{where}.filters"),
+                      where)
 
 
 ENVOY_ROUTE_TIMEOUT_MS = 15_000     # Envoy's route timeout when the route sets none (RouteAction.timeout default)
@@ -249,7 +254,8 @@ def parse_route(route: dict) -> Route:
         timeout = _timeout_ms(r.get("timeouts") or {})
         backends = tuple(_backend(b, ns, f"spec.rules[{ri}].backendRefs[{bi}]")
                          for bi, b in enumerate(r.get("backendRefs") or []))
-        rules.append(Rule(ri, tuple(matches), _filters(r.get("filters"), ns), backends, timeout or None, r.get("name")))
+        rules.append(Rule(ri, tuple(matches), _filters(r.get("filters"), f"spec.rules[{ri}].filters"), backends,
+                          timeout, r.get("name")))
     return Route(ns, name_of(route), route["metadata"].get("creationTimestamp", ""),
                  tuple(h.lower() for h in spec.get("hostnames") or []), parents, tuple(rules),
                  tuple(spec.get("parentRefs") or []))

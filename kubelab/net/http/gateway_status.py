@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..objects import name_of, namespace_of
+from .gateway_model import (GROUP, BackendRef, Listener, ParentRef, Route, grant_allows, intersect_hostnames,
+                            namespace_labels, parse_gateway_listeners, parse_route)
 from .tls import read_tls_secret
-from .gateway_model import (GROUP, Listener, ParentRef, Route, grant_allows, intersect_hostnames, namespace_labels,
-                            parse_gateway_listeners, parse_route)
 
 __all__ = ["ControllerView", "Attachment", "compute", "condition", "ROUTE_KINDS"]
 
@@ -231,23 +231,18 @@ def _backend_problem(route: Route, ref, services: dict, grants: list):
 
 
 def _route_backends(route: Route):
+    """Every backend reference of a route: backendRefs and the RequestMirror filters' (rule and backend level)."""
     for rule in route.rules:
         for b in rule.backends:
             yield b
-            for f in b.filters:
-                if f.type == "RequestMirror":
-                    yield _mirror_ref(route, f, b.where + ".filters")
-        for fi, f in enumerate(rule.filters):
-            if f.type == "RequestMirror":
-                yield _mirror_ref(route, f, f"spec.rules[{rule.index}].filters[{fi}].requestMirror.backendRef")
+            yield from (_mirror_ref(route, f) for f in b.filters if f.type == "RequestMirror")
+        yield from (_mirror_ref(route, f) for f in rule.filters if f.type == "RequestMirror")
 
 
-def _mirror_ref(route: Route, f, where: str):
-    from .gateway_model import BackendRef
-
+def _mirror_ref(route: Route, f) -> BackendRef:
     b = f.spec.get("backendRef") or {}
     return BackendRef(b.get("group", ""), b.get("kind", "Service"), b.get("namespace") or route.namespace,
-                      b.get("name", ""), b.get("port"), 1, (), where)
+                      b.get("name", ""), b.get("port"), 1, (), f.mirror_where)
 
 
 def compute(controller: str, classes: list[dict], gateways: list[dict], routes: list[dict], grants: list[dict],

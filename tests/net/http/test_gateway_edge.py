@@ -105,6 +105,18 @@ def test_mirror_and_timeout_and_response_headers_in_the_decision():
     assert d.response_headers == (("add", "X-A", "1"),)
 
 
+def test_an_unresolved_mirror_gets_no_copy_and_is_reported():
+    e, view = edge([gateway(HTTP)], [route("m", {"parentRefs": [{"name": "gw"}], "rules": [{
+        "filters": [{"type": "RequestMirror", "requestMirror": {"backendRef": {"name": "gone", "port": 8080}}}],
+        "backendRefs": [{"name": "a", "port": 8080}]}]})], [service("a")])
+    d = e.route(req())
+    assert str(d.backend) == "infra/a:8080" and d.mirrors == ()
+    resolved = view.route_parents["infra/m"][0]["conditions"][1]
+    assert (resolved["status"], resolved["reason"]) == ("False", "BackendNotFound")
+    assert view.backend_problems == {("infra/m", "spec.rules[0].filters[0].requestMirror.backendRef"):
+                                     ("BackendNotFound", "Service infra/gone not found.")}
+
+
 def test_mirror_percent_is_drawn():
     e, _ = edge([gateway(HTTP)], [route("m", {"parentRefs": [{"name": "gw"}], "rules": [{
         "filters": [{"type": "RequestMirror", "requestMirror": {"backendRef": {"name": "b", "port": 8080},
