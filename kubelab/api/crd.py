@@ -17,12 +17,12 @@ from typing import Callable
 
 from ..errors import ValidationError
 
-__all__ = ["load_crd", "apply_defaults", "validate", "cel_rules", "CelRule"]
+__all__ = ["load_crd", "apply_defaults", "validate", "cel_rules", "CelPredicate"]
 
 _CRDS = Path(__file__).parent / "crds"
 
-# A CEL rule: (message, predicate(self, old_self) -> bool); old_self is None on create.
-CelRule = tuple
+# A CEL rule's stand-in: predicate(self, old_self) -> bool, old_self None on create; keyed by the rule's message.
+CelPredicate = Callable[[object, object], bool]
 
 
 @functools.lru_cache(maxsize=None)
@@ -72,7 +72,7 @@ def _regex(pattern: str):
 
 
 class _Checker:
-    def __init__(self, ref: str, rules: dict[str, Callable], strict: bool = True):
+    def __init__(self, ref: str, rules: dict[str, CelPredicate], strict: bool = True):
         self.ref = ref
         self.rules = rules
         self.strict = strict          # reject unknown fields (not inside oneOf/anyOf/not branches, which are partial)
@@ -197,7 +197,7 @@ def _format_ok(fmt: str, value: str) -> bool:
     return True
 
 
-def validate(schema: dict, obj: dict, old: dict | None, ref: str, rules: dict[str, Callable]) -> None:
+def validate(schema: dict, obj: dict, old: dict | None, ref: str, rules: dict[str, CelPredicate]) -> None:
     """Check `obj` (already defaulted) against the schema; raise ValidationError at the first bad field.
 
     metadata is the API server's own business (checked elsewhere), status is written by controllers."""

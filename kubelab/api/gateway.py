@@ -10,9 +10,9 @@ from .gateway_cel import RULES
 
 __all__ = ["admit", "CRD_OF"]
 
-GROUP = "gateway.networking.k8s.io"
 CRD_OF = {"GatewayClass": "gatewayclasses", "Gateway": "gateways", "HTTPRoute": "httproutes",
           "ReferenceGrant": "referencegrants"}
+
 
 def admit(doc: dict, old: dict | None, ref: str) -> dict:
     """What the API server does with a custom resource of these CRDs: status is the status subresource's (a
