@@ -99,6 +99,7 @@ def test_revoking_a_grant_takes_effect_on_the_next_request(lab):
     url = f"http://{address(lab)}/"
     r = lab.http(url)
     assert (r.status, r.backend, r.pod) == (200, "web/web:8080", "web/web-0")
+    assert r.request.headers["X-Forwarded-Proto"] == "http" and r.request.headers["X-Forwarded-For"]
     lab.delete("ReferenceGrant", "shop-to-web", "web")
     r = lab.http(url)
     assert (r.status, r.backend) == (500, None)

@@ -256,6 +256,7 @@ class GatewayEdge:
                 status, location = redirect_location(f.spec, request, listener.port, c.match.path)
                 return RouteDecision(route=line, status=status, location=location, tls_secret=tls_secret)
             forwarded = self._filter(f, forwarded, c, response_ops, mirrors, route, rule)
+        forwarded = forwarded.with_changes(headers=_forwarded_headers(forwarded.headers, request))
         return RouteDecision(route=line, backend=BackendTarget(backend.namespace, backend.name, backend.port),
                              request=forwarded, response_headers=tuple(response_ops), mirrors=tuple(mirrors),
                              timeout_ms=rule.timeout_ms, tls_secret=tls_secret,
@@ -343,6 +344,19 @@ def _mirror_drawn(spec: dict, rng: random.Random) -> bool:
         fr = spec["fraction"]
         return rng.randrange(int(fr.get("denominator", 100))) < int(fr["numerator"])
     return True
+
+
+def _forwarded_headers(headers: tuple, request: HttpRequest) -> tuple:
+    """What Envoy adds on its way upstream: X-Forwarded-For (the client address it saw, appended to any list
+    already there) and X-Forwarded-Proto (the scheme the client used)."""
+    lower = {k.lower() for k, _ in headers}
+    out = tuple(headers)
+    if request.client_ip:
+        out = tuple((k, f"{v}, {request.client_ip}") if k.lower() == "x-forwarded-for" else (k, v) for k, v in out) \
+            if "x-forwarded-for" in lower else out + (("X-Forwarded-For", request.client_ip),)
+    if "x-forwarded-proto" not in lower:
+        out = out + (("X-Forwarded-Proto", request.scheme),)
+    return out
 
 
 def _set_header(headers: tuple, name: str, value: str, only_if_absent: bool = False) -> tuple:
