@@ -191,3 +191,23 @@ def test_an_address_without_a_value_publishes_the_cluster_ip():
     assert "externalIPs" not in svc["spec"]
     assert lab.get("Gateway", "gw", "shop")["status"]["addresses"] == [{"type": "IPAddress",
                                                                        "value": svc["spec"]["clusterIP"]}]
+
+
+def test_a_certificate_in_another_namespace_needs_a_grant(lab):
+    """A listener's certificateRef into another namespace resolves only while a ReferenceGrant there allows
+    Gateways of this namespace to refer to the Secret; revoking it takes the listener down on the next request."""
+    grant = {"apiVersion": "gateway.networking.k8s.io/v1beta1", "kind": "ReferenceGrant",
+             "metadata": {"name": "gateways-to-cert", "namespace": "web"},
+             "spec": {"from": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": "shop"}],
+                      "to": [{"group": "", "kind": "Secret", "name": "web-cert"}]}}
+    lab.apply([make_tls_secret("web-cert", "web", ["*.example.com"]), grant,
+               gateway("tls", listeners=[{"name": "https", "port": 443, "protocol": "HTTPS",
+                                          "tls": {"certificateRefs": [{"name": "web-cert", "namespace": "web"}]}}]),
+               route("secure", [{"backendRefs": [{"name": "cart", "port": 8080}]}], parent="tls")])
+    addr = address(lab, "tls")
+    r = lab.http("https://a.example.com/", resolve={"a.example.com": addr})
+    assert (r.status, r.tls_secret) == (200, "web/web-cert")
+    lab.delete("ReferenceGrant", "gateways-to-cert", "web")
+    listener = lab.get("Gateway", "tls", "shop")["status"]["listeners"][0]
+    assert {c["type"]: c["reason"] for c in listener["conditions"]}["ResolvedRefs"] == "RefNotPermitted"
+    assert lab.http("https://a.example.com/", resolve={"a.example.com": addr}).status == 0
