@@ -182,23 +182,17 @@ def _finish_conditions(st: ListenerState, gen: int, when: str) -> None:
     st.conditions = unique
 
 
-def _attachable(st: ListenerState) -> bool:
-    """Routes attach to listeners that are Accepted and not conflicted (an invalid certificate still counts them)."""
-    return st.has("Accepted", "True") and not st.has("Conflicted", "True")
-
-
 def _attach(route: Route, ref: ParentRef, states: list[ListenerState], ns_labels: dict):
     """Route attachment to one parentRef, in the order its failures are reported: sectionName/port select
     listeners (none: NoMatchingParent), allowedRoutes kinds and namespaces (none: NotAllowedByListeners), hostname
-    intersection (none: NoMatchingListenerHostname)."""
+    intersection (none: NoMatchingListenerHostname). Listener readiness plays no part: a route attached to a listener
+    that is not Programmed is counted in attachedRoutes but not served (processHTTPRouteParentRefListener)."""
     chosen = [st for st in states if (ref.section is None or st.listener.name == ref.section)
               and (ref.port is None or st.listener.port == ref.port)]
     if not chosen:
-        what = f"sectionName {ref.section}" if ref.section is not None else f"port {ref.port}"
-        return [], ("NoMatchingParent", f"No listeners match this parent ref ({what}).")
+        return [], ("NoMatchingParent", "No listeners match this parent ref")
     allowed = [st for st in chosen if any(k["kind"] == "HTTPRoute" for k in st.supported_kinds)
-               and st.listener.allows_namespace(route.namespace, ns_labels.get(route.namespace, {}))
-               and _attachable(st)]
+               and st.listener.allows_namespace(route.namespace, ns_labels.get(route.namespace, {}))]
     if not allowed:
         return [], ("NotAllowedByListeners", "No listeners included by this parent ref allowed this attachment.")
     out = []

@@ -99,3 +99,17 @@ def test_port_not_found_is_envoy_gateways_reason():
     routes = [route("r", {"parentRefs": [{"name": "gw"}], "rules": [{"backendRefs": [{"name": "a", "port": 9}]}]})]
     v = view([gateway(HTTP)], routes, [service("a")])
     assert conds(v.route_parents["infra/r"][0]["conditions"])["ResolvedRefs"] == ("False", "PortNotFound")
+
+
+def test_a_listener_that_is_not_programmed_still_counts_its_routes():
+    """attachedRoutes counts accepted attachments whatever the listener's own state; the edge serves only
+    Programmed listeners."""
+    from .test_gateway_edge import edge, req
+
+    gw = gateway([{"name": "a", "port": 80, "protocol": "HTTP"}, {"name": "b", "port": 80, "protocol": "TCP"}])
+    routes = [route("r", {"parentRefs": [{"name": "gw", "sectionName": "a"}],
+                          "rules": [{"backendRefs": [{"name": "s", "port": 8080}]}]})]
+    e, v = edge([gw], routes, [service("s")])
+    listener = v.gateway_status["infra/gw"]["listeners"][0]
+    assert listener["attachedRoutes"] == 1 and conds(listener["conditions"])["Programmed"][0] == "False"
+    assert e.route(req()).status == 404
