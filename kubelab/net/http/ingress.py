@@ -132,7 +132,7 @@ def ingress_errors(ingress: dict) -> list[tuple[str, str, str | None]]:
         spec = {}
     errs: list = []
     rules = spec.get("rules") or []
-    if not rules and not spec.get("defaultBackend"):
+    if not rules and spec.get("defaultBackend") is None:
         errs.append(("spec", "Invalid value: either `defaultBackend` or `rules` must be specified",
                      "add rules (host/path -> backend) or a defaultBackend"))
     if spec.get("defaultBackend") is not None:
@@ -172,7 +172,9 @@ def validate_ingress(ingress: dict) -> None:
     """Raise the API server's first complaint about this Ingress as a ValidationError naming the field."""
     errs = ingress_errors(ingress)
     if errs:
+        # the API server reports every invalid field at once; the first leads, the others follow
         field_path, problem, fix = errs[0]
+        problem += "".join(f"; {f}: {p}" for f, p, _ in errs[1:])
         raise ValidationError(_ref(ingress), field_path, problem, fix)
 
 

@@ -14,7 +14,7 @@ from functools import cached_property
 from .ingress import CLASS_ANNOTATION, IngressPath, class_of, compile_routes
 from .match import PathMatch, host_matches, is_wildcard_host, normalize_host
 from .model import HttpRequest, RouteDecision
-from .tls import FAKE_CERTIFICATE_CN, read_tls_secret
+from .tls import FAKE_CERTIFICATE_CN, SIMULATED_NOW, read_tls_secret
 
 __all__ = ["ControllerProfile", "PROFILES", "served_ingresses", "IngressEdge", "NGINX_404"]
 
@@ -152,7 +152,13 @@ class IngressEdge:
             if problem:
                 return None, (f"Ingress {ingress} lists {host} in spec.tls but {problem}: {self.profile.name} presents "
                               f"its default certificate ({self.profile.default_certificate})")
-            return secret_key, f"SNI {sni} matched spec.tls host {host} of Ingress {ingress}: Secret {secret_key}"
+            why = f"SNI {sni} matched spec.tls host {host} of Ingress {ingress}: Secret {secret_key}"
+            if info.expired():
+                # the proxy still presents it; a verifying client (curl without -k) would refuse it
+                why += f" (its certificate expired on {info.not_after}; clients that verify will refuse it)"
+            elif info.not_before > SIMULATED_NOW.strftime("%Y-%m-%dT%H:%M:%SZ"):
+                why += f" (its certificate is not valid before {info.not_before})"
+            return secret_key, why
         return None, (f"no spec.tls entry covers {sni}: {self.profile.name} presents its default certificate "
                       f"({self.profile.default_certificate})")
 
