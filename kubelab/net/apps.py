@@ -195,7 +195,7 @@ def _echo_basic(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
             name, _, val = kv.strip().partition(":")
             existing = next((i for i, (n, _) in enumerate(out_headers) if n == name), None)
             if existing is None:
-                out_headers.append((name, val))
+                out_headers.append((name, val.strip()))   # a client reads the value without its leading space
             else:
                 out_headers[existing] = (name, out_headers[existing][1] + "," + val.strip())
     out_headers += [("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff")]
