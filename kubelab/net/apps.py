@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
@@ -75,6 +76,7 @@ def registered() -> list[str]:
     return [a.name for a in _REGISTRY]
 
 
+@lru_cache(maxsize=4096)
 def _image_name(image: str) -> str:
     """The repository path without registry host, tag or digest: "registry.k8s.io/x/y:1.0" -> "x/y"."""
     image = image.split("@", 1)[0]

@@ -235,3 +235,20 @@ def test_same_seed_same_output():
         r = lab.http("https://shop.example.com/", resolve={"shop.example.com": _addr(lab)})
         outs.append(str(r) + "\n".join(f"{h.where} {h.action}" for h in r.hops))
     assert outs[0] == outs[1]
+
+
+def test_requests_spread_over_backend_pods(nginx_lab):
+    """Does the controller spread new requests over every ready backend pod (seeded, so reproducible)?"""
+    addr = _addr(nginx_lab)
+    pods = {nginx_lab.http("https://shop.example.com/", resolve={"shop.example.com": addr}).pod for _ in range(60)}
+    assert len(pods) == 2
+
+
+def test_a_policy_applied_later_takes_effect_on_the_next_request(nginx_lab):
+    """After a deny-all policy on the backends is applied, does the next request get 504 from the proxy?"""
+    addr = _addr(nginx_lab)
+    assert nginx_lab.http("https://shop.example.com/", resolve={"shop.example.com": addr}).status == 200
+    nginx_lab.apply({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny"},
+                     "spec": {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"]}})
+    r = nginx_lab.http("https://shop.example.com/", resolve={"shop.example.com": addr})
+    assert r.status == 504 and "default/deny" in r.reason
