@@ -62,6 +62,8 @@ class FakeEdge:
 
     def route(self, request):
         self.seen.append(request)
+        if request.path_only.startswith("/slow"):
+            return RouteDecision("fake rule /slow", BackendTarget("default", "echo", 8080), timeout_ms=500)
         if request.path_only.startswith("/echo"):
             forwarded = request.with_changes(headers=request.headers + (("X-Forwarded-For", "1.2.3.4"),))
             return RouteDecision("fake rule /echo", BackendTarget("default", "echo", "http"), request=forwarded,
@@ -184,3 +186,11 @@ def test_response_headers_are_case_insensitive_and_str_is_stable(edge_lab):
     assert r1.headers["CONTENT-TYPE"] == r1.headers["content-type"]
     assert "route: fake rule /echo" in str(r1) and "backend: default/echo:http" in str(r1)
     assert "<table>" in r1._repr_html_()
+
+
+def test_route_timeout_gives_504_naming_the_backend(edge_lab):
+    """When the backend takes longer than the route's timeout, is it 504 with the backend still named?"""
+    lab, _ = edge_lab
+    r = lab.http(f"http://{_lb(lab)}/slow?delay=2s")
+    assert r.status == 504 and r.backend == "default/echo:8080" and r.elapsed_ms == 500
+    assert lab.http(f"http://{_lb(lab)}/slow?delay=100ms").status == 200

@@ -252,3 +252,26 @@ def test_a_policy_applied_later_takes_effect_on_the_next_request(nginx_lab):
                      "spec": {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"]}})
     r = nginx_lab.http("https://shop.example.com/", resolve={"shop.example.com": addr})
     assert r.status == 504 and "default/deny" in r.reason
+
+
+def test_scheme_and_port_must_agree(nginx_lab):
+    """Does plain HTTP to port 443 get nginx's 400, and TLS to port 80 no HTTP answer at all?"""
+    addr = _addr(nginx_lab)
+    r = nginx_lab.http(f"http://{addr}:443/", headers={"Host": "shop.example.com"})
+    assert r.status == 400 and "plain HTTP request was sent to HTTPS port" in r.text
+    r = nginx_lab.http("https://shop.example.com:80/", resolve={"shop.example.com": addr})
+    assert r.status == 0 and "wrong version number" in r.reason
+
+
+def test_from_a_pod_through_the_controllers_dns_name(nginx_lab):
+    """Does a pod reach the backend through the controller Service's DNS name, with the Host header picking the rule?"""
+    nginx_lab.apply("""
+apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec: {containers: [{name: c, image: curlimages/curl}]}
+""")
+    r = nginx_lab.http("https://ingress-nginx-controller.ingress-nginx.svc.cluster.local/",
+                       src="default/client", headers={"Host": "shop.example.com"})
+    assert r.status == 200 and r.backend == "default/web:http"
+    assert r.tls_secret is None        # SNI is the URL host, which no spec.tls entry lists

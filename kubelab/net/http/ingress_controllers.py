@@ -169,6 +169,16 @@ class IngressEdge:
     def route(self, request: HttpRequest) -> RouteDecision:
         host = normalize_host(request.host)
         path = request.path_only
+        # the controller's Service port 443 speaks TLS and port 80 plain HTTP
+        if request.scheme == "http" and request.port == 443:
+            return RouteDecision(f"a plain HTTP request reached {self.name}'s HTTPS port 443", status=400,
+                                 text=_nginx_page(400, "Bad Request").replace(
+                                     "<center><h1>400 Bad Request</h1></center>",
+                                     "<center><h1>400 Bad Request</h1></center>\n<center>The plain HTTP request was "
+                                     "sent to HTTPS port</center>"))
+        if request.scheme == "https" and request.port == 80:
+            return RouteDecision(f"TLS handshake failed: {self.name}'s port 80 speaks plain HTTP "
+                                 "(curl: wrong version number)", status=0)
         tls_secret, tls_why = (None, "")
         if request.scheme == "https":
             tls_secret, tls_why = self.certificate_for(request.sni)
