@@ -64,6 +64,8 @@ def _backend_errors(backend, path: str) -> list[tuple[str, str, str]]:
     if not isinstance(backend, dict):
         return [(path, "Required value", "add a backend with service: {name, port: {number}}")]
     service, resource = backend.get("service"), backend.get("resource")
+    service = service if isinstance(service, dict) or service is None else {}
+    resource = resource if isinstance(resource, dict) or resource is None else {}
     if service and resource:
         return [(path, "Invalid value: cannot set both resource and service backends", "keep only one of them")]
     if not service and not resource:
@@ -102,7 +104,7 @@ def _path_errors(p: dict, path: str) -> list[tuple[str, str, str]]:
     trailing /. or /..; ImplementationSpecific paths absolute when given."""
     errs = []
     path_type = p.get("pathType")
-    value = p.get("path") or ""
+    value = p.get("path") if isinstance(p.get("path"), str) else ""   # other types: the schema check says so
     if path_type is None:
         errs.append((f"{path}.pathType", "Required value: pathType must be specified",
                      "set pathType: Prefix (element-wise), Exact, or ImplementationSpecific"))
@@ -131,7 +133,7 @@ def ingress_errors(ingress: dict) -> list[tuple[str, str, str | None]]:
     if not isinstance(spec, dict):
         spec = {}
     errs: list = []
-    rules = spec.get("rules") or []
+    rules = spec.get("rules") if isinstance(spec.get("rules"), list) else []
     if not rules and spec.get("defaultBackend") is None:
         errs.append(("spec", "Invalid value: either `defaultBackend` or `rules` must be specified",
                      "add rules (host/path -> backend) or a defaultBackend"))
@@ -144,7 +146,7 @@ def ingress_errors(ingress: dict) -> list[tuple[str, str, str | None]]:
     for i, rule in enumerate(rules if isinstance(rules, list) else []):
         if not isinstance(rule, dict):
             continue
-        host = rule.get("host")
+        host = rule.get("host") if isinstance(rule.get("host"), str) else None
         if host:
             errs += [(f"spec.rules[{i}].host", f"Invalid value: {host!r}: {e}",
                       "use a DNS name such as shop.example.com or *.example.com") for e in _host_errors(str(host))]
@@ -155,13 +157,16 @@ def ingress_errors(ingress: dict) -> list[tuple[str, str, str | None]]:
         if not paths:
             errs.append((f"spec.rules[{i}].http.paths", "Required value", "add at least one path"))
             continue
+        if not isinstance(paths, list):
+            continue   # the schema check names the wrong type
         for j, p in enumerate(paths):
             errs += _path_errors(p if isinstance(p, dict) else {}, f"spec.rules[{i}].http.paths[{j}]")
-    for i, tls in enumerate(spec.get("tls") or []):
-        for j, host in enumerate((tls or {}).get("hosts") or []):
+    for i, tls in enumerate(spec.get("tls") if isinstance(spec.get("tls"), list) else []):
+        tls = tls if isinstance(tls, dict) else {}
+        for j, host in enumerate(tls.get("hosts") if isinstance(tls.get("hosts"), list) else []):
             errs += [(f"spec.tls[{i}].hosts[{j}]", f"Invalid value: {host!r}: {e}", None)
                      for e in _host_errors(str(host))]
-        secret = (tls or {}).get("secretName")
+        secret = tls.get("secretName")
         if secret:
             errs += [(f"spec.tls[{i}].secretName", f"Invalid value: {secret!r}: {e}", "name a Secret")
                      for e in dns1123_subdomain_errors(str(secret))]

@@ -171,3 +171,17 @@ def test_default_backend_of_the_hosts_ingress_first():
 def test_lookup_is_case_sensitive_on_paths():
     """Is path matching case-sensitive (Prefix /foo does not take /FOO)?"""
     assert compile_routes([ing("a", [rule("h", ("/foo", "Prefix", "x"))])]).lookup("h", "/FOO").backend is None
+
+
+def test_malformed_shapes_never_crash_validation():
+    """Do wrongly-typed fields give field errors (or none, leaving them to the schema), never a raw exception?"""
+    import itertools
+
+    junk = [None, 3, "x", [], {}, [1], {"a": 1}, True]
+    for rules, paths, backend, tls in itertools.product(junk, junk, junk, junk):
+        spec = {"rules": rules if rules is not None else [{"host": 7, "http": {"paths": paths}}],
+                "defaultBackend": backend, "tls": tls}
+        ingress_errors({"kind": "Ingress", "metadata": {"name": "x", "namespace": "d"}, "spec": spec})
+        ingress_errors({"kind": "Ingress", "metadata": {"name": "x", "namespace": "d"},
+                        "spec": {"rules": [{"http": {"paths": [{"path": paths, "pathType": "Prefix",
+                                                                "backend": backend}]}}]}})
