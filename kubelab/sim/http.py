@@ -209,8 +209,8 @@ class _Walk:
     def note(self, decision: RouteDecision, edge: Edge, pod: dict) -> None:
         self.route = decision.route
         self.backend = str(decision.backend) if decision.backend is not None else None
-        if decision.tls_secret is not None or self.tls_secret is None:
-            self.tls_secret = decision.tls_secret if decision.tls_secret is not None else self.tls_secret
+        if decision.tls_secret is not None:      # the proxy that terminated the client's TLS
+            self.tls_secret = decision.tls_secret
         self.mirrors += [str(m) for m in decision.mirrors]
         self.response_ops += list(decision.response_headers)
         self.timeout_ms = decision.timeout_ms
@@ -242,7 +242,10 @@ class _Walk:
             offered = ", ".join(str(p.get("name") or p["port"]) for p in service["spec"].get("ports") or [])
             return self.fail(503, f"Service {key_of(service)} has no port {target.port!r} (it offers {offered}); "
                                   f"the proxy has no upstream for {target}", _status_page(503))
-        if decision.extra.get("upstream") == "endpoints":
+        if service["spec"].get("type") == "ExternalName":
+            # the proxy connects to the name the Service points at, resolved by the cluster's DNS
+            dst, dst_port = service["spec"].get("externalName", ""), port["port"]
+        elif decision.extra.get("upstream") == "endpoints":
             dst, dst_port = self.pick_endpoint(service, port)
             if dst is None:
                 return self.fail(503, f"Service {key_of(service)} port {target.port} has no ready endpoints",
@@ -295,13 +298,9 @@ class _Walk:
             return Response(200, "", {}, self.url, endpoint, verdict.reason, backend=self.backend,
                             tls_secret=self.tls_secret, route=self.route, hops=tuple(self.hops))
         port = int(endpoint.rsplit(":", 1)[1]) if endpoint else request.port
-        if direct:
-            # no proxy on the way: the server saw the client's own headers (the early lessons' echo reads them)
-            sent = tuple(request.headers)
-            app_headers = tuple((k, str(v)) for k, v in user_headers)
-        else:
-            sent = tuple(request.headers)
-            app_headers = sent
+        sent = tuple(request.headers)
+        # no proxy on the way: kubelab's echo shows the headers the caller gave (the early lessons read them)
+        app_headers = tuple((k, str(v)) for k, v in user_headers) if direct else sent
         app_request = apps.AppRequest(request.method, request.host, request.path, app_headers, request.body,
                                       verdict.source_ip or "", port,
                                       sni=request.sni if direct and request.scheme == "https" else None,

@@ -275,3 +275,28 @@ spec: {containers: [{name: c, image: curlimages/curl}]}
                        src="default/client", headers={"Host": "shop.example.com"})
     assert r.status == 200 and r.backend == "default/web:http"
     assert r.tls_secret is None        # SNI is the URL host, which no spec.tls entry lists
+
+
+def test_externalname_backend_is_reached_by_its_name():
+    """Does a route to an ExternalName Service send the proxy to the name's address outside the cluster?"""
+    lab = kubelab.connect("simulated", ingress_controller="ingress-nginx", seed=0,
+                          external_dns={"api.example.org": {"A": ["192.0.2.50"]}})
+    lab.apply("""
+apiVersion: v1
+kind: Service
+metadata: {name: ext}
+spec: {type: ExternalName, externalName: api.example.org, ports: [{port: 443}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: ext}
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: ext.example.com
+    http:
+      paths: [{path: /, pathType: Prefix, backend: {service: {name: ext, port: {number: 443}}}}]
+""")
+    r = lab.http(f"http://{_addr(lab)}/", headers={"Host": "ext.example.com"})
+    assert r.status == 200 and r.backend == "default/ext:443" and r.pod is None
+    assert r.hops[-1].dst == "192.0.2.50"
