@@ -171,7 +171,7 @@ class _Walk:
         self.mirrors: list[str] = []
         self.response_ops: list[tuple[str, str, str]] = []
         self.elapsed_ms = 0
-        self.timeout_ms: int | None = None       # the last proxy's request timeout, if its route set one
+        self.timeout_ms: int | None = None     # the last proxy's request timeout (HTTPRoute timeouts.request)
 
     def fail(self, status: int, reason: str, text: str = "", headers=None) -> Response:
         return Response(status, text, headers or {}, self.url, reason=reason, backend=self.backend,
@@ -209,8 +209,8 @@ class _Walk:
     def note(self, decision: RouteDecision, edge: Edge, pod: dict) -> None:
         self.route = decision.route
         self.backend = str(decision.backend) if decision.backend is not None else None
-        if decision.tls_secret is not None:      # the proxy that terminated the client's TLS
-            self.tls_secret = decision.tls_secret
+        if decision.tls_secret is not None or self.tls_secret is None:
+            self.tls_secret = decision.tls_secret if decision.tls_secret is not None else self.tls_secret
         self.mirrors += [str(m) for m in decision.mirrors]
         self.response_ops += list(decision.response_headers)
         self.timeout_ms = decision.timeout_ms
@@ -218,14 +218,15 @@ class _Walk:
         self.hops.append(Hop(f"pod {key_of(pod)}", edge.name, f"L7 route: {decision.route}{target}"))
 
     def edge_answer(self, decision: RouteDecision, pod: dict, edge: Edge) -> Response:
-        status = decision.status if decision.status is not None else 404   # 0: no HTTP answer at all
+        if decision.status == 0:   # the proxy closed the connection (e.g. no TLS listener for the SNI): curl's 000
+            return self.fail(0, f"{edge.name} closed the connection: {decision.route}")
+        status = decision.status or 404
         headers = Headers()
         if decision.location:
             headers["Location"] = decision.location
         headers.update(dict(decision.extra.get("headers", {})))
         _apply_ops(headers, self.response_ops)
-        said = f"{edge.name} answered {status}" if status else f"no HTTP answer from {edge.name}"
-        return Response(status, decision.text, headers, self.url, reason=f"{said}: {decision.route}",
+        return Response(status, decision.text, headers, self.url, reason=f"{edge.name} answered {status}: {decision.route}",
                         backend=None, tls_secret=self.tls_secret, route=self.route, hops=tuple(self.hops),
                         mirrors=tuple(self.mirrors), elapsed_ms=self.elapsed_ms)
 
@@ -307,11 +308,9 @@ class _Walk:
                                       legacy=direct)
         answer = apps.answer(pod, app_request)
         if self.timeout_ms is not None and answer.delay_ms > self.timeout_ms:
-            # the proxy gives up first: 504 to the client, the backend it chose still named
-            self.elapsed_ms += self.timeout_ms
-            return self.fail(504, f"the route's timeout of {self.timeout_ms} ms passed before pod {key_of(pod)} "
-                                  f"answered (it takes {answer.delay_ms} ms)", "upstream request timeout",
-                             {"Content-Type": "text/plain"})
+            # the proxy gives up after its request timeout: Envoy's 504 "upstream request timeout"
+            answer = apps.AppAnswer(504, "upstream request timeout", (("Content-Type", "text/plain"),),
+                                    self.timeout_ms, "proxy timeout")
         headers = Headers(answer.headers)
         _apply_ops(headers, self.response_ops)
         self.elapsed_ms += answer.delay_ms
