@@ -33,6 +33,10 @@ class Lab:
     def resolve(self, name: str, rtype: str = "A", src: str | None = None):
         raise NotImplementedError
 
+    def http(self, url: str, src: str | None = None, headers: dict | None = None, method: str = "GET",
+             resolve: dict | None = None, body: str | None = None):
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return f"<kubelab {self.backend} lab>"
 

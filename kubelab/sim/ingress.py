@@ -80,6 +80,17 @@ def _admit_secret(cluster, doc: dict, old: dict | None, ref: str) -> dict:
 
 
 def _early_ingress_checks(doc: dict) -> None:
+    """An unknown field (say v1beta1's serviceName written into a v1 Ingress) is named first, as strict field
+    validation does; otherwise the API server's semantic errors come before the schema's missing-field ones,
+    so a missing pathType is reported at spec.rules[i].http.paths[j].pathType."""
+    from ..api.manifests import ref_of
+    from ..api.schema import check_structure
+
+    try:
+        check_structure(doc, ref_of(doc))
+    except ValidationError as exc:
+        if exc.problem.startswith("unknown field"):
+            raise
     validate_ingress(doc)
 
 

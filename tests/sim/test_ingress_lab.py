@@ -300,3 +300,14 @@ spec:
     r = lab.http(f"http://{_addr(lab)}/", headers={"Host": "ext.example.com"})
     assert r.status == 200 and r.backend == "default/ext:443" and r.pod is None
     assert r.hops[-1].dst == "192.0.2.50"
+
+
+def test_v1beta1_fields_in_a_v1_ingress_are_named():
+    """Is v1beta1's serviceName/servicePort in a v1 Ingress reported as an unknown field at its path?"""
+    lab = kubelab.connect()
+    with pytest.raises(ValidationError) as err:
+        lab.apply({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "old-style"},
+                   "spec": {"rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix",
+                                                           "backend": {"serviceName": "web", "servicePort": 80}}]}}]}})
+    assert err.value.field == "spec.rules[0].http.paths[0].backend.serviceName"
+    assert "unknown field" in str(err.value)
