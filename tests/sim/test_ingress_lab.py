@@ -311,3 +311,17 @@ def test_v1beta1_fields_in_a_v1_ingress_are_named():
                                                            "backend": {"serviceName": "web", "servicePort": 80}}]}}]}})
     assert err.value.field == "spec.rules[0].http.paths[0].backend.serviceName"
     assert "unknown field" in str(err.value)
+
+
+def test_deleting_the_secret_or_the_class_takes_effect(nginx_lab):
+    """After the TLS Secret is deleted is the fake certificate served; after the IngressClass goes, nothing?"""
+    addr = _addr(nginx_lab)
+    url, resolve = "https://shop.example.com/", {"shop.example.com": addr}
+    assert nginx_lab.http(url, resolve=resolve).tls_secret == "default/shop-tls"
+    nginx_lab.delete("Secret", "shop-tls")
+    r = nginx_lab.http(url, resolve=resolve)
+    assert r.status == 200 and r.tls_secret is None and "does not exist" in r.route
+    nginx_lab.delete("IngressClass", "nginx", None)
+    assert nginx_lab.http(url, resolve=resolve).status == 404
+    assert nginx_lab.get("Ingress", "shop")["status"]["loadBalancer"] == {}
+    assert [i["metadata"]["name"] for i in nginx_lab.list("Ingress")] == ["shop"]
