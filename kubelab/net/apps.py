@@ -31,6 +31,7 @@ class AppRequest:
     port: int = 80
     sni: str | None = None                        # when the server itself terminated TLS
     legacy: bool = False                          # a direct request from the early lessons' lab.http (no edge)
+    caller_headers: tuple = ()                    # with legacy: the headers the caller passed, as kubelab's echo shows
 
     def header(self, name: str) -> str | None:
         lower = name.lower()
@@ -153,8 +154,8 @@ def _env(pod: dict, container: dict) -> dict:
 # ---------------------------------------------------------------------------- kubelab's echo (the default)
 def _default_echo(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
     """kubelab's echo: who served, method, path (no query), the client address and the request's headers."""
-    headers = dict(sorted((k, v) for k, v in req.headers if k.lower() != "host")) if not req.legacy \
-        else dict(sorted(req.headers))
+    headers = dict(sorted(req.caller_headers)) if req.legacy else \
+        dict(sorted((k, v) for k, v in req.headers if k.lower() != "host"))
     body = _json({"served_by": f"pod {key_of(pod)}", "method": req.method, "path": req.path_only,
                   "client_ip": req.client_ip, "headers": headers})
     return AppAnswer(200, body, (("Content-Type", "application/json"),), app="kubelab echo")

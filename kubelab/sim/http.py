@@ -301,11 +301,11 @@ class _Walk:
         port = int(endpoint.rsplit(":", 1)[1]) if endpoint else request.port
         sent = tuple(request.headers)
         # no proxy on the way: kubelab's echo shows the headers the caller gave (the early lessons read them)
-        app_headers = tuple((k, str(v)) for k, v in user_headers) if direct else sent
-        app_request = apps.AppRequest(request.method, request.host, request.path, app_headers, request.body,
+        app_request = apps.AppRequest(request.method, request.host, request.path, sent, request.body,
                                       verdict.source_ip or "", port,
                                       sni=request.sni if direct and request.scheme == "https" else None,
-                                      legacy=direct)
+                                      legacy=direct,
+                                      caller_headers=tuple((k, str(v)) for k, v in user_headers) if direct else ())
         answer = apps.answer(pod, app_request)
         if self.timeout_ms is not None and answer.delay_ms > self.timeout_ms:
             # the proxy gives up after its request timeout: Envoy's 504 "upstream request timeout"

@@ -194,3 +194,16 @@ def test_route_timeout_gives_504_naming_the_backend(edge_lab):
     r = lab.http(f"http://{_lb(lab)}/slow?delay=2s")
     assert r.status == 504 and r.backend == "default/echo:8080" and r.elapsed_ms == 500
     assert lab.http(f"http://{_lb(lab)}/slow?delay=100ms").status == 200
+
+
+def test_direct_request_to_httpbin_shows_the_host_header(edge_lab):
+    """Does go-httpbin reached directly list the Host header curl sent, as the real one does?"""
+    lab, _ = edge_lab
+    lab.apply("""
+apiVersion: v1
+kind: Pod
+metadata: {name: httpbin}
+spec: {containers: [{name: c, image: docker.io/mccutchen/go-httpbin:v2.15.0, ports: [{containerPort: 8080}]}]}
+""")
+    ip = lab.get("Pod", "httpbin")["status"]["podIP"]
+    assert lab.http(f"http://{ip}:8080/headers").json()["headers"]["Host"] == [f"{ip}:8080"]
