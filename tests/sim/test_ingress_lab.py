@@ -114,6 +114,8 @@ def test_ingress_status_follows_the_controller(nginx_lab):
     assert nginx_lab.get("Ingress", "shop")["status"]["loadBalancer"] == {}
     r = nginx_lab.http("https://shop.example.com/", resolve={"shop.example.com": _addr(nginx_lab)})
     assert r.status == 404 and r.tls_secret is None
+    assert ("Ingress default/shop has a rule for shop.example.com but is not served: spec.ingressClassName "
+            "'elsewhere' names no IngressClass") in r.route
 
 
 def test_a_stopped_controller_serves_nothing(nginx_lab):

@@ -87,11 +87,25 @@ def why_not_served(profile: ControllerProfile, ingress: dict, classes: list[dict
 class IngressEdge:
     """One controller's proxy over the Ingresses it serves; immutable, built once per cluster generation."""
 
-    def __init__(self, profile: ControllerProfile, served: list[dict], secrets: dict[str, dict]):
+    def __init__(self, profile: ControllerProfile, served: list[dict], secrets: dict[str, dict],
+                 ignored: list[tuple[dict, str]] = ()):
         self.profile = profile
         self.name = profile.name
         self.served = served
         self.secrets = secrets           # "namespace/name" -> Secret
+        self.ignored = list(ignored)     # (Ingress, why this controller does not serve it)
+
+    def ignored_for(self, host: str) -> str:
+        """Ingresses with a rule for this host that the controller does not serve, and why (the usual
+        reason behind an unexpected 404)."""
+        notes = []
+        for ing, why in self.ignored:
+            hosts = [r.get("host") or "" for r in (ing.get("spec") or {}).get("rules") or []]
+            if any(host_matches(h.lower(), host) for h in hosts):
+                meta = ing.get("metadata") or {}
+                notes.append(f"Ingress {meta.get('namespace', 'default')}/{meta.get('name')} has a rule for {host} "
+                             f"but is not served: {why}")
+        return "; ".join(notes)
 
     # -------------------------------------------------------------- compiled once
     @cached_property
@@ -199,6 +213,8 @@ class IngressEdge:
                 return RouteDecision(f"{why}; the backend is a resource backend, which {self.name} does not serve",
                                      status=503, text=_nginx_page(503, "Service Temporarily Unavailable"),
                                      tls_secret=tls_secret)
+            ignored = self.ignored_for(host)
+            why += f" ({ignored})" if ignored else ""
             return RouteDecision(f"{why}: {self.name} answers 404 itself", status=404, text=self.profile.not_found_text,
                                  tls_secret=tls_secret, extra={"headers": {"Content-Type": self.profile.not_found_type}})
         forwarded = self._forwarded(request, match.path)
