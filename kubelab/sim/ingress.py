@@ -14,7 +14,7 @@ import re
 from ..errors import ValidationError
 from ..net.http.ingress import (REMOVED_INGRESS_VERSIONS, default_class_for, validate_ingress,
                                 validate_ingress_class, CLASS_ANNOTATION)
-from ..net.http.ingress_controllers import PROFILES, IngressEdge, served_ingresses
+from ..net.http.ingress_controllers import PROFILES, IngressEdge, served_ingresses, why_not_served
 from ..net.objects import key_of, namespace_of
 from . import cluster as _cluster
 from .http import register_edge_provider
@@ -80,6 +80,17 @@ def _admit_secret(cluster, doc: dict, old: dict | None, ref: str) -> dict:
 
 
 def _early_ingress_checks(doc: dict) -> None:
+    """An unknown field (say v1beta1's serviceName written into a v1 Ingress) is named first, as strict field
+    validation does; otherwise the API server's semantic errors come before the schema's missing-field ones,
+    so a missing pathType is reported at spec.rules[i].http.paths[j].pathType."""
+    from ..api.manifests import ref_of
+    from ..api.schema import check_structure
+
+    try:
+        check_structure(doc, ref_of(doc))
+    except ValidationError as exc:
+        if exc.problem.startswith("unknown field"):
+            raise
     validate_ingress(doc)
 
 
@@ -217,7 +228,11 @@ def ingress_edges(lab) -> dict:
     profile = PROFILES[controller]
     served = _served(lab.cluster)
     secrets = {key_of(s): s for s in lab.cluster.items("Secret")}
-    return {f"{profile.namespace}/{profile.service}": IngressEdge(profile, served, secrets)}
+    classes = lab.cluster.items("IngressClass")
+    served_keys = {key_of(i) for i in served}
+    ignored = [(i, why_not_served(profile, i, classes)) for i in lab.cluster.items("Ingress")
+               if key_of(i) not in served_keys]
+    return {f"{profile.namespace}/{profile.service}": IngressEdge(profile, served, secrets, ignored)}
 
 
 register_edge_provider(ingress_edges)

@@ -2,7 +2,10 @@
 ../shared/conformance-sample/README.md says the held-out checks drive kubelab."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 import kubelab
 from kubelab import KubelabError
@@ -11,7 +14,9 @@ from kubelab.net.http.tls import make_tls_secret
 from .scenario import load_cases
 
 CONTROLLERS = {"k8s.io/ingress-nginx": "ingress-nginx", "traefik.io/ingress-controller": "traefik"}
-CASES = load_cases("ingress")
+# the shared sample, then kubelab's own cases in the same format (cases/ingress/README.md)
+OWN = Path(__file__).parent / "cases" / "ingress"
+CASES = load_cases("ingress") + [yaml.safe_load(p.read_text()) for p in sorted(OWN.glob("*.yaml"))]
 
 
 def _marks(case, item):

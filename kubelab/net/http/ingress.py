@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ...errors import ValidationError
 from ..names import dns1035_label_errors, dns1123_subdomain_errors, port_name_errors, port_number_errors
-from .match import (PathMatch, element_prefixes, host_matches, is_wildcard_host, normalized_prefix)
+from .match import PathMatch, host_matches, is_wildcard_host, path_elements
 from .model import BackendTarget
 
 __all__ = [
@@ -64,6 +64,8 @@ def _backend_errors(backend, path: str) -> list[tuple[str, str, str]]:
     if not isinstance(backend, dict):
         return [(path, "Required value", "add a backend with service: {name, port: {number}}")]
     service, resource = backend.get("service"), backend.get("resource")
+    service = service if isinstance(service, dict) or service is None else {}
+    resource = resource if isinstance(resource, dict) or resource is None else {}
     if service and resource:
         return [(path, "Invalid value: cannot set both resource and service backends", "keep only one of them")]
     if not service and not resource:
@@ -102,7 +104,7 @@ def _path_errors(p: dict, path: str) -> list[tuple[str, str, str]]:
     trailing /. or /..; ImplementationSpecific paths absolute when given."""
     errs = []
     path_type = p.get("pathType")
-    value = p.get("path") or ""
+    value = p.get("path") if isinstance(p.get("path"), str) else ""   # other types: the schema check says so
     if path_type is None:
         errs.append((f"{path}.pathType", "Required value: pathType must be specified",
                      "set pathType: Prefix (element-wise), Exact, or ImplementationSpecific"))
@@ -131,8 +133,8 @@ def ingress_errors(ingress: dict) -> list[tuple[str, str, str | None]]:
     if not isinstance(spec, dict):
         spec = {}
     errs: list = []
-    rules = spec.get("rules") or []
-    if not rules and not spec.get("defaultBackend"):
+    rules = spec.get("rules") if isinstance(spec.get("rules"), list) else []
+    if not rules and spec.get("defaultBackend") is None:
         errs.append(("spec", "Invalid value: either `defaultBackend` or `rules` must be specified",
                      "add rules (host/path -> backend) or a defaultBackend"))
     if spec.get("defaultBackend") is not None:
@@ -144,7 +146,7 @@ def ingress_errors(ingress: dict) -> list[tuple[str, str, str | None]]:
     for i, rule in enumerate(rules if isinstance(rules, list) else []):
         if not isinstance(rule, dict):
             continue
-        host = rule.get("host")
+        host = rule.get("host") if isinstance(rule.get("host"), str) else None
         if host:
             errs += [(f"spec.rules[{i}].host", f"Invalid value: {host!r}: {e}",
                       "use a DNS name such as shop.example.com or *.example.com") for e in _host_errors(str(host))]
@@ -155,13 +157,16 @@ def ingress_errors(ingress: dict) -> list[tuple[str, str, str | None]]:
         if not paths:
             errs.append((f"spec.rules[{i}].http.paths", "Required value", "add at least one path"))
             continue
+        if not isinstance(paths, list):
+            continue   # the schema check names the wrong type
         for j, p in enumerate(paths):
             errs += _path_errors(p if isinstance(p, dict) else {}, f"spec.rules[{i}].http.paths[{j}]")
-    for i, tls in enumerate(spec.get("tls") or []):
-        for j, host in enumerate((tls or {}).get("hosts") or []):
+    for i, tls in enumerate(spec.get("tls") if isinstance(spec.get("tls"), list) else []):
+        tls = tls if isinstance(tls, dict) else {}
+        for j, host in enumerate(tls.get("hosts") if isinstance(tls.get("hosts"), list) else []):
             errs += [(f"spec.tls[{i}].hosts[{j}]", f"Invalid value: {host!r}: {e}", None)
                      for e in _host_errors(str(host))]
-        secret = (tls or {}).get("secretName")
+        secret = tls.get("secretName")
         if secret:
             errs += [(f"spec.tls[{i}].secretName", f"Invalid value: {secret!r}: {e}", "name a Secret")
                      for e in dns1123_subdomain_errors(str(secret))]
@@ -172,7 +177,9 @@ def validate_ingress(ingress: dict) -> None:
     """Raise the API server's first complaint about this Ingress as a ValidationError naming the field."""
     errs = ingress_errors(ingress)
     if errs:
+        # the API server reports every invalid field at once; the first leads, the others follow
         field_path, problem, fix = errs[0]
+        problem += "".join(f"; {f}: {p}" for f, p, _ in errs[1:])
         raise ValidationError(_ref(ingress), field_path, problem, fix)
 
 
@@ -246,12 +253,13 @@ class IngressPath:
     match: PathMatch
     backend: BackendTarget | None
     annotations: tuple = ()          # the Ingress's annotations, for the controller's behaviour
+    sort_key: tuple = field(init=False, repr=False, compare=False)
 
-    @property
-    def sort_key(self) -> tuple:
-        """Ingress docs, "Multiple matches": longest path first, then Exact before Prefix, then the oldest."""
+    def __post_init__(self):
+        # Ingress docs, "Multiple matches": longest path first, then Exact before Prefix, then the oldest Ingress
         type_rank = {"Exact": 0, "Prefix": 1}.get(self.path_type, 2)
-        return (-self.match.length, type_rank, self.created, self.ingress, self.rule_index, self.path_index)
+        object.__setattr__(self, "sort_key", (-self.match.length, type_rank, self.created, self.ingress,
+                                              self.rule_index, self.path_index))
 
     def where(self) -> str:
         return f"Ingress {self.ingress} spec.rules[{self.rule_index}].http.paths[{self.path_index}]"
@@ -266,13 +274,29 @@ class IngressPath:
 
 @dataclass(frozen=True)
 class RouteMatch:
-    """What the table decided: the path (or default backend) that won and why, or why nothing matched."""
+    """What the table decided: the path (or default backend) that won, or nothing; `.why` says why in one line."""
 
     backend: BackendTarget | None
-    why: str
+    outcome: str                     # "path" | "host-default" | "default" | "none"
     path: IngressPath | None = None
     ingress: str | None = None       # the Ingress whose rule or defaultBackend decided
     host_rule: str | None = None     # the host rule chosen ("" = rules without host, None = none)
+    host: str = ""                   # the request's host and path, for the explanation
+    request_path: str = ""
+
+    @property
+    def why(self) -> str:
+        """Built on demand: most lookups never need their explanation."""
+        server = "*" if self.host_rule == "" else self.host_rule
+        if self.outcome == "path":
+            tie = ", Exact before Prefix" if self.path.path_type == "Exact" else ""
+            return f"{self.path.describe()} matched {self.request_path} (longest matching path{tie})"
+        unmatched = f"no rule matches host {self.host or '(none)'}" if self.host_rule is None else \
+            f"no path of host {server} matches {self.request_path}"
+        if self.outcome in ("host-default", "default"):
+            return f"{unmatched}; spec.defaultBackend of Ingress {self.ingress}"
+        return f"{unmatched} and no Ingress has a defaultBackend" if self.host_rule is None else \
+            f"{unmatched} and no defaultBackend"
 
 
 @dataclass
@@ -280,8 +304,8 @@ class _HostServer:
     """Every path for one host rule value, merged across Ingresses, indexed for fast lookup."""
 
     host: str
-    exact: dict = field(default_factory=dict)        # path -> [IngressPath] (sorted)
-    prefix: dict = field(default_factory=dict)       # normalised prefix -> [IngressPath] (sorted)
+    exact: dict = field(default_factory=dict)        # path -> IngressPath (the winner of its bucket)
+    prefix: dict = field(default_factory=dict)       # prefix elements -> IngressPath (the winner)
     scanned: list = field(default_factory=list)      # string prefixes and regexes: checked one by one
     ingresses: list = field(default_factory=list)    # (created, key, defaultBackend target or None)
 
@@ -289,35 +313,36 @@ class _HostServer:
         if p.match.kind == "Exact":
             self.exact.setdefault(p.path, []).append(p)
         elif p.match.kind == "Prefix":
-            self.prefix.setdefault(normalized_prefix(p.path), []).append(p)
+            self.prefix.setdefault(path_elements(p.path), []).append(p)
         else:
             self.scanned.append(p)
 
     def finish(self) -> None:
         for bucket in (*self.exact.values(), *self.prefix.values()):
             bucket.sort(key=lambda p: p.sort_key)
+        self.exact = {k: v[0] for k, v in self.exact.items()}       # only the first of a bucket can win
+        self.prefix = {k: v[0] for k, v in self.prefix.items()}
         self.scanned.sort(key=lambda p: p.sort_key)
+        # string prefixes are checked with str.startswith directly; regexes through their PathMatch
+        self._scan = [(p.sort_key, p.path if p.match.kind == "StringPrefix" else None, p) for p in self.scanned]
         self.ingresses.sort(key=lambda t: (t[0], t[1]))
 
     def lookup(self, path: str) -> IngressPath | None:
         """The winning path for `path` (no query), per the documented precedence."""
-        best: IngressPath | None = None
-        exact = self.exact.get(path)
-        if exact:
-            best = exact[0]
+        best = self.exact.get(path)
         if self.prefix:
-            for candidate in element_prefixes(path):
-                bucket = self.prefix.get(candidate)
-                if bucket:
-                    if best is None or bucket[0].sort_key < best.sort_key:
-                        best = bucket[0]
+            elements = path_elements(path)
+            for n in range(len(elements), -1, -1):
+                hit = self.prefix.get(elements[:n])
+                if hit is not None:
+                    if best is None or hit.sort_key < best.sort_key:
+                        best = hit
                     break
-        for p in self.scanned:
-            if best is not None and p.sort_key > best.sort_key:
+        for key, prefix, p in self._scan:
+            if best is not None and key > best.sort_key:
                 break
-            if p.match.matches(path):
-                best = p
-                break
+            if path.startswith(prefix) if prefix is not None else p.match.matches(path):
+                return p
         return best
 
 
@@ -366,21 +391,13 @@ class IngressRouteTable:
         if server is not None:
             hit = server.lookup(path)
             if hit is not None:
-                rival = " (longest matching path" + (", Exact before Prefix" if hit.path_type == "Exact" else "") + ")"
-                return RouteMatch(hit.backend, f"{hit.describe()} matched {path}{rival}", hit, hit.ingress,
-                                  server.host)
+                return RouteMatch(hit.backend, "path", hit, hit.ingress, server.host, host, path)
             for _created, ingress, target in server.ingresses:
-                return RouteMatch(target, f"no path of host {server.host or '*'} matched {path}; "
-                                          f"spec.defaultBackend of Ingress {ingress}", None, ingress, server.host)
+                return RouteMatch(target, "host-default", None, ingress, server.host, host, path)
+        host_rule = None if server is None else server.host
         for _created, ingress, target in self.default_backends:
-            what = f"no rule matched host {host or '(none)'}" if server is None else \
-                f"no path of host {server.host or '*'} matched {path}"
-            return RouteMatch(target, f"{what}; spec.defaultBackend of Ingress {ingress}", None, ingress,
-                              None if server is None else server.host)
-        if server is None:
-            return RouteMatch(None, f"no rule matches host {host or '(none)'} and no Ingress has a defaultBackend")
-        return RouteMatch(None, f"no path of host {server.host or '*'} matches {path} and no defaultBackend",
-                          host_rule=server.host)
+            return RouteMatch(target, "default", None, ingress, host_rule, host, path)
+        return RouteMatch(None, "none", None, None, host_rule, host, path)
 
 
 def backend_of(backend: dict | None, namespace: str) -> BackendTarget | None:

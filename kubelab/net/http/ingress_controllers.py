@@ -14,7 +14,7 @@ from functools import cached_property
 from .ingress import CLASS_ANNOTATION, IngressPath, class_of, compile_routes
 from .match import PathMatch, host_matches, is_wildcard_host, normalize_host
 from .model import HttpRequest, RouteDecision
-from .tls import FAKE_CERTIFICATE_CN, read_tls_secret
+from .tls import FAKE_CERTIFICATE_CN, SIMULATED_NOW, read_tls_secret
 
 __all__ = ["ControllerProfile", "PROFILES", "served_ingresses", "IngressEdge", "NGINX_404"]
 
@@ -87,11 +87,25 @@ def why_not_served(profile: ControllerProfile, ingress: dict, classes: list[dict
 class IngressEdge:
     """One controller's proxy over the Ingresses it serves; immutable, built once per cluster generation."""
 
-    def __init__(self, profile: ControllerProfile, served: list[dict], secrets: dict[str, dict]):
+    def __init__(self, profile: ControllerProfile, served: list[dict], secrets: dict[str, dict],
+                 ignored: list[tuple[dict, str]] = ()):
         self.profile = profile
         self.name = profile.name
         self.served = served
         self.secrets = secrets           # "namespace/name" -> Secret
+        self.ignored = list(ignored)     # (Ingress, why this controller does not serve it)
+
+    def ignored_for(self, host: str) -> str:
+        """Ingresses with a rule for this host that the controller does not serve, and why (the usual
+        reason behind an unexpected 404)."""
+        notes = []
+        for ing, why in self.ignored:
+            hosts = [r.get("host") or "" for r in (ing.get("spec") or {}).get("rules") or []]
+            if any(host_matches(h.lower(), host) for h in hosts):
+                meta = ing.get("metadata") or {}
+                notes.append(f"Ingress {meta.get('namespace', 'default')}/{meta.get('name')} has a rule for {host} "
+                             f"but is not served: {why}")
+        return "; ".join(notes)
 
     # -------------------------------------------------------------- compiled once
     @cached_property
@@ -152,7 +166,13 @@ class IngressEdge:
             if problem:
                 return None, (f"Ingress {ingress} lists {host} in spec.tls but {problem}: {self.profile.name} presents "
                               f"its default certificate ({self.profile.default_certificate})")
-            return secret_key, f"SNI {sni} matched spec.tls host {host} of Ingress {ingress}: Secret {secret_key}"
+            why = f"SNI {sni} matched spec.tls host {host} of Ingress {ingress}: Secret {secret_key}"
+            if info.expired():
+                # the proxy still presents it; a verifying client (curl without -k) would refuse it
+                why += f" (its certificate expired on {info.not_after}; clients that verify will refuse it)"
+            elif info.not_before > SIMULATED_NOW.strftime("%Y-%m-%dT%H:%M:%SZ"):
+                why += f" (its certificate is not valid before {info.not_before})"
+            return secret_key, why
         return None, (f"no spec.tls entry covers {sni}: {self.profile.name} presents its default certificate "
                       f"({self.profile.default_certificate})")
 
@@ -163,6 +183,16 @@ class IngressEdge:
     def route(self, request: HttpRequest) -> RouteDecision:
         host = normalize_host(request.host)
         path = request.path_only
+        # the controller's Service port 443 speaks TLS and port 80 plain HTTP
+        if request.scheme == "http" and request.port == 443:
+            return RouteDecision(f"a plain HTTP request reached {self.name}'s HTTPS port 443", status=400,
+                                 text=_nginx_page(400, "Bad Request").replace(
+                                     "<center><h1>400 Bad Request</h1></center>",
+                                     "<center><h1>400 Bad Request</h1></center>\n<center>The plain HTTP request was "
+                                     "sent to HTTPS port</center>"))
+        if request.scheme == "https" and request.port == 80:
+            return RouteDecision(f"TLS handshake failed: {self.name}'s port 80 speaks plain HTTP "
+                                 "(curl: wrong version number)", status=0)
         tls_secret, tls_why = (None, "")
         if request.scheme == "https":
             tls_secret, tls_why = self.certificate_for(request.sni)
@@ -183,6 +213,8 @@ class IngressEdge:
                 return RouteDecision(f"{why}; the backend is a resource backend, which {self.name} does not serve",
                                      status=503, text=_nginx_page(503, "Service Temporarily Unavailable"),
                                      tls_secret=tls_secret)
+            ignored = self.ignored_for(host)
+            why += f" ({ignored})" if ignored else ""
             return RouteDecision(f"{why}: {self.name} answers 404 itself", status=404, text=self.profile.not_found_text,
                                  tls_secret=tls_secret, extra={"headers": {"Content-Type": self.profile.not_found_type}})
         forwarded = self._forwarded(request, match.path)
