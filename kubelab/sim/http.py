@@ -224,8 +224,7 @@ class _Walk:
         headers = Headers()
         if decision.location:
             headers["Location"] = decision.location
-        for name, value in dict(decision.extra.get("headers", {})).items():
-            headers[name] = value          # item by item: Headers keeps its case-insensitive index
+        headers.update(dict(decision.extra.get("headers", {})))
         _apply_ops(headers, self.response_ops)
         return Response(status, decision.text, headers, self.url, reason=f"{edge.name} answered {status}: {decision.route}",
                         backend=None, tls_secret=self.tls_secret, route=self.route, hops=tuple(self.hops),
