@@ -61,16 +61,11 @@ def reconcile_infra(cluster) -> bool:
             if envoy_gateway.OWNING_NAME in labels_of(obj) and (kind, name_of(obj)) not in wanted:
                 cluster._delete_object(kind, obj)
                 changed = True
-    for (kind, _name), doc in sorted(wanted.items()):
-        existing = cluster.find(kind, Store.key(envoy_gateway.NAMESPACE, name_of(doc)))
-        if existing is not None and existing.get("spec", {}).get("ports") == doc["spec"].get("ports") and \
-                kind == "Service":
-            continue
-        if existing is not None and kind == "Deployment" and \
-                existing["spec"]["template"] == doc["spec"]["template"]:
-            continue
-        cluster._admit(kinds.lookup(kind), copy.deepcopy(doc))
-        changed = True
+    for _, doc in sorted(wanted.items()):
+        # applied as `kubectl apply` would: allocated values (ClusterIP, NodePorts) are kept, an equal object is
+        # left "unchanged"
+        verb = cluster._admit(kinds.lookup(doc["kind"]), copy.deepcopy(doc))[2]
+        changed = changed or verb != "unchanged"
     return changed
 
 

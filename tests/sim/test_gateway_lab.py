@@ -77,6 +77,12 @@ def test_each_gateway_gets_envoys_service_and_proxy(lab):
     assert [(p["name"], p["port"], p["targetPort"]) for p in svc["spec"]["ports"]] == [("http-80", 80, 10080)]
     assert len(lab.list("Pod", EG_NS, selector=selector)) == 1
     assert address(lab) == svc["status"]["loadBalancer"]["ingress"][0]["ip"]
+    listeners = [{"name": "http", "port": 80, "protocol": "HTTP"}, {"name": "alt", "port": 8080, "protocol": "HTTP"}]
+    lab.apply(gateway(listeners=listeners))            # a new listener port reaches the Service, same address
+    svc2 = lab.list("Service", EG_NS, selector=selector)[0]
+    assert [(p["name"], p["port"], p["targetPort"]) for p in svc2["spec"]["ports"]] == [("http-80", 80, 10080),
+                                                                                     ("http-8080", 8080, 8080)]
+    assert svc2["spec"]["clusterIP"] == svc["spec"]["clusterIP"] and address(lab) == svc["status"]["loadBalancer"]["ingress"][0]["ip"]
     lab.delete("Gateway", "gw", "shop")
     assert lab.list("Service", EG_NS, selector=selector) == []
     assert lab.list("Pod", EG_NS, selector=selector) == []
@@ -173,6 +179,11 @@ def test_static_addresses_become_external_ips():
     svc = lab.list("Service", EG_NS, selector="gateway.envoyproxy.io/owning-gateway-name=gw")[0]
     assert svc["spec"]["externalIPs"] == ["192.0.2.80"]
     assert lab.http("http://192.0.2.80/", src="shop/cart-0").backend == "shop/cart:8080"   # kube-proxy takes it in-cluster
+    gw["spec"]["addresses"] = [{"type": "IPAddress", "value": "192.0.2.81"}]
+    lab.apply(gw)                                      # a changed spec reaches the Service and the status
+    svc = lab.list("Service", EG_NS, selector="gateway.envoyproxy.io/owning-gateway-name=gw")[0]
+    assert svc["spec"]["externalIPs"] == ["192.0.2.81"]
+    assert lab.get("Gateway", "gw", "shop")["status"]["addresses"] == [{"type": "IPAddress", "value": "192.0.2.81"}]
     named = gateway("named")
     named["spec"]["addresses"] = [{"type": "Hostname", "value": "gw.example.com"}]
     lab.apply(named)
