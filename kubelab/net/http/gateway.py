@@ -155,6 +155,7 @@ class GatewayEdge:
                     for mi in range(len(rule.matches)):
                         vh.add(Candidate(a.route, rule, mi, precedence_key(a.route, rule, mi)))
         self.by_port: dict[int, list[_ListenerTable]] = {}
+        self._listener_seen: dict = {}
         for table in self.tables.values():
             self.by_port.setdefault(table.state.listener.port, []).append(table)
         for tables in self.by_port.values():
@@ -172,10 +173,17 @@ class GatewayEdge:
     # ------------------------------------------------------------ the Edge protocol
     def listener_for(self, request: HttpRequest) -> _ListenerTable | None:
         """The listener on the request's port whose hostname best matches SNI (https) or Host (http)."""
-        port = request.port
-        tables = self.by_port.get(port) or self.by_port.get(port - PRIVILEGED_PORT_SHIFT) or []
         protocol = "HTTPS" if request.scheme == "https" else "HTTP"
         name = (request.sni or "") if protocol == "HTTPS" else request.host
+        key = (request.port, protocol, name)
+        if key not in self._listener_seen:
+            if len(self._listener_seen) > 4096:     # bounded: remembered choices, not a new rule
+                self._listener_seen.clear()
+            self._listener_seen[key] = self._listener_for(request.port, protocol, name)
+        return self._listener_seen[key]
+
+    def _listener_for(self, port: int, protocol: str, name: str) -> _ListenerTable | None:
+        tables = self.by_port.get(port) or self.by_port.get(port - PRIVILEGED_PORT_SHIFT) or []
         for table in tables:
             listener = table.state.listener
             if listener.protocol == protocol and hostname_matches(listener.hostname, name):
