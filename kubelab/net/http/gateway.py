@@ -203,7 +203,8 @@ class GatewayEdge:
         headers = header_map(request)
         winner, runner_up = None, []
         for c in vhost.candidates(path, headers):
-            if match_applies(c.match, request, path, headers):
+            # candidates come from the Exact / PathPrefix bucket of this very path: only a regex is still to check
+            if match_applies(c.match, request, path, headers, c.match.path.type != "RegularExpression"):
                 if winner is not None:
                     runner_up.append(c)
                     break

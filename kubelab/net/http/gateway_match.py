@@ -79,11 +79,13 @@ def _query_value(query: str, name: str) -> str | None:
 
 
 def match_applies(match: RouteMatch, request: HttpRequest, path: str | None = None,
-                  headers: dict[str, str] | None = None) -> bool:
-    """HTTPRouteMatch: path AND every header AND every query param AND the method must match."""
+                  headers: dict[str, str] | None = None, path_known: bool = False) -> bool:
+    """HTTPRouteMatch: path AND every header AND every query param AND the method must match.
+
+    `path_known`: the caller's index already established that the path matches (an Exact or PathPrefix bucket)."""
     if path is None:
         path = request.path_only
-    if not path_matches(match.path, path):
+    if not path_known and not path_matches(match.path, path):
         return False
     if match.method is not None and request.method != match.method:
         return False
