@@ -7,6 +7,7 @@ import random
 import pytest
 
 from kubelab.net.http.gateway import GatewayEdge, modify_headers, redirect_location, rewrite_path
+from kubelab.net.http.gateway_match import Candidate, precedence_key
 from kubelab.net.http.gateway_model import PathMatch
 from kubelab.net.http.gateway_status import compute
 from kubelab.net.http.model import HttpRequest
@@ -196,3 +197,45 @@ def test_modify_headers_set_add_remove_case_insensitive():
                                                               {"name": "X-New", "value": "n"}],
         "remove": ["x-remove"]}))
     assert out == {"host": "h", "x-set": "new", "x-add": "first,second", "x-new": "n"}
+
+
+def test_indexed_lookup_agrees_with_trying_every_rule_in_precedence_order():
+    """The path/header index is only an index: over random routes and requests, the winner is the first candidate of
+    the full precedence order whose match holds (paths with "//", trailing "/", regexes and header matches)."""
+    from kubelab.net.http.gateway_match import match_applies
+
+    rng = random.Random(5)
+    segments = ["a", "b", "ab", "c"]
+
+    def rand_path():
+        return "/" + "/".join(rng.choice(segments) for _ in range(rng.randrange(0, 4))) + rng.choice(["", "/"])
+
+    routes = []
+    for i in range(40):
+        rules = []
+        for _ in range(rng.randrange(1, 3)):
+            kind = rng.choice(["Exact", "PathPrefix", "PathPrefix", "RegularExpression"])
+            value = rand_path() if kind != "RegularExpression" else rng.choice(["/a.*", "/[ab]+/c", "/.*b"])
+            match = {"path": {"type": kind, "value": value}}
+            if rng.random() < 0.4:
+                match["headers"] = [{"name": rng.choice(["x", "y"]), "value": rng.choice(["1", "2"])}]
+            if rng.random() < 0.2:
+                match["method"] = rng.choice(["GET", "POST"])
+            rules.append({"matches": [match], "backendRefs": [{"name": "a", "port": 8080}]})
+        hostnames = rng.choice([[], ["h.example.com"], ["*.example.com"]])
+        routes.append(route(f"r{i}", {"parentRefs": [{"name": "gw"}], "hostnames": hostnames, "rules": rules},
+                            created=f"2026-01-01T00:00:{rng.randrange(60):02d}Z"))
+    e, view = edge([gateway(HTTP)], routes, [service("a")])
+    attachments = view.attachments["infra/gw"]
+    for _ in range(400):
+        host = rng.choice(["h.example.com", "x.example.com", "other.org"])
+        path = rand_path() + rng.choice(["", "//b", "/"])
+        headers = [(rng.choice(["x", "X", "y"]), rng.choice(["1", "2"])) for _ in range(rng.randrange(0, 3))]
+        request = req(path, host=host, method=rng.choice(["GET", "POST"]), headers=headers)
+        _table, vhost_name, winner, _ = e.lookup(request)
+        # brute force: the routes of the chosen virtual host, every candidate in precedence order
+        pool = sorted((Candidate(a.route, rule, mi, precedence_key(a.route, rule, mi))
+                       for a in attachments if vhost_name in [h or "*" for h in a.hostnames]
+                       for rule in a.route.rules for mi in range(len(rule.matches))), key=lambda c: c.key)
+        expected = next((c for c in pool if match_applies(c.match, request, request.path.partition("?")[0])), None)
+        assert (winner.key if winner else None) == (expected.key if expected else None), (host, path, headers)
