@@ -9,6 +9,7 @@ drawn by weight from the seeded generator, so each request is a new draw.
 from __future__ import annotations
 
 import functools
+import operator
 import random
 import re
 from dataclasses import dataclass, field
@@ -41,10 +42,11 @@ class _Bucket:
 
     def collect(self, found: list, headers: dict) -> None:
         found += self.plain
-        for name, by_value in self.by_header.items():
-            value = headers.get(name)
-            if value is not None and value in by_value:
-                found += by_value[value]
+        if self.by_header:
+            for name, by_value in self.by_header.items():
+                value = headers.get(name)
+                if value is not None and value in by_value:
+                    found += by_value[value]
 
 
 @dataclass
@@ -70,34 +72,35 @@ class VirtualHost:
         bucket = self.exact.get(path)
         if bucket is not None:
             bucket.collect(found, headers)
+        prefix = self.prefix
         for p in _prefixes(path):
-            bucket = self.prefix.get(p)
+            bucket = prefix.get(p)
             if bucket is not None:
                 bucket.collect(found, headers)
-        self.regex.collect(found, headers)
+        if self.regex.plain or self.regex.by_header:
+            self.regex.collect(found, headers)
         if len(found) > 1:
             found.sort(key=_KEY)
         return found
 
 
-def _KEY(c: Candidate) -> tuple:
-    return c.key
+_KEY = operator.attrgetter("key")
 
 
-def _prefixes(path: str):
+def _prefixes(path: str) -> list[str]:
     """The normalised PathPrefix values that can match `path` (match.element_prefixes, without its list work
     for the common path with no doubled "/")."""
     if "//" in path:
-        yield from element_prefixes(path)
-        return
+        return element_prefixes(path)
     trimmed = path.rstrip("/")
-    yield "/"
+    out = ["/"]
     i = trimmed.find("/", 1)
     while i != -1:
-        yield trimmed[:i]
+        out.append(trimmed[:i])
         i = trimmed.find("/", i + 1)
     if trimmed:
-        yield trimmed
+        out.append(trimmed)
+    return out
 
 
 @dataclass
@@ -204,7 +207,8 @@ class GatewayEdge:
         winner, runner_up = None, []
         for c in vhost.candidates(path, headers):
             # candidates come from the Exact / PathPrefix bucket of this very path: only a regex is still to check
-            if match_applies(c.match, request, path, headers, c.match.path.type != "RegularExpression"):
+            if not c.needs_check or match_applies(c.match, request, path, headers,
+                                                  c.match.path.type != "RegularExpression"):
                 if winner is not None:
                     runner_up.append(c)
                     break

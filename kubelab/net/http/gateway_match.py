@@ -116,6 +116,12 @@ class Candidate:
         return self.rule.matches[self.match_index]
 
     @functools.cached_property
+    def needs_check(self) -> bool:
+        """Whether anything beyond an Exact/PathPrefix path (which the lookup index settles) must be checked."""
+        m = self.match
+        return m.path.type == "RegularExpression" or bool(m.headers or m.queries) or m.method is not None
+
+    @functools.cached_property
     def description(self) -> str:
         m = self.match
         parts = [f"path {m.path.type} {m.path.value}"]
