@@ -239,6 +239,18 @@ def _mirror_ref(route: Route, f) -> BackendRef:
                       b.get("name", ""), b.get("port"), 1, (), f.mirror_where)
 
 
+def _parameters_problem(gc: dict) -> str | None:
+    """processGatewayClassParamsRef: a parametersRef must name an EnvoyProxy (gateway.envoyproxy.io) that exists;
+    kubelab serves no EnvoyProxy objects, so any parametersRef fails to resolve."""
+    ref = (gc.get("spec") or {}).get("parametersRef")
+    if not ref:
+        return None
+    if ref.get("group") != "gateway.envoyproxy.io" or ref.get("kind") != "EnvoyProxy":
+        return f"unsupported parametersRef(invalid group or kind) for gatewayclass {name_of(gc)}"
+    return (f"failed to find envoyproxy {ref.get('namespace') or 'default'}/{ref.get('name')} for GatewayClass "
+            f"{name_of(gc)}: envoyproxies.gateway.envoyproxy.io \"{ref.get('name')}\" not found")
+
+
 def compute(controller: str, classes: list[dict], gateways: list[dict], routes: list[dict], grants: list[dict],
             services: list[dict], secrets: list[dict], namespaces: list[dict], addresses: dict[str, list[str]],
             available: dict[str, tuple[int, int]], when: str, unusable: set = frozenset()) -> ControllerView:
@@ -248,8 +260,11 @@ def compute(controller: str, classes: list[dict], gateways: list[dict], routes: 
     for gc in classes:
         if (gc.get("spec") or {}).get("controllerName") == controller:
             gen = gc["metadata"].get("generation", 1)
-            view.class_status[name_of(gc)] = {"conditions": [
-                condition("Accepted", True, "Accepted", "Valid GatewayClass", gen, when)]}
+            problem = _parameters_problem(gc)
+            accepted = condition("Accepted", False, "InvalidParameters", f"Invalid parametersRef: {problem}", gen,
+                                 when) if problem else condition("Accepted", True, "Accepted", "Valid GatewayClass",
+                                                                 gen, when)
+            view.class_status[name_of(gc)] = {"conditions": [accepted]}
             ours[name_of(gc)] = gc
     svc_index = {f"{namespace_of(s)}/{name_of(s)}": s for s in services}
     secret_index = {f"{namespace_of(s)}/{name_of(s)}": s for s in secrets}

@@ -27,6 +27,18 @@ def test_gatewayclass_of_another_controller_gets_no_status():
     assert "other" not in v.class_status
 
 
+def test_a_parameters_ref_that_does_not_resolve_is_invalid_parameters():
+    gc = {"metadata": {"name": "custom"}, "spec": {"controllerName": CONTROLLER, "parametersRef": {
+        "group": "gateway.envoyproxy.io", "kind": "EnvoyProxy", "name": "proxy-config", "namespace": "infra"}}}
+    wrong = {"metadata": {"name": "wrong"}, "spec": {"controllerName": CONTROLLER, "parametersRef": {
+        "group": "", "kind": "ConfigMap", "name": "x"}}}
+    v = view([], classes=CLASSES + [gc, wrong])
+    accepted = v.class_status["custom"]["conditions"][0]
+    assert (accepted["status"], accepted["reason"]) == ("False", "InvalidParameters")
+    assert "envoyproxy infra/proxy-config" in accepted["message"]
+    assert "invalid group or kind" in v.class_status["wrong"]["conditions"][0]["message"]
+
+
 def test_gateway_of_another_class_is_not_managed():
     gw = gateway(HTTP)
     gw["spec"]["gatewayClassName"] = "not-ours"
