@@ -11,7 +11,7 @@ import time
 import dns.message
 import dns.query
 
-from kubelab.dnsserver import DnsServer
+from kubelab.serve.dns import DnsServer
 from kubelab.net.dns import DEFAULT_COREFILE, ClusterDNS, parse_corefile
 
 

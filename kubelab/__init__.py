@@ -12,6 +12,9 @@ from .errors import (BackendError, ConflictError, KubelabError, ManifestError, N
                      ProbeError, UnknownKindError, ValidationError)
 from .lab import Lab, connect
 from .results import ApplyResult, Hop, Response, Trace, Verdict
+from . import _aliases
+
+_aliases.install()
 
 __version__ = "0.1.0"
 
@@ -26,5 +29,5 @@ __all__ = [
 
 def check(exercise_id: str, answer=None):
     """Grade one exercise: builds a fresh cluster, applies `answer`, probes it, reports each sub-check."""
-    from .exercises import check as _check
+    from .course.exercises import check as _check
     return _check(exercise_id, answer)

@@ -22,7 +22,7 @@ def _cmd_version(args: argparse.Namespace) -> int:
 
 
 def _cmd_release(args: argparse.Namespace) -> int:
-    from .release import is_stale, release
+    from .course.release import is_stale, release
 
     if args.check:
         stale = is_stale(args.solutions, args.exercises)
@@ -48,7 +48,7 @@ def _submitted_notebooks(paths: list[Path]) -> list[Path]:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from .grading import grade
+    from .course.grading import grade
 
     submissions = _submitted_notebooks(args.submissions)
     if not submissions:
@@ -82,7 +82,7 @@ def _cmd_course(args: argparse.Namespace) -> int:
 
 def _cmd_dns_serve(args: argparse.Namespace) -> int:
     # imported by name so the DNS server's dependencies load only for this command
-    dnsserver = importlib.import_module("kubelab.dnsserver")
+    dnsserver = importlib.import_module("kubelab.serve.dns")
     dnsserver.serve_manifests(args.manifests, args.port)
     return 0
 

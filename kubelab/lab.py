@@ -1,7 +1,7 @@
 """The Lab contract both backends follow, and connect() that picks one."""
 from __future__ import annotations
 
-__all__ = ["connect", "Lab"]
+__all__ = ["connect", "Lab", "register_backend"]
 
 
 class Lab:
@@ -37,18 +37,35 @@ class Lab:
         return f"<kubelab {self.backend} lab>"
 
 
+# backend name -> "module:Class", imported only when chosen (the simulator and the kubernetes client are heavy)
+BACKENDS = {
+    "simulated": "kubelab.sim.lab:SimulatedLab",
+}
+ALIASES = {"sim": "simulated", None: "simulated"}
+
+
+def register_backend(name: str, target: str) -> None:
+    """Make ``connect(name)`` build the Lab class at `target` ("module:Class")."""
+    BACKENDS[name] = target
+
+
 def connect(backend: str = "simulated", **options) -> Lab:
     """A cluster to work on: ``connect()`` is a fresh simulated cluster; ``connect("live")`` uses kubeconfig.
 
     Simulated options: nodes, cni, proxy_mode, ip_families, pod_cidr, service_cidr, cluster_domain,
     dns_service_ip, node_port_range, max_endpoints_per_slice, node_resolv_conf, external_dns, seed, ...
     """
+    import importlib
+
     from .errors import BackendError
 
-    if backend in ("simulated", "sim", None):
-        from .sim.lab import SimulatedLab
-        return SimulatedLab(**options)
-    if backend == "live":
+    if backend is not None and not isinstance(backend, str):
+        raise BackendError(f"connect(): the backend is a name such as 'simulated' or 'live', not {backend!r}")
+    name = ALIASES.get(backend, backend)
+    if name == "live" and name not in BACKENDS:
         raise BackendError("connect('live'): the live backend (a real cluster from kubeconfig) is not part of "
                            "this release yet; use connect() for the simulated cluster")
-    raise BackendError(f"connect(): unknown backend {backend!r}; use 'simulated' (no cluster needed) or 'live'")
+    if name not in BACKENDS:
+        raise BackendError(f"connect(): unknown backend {backend!r}; use 'simulated' (no cluster needed) or 'live'")
+    module, cls = BACKENDS[name].split(":")
+    return getattr(importlib.import_module(module), cls)(**options)

@@ -53,7 +53,7 @@ def test_grade_expands_folders_and_passes_its_options(tmp_path, monkeypatch, cap
         calls.append((submissions, out_csv, reference_dir, timeout))
         return types.SimpleNamespace(to_csv=lambda: "learner,total\n")
 
-    monkeypatch.setattr("kubelab.grading.grade", fake_grade)
+    monkeypatch.setattr("kubelab.course.grading.grade", fake_grade)
     code = cli.main(["grade", str(tmp_path / "subs"), str(tmp_path / "c.ipynb"), "--out", str(tmp_path / "g.csv"),
                      "--reference", str(tmp_path / "ref"), "--timeout", "7"])
     assert code == 0
@@ -93,11 +93,11 @@ def test_course_outside_the_course_folder_says_where_to_run_it(tmp_path, monkeyp
 
 
 def test_dns_serve_hands_manifests_and_port_to_the_dns_server(monkeypatch):
-    """Does `kubelab dns serve -f a.yaml -f b.yaml --port 5300` call kubelab.dnsserver.serve_manifests(paths, port)?"""
+    """Does `kubelab dns serve -f a.yaml -f b.yaml --port 5300` call kubelab.serve.dns.serve_manifests(paths, port)?"""
     calls = []
-    fake = types.ModuleType("kubelab.dnsserver")
+    fake = types.ModuleType("kubelab.serve.dns")
     fake.serve_manifests = lambda paths, port: calls.append((paths, port))
-    monkeypatch.setitem(sys.modules, "kubelab.dnsserver", fake)
+    monkeypatch.setitem(sys.modules, "kubelab.serve.dns", fake)
     assert cli.main(["dns", "serve", "-f", "a.yaml", "-f", "b.yaml", "--port", "5300"]) == 0
     assert calls == [([Path("a.yaml"), Path("b.yaml")], 5300)]
 

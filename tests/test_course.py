@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kubelab.release import is_stale
+from kubelab.course.release import is_stale
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
@@ -45,7 +45,7 @@ def test_lesson_shape(path):
     if path.name[:2] != "00":
         assert f"../exercises/{path.name}" in text, "link to the lesson's exercises"
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-        assert "kubelab.connect(" in code and "kubelab.viz" in code + text or "viz." in code
+        assert "kubelab.connect(" in code and "kubelab.show.viz" in code + text or "viz." in code
 
 
 @pytest.mark.parametrize("path", LESSONS + SOLUTIONS, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -66,7 +66,7 @@ def test_stored_outputs_are_clean_and_deterministic(path):
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
 def test_solutions_have_enough_checked_exercises(path):
     """Does each solution notebook check at least the agreed number of exercises, all registered?"""
-    from kubelab.exercises import registered
+    from kubelab.course.exercises import registered
 
     source = "\n".join(c.source for c in _read(path).cells if c.cell_type == "code")
     ids = sorted(set(re.findall(r"check\(\s*['\"](\d\d-[a-z0-9-]+)['\"]", source)))

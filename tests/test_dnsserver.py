@@ -12,7 +12,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from kubelab.dnsserver import DnsServer
+from kubelab.serve.dns import DnsServer
 from kubelab.errors import BackendError
 from kubelab.net.dns import DEFAULT_COREFILE, ClusterDNS, parse_corefile
 

@@ -6,9 +6,9 @@ import textwrap
 import pytest
 
 import kubelab
-import kubelab.exercises as ex
+import kubelab.course.exercises as ex
 from kubelab.errors import ValidationError
-from kubelab.exercises import CheckResult, UnknownExerciseError, check, exercise
+from kubelab.course.exercises import CheckResult, UnknownExerciseError, check, exercise
 
 
 @pytest.fixture(autouse=True)
@@ -233,23 +233,23 @@ def test_registering_a_malformed_id_fails():
 def test_chapter_modules_load_lazily_from_the_exercise_path(tmp_path, monkeypatch):
     """Is a chapter module on KUBELAB_EXERCISE_PATH imported only when check() asks for its chapter?"""
     (tmp_path / "ch96_lazy.py").write_text(textwrap.dedent("""
-        from kubelab.exercises import exercise
+        from kubelab.course.exercises import exercise
 
         @exercise("96-lazy", title="Lazy", lesson="96-lazy")
         def lazy(answer, ctx):
             ctx.expect("answer is 42", answer == 42, "the answer to everything")
     """))
     monkeypatch.setenv("KUBELAB_EXERCISE_PATH", str(tmp_path))
-    monkeypatch.delitem(sys.modules, "kubelab.exercises.ch96_lazy", raising=False)
-    assert "kubelab.exercises.ch96_lazy" not in sys.modules
+    monkeypatch.delitem(sys.modules, "kubelab.course.exercises.ch96_lazy", raising=False)
+    assert "kubelab.course.exercises.ch96_lazy" not in sys.modules
     assert check("96-lazy", 42).score == 1.0
-    assert "kubelab.exercises.ch96_lazy" in sys.modules
+    assert "kubelab.course.exercises.ch96_lazy" in sys.modules
     assert [e.id for e in ex.registered("96")] == ["96-lazy"]
 
 
 def test_import_kubelab_stays_free_of_notebook_machinery():
     """Do `import kubelab` and its exercises, release, grading and cli modules avoid loading nbformat and IPython?"""
-    code = ("import sys, kubelab, kubelab.exercises, kubelab.release, kubelab.grading, kubelab.cli; "
+    code = ("import sys, kubelab, kubelab.course.exercises, kubelab.course.release, kubelab.course.grading, kubelab.cli; "
             "print(sorted(m for m in ('nbformat', 'nbclient', 'IPython', 'nbval') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -263,7 +263,7 @@ def test_a_result_with_no_sub_checks_scores_zero():
 
 def test_a_met_precondition_earns_nothing_and_a_failed_one_scores_zero():
     """Does ctx.require show a met precondition as [OK] without scoring it, and count a failed one as a failure?"""
-    from kubelab.exercises import Context, SubCheck
+    from kubelab.course.exercises import Context, SubCheck
 
     ctx = Context("99-test")
     assert ctx.require("the manifest applies", True, "")

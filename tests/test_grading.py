@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kubelab.grading import GradingError, grade
+from kubelab.course.grading import GradingError, grade
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 REFERENCE = FIXTURES / "reference"
@@ -70,7 +70,7 @@ def test_editing_a_check_cell_earns_only_what_the_answers_earn(graded):
 
 
 def test_redefining_check_earns_only_what_the_answers_earn(graded):
-    """Does a learner who redefines check() (and patches kubelab.exercises.check) still get only what their answers earn?"""
+    """Does a learner who redefines check() (and patches kubelab.course.exercises.check) still get only what their answers earn?"""
     assert scores(graded, "redefines-check") == scores(graded, "partial")[:1] + (pytest.approx(1 / 3),)
 
 

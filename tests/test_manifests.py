@@ -1,9 +1,9 @@
 """Manifests in: YAML text, dicts, lists; errors that say where."""
 import pytest
 
-from kubelab import kinds
+from kubelab.api import kinds
 from kubelab.errors import ManifestError, UnknownKindError, ValidationError
-from kubelab.manifests import load_manifests
+from kubelab.api.manifests import load_manifests
 
 
 def test_multi_document_yaml_and_lists_flatten_in_order():

@@ -5,7 +5,7 @@ import pytest
 
 import kubelab
 from kubelab import widgets
-from kubelab.netpol_widgets import PolicyReport, policy_playground
+from kubelab.show.netpol_widgets import PolicyReport, policy_playground
 
 PODS = """
 apiVersion: v1

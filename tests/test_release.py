@@ -7,7 +7,7 @@ import pytest
 import yaml
 from nbformat import v4
 
-from kubelab.release import ReleaseError, is_stale, release, render
+from kubelab.course.release import ReleaseError, is_stale, release, render
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 

@@ -2,7 +2,7 @@
 import pytest
 
 from kubelab.errors import ValidationError
-from kubelab.schema import check_structure
+from kubelab.api.schema import check_structure
 
 
 def _pod(**spec):

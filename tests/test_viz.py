@@ -371,8 +371,8 @@ def test_draws_into_a_given_axes(lab):
 
 
 def test_importing_viz_does_not_load_matplotlib():
-    """Does `import kubelab.viz` stay light until a figure is drawn?"""
-    code = "import sys, kubelab.viz; print(any(m in sys.modules for m in ('matplotlib', 'networkx')))"
+    """Does `import kubelab.show.viz` stay light until a figure is drawn?"""
+    code = "import sys, kubelab.show.viz; print(any(m in sys.modules for m in ('matplotlib', 'networkx')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
 

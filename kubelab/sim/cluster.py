@@ -12,13 +12,13 @@ import random
 import uuid
 from collections import defaultdict
 
-from .. import kinds
+from ..api import kinds
 from ..errors import ConflictError, NotFoundError, ValidationError, object_ref
-from ..manifests import load_manifests, ref_of
+from ..api.manifests import load_manifests, ref_of
 from ..net import ipam
 from ..net.objects import labels_of, name_of, namespace_of, pod_ips
 from ..results import ApplyResult
-from ..schema import check_structure
+from ..api.schema import check_structure
 from . import admission, workloads
 from .config import ClusterConfig
 from .store import Store

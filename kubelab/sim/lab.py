@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 
-from .. import kinds
+from ..api import kinds
 from ..errors import ProbeError
 from ..lab import Lab
 from ..net.labels import parse_selector_string
@@ -181,7 +181,7 @@ class SimulatedLab(Lab):
         and any external IPs given, printed as a truth table and drawn by `.heatmap()`.
 
         A cell is allowed when NetworkPolicy allows it and the destination pod listens on the port."""
-        from ..reachability import Reachability
+        from ..results import Reachability
         from .probe import _listens
 
         protocol = str(protocol).upper()
@@ -289,7 +289,7 @@ class SimulatedLab(Lab):
         """Serve this lab's cluster DNS on 127.0.0.1:port over UDP and TCP, live as the cluster changes,
         so `dig @127.0.0.1 -p 10053 web.default.svc.cluster.local` works. Returns the running server
         (`.port`, `.stop()`)."""
-        from ..dnsserver import DnsServer
+        from ..serve.dns import DnsServer
 
         return DnsServer(lambda name, rtype: self._dns().query(name, rtype), port=port,
                          version=lambda: self.cluster.store.generation,

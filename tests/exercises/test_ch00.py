@@ -1,5 +1,5 @@
 """Lesson 00's check: 00-first-pod (a labelled pod that listens on 8080)."""
-from kubelab.exercises import check
+from kubelab.course.exercises import check
 
 from .helpers import failed, mistakes
 

@@ -1,7 +1,7 @@
 """Lesson 01's checks: podCIDR ownership, a pod pinned to node-2, a hostNetwork node agent."""
 import ipaddress
 
-from kubelab.exercises import check
+from kubelab.course.exercises import check
 
 from .helpers import failed, mistakes
 

@@ -1,7 +1,7 @@
 """Lesson 02's checks: pod MTU under encapsulation, an overlay that enforces policy, the outer header."""
 import pytest
 
-from kubelab.exercises import check
+from kubelab.course.exercises import check
 
 from .helpers import failed, mistakes
 

@@ -1,7 +1,7 @@
 """Lesson 03's checks: a Service for the api Deployment, sticky sessions, endpoints a connection can reach."""
 import pytest
 
-from kubelab.exercises import check
+from kubelab.course.exercises import check
 
 from .helpers import failed, mistakes
 

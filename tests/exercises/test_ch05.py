@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from kubelab.exercises import check
+from kubelab.course.exercises import check
 
 from .helpers import failed, mistakes
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from kubelab.exercises import check
+from kubelab.course.exercises import check
 from kubelab.net.dns import DEFAULT_COREFILE
 
 from .helpers import failed, mistakes

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubelab.exercises import check
-from kubelab.exercises.ch07_hostaliases_and_dual_stack import hosts_table
+from kubelab.course.exercises import check
+from kubelab.course.exercises.ch07_hostaliases_and_dual_stack import hosts_table
 
 from .helpers import failed, mistakes
 

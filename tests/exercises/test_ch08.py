@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubelab.exercises import check
-from kubelab.exercises.ch08_network_policies import SCENARIO, matrix
+from kubelab.course.exercises import check
+from kubelab.course.exercises.ch08_network_policies import SCENARIO, matrix
 
 from .helpers import failed, mistakes
 

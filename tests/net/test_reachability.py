@@ -4,7 +4,7 @@ from __future__ import annotations
 import matplotlib
 import pytest
 
-from kubelab.reachability import CellChange, Reachability
+from kubelab.results import CellChange, Reachability
 
 matplotlib.use("Agg")
 

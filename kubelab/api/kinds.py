@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from .errors import UnknownKindError
+from ..errors import UnknownKindError
 
 __all__ = ["Kind", "register", "lookup", "for_manifest", "all_kinds"]
 

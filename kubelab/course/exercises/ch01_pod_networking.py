@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ..net.objects import pod_host_network, pod_ips
+from ...net.objects import pod_host_network, pod_ips
 from . import exercise
 from ._support import apply_answer, call_answer
 

@@ -20,8 +20,8 @@ from typing import Callable
 from dnslib import (AAAA, CNAME, MX, NS, PTR, QTYPE, RCODE, RR, SOA, SRV, TXT, A, DNSBuffer, DNSHeader,
                     DNSRecord, EDNS0)
 
-from .errors import BackendError
-from .net.dns.answer import Record
+from ..errors import BackendError
+from ..net.dns.answer import Record
 
 __all__ = ["DnsServer", "to_wire_rr", "answer_packet"]
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..errors import KubelabError
-from ..net.labels import parse_label_selector
+from ...errors import KubelabError
+from ...net.labels import parse_label_selector
 from . import exercise
 from ._support import answer_docs
 

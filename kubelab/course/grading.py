@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import KubelabError
+from ..errors import KubelabError
 from .exercises import GRADE_MIME
 from .release import check_ids, is_check_cell
 
@@ -211,7 +211,7 @@ class _GradingRun:
                                                            "display_name": "Python 3"}})
         self.nb.cells.append(v4.new_code_cell(
             "# kubelab grading: keep the genuine check() before any learner code runs\n"
-            f"from kubelab.exercises import check as _kubelab_check_{tag}, "
+            f"from kubelab.course.exercises import check as _kubelab_check_{tag}, "
             f"_begin_graded_cell as _kubelab_begin_{tag}"))
         self.learner_cells: dict[int, int] = {}  # grading index -> cell number in the submission
         self.check_cells: dict[int, tuple[str, Any]] = {}  # grading index -> (nonce, reference cell)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import KubelabError
-from ..net.cni import cni_profile
+from ...errors import KubelabError
+from ...net.cni import cni_profile
 from . import exercise
 
 LESSON = "02-cni-and-overlays"

@@ -6,7 +6,7 @@ Every check builds a fresh cluster, applies the learner's answer and asks DNS qu
 """
 from __future__ import annotations
 
-from ..errors import KubelabError
+from ...errors import KubelabError
 from . import exercise
 from ._support import answer_docs, apply_answer, as_yaml, client_pod, web_deployment, web_service
 

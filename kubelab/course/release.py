@@ -18,7 +18,7 @@ import tokenize
 from pathlib import Path
 from typing import Any
 
-from .errors import KubelabError
+from ..errors import KubelabError
 
 __all__ = ["release", "is_stale", "render", "release_notebook", "is_check_cell", "check_ids", "ReleaseError",
            "CHECK_MARKER"]

@@ -1,6 +1,6 @@
 """A NetworkPolicy playground: edit a policy, apply it, see who can reach whom and what lint says.
 
-    from kubelab.netpol_widgets import policy_playground
+    from kubelab.show.netpol_widgets import policy_playground
     policy_playground(lab, policy_yaml, port=80)
 
 It is `widgets.yaml_playground` with a fixed report after every apply: the cells of the

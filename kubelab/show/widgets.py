@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 
-from .errors import KubelabError
+from ..errors import KubelabError
 
 __all__ = ["trace_playground", "scale_playground", "yaml_playground", "WidgetsUnavailable"]
 
@@ -66,7 +66,7 @@ def _image(w):
 # ---------------------------------------------------------------- trace
 def _trace_choices(lab):
     """(label, value) options for sources, destinations and ports, from what is in the cluster now."""
-    from .net.objects import container_ports, key_of, name_of, pod_host_network
+    from ..net.objects import container_ports, key_of, name_of, pod_host_network
 
     nodes = sorted(lab.list("Node"), key=name_of)
     pods = sorted(lab.list("Pod"), key=key_of)

@@ -8,7 +8,7 @@ import copy
 from pathlib import Path
 from typing import Iterable
 
-from .errors import ManifestError, ValidationError, object_ref
+from ..errors import ManifestError, ValidationError, object_ref
 
 __all__ = ["load_manifests", "ref_of"]
 

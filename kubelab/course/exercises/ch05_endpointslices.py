@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import copy
 
-from ..errors import KubelabError
-from ..manifests import load_manifests
+from ...errors import KubelabError
+from ...api.manifests import load_manifests
 from . import exercise
 
 LESSON = "05-endpointslices"

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from ..net.objects import pod_ips
+from ...net.objects import pod_ips
 from . import exercise
 from ._support import apply_answer, as_yaml, client_pod, web_deployment
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ..errors import KubelabError
+from ...errors import KubelabError
 from . import exercise
 from ._support import answer_docs, apply_answer, as_yaml, call_answer, client_pod, web_deployment
 

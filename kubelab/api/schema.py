@@ -16,7 +16,7 @@ import importlib.util
 from pathlib import Path
 from typing import Callable
 
-from .errors import ValidationError
+from ..errors import ValidationError
 
 __all__ = ["SCHEMA_VERSION", "check_structure"]
 

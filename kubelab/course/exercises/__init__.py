@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import KubelabError
+from ...errors import KubelabError
 
 __all__ = ["check", "exercise", "registered", "CheckResult", "SubCheck", "Context", "Exercise",
            "UnknownExerciseError", "GRADE_MIME"]

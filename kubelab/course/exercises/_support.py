@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import KubelabError
-from ..manifests import load_manifests
+from ...errors import KubelabError
+from ...api.manifests import load_manifests
 
 __all__ = ["answer_docs", "apply_answer", "call_answer", "as_yaml", "web_deployment", "web_service", "client_pod"]
 

@@ -1,0 +1,1 @@
+"""Objects in: the kinds registry, manifest loading, schema and semantic validation with field paths."""

@@ -1,0 +1,1 @@
+"""Course machinery: exercise checks, instructor grading, release of exercise notebooks."""
