@@ -29,6 +29,12 @@ MANAGED_BY = "endpointslice-controller.k8s.io"
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 API_SERVER_PORT = 6443
 
+# Feature modules (kubelab.sim.ingress, ...) plug in here, so this file need not know every kind:
+ADMITTERS: dict = {}       # kind -> fn(cluster, doc, old, ref) -> doc: defaulting and validation on create/update
+EARLY_CHECKS: dict = {}    # kind -> fn(doc): semantic checks run before the schema's, so their field paths win
+CONTROLLERS: list = []     # fn(cluster): run after the built-in controllers on every reconcile
+POD_MUTATORS: list = []    # fn(cluster, pod, old) -> pod: mutating admission webhooks (mesh sidecar injection)
+
 
 class Cluster:
     """State and controllers of one simulated cluster; the Lab facade sits on top of it."""
@@ -173,6 +179,8 @@ class Cluster:
             doc["metadata"].setdefault("namespace", "default")
         elif "namespace" in doc["metadata"]:
             doc["metadata"].pop("namespace")
+        if kind.kind in EARLY_CHECKS:
+            EARLY_CHECKS[kind.kind](doc)
         check_structure(doc, ref_of(doc))
         validate_object_meta(doc, kind.kind, kind.namespaced, kind.name_rule)
         return kind, doc
@@ -185,7 +193,8 @@ class Cluster:
                                 f"(create the Namespace first, or put it earlier in the same apply)")
         key = self.key(kind, doc["metadata"]["name"], namespace)
         old = self.store.get(kind.kind, key)
-        admit = getattr(self, f"_admit_{kind.kind.lower()}")
+        admit = getattr(self, f"_admit_{kind.kind.lower()}", None) or \
+            (lambda d, o, r: ADMITTERS[kind.kind](self, d, o, r))
         new = admit(doc, old, ref)
         if old is not None:
             for field in ("uid", "creationTimestamp", "generation"):
@@ -276,6 +285,8 @@ class Cluster:
     def _admit_pod(self, doc, old, ref):
         """Status in a manifest is pinned state the simulator honours; without it (as with kubectl apply,
         which never writes status) the server's status is kept."""
+        for mutate in POD_MUTATORS:
+            doc = mutate(self, doc, old)
         doc = admission.admit_pod(doc, ref)
         given = doc.get("status") or {}
         annotations = doc["metadata"].setdefault("annotations", {})
@@ -407,6 +418,8 @@ class Cluster:
         self._schedule_and_address_pods()
         self._run_endpointslice_controller()
         self._run_cloud_controller()
+        for controller in CONTROLLERS:
+            controller(self)
 
     def _run_workload_controllers(self) -> None:
         for kind in ("Deployment", "StatefulSet"):

@@ -13,6 +13,7 @@ from ..results import Response
 from .cluster import Cluster
 from .config import ClusterConfig
 from .probe import OUTSIDE_CLIENT_IP, Prober
+from . import mesh as _mesh   # registers the mesh kinds, admission and data path
 
 __all__ = ["SimulatedLab"]
 
@@ -29,6 +30,8 @@ class SimulatedLab(Lab):
         self._views: dict = {}
         self._picker = None
         self.prober = Prober(self)
+        if self.config.mesh:
+            _mesh.install(self)
 
     def __repr__(self) -> str:
         c = self.config

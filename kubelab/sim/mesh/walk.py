@@ -1,0 +1,584 @@
+"""The mesh data path of lab.http: a request leaves the client's sidecar (routing, fault, retries, timeouts,
+mTLS origination), crosses the pod network to the chosen endpoint (every leg an L4 connection through the
+engine, so NetworkPolicy still applies), and enters the server's sidecar (mTLS mode, authorization) before the
+app answers. Requests from clients without a sidecar reach a meshed pod or the Istio ingress gateway through
+kube-proxy as usual and meet the proxy there.
+
+Every proxy decision is a Hop of the Response, so a learner sees where a request was routed, faulted, retried
+or denied.
+"""
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+
+from ...net import apps
+from ...net.kubeproxy import proxy_endpoints
+from ...net.mesh import injection, linkerd, resilience, security
+from ...net.mesh.routing import (Destination, HttpRoute, MeshRequest, VirtualServiceTable, destination_rule_for,
+                                 pick_weighted, subset_labels)
+from ...net.mesh.values import host_matches
+from ...net.objects import is_ip, key_of, labels_of, name_of, namespace_of
+from ...results import Headers, Hop, Response, ServerRequest
+from ..http import app_client
+from .install import INGRESS_GATEWAY_LABELS
+
+__all__ = ["intercept", "MeshWalk"]
+
+CONNECT_TIMEOUT_MS = 10000           # Istio's default connectTimeout (and Linkerd's connect timeout is shorter,
+                                     # but either way the proxy answers 503 after it)
+UPSTREAM_FAILURE_TEXT = "upstream connect error or disconnect/reset before headers. reset reason: "
+
+
+def intercept(lab, url: str, src, destination: str, request) -> Response | None:
+    """The lab.http interceptor: mesh labs carry exchanges that meet a proxy; everything else is left to the
+    plain walk (None)."""
+    if not lab.config.mesh:
+        return None
+    return MeshWalk(lab, url).start(src, destination, request)
+
+
+def is_ingress_gateway(pod: dict | None) -> bool:
+    labels = labels_of(pod or {})
+    return labels.get("istio") == INGRESS_GATEWAY_LABELS["istio"]
+
+
+def mesh_sidecar(lab, pod: dict | None) -> str | None:
+    """The mesh proxy of a workload pod (the ingress gateway is a proxy of its own, not a sidecar)."""
+    if pod is None or is_ingress_gateway(pod):
+        return None
+    kind = injection.sidecar_of(pod)
+    return kind if kind == lab.config.mesh else None
+
+
+def service_account(pod: dict) -> str:
+    return (pod.get("spec") or {}).get("serviceAccountName") or (pod.get("spec") or {}).get("serviceAccount") \
+        or "default"
+
+
+def identity(lab, pod: dict) -> str:
+    """Istio: the SPIFFE principal without the scheme (cluster.local/ns/<ns>/sa/<sa>); Linkerd: the proxy's
+    identity <sa>.<ns>.serviceaccount.identity.linkerd.cluster.local."""
+    if lab.config.mesh == "linkerd":
+        return linkerd.identity(namespace_of(pod), service_account(pod))
+    return security.spiffe_id(namespace_of(pod), service_account(pod))[len("spiffe://"):]
+
+
+@dataclass
+class Attempt:
+    """One upstream request: what came back (an HTTP status, or a connection failure) and what it cost."""
+
+    status: int
+    text: str = ""
+    headers: dict = field(default_factory=dict)
+    elapsed_ms: float = 0.0
+    pod: dict | None = None
+    request: ServerRequest | None = None
+    mtls: bool = False
+    why: str = ""
+    proxy_answer: bool = False         # made up by a proxy (403 RBAC), not by the app
+
+
+class MeshWalk:
+    """One exchange through the mesh."""
+
+    def __init__(self, lab, url: str):
+        self.lab = lab
+        self.url = url
+        self.mesh = lab.config.mesh
+        self.hops: list[Hop] = []
+        self.elapsed = 0.0
+        self.route: str | None = None
+        self.rng = lab.__dict__.setdefault("_mesh_rng", random.Random(lab.config.seed))
+
+    # ------------------------------------------------------------------ entry
+    def start(self, src, destination: str, request) -> Response | None:
+        lab = self.lab
+        src_pod = self._source_pod(src)
+        if mesh_sidecar(lab, src_pod):
+            ip = destination if is_ip(destination) else self._resolve(src, destination)
+            service = lab.service_by_cluster_ip(ip) if ip else None
+            port = _service_port(service, request.port) if service else None
+            if port is None:
+                return None          # not a mesh Service (an address outside, a pod IP): passthrough
+            self.hops.append(Hop(f"pod {key_of(src_pod)}", "iptables nat",
+                                 f"outbound {ip}:{request.port} redirected to the sidecar (15001)"))
+            mreq = self._mesh_request(request, src_pod, "mesh", port["port"])
+            return self.outbound(src_pod, service, port, request, mreq)
+        trace = lab.trace(src, destination, request.port, "TCP")
+        if not trace.verdict or not trace.verdict.endpoint:
+            return None
+        landed_ip, landed_port = trace.verdict.endpoint.rsplit(":", 1)
+        pod = lab.pod_by_ip(landed_ip.strip("[]"))
+        if pod is None:
+            return None
+        if self.mesh == "istio" and is_ingress_gateway(pod):
+            self.hops += trace.hops
+            return self.gateway(pod, int(landed_port), request, trace.verdict.source_ip or "")
+        if mesh_sidecar(lab, pod):
+            self.hops += trace.hops
+            result = self.inbound(pod, int(landed_port), request, None, False, trace.verdict.source_ip or "",
+                                  attempt=1)
+            backend = self._backend_of(trace.verdict, pod)
+            return self.finish(result, backend=backend, subset=None, attempts=1)
+        return None
+
+    def _source_pod(self, src):
+        if not isinstance(src, str) or src.startswith("node/") or is_ip(src) or "/" not in src:
+            return None
+        return self.lab.prober.pod(src)
+
+    def _resolve(self, src, name: str) -> str | None:
+        answer = self.lab.resolve(name, "A", src=src)
+        for record in answer.records:
+            if record.type == "A":
+                return record.value
+        return None
+
+    def _mesh_request(self, request, client_pod: dict | None, gateway: str, port: int) -> MeshRequest:
+        return MeshRequest(request.method, request.path, request.host, tuple(request.headers),
+                           tuple(sorted(labels_of(client_pod or {}).items())),
+                           namespace_of(client_pod) if client_pod else "", gateway, port, request.scheme)
+
+    def _backend_of(self, verdict, pod) -> str | None:
+        dst = verdict.dst
+        service = self.lab.service_by_cluster_ip(dst) if is_ip(dst) else None
+        if service is None:
+            for s in self.lab.cluster.items("Service", namespace_of(pod)):
+                selector = s["spec"].get("selector") or {}
+                if selector and all(labels_of(pod).get(k) == v for k, v in selector.items()):
+                    service = s
+                    break
+        if service is None:
+            return None
+        port = _service_port(service, verdict.port) or (service["spec"].get("ports") or [{}])[0]
+        return f"{key_of(service)}:{port.get('port')}"
+
+    # ------------------------------------------------------------------ Istio ingress gateway
+    def gateway(self, gw_pod: dict, landed_port: int, request, client_ip: str) -> Response:
+        """The ingress gateway: a Gateway server on the listener port whose hosts cover the Host header, then the
+        VirtualServices bound to that Gateway (routes tried in order), then on like a client sidecar."""
+        lab = self.lab
+        listener = _gateway_listener_port(lab, gw_pod, landed_port)
+        servers = []
+        for gw in lab.cluster.items("Gateway.networking.istio.io"):
+            selector = (gw.get("spec") or {}).get("selector") or {}
+            if selector and not all(labels_of(gw_pod).get(k) == v for k, v in selector.items()):
+                continue
+            for server in (gw.get("spec") or {}).get("servers") or []:
+                if (server.get("port") or {}).get("number") == listener:
+                    servers.append((gw, server))
+        where = f"pod {key_of(gw_pod)}"
+        if not servers:
+            self.hops.append(Hop(where, "istio-proxy", f"no Gateway server listens on port {listener}: the "
+                                                       f"connection is refused"))
+            return self.fail(0, f"no Gateway selects {key_of(gw_pod)} with a server on port {listener}")
+        host = request.host
+        bound = [(gw, s) for gw, s in servers
+                 if any(host_matches(h.split("/", 1)[-1].lower(), host) for h in s.get("hosts") or [])]
+        if not bound:
+            self.hops.append(Hop(where, "istio-proxy", f"no Gateway server on port {listener} accepts host {host}"))
+            return self.fail(404, f"no Gateway server on port {listener} has host {host}", route="no virtual host")
+        gw = bound[0][0]
+        gw_name = f"{namespace_of(gw)}/{name_of(gw)}"
+        # RequestAuthentication at the gateway (JWT)
+        jwt = self._request_authentication(gw_pod, request)
+        if jwt is not None and jwt[0] == 401:
+            self.hops.append(Hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}"))
+            return self.fail(401, jwt[1], text="Jwt verification fails", route=None)
+        mreq = self._mesh_request(request, gw_pod, gw_name, listener)
+        table = self._virtual_services()
+        entry = table.lookup(host, gw_name)
+        if entry is None:
+            self.hops.append(Hop(where, "istio-proxy", f"Gateway {gw_name} accepts {host}, but no VirtualService "
+                                                       f"bound to it has that host: 404"))
+            return self.fail(404, f"no VirtualService bound to Gateway {gw_name} routes host {host}",
+                             route="no route (NR)")
+        self.hops.append(Hop(where, "istio-proxy", f"Gateway {gw_name} server port {listener} accepts host {host}"))
+        return self.route_and_forward(gw_pod, entry, mreq, request, default=None)
+
+    def _request_authentication(self, pod: dict, request):
+        from ...net.mesh import jwt as jwt_rules
+        policies = [p for p in self.lab.cluster.items("RequestAuthentication")
+                    if namespace_of(p) in (namespace_of(pod), security.ROOT_NAMESPACE) and security.selects(p, pod)]
+        if not policies:
+            return None
+        return jwt_rules.verify(policies, dict(request.headers))
+
+    # ------------------------------------------------------------------ client side
+    def _virtual_services(self) -> VirtualServiceTable:
+        lab = self.lab
+        return lab._view("mesh_vs_table", lambda: VirtualServiceTable(lab.cluster.items("VirtualService"),
+                                                                      lab.config.cluster_domain))
+
+    def outbound(self, client_pod: dict, service: dict, port: dict, request, mreq: MeshRequest) -> Response:
+        """The client's sidecar: Istio routes by VirtualService (the default route to the Service when none);
+        Linkerd forwards to the Service with the retry and timeout annotations it carries."""
+        if self.mesh == "linkerd":
+            return self.linkerd_outbound(client_pod, service, port, request)
+        host = f"{name_of(service)}.{namespace_of(service)}.svc.{self.lab.config.cluster_domain}"
+        entry = self._virtual_services().lookup(host, "mesh")
+        default = Destination(host, None, port["port"], 0, name_of(service))
+        if entry is None:
+            self.route = f"default route to {host}:{port['port']} (no VirtualService)"
+            self.hops.append(Hop(f"pod {key_of(client_pod)}", "istio-proxy", f"outbound {self.route}"))
+            plain = HttpRoute("default", 0, "", (), (default,))
+            return self.forward(client_pod, plain, mreq, request)
+        return self.route_and_forward(client_pod, entry, mreq, request, default=default)
+
+    def route_and_forward(self, client_pod, entry, mreq, request, default) -> Response:
+        where = f"pod {key_of(client_pod)}"
+        device = "istio-proxy"
+        choice = self._virtual_services().choose(entry, mreq)
+        self.route = choice.why
+        if choice.route is None:
+            self.hops.append(Hop(where, device, f"{choice.why}: 404 (NR)"))
+            return self.fail(404, choice.why, route=choice.why)
+        route = choice.route
+        self.hops.append(Hop(where, device, f"route: {choice.why}"))
+        if route.redirect:
+            r = route.redirect
+            location = f"{r.get('scheme', request.scheme)}://{r.get('authority', request.host)}{r.get('uri', request.path)}"
+            return self.fail(int(r.get("redirectCode", 301)), f"{route.label} redirects to {location}",
+                             headers={"Location": location}, route=choice.why)
+        if route.direct_response:
+            d = route.direct_response
+            body = (d.get("body") or {}).get("string", "")
+            return self.fail(int(d.get("status", 200)), f"{route.label} answers directly", text=body,
+                             route=choice.why)
+        return self.forward(client_pod, route, mreq, request)
+
+    def forward(self, client_pod: dict, route: HttpRoute, mreq: MeshRequest, request) -> Response:
+        """Fault injection, then the weighted destination and its subset, then up to 1 + retries attempts with
+        Envoy's back-off, within the per-try and route timeouts."""
+        where = f"pod {key_of(client_pod)}"
+        device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
+        fault = resilience.fault_decision(route.fault, self.rng)
+        if fault.why:
+            self.hops.append(Hop(where, device, fault.why))
+        self.elapsed += fault.delay_ms
+        if fault.abort_status is not None:
+            return self.fail(fault.abort_status, f"{route.label}: {fault.why}", text="fault filter abort",
+                             attempts=0)
+        destination = pick_weighted(route.destinations, self.rng)
+        if len(route.destinations) > 1:
+            shares = ", ".join(f"{d} weight {d.weight}" for d in route.destinations)
+            self.hops.append(Hop(where, device, f"weighted pick: {destination} ({shares})"))
+        for mirror in ([route.mirror] if route.mirror else []):
+            if self.rng.random() < route.mirror_fraction:
+                self.hops.append(Hop(where, device, f"mirror a copy to {mirror} (its answer is ignored)"))
+        service, port, problem = self._upstream(destination, mreq.port)
+        if problem:
+            self.hops.append(Hop(where, device, problem))
+            return self.fail(503, problem, text="no healthy upstream", subset=destination.subset)
+        client_ns = namespace_of(client_pod)
+        dr = destination_rule_for(destination.host, client_ns, self.lab.cluster.items("DestinationRule"),
+                                  domain=self.lab.config.cluster_domain)
+        wanted = {}
+        if destination.subset:
+            wanted = subset_labels(dr, destination.subset)
+            if wanted is None:
+                why = (f"subset {destination.subset!r} of {destination.host} is defined by no DestinationRule "
+                       f"({'DestinationRule ' + key_of(dr) + ' has no such subset' if dr else 'none applies'}): "
+                       f"the route's cluster does not exist, 503 (NC)")
+                self.hops.append(Hop(where, device, why))
+                return self.fail(503, why, text="no healthy upstream", subset=destination.subset)
+        backend = f"{key_of(service)}:{port['port']}"
+        policy = resilience.retry_policy(route.retries) if route.source != "default" or self.mesh == "istio" \
+            else resilience.retry_policy(None)
+        tls_mode = _dr_tls_mode(dr, destination.subset)
+        return self.attempts(client_pod, service, port, wanted, policy, route.timeout_ms, tls_mode, request,
+                             backend, destination.subset, dr)
+
+    def _upstream(self, destination: Destination, asked_port: int):
+        """The Service a destination host names and its port (the route's port, the only port, or the port the
+        client called)."""
+        domain = self.lab.config.cluster_domain
+        host = destination.host
+        if not host.endswith(f".svc.{domain}") or host.count(".") < 3:
+            return None, None, f"{destination.written}: not a Service of this cluster (no ServiceEntry simulated " \
+                               f"for it): 503"
+        name, namespace = host.split(".")[:2]
+        service = self.lab.cluster.find("Service", f"{namespace}/{name}")
+        if service is None:
+            return None, None, f"{destination.written}: Service {namespace}/{name} does not exist: 503 (no cluster)"
+        ports = [p for p in service["spec"].get("ports") or [] if p.get("protocol", "TCP") == "TCP"]
+        wanted = destination.port
+        if wanted is None:
+            port = ports[0] if len(ports) == 1 else _service_port(service, asked_port)
+        else:
+            port = _service_port(service, wanted)
+        if port is None:
+            return None, None, f"{destination.written}: Service {key_of(service)} has no port " \
+                               f"{wanted or asked_port}: 503"
+        return service, port, None
+
+    def _endpoints(self, service: dict, port: dict, wanted: dict) -> list[tuple]:
+        """Ready endpoints of the Service port (EDS), narrowed to the subset's labels."""
+        lab = self.lab
+        out = []
+        for ep in proxy_endpoints(service, port, lab.slices_of(service), lab.config.primary_family):
+            if not ep.ready:
+                continue
+            pod = lab.pod_by_ip(ep.ip)
+            if pod is None or not all(labels_of(pod).get(k) == v for k, v in wanted.items()):
+                continue
+            out.append((ep, pod))
+        return out
+
+    def _pick(self, candidates: list, tried: set, dr: dict | None, subset: str | None, request) -> tuple:
+        """The DestinationRule's load balancer (LEAST_REQUEST by default, ROUND_ROBIN, RANDOM, consistentHash),
+        avoiding hosts already tried (Istio sets the previous_hosts retry predicate)."""
+        fresh = [c for c in candidates if str(c[0]) not in tried] or candidates
+        lb = _load_balancer(dr, subset)
+        if lb.get("consistentHash"):
+            import hashlib
+            spec = lb["consistentHash"]
+            key = ""
+            if spec.get("httpHeaderName"):
+                key = request.header(spec["httpHeaderName"]) or ""
+            elif spec.get("httpCookie"):
+                key = _cookie(request.header("cookie") or "", spec["httpCookie"].get("name", ""))
+            elif spec.get("useSourceIp"):
+                key = "source"
+            digest = int(hashlib.sha256(key.encode()).hexdigest(), 16)
+            return fresh[digest % len(fresh)]
+        if lb.get("simple") == "ROUND_ROBIN":
+            counters = self.lab.__dict__.setdefault("_mesh_round_robin", {})
+            key = tuple(str(c[0]) for c in candidates)
+            counters[key] = counters.get(key, -1) + 1
+            return fresh[counters[key] % len(fresh)]
+        return fresh[self.rng.randrange(len(fresh))]
+
+    def attempts(self, client_pod, service, port, wanted, policy, route_timeout_ms, tls_mode, request, backend,
+                 subset, dr) -> Response:
+        where = f"pod {key_of(client_pod)}"
+        device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
+        started = self.elapsed
+        tried: set = set()
+        result = None
+        count = 0
+        for number in range(policy.attempts + 1):
+            candidates = self._endpoints(service, port, wanted)
+            if not candidates:
+                what = f"subset {subset} of " if subset else ""
+                why = f"no healthy upstream: {what}{key_of(service)}:{port['port']} has no ready endpoint"
+                self.hops.append(Hop(where, device, why))
+                return self.fail(503, why, text="no healthy upstream", subset=subset, attempts=count)
+            endpoint, server_pod = self._pick(candidates, tried, dr, subset, request)
+            tried.add(str(endpoint))
+            count += 1
+            result = self.attempt(client_pod, endpoint, server_pod, request, tls_mode, count)
+            took = result.elapsed_ms
+            if policy.per_try_timeout_ms is not None and took > policy.per_try_timeout_ms:
+                self.hops.append(Hop(where, device, f"attempt {count}: no answer within perTryTimeout "
+                                                    f"{policy.per_try_timeout_ms:g} ms: 504"))
+                result = Attempt(504, "upstream request timeout", {}, policy.per_try_timeout_ms,
+                                 why="per-try timeout", proxy_answer=True)
+                took = policy.per_try_timeout_ms
+            if route_timeout_ms is not None and self.elapsed - started + took > route_timeout_ms:
+                self.elapsed = started + route_timeout_ms
+                why = f"route timeout {route_timeout_ms:g} ms passed before an answer came back: 504"
+                self.hops.append(Hop(where, device, why))
+                return self.fail(504, why, text="upstream request timeout", subset=subset, attempts=count,
+                                 backend=backend)
+            self.elapsed += took
+            retriable = resilience.should_retry(policy, result.status, request.method)
+            if not retriable or number == policy.attempts:
+                if retriable:
+                    self.hops.append(Hop(where, device, f"attempt {count} failed ({_status_word(result.status)}) "
+                                                        f"and the retries are used up ({policy.describe()})"))
+                break
+            # Envoy backs off with jitter; Linkerd's proxy retries at once
+            pause = resilience.backoff_ms(number + 1, self.rng) if self.mesh == "istio" else 0
+            self.hops.append(Hop(where, device, f"attempt {count} got {_status_word(result.status)}: retry after "
+                                                f"{pause} ms back-off ({policy.describe()})"))
+            self.elapsed += pause
+        return self.finish(result, backend=backend, subset=subset, attempts=count, client_proxy=True)
+
+    # ------------------------------------------------------------------ the network leg and the server side
+    def attempt(self, client_pod: dict, endpoint, server_pod: dict, request, tls_mode, number: int) -> Attempt:
+        lab = self.lab
+        server_mesh = mesh_sidecar(lab, server_pod)
+        if self.mesh == "istio":
+            mode = security.effective_mtls(server_pod, endpoint.port, lab.cluster.items("PeerAuthentication"))[0] \
+                if server_mesh else "PERMISSIVE"
+            mtls, why = security.client_tls(bool(server_mesh), mode, tls_mode)
+        else:
+            mtls, why = bool(server_mesh), ("both pods are meshed: the proxies speak mTLS" if server_mesh
+                                            else "the server has no proxy: plaintext")
+        self.hops.append(Hop(f"pod {key_of(client_pod)}", "istio-proxy" if self.mesh == "istio" else "linkerd-proxy",
+                             f"attempt {number} -> {endpoint} (pod {key_of(server_pod)}), "
+                             f"{'mTLS' if mtls else 'plaintext'}: {why}"))
+        trace = lab.trace(key_of(client_pod), endpoint.ip, endpoint.port, "TCP")
+        self.hops += trace.hops
+        if not trace.verdict:
+            reason = trace.verdict.reason
+            refused = "refused" in reason or "listens" in reason or "not listening" in reason
+            return Attempt(resilience.CONNECT_FAILURE, UPSTREAM_FAILURE_TEXT + "connection failure",
+                           elapsed_ms=0 if refused else CONNECT_TIMEOUT_MS, why=reason)
+        if mtls and not server_mesh:
+            return Attempt(resilience.CONNECT_FAILURE, UPSTREAM_FAILURE_TEXT + "connection termination, "
+                           "transport failure reason: TLS_error: the server has no sidecar to terminate mTLS",
+                           why="TLS origination to a server without a sidecar")
+        if mtls and self.mesh == "istio" and mode == "DISABLE":
+            return Attempt(resilience.CONNECT_FAILURE, UPSTREAM_FAILURE_TEXT + "connection termination, "
+                           "transport failure reason: TLS_error: the server's PeerAuthentication is DISABLE",
+                           why="mTLS sent to a server that does not accept it")
+        return self.inbound(server_pod, endpoint.port, request, client_pod, mtls, trace.verdict.source_ip or "",
+                            attempt=number, client_proxy=True)
+
+    def inbound(self, pod: dict, port: int, request, client_pod: dict | None, mtls: bool, source_ip: str,
+                attempt: int, client_proxy: bool = False) -> Attempt:
+        """The server's sidecar: the mTLS mode it enforces on this port, then authorization, then the app."""
+        lab = self.lab
+        where = f"pod {key_of(pod)}"
+        headers = Headers(list(request.headers))
+        client_id = identity(lab, client_pod) if (mtls and client_pod is not None) else None
+        if self.mesh == "istio" and mesh_sidecar(lab, pod):
+            mode, why = security.effective_mtls(pod, port, lab.cluster.items("PeerAuthentication"))
+            if not mtls and mode == "STRICT":
+                self.hops.append(Hop(where, "istio-proxy", f"inbound :{port} plaintext refused: {why}; the "
+                                                           f"connection is reset"))
+                return Attempt(resilience.RESET, UPSTREAM_FAILURE_TEXT + "connection termination", why=why)
+            self.hops.append(Hop(where, "istio-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'} "
+                                                       f"accepted ({why})"))
+            peer = security.Peer(client_id, client_id.split("/")[2] if client_id else None, source_ip)
+            decision = security.authorize(pod, lab.cluster.items("AuthorizationPolicy"), peer, request.method,
+                                          request.path, request.host, port, dict(request.headers))
+            self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
+            if not decision.allowed:
+                return Attempt(403, "RBAC: access denied", {"content-type": "text/plain", "server": "envoy"},
+                               pod=pod, mtls=mtls, why=decision.why, proxy_answer=True)
+            if mtls:
+                server_id = security.spiffe_id(namespace_of(pod), service_account(pod))
+                headers["X-Forwarded-Client-Cert"] = security.xfcc(server_id, "spiffe://" + client_id)
+            headers["X-Forwarded-Proto"] = request.scheme
+            headers["X-Request-Id"] = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+            if client_proxy:
+                headers["X-Envoy-Attempt-Count"] = str(attempt)
+            app_ip = "127.0.0.6"              # Istio's inbound passthrough source address
+        elif self.mesh == "linkerd" and mesh_sidecar(lab, pod):
+            decision = linkerd.authorize(lab, pod, port, client_id, source_ip)
+            self.hops.append(Hop(where, "linkerd-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'}; "
+                                                         f"{decision.why}"))
+            if not decision.allowed:
+                return Attempt(403, "", {"l5d-proxy-error": "unauthorized request on route"}, pod=pod, mtls=mtls,
+                               why=decision.why, proxy_answer=True)
+            if client_id:
+                headers["l5d-client-id"] = client_id
+            app_ip = source_ip
+        else:
+            app_ip = source_ip
+        app_request = apps.AppRequest(request.method, request.host, request.path, tuple(headers.items()),
+                                      request.body, app_ip, port, call=app_client(lab, pod))
+        saved = (self.hops, self.route)
+        self.hops = []
+        answer = apps.answer(pod, app_request)
+        self.hops, self.route = saved
+        if answer.status == 0:
+            return Attempt(resilience.CONNECT_FAILURE, UPSTREAM_FAILURE_TEXT + "connection failure",
+                           why=f"nothing in pod {key_of(pod)} listens on {port}")
+        self.hops.append(Hop(where, answer.app or "app", f"answers {answer.status} after {answer.delay_ms} ms"))
+        received = ServerRequest(request.method, request.host, request.path, headers, request.body)
+        return Attempt(answer.status, answer.text, dict(answer.headers), answer.delay_ms, pod, received, mtls,
+                       f"{answer.app} in pod {key_of(pod)} answered {answer.status}")
+
+    # ------------------------------------------------------------------ Linkerd's client side
+    def linkerd_outbound(self, client_pod: dict, service: dict, port: dict, request) -> Response:
+        """Linkerd forwards to the Service's endpoints; retries and timeouts come from the Service's
+        retry.linkerd.io/* and timeout.linkerd.io/* annotations (none by default)."""
+        policy, timeout_ms, why = linkerd.client_policy(service)
+        self.route = f"Service {key_of(service)}:{port['port']} ({why})"
+        self.hops.append(Hop(f"pod {key_of(client_pod)}", "linkerd-proxy", f"outbound to {self.route}"))
+        return self.attempts(client_pod, service, port, {}, policy, timeout_ms, None, request,
+                             f"{key_of(service)}:{port['port']}", None, None)
+
+    # ------------------------------------------------------------------ answers
+    def fail(self, status: int, reason: str, text: str = "", headers=None, route=None, subset=None, attempts=1,
+             backend=None) -> Response:
+        response = Response(status, text, Headers(headers or {}), self.url, reason=reason, backend=backend,
+                            route=route if route is not None else self.route, hops=tuple(self.hops),
+                            subset=subset, attempts=attempts, elapsed_ms=int(round(self.elapsed)))
+        self._record(response, None)
+        return response
+
+    def finish(self, result: Attempt, backend, subset, attempts, client_proxy=False) -> Response:
+        status = result.status
+        if status in (resilience.CONNECT_FAILURE, resilience.RESET):
+            if client_proxy:
+                return self.fail(503, f"the client's proxy answers 503: {result.why}", text=result.text,
+                                 subset=subset, attempts=attempts)
+            return self.fail(0, f"connection reset: {result.why}", attempts=attempts)
+        headers = Headers(result.headers)
+        if self.mesh == "istio" and (client_proxy or mesh_sidecar(self.lab, result.pod)):
+            # Envoy overwrites the server header and reports the upstream's time
+            headers["server"] = "istio-envoy"
+            if not result.proxy_answer:
+                headers["x-envoy-upstream-service-time"] = str(int(result.elapsed_ms))
+        served_by = None
+        response = Response(status, result.text, headers, self.url, served_by, result.why,
+                            backend=None if result.proxy_answer and status != 403 else backend,
+                            pod=key_of(result.pod) if result.pod is not None and not result.proxy_answer else None,
+                            request=result.request, route=self.route, hops=tuple(self.hops), subset=subset,
+                            attempts=attempts, elapsed_ms=int(round(self.elapsed)), mtls=result.mtls)
+        self._record(response, result.pod)
+        return response
+
+    def _record(self, response: Response, server_pod) -> None:
+        from . import telemetry
+        telemetry.record(self.lab, response, server_pod)
+
+
+def _status_word(status: int) -> str:
+    if status == resilience.CONNECT_FAILURE:
+        return "a connection failure"
+    if status == resilience.RESET:
+        return "a connection reset"
+    return str(status)
+
+
+def _service_port(service: dict | None, port) -> dict | None:
+    for p in (service or {}).get("spec", {}).get("ports") or []:
+        if p.get("protocol", "TCP") != "TCP":
+            continue
+        if (isinstance(port, int) and p["port"] == port) or (isinstance(port, str) and p.get("name") == port):
+            return p
+    return None
+
+
+def _gateway_listener_port(lab, gw_pod: dict, landed_port: int) -> int:
+    """Gateway servers name the gateway Service's port (80), which the pod serves on its targetPort (8080)."""
+    for service in lab.cluster.items("Service", namespace_of(gw_pod)):
+        selector = service["spec"].get("selector") or {}
+        if selector and all(labels_of(gw_pod).get(k) == v for k, v in selector.items()):
+            for p in service["spec"].get("ports") or []:
+                if p.get("targetPort", p["port"]) == landed_port:
+                    return p["port"]
+    return landed_port
+
+
+def _dr_tls_mode(dr: dict | None, subset: str | None) -> str | None:
+    spec = (dr or {}).get("spec") or {}
+    for s in spec.get("subsets") or []:
+        if s.get("name") == subset and ((s.get("trafficPolicy") or {}).get("tls") or {}).get("mode"):
+            return s["trafficPolicy"]["tls"]["mode"]
+    return ((spec.get("trafficPolicy") or {}).get("tls") or {}).get("mode")
+
+
+def _load_balancer(dr: dict | None, subset: str | None) -> dict:
+    spec = (dr or {}).get("spec") or {}
+    for s in spec.get("subsets") or []:
+        if s.get("name") == subset and (s.get("trafficPolicy") or {}).get("loadBalancer"):
+            return s["trafficPolicy"]["loadBalancer"]
+    return (spec.get("trafficPolicy") or {}).get("loadBalancer") or {}
+
+
+def _cookie(header: str, name: str) -> str:
+    for part in header.split(";"):
+        k, _, v = part.strip().partition("=")
+        if k == name:
+            return v
+    return ""
+
