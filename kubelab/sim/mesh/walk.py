@@ -186,7 +186,15 @@ class MeshWalk:
         jwt = self._request_authentication(gw_pod, request)
         if jwt is not None and jwt[0] == 401:
             self.hops.append(Hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}"))
-            return self.fail(401, jwt[1], text="Jwt verification fails", route=None)
+            return self.fail(401, jwt[1], text="Jwt verification fails", headers=_www_authenticate(request),
+                             route=None)
+        principal = jwt[1] if jwt is not None else None
+        decision = security.authorize(gw_pod, lab.cluster.items("AuthorizationPolicy"),
+                                      security.Peer(None, None, client_ip, principal), request.method,
+                                      request.path, request.host, listener, dict(request.headers))
+        self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
+        if not decision.allowed:
+            return self.fail(403, decision.why, text="RBAC: access denied", route=None)
         mreq = self._mesh_request(request, gw_pod, gw_name, listener)
         table = self._virtual_services()
         entry = table.lookup(host, gw_name)
@@ -444,7 +452,13 @@ class MeshWalk:
                 return Attempt(resilience.RESET, UPSTREAM_FAILURE_TEXT + "connection termination", why=why)
             self.hops.append(Hop(where, "istio-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'} "
                                                        f"accepted ({why})"))
-            peer = security.Peer(client_id, client_id.split("/")[2] if client_id else None, source_ip)
+            jwt = self._request_authentication(pod, request)
+            if jwt is not None and jwt[0] == 401:
+                self.hops.append(Hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}: 401"))
+                return Attempt(401, "Jwt verification fails", _www_authenticate(request), pod=pod,
+                               mtls=mtls, why=jwt[1], proxy_answer=True)
+            peer = security.Peer(client_id, client_id.split("/")[2] if client_id else None, source_ip,
+                                 jwt[1] if jwt is not None else None)
             decision = security.authorize(pod, lab.cluster.items("AuthorizationPolicy"), peer, request.method,
                                           request.path, request.host, port, dict(request.headers))
             self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
@@ -529,6 +543,12 @@ class MeshWalk:
     def _record(self, response: Response, server_pod) -> None:
         from . import telemetry
         telemetry.record(self.lab, response, server_pod)
+
+
+def _www_authenticate(request) -> dict:
+    """Envoy's jwt_authn failure header."""
+    return {"www-authenticate": f'Bearer realm="{request.scheme}://{request.host}{request.path}", '
+                                'error="invalid_token"'}
 
 
 def _status_word(status: int) -> str:

@@ -1,0 +1,192 @@
+"""Istio security on the simulated cluster: auto mTLS, PeerAuthentication precedence, TLS mismatches,
+identities and X-Forwarded-Client-Cert, AuthorizationPolicy, and JWTs at the ingress gateway."""
+from __future__ import annotations
+
+import pytest
+
+from kubelab.net.mesh.jwt import Issuer
+
+from .helpers import INJECT, authz, dr, mesh_lab, pa, pod_of, vs
+
+URL = "http://httpbin.foo:8000/headers"
+
+
+@pytest.fixture()
+def lab():
+    return mesh_lab(namespaces={"foo": INJECT, "bar": INJECT, "legacy": {}},
+                    apps=[("httpbin", "foo"), ("curl", "foo"), ("curl", "bar"), ("curl", "legacy"),
+                          ("httpbin", "legacy")])
+
+
+def test_identity_and_xfcc_from_the_service_account(lab):
+    """The server sidecar sets X-Forwarded-Client-Cert with its own and the client's SPIFFE ids."""
+    r = lab.http(URL, src=pod_of(lab, "bar", "curl"))
+    xfcc = r.request.headers["X-Forwarded-Client-Cert"]
+    assert xfcc.startswith("By=spiffe://cluster.local/ns/foo/sa/httpbin;Hash=")
+    assert xfcc.endswith('Subject="";URI=spiffe://cluster.local/ns/bar/sa/curl')
+    assert r.mtls
+
+
+def test_plaintext_client_has_no_xfcc(lab):
+    r = lab.http(URL, src=pod_of(lab, "legacy", "curl"))
+    assert r.status == 200 and not r.mtls and "X-Forwarded-Client-Cert" not in r.request.headers
+
+
+def test_sidecar_to_a_pod_without_sidecar_is_plaintext(lab):
+    """Auto mTLS sends plaintext to a workload without a sidecar."""
+    r = lab.http("http://httpbin.legacy:8000/ip", src=pod_of(lab, "foo", "curl"))
+    assert r.status == 200 and not r.mtls
+
+
+def test_istio_mutual_to_a_pod_without_sidecar_is_503(lab):
+    """A DestinationRule forcing ISTIO_MUTUAL towards a workload without a sidecar: the TLS handshake fails and
+    the client proxy answers 503."""
+    lab.apply([dr("httpbin", "legacy", {"host": "httpbin.legacy.svc.cluster.local",
+                                        "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}})])
+    r = lab.http("http://httpbin.legacy:8000/ip", src=pod_of(lab, "foo", "curl"))
+    assert (r.status, r.backend, r.pod) == (503, None, None)
+
+
+def test_strict_server_with_plaintext_from_client_proxy_is_503(lab):
+    """STRICT server, client sidecar told to send plaintext (DestinationRule tls DISABLE): the server resets
+    the connection and the client's proxy answers 503 (a client without proxy would see 000)."""
+    lab.apply([pa("default", "foo", {"mtls": {"mode": "STRICT"}}),
+               dr("httpbin", "bar", {"host": "httpbin.foo.svc.cluster.local",
+                                     "trafficPolicy": {"tls": {"mode": "DISABLE"}}})])
+    assert lab.http(URL, src=pod_of(lab, "bar", "curl")).status == 503
+    assert lab.http(URL, src=pod_of(lab, "legacy", "curl")).status == 0
+    assert lab.http(URL, src=pod_of(lab, "foo", "curl")).status == 200       # the DR lives in bar
+
+
+def test_disable_server_gets_plaintext_from_auto_mtls(lab):
+    """PeerAuthentication DISABLE: auto mTLS sends plaintext, so the request works without mTLS."""
+    lab.apply([pa("httpbin", "foo", {"selector": {"matchLabels": {"app": "httpbin"}}, "mtls": {"mode": "DISABLE"}})])
+    r = lab.http(URL, src=pod_of(lab, "bar", "curl"))
+    assert r.status == 200 and not r.mtls
+
+
+def test_workload_policy_beats_namespace_and_mesh(lab):
+    """Mesh STRICT, namespace STRICT, workload PERMISSIVE: the workload level wins, so legacy gets in."""
+    lab.apply([pa("default", "istio-system", {"mtls": {"mode": "STRICT"}}),
+               pa("default", "foo", {"mtls": {"mode": "STRICT"}}),
+               pa("httpbin", "foo", {"selector": {"matchLabels": {"app": "httpbin"}}, "mtls": {"mode": "PERMISSIVE"}})])
+    assert lab.http(URL, src=pod_of(lab, "legacy", "curl")).status == 200
+
+
+def test_unset_inherits_from_the_namespace(lab):
+    """A workload policy with mode UNSET inherits the namespace's STRICT."""
+    lab.apply([pa("default", "foo", {"mtls": {"mode": "STRICT"}}),
+               pa("httpbin", "foo", {"selector": {"matchLabels": {"app": "httpbin"}}, "mtls": {"mode": "UNSET"}})])
+    assert lab.http(URL, src=pod_of(lab, "legacy", "curl")).status == 0
+
+
+def test_port_level_mtls_beats_the_workload_mode(lab):
+    """portLevelMtls on the container port 8080 (not the Service port 8000) overrides the workload's STRICT."""
+    lab.apply([pa("httpbin", "foo", {"selector": {"matchLabels": {"app": "httpbin"}}, "mtls": {"mode": "STRICT"},
+                                     "portLevelMtls": {"8080": {"mode": "DISABLE"}}})])
+    assert lab.http(URL, src=pod_of(lab, "legacy", "curl")).status == 200
+    lab.apply([pa("httpbin", "foo", {"selector": {"matchLabels": {"app": "httpbin"}}, "mtls": {"mode": "STRICT"},
+                                     "portLevelMtls": {"8000": {"mode": "DISABLE"}}})])
+    assert lab.http(URL, src=pod_of(lab, "legacy", "curl")).status == 0
+
+
+def test_peer_authentication_in_another_namespace_does_nothing(lab):
+    """STRICT in namespace bar does not protect foo (a classic mistake: the policy in the wrong namespace)."""
+    lab.apply([pa("default", "bar", {"mtls": {"mode": "STRICT"}})])
+    assert lab.http(URL, src=pod_of(lab, "legacy", "curl")).status == 200
+
+
+def test_authz_principals_need_mtls(lab):
+    """An ALLOW for the principal of curl in bar: bar's curl (mTLS) passes; foo's curl and legacy are denied
+    with 403 "RBAC: access denied"."""
+    lab.apply([authz("httpbin", "foo", {"selector": {"matchLabels": {"app": "httpbin"}}, "rules": [
+        {"from": [{"source": {"principals": ["cluster.local/ns/bar/sa/curl"]}}]}]})])
+    assert lab.http(URL, src=pod_of(lab, "bar", "curl")).status == 200
+    for ns in ("foo", "legacy"):
+        r = lab.http(URL, src=pod_of(lab, ns, "curl"))
+        assert (r.status, r.text) == (403, "RBAC: access denied")
+
+
+def test_authz_to_methods_paths_and_when_headers(lab):
+    """ALLOW GET on /headers* only when header x-token is "ok": everything else is denied."""
+    lab.apply([authz("httpbin", "foo", {"selector": {"matchLabels": {"app": "httpbin"}}, "rules": [
+        {"to": [{"operation": {"methods": ["GET"], "paths": ["/headers*"]}}],
+         "when": [{"key": "request.headers[x-token]", "values": ["ok"]}]}]})])
+    src = pod_of(lab, "bar", "curl")
+    assert lab.http(URL, src=src, headers={"x-token": "ok"}).status == 200
+    assert lab.http(URL, src=src, headers={"x-token": "no"}).status == 403
+    assert lab.http("http://httpbin.foo:8000/ip", src=src, headers={"x-token": "ok"}).status == 403
+    assert lab.http(URL, src=src, method="POST", headers={"x-token": "ok"}).status == 403
+
+
+def test_authz_ip_blocks_and_not_namespaces(lab):
+    """DENY notNamespaces [bar]: everyone but bar's workloads is denied (plaintext has no namespace, so legacy
+    is denied too); an ipBlocks ALLOW matches on the source address."""
+    lab.apply([authz("deny-others", "foo", {"action": "DENY", "rules": [
+        {"from": [{"source": {"notNamespaces": ["bar"]}}]}]})])
+    assert lab.http(URL, src=pod_of(lab, "bar", "curl")).status == 200
+    assert lab.http(URL, src=pod_of(lab, "foo", "curl")).status == 403
+    assert lab.http(URL, src=pod_of(lab, "legacy", "curl")).status == 403
+    lab.delete("AuthorizationPolicy", "deny-others", "foo")
+    lab.apply([authz("by-ip", "foo", {"rules": [{"from": [{"source": {"ipBlocks": ["192.0.2.0/24"]}}]}]})])
+    assert lab.http(URL, src=pod_of(lab, "bar", "curl")).status == 403
+
+
+def gateway_objects():
+    return [
+        {"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
+         "metadata": {"name": "httpbin-gateway", "namespace": "foo"},
+         "spec": {"selector": {"istio": "ingressgateway"},
+                  "servers": [{"port": {"number": 80, "name": "http", "protocol": "HTTP"},
+                               "hosts": ["httpbin.example.com"]}]}},
+        vs("httpbin", "foo", {"hosts": ["httpbin.example.com"], "gateways": ["httpbin-gateway"], "http": [
+            {"match": [{"uri": {"prefix": "/status"}}, {"uri": {"prefix": "/headers"}}],
+             "route": [{"destination": {"host": "httpbin", "port": {"number": 8000}}}]}]}),
+    ]
+
+
+def test_ingress_gateway_routes_by_host(lab):
+    """Ingress task: Gateway on port 80 for httpbin.example.com and a VirtualService bound to it; other hosts
+    and unrouted paths get 404 from the gateway."""
+    lab.apply(gateway_objects())
+    gw = "http://istio-ingressgateway.istio-system"
+    src = pod_of(lab, "legacy", "curl")
+    r = lab.http(f"{gw}/status/200", src=src, headers={"Host": "httpbin.example.com"})
+    assert (r.status, r.backend, r.mtls) == (200, "foo/httpbin:8000", True)
+    assert lab.http(f"{gw}/status/200", src=src, headers={"Host": "other.example.com"}).status == 404
+    assert lab.http(f"{gw}/ip", src=src, headers={"Host": "httpbin.example.com"}).status == 404
+
+
+def test_installed_ingress_gateway_service():
+    """The default profile's istio-ingressgateway Service: 80 -> 8080, 443 -> 8443, 15021."""
+    lab = mesh_lab()
+    svc = lab.get("Service", "istio-ingressgateway", "istio-system")
+    assert {(p["port"], p.get("targetPort")) for p in svc["spec"]["ports"]} == {(80, 8080), (443, 8443),
+                                                                                (15021, 15021)}
+    assert svc["spec"]["type"] == "LoadBalancer"
+    assert lab.list("Pod", "istio-system", selector="app=istiod")
+
+
+def test_jwt_at_the_gateway(lab):
+    """RequestAuthentication on the gateway: no token passes, a valid token passes, a forged or expired one gets
+    401; an AuthorizationPolicy requiring a request principal then refuses requests without a token."""
+    issuer = Issuer("testing@secure.istio.io")
+    forger = Issuer("testing@secure.istio.io")
+    lab.apply(gateway_objects() + [{"apiVersion": "security.istio.io/v1", "kind": "RequestAuthentication",
+                                    "metadata": {"name": "jwt", "namespace": "istio-system"},
+                                    "spec": {"selector": {"matchLabels": {"istio": "ingressgateway"}},
+                                             "jwtRules": [{"issuer": "testing@secure.istio.io",
+                                                           "jwks": issuer.jwks}]}}])
+    gw = "http://istio-ingressgateway.istio-system/headers"
+    src = pod_of(lab, "legacy", "curl")
+    host = {"Host": "httpbin.example.com"}
+    assert lab.http(gw, src=src, headers=host).status == 200
+    good = {**host, "Authorization": f"Bearer {issuer.token('alice')}"}
+    assert lab.http(gw, src=src, headers=good).status == 200
+    assert lab.http(gw, src=src, headers={**host, "Authorization": f"Bearer {forger.token('alice')}"}).status == 401
+    expired = {**host, "Authorization": f"Bearer {issuer.token('alice', exp=1)}"}
+    assert lab.http(gw, src=src, headers=expired).status == 401
+    lab.apply([authz("require-jwt", "istio-system", {"selector": {"matchLabels": {"istio": "ingressgateway"}},
+                                                     "rules": [{"from": [{"source": {"requestPrincipals": ["*"]}}]}]})])
+    assert lab.http(gw, src=src, headers=host).status == 403
+    assert lab.http(gw, src=src, headers=good).status == 200
