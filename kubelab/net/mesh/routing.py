@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 from .values import duration_ms, fqdn, host_matches, percentage
 
 __all__ = ["MeshRequest", "Destination", "HttpRoute", "RouteChoice", "compile_virtual_service", "VirtualServiceTable",
-           "match_block", "string_matches", "pick_weighted", "subset_labels", "destination_rule_for"]
+           "match_block", "string_matches", "pick_weighted", "subset_labels", "destination_rule_for", "rewrite_path"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,27 @@ class HttpRoute:
 class RouteChoice:
     route: HttpRoute | None
     why: str
+    block: dict | None = None                     # the match block that matched (None: the route has none)
+
+
+def rewrite_path(rewrite: dict | None, block: dict | None, path: str) -> str:
+    """HTTPRewrite.uri: with a prefix match only the matched prefix is replaced, otherwise the whole path; the
+    query string is kept. uriRegexRewrite replaces with RE2 groups."""
+    if not rewrite:
+        return path
+    parts = urlsplit(path)
+    query = f"?{parts.query}" if parts.query else ""
+    only = parts.path or "/"
+    if "uri" in rewrite:
+        prefix = ((block or {}).get("uri") or {}).get("prefix")
+        if prefix is not None and only.startswith(prefix):
+            return rewrite["uri"] + only[len(prefix):] + query
+        return rewrite["uri"] + query
+    regex = rewrite.get("uriRegexRewrite")
+    if regex:
+        go_style = re.sub(r"\\(\d)", r"\\g<\1>", str(regex.get("rewrite", "")))
+        return re.sub(str(regex.get("match", "")), go_style, only) + query
+    return path
 
 
 def string_matches(spec: dict | None, value: str | None, ignore_case: bool = False) -> bool:
@@ -228,7 +249,7 @@ class VirtualServiceTable:
             for j, block in enumerate(route.matches):
                 ok, why = match_block(block, req)
                 if ok:
-                    return RouteChoice(route, f"{route.label} match[{j}]: {why}")
+                    return RouteChoice(route, f"{route.label} match[{j}]: {why}", block)
                 reasons.append(f"{route.label} match[{j}]: {why}")
         return RouteChoice(None, "no route matched: " + "; ".join(reasons[:3]))
 

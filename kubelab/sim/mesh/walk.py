@@ -17,7 +17,7 @@ from ...net import apps
 from ...net.kubeproxy import proxy_endpoints
 from ...net.mesh import injection, linkerd, resilience, security
 from ...net.mesh.routing import (Destination, HttpRoute, MeshRequest, VirtualServiceTable, destination_rule_for,
-                                 pick_weighted, subset_labels)
+                                 pick_weighted, rewrite_path, subset_labels)
 from ...net.mesh.values import host_matches
 from ...net.objects import is_ip, key_of, labels_of, name_of, namespace_of
 from ...results import Headers, Hop, Response, ServerRequest
@@ -90,6 +90,8 @@ class MeshWalk:
         self.hops: list[Hop] = []
         self.elapsed = 0.0
         self.route: str | None = None
+        self.mirrors: list[str] = []
+        self.response_ops: dict = {}
         self.rng = lab.__dict__.setdefault("_mesh_rng", random.Random(lab.config.seed))
 
     # ------------------------------------------------------------------ entry
@@ -255,9 +257,9 @@ class MeshWalk:
             body = (d.get("body") or {}).get("string", "")
             return self.fail(int(d.get("status", 200)), f"{route.label} answers directly", text=body,
                              route=choice.why)
-        return self.forward(client_pod, route, mreq, request)
+        return self.forward(client_pod, route, mreq, request, choice.block)
 
-    def forward(self, client_pod: dict, route: HttpRoute, mreq: MeshRequest, request) -> Response:
+    def forward(self, client_pod: dict, route: HttpRoute, mreq: MeshRequest, request, block=None) -> Response:
         """Fault injection, then the weighted destination and its subset, then up to 1 + retries attempts with
         Envoy's back-off, within the per-try and route timeouts."""
         where = f"pod {key_of(client_pod)}"
@@ -269,13 +271,14 @@ class MeshWalk:
         if fault.abort_status is not None:
             return self.fail(fault.abort_status, f"{route.label}: {fault.why}", text="fault filter abort",
                              attempts=0)
+        request = self._rewrite(route, block, request, where, device)
+        self.response_ops = (route.headers or {}).get("response") or {}
         destination = pick_weighted(route.destinations, self.rng)
         if len(route.destinations) > 1:
             shares = ", ".join(f"{d} weight {d.weight}" for d in route.destinations)
             self.hops.append(Hop(where, device, f"weighted pick: {destination} ({shares})"))
-        for mirror in ([route.mirror] if route.mirror else []):
-            if self.rng.random() < route.mirror_fraction:
-                self.hops.append(Hop(where, device, f"mirror a copy to {mirror} (its answer is ignored)"))
+        if route.mirror and self.rng.random() < route.mirror_fraction:
+            self._mirror(client_pod, route.mirror, mreq, request, where, device)
         service, port, problem = self._upstream(destination, mreq.port)
         if problem:
             self.hops.append(Hop(where, device, problem))
@@ -298,6 +301,59 @@ class MeshWalk:
         tls_mode = _dr_tls_mode(dr, destination.subset)
         return self.attempts(client_pod, service, port, wanted, policy, route.timeout_ms, tls_mode, request,
                              backend, destination.subset, dr)
+
+    def _rewrite(self, route: HttpRoute, block, request, where, device):
+        """HTTPRewrite (uri, uriRegexRewrite, authority) and the route's request header edits."""
+        changes = {}
+        if route.rewrite:
+            path = rewrite_path(route.rewrite, block, request.path)
+            if path != request.path:
+                changes["path"] = path
+            if route.rewrite.get("authority"):
+                changes["host"] = route.rewrite["authority"]
+        ops = (route.headers or {}).get("request") or {}
+        headers = Headers(list(request.headers))
+        if "host" in changes:
+            headers["Host"] = changes["host"]
+        for name, value in (ops.get("set") or {}).items():
+            headers[name] = str(value)
+        for name, value in (ops.get("add") or {}).items():
+            headers[name] = f"{headers[name]},{value}" if name in headers else str(value)
+        for name in ops.get("remove") or []:
+            headers.pop(name, None)
+        if changes or ops:
+            self.hops.append(Hop(where, device, "rewrite: " + ", ".join(
+                [f"{k} -> {v}" for k, v in sorted(changes.items())] + [f"request headers {sorted(ops)}"] * bool(ops))))
+            changes["headers"] = tuple(headers.items())
+            return request.with_changes(**changes)
+        return request
+
+    def _mirror(self, client_pod, mirror: Destination, mreq, request, where, device) -> None:
+        """Traffic mirroring: a copy with "-shadow" appended to the authority goes to the mirror destination;
+        its answer is dropped."""
+        service, port, problem = self._upstream(mirror, mreq.port)
+        if problem:
+            self.hops.append(Hop(where, device, f"mirror to {mirror} not sent: {problem}"))
+            return
+        dr = destination_rule_for(mirror.host, namespace_of(client_pod), self.lab.cluster.items("DestinationRule"),
+                                  domain=self.lab.config.cluster_domain)
+        wanted = subset_labels(dr, mirror.subset) if mirror.subset else {}
+        candidates = self._endpoints(service, port, wanted or {}) if wanted is not None else []
+        if not candidates:
+            self.hops.append(Hop(where, device, f"mirror to {mirror}: no endpoint, copy dropped"))
+            return
+        endpoint, server_pod = self._pick(candidates, set(), dr, mirror.subset, request)
+        shadow_host = f"{request.host}-shadow"
+        headers = Headers(list(request.headers))
+        headers["Host"] = shadow_host
+        copy_request = request.with_changes(host=shadow_host, headers=tuple(headers.items()))
+        shadow = MeshWalk(self.lab, self.url)
+        answer = shadow.attempt(client_pod, endpoint, server_pod, copy_request, _dr_tls_mode(dr, mirror.subset), 1)
+        self.mirrors.append(f"{key_of(service)}:{port['port']}")
+        self.lab.__dict__.setdefault("_mesh_mirrored", []).append((key_of(server_pod), copy_request.path,
+                                                                    shadow_host, answer.status))
+        self.hops.append(Hop(where, device, f"mirrored a copy to {mirror} (pod {key_of(server_pod)}, Host "
+                                            f"{shadow_host}); its answer {_status_word(answer.status)} is dropped"))
 
     def _upstream(self, destination: Destination, asked_port: int):
         """The Service a destination host names and its port (the route's port, the only port, or the port the
@@ -514,6 +570,7 @@ class MeshWalk:
              backend=None) -> Response:
         response = Response(status, text, Headers(headers or {}), self.url, reason=reason, backend=backend,
                             route=route if route is not None else self.route, hops=tuple(self.hops),
+                            mirrors=tuple(self.mirrors),
                             subset=subset, attempts=attempts, elapsed_ms=int(round(self.elapsed)))
         self._record(response, None)
         return response
@@ -531,11 +588,18 @@ class MeshWalk:
             headers["server"] = "istio-envoy"
             if not result.proxy_answer:
                 headers["x-envoy-upstream-service-time"] = str(int(result.elapsed_ms))
+        for name, value in (self.response_ops.get("set") or {}).items():
+            headers[name] = str(value)
+        for name, value in (self.response_ops.get("add") or {}).items():
+            headers[name] = f"{headers[name]},{value}" if name in headers else str(value)
+        for name in self.response_ops.get("remove") or []:
+            headers.pop(name, None)
         served_by = None
         response = Response(status, result.text, headers, self.url, served_by, result.why,
                             backend=None if result.proxy_answer and status != 403 else backend,
                             pod=key_of(result.pod) if result.pod is not None and not result.proxy_answer else None,
-                            request=result.request, route=self.route, hops=tuple(self.hops), subset=subset,
+                            request=result.request, route=self.route, hops=tuple(self.hops),
+                            mirrors=tuple(self.mirrors), subset=subset,
                             attempts=attempts, elapsed_ms=int(round(self.elapsed)), mtls=result.mtls)
         self._record(response, result.pod)
         return response

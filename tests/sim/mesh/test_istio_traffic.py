@@ -253,3 +253,39 @@ def test_every_sidecar_shows_in_the_hops(bookinfo):
     assert any(a.startswith("route: VirtualService default/reviews") for _, a in actions)
     assert any("inbound :9080 mTLS accepted" in a for _, a in actions)
     assert any(a.startswith("authorization:") for _, a in actions)
+
+
+def test_mirroring_sends_a_shadow_copy_and_ignores_its_answer():
+    """Mirroring task: all traffic to v1, mirrored 100% to v2 with "-shadow" appended to the Host."""
+    lab = mesh_lab(namespaces={"foo": INJECT}, apps=[("httpbin", "foo", ["v1", "v2"]), ("curl", "foo")], objects=[
+        dr("httpbin", "foo", {"host": "httpbin", "subsets": [{"name": "v1", "labels": {"version": "v1"}},
+                                                             {"name": "v2", "labels": {"version": "v2"}}]}),
+        vs("httpbin", "foo", {"hosts": ["httpbin"], "http": [
+            {"route": [{"destination": {"host": "httpbin", "subset": "v1"}, "weight": 100}],
+             "mirror": {"host": "httpbin", "subset": "v2"}, "mirrorPercentage": {"value": 100.0}}]})])
+    r = lab.http("http://httpbin.foo:8000/headers", src=pod_of(lab, "foo", "curl"))
+    assert r.subset == "v1" and r.mirrors == ("foo/httpbin:8000",)
+    assert "httpbin-v1-" in r.pod
+    assert any("httpbin.foo-shadow" in h.action and "httpbin-v2-" in h.action for h in r.hops)
+
+
+def test_rewrite_replaces_the_matched_prefix_and_sets_headers():
+    """rewrite.uri replaces the matched prefix; headers.request.set reaches the server; response headers are
+    edited on the way back."""
+    lab = mesh_lab(namespaces={"foo": INJECT}, apps=[("httpbin", "foo"), ("curl", "foo")], objects=[
+        vs("httpbin", "foo", {"hosts": ["httpbin"], "http": [
+            {"match": [{"uri": {"prefix": "/api/"}}], "rewrite": {"uri": "/"},
+             "headers": {"request": {"set": {"x-from-mesh": "yes"}}, "response": {"add": {"x-route": "api"}}},
+             "route": [{"destination": {"host": "httpbin"}}]}]})])
+    r = lab.http("http://httpbin.foo:8000/api/headers", src=pod_of(lab, "foo", "curl"))
+    assert r.status == 200 and r.request.path == "/headers"
+    assert r.request.headers["x-from-mesh"] == "yes" and r.headers["x-route"] == "api"
+
+
+def test_redirect_is_answered_by_the_client_proxy():
+    lab = mesh_lab(namespaces={"foo": INJECT}, apps=[("httpbin", "foo"), ("curl", "foo")], objects=[
+        vs("httpbin", "foo", {"hosts": ["httpbin"], "http": [
+            {"match": [{"uri": {"exact": "/old"}}], "redirect": {"uri": "/get", "redirectCode": 308}},
+            {"route": [{"destination": {"host": "httpbin"}}]}]})])
+    r = lab.http("http://httpbin.foo:8000/old", src=pod_of(lab, "foo", "curl"))
+    assert (r.status, r.backend) == (308, None) and r.headers["Location"].endswith("/get")
