@@ -170,6 +170,19 @@ class Headers(dict):
             return default[0]
         raise KeyError(name)
 
+    def update(self, other=(), **more) -> None:
+        pairs = other.items() if isinstance(other, dict) else other
+        for name, value in list(pairs) + list(more.items()):
+            self[name] = value
+
+    def setdefault(self, name, default=None):
+        if name not in self:
+            self[name] = default
+        return self[name]
+
+    def copy(self) -> "Headers":
+        return Headers(list(self.items()))
+
     def __reduce__(self):
         return (Headers, (list(self.items()),))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
@@ -32,6 +33,7 @@ class AppRequest:
     legacy: bool = False                          # a direct request from the early lessons' lab.http (no edge)
     call: Callable | None = field(default=None, compare=False)   # outbound HTTP from this pod (apps that call
                                                   # others): call(url, method, headers, timeout_ms) -> CallResult
+    caller_headers: tuple = ()                    # with legacy: the headers the caller passed, as kubelab's echo shows
 
     def header(self, name: str) -> str | None:
         lower = name.lower()
@@ -77,6 +79,7 @@ def registered() -> list[str]:
     return [a.name for a in _REGISTRY]
 
 
+@lru_cache(maxsize=4096)
 def _image_name(image: str) -> str:
     """The repository path without registry host, tag or digest: "registry.k8s.io/x/y:1.0" -> "x/y"."""
     image = image.split("@", 1)[0]
@@ -153,8 +156,8 @@ def _env(pod: dict, container: dict) -> dict:
 # ---------------------------------------------------------------------------- kubelab's echo (the default)
 def _default_echo(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
     """kubelab's echo: who served, method, path (no query), the client address and the request's headers."""
-    headers = dict(sorted((k, v) for k, v in req.headers if k.lower() != "host")) if not req.legacy \
-        else dict(sorted(req.headers))
+    headers = dict(sorted(req.caller_headers)) if req.legacy else \
+        dict(sorted((k, v) for k, v in req.headers if k.lower() != "host"))
     body = _json({"served_by": f"pod {key_of(pod)}", "method": req.method, "path": req.path_only,
                   "client_ip": req.client_ip, "headers": headers})
     return AppAnswer(200, body, (("Content-Type", "application/json"),), app="kubelab echo")
@@ -187,7 +190,8 @@ def _echo_basic(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
     for k, v in req.headers:
         if k.lower() != "host":
             headers.setdefault(_canonical(k), []).append(v)
-    body = {"path": req.path, "host": req.host, "method": req.method, "proto": "HTTP/1.1", "headers": headers,
+    body = {"path": req.path, "host": req.host, "method": req.method, "proto": "HTTP/1.1",
+            "headers": dict(sorted(headers.items())),
             "namespace": env.get("NAMESPACE", ""), "ingress": env.get("INGRESS_NAME", ""),
             "service": env.get("SERVICE_NAME", ""), "pod": env.get("POD_NAME", ""), "sni": ""}
     out_headers: list[tuple[str, str]] = []
@@ -196,7 +200,7 @@ def _echo_basic(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
             name, _, val = kv.strip().partition(":")
             existing = next((i for i, (n, _) in enumerate(out_headers) if n == name), None)
             if existing is None:
-                out_headers.append((name, val))
+                out_headers.append((name, val.strip()))   # a client reads the value without its leading space
             else:
                 out_headers[existing] = (name, out_headers[existing][1] + "," + val.strip())
     out_headers += [("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff")]

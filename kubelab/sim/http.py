@@ -88,6 +88,25 @@ def _edge_index(lab) -> dict[str, tuple[str, Edge]]:
     return lab._view("http_edge_index", build)
 
 
+def _trace(lab, src, dst: str, port: int):
+    """lab.trace for one leg, memoised per cluster generation when its outcome cannot vary between
+    connections (at most one candidate endpoint: nothing for kube-proxy to choose), so a burst of requests
+    costs one walk of the engine per distinct leg; legs with a choice are traced afresh every time."""
+    memo = lab._view("http_trace_memo", dict)
+    key = (src, dst, port)
+    trace = memo.get(key)
+    if trace is None:
+        trace = lab.trace(src, dst, port, "TCP")
+        if len(trace.verdict.candidates) <= 1:
+            memo[key] = trace
+    return trace
+
+
+def _pod_at(lab, ip: str):
+    """The pod with this (already normalised) IP, without re-parsing the address."""
+    return lab._ip_index()["pods"].get(ip)
+
+
 # ---------------------------------------------------------------------------- the URL, as curl reads it
 @dataclass(frozen=True)
 class ParsedUrl:
@@ -145,7 +164,9 @@ def send(lab, url: str, src=None, method: str = "GET", headers: dict | None = No
         destination = resolve[f"{parsed.host}:{parsed.port}"]
 
     # kube-proxy's health check server answers on a node's healthCheckNodePort (no pod behind it)
-    node = lab.node_by_ip(destination) if is_ip(destination) else None
+    node = lab._ip_index()["nodes"].get(destination)
+    if node is None and ":" in destination and is_ip(destination):   # an IPv6 literal written another way
+        node = lab.node_by_ip(destination)
     if node is not None:
         for service in lab.cluster.items("Service"):
             if service["spec"].get("healthCheckNodePort") == parsed.port:
@@ -178,6 +199,7 @@ class _Walk:
         self.mirrors: list[str] = []
         self.response_ops: list[tuple[str, str, str]] = []
         self.elapsed_ms = 0
+        self.timeout_ms: int | None = None     # the last proxy's request timeout (HTTPRoute timeouts.request)
 
     def fail(self, status: int, reason: str, text: str = "", headers=None) -> Response:
         return Response(status, text, headers or {}, self.url, reason=reason, backend=self.backend,
@@ -186,7 +208,7 @@ class _Walk:
 
     def run(self, src, destination: str, request: HttpRequest, user_headers) -> Response:
         lab = self.lab
-        trace = lab.trace(src, destination, request.port, "TCP")
+        trace = _trace(lab, src, destination, request.port)
         self.hops += trace.hops
         if not trace.verdict:
             return self.fail(0, trace.verdict.reason)
@@ -194,10 +216,13 @@ class _Walk:
         for _ in range(MAX_EDGE_HOPS):
             landed_ip = verdict.endpoint.rsplit(":", 1)[0].strip("[]") if verdict.endpoint else destination
             landed = _edge_index(lab).get(landed_ip)
-            pod = lab.pod_by_ip(landed_ip)
+            pod = _pod_at(lab, landed_ip)
             if landed is None or pod is None:
                 return self.served(pod, verdict, request, user_headers, direct=not self.route)
             service_key, edge = landed
+            request = request.with_changes(port=_listener_port(lab.cluster.find("Service", service_key), request.port,
+                                                               verdict, pod),
+                                           client_ip=verdict.source_ip or "")
             decision = edge.route(request)
             self.note(decision, edge, pod)
             if decision.backend is None:
@@ -216,10 +241,13 @@ class _Walk:
             self.tls_secret = decision.tls_secret if decision.tls_secret is not None else self.tls_secret
         self.mirrors += [str(m) for m in decision.mirrors]
         self.response_ops += list(decision.response_headers)
+        self.timeout_ms = decision.timeout_ms
         target = f" -> {decision.backend}" if decision.backend else f" answers {decision.status}"
         self.hops.append(Hop(f"pod {key_of(pod)}", edge.name, f"L7 route: {decision.route}{target}"))
 
     def edge_answer(self, decision: RouteDecision, pod: dict, edge: Edge) -> Response:
+        if decision.status == 0:   # the proxy closed the connection (e.g. no TLS listener for the SNI): curl's 000
+            return self.fail(0, f"{edge.name} closed the connection: {decision.route}")
         status = decision.status or 404
         headers = Headers()
         if decision.location:
@@ -243,7 +271,10 @@ class _Walk:
             offered = ", ".join(str(p.get("name") or p["port"]) for p in service["spec"].get("ports") or [])
             return self.fail(503, f"Service {key_of(service)} has no port {target.port!r} (it offers {offered}); "
                                   f"the proxy has no upstream for {target}", _status_page(503))
-        if decision.extra.get("upstream") == "endpoints":
+        if service["spec"].get("type") == "ExternalName":
+            # the proxy connects to the name the Service points at, resolved by the cluster's DNS
+            dst, dst_port = service["spec"].get("externalName", ""), port["port"]
+        elif decision.extra.get("upstream") == "endpoints":
             dst, dst_port = self.pick_endpoint(service, port)
             if dst is None:
                 return self.fail(503, f"Service {key_of(service)} port {target.port} has no ready endpoints",
@@ -257,7 +288,7 @@ class _Walk:
                                      _status_page(503))
             else:
                 dst, dst_port = vip, port["port"]
-        trace = lab.trace(key_of(edge_pod), dst, dst_port, "TCP")
+        trace = _trace(lab, key_of(edge_pod), dst, dst_port)
         self.hops += trace.hops
         if not trace.verdict:
             reason = trace.verdict.reason
@@ -273,11 +304,19 @@ class _Walk:
         """A proxy's own load balancing over the ready endpoints of a Service port (seeded, so reproducible)."""
         from ..net.kubeproxy import proxy_endpoints
 
-        family = self.lab.config.primary_family
-        ready = [e for e in proxy_endpoints(service, port, self.lab.slices_of(service), family) if e.ready]
+        lab = self.lab
+        ready_by_port = lab._view("http_ready_endpoints", dict)
+        key = (key_of(service), port.get("name") or port["port"])
+        ready = ready_by_port.get(key)
+        if ready is None:
+            family = lab.config.primary_family
+            ready = ready_by_port[key] = [e for e in proxy_endpoints(service, port, lab.slices_of(service), family)
+                                          if e.ready]
         if not ready:
             return None, None
-        rng = self.lab.__dict__.setdefault("_http_rng", random.Random(self.lab.config.seed))
+        rng = lab.__dict__.get("_http_rng")
+        if rng is None:
+            rng = lab.__dict__["_http_rng"] = random.Random(lab.config.seed)
         chosen = ready[rng.randrange(len(ready))]
         return chosen.ip, chosen.port
 
@@ -288,18 +327,18 @@ class _Walk:
             return Response(200, "", {}, self.url, endpoint, verdict.reason, backend=self.backend,
                             tls_secret=self.tls_secret, route=self.route, hops=tuple(self.hops))
         port = int(endpoint.rsplit(":", 1)[1]) if endpoint else request.port
-        if direct:
-            # no proxy on the way: the server saw the client's own headers (the early lessons' echo reads them)
-            sent = tuple(request.headers)
-            app_headers = tuple((k, str(v)) for k, v in user_headers)
-        else:
-            sent = tuple(request.headers)
-            app_headers = sent
-        app_request = apps.AppRequest(request.method, request.host, request.path, app_headers, request.body,
+        sent = tuple(request.headers)
+        # no proxy on the way: kubelab's echo shows the headers the caller gave (the early lessons read them)
+        app_request = apps.AppRequest(request.method, request.host, request.path, sent, request.body,
                                       verdict.source_ip or "", port,
                                       sni=request.sni if direct and request.scheme == "https" else None,
-                                      legacy=direct, call=app_client(self.lab, pod))
+                                      legacy=direct, call=app_client(self.lab, pod),
+                                      caller_headers=tuple((k, str(v)) for k, v in user_headers) if direct else ())
         answer = apps.answer(pod, app_request)
+        if self.timeout_ms is not None and answer.delay_ms > self.timeout_ms:
+            # the proxy gives up after its request timeout: Envoy's 504 "upstream request timeout"
+            answer = apps.AppAnswer(504, "upstream request timeout", (("Content-Type", "text/plain"),),
+                                    self.timeout_ms, "proxy timeout")
         headers = Headers(answer.headers)
         _apply_ops(headers, self.response_ops)
         self.elapsed_ms += answer.delay_ms
@@ -308,6 +347,23 @@ class _Walk:
                         backend=self.backend, pod=key_of(pod), request=received, tls_secret=self.tls_secret,
                         route=self.route, hops=tuple(self.hops), mirrors=tuple(self.mirrors),
                         elapsed_ms=self.elapsed_ms)
+
+
+def _listener_port(service: dict | None, asked: int, verdict, pod: dict) -> int:
+    """The fronting Service's port a connection came in on (what a proxy's listener is configured with):
+    the port asked for when it is a Service port or node port, else the one whose targetPort it landed on."""
+    from ..net.objects import resolve_named_port
+
+    ports = (service or {}).get("spec", {}).get("ports") or []
+    for p in ports:
+        if p["port"] == asked or p.get("nodePort") == asked:
+            return p["port"]
+    landed = int(verdict.endpoint.rsplit(":", 1)[1]) if verdict.endpoint else asked
+    for p in ports:
+        target = p.get("targetPort", p["port"])
+        if target == landed or (isinstance(target, str) and resolve_named_port(pod, target) == landed):
+            return p["port"]
+    return asked
 
 
 def _service_port(service: dict, port: int | str) -> dict | None:

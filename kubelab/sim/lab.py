@@ -10,6 +10,7 @@ from ..lab import Lab
 from ..net.labels import parse_selector_string
 from ..net.objects import key_of, labels_of, name_of, namespace_of, pod_host_network, pod_ips
 from ..results import Response
+from . import ingress as _ingress   # plugs Ingress admission, controllers and edges into the cluster
 from .cluster import Cluster
 from .config import ClusterConfig
 from .probe import OUTSIDE_CLIENT_IP, Prober
@@ -30,6 +31,7 @@ class SimulatedLab(Lab):
         self._views: dict = {}
         self._picker = None
         self.prober = Prober(self)
+        _ingress.install(self)
         if self.config.mesh:
             _mesh.install(self)
 

@@ -62,6 +62,8 @@ class FakeEdge:
 
     def route(self, request):
         self.seen.append(request)
+        if request.path_only.startswith("/slow"):
+            return RouteDecision("fake rule /slow", BackendTarget("default", "echo", 8080), timeout_ms=500)
         if request.path_only.startswith("/echo"):
             forwarded = request.with_changes(headers=request.headers + (("X-Forwarded-For", "1.2.3.4"),))
             return RouteDecision("fake rule /echo", BackendTarget("default", "echo", "http"), request=forwarded,
@@ -184,3 +186,24 @@ def test_response_headers_are_case_insensitive_and_str_is_stable(edge_lab):
     assert r1.headers["CONTENT-TYPE"] == r1.headers["content-type"]
     assert "route: fake rule /echo" in str(r1) and "backend: default/echo:http" in str(r1)
     assert "<table>" in r1._repr_html_()
+
+
+def test_route_timeout_gives_504_naming_the_backend(edge_lab):
+    """When the backend takes longer than the route's timeout, is it 504 with the backend still named?"""
+    lab, _ = edge_lab
+    r = lab.http(f"http://{_lb(lab)}/slow?delay=2s")
+    assert r.status == 504 and r.backend == "default/echo:8080" and r.elapsed_ms == 500
+    assert lab.http(f"http://{_lb(lab)}/slow?delay=100ms").status == 200
+
+
+def test_direct_request_to_httpbin_shows_the_host_header(edge_lab):
+    """Does go-httpbin reached directly list the Host header curl sent, as the real one does?"""
+    lab, _ = edge_lab
+    lab.apply("""
+apiVersion: v1
+kind: Pod
+metadata: {name: httpbin}
+spec: {containers: [{name: c, image: docker.io/mccutchen/go-httpbin:v2.15.0, ports: [{containerPort: 8080}]}]}
+""")
+    ip = lab.get("Pod", "httpbin")["status"]["podIP"]
+    assert lab.http(f"http://{ip}:8080/headers").json()["headers"]["Host"] == [f"{ip}:8080"]
