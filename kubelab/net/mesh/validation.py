@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from ...errors import ValidationError
-from ..labels import parse_selector_string  # noqa: F401  (selectors are validated by the schema checker)
 from .values import duration_ms
 
 __all__ = ["VALIDATORS", "validate"]
@@ -268,7 +267,7 @@ def validate_peer_authentication(doc: dict) -> None:
               "add selector.matchLabels naming the workload whose ports these are")
     for key, value in levels.items():
         if not str(key).isdigit() or not 1 <= int(key) <= 65535:
-            _fail(ref, f"spec.portLevelMtls[{key}]", f"Invalid value: port must be in range 1..65535")
+            _fail(ref, f"spec.portLevelMtls[{key}]", "Invalid value: port must be in range 1..65535")
         pmode = (value or {}).get("mode")
         if pmode is not None and pmode not in PA_MODES:
             _fail(ref, f"spec.portLevelMtls[{key}].mode", f"Unsupported value: {pmode!r}")

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from ...net import apps
 from ...net.kubeproxy import proxy_endpoints
 from ...net.mesh import injection, linkerd, resilience, security
+from ...net.mesh import jwt as jwt_rules
 from ...net.mesh.routing import (Destination, HttpRoute, MeshRequest, VirtualServiceTable, destination_rule_for,
                                  pick_weighted, rewrite_path, subset_labels)
 from ...net.mesh.values import host_matches
-from ...net.objects import is_ip, key_of, labels_of, name_of, namespace_of
+from ...net.objects import is_ip, labels_of, name_of, namespace_of
 from ...results import Headers, Hop, Response, ServerRequest
-from ..http import app_client
+from ..http import _trace, app_client
 from .install import INGRESS_GATEWAY_LABELS
 
 __all__ = ["intercept", "MeshWalk"]
@@ -45,6 +46,11 @@ def is_ingress_gateway(pod: dict | None) -> bool:
 
 
 def mesh_sidecar(lab, pod: dict | None) -> str | None:
+    """The mesh proxy of a workload pod (memoised per cluster generation)."""
+    return view_of(lab).sidecar(pod)
+
+
+def _mesh_sidecar(lab, pod: dict | None) -> str | None:
     """The mesh proxy of a workload pod (the ingress gateway is a proxy of its own, not a sidecar)."""
     if pod is None or is_ingress_gateway(pod):
         return None
@@ -63,6 +69,55 @@ def identity(lab, pod: dict) -> str:
     if lab.config.mesh == "linkerd":
         return linkerd.identity(namespace_of(pod), service_account(pod))
     return security.spiffe_id(namespace_of(pod), service_account(pod))[len("spiffe://"):]
+
+
+class MeshView:
+    """What the proxies know between two changes of the cluster (istiod's push): DNS answers, DestinationRules
+    per host, endpoints per subset, each workload's mTLS mode and authorization policies. Rebuilt when any object
+    changes, so a burst of requests costs one computation per distinct question."""
+
+    def __init__(self, lab):
+        self.lab = lab
+        self.memo: dict = {}
+
+    def get(self, key, compute):
+        try:
+            return self.memo[key]
+        except KeyError:
+            value = self.memo[key] = compute()
+            return value
+
+    def resolve(self, src: str, name: str) -> str | None:
+        def compute():
+            answer = self.lab.resolve(name, "A", src=src)
+            return next((r.value for r in answer.records if r.type == "A"), None)
+        return self.get(("dns", src, name), compute)
+
+    def destination_rule(self, host: str, client_namespace: str):
+        lab = self.lab
+        return self.get(("dr", host, client_namespace), lambda: destination_rule_for(
+            host, client_namespace, lab.cluster.items("DestinationRule"), domain=lab.config.cluster_domain))
+
+    def mtls(self, pod: dict, port: int) -> tuple[str, str]:
+        return self.get(("mtls", _key(pod), port), lambda: security.effective_mtls(
+            pod, port, self.lab.cluster.items("PeerAuthentication")))
+
+    def authorization_policies(self, pod: dict) -> list:
+        """The AuthorizationPolicies that apply to the workload (its namespace's selecting it, and the root's)."""
+        def compute():
+            return [p for p in self.lab.cluster.items("AuthorizationPolicy")
+                    if p["metadata"].get("namespace") in (namespace_of(pod), security.ROOT_NAMESPACE)
+                    and security.selects(p, pod)]
+        return self.get(("authz", _key(pod)), compute)
+
+    def sidecar(self, pod: dict | None) -> str | None:
+        if pod is None:
+            return None
+        return self.get(("sidecar", _key(pod)), lambda: _mesh_sidecar(self.lab, pod))
+
+
+def view_of(lab) -> MeshView:
+    return lab._view("mesh_view", lambda: MeshView(lab))
 
 
 @dataclass
@@ -87,25 +142,30 @@ class MeshWalk:
         self.lab = lab
         self.url = url
         self.mesh = lab.config.mesh
+        # an app's own outbound calls inside another request: nobody reads their hops, so none are made
+        self.verbose = not lab.__dict__.get("_mesh_nested")
         self.hops: list[Hop] = []
         self.elapsed = 0.0
         self.route: str | None = None
         self.mirrors: list[str] = []
         self.response_ops: dict = {}
-        self.rng = lab.__dict__.setdefault("_mesh_rng", random.Random(lab.config.seed))
+        self.rng = lab.__dict__.get("_mesh_rng")
+        if self.rng is None:
+            self.rng = lab.__dict__["_mesh_rng"] = random.Random(lab.config.seed)
 
     # ------------------------------------------------------------------ entry
     def start(self, src, destination: str, request) -> Response | None:
         lab = self.lab
         src_pod = self._source_pod(src)
         if mesh_sidecar(lab, src_pod):
-            ip = destination if is_ip(destination) else self._resolve(src, destination)
-            service = lab.service_by_cluster_ip(ip) if ip else None
+            ip = destination if _is_ip(destination) else self._resolve(src, destination)
+            service = lab._ip_index()["cluster_ips"].get(ip) if ip else None   # DNS answers are normalised
             port = _service_port(service, request.port) if service else None
             if port is None:
                 return None          # not a mesh Service (an address outside, a pod IP): passthrough
-            self.hops.append(Hop(f"pod {key_of(src_pod)}", "iptables nat",
-                                 f"outbound {ip}:{request.port} redirected to the sidecar (15001)"))
+            if self.verbose:
+                self.hops.append(Hop(f"pod {_key(src_pod)}", "iptables nat",
+                                     f"outbound {ip}:{request.port} redirected to the sidecar (15001)"))
             mreq = self._mesh_request(request, src_pod, "mesh", port["port"])
             return self.outbound(src_pod, service, port, request, mreq)
         trace = lab.trace(src, destination, request.port, "TCP")
@@ -116,10 +176,12 @@ class MeshWalk:
         if pod is None:
             return None
         if self.mesh == "istio" and is_ingress_gateway(pod):
-            self.hops += trace.hops
+            if self.verbose:
+                self.hops += trace.hops
             return self.gateway(pod, int(landed_port), request, trace.verdict.source_ip or "")
         if mesh_sidecar(lab, pod):
-            self.hops += trace.hops
+            if self.verbose:
+                self.hops += trace.hops
             result = self.inbound(pod, int(landed_port), request, None, False, trace.verdict.source_ip or "",
                                   attempt=1)
             backend = self._backend_of(trace.verdict, pod)
@@ -127,16 +189,12 @@ class MeshWalk:
         return None
 
     def _source_pod(self, src):
-        if not isinstance(src, str) or src.startswith("node/") or is_ip(src) or "/" not in src:
+        if not isinstance(src, str) or src.startswith("node/") or "/" not in src or _is_ip(src):
             return None
-        return self.lab.prober.pod(src)
+        return view_of(self.lab).get(("pod", src), lambda: self.lab.prober.pod(src))
 
     def _resolve(self, src, name: str) -> str | None:
-        answer = self.lab.resolve(name, "A", src=src)
-        for record in answer.records:
-            if record.type == "A":
-                return record.value
-        return None
+        return view_of(self.lab).resolve(src, name)
 
     def _mesh_request(self, request, client_pod: dict | None, gateway: str, port: int) -> MeshRequest:
         return MeshRequest(request.method, request.path, request.host, tuple(request.headers),
@@ -155,7 +213,7 @@ class MeshWalk:
         if service is None:
             return None
         port = _service_port(service, verdict.port) or (service["spec"].get("ports") or [{}])[0]
-        return f"{key_of(service)}:{port.get('port')}"
+        return f"{_key(service)}:{port.get('port')}"
 
     # ------------------------------------------------------------------ Istio ingress gateway
     def gateway(self, gw_pod: dict, landed_port: int, request, client_ip: str) -> Response:
@@ -171,47 +229,53 @@ class MeshWalk:
             for server in (gw.get("spec") or {}).get("servers") or []:
                 if (server.get("port") or {}).get("number") == listener:
                     servers.append((gw, server))
-        where = f"pod {key_of(gw_pod)}"
+        where = f"pod {_key(gw_pod)}"
         if not servers:
-            self.hops.append(Hop(where, "istio-proxy", f"no Gateway server listens on port {listener}: the "
-                                                       f"connection is refused"))
-            return self.fail(0, f"no Gateway selects {key_of(gw_pod)} with a server on port {listener}")
+            if self.verbose:
+                self.hops.append(Hop(where, "istio-proxy", f"no Gateway server listens on port {listener}: the "
+                                                           f"connection is refused"))
+            return self.fail(0, f"no Gateway selects {_key(gw_pod)} with a server on port {listener}")
         host = request.host
         bound = [(gw, s) for gw, s in servers
                  if any(host_matches(h.split("/", 1)[-1].lower(), host) for h in s.get("hosts") or [])]
         if not bound:
-            self.hops.append(Hop(where, "istio-proxy", f"no Gateway server on port {listener} accepts host {host}"))
+            if self.verbose:
+                self.hops.append(Hop(where, "istio-proxy", f"no Gateway server on port {listener} accepts host {host}"))
             return self.fail(404, f"no Gateway server on port {listener} has host {host}", route="no virtual host")
         gw = bound[0][0]
         gw_name = f"{namespace_of(gw)}/{name_of(gw)}"
         # RequestAuthentication at the gateway (JWT)
         jwt = self._request_authentication(gw_pod, request)
         if jwt is not None and jwt[0] == 401:
-            self.hops.append(Hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}"))
+            if self.verbose:
+                self.hops.append(Hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}"))
             return self.fail(401, jwt[1], text="Jwt verification fails", headers=_www_authenticate(request),
                              route=None)
         principal = jwt[1] if jwt is not None else None
-        decision = security.authorize(gw_pod, lab.cluster.items("AuthorizationPolicy"),
+        decision = security.authorize(gw_pod, view_of(lab).authorization_policies(gw_pod),
                                       security.Peer(None, None, client_ip, principal), request.method,
                                       request.path, request.host, listener, dict(request.headers))
-        self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
+        if self.verbose:
+            self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
         if not decision.allowed:
             return self.fail(403, decision.why, text="RBAC: access denied", route=None)
         mreq = self._mesh_request(request, gw_pod, gw_name, listener)
         table = self._virtual_services()
         entry = table.lookup(host, gw_name)
         if entry is None:
-            self.hops.append(Hop(where, "istio-proxy", f"Gateway {gw_name} accepts {host}, but no VirtualService "
-                                                       f"bound to it has that host: 404"))
+            if self.verbose:
+                self.hops.append(Hop(where, "istio-proxy", f"Gateway {gw_name} accepts {host}, but no VirtualService "
+                                                           f"bound to it has that host: 404"))
             return self.fail(404, f"no VirtualService bound to Gateway {gw_name} routes host {host}",
                              route="no route (NR)")
-        self.hops.append(Hop(where, "istio-proxy", f"Gateway {gw_name} server port {listener} accepts host {host}"))
+        if self.verbose:
+            self.hops.append(Hop(where, "istio-proxy", f"Gateway {gw_name} server port {listener} accepts host {host}"))
         return self.route_and_forward(gw_pod, entry, mreq, request, default=None)
 
     def _request_authentication(self, pod: dict, request):
-        from ...net.mesh import jwt as jwt_rules
-        policies = [p for p in self.lab.cluster.items("RequestAuthentication")
-                    if namespace_of(p) in (namespace_of(pod), security.ROOT_NAMESPACE) and security.selects(p, pod)]
+        policies = view_of(self.lab).get(("jwt", _key(pod)), lambda: [
+            p for p in self.lab.cluster.items("RequestAuthentication")
+            if namespace_of(p) in (namespace_of(pod), security.ROOT_NAMESPACE) and security.selects(p, pod)])
         if not policies:
             return None
         return jwt_rules.verify(policies, dict(request.headers))
@@ -232,21 +296,24 @@ class MeshWalk:
         default = Destination(host, None, port["port"], 0, name_of(service))
         if entry is None:
             self.route = f"default route to {host}:{port['port']} (no VirtualService)"
-            self.hops.append(Hop(f"pod {key_of(client_pod)}", "istio-proxy", f"outbound {self.route}"))
+            if self.verbose:
+                self.hops.append(Hop(f"pod {_key(client_pod)}", "istio-proxy", f"outbound {self.route}"))
             plain = HttpRoute("default", 0, "", (), (default,))
             return self.forward(client_pod, plain, mreq, request)
         return self.route_and_forward(client_pod, entry, mreq, request, default=default)
 
     def route_and_forward(self, client_pod, entry, mreq, request, default) -> Response:
-        where = f"pod {key_of(client_pod)}"
+        where = f"pod {_key(client_pod)}"
         device = "istio-proxy"
         choice = self._virtual_services().choose(entry, mreq)
         self.route = choice.why
         if choice.route is None:
-            self.hops.append(Hop(where, device, f"{choice.why}: 404 (NR)"))
+            if self.verbose:
+                self.hops.append(Hop(where, device, f"{choice.why}: 404 (NR)"))
             return self.fail(404, choice.why, route=choice.why)
         route = choice.route
-        self.hops.append(Hop(where, device, f"route: {choice.why}"))
+        if self.verbose:
+            self.hops.append(Hop(where, device, f"route: {choice.why}"))
         if route.redirect:
             r = route.redirect
             location = f"{r.get('scheme', request.scheme)}://{r.get('authority', request.host)}{r.get('uri', request.path)}"
@@ -262,11 +329,12 @@ class MeshWalk:
     def forward(self, client_pod: dict, route: HttpRoute, mreq: MeshRequest, request, block=None) -> Response:
         """Fault injection, then the weighted destination and its subset, then up to 1 + retries attempts with
         Envoy's back-off, within the per-try and route timeouts."""
-        where = f"pod {key_of(client_pod)}"
+        where = f"pod {_key(client_pod)}"
         device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
         fault = resilience.fault_decision(route.fault, self.rng)
         if fault.why:
-            self.hops.append(Hop(where, device, fault.why))
+            if self.verbose:
+                self.hops.append(Hop(where, device, fault.why))
         self.elapsed += fault.delay_ms
         if fault.abort_status is not None:
             return self.fail(fault.abort_status, f"{route.label}: {fault.why}", text="fault filter abort",
@@ -276,26 +344,28 @@ class MeshWalk:
         destination = pick_weighted(route.destinations, self.rng)
         if len(route.destinations) > 1:
             shares = ", ".join(f"{d} weight {d.weight}" for d in route.destinations)
-            self.hops.append(Hop(where, device, f"weighted pick: {destination} ({shares})"))
+            if self.verbose:
+                self.hops.append(Hop(where, device, f"weighted pick: {destination} ({shares})"))
         if route.mirror and self.rng.random() < route.mirror_fraction:
             self._mirror(client_pod, route.mirror, mreq, request, where, device)
         service, port, problem = self._upstream(destination, mreq.port)
         if problem:
-            self.hops.append(Hop(where, device, problem))
+            if self.verbose:
+                self.hops.append(Hop(where, device, problem))
             return self.fail(503, problem, text="no healthy upstream", subset=destination.subset)
         client_ns = namespace_of(client_pod)
-        dr = destination_rule_for(destination.host, client_ns, self.lab.cluster.items("DestinationRule"),
-                                  domain=self.lab.config.cluster_domain)
+        dr = view_of(self.lab).destination_rule(destination.host, client_ns)
         wanted = {}
         if destination.subset:
             wanted = subset_labels(dr, destination.subset)
             if wanted is None:
                 why = (f"subset {destination.subset!r} of {destination.host} is defined by no DestinationRule "
-                       f"({'DestinationRule ' + key_of(dr) + ' has no such subset' if dr else 'none applies'}): "
+                       f"({'DestinationRule ' + _key(dr) + ' has no such subset' if dr else 'none applies'}): "
                        f"the route's cluster does not exist, 503 (NC)")
-                self.hops.append(Hop(where, device, why))
+                if self.verbose:
+                    self.hops.append(Hop(where, device, why))
                 return self.fail(503, why, text="no healthy upstream", subset=destination.subset)
-        backend = f"{key_of(service)}:{port['port']}"
+        backend = f"{_key(service)}:{port['port']}"
         policy = resilience.retry_policy(route.retries) if route.source != "default" or self.mesh == "istio" \
             else resilience.retry_policy(None)
         tls_mode = _dr_tls_mode(dr, destination.subset)
@@ -322,8 +392,9 @@ class MeshWalk:
         for name in ops.get("remove") or []:
             headers.pop(name, None)
         if changes or ops:
-            self.hops.append(Hop(where, device, "rewrite: " + ", ".join(
-                [f"{k} -> {v}" for k, v in sorted(changes.items())] + [f"request headers {sorted(ops)}"] * bool(ops))))
+            if self.verbose:
+                self.hops.append(Hop(where, device, "rewrite: " + ", ".join(
+                    [f"{k} -> {v}" for k, v in sorted(changes.items())] + [f"request headers {sorted(ops)}"] * bool(ops))))
             changes["headers"] = tuple(headers.items())
             return request.with_changes(**changes)
         return request
@@ -333,14 +404,15 @@ class MeshWalk:
         its answer is dropped."""
         service, port, problem = self._upstream(mirror, mreq.port)
         if problem:
-            self.hops.append(Hop(where, device, f"mirror to {mirror} not sent: {problem}"))
+            if self.verbose:
+                self.hops.append(Hop(where, device, f"mirror to {mirror} not sent: {problem}"))
             return
-        dr = destination_rule_for(mirror.host, namespace_of(client_pod), self.lab.cluster.items("DestinationRule"),
-                                  domain=self.lab.config.cluster_domain)
+        dr = view_of(self.lab).destination_rule(mirror.host, namespace_of(client_pod))
         wanted = subset_labels(dr, mirror.subset) if mirror.subset else {}
         candidates = self._endpoints(service, port, wanted or {}) if wanted is not None else []
         if not candidates:
-            self.hops.append(Hop(where, device, f"mirror to {mirror}: no endpoint, copy dropped"))
+            if self.verbose:
+                self.hops.append(Hop(where, device, f"mirror to {mirror}: no endpoint, copy dropped"))
             return
         endpoint, server_pod = self._pick(candidates, set(), dr, mirror.subset, request)
         shadow_host = f"{request.host}-shadow"
@@ -349,11 +421,12 @@ class MeshWalk:
         copy_request = request.with_changes(host=shadow_host, headers=tuple(headers.items()))
         shadow = MeshWalk(self.lab, self.url)
         answer = shadow.attempt(client_pod, endpoint, server_pod, copy_request, _dr_tls_mode(dr, mirror.subset), 1)
-        self.mirrors.append(f"{key_of(service)}:{port['port']}")
-        self.lab.__dict__.setdefault("_mesh_mirrored", []).append((key_of(server_pod), copy_request.path,
+        self.mirrors.append(f"{_key(service)}:{port['port']}")
+        self.lab.__dict__.setdefault("_mesh_mirrored", []).append((_key(server_pod), copy_request.path,
                                                                     shadow_host, answer.status))
-        self.hops.append(Hop(where, device, f"mirrored a copy to {mirror} (pod {key_of(server_pod)}, Host "
-                                            f"{shadow_host}); its answer {_status_word(answer.status)} is dropped"))
+        if self.verbose:
+            self.hops.append(Hop(where, device, f"mirrored a copy to {mirror} (pod {_key(server_pod)}, Host "
+                                                f"{shadow_host}); its answer {_status_word(answer.status)} is dropped"))
 
     def _upstream(self, destination: Destination, asked_port: int):
         """The Service a destination host names and its port (the route's port, the only port, or the port the
@@ -374,18 +447,23 @@ class MeshWalk:
         else:
             port = _service_port(service, wanted)
         if port is None:
-            return None, None, f"{destination.written}: Service {key_of(service)} has no port " \
+            return None, None, f"{destination.written}: Service {_key(service)} has no port " \
                                f"{wanted or asked_port}: 503"
         return service, port, None
 
     def _endpoints(self, service: dict, port: dict, wanted: dict) -> list[tuple]:
         """Ready endpoints of the Service port (EDS), narrowed to the subset's labels."""
+        return view_of(self.lab).get(("eds", _key(service), port.get("name"), port["port"],
+                                      tuple(sorted(wanted.items()))),
+                                     lambda: self._compute_endpoints(service, port, wanted))
+
+    def _compute_endpoints(self, service: dict, port: dict, wanted: dict) -> list[tuple]:
         lab = self.lab
         out = []
         for ep in proxy_endpoints(service, port, lab.slices_of(service), lab.config.primary_family):
             if not ep.ready:
                 continue
-            pod = lab.pod_by_ip(ep.ip)
+            pod = lab._ip_index()["pods"].get(ep.ip)
             if pod is None or not all(labels_of(pod).get(k) == v for k, v in wanted.items()):
                 continue
             out.append((ep, pod))
@@ -417,7 +495,7 @@ class MeshWalk:
 
     def attempts(self, client_pod, service, port, wanted, policy, route_timeout_ms, tls_mode, request, backend,
                  subset, dr) -> Response:
-        where = f"pod {key_of(client_pod)}"
+        where = f"pod {_key(client_pod)}"
         device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
         started = self.elapsed
         tried: set = set()
@@ -427,8 +505,9 @@ class MeshWalk:
             candidates = self._endpoints(service, port, wanted)
             if not candidates:
                 what = f"subset {subset} of " if subset else ""
-                why = f"no healthy upstream: {what}{key_of(service)}:{port['port']} has no ready endpoint"
-                self.hops.append(Hop(where, device, why))
+                why = f"no healthy upstream: {what}{_key(service)}:{port['port']} has no ready endpoint"
+                if self.verbose:
+                    self.hops.append(Hop(where, device, why))
                 return self.fail(503, why, text="no healthy upstream", subset=subset, attempts=count)
             endpoint, server_pod = self._pick(candidates, tried, dr, subset, request)
             tried.add(str(endpoint))
@@ -436,28 +515,32 @@ class MeshWalk:
             result = self.attempt(client_pod, endpoint, server_pod, request, tls_mode, count)
             took = result.elapsed_ms
             if policy.per_try_timeout_ms is not None and took > policy.per_try_timeout_ms:
-                self.hops.append(Hop(where, device, f"attempt {count}: no answer within perTryTimeout "
-                                                    f"{policy.per_try_timeout_ms:g} ms: 504"))
+                if self.verbose:
+                    self.hops.append(Hop(where, device, f"attempt {count}: no answer within perTryTimeout "
+                                                        f"{policy.per_try_timeout_ms:g} ms: 504"))
                 result = Attempt(504, "upstream request timeout", {}, policy.per_try_timeout_ms,
                                  why="per-try timeout", proxy_answer=True)
                 took = policy.per_try_timeout_ms
             if route_timeout_ms is not None and self.elapsed - started + took > route_timeout_ms:
                 self.elapsed = started + route_timeout_ms
                 why = f"route timeout {route_timeout_ms:g} ms passed before an answer came back: 504"
-                self.hops.append(Hop(where, device, why))
+                if self.verbose:
+                    self.hops.append(Hop(where, device, why))
                 return self.fail(504, why, text="upstream request timeout", subset=subset, attempts=count,
                                  backend=backend)
             self.elapsed += took
             retriable = resilience.should_retry(policy, result.status, request.method)
             if not retriable or number == policy.attempts:
                 if retriable:
-                    self.hops.append(Hop(where, device, f"attempt {count} failed ({_status_word(result.status)}) "
-                                                        f"and the retries are used up ({policy.describe()})"))
+                    if self.verbose:
+                        self.hops.append(Hop(where, device, f"attempt {count} failed ({_status_word(result.status)}) "
+                                                            f"and the retries are used up ({policy.describe()})"))
                 break
             # Envoy backs off with jitter; Linkerd's proxy retries at once
             pause = resilience.backoff_ms(number + 1, self.rng) if self.mesh == "istio" else 0
-            self.hops.append(Hop(where, device, f"attempt {count} got {_status_word(result.status)}: retry after "
-                                                f"{pause} ms back-off ({policy.describe()})"))
+            if self.verbose:
+                self.hops.append(Hop(where, device, f"attempt {count} got {_status_word(result.status)}: retry after "
+                                                    f"{pause} ms back-off ({policy.describe()})"))
             self.elapsed += pause
         return self.finish(result, backend=backend, subset=subset, attempts=count, client_proxy=True)
 
@@ -466,17 +549,18 @@ class MeshWalk:
         lab = self.lab
         server_mesh = mesh_sidecar(lab, server_pod)
         if self.mesh == "istio":
-            mode = security.effective_mtls(server_pod, endpoint.port, lab.cluster.items("PeerAuthentication"))[0] \
-                if server_mesh else "PERMISSIVE"
+            mode = view_of(lab).mtls(server_pod, endpoint.port)[0] if server_mesh else "PERMISSIVE"
             mtls, why = security.client_tls(bool(server_mesh), mode, tls_mode)
         else:
             mtls, why = bool(server_mesh), ("both pods are meshed: the proxies speak mTLS" if server_mesh
                                             else "the server has no proxy: plaintext")
-        self.hops.append(Hop(f"pod {key_of(client_pod)}", "istio-proxy" if self.mesh == "istio" else "linkerd-proxy",
-                             f"attempt {number} -> {endpoint} (pod {key_of(server_pod)}), "
-                             f"{'mTLS' if mtls else 'plaintext'}: {why}"))
-        trace = lab.trace(key_of(client_pod), endpoint.ip, endpoint.port, "TCP")
-        self.hops += trace.hops
+        if self.verbose:
+            self.hops.append(Hop(f"pod {_key(client_pod)}", "istio-proxy" if self.mesh == "istio" else "linkerd-proxy",
+                                 f"attempt {number} -> {endpoint} (pod {_key(server_pod)}), "
+                                 f"{'mTLS' if mtls else 'plaintext'}: {why}"))
+        trace = _trace(lab, _key(client_pod), endpoint.ip, endpoint.port)
+        if self.verbose:
+            self.hops += trace.hops
         if not trace.verdict:
             reason = trace.verdict.reason
             refused = "refused" in reason or "listens" in reason or "not listening" in reason
@@ -497,27 +581,31 @@ class MeshWalk:
                 attempt: int, client_proxy: bool = False) -> Attempt:
         """The server's sidecar: the mTLS mode it enforces on this port, then authorization, then the app."""
         lab = self.lab
-        where = f"pod {key_of(pod)}"
+        where = f"pod {_key(pod)}"
         headers = Headers(list(request.headers))
         client_id = identity(lab, client_pod) if (mtls and client_pod is not None) else None
         if self.mesh == "istio" and mesh_sidecar(lab, pod):
-            mode, why = security.effective_mtls(pod, port, lab.cluster.items("PeerAuthentication"))
+            mode, why = view_of(lab).mtls(pod, port)
             if not mtls and mode == "STRICT":
-                self.hops.append(Hop(where, "istio-proxy", f"inbound :{port} plaintext refused: {why}; the "
-                                                           f"connection is reset"))
+                if self.verbose:
+                    self.hops.append(Hop(where, "istio-proxy", f"inbound :{port} plaintext refused: {why}; the "
+                                                               f"connection is reset"))
                 return Attempt(resilience.RESET, UPSTREAM_FAILURE_TEXT + "connection termination", why=why)
-            self.hops.append(Hop(where, "istio-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'} "
-                                                       f"accepted ({why})"))
+            if self.verbose:
+                self.hops.append(Hop(where, "istio-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'} "
+                                                           f"accepted ({why})"))
             jwt = self._request_authentication(pod, request)
             if jwt is not None and jwt[0] == 401:
-                self.hops.append(Hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}: 401"))
+                if self.verbose:
+                    self.hops.append(Hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}: 401"))
                 return Attempt(401, "Jwt verification fails", _www_authenticate(request), pod=pod,
                                mtls=mtls, why=jwt[1], proxy_answer=True)
             peer = security.Peer(client_id, client_id.split("/")[2] if client_id else None, source_ip,
                                  jwt[1] if jwt is not None else None)
-            decision = security.authorize(pod, lab.cluster.items("AuthorizationPolicy"), peer, request.method,
+            decision = security.authorize(pod, view_of(lab).authorization_policies(pod), peer, request.method,
                                           request.path, request.host, port, dict(request.headers))
-            self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
+            if self.verbose:
+                self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
             if not decision.allowed:
                 return Attempt(403, "RBAC: access denied", {"content-type": "text/plain", "server": "envoy"},
                                pod=pod, mtls=mtls, why=decision.why, proxy_answer=True)
@@ -531,8 +619,9 @@ class MeshWalk:
             app_ip = "127.0.0.6"              # Istio's inbound passthrough source address
         elif self.mesh == "linkerd" and mesh_sidecar(lab, pod):
             decision = linkerd.authorize(lab, pod, port, client_id, source_ip)
-            self.hops.append(Hop(where, "linkerd-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'}; "
-                                                         f"{decision.why}"))
+            if self.verbose:
+                self.hops.append(Hop(where, "linkerd-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'}; "
+                                                             f"{decision.why}"))
             if not decision.allowed:
                 return Attempt(403, "", {"l5d-proxy-error": "unauthorized request on route"}, pod=pod, mtls=mtls,
                                why=decision.why, proxy_answer=True)
@@ -543,27 +632,31 @@ class MeshWalk:
             app_ip = source_ip
         app_request = apps.AppRequest(request.method, request.host, request.path, tuple(headers.items()),
                                       request.body, app_ip, port, call=app_client(lab, pod))
-        saved = (self.hops, self.route)
-        self.hops = []
-        answer = apps.answer(pod, app_request)
-        self.hops, self.route = saved
+        # the app's own outbound calls are exchanges of their own: their hops are not this request's
+        lab.__dict__["_mesh_nested"] = lab.__dict__.get("_mesh_nested", 0) + 1
+        try:
+            answer = apps.answer(pod, app_request)
+        finally:
+            lab.__dict__["_mesh_nested"] -= 1
         if answer.status == 0:
             return Attempt(resilience.CONNECT_FAILURE, UPSTREAM_FAILURE_TEXT + "connection failure",
-                           why=f"nothing in pod {key_of(pod)} listens on {port}")
-        self.hops.append(Hop(where, answer.app or "app", f"answers {answer.status} after {answer.delay_ms} ms"))
+                           why=f"nothing in pod {_key(pod)} listens on {port}")
+        if self.verbose:
+            self.hops.append(Hop(where, answer.app or "app", f"answers {answer.status} after {answer.delay_ms} ms"))
         received = ServerRequest(request.method, request.host, request.path, headers, request.body)
         return Attempt(answer.status, answer.text, dict(answer.headers), answer.delay_ms, pod, received, mtls,
-                       f"{answer.app} in pod {key_of(pod)} answered {answer.status}")
+                       f"{answer.app} in pod {_key(pod)} answered {answer.status}")
 
     # ------------------------------------------------------------------ Linkerd's client side
     def linkerd_outbound(self, client_pod: dict, service: dict, port: dict, request) -> Response:
         """Linkerd forwards to the Service's endpoints; retries and timeouts come from the Service's
         retry.linkerd.io/* and timeout.linkerd.io/* annotations (none by default)."""
         policy, timeout_ms, why = linkerd.client_policy(service)
-        self.route = f"Service {key_of(service)}:{port['port']} ({why})"
-        self.hops.append(Hop(f"pod {key_of(client_pod)}", "linkerd-proxy", f"outbound to {self.route}"))
+        self.route = f"Service {_key(service)}:{port['port']} ({why})"
+        if self.verbose:
+            self.hops.append(Hop(f"pod {_key(client_pod)}", "linkerd-proxy", f"outbound to {self.route}"))
         return self.attempts(client_pod, service, port, {}, policy, timeout_ms, None, request,
-                             f"{key_of(service)}:{port['port']}", None, None)
+                             f"{_key(service)}:{port['port']}", None, None)
 
     # ------------------------------------------------------------------ answers
     def fail(self, status: int, reason: str, text: str = "", headers=None, route=None, subset=None, attempts=1,
@@ -597,7 +690,7 @@ class MeshWalk:
         served_by = None
         response = Response(status, result.text, headers, self.url, served_by, result.why,
                             backend=None if result.proxy_answer and status != 403 else backend,
-                            pod=key_of(result.pod) if result.pod is not None and not result.proxy_answer else None,
+                            pod=_key(result.pod) if result.pod is not None and not result.proxy_answer else None,
                             request=result.request, route=self.route, hops=tuple(self.hops),
                             mirrors=tuple(self.mirrors), subset=subset,
                             attempts=attempts, elapsed_ms=int(round(self.elapsed)), mtls=result.mtls)
@@ -607,6 +700,25 @@ class MeshWalk:
     def _record(self, response: Response, server_pod) -> None:
         from . import telemetry
         telemetry.record(self.lab, response, server_pod)
+
+
+def _key(obj: dict) -> str:
+    """"namespace/name" of a namespaced object (key_of without its general case, on the hot path)."""
+    meta = obj["metadata"]
+    return f"{meta.get('namespace') or 'default'}/{meta['name']}"
+
+
+_IS_IP: dict = {}
+
+
+def _is_ip(text: str) -> bool:
+    """is_ip, remembered (addresses and names repeat across a burst of requests)."""
+    known = _IS_IP.get(text)
+    if known is None:
+        if len(_IS_IP) > 10000:
+            _IS_IP.clear()
+        known = _IS_IP[text] = is_ip(text)
+    return known
 
 
 def _www_authenticate(request) -> dict:
