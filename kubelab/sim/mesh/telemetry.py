@@ -1,28 +1,46 @@
-"""What the proxies report: one record per request, from which golden metrics are computed (kubelab.net.mesh.
-metrics)."""
+"""What the proxies report: one record per request (kubelab.net.mesh.metrics.Record), kept on the lab, and the
+golden metrics over them."""
 from __future__ import annotations
 
+from ...net.mesh.metrics import MeshMetrics, Record
 from ...net.objects import labels_of, namespace_of
 
-__all__ = ["record", "records"]
+__all__ = ["record", "records", "golden_metrics", "reset"]
 
 
-def record(lab, response, server_pod) -> None:
-    """Keep the facts Istio's standard metrics label a request with (destination workload and service, response
-    code, duration, mTLS)."""
-    store = lab.__dict__.setdefault("_mesh_telemetry", [])
-    labels = labels_of(server_pod or {})
-    store.append({
-        "destination_service": response.backend or "unknown",
-        "destination_workload": labels.get("app", "unknown") + (f"-{labels['version']}" if labels.get("version")
-                                                                 else ""),
-        "destination_workload_namespace": namespace_of(server_pod) if server_pod else "unknown",
-        "response_code": response.status,
-        "duration_ms": response.elapsed_ms,
-        "mtls": response.mtls,
-        "subset": response.subset,
-    })
+def _workload(pod: dict | None) -> tuple[str, str]:
+    """Istio's workload name: the pod's Deployment (app[-version] labels as the canonical name), else unknown."""
+    if pod is None:
+        return "unknown", "unknown"
+    labels = labels_of(pod)
+    name = labels.get("app") or pod["metadata"]["name"]
+    version = labels.get("version")
+    return (f"{name}-{version}" if version else name), namespace_of(pod)
 
 
-def records(lab) -> list[dict]:
+def record(lab, response, client_pod, server_pod, flags: str = "-") -> None:
+    """Keep the facts Istio's standard metrics label a request with."""
+    source, source_ns = _workload(client_pod)
+    destination, destination_ns = _workload(server_pod)
+    service = "unknown"
+    if response.backend:
+        ref, _, _ = response.backend.rpartition(":")
+        ns, _, name = ref.partition("/")
+        service = f"{name}.{ns}.svc.{lab.config.cluster_domain}"
+    lab.__dict__.setdefault("_mesh_telemetry", []).append(Record(
+        "destination" if server_pod is not None else "source", source, source_ns, destination, destination_ns,
+        service, response.status, response.elapsed_ms, response.mtls, flags))
+
+
+def records(lab) -> list:
     return list(lab.__dict__.get("_mesh_telemetry", []))
+
+
+def reset(lab) -> None:
+    """Forget the recorded requests (as a fresh Prometheus scrape window would)."""
+    lab.__dict__["_mesh_telemetry"] = []
+
+
+def golden_metrics(lab) -> MeshMetrics:
+    """Request counts, success rates and latency percentiles of every request the mesh's proxies carried."""
+    return MeshMetrics(records(lab))

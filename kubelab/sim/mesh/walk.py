@@ -23,6 +23,7 @@ from ...net.mesh.values import host_matches
 from ...net.objects import is_ip, labels_of, name_of, namespace_of
 from ...results import Headers, Hop, Response, ServerRequest
 from ..http import _trace, app_client
+from . import telemetry
 from .install import INGRESS_GATEWAY_LABELS
 
 __all__ = ["intercept", "MeshWalk"]
@@ -144,6 +145,7 @@ class MeshWalk:
         self.mesh = lab.config.mesh
         # an app's own outbound calls inside another request: nobody reads their hops, so none are made
         self.verbose = not lab.__dict__.get("_mesh_nested")
+        self.client_pod: dict | None = None
         self.hops: list[Hop] = []
         self.elapsed = 0.0
         self.route: str | None = None
@@ -156,7 +158,7 @@ class MeshWalk:
     # ------------------------------------------------------------------ entry
     def start(self, src, destination: str, request) -> Response | None:
         lab = self.lab
-        src_pod = self._source_pod(src)
+        src_pod = self.client_pod = self._source_pod(src)
         if mesh_sidecar(lab, src_pod):
             ip = destination if _is_ip(destination) else self._resolve(src, destination)
             service = lab._ip_index()["cluster_ips"].get(ip) if ip else None   # DNS answers are normalised
@@ -244,6 +246,7 @@ class MeshWalk:
             return self.fail(404, f"no Gateway server on port {listener} has host {host}", route="no virtual host")
         gw = bound[0][0]
         gw_name = f"{namespace_of(gw)}/{name_of(gw)}"
+        self.client_pod = gw_pod
         # RequestAuthentication at the gateway (JWT)
         jwt = self._request_authentication(gw_pod, request)
         if jwt is not None and jwt[0] == 401:
@@ -310,7 +313,7 @@ class MeshWalk:
         if choice.route is None:
             if self.verbose:
                 self.hops.append(Hop(where, device, f"{choice.why}: 404 (NR)"))
-            return self.fail(404, choice.why, route=choice.why)
+            return self.fail(404, choice.why, route=choice.why, flags="NR")
         route = choice.route
         if self.verbose:
             self.hops.append(Hop(where, device, f"route: {choice.why}"))
@@ -338,7 +341,7 @@ class MeshWalk:
         self.elapsed += fault.delay_ms
         if fault.abort_status is not None:
             return self.fail(fault.abort_status, f"{route.label}: {fault.why}", text="fault filter abort",
-                             attempts=0)
+                             attempts=0, flags="FI")
         request = self._rewrite(route, block, request, where, device)
         self.response_ops = (route.headers or {}).get("response") or {}
         destination = pick_weighted(route.destinations, self.rng)
@@ -364,7 +367,7 @@ class MeshWalk:
                        f"the route's cluster does not exist, 503 (NC)")
                 if self.verbose:
                     self.hops.append(Hop(where, device, why))
-                return self.fail(503, why, text="no healthy upstream", subset=destination.subset)
+                return self.fail(503, why, text="no healthy upstream", subset=destination.subset, flags="NC")
         backend = f"{_key(service)}:{port['port']}"
         policy = resilience.retry_policy(route.retries) if route.source != "default" or self.mesh == "istio" \
             else resilience.retry_policy(None)
@@ -508,7 +511,7 @@ class MeshWalk:
                 why = f"no healthy upstream: {what}{_key(service)}:{port['port']} has no ready endpoint"
                 if self.verbose:
                     self.hops.append(Hop(where, device, why))
-                return self.fail(503, why, text="no healthy upstream", subset=subset, attempts=count)
+                return self.fail(503, why, text="no healthy upstream", subset=subset, attempts=count, flags="UH")
             endpoint, server_pod = self._pick(candidates, tried, dr, subset, request)
             tried.add(str(endpoint))
             count += 1
@@ -527,7 +530,7 @@ class MeshWalk:
                 if self.verbose:
                     self.hops.append(Hop(where, device, why))
                 return self.fail(504, why, text="upstream request timeout", subset=subset, attempts=count,
-                                 backend=backend)
+                                 backend=backend, flags="UT")
             self.elapsed += took
             retriable = resilience.should_retry(policy, result.status, request.method)
             if not retriable or number == policy.attempts:
@@ -660,12 +663,12 @@ class MeshWalk:
 
     # ------------------------------------------------------------------ answers
     def fail(self, status: int, reason: str, text: str = "", headers=None, route=None, subset=None, attempts=1,
-             backend=None) -> Response:
+             backend=None, flags: str = "-") -> Response:
         response = Response(status, text, Headers(headers or {}), self.url, reason=reason, backend=backend,
                             route=route if route is not None else self.route, hops=tuple(self.hops),
                             mirrors=tuple(self.mirrors),
                             subset=subset, attempts=attempts, elapsed_ms=int(round(self.elapsed)))
-        self._record(response, None)
+        self._record(response, None, flags)
         return response
 
     def finish(self, result: Attempt, backend, subset, attempts, client_proxy=False) -> Response:
@@ -673,7 +676,7 @@ class MeshWalk:
         if status in (resilience.CONNECT_FAILURE, resilience.RESET):
             if client_proxy:
                 return self.fail(503, f"the client's proxy answers 503: {result.why}", text=result.text,
-                                 subset=subset, attempts=attempts)
+                                 subset=subset, attempts=attempts, flags="UF")
             return self.fail(0, f"connection reset: {result.why}", attempts=attempts)
         headers = Headers(result.headers)
         if self.mesh == "istio" and (client_proxy or mesh_sidecar(self.lab, result.pod)):
@@ -697,9 +700,8 @@ class MeshWalk:
         self._record(response, result.pod)
         return response
 
-    def _record(self, response: Response, server_pod) -> None:
-        from . import telemetry
-        telemetry.record(self.lab, response, server_pod)
+    def _record(self, response: Response, server_pod, flags: str = "-") -> None:
+        telemetry.record(self.lab, response, self.client_pod, server_pod, flags)
 
 
 def _key(obj: dict) -> str:
