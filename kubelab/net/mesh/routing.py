@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import parse_qsl, urlsplit
 
 from .values import duration_ms, fqdn, host_matches, percentage
@@ -30,7 +31,15 @@ class MeshRequest:
     port: int = 80
     scheme: str = "http"
 
+    @cached_property
+    def _by_name(self) -> dict:
+        out: dict = {}
+        for k, v in self.headers:
+            out.setdefault(k.lower(), v)
+        return out
+
     def header(self, name: str) -> str | None:
+        """A header by name (first value), with Envoy's pseudo-headers :authority, :method and :path."""
         lower = name.lower()
         if lower in (":authority", "host"):
             return self.authority
@@ -38,7 +47,7 @@ class MeshRequest:
             return self.method
         if lower == ":path":
             return self.path
-        return next((v for k, v in self.headers if k.lower() == lower), None)
+        return self._by_name.get(lower)
 
     @property
     def path_only(self) -> str:
@@ -79,6 +88,7 @@ class HttpRoute:
     rewrite: dict | None = None
     direct_response: dict | None = None
     headers: dict = field(default_factory=dict)
+    compiled: tuple = ()                          # one predicate list per match block, built once
 
     @property
     def label(self) -> str:
@@ -164,8 +174,62 @@ def match_block(match: dict, req: MeshRequest) -> tuple[bool, str]:
         return False, f"sourceNamespace {match['sourceNamespace']} is not {req.source_namespace or '(none)'}"
     if match.get("gateways") and req.gateway not in match["gateways"]:
         return False, f"gateways {match['gateways']} do not include {req.gateway}"
-    return True, "matched " + (", ".join(f"{k} {_show(v)}" for k, v in sorted(match.items()) if k != "name")
-                               or "an empty match block")
+    return True, describe_block(match)
+
+
+def describe_block(match: dict) -> str:
+    """One line naming what a match block asked for."""
+    return "matched " + (", ".join(f"{k} {_show(v)}" for k, v in sorted(match.items()) if k != "name")
+                         or "an empty match block")
+
+
+def _string_test(spec: dict | None, ignore_case: bool = False):
+    """A StringMatch as one predicate over a value (regexes compiled once)."""
+    if not spec:
+        return lambda value: value is not None
+    if "exact" in spec:
+        want = str(spec["exact"]).lower() if ignore_case else str(spec["exact"])
+        return (lambda v: v is not None and v.lower() == want) if ignore_case else (lambda v: v == want)
+    if "prefix" in spec:
+        want = str(spec["prefix"]).lower() if ignore_case else str(spec["prefix"])
+        return (lambda v: v is not None and v.lower().startswith(want)) if ignore_case else \
+            (lambda v: v is not None and v.startswith(want))
+    if "regex" in spec:
+        pattern = re.compile(str(spec["regex"]))
+        return lambda v: v is not None and pattern.fullmatch(v) is not None
+    return lambda value: value is not None
+
+
+def compile_block(match: dict) -> tuple:
+    """The block's conditions as predicates over a MeshRequest, all of which must hold (the same rules as
+    match_block, which explains a miss)."""
+    tests = []
+    ignore_case = bool(match.get("ignoreUriCase"))
+    if "uri" in match:
+        t = _string_test(match["uri"], ignore_case)
+        tests.append(lambda r, t=t: t(r.path_only))
+    for key, attr in (("method", "method"), ("authority", "authority"), ("scheme", "scheme")):
+        if key in match:
+            t = _string_test(match[key])
+            tests.append(lambda r, t=t, attr=attr: t(getattr(r, attr)))
+    for name, spec in (match.get("headers") or {}).items():
+        t = _string_test(spec)
+        tests.append(lambda r, t=t, name=name: t(r.header(name)))
+    for name, spec in (match.get("withoutHeaders") or {}).items():
+        t = _string_test(spec)
+        tests.append(lambda r, t=t, name=name: not t(r.header(name)))
+    for name, spec in (match.get("queryParams") or {}).items():
+        t = _string_test(spec)
+        tests.append(lambda r, t=t, name=name: t(r.query.get(name)))
+    if "port" in match:
+        tests.append(lambda r, port=match["port"]: r.port == port)
+    for k, v in (match.get("sourceLabels") or {}).items():
+        tests.append(lambda r, k=k, v=v: dict(r.source_labels).get(k) == v)
+    if "sourceNamespace" in match:
+        tests.append(lambda r, ns=match["sourceNamespace"]: r.source_namespace == ns)
+    if match.get("gateways"):
+        tests.append(lambda r, gws=tuple(match["gateways"]): r.gateway in gws)
+    return tuple(tests)
 
 
 def _show(spec) -> str:
@@ -195,7 +259,8 @@ def compile_virtual_service(vs: dict, domain: str = "cluster.local") -> list[Htt
             duration_ms(r["timeout"]) if "timeout" in r else None,
             _destination({"destination": mirror}, namespace, domain) if mirror else None,
             percentage(r.get("mirrorPercentage"), 1.0), r.get("redirect"), r.get("rewrite"),
-            r.get("directResponse"), r.get("headers") or {}))
+            r.get("directResponse"), r.get("headers") or {},
+            tuple((compile_block(m), describe_block(m)) for m in r.get("match") or ())))
     return out
 
 
@@ -242,15 +307,15 @@ class VirtualServiceTable:
     def choose(self, entry: _Entry, req: MeshRequest) -> RouteChoice:
         """Routes are tried in order and the first whose match blocks (any of them: OR) hold wins; a route with
         no match block matches everything; none matching -> the proxy answers 404 (NR)."""
-        reasons = []
         for route in entry.routes:
             if not route.matches:
                 return RouteChoice(route, f"{route.label}: no match conditions, matches every request")
-            for j, block in enumerate(route.matches):
-                ok, why = match_block(block, req)
-                if ok:
-                    return RouteChoice(route, f"{route.label} match[{j}]: {why}", block)
-                reasons.append(f"{route.label} match[{j}]: {why}")
+            for j, (tests, description) in enumerate(route.compiled):
+                if all(test(req) for test in tests):
+                    return RouteChoice(route, f"{route.label} match[{j}]: {description}", route.matches[j])
+        # nothing matched: say why for the first few blocks
+        reasons = [f"{route.label} match[{j}]: {match_block(block, req)[1]}"
+                   for route in entry.routes for j, block in enumerate(route.matches)]
         return RouteChoice(None, "no route matched: " + "; ".join(reasons[:3]))
 
 

@@ -189,3 +189,21 @@ def test_linkerd_identity_and_retry_annotations():
         "retry.linkerd.io/http": "500-502,gateway-error", "timeout.linkerd.io/request": "250ms"}}})
     assert policy.attempts == 1 and 501 in policy.status_codes and timeout == 250
     assert resilience.should_retry(policy, 504) and not resilience.should_retry(policy, 404)
+
+
+def test_compiled_blocks_agree_with_the_explained_rule():
+    """The precompiled predicates the router uses decide exactly as match_block, which explains a miss."""
+    from kubelab.net.mesh.routing import MeshRequest, compile_block, match_block
+    blocks = [{"uri": {"prefix": "/api"}}, {"uri": {"regex": "/v[0-9]+/.*"}}, {"uri": {"exact": "/A"}, "ignoreUriCase": True},
+              {"headers": {"end-user": {"exact": "jason"}}}, {"headers": {"x-any": {}}},
+              {"withoutHeaders": {"x-skip": {}}}, {"queryParams": {"q": {"regex": "a+"}}}, {"method": {"exact": "POST"}},
+              {"sourceLabels": {"app": "curl"}}, {"gateways": ["mesh"]}, {"port": 9080}, {"sourceNamespace": "foo"},
+              {"authority": {"prefix": "reviews"}}]
+    requests = [MeshRequest(m, p, a, h, (("app", "curl"),), ns, "mesh", port)
+                for m in ("GET", "POST") for p in ("/api/x", "/v2/y?q=aaa", "/a", "/other?q=b")
+                for a in ("reviews", "ratings") for h in ((), (("End-User", "jason"), ("x-any", ""), ("x-skip", "1")))
+                for ns in ("foo", "bar") for port in (9080, 80)]
+    for block in blocks:
+        tests = compile_block(block)
+        for req in requests:
+            assert all(t(req) for t in tests) == match_block(block, req)[0], (block, req)
