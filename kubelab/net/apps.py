@@ -423,7 +423,8 @@ _TRACE_HEADERS = ("x-request-id", "x-b3-traceid", "x-b3-spanid", "x-b3-parentspa
 def _bookinfo_forward(req: AppRequest, user: str | None) -> dict:
     """getForwardHeaders: the tracing headers, plus end-user for a signed-in session (an end-user header the
     page received is not forwarded)."""
-    headers = {h: req.header(h) for h in _TRACE_HEADERS if req.header(h) is not None}
+    received = {k.lower(): v for k, v in reversed(req.headers)}
+    headers = {h: received[h] for h in _TRACE_HEADERS if h in received}
     if user:
         headers["end-user"] = user
     return headers
@@ -556,7 +557,8 @@ def _reviews(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
     spent = 0.0
     rating_part: dict = {}
     if color:
-        forward = {h: req.header(h) for h in _TRACE_HEADERS + ("end-user", "user-agent") if req.header(h) is not None}
+        received = {k.lower(): v for k, v in reversed(req.headers)}
+        forward = {h: received[h] for h in _TRACE_HEADERS + ("end-user", "user-agent") if h in received}
         res = _outbound(req, f"http://ratings:9080/ratings/{m.group(1)}", forward, 10000 if color == "black" else 2500)
         spent = res.elapsed_ms
         if res.status == 200:

@@ -12,6 +12,20 @@ def _workload(pod: dict | None) -> tuple[str, str]:
     """Istio's workload name: the pod's Deployment (app[-version] labels as the canonical name), else unknown."""
     if pod is None:
         return "unknown", "unknown"
+    known = _WORKLOADS.get(id(pod))
+    if known is not None and known[0] is pod:
+        return known[1]
+    name = _workload_of(pod)
+    if len(_WORKLOADS) > 10000:
+        _WORKLOADS.clear()
+    _WORKLOADS[id(pod)] = (pod, name)
+    return name
+
+
+_WORKLOADS: dict = {}
+
+
+def _workload_of(pod: dict) -> tuple[str, str]:
     labels = labels_of(pod)
     name = labels.get("app") or pod["metadata"]["name"]
     version = labels.get("version")

@@ -22,7 +22,8 @@ from ...net.mesh.routing import (Destination, HttpRoute, MeshRequest, VirtualSer
 from ...net.mesh.values import host_matches
 from ...net.objects import is_ip, labels_of, name_of, namespace_of
 from ...results import Headers, Hop, Response, ServerRequest
-from ..http import _trace, app_client
+from ...net.http.model import HttpRequest
+from ..http import _trace, app_client, parse_url
 from . import telemetry
 from .install import INGRESS_GATEWAY_LABELS
 
@@ -146,6 +147,7 @@ class MeshWalk:
         # an app's own outbound calls inside another request: nobody reads their hops, so none are made
         self.verbose = not lab.__dict__.get("_mesh_nested")
         self.client_pod: dict | None = None
+        self.view = view_of(lab)
         self.hops: list[Hop] = []
         self.elapsed = 0.0
         self.route: str | None = None
@@ -159,7 +161,7 @@ class MeshWalk:
     def start(self, src, destination: str, request) -> Response | None:
         lab = self.lab
         src_pod = self.client_pod = self._source_pod(src)
-        if mesh_sidecar(lab, src_pod):
+        if self.view.sidecar(src_pod):
             ip = destination if _is_ip(destination) else self._resolve(src, destination)
             service = lab._ip_index()["cluster_ips"].get(ip) if ip else None   # DNS answers are normalised
             port = _service_port(service, request.port) if service else None
@@ -181,7 +183,7 @@ class MeshWalk:
             if self.verbose:
                 self.hops += trace.hops
             return self.gateway(pod, int(landed_port), request, trace.verdict.source_ip or "")
-        if mesh_sidecar(lab, pod):
+        if self.view.sidecar(pod):
             if self.verbose:
                 self.hops += trace.hops
             result = self.inbound(pod, int(landed_port), request, None, False, trace.verdict.source_ip or "",
@@ -193,10 +195,10 @@ class MeshWalk:
     def _source_pod(self, src):
         if not isinstance(src, str) or src.startswith("node/") or "/" not in src or _is_ip(src):
             return None
-        return view_of(self.lab).get(("pod", src), lambda: self.lab.prober.pod(src))
+        return self.view.get(("pod", src), lambda: self.lab.prober.pod(src))
 
     def _resolve(self, src, name: str) -> str | None:
-        return view_of(self.lab).resolve(src, name)
+        return self.view.resolve(src, name)
 
     def _mesh_request(self, request, client_pod: dict | None, gateway: str, port: int) -> MeshRequest:
         return MeshRequest(request.method, request.path, request.host, tuple(request.headers),
@@ -255,7 +257,7 @@ class MeshWalk:
             return self.fail(401, jwt[1], text="Jwt verification fails", headers=_www_authenticate(request),
                              route=None)
         principal = jwt[1] if jwt is not None else None
-        decision = security.authorize(gw_pod, view_of(lab).authorization_policies(gw_pod),
+        decision = security.authorize(gw_pod, self.view.authorization_policies(gw_pod),
                                       security.Peer(None, None, client_ip, principal), request.method,
                                       request.path, request.host, listener, dict(request.headers))
         if self.verbose:
@@ -276,7 +278,7 @@ class MeshWalk:
         return self.route_and_forward(gw_pod, entry, mreq, request, default=None)
 
     def _request_authentication(self, pod: dict, request):
-        policies = view_of(self.lab).get(("jwt", _key(pod)), lambda: [
+        policies = self.view.get(("jwt", _key(pod)), lambda: [
             p for p in self.lab.cluster.items("RequestAuthentication")
             if namespace_of(p) in (namespace_of(pod), security.ROOT_NAMESPACE) and security.selects(p, pod)])
         if not policies:
@@ -357,7 +359,7 @@ class MeshWalk:
                 self.hops.append(Hop(where, device, problem))
             return self.fail(503, problem, text="no healthy upstream", subset=destination.subset)
         client_ns = namespace_of(client_pod)
-        dr = view_of(self.lab).destination_rule(destination.host, client_ns)
+        dr = self.view.destination_rule(destination.host, client_ns)
         wanted = {}
         if destination.subset:
             wanted = subset_labels(dr, destination.subset)
@@ -377,6 +379,8 @@ class MeshWalk:
 
     def _rewrite(self, route: HttpRoute, block, request, where, device):
         """HTTPRewrite (uri, uriRegexRewrite, authority) and the route's request header edits."""
+        if not route.rewrite and not (route.headers or {}).get("request"):
+            return request
         changes = {}
         if route.rewrite:
             path = rewrite_path(route.rewrite, block, request.path)
@@ -410,7 +414,7 @@ class MeshWalk:
             if self.verbose:
                 self.hops.append(Hop(where, device, f"mirror to {mirror} not sent: {problem}"))
             return
-        dr = view_of(self.lab).destination_rule(mirror.host, namespace_of(client_pod))
+        dr = self.view.destination_rule(mirror.host, namespace_of(client_pod))
         wanted = subset_labels(dr, mirror.subset) if mirror.subset else {}
         candidates = self._endpoints(service, port, wanted or {}) if wanted is not None else []
         if not candidates:
@@ -434,6 +438,10 @@ class MeshWalk:
     def _upstream(self, destination: Destination, asked_port: int):
         """The Service a destination host names and its port (the route's port, the only port, or the port the
         client called)."""
+        return self.view.get(("upstream", destination.host, destination.port, destination.written, asked_port),
+                             lambda: self._compute_upstream(destination, asked_port))
+
+    def _compute_upstream(self, destination: Destination, asked_port: int):
         domain = self.lab.config.cluster_domain
         host = destination.host
         if not host.endswith(f".svc.{domain}") or host.count(".") < 3:
@@ -456,7 +464,7 @@ class MeshWalk:
 
     def _endpoints(self, service: dict, port: dict, wanted: dict) -> list[tuple]:
         """Ready endpoints of the Service port (EDS), narrowed to the subset's labels."""
-        return view_of(self.lab).get(("eds", _key(service), port.get("name"), port["port"],
+        return self.view.get(("eds", _key(service), port.get("name"), port["port"],
                                       tuple(sorted(wanted.items()))),
                                      lambda: self._compute_endpoints(service, port, wanted))
 
@@ -550,9 +558,9 @@ class MeshWalk:
     # ------------------------------------------------------------------ the network leg and the server side
     def attempt(self, client_pod: dict, endpoint, server_pod: dict, request, tls_mode, number: int) -> Attempt:
         lab = self.lab
-        server_mesh = mesh_sidecar(lab, server_pod)
+        server_mesh = self.view.sidecar(server_pod)
         if self.mesh == "istio":
-            mode = view_of(lab).mtls(server_pod, endpoint.port)[0] if server_mesh else "PERMISSIVE"
+            mode = self.view.mtls(server_pod, endpoint.port)[0] if server_mesh else "PERMISSIVE"
             mtls, why = security.client_tls(bool(server_mesh), mode, tls_mode)
         else:
             mtls, why = bool(server_mesh), ("both pods are meshed: the proxies speak mTLS" if server_mesh
@@ -585,10 +593,10 @@ class MeshWalk:
         """The server's sidecar: the mTLS mode it enforces on this port, then authorization, then the app."""
         lab = self.lab
         where = f"pod {_key(pod)}"
-        headers = Headers(list(request.headers))
+        headers = list(request.headers)            # what the app receives: the request's, plus the proxy's
         client_id = identity(lab, client_pod) if (mtls and client_pod is not None) else None
-        if self.mesh == "istio" and mesh_sidecar(lab, pod):
-            mode, why = view_of(lab).mtls(pod, port)
+        if self.mesh == "istio" and self.view.sidecar(pod):
+            mode, why = self.view.mtls(pod, port)
             if not mtls and mode == "STRICT":
                 if self.verbose:
                     self.hops.append(Hop(where, "istio-proxy", f"inbound :{port} plaintext refused: {why}; the "
@@ -605,22 +613,24 @@ class MeshWalk:
                                mtls=mtls, why=jwt[1], proxy_answer=True)
             peer = security.Peer(client_id, client_id.split("/")[2] if client_id else None, source_ip,
                                  jwt[1] if jwt is not None else None)
-            decision = security.authorize(pod, view_of(lab).authorization_policies(pod), peer, request.method,
+            decision = security.authorize(pod, self.view.authorization_policies(pod), peer, request.method,
                                           request.path, request.host, port, dict(request.headers))
             if self.verbose:
                 self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
             if not decision.allowed:
                 return Attempt(403, "RBAC: access denied", {"content-type": "text/plain", "server": "envoy"},
                                pod=pod, mtls=mtls, why=decision.why, proxy_answer=True)
+            added = [("X-Forwarded-Proto", request.scheme),
+                     ("X-Request-Id", str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))]
+            if client_proxy:
+                added.append(("X-Envoy-Attempt-Count", str(attempt)))
             if mtls:
                 server_id = security.spiffe_id(namespace_of(pod), service_account(pod))
-                headers["X-Forwarded-Client-Cert"] = security.xfcc(server_id, "spiffe://" + client_id)
-            headers["X-Forwarded-Proto"] = request.scheme
-            headers["X-Request-Id"] = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-            if client_proxy:
-                headers["X-Envoy-Attempt-Count"] = str(attempt)
+                added.append(("X-Forwarded-Client-Cert", security.xfcc(server_id, "spiffe://" + client_id)))
+            names = {k.lower() for k, _ in added}
+            headers = [(k, v) for k, v in headers if k.lower() not in names] + added
             app_ip = "127.0.0.6"              # Istio's inbound passthrough source address
-        elif self.mesh == "linkerd" and mesh_sidecar(lab, pod):
+        elif self.mesh == "linkerd" and self.view.sidecar(pod):
             decision = linkerd.authorize(lab, pod, port, client_id, source_ip)
             if self.verbose:
                 self.hops.append(Hop(where, "linkerd-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'}; "
@@ -629,12 +639,12 @@ class MeshWalk:
                 return Attempt(403, "", {"l5d-proxy-error": "unauthorized request on route"}, pod=pod, mtls=mtls,
                                why=decision.why, proxy_answer=True)
             if client_id:
-                headers["l5d-client-id"] = client_id
+                headers = [(k, v) for k, v in headers if k.lower() != "l5d-client-id"] + [("l5d-client-id", client_id)]
             app_ip = source_ip
         else:
             app_ip = source_ip
-        app_request = apps.AppRequest(request.method, request.host, request.path, tuple(headers.items()),
-                                      request.body, app_ip, port, call=app_client(lab, pod))
+        app_request = apps.AppRequest(request.method, request.host, request.path, tuple(headers),
+                                      request.body, app_ip, port, call=_mesh_client(lab, pod))
         # the app's own outbound calls are exchanges of their own: their hops are not this request's
         lab.__dict__["_mesh_nested"] = lab.__dict__.get("_mesh_nested", 0) + 1
         try:
@@ -679,7 +689,7 @@ class MeshWalk:
                                  subset=subset, attempts=attempts, flags="UF")
             return self.fail(0, f"connection reset: {result.why}", attempts=attempts)
         headers = Headers(result.headers)
-        if self.mesh == "istio" and (client_proxy or mesh_sidecar(self.lab, result.pod)):
+        if self.mesh == "istio" and (client_proxy or self.view.sidecar(result.pod)):
             # Envoy overwrites the server header and reports the upstream's time
             headers["server"] = "istio-envoy"
             if not result.proxy_answer:
@@ -702,6 +712,43 @@ class MeshWalk:
 
     def _record(self, response: Response, server_pod, flags: str = "-") -> None:
         telemetry.record(self.lab, response, self.client_pod, server_pod, flags)
+
+
+def _mesh_client(lab, pod: dict):
+    """The app's HTTP client when its pod runs a sidecar: the request goes straight into the sidecar (no
+    health-check or edge lookups on the way), else through lab.http's walk like any other client."""
+    plain = app_client(lab, pod)
+    if not mesh_sidecar(lab, pod):
+        return plain
+    src = _key(pod)
+
+    def call(url: str, method: str = "GET", headers: dict | None = None, timeout_ms: float | None = None):
+        parsed = _parsed(url)
+        host_header = parsed.host if parsed.port == 80 else f"{parsed.host}:{parsed.port}"
+        sent = (("Host", host_header),) + tuple((k, str(v)) for k, v in (headers or {}).items() if k.lower() != "host")
+        request = HttpRequest(method=method, scheme=parsed.scheme, host=parsed.host, path=parsed.target,
+                              port=parsed.port, headers=sent)
+        response = MeshWalk(lab, url).start(src, parsed.host, request)
+        if response is None:
+            return plain(url, method, headers, timeout_ms)
+        if timeout_ms is not None and response.elapsed_ms > timeout_ms:
+            return apps.CallResult(0, "", timeout_ms, f"timed out after {timeout_ms:g} ms")
+        if response.status == 0:
+            return apps.CallResult(0, "", response.elapsed_ms, response.reason)
+        return apps.CallResult(response.status, response.text, response.elapsed_ms)
+    return call
+
+
+_PARSED: dict = {}
+
+
+def _parsed(url: str):
+    found = _PARSED.get(url)
+    if found is None:
+        if len(_PARSED) > 10000:
+            _PARSED.clear()
+        found = _PARSED[url] = parse_url(url)
+    return found
 
 
 def _key(obj: dict) -> str:
