@@ -1,6 +1,9 @@
 """Service-mesh figures (issue 12): meshed requests through Bookinfo (productpage fans out to details and
 reviews, reviews v2/v3 to ratings) per second, and VirtualService route decisions per second in a 500-service
-mesh with 2,000 routes. Prints the figures; BENCHMARKS.md records them with the machine."""
+mesh with 2,000 routes. Prints the figures; BENCHMARKS.md records them with the machine.
+
+Times are this process's CPU time (time.process_time): the machine's 2 cores are shared with other jobs, so
+wall-clock time would measure the neighbours as much as kubelab."""
 from __future__ import annotations
 
 import random
