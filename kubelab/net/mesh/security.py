@@ -76,10 +76,11 @@ def client_tls(server_has_sidecar: bool, server_mode: str, dr_tls_mode: str | No
     return True, "auto mTLS: the server has a sidecar"
 
 
-def xfcc(server_id: str, client_id: str, client_cert_der: bytes = b"") -> str:
-    """X-Forwarded-Client-Cert as Istio's server sidecar sets it: By=<server id>;Hash=<sha256 of the client
-    certificate>;Subject="";URI=<client id>."""
-    digest = hashlib.sha256(client_cert_der or client_id.encode()).hexdigest()
+def xfcc(server_id: str, client_id: str, client_cert_der: bytes) -> str:
+    """X-Forwarded-Client-Cert as Istio's server sidecar sets it (forward_client_cert_details
+    APPEND_FORWARD, SANITIZE_SET details): By=<server id>;Hash=<sha256 of the client certificate's
+    DER>;Subject="";URI=<client id>."""
+    digest = hashlib.sha256(client_cert_der).hexdigest()
     return f'By={server_id};Hash={digest};Subject="";URI={client_id}'
 
 

@@ -13,10 +13,13 @@ from ...net.mesh import injection
 from ...net.mesh.validation import validate
 from .. import cluster as _cluster
 from ..http import register_interceptor
+from .identity import mesh_ca, publish_root_certificate, workload_certificate
 from .install import install, istio_manifests, linkerd_manifests
+from .telemetry import golden_metrics
 from .walk import intercept
 
-__all__ = ["install", "istio_manifests", "linkerd_manifests", "MESH_KINDS"]
+__all__ = ["install", "istio_manifests", "linkerd_manifests", "MESH_KINDS", "certificate", "golden_metrics",
+           "mesh_ca"]
 
 MESH_KINDS = (
     kinds.Kind("ServiceAccount", ("v1",), "serviceaccounts", True, "dns1123-subdomain", ("sa",)),
@@ -99,7 +102,15 @@ def _register() -> None:
         _cluster.ADMITTERS.setdefault(kind.kind, _admit_mesh_config)
     if _inject not in _cluster.POD_MUTATORS:
         _cluster.POD_MUTATORS.append(_inject)
+    if publish_root_certificate not in _cluster.CONTROLLERS:
+        _cluster.CONTROLLERS.append(publish_root_certificate)
     register_interceptor(intercept)
+
+
+def certificate(lab, pod: str):
+    """The workload certificate of a meshed pod ("namespace/name"), as openssl would summarise it."""
+    from ...net.mesh.ca import MeshCA
+    return MeshCA.describe(workload_certificate(lab.cluster, lab.prober.pod(pod)))
 
 
 _register()

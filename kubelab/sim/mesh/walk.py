@@ -17,6 +17,7 @@ from ...net import apps
 from ...net.kubeproxy import proxy_endpoints
 from ...net.mesh import injection, linkerd, resilience, security
 from ...net.mesh import jwt as jwt_rules
+from ...net.mesh.ca import MeshCA
 from ...net.mesh.routing import (Destination, HttpRoute, MeshRequest, VirtualServiceTable, destination_rule_for,
                                  pick_weighted, rewrite_path, subset_labels)
 from ...net.mesh.values import host_matches
@@ -25,6 +26,7 @@ from ...results import Headers, Hop, Response, ServerRequest
 from ...net.http.model import HttpRequest
 from ..http import _trace, app_client, parse_url
 from . import telemetry
+from .identity import workload_certificate
 from .install import INGRESS_GATEWAY_LABELS
 
 __all__ = ["intercept", "MeshWalk"]
@@ -626,7 +628,7 @@ class MeshWalk:
                 added.append(("X-Envoy-Attempt-Count", str(attempt)))
             if mtls:
                 server_id = security.spiffe_id(namespace_of(pod), service_account(pod))
-                added.append(("X-Forwarded-Client-Cert", security.xfcc(server_id, "spiffe://" + client_id)))
+                added.append(("X-Forwarded-Client-Cert", self._xfcc(server_id, client_pod)))
             names = {k.lower() for k, _ in added}
             headers = [(k, v) for k, v in headers if k.lower() not in names] + added
             app_ip = "127.0.0.6"              # Istio's inbound passthrough source address
@@ -659,6 +661,14 @@ class MeshWalk:
         received = ServerRequest(request.method, request.host, request.path, headers, request.body)
         return Attempt(answer.status, answer.text, dict(answer.headers), answer.delay_ms, pod, received, mtls,
                        f"{answer.app} in pod {_key(pod)} answered {answer.status}")
+
+    def _xfcc(self, server_id: str, client_pod: dict) -> str:
+        """X-Forwarded-Client-Cert with the Hash of the client's workload certificate from istiod's CA."""
+        def compute():
+            cert = workload_certificate(self.lab.cluster, client_pod)
+            uri = "spiffe://" + identity(self.lab, client_pod)
+            return security.xfcc(server_id, uri, MeshCA.der(cert))
+        return self.view.get(("xfcc", server_id, _key(client_pod)), compute)
 
     # ------------------------------------------------------------------ Linkerd's client side
     def linkerd_outbound(self, client_pod: dict, service: dict, port: dict, request) -> Response:

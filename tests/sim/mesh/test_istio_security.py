@@ -190,3 +190,20 @@ def test_jwt_at_the_gateway(lab):
                                                      "rules": [{"from": [{"source": {"requestPrincipals": ["*"]}}]}]})])
     assert lab.http(gw, src=src, headers=host).status == 403
     assert lab.http(gw, src=src, headers=good).status == 200
+
+
+def test_certificates_from_the_mesh_ca(lab):
+    """istiod's CA: a workload certificate with the SPIFFE id as URI SAN, issued by the root whose PEM is in
+    ConfigMap istio-ca-root-cert of every namespace; the XFCC Hash is the client certificate's SHA-256."""
+    from kubelab.sim.mesh import certificate, mesh_ca
+    from kubelab.net.mesh.ca import MeshCA
+
+    curl = pod_of(lab, "bar", "curl")
+    info = certificate(lab, curl)
+    assert info.uris == ("spiffe://cluster.local/ns/bar/sa/curl",) and info.issuer == "O=cluster.local"
+    assert not info.is_ca
+    root_pem = lab.get("ConfigMap", "istio-ca-root-cert", "foo")["data"]["root-cert.pem"]
+    assert root_pem == MeshCA.pem(mesh_ca(lab.cluster).root)
+    assert "istio-ca-root-cert" not in [c["metadata"]["name"] for c in lab.list("ConfigMap", "kube-system")]
+    r = lab.http(URL, src=curl)
+    assert f"Hash={info.sha256};" in r.request.headers["X-Forwarded-Client-Cert"]
