@@ -147,6 +147,8 @@ class SimulatedLab(Lab):
         """Let simulated time pass (session affinity entries expire after timeoutSeconds)."""
         if self._picker is not None:
             self._picker.advance(seconds)
+        # the mesh's proxies keep time too (outlier ejections expire)
+        self.__dict__["_mesh_clock_ms"] = self.__dict__.get("_mesh_clock_ms", 0.0) + seconds * 1000
 
     def load_balancer_nodes(self, service: dict) -> list[str]:
         """The nodes the cloud load balancer sends new connections to: with externalTrafficPolicy Local only

@@ -18,6 +18,7 @@ from ...net.kubeproxy import proxy_endpoints
 from ...net.mesh import injection, linkerd, resilience, security
 from ...net.mesh import jwt as jwt_rules
 from ...net.mesh.ca import MeshCA
+from ...net.mesh.outlier import OutlierDetector, outlier_policy
 from ...net.mesh.routing import (Destination, HttpRoute, MeshRequest, VirtualServiceTable, destination_rule_for,
                                  pick_weighted, rewrite_path, subset_labels)
 from ...net.mesh.values import host_matches
@@ -514,8 +515,14 @@ class MeshWalk:
         tried: set = set()
         result = None
         count = 0
+        outliers = outlier_policy(((_traffic_policy(dr, subset)) or {}).get("outlierDetection"))
+        detector = self._detector(client_pod, service, subset) if outliers else None
+        now = self.lab.__dict__.get("_mesh_clock_ms", 0.0)
         for number in range(policy.attempts + 1):
             candidates = self._endpoints(service, port, wanted)
+            if detector is not None:
+                everyone = len(candidates)
+                candidates = [c for c in candidates if not detector.ejected(str(c[0]), now + self.elapsed)]
             if not candidates:
                 what = f"subset {subset} of " if subset else ""
                 why = f"no healthy upstream: {what}{_key(service)}:{port['port']} has no ready endpoint"
@@ -527,6 +534,10 @@ class MeshWalk:
             count += 1
             result = self.attempt(client_pod, endpoint, server_pod, request, tls_mode, count)
             took = result.elapsed_ms
+            if detector is not None:
+                ejection = detector.report(outliers, str(endpoint), result.status, everyone, now + self.elapsed + took)
+                if ejection and self.verbose:
+                    self.hops.append(Hop(where, device, ejection))
             if policy.per_try_timeout_ms is not None and took > policy.per_try_timeout_ms:
                 if self.verbose:
                     self.hops.append(Hop(where, device, f"attempt {count}: no answer within perTryTimeout "
@@ -662,6 +673,14 @@ class MeshWalk:
         return Attempt(answer.status, answer.text, dict(answer.headers), answer.delay_ms, pod, received, mtls,
                        f"{answer.app} in pod {_key(pod)} answered {answer.status}")
 
+    def _detector(self, client_pod: dict, service: dict, subset: str | None) -> OutlierDetector:
+        """Each client proxy keeps its own outlier state per cluster (service and subset)."""
+        detectors = self.lab.__dict__.setdefault("_mesh_outliers", {})
+        key = (_key(client_pod), _key(service), subset)
+        if key not in detectors:
+            detectors[key] = OutlierDetector()
+        return detectors[key]
+
     def _xfcc(self, server_id: str, client_pod: dict) -> str:
         """X-Forwarded-Client-Cert with the Hash of the client's workload certificate from istiod's CA."""
         def compute():
@@ -721,6 +740,8 @@ class MeshWalk:
         return response
 
     def _record(self, response: Response, server_pod, flags: str = "-") -> None:
+        if self.verbose:      # a top-level exchange: simulated time moves on by what it took
+            self.lab.__dict__["_mesh_clock_ms"] = self.lab.__dict__.get("_mesh_clock_ms", 0.0) + response.elapsed_ms
         telemetry.record(self.lab, response, self.client_pod, server_pod, flags)
 
 
@@ -820,6 +841,15 @@ def _dr_tls_mode(dr: dict | None, subset: str | None) -> str | None:
         if s.get("name") == subset and ((s.get("trafficPolicy") or {}).get("tls") or {}).get("mode"):
             return s["trafficPolicy"]["tls"]["mode"]
     return ((spec.get("trafficPolicy") or {}).get("tls") or {}).get("mode")
+
+
+def _traffic_policy(dr: dict | None, subset: str | None) -> dict:
+    """The subset's trafficPolicy when it has one, else the rule's."""
+    spec = (dr or {}).get("spec") or {}
+    for s in spec.get("subsets") or []:
+        if s.get("name") == subset and s.get("trafficPolicy"):
+            return s["trafficPolicy"]
+    return spec.get("trafficPolicy") or {}
 
 
 def _load_balancer(dr: dict | None, subset: str | None) -> dict:

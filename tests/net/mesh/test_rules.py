@@ -207,3 +207,28 @@ def test_compiled_blocks_agree_with_the_explained_rule():
         tests = compile_block(block)
         for req in requests:
             assert all(t(req) for t in tests) == match_block(block, req)[0], (block, req)
+
+
+def test_outlier_detector_counts_consecutive_failures_and_multiplies_ejection_time():
+    from kubelab.net.mesh.outlier import OutlierDetector, outlier_policy
+    policy = outlier_policy({"consecutive5xxErrors": 3, "baseEjectionTime": "10s", "maxEjectionPercent": 50})
+    d = OutlierDetector()
+    for status in (500, 500, 200, 500, 500):
+        assert d.report(policy, "a", status, 4, 0) is None          # a success resets the count
+    assert d.report(policy, "a", -1, 4, 0)                           # a connection failure counts as 5xx
+    assert d.ejected("a", 9999) and not d.ejected("a", 10000)
+    for _ in range(3):
+        d.report(policy, "a", 503, 4, 20000)
+    assert d.ejected("a", 39999) and not d.ejected("a", 40000)       # second ejection: 2 x 10 s
+    for _ in range(3):
+        d.report(policy, "b", 500, 4, 20000)
+    for _ in range(3):
+        d.report(policy, "c", 500, 4, 20000)
+    assert d.ejected("b", 20001) and not d.ejected("c", 20001)       # at most 50 % of 4 hosts out
+
+
+def test_outlier_defaults():
+    from kubelab.net.mesh.outlier import outlier_policy
+    p = outlier_policy({})
+    assert (p.consecutive_5xx, p.base_ejection_ms, p.max_ejection_percent) == (5, 30000, 10)
+    assert outlier_policy(None) is None

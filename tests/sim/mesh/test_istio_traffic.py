@@ -289,3 +289,37 @@ def test_redirect_is_answered_by_the_client_proxy():
             {"route": [{"destination": {"host": "httpbin"}}]}]})])
     r = lab.http("http://httpbin.foo:8000/old", src=pod_of(lab, "foo", "curl"))
     assert (r.status, r.backend) == (308, None) and r.headers["Location"].endswith("/get")
+
+
+def test_outlier_detection_ejects_a_failing_endpoint_until_its_time_is_up():
+    """A pod behind httpbin that refuses connections: the default retry policy hides the failure (a retry lands
+    on the good pod), and after 5 consecutive failures outlier detection ejects it, so requests need one attempt;
+    after baseEjectionTime it is tried again."""
+    broken = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "httpbin-broken", "namespace": "foo"},
+              "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "httpbin", "version": "broken"}},
+                       "template": {"metadata": {"labels": {"app": "httpbin", "version": "broken"}},
+                                    "spec": {"containers": [{"name": "app", "image": "docker.io/curlimages/curl:8.16.0",
+                                                             "command": ["/bin/sleep", "infinity"]}]}}}}
+    lab = mesh_lab(namespaces={"foo": INJECT}, apps=[("httpbin", "foo"), ("curl", "foo")], objects=[broken, dr(
+        "httpbin", "foo", {"host": "httpbin", "trafficPolicy": {"outlierDetection": {
+            "consecutive5xxErrors": 5, "interval": "1s", "baseEjectionTime": "30s", "maxEjectionPercent": 100}}})])
+    src = pod_of(lab, "foo", "curl")
+    responses = [lab.http("http://httpbin.foo:8000/get", src=src) for _ in range(40)]
+    assert all(r.status == 200 for r in responses)
+    ejected_at = next(i for i, r in enumerate(responses) if any("outlier detection ejects" in h.action for h in r.hops))
+    assert all(r.attempts == 1 for r in responses[ejected_at + 1:])
+    assert any(r.attempts == 2 for r in responses[:ejected_at + 1])
+    lab.advance_time(31)
+    later = [lab.http("http://httpbin.foo:8000/get", src=src) for _ in range(20)]
+    assert any(r.attempts == 2 for r in later)
+
+
+def test_without_outlier_detection_the_failing_endpoint_keeps_costing_retries():
+    broken = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "httpbin-broken", "namespace": "foo",
+                                                             "labels": {"app": "httpbin"}},
+              "spec": {"containers": [{"name": "app", "image": "docker.io/curlimages/curl:8.16.0"}]}}
+    lab = mesh_lab(namespaces={"foo": INJECT}, apps=[("httpbin", "foo"), ("curl", "foo")], objects=[broken])
+    src = pod_of(lab, "foo", "curl")
+    responses = [lab.http("http://httpbin.foo:8000/get", src=src) for _ in range(40)]
+    assert all(r.status == 200 for r in responses)
+    assert sum(r.attempts == 2 for r in responses) > 10
