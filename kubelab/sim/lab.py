@@ -227,10 +227,14 @@ class SimulatedLab(Lab):
         return explain(policy)
 
     def lint(self) -> list:
-        """Classic NetworkPolicy mistakes in this cluster (selectors matching nothing, egress without DNS, ...)."""
+        """Classic NetworkPolicy mistakes in this cluster (selectors matching nothing, egress without DNS, ...), and
+        with a mesh its classic mistakes (undefined subsets, unreachable routes, policies in the wrong namespace)."""
         from ..net.netpol_explain import lint
 
-        return lint(self.cluster.items("Namespace"), self.cluster.items("Pod"), self.cluster.items("NetworkPolicy"))
+        findings = lint(self.cluster.items("Namespace"), self.cluster.items("Pod"), self.cluster.items("NetworkPolicy"))
+        if self.config.mesh:
+            findings += _mesh.lint(self)
+        return findings
 
     def policy_decision(self, src_pod, src_loc, target, seen_src: str, dst_ip: str, port: int, protocol: str):
         """NetworkPolicy's say on the translated connection, or None when no policy exists."""

@@ -19,7 +19,7 @@ from .telemetry import golden_metrics
 from .walk import intercept
 
 __all__ = ["install", "istio_manifests", "linkerd_manifests", "MESH_KINDS", "certificate", "golden_metrics",
-           "mesh_ca"]
+           "mesh_ca", "lint"]
 
 MESH_KINDS = (
     kinds.Kind("ServiceAccount", ("v1",), "serviceaccounts", True, "dns1123-subdomain", ("sa",)),
@@ -105,6 +105,13 @@ def _register() -> None:
     if publish_root_certificate not in _cluster.CONTROLLERS:
         _cluster.CONTROLLERS.append(publish_root_certificate)
     register_interceptor(intercept)
+
+
+def lint(lab) -> list:
+    """The mesh's classic mistakes in this cluster (kubelab.net.mesh.lint)."""
+    from ...net.mesh.lint import lint as mesh_lint
+    kinds_needed = ("VirtualService", "DestinationRule", "PeerAuthentication", "AuthorizationPolicy", "Service", "Pod")
+    return mesh_lint({k: lab.cluster.items(k) for k in kinds_needed}, lab.config.cluster_domain)
 
 
 def certificate(lab, pod: str):
