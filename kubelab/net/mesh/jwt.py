@@ -10,9 +10,29 @@ import base64
 import json
 from dataclasses import dataclass
 
-__all__ = ["Issuer", "verify", "NOW"]
+__all__ = ["Issuer", "verify", "jwks_for", "NOW", "ISTIO_SAMPLE_JWKS"]
 
 NOW = 1796342400          # the simulated clock's "now" for exp/nbf checks (2026-12-04T00:00:00Z)
+
+# What istiod fetches from the jwksUri the Istio docs' JWT tasks use: the public key of the sample tokens
+# (istio/istio security/tools/jwt/samples/jwks.json, which verifies demo.jwt and groups-scope.jwt there).
+ISTIO_SAMPLE_JWKS = (
+    '{ "keys":[ {"e":"AQAB","kid":"DHFbpoIUqrY8t2zpA2qXfCmr5VO5ZEr4RzHU_-envvQ","kty":"RSA","n":"xAE7eB6qugXyCAG3yhh7'
+    'pkDkT65pHymX-P7KfIupjf59vsdo91bSP9C8H07pSAGQO1MV_xFj9VswgsCg4R6otmg5PV2He95lZdHtOcU5DXIg_pbhLdKXbi66GlVeK6ABZOUW3'
+    'WYtnNHD-91gVuoeJT_DwtGGcp4ignkgXfkiEm4sw-4sfb4qdt5oLbyVpmW6x9cfa7vs2WTfURiCrBoUqgBo_-4WTiULmmHSGZHOjzwa8WtrtOQGs'
+    'AFjIbno85jp6MnGGGZPYZbDAa_b3y5u-YpW7ypZrvD8BgtKVjgtQgZhLAGezMt0ua3DRrWnKqTZ0BJ_EyxOGuHJrLsn00fnMQ"}]}')
+
+
+def jwks_for(rule: dict) -> str:
+    """The rule's key set: inline `jwks`, the Istio samples' jwksUri, or — a jwksUri the simulated istiod
+    cannot fetch — an empty set, so every token fails (istiod's fallback when a JWKS fetch fails)."""
+    if rule.get("jwks"):
+        return rule["jwks"]
+    uri = str(rule.get("jwksUri") or "")
+    if uri.startswith("https://raw.githubusercontent.com/istio/istio/") and \
+            uri.endswith("/security/tools/jwt/samples/jwks.json"):
+        return ISTIO_SAMPLE_JWKS
+    return '{"keys": []}'
 
 
 def _b64(data: bytes) -> str:
@@ -86,7 +106,7 @@ def _token_from(rule: dict, headers: dict) -> str | None:
 
 def verify(policies: list[dict], headers: dict):
     """None: no token (the request goes on without a request principal); (401, why): a token none of the
-    jwtRules accepts; ("ok", "<iss>/<sub>"): the request principal."""
+    jwtRules accepts; ("ok", "<iss>/<sub>", claims): the request principal and the token's claims."""
     rules = [r for p in sorted(policies, key=lambda p: p["metadata"]["name"])
              for r in (p.get("spec") or {}).get("jwtRules") or []]
     token = next((t for t in (_token_from(r, headers) for r in rules) if t), None)
@@ -110,10 +130,9 @@ def verify(policies: list[dict], headers: dict):
         token_aud = aud if isinstance(aud, list) else ([aud] if aud else [])
         if audiences and not set(audiences) & set(token_aud):
             return 401, "Audiences in Jwt are not allowed"
-        if not _signature_ok(rule.get("jwks") or "{}", header.get("kid"), f"{parts[0]}.{parts[1]}".encode(),
-                             signature):
+        if not _signature_ok(jwks_for(rule), header.get("kid"), f"{parts[0]}.{parts[1]}".encode(), signature):
             continue
         if isinstance(payload.get("exp"), (int, float)) and payload["exp"] < NOW:
             return 401, "Jwt is expired"
-        return "ok", f"{payload['iss']}/{payload.get('sub', '')}"
+        return "ok", f"{payload['iss']}/{payload.get('sub', '')}", payload
     return 401, "Jwt verification fails"

@@ -92,6 +92,7 @@ class Peer:
     namespace: str | None          # from the principal (mTLS only)
     ip: str = ""
     request_principal: str | None = None     # "<iss>/<sub>" of a validated JWT
+    claims: tuple = ()                       # the validated JWT's claims, as sorted (name, value) pairs
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,22 @@ def _condition_holds(cond: dict, peer: Peer, headers: dict, port: int) -> bool:
         value = peer.principal
     elif key == "request.auth.principal":
         value = peer.request_principal
+    elif key.startswith("request.auth.claims["):
+        # a claim's value, or any element of a list claim; nested claims are written [a][b]
+        claims = dict(peer.claims)
+        names = key[len("request.auth.claims["):-1].split("][")
+        found = claims.get(names[0])
+        for name in names[1:]:
+            found = found.get(name) if isinstance(found, dict) else None
+        values = found if isinstance(found, list) else ([found] if found is not None else [])
+        ok = any(_values_match(cond["values"], str(v)) for v in values) if cond.get("values") else True
+        if cond.get("notValues") and any(_values_match(cond["notValues"], str(v)) for v in values):
+            ok = False
+        return ok
+    elif key == "request.auth.audiences":
+        aud = dict(peer.claims).get("aud")
+        values = aud if isinstance(aud, list) else ([aud] if aud else [])
+        return any(_values_match(cond.get("values") or [], str(v)) for v in values)
     elif key == "destination.port":
         value = str(port)
     else:

@@ -259,9 +259,9 @@ class MeshWalk:
                 self.hops.append(Hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}"))
             return self.fail(401, jwt[1], text="Jwt verification fails", headers=_www_authenticate(request),
                              route=None)
-        principal = jwt[1] if jwt is not None else None
+        principal, claims = (jwt[1], _claims(jwt[2])) if jwt is not None else (None, ())
         decision = security.authorize(gw_pod, self.view.authorization_policies(gw_pod),
-                                      security.Peer(None, None, client_ip, principal), request.method,
+                                      security.Peer(None, None, client_ip, principal, claims), request.method,
                                       request.path, request.host, listener, dict(request.headers))
         if self.verbose:
             self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
@@ -625,7 +625,7 @@ class MeshWalk:
                 return Attempt(401, "Jwt verification fails", _www_authenticate(request), pod=pod,
                                mtls=mtls, why=jwt[1], proxy_answer=True)
             peer = security.Peer(client_id, client_id.split("/")[2] if client_id else None, source_ip,
-                                 jwt[1] if jwt is not None else None)
+                                 jwt[1] if jwt is not None else None, _claims(jwt[2]) if jwt is not None else ())
             decision = security.authorize(pod, self.view.authorization_policies(pod), peer, request.method,
                                           request.path, request.host, port, dict(request.headers))
             if self.verbose:
@@ -799,6 +799,10 @@ def _is_ip(text: str) -> bool:
             _IS_IP.clear()
         known = _IS_IP[text] = is_ip(text)
     return known
+
+
+def _claims(payload: dict) -> tuple:
+    return tuple(sorted(payload.items(), key=lambda kv: kv[0]))
 
 
 def _www_authenticate(request) -> dict:

@@ -207,3 +207,53 @@ def test_certificates_from_the_mesh_ca(lab):
     assert "istio-ca-root-cert" not in [c["metadata"]["name"] for c in lab.list("ConfigMap", "kube-system")]
     r = lab.http(URL, src=curl)
     assert f"Hash={info.sha256};" in r.request.headers["X-Forwarded-Client-Cert"]
+
+
+DEMO_JWT = ("eyJhbGciOiJSUzI1NiIsImtpZCI6IkRIRmJwb0lVcXJZOHQyenBBMnFYZkNtcjVWTzVaRXI0UnpIVV8tZW52dlEiLCJ0eXAiOiJKV1Qi"
+            "fQ.eyJleHAiOjQ2ODU5ODk3MDAsImZvbyI6ImJhciIsImlhdCI6MTUzMjM4OTcwMCwiaXNzIjoidGVzdGluZ0BzZWN1cmUuaXN0aW8uaW8"
+            "iLCJzdWIiOiJ0ZXN0aW5nQHNlY3VyZS5pc3Rpby5pbyJ9.CfNnxWP2tcnR9q0vxyxweaF3ovQYHYZl82hAUsn21bwQd9zP7c-LS9qd_vpd"
+            "LG4Tn1A15NxfCjp5f7QNBUo-KC9PJqYpgGbaXhaGx7bEdFWjcwv3nZzvc7M__ZpaCERdwU7igUmJqYGBYQ51vr2njU9ZimyKkfDe3axcyiB"
+            "Zde7G6dabliUosJvvKOPcKIWPccCgefSj_GNfwIip3-SsFdlR7BtbVUcqR-yv-XOxJ3Uc1MI0tz3uMiiZcyPV7sNCU4KRnemRIMHVOfuvHs"
+            "U60_GhGbiSFzgPTAa9WTltbnarTbxudb_YEOx12JiwYToeX0DCPb43W1tzIBxgm8NxUg")   # istio/istio samples demo.jwt
+GROUPS_JWT = ("eyJhbGciOiJSUzI1NiIsImtpZCI6IkRIRmJwb0lVcXJZOHQyenBBMnFYZkNtcjVWTzVaRXI0UnpIVV8tZW52dlEiLCJ0eXAiOiJKV1"
+              "QifQ.eyJleHAiOjM1MzczOTExMDQsImdyb3VwcyI6WyJncm91cDEiLCJncm91cDIiXSwiaWF0IjoxNTM3MzkxMTA0LCJpc3MiOiJ0ZXN0a"
+              "W5nQHNlY3VyZS5pc3Rpby5pbyIsInNjb3BlIjpbInNjb3BlMSIsInNjb3BlMiJdLCJzdWIiOiJ0ZXN0aW5nQHNlY3VyZS5pc3Rpby5pbyJ9"
+              ".EdJnEZSH6X8hcyEii7c8H5lnhgjB5dwo07M5oheC8Xz8mOllyg--AHCFWHybM48reunF--oGaG6IXVngCEpVF0_P5DwsUoBgpPmK1JOaKN"
+              "6_pe9sh0ZwTtdgK_RP01PuI7kUdbOTlkuUi2AO-qUyOm7Art2POzo36DLQlUXv8Ad7NBOqfQaKjE9ndaPWT7aexUsBHxmgiGbz1SyLH879"
+              "f7uHYPbPKlpHU6P9S-DaKnGLaEchnoKnov7ajhrEhGXAQRukhDPKUHO9L30oPIr5IJllEQfHYtt6IZvlNUGeLUcif3wpry1R5tBXRicx2s"
+              "XMQ7LyuDremDbcNy_iE76Upg")
+JWKS_URI = "https://raw.githubusercontent.com/istio/istio/release-1.28/security/tools/jwt/samples/jwks.json"
+
+
+def test_authorization_with_jwt_task(lab):
+    """Istio's "Authorization with JWT" task on httpbin.foo: an invalid token is 401, no token passes until an
+    ALLOW for the request principal exists, then only the demo token passes; a `when` on the groups claim admits
+    the token whose groups include group1."""
+    ra = {"apiVersion": "security.istio.io/v1", "kind": "RequestAuthentication",
+          "metadata": {"name": "jwt-example", "namespace": "foo"},
+          "spec": {"selector": {"matchLabels": {"app": "httpbin"}},
+                   "jwtRules": [{"issuer": "testing@secure.istio.io", "jwksUri": JWKS_URI}]}}
+    lab.apply([ra])
+    src = pod_of(lab, "foo", "curl")
+    assert lab.http(URL, src=src, headers={"Authorization": "Bearer invalidToken"}).status == 401
+    assert lab.http(URL, src=src).status == 200
+    lab.apply([authz("require-jwt", "foo", {"selector": {"matchLabels": {"app": "httpbin"}}, "action": "ALLOW",
+                                            "rules": [{"from": [{"source": {"requestPrincipals": [
+                                                "testing@secure.istio.io/testing@secure.istio.io"]}}]}]})])
+    assert lab.http(URL, src=src, headers={"Authorization": f"Bearer {DEMO_JWT}"}).status == 200
+    assert lab.http(URL, src=src).status == 403
+    lab.apply([authz("require-jwt", "foo", {"selector": {"matchLabels": {"app": "httpbin"}}, "action": "ALLOW",
+                                            "rules": [{"from": [{"source": {"requestPrincipals": [
+                                                "testing@secure.istio.io/testing@secure.istio.io"]}}],
+                                                "when": [{"key": "request.auth.claims[groups]",
+                                                          "values": ["group1"]}]}]})])
+    assert lab.http(URL, src=src, headers={"Authorization": f"Bearer {GROUPS_JWT}"}).status == 200
+    assert lab.http(URL, src=src, headers={"Authorization": f"Bearer {DEMO_JWT}"}).status == 403
+
+
+def test_unfetchable_jwks_rejects_every_token(lab):
+    lab.apply([{"apiVersion": "security.istio.io/v1", "kind": "RequestAuthentication",
+                "metadata": {"name": "jwt", "namespace": "foo"},
+                "spec": {"jwtRules": [{"issuer": "testing@secure.istio.io", "jwksUri": "https://example.invalid/jwks"}]}}])
+    r = lab.http(URL, src=pod_of(lab, "foo", "curl"), headers={"Authorization": f"Bearer {DEMO_JWT}"})
+    assert r.status == 401
