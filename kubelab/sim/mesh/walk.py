@@ -234,7 +234,8 @@ class MeshWalk:
             if selector and not all(labels_of(gw_pod).get(k) == v for k, v in selector.items()):
                 continue
             for server in (gw.get("spec") or {}).get("servers") or []:
-                if (server.get("port") or {}).get("number") == listener:
+                # a server port is the gateway Service's port (80, mapped to its targetPort) or the pod's own (8080)
+                if (server.get("port") or {}).get("number") in (listener, landed_port):
                     servers.append((gw, server))
         where = f"pod {_key(gw_pod)}"
         if not servers:

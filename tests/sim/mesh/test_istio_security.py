@@ -257,3 +257,18 @@ def test_unfetchable_jwks_rejects_every_token(lab):
                 "spec": {"jwtRules": [{"issuer": "testing@secure.istio.io", "jwksUri": "https://example.invalid/jwks"}]}}])
     r = lab.http(URL, src=pod_of(lab, "foo", "curl"), headers={"Authorization": f"Bearer {DEMO_JWT}"})
     assert r.status == 401
+
+
+@pytest.mark.parametrize("port", [80, 8080])
+def test_bookinfo_through_the_gateway_on_service_or_pod_port(port):
+    """bookinfo-gateway.yaml has named port 80 (older samples) and 8080 (newer): both reach productpage."""
+    lab = mesh_lab(namespaces={"default": INJECT, "legacy": {}}, apps=[("bookinfo", "default"), ("curl", "legacy")])
+    lab.apply([{"apiVersion": "networking.istio.io/v1", "kind": "Gateway", "metadata": {"name": "bookinfo-gateway"},
+                "spec": {"selector": {"istio": "ingressgateway"},
+                         "servers": [{"port": {"number": port, "name": "http", "protocol": "HTTP"}, "hosts": ["*"]}]}},
+               vs("bookinfo", "default", {"hosts": ["*"], "gateways": ["bookinfo-gateway"], "http": [
+                   {"match": [{"uri": {"exact": "/productpage"}}, {"uri": {"prefix": "/api/v1/products"}}],
+                    "route": [{"destination": {"host": "productpage", "port": {"number": 9080}}}]}]})])
+    r = lab.http("http://istio-ingressgateway.istio-system/productpage", src=pod_of(lab, "legacy", "curl"))
+    assert r.status == 200 and r.backend == "default/productpage:9080" and "Book Details" in r.text
+    assert lab.http("http://istio-ingressgateway.istio-system/other", src=pod_of(lab, "legacy", "curl")).status == 404
