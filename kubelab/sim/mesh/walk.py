@@ -32,6 +32,7 @@ from .install import INGRESS_GATEWAY_LABELS
 
 __all__ = ["intercept", "MeshWalk"]
 
+_DEFAULT_RETRIES = resilience.retry_policy(None)
 CONNECT_TIMEOUT_MS = 10000           # Istio's default connectTimeout (and Linkerd's connect timeout is shorter,
                                      # but either way the proxy answers 503 after it)
 UPSTREAM_FAILURE_TEXT = "upstream connect error or disconnect/reset before headers. reset reason: "
@@ -204,8 +205,9 @@ class MeshWalk:
         return self.view.resolve(src, name)
 
     def _mesh_request(self, request, client_pod: dict | None, gateway: str, port: int) -> MeshRequest:
-        return MeshRequest(request.method, request.path, request.host, tuple(request.headers),
-                           tuple(sorted(labels_of(client_pod or {}).items())),
+        labels = self.view.get(("labels", _key(client_pod)), lambda: tuple(sorted(labels_of(client_pod).items()))) \
+            if client_pod else ()
+        return MeshRequest(request.method, request.path, request.host, tuple(request.headers), labels,
                            namespace_of(client_pod) if client_pod else "", gateway, port, request.scheme)
 
     def _backend_of(self, verdict, pod) -> str | None:
@@ -307,12 +309,13 @@ class MeshWalk:
             self.route = f"default route to {host}:{port['port']} (no VirtualService)"
             if self.verbose:
                 self.hops.append(Hop(f"pod {_key(client_pod)}", "istio-proxy", f"outbound {self.route}"))
-            plain = HttpRoute("default", 0, "", (), (default,))
+            plain = self.view.get(("default-route", host, port["port"]),
+                                  lambda: HttpRoute("default", 0, "", (), (default,)))
             return self.forward(client_pod, plain, mreq, request)
         return self.route_and_forward(client_pod, entry, mreq, request, default=default)
 
     def route_and_forward(self, client_pod, entry, mreq, request, default) -> Response:
-        where = f"pod {_key(client_pod)}"
+        where = f"pod {_key(client_pod)}" if self.verbose else ""
         device = "istio-proxy"
         choice = self._virtual_services().choose(entry, mreq)
         self.route = choice.why
@@ -338,7 +341,7 @@ class MeshWalk:
     def forward(self, client_pod: dict, route: HttpRoute, mreq: MeshRequest, request, block=None) -> Response:
         """Fault injection, then the weighted destination and its subset, then up to 1 + retries attempts with
         Envoy's back-off, within the per-try and route timeouts."""
-        where = f"pod {_key(client_pod)}"
+        where = f"pod {_key(client_pod)}" if self.verbose else ""
         device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
         fault = resilience.fault_decision(route.fault, self.rng)
         if fault.why:
@@ -375,8 +378,7 @@ class MeshWalk:
                     self.hops.append(Hop(where, device, why))
                 return self.fail(503, why, text="no healthy upstream", subset=destination.subset, flags="NC")
         backend = f"{_key(service)}:{port['port']}"
-        policy = resilience.retry_policy(route.retries) if route.source != "default" or self.mesh == "istio" \
-            else resilience.retry_policy(None)
+        policy = _DEFAULT_RETRIES if route.retries is None else resilience.retry_policy(route.retries)
         tls_mode = _dr_tls_mode(dr, destination.subset)
         return self.attempts(client_pod, service, port, wanted, policy, route.timeout_ms, tls_mode, request,
                              backend, destination.subset, dr)
@@ -510,7 +512,7 @@ class MeshWalk:
 
     def attempts(self, client_pod, service, port, wanted, policy, route_timeout_ms, tls_mode, request, backend,
                  subset, dr) -> Response:
-        where = f"pod {_key(client_pod)}"
+        where = f"pod {_key(client_pod)}" if self.verbose else ""
         device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
         started = self.elapsed
         tried: set = set()
@@ -606,7 +608,7 @@ class MeshWalk:
                 attempt: int, client_proxy: bool = False) -> Attempt:
         """The server's sidecar: the mTLS mode it enforces on this port, then authorization, then the app."""
         lab = self.lab
-        where = f"pod {_key(pod)}"
+        where = f"pod {_key(pod)}" if self.verbose else ""
         headers = list(request.headers)            # what the app receives: the request's, plus the proxy's
         client_id = identity(lab, client_pod) if (mtls and client_pod is not None) else None
         if self.mesh == "istio" and self.view.sidecar(pod):
@@ -662,17 +664,18 @@ class MeshWalk:
         # the app's own outbound calls are exchanges of their own: their hops are not this request's
         lab.__dict__["_mesh_nested"] = lab.__dict__.get("_mesh_nested", 0) + 1
         try:
-            answer = apps.answer(pod, app_request)
+            app, container = self.view.get(("app", _key(pod), port), lambda: apps.app_for(pod, port))
+            answer = app.serve(pod, container, app_request)
         finally:
             lab.__dict__["_mesh_nested"] -= 1
         if answer.status == 0:
             return Attempt(resilience.CONNECT_FAILURE, UPSTREAM_FAILURE_TEXT + "connection failure",
                            why=f"nothing in pod {_key(pod)} listens on {port}")
         if self.verbose:
-            self.hops.append(Hop(where, answer.app or "app", f"answers {answer.status} after {answer.delay_ms} ms"))
+            self.hops.append(Hop(where, answer.app or app.name, f"answers {answer.status} after {answer.delay_ms} ms"))
         received = ServerRequest(request.method, request.host, request.path, headers, request.body)
         return Attempt(answer.status, answer.text, dict(answer.headers), answer.delay_ms, pod, received, mtls,
-                       f"{answer.app} in pod {_key(pod)} answered {answer.status}")
+                       f"{answer.app or app.name} in pod {_key(pod)} answered {answer.status}")
 
     def _detector(self, client_pod: dict, service: dict, subset: str | None) -> OutlierDetector:
         """Each client proxy keeps its own outlier state per cluster (service and subset)."""
@@ -786,7 +789,7 @@ def _parsed(url: str):
 def _key(obj: dict) -> str:
     """"namespace/name" of a namespaced object (key_of without its general case, on the hot path)."""
     meta = obj["metadata"]
-    return f"{meta.get('namespace') or 'default'}/{meta['name']}"
+    return meta["namespace"] + "/" + meta["name"]      # stored namespaced objects always carry their namespace
 
 
 _IS_IP: dict = {}
