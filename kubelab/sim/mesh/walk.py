@@ -252,9 +252,12 @@ class MeshWalk:
             if self.verbose:
                 self.hops.append(Hop(where, "istio-proxy", f"no Gateway server on port {listener} accepts host {host}"))
             return self.fail(404, f"no Gateway server on port {listener} has host {host}", route="no virtual host")
-        gw = bound[0][0]
+        gw, server = bound[0]
         gw_name = f"{namespace_of(gw)}/{name_of(gw)}"
         self.client_pod = gw_pod
+        if self.verbose:
+            self.hops.append(Hop(where, "istio-proxy", f"Gateway {gw_name} server port "
+                                                       f"{server['port']['number']} accepts host {host}"))
         # RequestAuthentication at the gateway (JWT)
         jwt = self._request_authentication(gw_pod, request)
         if jwt is not None and jwt[0] == 401:
@@ -275,12 +278,10 @@ class MeshWalk:
         entry = table.lookup(host, gw_name)
         if entry is None:
             if self.verbose:
-                self.hops.append(Hop(where, "istio-proxy", f"Gateway {gw_name} accepts {host}, but no VirtualService "
-                                                           f"bound to it has that host: 404"))
+                self.hops.append(Hop(where, "istio-proxy", f"no VirtualService bound to Gateway {gw_name} has host "
+                                                           f"{host}: 404"))
             return self.fail(404, f"no VirtualService bound to Gateway {gw_name} routes host {host}",
                              route="no route (NR)")
-        if self.verbose:
-            self.hops.append(Hop(where, "istio-proxy", f"Gateway {gw_name} server port {listener} accepts host {host}"))
         return self.route_and_forward(gw_pod, entry, mreq, request, default=None)
 
     def _request_authentication(self, pod: dict, request):
