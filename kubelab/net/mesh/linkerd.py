@@ -14,7 +14,7 @@ from .resilience import RetryPolicy
 from .values import duration_ms
 
 __all__ = ["identity", "client_policy", "authorize", "default_inbound_policy", "DEFAULT_POLICIES",
-           "LinkerdDecision"]
+           "LinkerdDecision", "service_profile_for", "profile_policy"]
 
 DEFAULT_POLICIES = ("all-unauthenticated", "all-authenticated", "cluster-unauthenticated", "cluster-authenticated",
                     "deny", "audit")
@@ -58,6 +58,50 @@ def client_policy(service: dict) -> tuple[RetryPolicy, float | None, str]:
     timeout = duration_ms(notes["timeout.linkerd.io/request"]) if notes.get("timeout.linkerd.io/request") else None
     why = policy.describe() + (f"; timeout.linkerd.io/request {timeout:g} ms" if timeout else "")
     return policy, timeout, why
+
+
+def service_profile_for(service: dict, client_namespace: str, profiles: list[dict],
+                        domain: str = "cluster.local") -> dict | None:
+    """The ServiceProfile named after the Service's FQDN: the client's namespace's first (a client-side
+    override), then the Service's own namespace."""
+    name = f"{service['metadata']['name']}.{namespace_of(service)}.svc.{domain}"
+    for ns in (client_namespace, namespace_of(service)):
+        for p in profiles:
+            if p["metadata"]["name"] == name and namespace_of(p) == ns:
+                return p
+    return None
+
+
+def _condition(cond: dict, method: str, path: str) -> bool:
+    """A ServiceProfile request match: method, pathRegex (whole path), and all / any / not of matches."""
+    import re
+    if "method" in cond and cond["method"] != method:
+        return False
+    if "pathRegex" in cond and re.fullmatch(cond["pathRegex"], path) is None:
+        return False
+    if "all" in cond and not all(_condition(c, method, path) for c in cond["all"]):
+        return False
+    if "any" in cond and not any(_condition(c, method, path) for c in cond["any"]):
+        return False
+    if "not" in cond and _condition(cond["not"], method, path):
+        return False
+    return True
+
+
+def profile_policy(profile: dict, method: str, path: str) -> tuple[RetryPolicy, float | None, str]:
+    """With a ServiceProfile the Service's retry/timeout annotations are ignored; the first route whose condition
+    matches gives the timeout (504 when it passes; 10 s when the route sets none). isRetryable routes are retried
+    within the profile's retry budget, which kubelab does not simulate: they are not retried."""
+    where = f"ServiceProfile {namespace_of(profile)}/{profile['metadata']['name']}"
+    for route in (profile.get("spec") or {}).get("routes") or []:
+        if _condition(route.get("condition") or {}, method, path.split("?", 1)[0]):
+            timeout = duration_ms(route["timeout"]) if route.get("timeout") else 10000.0
+            note = " (isRetryable: the retry budget is not simulated)" if route.get("isRetryable") else ""
+            return (RetryPolicy(0, (), source=f"{where} route {route.get('name', '?')}"), timeout,
+                    f"{where} route {route.get('name', '?')!r}: timeout {timeout:g} ms{note}; Service annotations "
+                    f"ignored")
+    return (RetryPolicy(0, (), source=where), None,
+            f"{where}: no route matches, no timeout or retries; Service annotations ignored")
 
 
 def default_inbound_policy(pod: dict, namespace: dict | None) -> tuple[str, str]:

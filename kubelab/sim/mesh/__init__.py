@@ -44,6 +44,7 @@ MESH_KINDS = (
                "dns1123-subdomain"),
     kinds.Kind("NetworkAuthentication", ("policy.linkerd.io/v1alpha1",), "networkauthentications", True,
                "dns1123-subdomain"),
+    kinds.Kind("ServiceProfile", ("linkerd.io/v1alpha2",), "serviceprofiles", True, "dns1123-subdomain", ("sp",)),
 )
 GROUPED_KINDS = (
     ("networking.istio.io", kinds.Kind("Gateway.networking.istio.io", ("networking.istio.io/v1",

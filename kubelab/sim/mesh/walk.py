@@ -697,8 +697,14 @@ class MeshWalk:
     # ------------------------------------------------------------------ Linkerd's client side
     def linkerd_outbound(self, client_pod: dict, service: dict, port: dict, request) -> Response:
         """Linkerd forwards to the Service's endpoints; retries and timeouts come from the Service's
-        retry.linkerd.io/* and timeout.linkerd.io/* annotations (none by default)."""
-        policy, timeout_ms, why = linkerd.client_policy(service)
+        retry.linkerd.io/* and timeout.linkerd.io/* annotations (none by default), or from its ServiceProfile,
+        which overrides them."""
+        profile = linkerd.service_profile_for(service, namespace_of(client_pod),
+                                              self.lab.cluster.items("ServiceProfile"), self.lab.config.cluster_domain)
+        if profile is not None:
+            policy, timeout_ms, why = linkerd.profile_policy(profile, request.method, request.path)
+        else:
+            policy, timeout_ms, why = linkerd.client_policy(service)
         self.route = f"Service {_key(service)}:{port['port']} ({why})"
         if self.verbose:
             self.hops.append(Hop(f"pod {_key(client_pod)}", "linkerd-proxy", f"outbound to {self.route}"))

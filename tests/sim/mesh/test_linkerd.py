@@ -91,3 +91,20 @@ def test_retry_and_timeout_annotations(lab):
 def test_no_annotation_no_retries(lab):
     r = lab.http("http://httpbin.meshed:8000/status/503", src=pod_of(lab, "meshed", "curl"))
     assert (r.status, r.attempts) == (503, 1)
+
+
+def test_service_profile_overrides_the_annotations(lab):
+    """A ServiceProfile for the Service: its route timeout applies (504) and the retry annotations are ignored."""
+    svc = lab.get("Service", "httpbin", "meshed")
+    svc["metadata"]["annotations"] = {"retry.linkerd.io/http": "5xx", "retry.linkerd.io/limit": "2"}
+    lab.apply([svc, {"apiVersion": "linkerd.io/v1alpha2", "kind": "ServiceProfile",
+                     "metadata": {"name": "httpbin.meshed.svc.cluster.local", "namespace": "meshed"},
+                     "spec": {"routes": [{"name": "GET /delay", "condition": {"method": "GET", "pathRegex": "/delay/.*"},
+                                          "timeout": "500ms"},
+                                         {"name": "GET /status", "condition": {"method": "GET",
+                                                                               "pathRegex": "/status/.*"}}]}}])
+    src = pod_of(lab, "meshed", "curl")
+    slow = lab.http("http://httpbin.meshed:8000/delay/1", src=src)
+    assert (slow.status, slow.elapsed_ms) == (504, 500)
+    failed = lab.http("http://httpbin.meshed:8000/status/500", src=src)
+    assert (failed.status, failed.attempts) == (500, 1)
