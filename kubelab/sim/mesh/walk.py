@@ -714,6 +714,10 @@ class MeshWalk:
     # ------------------------------------------------------------------ answers
     def fail(self, status: int, reason: str, text: str = "", headers=None, route=None, subset=None, attempts=1,
              backend=None, flags: str = "-") -> Response:
+        if not self.verbose:
+            outcome = _Outcome(status, text, reason, backend, int(round(self.elapsed)), False, subset)
+            self._record(outcome, None, flags)
+            return outcome
         response = Response(status, text, Headers(headers or {}), self.url, reason=reason, backend=backend,
                             route=route if route is not None else self.route, hops=tuple(self.hops),
                             mirrors=tuple(self.mirrors),
@@ -728,6 +732,12 @@ class MeshWalk:
                 return self.fail(503, f"the client's proxy answers 503: {result.why}", text=result.text,
                                  subset=subset, attempts=attempts, flags="UF")
             return self.fail(0, f"connection reset: {result.why}", attempts=attempts)
+        if not self.verbose:
+            # an app's own call: it reads status, body and time only
+            outcome = _Outcome(status, result.text, result.why, None if result.proxy_answer and status != 403
+                               else backend, int(round(self.elapsed)), result.mtls, subset)
+            self._record(outcome, result.pod)
+            return outcome
         headers = Headers(result.headers)
         if self.mesh == "istio" and (client_proxy or self.view.sidecar(result.pod)):
             # Envoy overwrites the server header and reports the upstream's time
@@ -754,6 +764,19 @@ class MeshWalk:
         if self.verbose:      # a top-level exchange: simulated time moves on by what it took
             self.lab.__dict__["_mesh_clock_ms"] = self.lab.__dict__.get("_mesh_clock_ms", 0.0) + response.elapsed_ms
         telemetry.record(self.lab, response, self.client_pod, server_pod, flags)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What an app's own outbound call needs of an exchange (and the proxies report): no headers, no hops."""
+
+    status: int
+    text: str
+    reason: str
+    backend: str | None
+    elapsed_ms: int
+    mtls: bool
+    subset: str | None
 
 
 def _mesh_client(lab, pod: dict):
