@@ -323,7 +323,7 @@ class MeshWalk:
         if choice.route is None:
             if self.verbose:
                 self.hops.append(Hop(where, device, f"{choice.why}: 404 (NR)"))
-            return self.fail(404, choice.why, route=choice.why, flags="NR")
+            return self.fail(404, choice.why, route=choice.why, flags="NR", attempts=0)
         route = choice.route
         if self.verbose:
             self.hops.append(Hop(where, device, f"route: {choice.why}"))
@@ -331,12 +331,12 @@ class MeshWalk:
             r = route.redirect
             location = f"{r.get('scheme', request.scheme)}://{r.get('authority', request.host)}{r.get('uri', request.path)}"
             return self.fail(int(r.get("redirectCode", 301)), f"{route.label} redirects to {location}",
-                             headers={"Location": location}, route=choice.why)
+                             headers={"Location": location}, route=choice.why, attempts=0)
         if route.direct_response:
             d = route.direct_response
             body = (d.get("body") or {}).get("string", "")
             return self.fail(int(d.get("status", 200)), f"{route.label} answers directly", text=body,
-                             route=choice.why)
+                             route=choice.why, attempts=0)
         return self.forward(client_pod, route, mreq, request, choice.block)
 
     def forward(self, client_pod: dict, route: HttpRoute, mreq: MeshRequest, request, block=None) -> Response:
@@ -365,7 +365,7 @@ class MeshWalk:
         if problem:
             if self.verbose:
                 self.hops.append(Hop(where, device, problem))
-            return self.fail(503, problem, text="no healthy upstream", subset=destination.subset)
+            return self.fail(503, problem, text="no healthy upstream", subset=destination.subset, attempts=0)
         client_ns = namespace_of(client_pod)
         dr = self.view.destination_rule(destination.host, client_ns)
         wanted = {}
@@ -377,7 +377,8 @@ class MeshWalk:
                        f"the route's cluster does not exist, 503 (NC)")
                 if self.verbose:
                     self.hops.append(Hop(where, device, why))
-                return self.fail(503, why, text="no healthy upstream", subset=destination.subset, flags="NC")
+                return self.fail(503, why, text="no healthy upstream", subset=destination.subset, flags="NC",
+                                 attempts=0)
         backend = f"{_key(service)}:{port['port']}"
         policy = _DEFAULT_RETRIES if route.retries is None else resilience.retry_policy(route.retries)
         tls_mode = _dr_tls_mode(dr, destination.subset)

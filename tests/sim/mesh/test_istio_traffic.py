@@ -323,3 +323,18 @@ def test_without_outlier_detection_the_failing_endpoint_keeps_costing_retries():
     responses = [lab.http("http://httpbin.foo:8000/get", src=src) for _ in range(40)]
     assert all(r.status == 200 for r in responses)
     assert sum(r.attempts == 2 for r in responses) > 10
+
+
+def test_answers_the_client_proxy_makes_itself_send_nothing_upstream():
+    """A fault abort, a 404 with no route and a subset with no cluster count no upstream attempt."""
+    lab = mesh_lab(namespaces={"sample": INJECT}, apps=[("helloworld", "sample"), ("curl", "sample")], objects=[
+        vs("helloworld", "sample", {"hosts": ["helloworld"], "http": [
+            {"match": [{"uri": {"exact": "/abort"}}], "fault": {"abort": {"httpStatus": 418, "percentage": {"value": 100}}},
+             "route": [{"destination": {"host": "helloworld"}}]},
+            {"match": [{"uri": {"exact": "/nosubset"}}], "route": [{"destination": {"host": "helloworld", "subset": "x"}}]},
+            {"match": [{"uri": {"exact": "/hello"}}], "route": [{"destination": {"host": "helloworld"}}]}]})])
+    src = pod_of(lab, "sample", "curl")
+    for path, status in (("/abort", 418), ("/nosubset", 503), ("/other", 404)):
+        r = lab.http(f"http://helloworld:5000{path}", src=src)
+        assert (r.status, r.attempts, r.backend) == (status, 0, None)
+    assert lab.http("http://helloworld:5000/hello", src=src).attempts == 1
