@@ -272,3 +272,16 @@ def test_bookinfo_through_the_gateway_on_service_or_pod_port(port):
     r = lab.http("http://istio-ingressgateway.istio-system/productpage", src=pod_of(lab, "legacy", "curl"))
     assert r.status == 200 and r.backend == "default/productpage:9080" and "Book Details" in r.text
     assert lab.http("http://istio-ingressgateway.istio-system/other", src=pod_of(lab, "legacy", "curl")).status == 404
+
+
+def test_gateway_bound_virtual_service_does_not_touch_mesh_traffic(lab):
+    """gateways: [httpbin-gateway] applies at the gateway only; adding "mesh" applies it to sidecars too."""
+    objects = gateway_objects()
+    objects[1]["spec"]["hosts"] = ["httpbin.example.com", "httpbin.foo.svc.cluster.local"]
+    lab.apply(objects)
+    src = pod_of(lab, "bar", "curl")
+    assert lab.http("http://httpbin.foo:8000/ip", src=src).status == 200         # the VS routes /status and /headers only
+    objects[1]["spec"]["gateways"] = ["httpbin-gateway", "mesh"]
+    lab.apply(objects)
+    assert lab.http("http://httpbin.foo:8000/ip", src=src).status == 404
+    assert lab.http("http://httpbin.foo:8000/headers", src=src).status == 200
