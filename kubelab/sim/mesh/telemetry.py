@@ -2,6 +2,8 @@
 golden metrics over them."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ...net.mesh.metrics import MeshMetrics, Record
 from ...net.objects import labels_of, namespace_of
 
@@ -36,14 +38,18 @@ def record(lab, response, client_pod, server_pod, flags: str = "-") -> None:
     """Keep the facts Istio's standard metrics label a request with."""
     source, source_ns = _workload(client_pod)
     destination, destination_ns = _workload(server_pod)
-    service = "unknown"
-    if response.backend:
-        ref, _, _ = response.backend.rpartition(":")
-        ns, _, name = ref.partition("/")
-        service = f"{name}.{ns}.svc.{lab.config.cluster_domain}"
+    service = _service_fqdn(response.backend, lab.config.cluster_domain) if response.backend else "unknown"
     lab.__dict__.setdefault("_mesh_telemetry", []).append(Record(
         "destination" if server_pod is not None else "source", source, source_ns, destination, destination_ns,
         service, response.status, response.elapsed_ms, response.mtls, flags))
+
+
+@lru_cache(maxsize=4096)
+def _service_fqdn(backend: str, domain: str) -> str:
+    """"ns/name:port" -> name.ns.svc.<domain>, Istio's destination_service label."""
+    ref, _, _ = backend.rpartition(":")
+    ns, _, name = ref.partition("/")
+    return f"{name}.{ns}.svc.{domain}"
 
 
 def records(lab) -> list:

@@ -33,6 +33,8 @@ from .install import INGRESS_GATEWAY_LABELS
 __all__ = ["intercept", "MeshWalk"]
 
 _DEFAULT_RETRIES = resilience.retry_policy(None)
+_NO_FAULT = resilience.FaultDecision()
+_NO_POLICY = security.AuthzDecision(True, "no AuthorizationPolicy applies to the workload, so the request is allowed")
 CONNECT_TIMEOUT_MS = 10000           # Istio's default connectTimeout (and Linkerd's connect timeout is shorter,
                                      # but either way the proxy answers 503 after it)
 UPSTREAM_FAILURE_TEXT = "upstream connect error or disconnect/reset before headers. reset reason: "
@@ -282,7 +284,7 @@ class MeshWalk:
                                                            f"{host}: 404"))
             return self.fail(404, f"no VirtualService bound to Gateway {gw_name} routes host {host}",
                              route="no route (NR)")
-        return self.route_and_forward(gw_pod, entry, mreq, request, default=None)
+        return self.route_and_forward(gw_pod, entry, mreq, request)
 
     def _request_authentication(self, pod: dict, request):
         policies = self.view.get(("jwt", _key(pod)), lambda: [
@@ -303,19 +305,20 @@ class MeshWalk:
         Linkerd forwards to the Service with the retry and timeout annotations it carries."""
         if self.mesh == "linkerd":
             return self.linkerd_outbound(client_pod, service, port, request)
-        host = f"{name_of(service)}.{namespace_of(service)}.svc.{self.lab.config.cluster_domain}"
+        service_key = _key(service)
+        host = self.view.get(("fqdn", service_key), lambda: f"{name_of(service)}.{namespace_of(service)}.svc."
+                                                            f"{self.lab.config.cluster_domain}")
         entry = self._virtual_services().lookup(host, "mesh")
-        default = Destination(host, None, port["port"], 0, name_of(service))
         if entry is None:
-            self.route = f"default route to {host}:{port['port']} (no VirtualService)"
+            self.route = f"default route to {host}:{port['port']} (no VirtualService)" if self.verbose else None
             if self.verbose:
                 self.hops.append(Hop(f"pod {_key(client_pod)}", "istio-proxy", f"outbound {self.route}"))
-            plain = self.view.get(("default-route", host, port["port"]),
-                                  lambda: HttpRoute("default", 0, "", (), (default,)))
+            plain = self.view.get(("default-route", host, port["port"]), lambda: HttpRoute(
+                "default", 0, "", (), (Destination(host, None, port["port"], 0, name_of(service)),)))
             return self.forward(client_pod, plain, mreq, request)
-        return self.route_and_forward(client_pod, entry, mreq, request, default=default)
+        return self.route_and_forward(client_pod, entry, mreq, request)
 
-    def route_and_forward(self, client_pod, entry, mreq, request, default) -> Response:
+    def route_and_forward(self, client_pod, entry, mreq, request) -> Response:
         where = f"pod {_key(client_pod)}" if self.verbose else ""
         device = "istio-proxy"
         choice = self._virtual_services().choose(entry, mreq)
@@ -344,7 +347,7 @@ class MeshWalk:
         Envoy's back-off, within the per-try and route timeouts."""
         where = f"pod {_key(client_pod)}" if self.verbose else ""
         device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
-        fault = resilience.fault_decision(route.fault, self.rng)
+        fault = resilience.fault_decision(route.fault, self.rng) if route.fault else _NO_FAULT
         if fault.why:
             if self.verbose:
                 self.hops.append(Hop(where, device, fault.why))
@@ -612,7 +615,8 @@ class MeshWalk:
         lab = self.lab
         where = f"pod {_key(pod)}" if self.verbose else ""
         headers = list(request.headers)            # what the app receives: the request's, plus the proxy's
-        client_id = identity(lab, client_pod) if (mtls and client_pod is not None) else None
+        client_id = self.view.get(("identity", _key(client_pod)), lambda: identity(lab, client_pod)) \
+            if (mtls and client_pod is not None) else None
         if self.mesh == "istio" and self.view.sidecar(pod):
             mode, why = self.view.mtls(pod, port)
             if not mtls and mode == "STRICT":
@@ -631,8 +635,9 @@ class MeshWalk:
                                mtls=mtls, why=jwt[1], proxy_answer=True)
             peer = security.Peer(client_id, client_id.split("/")[2] if client_id else None, source_ip,
                                  jwt[1] if jwt is not None else None, _claims(jwt[2]) if jwt is not None else ())
-            decision = security.authorize(pod, self.view.authorization_policies(pod), peer, request.method,
-                                          request.path, request.host, port, dict(request.headers))
+            policies = self.view.authorization_policies(pod)
+            decision = security.authorize(pod, policies, peer, request.method, request.path, request.host, port,
+                                          dict(request.headers)) if policies else _NO_POLICY
             if self.verbose:
                 self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
             if not decision.allowed:
@@ -643,7 +648,8 @@ class MeshWalk:
             if client_proxy:
                 added.append(("X-Envoy-Attempt-Count", str(attempt)))
             if mtls:
-                server_id = security.spiffe_id(namespace_of(pod), service_account(pod))
+                server_id = self.view.get(("spiffe", _key(pod)), lambda: security.spiffe_id(
+                    namespace_of(pod), service_account(pod), lab.config.cluster_domain))
                 added.append(("X-Forwarded-Client-Cert", self._xfcc(server_id, client_pod)))
             names = {k.lower() for k, _ in added}
             headers = [(k, v) for k, v in headers if k.lower() not in names] + added
@@ -662,7 +668,8 @@ class MeshWalk:
         else:
             app_ip = source_ip
         app_request = apps.AppRequest(request.method, request.host, request.path, tuple(headers),
-                                      request.body, app_ip, port, call=_mesh_client(lab, pod))
+                                      request.body, app_ip, port,
+                                      call=self.view.get(("client", _key(pod)), lambda: _mesh_client(lab, pod)))
         # the app's own outbound calls are exchanges of their own: their hops are not this request's
         lab.__dict__["_mesh_nested"] = lab.__dict__.get("_mesh_nested", 0) + 1
         try:
@@ -673,8 +680,9 @@ class MeshWalk:
         if answer.status == 0:
             return Attempt(resilience.CONNECT_FAILURE, UPSTREAM_FAILURE_TEXT + "connection failure",
                            why=f"nothing in pod {_key(pod)} listens on {port}")
-        if self.verbose:
-            self.hops.append(Hop(where, answer.app or app.name, f"answers {answer.status} after {answer.delay_ms} ms"))
+        if not self.verbose:       # an app's own call: the caller reads status, body and time only
+            return Attempt(answer.status, answer.text, {}, answer.delay_ms, pod, None, mtls)
+        self.hops.append(Hop(where, answer.app or app.name, f"answers {answer.status} after {answer.delay_ms} ms"))
         received = ServerRequest(request.method, request.host, request.path, headers, request.body)
         return Attempt(answer.status, answer.text, dict(answer.headers), answer.delay_ms, pod, received, mtls,
                        f"{answer.app or app.name} in pod {_key(pod)} answered {answer.status}")
