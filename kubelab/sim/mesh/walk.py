@@ -494,7 +494,7 @@ class MeshWalk:
     def _pick(self, candidates: list, tried: set, dr: dict | None, subset: str | None, request) -> tuple:
         """The DestinationRule's load balancer (LEAST_REQUEST by default, ROUND_ROBIN, RANDOM, consistentHash),
         avoiding hosts already tried (Istio sets the previous_hosts retry predicate)."""
-        fresh = [c for c in candidates if str(c[0]) not in tried] or candidates
+        fresh = [c for c in candidates if c[0] not in tried] or candidates if tried else candidates
         lb = _load_balancer(dr, subset)
         if lb.get("consistentHash"):
             import hashlib
@@ -538,7 +538,7 @@ class MeshWalk:
                     self.hops.append(Hop(where, device, why))
                 return self.fail(503, why, text="no healthy upstream", subset=subset, attempts=count, flags="UH")
             endpoint, server_pod = self._pick(candidates, tried, dr, subset, request)
-            tried.add(str(endpoint))
+            tried.add(endpoint)
             count += 1
             result = self.attempt(client_pod, endpoint, server_pod, request, tls_mode, count)
             took = result.elapsed_ms
@@ -633,11 +633,14 @@ class MeshWalk:
                     self.hops.append(Hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}: 401"))
                 return Attempt(401, "Jwt verification fails", _www_authenticate(request), pod=pod,
                                mtls=mtls, why=jwt[1], proxy_answer=True)
-            peer = security.Peer(client_id, client_id.split("/")[2] if client_id else None, source_ip,
-                                 jwt[1] if jwt is not None else None, _claims(jwt[2]) if jwt is not None else ())
             policies = self.view.authorization_policies(pod)
-            decision = security.authorize(pod, policies, peer, request.method, request.path, request.host, port,
-                                          dict(request.headers)) if policies else _NO_POLICY
+            if policies:
+                peer = security.Peer(client_id, client_id.split("/")[2] if client_id else None, source_ip,
+                                     jwt[1] if jwt is not None else None, _claims(jwt[2]) if jwt is not None else ())
+                decision = security.authorize(pod, policies, peer, request.method, request.path, request.host, port,
+                                              dict(request.headers))
+            else:
+                decision = _NO_POLICY
             if self.verbose:
                 self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
             if not decision.allowed:
