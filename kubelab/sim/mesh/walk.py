@@ -15,20 +15,20 @@ from dataclasses import dataclass, field
 
 from ...net import apps
 from ...net.kubeproxy import proxy_endpoints
-from ...net.mesh import injection, linkerd, resilience, security
+from ...net.mesh import linkerd, resilience, security
 from ...net.mesh import jwt as jwt_rules
 from ...net.mesh.ca import MeshCA
 from ...net.mesh.outlier import OutlierDetector, outlier_policy
-from ...net.mesh.routing import (Destination, HttpRoute, MeshRequest, VirtualServiceTable, destination_rule_for,
-                                 pick_weighted, rewrite_path, subset_labels)
+from ...net.mesh.routing import (Destination, HttpRoute, MeshRequest, VirtualServiceTable, pick_weighted,
+                                 rewrite_path, subset_labels)
 from ...net.mesh.values import host_matches
-from ...net.objects import is_ip, labels_of, name_of, namespace_of
+from ...net.objects import labels_of, name_of, namespace_of
 from ...results import Headers, Hop, Response, ServerRequest
-from ...net.http.model import HttpRequest
-from ..http import _trace, app_client, parse_url
+from ..http import _trace
 from . import telemetry
+from .appclient import Outcome, mesh_client
 from .identity import workload_certificate
-from .install import INGRESS_GATEWAY_LABELS
+from .view import _is_ip, _key, identity, is_ingress_gateway, service_account, view_of
 
 __all__ = ["intercept", "MeshWalk"]
 
@@ -46,86 +46,6 @@ def intercept(lab, url: str, src, destination: str, request) -> Response | None:
     if not lab.config.mesh:
         return None
     return MeshWalk(lab, url).start(src, destination, request)
-
-
-def is_ingress_gateway(pod: dict | None) -> bool:
-    labels = labels_of(pod or {})
-    return labels.get("istio") == INGRESS_GATEWAY_LABELS["istio"]
-
-
-def mesh_sidecar(lab, pod: dict | None) -> str | None:
-    """The mesh proxy of a workload pod (memoised per cluster generation)."""
-    return view_of(lab).sidecar(pod)
-
-
-def _mesh_sidecar(lab, pod: dict | None) -> str | None:
-    """The mesh proxy of a workload pod (the ingress gateway is a proxy of its own, not a sidecar)."""
-    if pod is None or is_ingress_gateway(pod):
-        return None
-    kind = injection.sidecar_of(pod)
-    return kind if kind == lab.config.mesh else None
-
-
-def service_account(pod: dict) -> str:
-    return (pod.get("spec") or {}).get("serviceAccountName") or (pod.get("spec") or {}).get("serviceAccount") \
-        or "default"
-
-
-def identity(lab, pod: dict) -> str:
-    """Istio: the SPIFFE principal without the scheme (cluster.local/ns/<ns>/sa/<sa>); Linkerd: the proxy's
-    identity <sa>.<ns>.serviceaccount.identity.linkerd.cluster.local."""
-    if lab.config.mesh == "linkerd":
-        return linkerd.identity(namespace_of(pod), service_account(pod))
-    return security.spiffe_id(namespace_of(pod), service_account(pod))[len("spiffe://"):]
-
-
-class MeshView:
-    """What the proxies know between two changes of the cluster (istiod's push): DNS answers, DestinationRules
-    per host, endpoints per subset, each workload's mTLS mode and authorization policies. Rebuilt when any object
-    changes, so a burst of requests costs one computation per distinct question."""
-
-    def __init__(self, lab):
-        self.lab = lab
-        self.memo: dict = {}
-
-    def get(self, key, compute):
-        try:
-            return self.memo[key]
-        except KeyError:
-            value = self.memo[key] = compute()
-            return value
-
-    def resolve(self, src: str, name: str) -> str | None:
-        def compute():
-            answer = self.lab.resolve(name, "A", src=src)
-            return next((r.value for r in answer.records if r.type == "A"), None)
-        return self.get(("dns", src, name), compute)
-
-    def destination_rule(self, host: str, client_namespace: str):
-        lab = self.lab
-        return self.get(("dr", host, client_namespace), lambda: destination_rule_for(
-            host, client_namespace, lab.cluster.items("DestinationRule"), domain=lab.config.cluster_domain))
-
-    def mtls(self, pod: dict, port: int) -> tuple[str, str]:
-        return self.get(("mtls", _key(pod), port), lambda: security.effective_mtls(
-            pod, port, self.lab.cluster.items("PeerAuthentication")))
-
-    def authorization_policies(self, pod: dict) -> list:
-        """The AuthorizationPolicies that apply to the workload (its namespace's selecting it, and the root's)."""
-        def compute():
-            return [p for p in self.lab.cluster.items("AuthorizationPolicy")
-                    if p["metadata"].get("namespace") in (namespace_of(pod), security.ROOT_NAMESPACE)
-                    and security.selects(p, pod)]
-        return self.get(("authz", _key(pod)), compute)
-
-    def sidecar(self, pod: dict | None) -> str | None:
-        if pod is None:
-            return None
-        return self.get(("sidecar", _key(pod)), lambda: _mesh_sidecar(self.lab, pod))
-
-
-def view_of(lab) -> MeshView:
-    return lab._view("mesh_view", lambda: MeshView(lab))
 
 
 @dataclass
@@ -214,7 +134,7 @@ class MeshWalk:
 
     def _backend_of(self, verdict, pod) -> str | None:
         dst = verdict.dst
-        service = self.lab.service_by_cluster_ip(dst) if is_ip(dst) else None
+        service = self.lab.service_by_cluster_ip(dst) if _is_ip(dst) else None
         if service is None:
             for s in self.lab.cluster.items("Service", namespace_of(pod)):
                 selector = s["spec"].get("selector") or {}
@@ -672,7 +592,7 @@ class MeshWalk:
             app_ip = source_ip
         app_request = apps.AppRequest(request.method, request.host, request.path, tuple(headers),
                                       request.body, app_ip, port,
-                                      call=self.view.get(("client", _key(pod)), lambda: _mesh_client(lab, pod)))
+                                      call=self.view.get(("client", _key(pod)), lambda: mesh_client(lab, pod)))
         # the app's own outbound calls are exchanges of their own: their hops are not this request's
         lab.__dict__["_mesh_nested"] = lab.__dict__.get("_mesh_nested", 0) + 1
         try:
@@ -727,7 +647,7 @@ class MeshWalk:
     def fail(self, status: int, reason: str, text: str = "", headers=None, route=None, subset=None, attempts=1,
              backend=None, flags: str = "-") -> Response:
         if not self.verbose:
-            outcome = _Outcome(status, text, reason, backend, int(round(self.elapsed)), False, subset)
+            outcome = Outcome(status, text, reason, backend, int(round(self.elapsed)), False, subset)
             self._record(outcome, None, flags)
             return outcome
         response = Response(status, text, Headers(headers or {}), self.url, reason=reason, backend=backend,
@@ -746,7 +666,7 @@ class MeshWalk:
             return self.fail(0, f"connection reset: {result.why}", attempts=attempts)
         if not self.verbose:
             # an app's own call: it reads status, body and time only
-            outcome = _Outcome(status, result.text, result.why, None if result.proxy_answer and status != 403
+            outcome = Outcome(status, result.text, result.why, None if result.proxy_answer and status != 403
                                else backend, int(round(self.elapsed)), result.mtls, subset)
             self._record(outcome, result.pod)
             return outcome
@@ -776,75 +696,6 @@ class MeshWalk:
         if self.verbose:      # a top-level exchange: simulated time moves on by what it took
             self.lab.__dict__["_mesh_clock_ms"] = self.lab.__dict__.get("_mesh_clock_ms", 0.0) + response.elapsed_ms
         telemetry.record(self.lab, response, self.client_pod, server_pod, flags)
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    """What an app's own outbound call needs of an exchange (and the proxies report): no headers, no hops."""
-
-    status: int
-    text: str
-    reason: str
-    backend: str | None
-    elapsed_ms: int
-    mtls: bool
-    subset: str | None
-
-
-def _mesh_client(lab, pod: dict):
-    """The app's HTTP client when its pod runs a sidecar: the request goes straight into the sidecar (no
-    health-check or edge lookups on the way), else through lab.http's walk like any other client."""
-    plain = app_client(lab, pod)
-    if not mesh_sidecar(lab, pod):
-        return plain
-    src = _key(pod)
-
-    def call(url: str, method: str = "GET", headers: dict | None = None, timeout_ms: float | None = None):
-        parsed = _parsed(url)
-        host_header = parsed.host if parsed.port == 80 else f"{parsed.host}:{parsed.port}"
-        sent = (("Host", host_header),) + tuple((k, str(v)) for k, v in (headers or {}).items() if k.lower() != "host")
-        request = HttpRequest(method=method, scheme=parsed.scheme, host=parsed.host, path=parsed.target,
-                              port=parsed.port, headers=sent)
-        response = MeshWalk(lab, url).start(src, parsed.host, request)
-        if response is None:
-            return plain(url, method, headers, timeout_ms)
-        if timeout_ms is not None and response.elapsed_ms > timeout_ms:
-            return apps.CallResult(0, "", timeout_ms, f"timed out after {timeout_ms:g} ms")
-        if response.status == 0:
-            return apps.CallResult(0, "", response.elapsed_ms, response.reason)
-        return apps.CallResult(response.status, response.text, response.elapsed_ms)
-    return call
-
-
-_PARSED: dict = {}
-
-
-def _parsed(url: str):
-    found = _PARSED.get(url)
-    if found is None:
-        if len(_PARSED) > 10000:
-            _PARSED.clear()
-        found = _PARSED[url] = parse_url(url)
-    return found
-
-
-def _key(obj: dict) -> str:
-    """"namespace/name" of a namespaced object (key_of without its general case, on the hot path)."""
-    meta = obj["metadata"]
-    return meta["namespace"] + "/" + meta["name"]      # stored namespaced objects always carry their namespace
-
-
-_IS_IP: dict = {}
-
-
-def _is_ip(text: str) -> bool:
-    """is_ip, remembered (addresses and names repeat across a burst of requests)."""
-    known = _IS_IP.get(text)
-    if known is None:
-        if len(_IS_IP) > 10000:
-            _IS_IP.clear()
-        known = _IS_IP[text] = is_ip(text)
-    return known
 
 
 def _claims(payload: dict) -> tuple:
