@@ -10,25 +10,20 @@ or denied.
 from __future__ import annotations
 
 import random
-import uuid
-from dataclasses import dataclass, field
 
-from ...net import apps
 from ...net.kubeproxy import proxy_endpoints
 from ...net.mesh import linkerd, resilience, security
-from ...net.mesh import jwt as jwt_rules
-from ...net.mesh.ca import MeshCA
 from ...net.mesh.outlier import OutlierDetector, outlier_policy
 from ...net.mesh.routing import (Destination, HttpRoute, MeshRequest, VirtualServiceTable, pick_weighted,
                                  rewrite_path, subset_labels)
-from ...net.mesh.values import host_matches
 from ...net.objects import labels_of, name_of, namespace_of
-from ...results import Headers, Hop, Response, ServerRequest
+from ...results import Headers, Hop, Response
 from ..http import _trace
 from . import telemetry
-from .appclient import Outcome, mesh_client
-from .identity import workload_certificate
-from .view import _is_ip, _key, identity, is_ingress_gateway, service_account, view_of
+from .appclient import Outcome
+from .gateway import GatewaySide
+from .server import UPSTREAM_FAILURE_TEXT, Attempt, ServerSide
+from .view import _is_ip, _key, is_ingress_gateway, view_of
 
 __all__ = ["intercept", "MeshWalk"]
 
@@ -37,7 +32,6 @@ _NO_FAULT = resilience.FaultDecision()
 _NO_POLICY = security.AuthzDecision(True, "no AuthorizationPolicy applies to the workload, so the request is allowed")
 CONNECT_TIMEOUT_MS = 10000           # Istio's default connectTimeout (and Linkerd's connect timeout is shorter,
                                      # but either way the proxy answers 503 after it)
-UPSTREAM_FAILURE_TEXT = "upstream connect error or disconnect/reset before headers. reset reason: "
 
 
 def intercept(lab, url: str, src, destination: str, request) -> Response | None:
@@ -48,22 +42,7 @@ def intercept(lab, url: str, src, destination: str, request) -> Response | None:
     return MeshWalk(lab, url).start(src, destination, request)
 
 
-@dataclass
-class Attempt:
-    """One upstream request: what came back (an HTTP status, or a connection failure) and what it cost."""
-
-    status: int
-    text: str = ""
-    headers: dict = field(default_factory=dict)
-    elapsed_ms: float = 0.0
-    pod: dict | None = None
-    request: ServerRequest | None = None
-    mtls: bool = False
-    why: str = ""
-    proxy_answer: bool = False         # made up by a proxy (403 RBAC), not by the app
-
-
-class MeshWalk:
+class MeshWalk(ServerSide, GatewaySide):
     """One exchange through the mesh."""
 
     def __init__(self, lab, url: str):
@@ -145,74 +124,6 @@ class MeshWalk:
             return None
         port = _service_port(service, verdict.port) or (service["spec"].get("ports") or [{}])[0]
         return f"{_key(service)}:{port.get('port')}"
-
-    # ------------------------------------------------------------------ Istio ingress gateway
-    def gateway(self, gw_pod: dict, landed_port: int, request, client_ip: str) -> Response:
-        """The ingress gateway: a Gateway server on the listener port whose hosts cover the Host header, then the
-        VirtualServices bound to that Gateway (routes tried in order), then on like a client sidecar."""
-        lab = self.lab
-        listener = _gateway_listener_port(lab, gw_pod, landed_port)
-        servers = []
-        for gw in lab.cluster.items("Gateway.networking.istio.io"):
-            selector = (gw.get("spec") or {}).get("selector") or {}
-            if selector and not all(labels_of(gw_pod).get(k) == v for k, v in selector.items()):
-                continue
-            for server in (gw.get("spec") or {}).get("servers") or []:
-                # a server port is the gateway Service's port (80, mapped to its targetPort) or the pod's own (8080)
-                if (server.get("port") or {}).get("number") in (listener, landed_port):
-                    servers.append((gw, server))
-        where = f"pod {_key(gw_pod)}"
-        if not servers:
-            if self.verbose:
-                self.hops.append(Hop(where, "istio-proxy", f"no Gateway server listens on port {listener}: the "
-                                                           f"connection is refused"))
-            return self.fail(0, f"no Gateway selects {_key(gw_pod)} with a server on port {listener}")
-        host = request.host
-        bound = [(gw, s) for gw, s in servers
-                 if any(host_matches(h.split("/", 1)[-1].lower(), host) for h in s.get("hosts") or [])]
-        if not bound:
-            if self.verbose:
-                self.hops.append(Hop(where, "istio-proxy", f"no Gateway server on port {listener} accepts host {host}"))
-            return self.fail(404, f"no Gateway server on port {listener} has host {host}", route="no virtual host")
-        gw, server = bound[0]
-        gw_name = f"{namespace_of(gw)}/{name_of(gw)}"
-        self.client_pod = gw_pod
-        if self.verbose:
-            self.hops.append(Hop(where, "istio-proxy", f"Gateway {gw_name} server port "
-                                                       f"{server['port']['number']} accepts host {host}"))
-        # RequestAuthentication at the gateway (JWT)
-        jwt = self._request_authentication(gw_pod, request)
-        if jwt is not None and jwt[0] == 401:
-            if self.verbose:
-                self.hops.append(Hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}"))
-            return self.fail(401, jwt[1], text="Jwt verification fails", headers=_www_authenticate(request),
-                             route=None)
-        principal, claims = (jwt[1], _claims(jwt[2])) if jwt is not None else (None, ())
-        decision = security.authorize(gw_pod, self.view.authorization_policies(gw_pod),
-                                      security.Peer(None, None, client_ip, principal, claims), request.method,
-                                      request.path, request.host, listener, dict(request.headers))
-        if self.verbose:
-            self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
-        if not decision.allowed:
-            return self.fail(403, decision.why, text="RBAC: access denied", route=None)
-        mreq = self._mesh_request(request, gw_pod, gw_name, listener)
-        table = self._virtual_services()
-        entry = table.lookup(host, gw_name)
-        if entry is None:
-            if self.verbose:
-                self.hops.append(Hop(where, "istio-proxy", f"no VirtualService bound to Gateway {gw_name} has host "
-                                                           f"{host}: 404"))
-            return self.fail(404, f"no VirtualService bound to Gateway {gw_name} routes host {host}",
-                             route="no route (NR)")
-        return self.route_and_forward(gw_pod, entry, mreq, request)
-
-    def _request_authentication(self, pod: dict, request):
-        policies = self.view.get(("jwt", _key(pod)), lambda: [
-            p for p in self.lab.cluster.items("RequestAuthentication")
-            if namespace_of(p) in (namespace_of(pod), security.ROOT_NAMESPACE) and security.selects(p, pod)])
-        if not policies:
-            return None
-        return jwt_rules.verify(policies, dict(request.headers))
 
     # ------------------------------------------------------------------ client side
     def _virtual_services(self) -> VirtualServiceTable:
@@ -529,87 +440,6 @@ class MeshWalk:
         return self.inbound(server_pod, endpoint.port, request, client_pod, mtls, trace.verdict.source_ip or "",
                             attempt=number, client_proxy=True)
 
-    def inbound(self, pod: dict, port: int, request, client_pod: dict | None, mtls: bool, source_ip: str,
-                attempt: int, client_proxy: bool = False) -> Attempt:
-        """The server's sidecar: the mTLS mode it enforces on this port, then authorization, then the app."""
-        lab = self.lab
-        where = f"pod {_key(pod)}" if self.verbose else ""
-        headers = list(request.headers)            # what the app receives: the request's, plus the proxy's
-        client_id = self.view.get(("identity", _key(client_pod)), lambda: identity(lab, client_pod)) \
-            if (mtls and client_pod is not None) else None
-        if self.mesh == "istio" and self.view.sidecar(pod):
-            mode, why = self.view.mtls(pod, port)
-            if not mtls and mode == "STRICT":
-                if self.verbose:
-                    self.hops.append(Hop(where, "istio-proxy", f"inbound :{port} plaintext refused: {why}; the "
-                                                               f"connection is reset"))
-                return Attempt(resilience.RESET, UPSTREAM_FAILURE_TEXT + "connection termination", why=why)
-            if self.verbose:
-                self.hops.append(Hop(where, "istio-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'} "
-                                                           f"accepted ({why})"))
-            jwt = self._request_authentication(pod, request)
-            if jwt is not None and jwt[0] == 401:
-                if self.verbose:
-                    self.hops.append(Hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}: 401"))
-                return Attempt(401, "Jwt verification fails", _www_authenticate(request), pod=pod,
-                               mtls=mtls, why=jwt[1], proxy_answer=True)
-            policies = self.view.authorization_policies(pod)
-            if policies:
-                peer = security.Peer(client_id, client_id.split("/")[2] if client_id else None, source_ip,
-                                     jwt[1] if jwt is not None else None, _claims(jwt[2]) if jwt is not None else ())
-                decision = security.authorize(pod, policies, peer, request.method, request.path, request.host, port,
-                                              dict(request.headers))
-            else:
-                decision = _NO_POLICY
-            if self.verbose:
-                self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
-            if not decision.allowed:
-                return Attempt(403, "RBAC: access denied", {"content-type": "text/plain", "server": "envoy"},
-                               pod=pod, mtls=mtls, why=decision.why, proxy_answer=True)
-            added = [("X-Forwarded-Proto", request.scheme),
-                     ("X-Request-Id", str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))]
-            if client_proxy:
-                added.append(("X-Envoy-Attempt-Count", str(attempt)))
-            if mtls:
-                server_id = self.view.get(("spiffe", _key(pod)), lambda: security.spiffe_id(
-                    namespace_of(pod), service_account(pod), lab.config.cluster_domain))
-                added.append(("X-Forwarded-Client-Cert", self._xfcc(server_id, client_pod)))
-            names = {k.lower() for k, _ in added}
-            headers = [(k, v) for k, v in headers if k.lower() not in names] + added
-            app_ip = "127.0.0.6"              # Istio's inbound passthrough source address
-        elif self.mesh == "linkerd" and self.view.sidecar(pod):
-            decision = linkerd.authorize(lab, pod, port, client_id, source_ip)
-            if self.verbose:
-                self.hops.append(Hop(where, "linkerd-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'}; "
-                                                             f"{decision.why}"))
-            if not decision.allowed:
-                return Attempt(403, "", {"l5d-proxy-error": "unauthorized request on route"}, pod=pod, mtls=mtls,
-                               why=decision.why, proxy_answer=True)
-            if client_id:
-                headers = [(k, v) for k, v in headers if k.lower() != "l5d-client-id"] + [("l5d-client-id", client_id)]
-            app_ip = source_ip
-        else:
-            app_ip = source_ip
-        app_request = apps.AppRequest(request.method, request.host, request.path, tuple(headers),
-                                      request.body, app_ip, port,
-                                      call=self.view.get(("client", _key(pod)), lambda: mesh_client(lab, pod)))
-        # the app's own outbound calls are exchanges of their own: their hops are not this request's
-        lab.__dict__["_mesh_nested"] = lab.__dict__.get("_mesh_nested", 0) + 1
-        try:
-            app, container = self.view.get(("app", _key(pod), port), lambda: apps.app_for(pod, port))
-            answer = app.serve(pod, container, app_request)
-        finally:
-            lab.__dict__["_mesh_nested"] -= 1
-        if answer.status == 0:
-            return Attempt(resilience.CONNECT_FAILURE, UPSTREAM_FAILURE_TEXT + "connection failure",
-                           why=f"nothing in pod {_key(pod)} listens on {port}")
-        if not self.verbose:       # an app's own call: the caller reads status, body and time only
-            return Attempt(answer.status, answer.text, {}, answer.delay_ms, pod, None, mtls)
-        self.hops.append(Hop(where, answer.app or app.name, f"answers {answer.status} after {answer.delay_ms} ms"))
-        received = ServerRequest(request.method, request.host, request.path, headers, request.body)
-        return Attempt(answer.status, answer.text, dict(answer.headers), answer.delay_ms, pod, received, mtls,
-                       f"{answer.app or app.name} in pod {_key(pod)} answered {answer.status}")
-
     def _detector(self, client_pod: dict, service: dict, subset: str | None) -> OutlierDetector:
         """Each client proxy keeps its own outlier state per cluster (service and subset)."""
         detectors = self.lab.__dict__.setdefault("_mesh_outliers", {})
@@ -617,14 +447,6 @@ class MeshWalk:
         if key not in detectors:
             detectors[key] = OutlierDetector()
         return detectors[key]
-
-    def _xfcc(self, server_id: str, client_pod: dict) -> str:
-        """X-Forwarded-Client-Cert with the Hash of the client's workload certificate from istiod's CA."""
-        def compute():
-            cert = workload_certificate(self.lab.cluster, client_pod)
-            uri = "spiffe://" + identity(self.lab, client_pod)
-            return security.xfcc(server_id, uri, MeshCA.der(cert))
-        return self.view.get(("xfcc", server_id, _key(client_pod)), compute)
 
     # ------------------------------------------------------------------ Linkerd's client side
     def linkerd_outbound(self, client_pod: dict, service: dict, port: dict, request) -> Response:
@@ -698,16 +520,6 @@ class MeshWalk:
         telemetry.record(self.lab, response, self.client_pod, server_pod, flags)
 
 
-def _claims(payload: dict) -> tuple:
-    return tuple(sorted(payload.items(), key=lambda kv: kv[0]))
-
-
-def _www_authenticate(request) -> dict:
-    """Envoy's jwt_authn failure header."""
-    return {"www-authenticate": f'Bearer realm="{request.scheme}://{request.host}{request.path}", '
-                                'error="invalid_token"'}
-
-
 def _status_word(status: int) -> str:
     if status == resilience.CONNECT_FAILURE:
         return "a connection failure"
@@ -723,17 +535,6 @@ def _service_port(service: dict | None, port) -> dict | None:
         if (isinstance(port, int) and p["port"] == port) or (isinstance(port, str) and p.get("name") == port):
             return p
     return None
-
-
-def _gateway_listener_port(lab, gw_pod: dict, landed_port: int) -> int:
-    """Gateway servers name the gateway Service's port (80), which the pod serves on its targetPort (8080)."""
-    for service in lab.cluster.items("Service", namespace_of(gw_pod)):
-        selector = service["spec"].get("selector") or {}
-        if selector and all(labels_of(gw_pod).get(k) == v for k, v in selector.items()):
-            for p in service["spec"].get("ports") or []:
-                if p.get("targetPort", p["port"]) == landed_port:
-                    return p["port"]
-    return landed_port
 
 
 def _dr_tls_mode(dr: dict | None, subset: str | None) -> str | None:
