@@ -25,6 +25,7 @@ __all__ = ["register_edge_provider", "edge_providers", "edges", "send", "ParsedU
 
 EdgeProvider = Callable[[object], "dict[str, Edge]"]
 _PROVIDERS: list[EdgeProvider] = []
+MAX_EDGE_HOPS = 8          # a request routed from edge to edge more often than this is a loop
 # fn(lab, url, src, destination, request) -> Response | None: a data path that takes over an exchange it owns
 # (a service mesh's sidecars); None lets the walk below carry it
 _INTERCEPTORS: list = []
@@ -48,7 +49,6 @@ def app_client(lab, pod: dict):
             return apps.CallResult(0, "", response.elapsed_ms, response.reason)
         return apps.CallResult(response.status, response.text, response.elapsed_ms)
     return call
-MAX_EDGE_HOPS = 8          # a request routed from edge to edge more often than this is a loop
 
 
 def register_edge_provider(fn: EdgeProvider) -> EdgeProvider:
