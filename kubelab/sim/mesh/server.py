@@ -35,6 +35,7 @@ class Attempt:
     mtls: bool = False
     why: str = ""
     proxy_answer: bool = False         # made up by a proxy (403 RBAC), not by the app
+    endpoint: str | None = None        # "IP:port" the request went to
 
 
 class ServerSide:

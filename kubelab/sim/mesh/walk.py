@@ -93,6 +93,7 @@ class MeshWalk(ServerSide, GatewaySide):
                 self.hops += trace.hops
             result = self.inbound(pod, int(landed_port), request, None, False, trace.verdict.source_ip or "",
                                   attempt=1)
+            result.endpoint = trace.verdict.endpoint
             backend = self._backend_of(trace.verdict, pod)
             return self.finish(result, backend=backend, subset=None, attempts=1)
         return None
@@ -372,6 +373,7 @@ class MeshWalk(ServerSide, GatewaySide):
             tried.add(endpoint)
             count += 1
             result = self.attempt(client_pod, endpoint, server_pod, request, tls_mode, count)
+            result.endpoint = str(endpoint) if self.verbose else None
             took = result.elapsed_ms
             if detector is not None:
                 ejection = detector.report(outliers, str(endpoint), result.status, everyone, now + self.elapsed + took)
@@ -504,7 +506,7 @@ class MeshWalk(ServerSide, GatewaySide):
             headers[name] = f"{headers[name]},{value}" if name in headers else str(value)
         for name in self.response_ops.get("remove") or []:
             headers.pop(name, None)
-        served_by = None
+        served_by = result.endpoint if result.pod is not None and not result.proxy_answer else None
         response = Response(status, result.text, headers, self.url, served_by, result.why,
                             backend=None if result.proxy_answer and status != 403 else backend,
                             pod=_key(result.pod) if result.pod is not None and not result.proxy_answer else None,

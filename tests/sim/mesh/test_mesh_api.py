@@ -80,3 +80,10 @@ def test_mesh_lab_without_sidecars_is_plain_http():
     lab = mesh_lab(namespaces={"foo": {}}, apps=[("httpbin", "foo"), ("curl", "foo")])
     r = lab.http("http://httpbin.foo:8000/ip", src=pod_of(lab, "foo", "curl"))
     assert r.status == 200 and not any(h.device == "istio-proxy" for h in r.hops)
+
+
+def test_served_by_names_the_endpoint_the_sidecar_picked():
+    lab = mesh_lab(namespaces={"foo": INJECT}, apps=[("httpbin", "foo"), ("curl", "foo")])
+    r = lab.http("http://httpbin.foo:8000/ip", src=pod_of(lab, "foo", "curl"))
+    ns, name = r.pod.split("/")
+    assert r.served_by == lab.get("Pod", name, ns)["status"]["podIP"] + ":8080"
