@@ -47,7 +47,7 @@ class ServerSide:
         lab = self.lab
         where = f"pod {_key(pod)}" if self.verbose else ""
         headers = list(request.headers)            # what the app receives: the request's, plus the proxy's
-        client_id = self.view.get(("identity", _key(client_pod)), lambda: identity(lab, client_pod)) \
+        client_id = self.view.of("identity", client_pod, lambda: identity(lab, client_pod)) \
             if (mtls and client_pod is not None) else None
         if self.mesh == "istio" and self.view.sidecar(pod):
             mode, why = self.view.mtls(pod, port)
@@ -83,7 +83,7 @@ class ServerSide:
             if client_proxy:
                 added.append(("X-Envoy-Attempt-Count", str(attempt)))
             if mtls:
-                server_id = self.view.get(("spiffe", _key(pod)), lambda: security.spiffe_id(
+                server_id = self.view.of("spiffe", pod, lambda: security.spiffe_id(
                     namespace_of(pod), service_account(pod), lab.config.cluster_domain))
                 added.append(("X-Forwarded-Client-Cert", self._xfcc(server_id, client_pod)))
             names = {k.lower() for k, _ in added}
@@ -104,11 +104,11 @@ class ServerSide:
             app_ip = source_ip
         app_request = apps.AppRequest(request.method, request.host, request.path, tuple(headers),
                                       request.body, app_ip, port,
-                                      call=self.view.get(("client", _key(pod)), lambda: mesh_client(lab, pod)))
+                                      call=self.view.of("client", pod, lambda: mesh_client(lab, pod)))
         # the app's own outbound calls are exchanges of their own: their hops are not this request's
         lab.__dict__["_mesh_nested"] = lab.__dict__.get("_mesh_nested", 0) + 1
         try:
-            app, container = self.view.get(("app", _key(pod), port), lambda: apps.app_for(pod, port))
+            app, container = self.view.of("app", pod, lambda: apps.app_for(pod, port), port)
             answer = app.serve(pod, container, app_request)
         finally:
             lab.__dict__["_mesh_nested"] -= 1
@@ -128,10 +128,10 @@ class ServerSide:
             cert = workload_certificate(self.lab.cluster, client_pod)
             uri = "spiffe://" + identity(self.lab, client_pod)
             return security.xfcc(server_id, uri, MeshCA.der(cert))
-        return self.view.get(("xfcc", server_id, _key(client_pod)), compute)
+        return self.view.of("xfcc", client_pod, compute, server_id)
 
     def _request_authentication(self, pod: dict, request):
-        policies = self.view.get(("jwt", _key(pod)), lambda: [
+        policies = self.view.of("jwt", pod, lambda: [
             p for p in self.lab.cluster.items("RequestAuthentication")
             if namespace_of(p) in (namespace_of(pod), security.ROOT_NAMESPACE) and security.selects(p, pod)])
         if not policies:

@@ -58,6 +58,15 @@ class MeshView:
             value = self.memo[key] = compute()
             return value
 
+    def of(self, tag: str, obj: dict, compute, *extra):
+        """A fact about one stored object, keyed by the object itself (its identity is stable until the next
+        change, when the view is rebuilt); the object is kept beside the value so a recycled id never matches."""
+        key = (tag, id(obj)) + extra
+        entry = self.memo.get(key)
+        if entry is None or entry[0] is not obj:
+            entry = self.memo[key] = (obj, compute())
+        return entry[1]
+
     def resolve(self, src: str, name: str) -> str | None:
         def compute():
             answer = self.lab.resolve(name, "A", src=src)
@@ -70,8 +79,8 @@ class MeshView:
             host, client_namespace, lab.cluster.items("DestinationRule"), domain=lab.config.cluster_domain))
 
     def mtls(self, pod: dict, port: int) -> tuple[str, str]:
-        return self.get(("mtls", _key(pod), port), lambda: security.effective_mtls(
-            pod, port, self.lab.cluster.items("PeerAuthentication")))
+        return self.of("mtls", pod, lambda: security.effective_mtls(
+            pod, port, self.lab.cluster.items("PeerAuthentication")), port)
 
     def authorization_policies(self, pod: dict) -> list:
         """The AuthorizationPolicies that apply to the workload (its namespace's selecting it, and the root's)."""
@@ -79,12 +88,12 @@ class MeshView:
             return [p for p in self.lab.cluster.items("AuthorizationPolicy")
                     if p["metadata"].get("namespace") in (namespace_of(pod), security.ROOT_NAMESPACE)
                     and security.selects(p, pod)]
-        return self.get(("authz", _key(pod)), compute)
+        return self.of("authz", pod, compute)
 
     def sidecar(self, pod: dict | None) -> str | None:
         if pod is None:
             return None
-        return self.get(("sidecar", _key(pod)), lambda: _mesh_sidecar(self.lab, pod))
+        return self.of("sidecar", pod, lambda: _mesh_sidecar(self.lab, pod))
 
 
 def view_of(lab) -> MeshView:

@@ -107,7 +107,7 @@ class MeshWalk(ServerSide, GatewaySide):
         return self.view.resolve(src, name)
 
     def _mesh_request(self, request, client_pod: dict | None, gateway: str, port: int) -> MeshRequest:
-        labels = self.view.get(("labels", _key(client_pod)), lambda: tuple(sorted(labels_of(client_pod).items()))) \
+        labels = self.view.of("labels", client_pod, lambda: tuple(sorted(labels_of(client_pod).items()))) \
             if client_pod else ()
         return MeshRequest(request.method, request.path, request.host, tuple(request.headers), labels,
                            namespace_of(client_pod) if client_pod else "", gateway, port, request.scheme)
