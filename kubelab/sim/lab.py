@@ -155,20 +155,50 @@ class SimulatedLab(Lab):
         return nodes
 
     def iptables_save(self, node: str) -> str:
-        """The nat table kube-proxy (iptables mode) programs on `node`, as `iptables-save -t nat` prints it."""
+        """`iptables-save` of kube-proxy's filter and nat tables on `node`, as the proxy mode programs them:
+        the KUBE-SVC/KUBE-SEP chains in iptables mode, the ipset-matching rules in IPVS mode, and no
+        kube-proxy chains at all in nftables mode (its rules live in `nft_list_ruleset`)."""
         from ..net.iptables import iptables_save
+        from ..net.ipvs import ipvs_iptables_save
 
         self.prober.node(node)
-        return iptables_save(node, self.cluster.items("Service"), self.cluster.items("EndpointSlice"),
-                             self.cluster.items("Node"), cluster_cidr=",".join(self.config.pod_cidr))
+        args = (node, self.cluster.items("Service"), self.cluster.items("EndpointSlice"), self.cluster.items("Node"))
+        mode = self.config.proxy_mode
+        if mode == "iptables":
+            return iptables_save(*args, cluster_cidr=",".join(self.config.pod_cidr))
+        if mode == "ipvs":
+            return ipvs_iptables_save(*args, cluster_cidr=",".join(self.config.pod_cidr))
+        return "*filter\nCOMMIT\n*nat\nCOMMIT\n"
 
     def ipvsadm(self, node: str) -> str:
-        """The IPVS table kube-proxy (ipvs mode) programs on `node`, as `ipvsadm -Ln` prints it."""
+        """`ipvsadm -Ln` on `node`: the virtual servers kube-proxy programs in IPVS mode (none in other modes)."""
         from ..net.ipvs import ipvsadm
 
         self.prober.node(node)
-        return ipvsadm(node, self.cluster.items("Service"), self.cluster.items("EndpointSlice"),
-                       self.cluster.items("Node"))
+        services = self.cluster.items("Service") if self.config.proxy_mode == "ipvs" else []
+        return ipvsadm(node, services, self.cluster.items("EndpointSlice"), self.cluster.items("Node"))
+
+    def ipset_list(self, node: str) -> str:
+        """`ipset list` on `node`: the sets kube-proxy's IPVS mode matches in iptables (empty in other modes)."""
+        from ..net.ipvs import ipset_list
+
+        self.prober.node(node)
+        if self.config.proxy_mode != "ipvs":
+            return ""
+        return ipset_list(node, self.cluster.items("Service"), self.cluster.items("EndpointSlice"),
+                          self.cluster.items("Node"))
+
+    def nft_list_ruleset(self, node: str) -> str:
+        """`nft list ruleset` on `node`: kube-proxy's `table ip kube-proxy` (and `ip6` when dual-stack) in
+        nftables mode; kube-proxy writes no nftables table in the other modes, so the text is empty."""
+        from ..net.nftables import nft_list_ruleset
+
+        self.prober.node(node)
+        if self.config.proxy_mode != "nftables":
+            return ""
+        return nft_list_ruleset(node, self.cluster.items("Service"), self.cluster.items("EndpointSlice"),
+                                self.cluster.items("Node"), cluster_cidr=",".join(self.config.pod_cidr),
+                                service_cidr=",".join(self.config.service_cidr), families=self.config.ip_families)
 
     # ------------------------------------------------------------ NetworkPolicy
     def policy_engine(self):
