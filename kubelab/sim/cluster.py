@@ -40,6 +40,8 @@ class Cluster:
         self.rng = random.Random(config.seed)
         self.store = Store()
         self.clock = 0
+        self.now = 0                              # simulated seconds, moved by advance()
+        self.terminating: dict[str, int] = {}     # pod key -> second its grace period ends
         self.service_allocators = ServiceAllocators(
             cluster_ips={fam: ipam.ServiceIPAllocator(cidr)
                          for fam, cidr in zip(config.ip_families, config.service_cidr)},
@@ -281,6 +283,9 @@ class Cluster:
         annotations = doc["metadata"].setdefault("annotations", {})
         if old is not None:
             _check_pod_update(old, doc, ref)
+            for field in ("deletionTimestamp", "deletionGracePeriodSeconds"):   # an update cannot undelete
+                if field in old["metadata"]:
+                    doc["metadata"][field] = old["metadata"][field]
             doc["spec"]["nodeName"] = old["spec"].get("nodeName")
             old_annotations = old["metadata"].get("annotations") or {}
             for mark in ("kubelab.io/pinned-ip", "kubelab.io/pinned-status"):
@@ -330,17 +335,69 @@ class Cluster:
         self.ip_owner[ip] = key
         self.pinned_ips.add(ip)
 
-    def delete(self, kind: str, name: str, namespace: str | None = "default") -> str:
+    def delete(self, kind: str, name: str, namespace: str | None = "default",
+               grace_period: int | None = None) -> str:
+        """Delete an object; a pod terminates gracefully (see terminate_pod), and so do the pods of a deleted
+        workload (background cascading deletion)."""
         k = kinds.lookup(kind)
         obj = self.get(k.kind, name, namespace)
+        if grace_period is not None and (not isinstance(grace_period, int) or grace_period < 0):
+            raise ValidationError(object_key_ref(k.kind, obj), "gracePeriodSeconds",
+                                  f"Invalid value: {grace_period!r}: must be a whole number >= 0",
+                                  "use 0 to delete at once, or leave it out for the pod's own grace period")
         snapshot = self._snapshot()
         try:
-            self._delete_object(k.kind, obj)
+            if k.kind == "Pod":
+                self.terminate_pod(obj, grace_period)
+            else:
+                self._delete_object(k.kind, obj)
             self.reconcile()
         except Exception:
             self._restore(snapshot)
             raise
         return f'{k.kind.lower()} "{name}" deleted'
+
+    def terminate_pod(self, pod: dict, grace_period: int | None = None) -> None:
+        """Graceful pod deletion: the API server sets metadata.deletionTimestamp and deletionGracePeriodSeconds
+        (spec.terminationGracePeriodSeconds, default 30); the pod keeps running (SIGTERM sent) until the grace
+        period has passed in simulated time, then it is removed. A grace period of 0 removes it at once."""
+        key = key_of_pod(pod)
+        if grace_period is None:
+            grace_period = pod["spec"].get("terminationGracePeriodSeconds", 30)
+        phase = (pod.get("status") or {}).get("phase")
+        if grace_period <= 0 or not pod["spec"].get("nodeName") or phase in ("Succeeded", "Failed"):
+            self.terminating.pop(key, None)
+            self._delete_object("Pod", pod)   # nothing runs it (or it is done): no kubelet to wait for
+            return
+        deadline = self.now + grace_period
+        if key in self.terminating and self.terminating[key] <= deadline:
+            return   # already terminating, sooner: a second delete can only shorten it
+        self.terminating[key] = deadline
+        meta = dict(pod["metadata"])
+        meta["deletionTimestamp"] = _timestamp(self.clock + deadline)
+        meta["deletionGracePeriodSeconds"] = grace_period
+        self.store.put("Pod", key, {**pod, "metadata": meta})
+
+    def advance(self, seconds: int) -> list[str]:
+        """Let simulated time pass: pods whose grace period has ended are removed; returns their keys."""
+        if not isinstance(seconds, (int, float)) or seconds < 0:
+            raise ValidationError("advance()", "seconds", f"Invalid value: {seconds!r}: must be >= 0",
+                                  "pass how many seconds of simulated time should pass")
+        self.now += seconds
+        gone = sorted(k for k, deadline in self.terminating.items() if deadline <= self.now)
+        if gone:
+            snapshot = self._snapshot()
+            try:
+                for key in gone:
+                    del self.terminating[key]
+                    pod = self.store.get("Pod", key)
+                    if pod is not None:
+                        self._delete_object("Pod", pod)
+                self.reconcile()
+            except Exception:
+                self._restore(snapshot)
+                raise
+        return gone
 
     def _delete_object(self, kind: str, obj: dict) -> None:
         key = self.key(kinds.lookup(kind), name_of(obj), namespace_of(obj) or None)
@@ -353,11 +410,12 @@ class Cluster:
             for s in self._slices_of(obj):
                 self.store.remove("EndpointSlice", Store.key(namespace_of(s), name_of(s)))
         elif kind == "Pod":
+            self.terminating.pop(key, None)
             self._release_pod_ips(obj)
-        elif kind in ("Deployment", "StatefulSet"):
+        elif kind in ("Deployment", "StatefulSet", "DaemonSet"):
             for pod in self.items("Pod", namespace_of(obj)):
                 if workloads.owner_of(pod) == (kind, name_of(obj)):
-                    self._delete_object("Pod", pod)
+                    self.terminate_pod(pod)
         elif kind == "Node":
             for pod in self.items("Pod"):
                 if pod["spec"].get("nodeName") == name_of(obj):
@@ -389,14 +447,15 @@ class Cluster:
 
     def _snapshot(self):
         return (self.store.snapshot(), copy.deepcopy((self.service_allocators, self.pod_cidrs, self.node_ipam,
-                                                      self.lb_pool, self.ip_owner, self.pinned_ips)),
+                                                      self.lb_pool, self.ip_owner, self.pinned_ips,
+                                                      self.terminating, self.now)),
                 self.rng.getstate(), self.clock)
 
     def _restore(self, snap) -> None:
         store, allocs, rng_state, clock = snap
         self.store.restore(store)
         (self.service_allocators, self.pod_cidrs, self.node_ipam, self.lb_pool,
-         self.ip_owner, self.pinned_ips) = allocs
+         self.ip_owner, self.pinned_ips, self.terminating, self.now) = allocs
         self.rng.setstate(rng_state)
         self.clock = clock
 
@@ -422,7 +481,7 @@ class Cluster:
                 else:
                     create, delete = workloads.desired_statefulset_pods(owner, existing)
                 for pod in delete:
-                    self._delete_object("Pod", pod)
+                    self.terminate_pod(pod)
                 for pod in create:
                     self._admit(kinds.lookup("Pod"), pod)
 
@@ -668,6 +727,12 @@ def _node_affinity_allows(pod: dict, node: dict) -> bool:
 
 def key_of_pod(pod: dict) -> str:
     return Store.key(namespace_of(pod), name_of(pod))
+
+
+def _timestamp(seconds: int) -> str:
+    """The simulated clock as an RFC 3339 time (the same epoch creationTimestamp uses)."""
+    at = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _comparable(obj: dict) -> dict:

@@ -43,8 +43,10 @@ class SimulatedLab(Lab):
         """Create or update objects from YAML text, dicts or lists; all-or-nothing."""
         return self.cluster.apply(manifests)
 
-    def delete(self, kind: str, name: str, namespace: str = "default") -> str:
-        return self.cluster.delete(kind, name, namespace)
+    def delete(self, kind: str, name: str, namespace: str = "default", grace_period: int | None = None) -> str:
+        """Delete an object. A pod is terminating for its terminationGracePeriodSeconds (default 30) of
+        simulated time (`lab.advance`), as `kubectl delete --wait=false`; grace_period=0 removes it at once."""
+        return self.cluster.delete(kind, name, namespace, grace_period)
 
     def get(self, kind: str, name: str, namespace: str = "default") -> dict:
         """A deep copy of the object in Kubernetes JSON shape (edit it freely, then apply it)."""
@@ -139,10 +141,17 @@ class SimulatedLab(Lab):
         return self._picker.pick(key, tuple(endpoints), client_ip=client_ip,
                                  affinity_timeout=kubeproxy.affinity_timeout(service))
 
-    def advance_time(self, seconds: int) -> None:
-        """Let simulated time pass (session affinity entries expire after timeoutSeconds)."""
+    def advance(self, seconds: int) -> list[str]:
+        """Let simulated time pass: terminating pods whose grace period ends are removed (their keys are
+        returned) and session-affinity entries idle longer than timeoutSeconds expire."""
+        gone = self.cluster.advance(seconds)
         if self._picker is not None:
             self._picker.advance(seconds)
+        return gone
+
+    def advance_time(self, seconds: int) -> None:
+        """Let simulated time pass (the older name of `advance`)."""
+        self.advance(seconds)
 
     def load_balancer_nodes(self, service: dict) -> list[str]:
         """The nodes the cloud load balancer sends new connections to: with externalTrafficPolicy Local only

@@ -75,7 +75,8 @@ def desired_deployment_pods(deployment: dict, existing: list[dict], rng: random.
     selector = parse_label_selector(spec["selector"])
     # the ReplicaSet's selector includes pod-template-hash; a matching pod with no controller is adopted
     # (ControllerRefManager.ClaimPods), as when a learner re-applies a Deployment's pod without its owner
-    mine = [p for p in existing if selector.matches(labels_of(p)) and (
+    # terminating pods (deletionTimestamp set) no longer count as replicas (FilterActivePods)
+    mine = [p for p in existing if not _terminating(p) and selector.matches(labels_of(p)) and (
         owner_of(p) == ("Deployment", name_of(deployment))
         or (owner_of(p) is None and labels_of(p).get("pod-template-hash") == template_hash))]
     current = sorted((p for p in mine if labels_of(p).get("pod-template-hash") == template_hash), key=name_of)
@@ -118,5 +119,9 @@ def desired_statefulset_pods(sts: dict, existing: list[dict]) -> tuple[list, lis
         if spec.get("serviceName"):
             pod["spec"]["subdomain"] = spec["serviceName"]
         to_create.append(pod)
-    to_delete = [p for n, p in sorted(mine.items()) if n not in wanted]
+    to_delete = [p for n, p in sorted(mine.items()) if n not in wanted and not _terminating(p)]
     return to_create, to_delete
+
+
+def _terminating(pod: dict) -> bool:
+    return bool(pod.get("metadata", {}).get("deletionTimestamp"))
