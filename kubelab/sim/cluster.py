@@ -158,8 +158,12 @@ class Cluster:
         """Services the API server accepted that will have no endpoints (selector or named port mistakes)."""
         from ..net.diagnose import service_warnings
 
+        from ..net.endpoints import DEPRECATION_WARNING
+
         out = []
         for kind, key, verb in changes:
+            if kind == "Endpoints" and DEPRECATION_WARNING not in out:   # the API server's warning header
+                out.append(DEPRECATION_WARNING)
             if kind == "Service" and verb != "unchanged":
                 service = self.store.get("Service", key)
                 out += service_warnings(service, self.items("Pod", namespace_of(service)))
@@ -222,11 +226,18 @@ class Cluster:
                                   "set your own manager name, or give the Service a selector instead")
         return admission.admit_endpointslice(doc, ref)
 
+    def _admit_endpoints(self, doc, old, ref):
+        from ..net.endpoints import validate_endpoints
+        return validate_endpoints(doc, ref)
+
     def _admit_deployment(self, doc, old, ref):
         return admission.admit_deployment(doc, ref)
 
     def _admit_statefulset(self, doc, old, ref):
         return admission.admit_statefulset(doc, ref)
+
+    def _admit_daemonset(self, doc, old, ref):
+        return admission.admit_daemonset(doc, ref)
 
     def _admit_service(self, doc, old, ref):
         from ..net.services import ServiceAPIConfig, admit_service
@@ -409,6 +420,8 @@ class Cluster:
                 self.lb_pool.release(ip)
             for s in self._slices_of(obj):
                 self.store.remove("EndpointSlice", Store.key(namespace_of(s), name_of(s)))
+            # the endpoints controller deletes a deleted Service's Endpoints
+            self.store.remove("Endpoints", Store.key(namespace_of(obj), name_of(obj)))
         elif kind == "Pod":
             self.terminating.pop(key, None)
             self._release_pod_ips(obj)
@@ -465,6 +478,7 @@ class Cluster:
         self._run_workload_controllers()
         self._schedule_and_address_pods()
         self._run_endpointslice_controller()
+        self._run_endpoints_controllers()
         self._run_cloud_controller()
 
     def _run_workload_controllers(self) -> None:
@@ -484,6 +498,14 @@ class Cluster:
                     self.terminate_pod(pod)
                 for pod in create:
                     self._admit(kinds.lookup("Pod"), pod)
+        nodes = self.items("Node")
+        for ds in self.items("DaemonSet"):
+            create, delete = workloads.desired_daemonset_pods(ds, self.items("Pod", namespace_of(ds)), nodes,
+                                                              _daemon_eligible, self.rng)
+            for pod in delete:
+                self.terminate_pod(pod)
+            for pod in create:
+                self._admit(kinds.lookup("Pod"), pod)
 
     def _schedule_and_address_pods(self) -> None:
         """Scheduler: nodes that match the pod's nodeSelector and have its hostPorts free, fewest pods first,
@@ -530,8 +552,15 @@ class Cluster:
                 status["hostIPs"] = [{"ip": ip} for ip in node_ips]
                 if needs_ip:
                     ips = node_ips if spec.get("hostNetwork") else self._allocate_pod_ips(pod, node_name)
+                    if not ips:   # the node's podCIDR is used up: the CNI cannot set up the sandbox
+                        self._put_pod(pod, node_name, _sandbox_failed(status, self.pod_cidr_of_node(node_name)))
+                        continue
                     status["podIP"] = ips[0]
                     status["podIPs"] = [{"ip": ip} for ip in ips]
+                    if status.get("reason") == "ContainerCreating":   # an address came free: the sandbox starts
+                        status.pop("reason")
+                        status.pop("message", None)
+                        status.pop("conditions", None)
                 if not pinned_status:
                     status["phase"] = "Running"
                     status.pop("conditions", None)
@@ -557,10 +586,16 @@ class Cluster:
             return None, "0/0 nodes are available: no nodes in the cluster"
         selector = pod["spec"].get("nodeSelector") or {}
         wanted = admission.host_ports(pod)
-        fit, by_selector, by_ports = [], 0, 0
+        fit, by_selector, by_ports, by_taint, full = [], 0, 0, {}, 0
         for name, node in nodes.items():
+            taint = workloads.untolerated_taint(pod["spec"], node)
             if any(labels_of(node).get(k) != v for k, v in selector.items()) or not _node_affinity_allows(pod, node):
                 by_selector += 1
+            elif taint is not None:
+                text = f"{taint.get('key')}" + (f": {taint['value']}" if taint.get("value") else "")
+                by_taint[text] = by_taint.get(text, 0) + 1
+            elif load[name] >= _max_pods(node):
+                full += 1
             elif wanted & used_ports[name]:
                 by_ports += 1
             else:
@@ -569,6 +604,10 @@ class Cluster:
             reasons = []
             if by_selector:
                 reasons.append(f"{by_selector} node(s) didn't match Pod's node affinity/selector")
+            for text, count in sorted(by_taint.items()):
+                reasons.append(f"{count} node(s) had untolerated taint {{{text}}}")
+            if full:
+                reasons.append(f"{full} Too many pods")
             if by_ports:
                 reasons.append(f"{by_ports} node(s) didn't have free ports for the requested pod ports")
             return None, f"0/{len(nodes)} nodes are available: {', '.join(reasons)}."
@@ -585,17 +624,30 @@ class Cluster:
         self.store.put("Pod", Store.key(namespace_of(pod), name_of(pod)), updated)
 
     def _allocate_pod_ips(self, pod: dict, node_name: str) -> list[str]:
+        """host-local IPAM: one address per family from the node's podCIDR; [] when a range is used up."""
         key = Store.key(namespace_of(pod), name_of(pod))
         ips = []
         for fam in self.config.ip_families:
             allocator = self.node_ipam[node_name][fam]
-            while True:
-                ip = allocator.allocate()
-                if ip not in self.ip_owner:
-                    break
+            try:
+                while True:
+                    ip = allocator.allocate()
+                    if ip not in self.ip_owner:
+                        break
+            except ConflictError:
+                for taken in ips:
+                    del self.ip_owner[taken]
+                    for a in self.node_ipam[node_name].values():
+                        if a.contains(taken):
+                            a.release(taken)
+                return []
             self.ip_owner[ip] = key
             ips.append(ip)
         return ips
+
+    def pod_cidr_of_node(self, node_name: str) -> str:
+        node = self.store.get("Node", node_name) or {}
+        return ", ".join((node.get("spec") or {}).get("podCIDRs") or [])
 
     def _slices_of(self, service: dict) -> list[dict]:
         name = name_of(service)
@@ -640,6 +692,50 @@ class Cluster:
                 else:
                     self._new_meta(s)
                 self.store.put("EndpointSlice", key, s)
+
+    def _run_endpoints_controllers(self) -> None:
+        """The endpoints controller (v1 Endpoints for Services with a selector) and the EndpointSlice mirroring
+        controller (slices for hand-written Endpoints of selector-less Services)."""
+        from ..net.endpoints import MIRROR_CONTROLLER, endpoints_for_service, mirrored_slices, should_mirror
+
+        index = _PodIndex(self.items("Pod"))
+        for service in self.items("Service"):
+            selector = service["spec"].get("selector")
+            if not selector:
+                continue
+            desired = endpoints_for_service(service, index.candidates(namespace_of(service), selector))
+            key = Store.key(namespace_of(service), name_of(service))
+            old = self.store.get("Endpoints", key)
+            if old is not None and old.get("subsets") == desired["subsets"] \
+                    and old["metadata"].get("annotations") == desired["metadata"].get("annotations") \
+                    and old["metadata"].get("labels") == desired["metadata"].get("labels"):
+                continue
+            if old is not None:
+                for f in ("uid", "creationTimestamp"):
+                    desired["metadata"][f] = old["metadata"].get(f)
+            else:
+                self._new_meta(desired)
+            self.store.put("Endpoints", key, desired)
+        wanted: dict[str, dict] = {}
+        for endpoints in self.items("Endpoints"):
+            service = self.store.get("Service", Store.key(namespace_of(endpoints), name_of(endpoints)))
+            if should_mirror(endpoints, service):
+                for s in mirrored_slices(endpoints):
+                    wanted[Store.key(namespace_of(s), name_of(s))] = s
+        for s in self.items("EndpointSlice"):
+            key = Store.key(namespace_of(s), name_of(s))
+            if labels_of(s).get("endpointslice.kubernetes.io/managed-by") == MIRROR_CONTROLLER and key not in wanted:
+                self.store.remove("EndpointSlice", key)
+        for key, s in wanted.items():
+            old = self.store.get("EndpointSlice", key)
+            if old is not None and _comparable(old) == _comparable(s):
+                continue
+            if old is not None:
+                for f in ("uid", "creationTimestamp", "generation"):
+                    s["metadata"][f] = old["metadata"].get(f)
+            else:
+                self._new_meta(s)
+            self.store.put("EndpointSlice", key, s)
 
     def _run_cloud_controller(self) -> None:
         """The simulated cloud gives each LoadBalancer Service an external IP from its pool."""
@@ -727,6 +823,45 @@ def _node_affinity_allows(pod: dict, node: dict) -> bool:
 
 def key_of_pod(pod: dict) -> str:
     return Store.key(namespace_of(pod), name_of(pod))
+
+
+DEFAULT_MAX_PODS = 110   # kubelet --max-pods default
+
+
+def _max_pods(node: dict) -> int:
+    """The node's pod capacity: status.capacity.pods / allocatable.pods when given, else kubelet's 110."""
+    status = node.get("status") or {}
+    for field in ("allocatable", "capacity"):
+        value = (status.get(field) or {}).get("pods")
+        if value is not None:
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                pass
+    return DEFAULT_MAX_PODS
+
+
+def _daemon_eligible(spec: dict, node: dict) -> bool:
+    """A daemon pod belongs on a node its nodeSelector, node affinity and tolerations accept."""
+    pod = {"spec": spec}
+    selector = spec.get("nodeSelector") or {}
+    return all(labels_of(node).get(k) == v for k, v in selector.items()) and \
+        _node_affinity_allows(pod, node) and workloads.untolerated_taint(spec, node) is None
+
+
+def _sandbox_failed(status: dict, pod_cidr: str) -> dict:
+    """kubelet + CNI when IPAM has no address left: the pod stays Pending (ContainerCreating)."""
+    status = dict(status)
+    status["phase"] = "Pending"
+    status["reason"] = "ContainerCreating"
+    status["message"] = (f"Failed to create pod sandbox: plugin type=\"host-local\" failed (add): failed to allocate "
+                         f"for range 0: no IP addresses available in range set: {pod_cidr}")
+    status["conditions"] = [{"type": "PodScheduled", "status": "True"},
+                            {"type": "PodReadyToStartContainers", "status": "False"},
+                            {"type": "Initialized", "status": "True"},
+                            {"type": "ContainersReady", "status": "False"},
+                            {"type": "Ready", "status": "False"}]
+    return status
 
 
 def _timestamp(seconds: int) -> str:
