@@ -263,7 +263,10 @@ class SimulatedLab(Lab):
         """Classic NetworkPolicy mistakes in this cluster (selectors matching nothing, egress without DNS, ...)."""
         from ..net.netpol_explain import lint
 
-        return lint(self.cluster.items("Namespace"), self.cluster.items("Pod"), self.cluster.items("NetworkPolicy"))
+        kube_dns = self.cluster.find("Service", "kube-system/kube-dns") or {}
+        dns_ips = tuple(ip for ip in (kube_dns.get("spec") or {}).get("clusterIPs") or [] if ip != "None")
+        return lint(self.cluster.items("Namespace"), self.cluster.items("Pod"), self.cluster.items("NetworkPolicy"),
+                    dns_service_ips=dns_ips)
 
     def policy_decision(self, src_pod, src_loc, target, seen_src: str, dst_ip: str, port: int, protocol: str):
         """NetworkPolicy's say on the translated connection, or None when no policy exists."""
@@ -339,10 +342,35 @@ class SimulatedLab(Lab):
         """Resolve `name` as a pod's resolver would (search list, ndots), or send it as is (src=None)."""
         from ..net.dns import resolve
 
+        import dataclasses
+
         rtype = rtype.upper()
         if src is None:
             return resolve(name, rtype, None, self._dns_lookup, server=self.config.cluster_dns)
-        return resolve(name, rtype, self.resolv_conf(src), self._dns_lookup)
+        conf = self.resolv_conf(src)
+        blocked = self._unreachable_nameservers(src, conf)
+        lookup = self._dns_lookup
+        if blocked:
+            def lookup(server, qname, qtype, _ask=self._dns_lookup):
+                return ("TIMEOUT", []) if server in blocked else _ask(server, qname, qtype)
+        answer = resolve(name, rtype, conf, lookup)
+        if answer.rcode == "TIMEOUT":
+            why = "; ".join(f"{server}:53/UDP: {reason}" for server, reason in sorted(blocked.items()))
+            answer = dataclasses.replace(answer, reason=f"connection timed out; no servers could be reached ({why})")
+        return answer
+
+    def _unreachable_nameservers(self, src: str, resolv_conf: str) -> dict:
+        """DNS is traffic: {nameserver: why} for each of the pod's nameservers its UDP/53 query cannot reach
+        (NetworkPolicy on the pod's egress or CoreDNS's ingress, judged after kube-proxy's DNAT)."""
+        if not self.cluster.items("NetworkPolicy") or not cni_enforces(self.config):
+            return {}
+        servers = [line.split()[1] for line in resolv_conf.splitlines() if line.startswith("nameserver ")]
+        out = {}
+        for server in servers:
+            verdict = self.prober.trace(src, server, 53, "UDP").verdict
+            if not verdict:
+                out[server] = verdict.reason
+        return out
 
     def serve_dns(self, port: int = 10053):
         """Serve this lab's cluster DNS on 127.0.0.1:port over UDP and TCP, live as the cluster changes,

@@ -307,10 +307,10 @@ class Prober:
         else:
             # outside the cluster (and on a node) names go to the world's DNS, which knows no cluster names
             answers = [self.lab.resolve_outside(name, rtype) for rtype in families]
-        answer = next((a for a in answers if a.records), answers[0])
-        if not answer.records:
+        answer = next((a for a in answers if a.addresses), answers[0])
+        if not answer.addresses:
             return None, f"{name} does not resolve ({answer.rcode}; tried {', '.join(answer.queries)})"
-        address = answer.records[0].value
+        address = answer.addresses[0]
         via = f" via CNAME {' -> '.join(answer.cname_chain)}" if answer.cname_chain else ""
         rules.append(f"DNS: {name} -> {address} (as {answer.name}{via})")
         return address, None
