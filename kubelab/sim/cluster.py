@@ -42,6 +42,8 @@ class Cluster:
         self.clock = 0
         self.now = 0                              # simulated seconds, moved by advance()
         self.terminating: dict[str, int] = {}     # pod key -> second its grace period ends
+        self.coredns_corefile: str | None = None  # the Corefile CoreDNS last loaded (serves it)
+        self.coredns_log: list[str] = []          # what `kubectl logs` shows for a CoreDNS pod
         self.service_allocators = ServiceAllocators(
             cluster_ips={fam: ipam.ServiceIPAllocator(cidr)
                          for fam, cidr in zip(config.ip_families, config.service_cidr)},
@@ -208,11 +210,40 @@ class Cluster:
         return admission.admit_namespace(doc, ref)
 
     def _admit_configmap(self, doc, old, ref):
+        """The API server stores any ConfigMap; CoreDNS's reload plugin then loads kube-system/coredns's
+        Corefile, and when it cannot, logs the error and keeps serving the last good configuration."""
         admission.admit_configmap(doc, ref)
         if ref == "ConfigMap kube-system/coredns":
-            from ..net.dns import parse_corefile
-            parse_corefile((doc.get("data") or {}).get("Corefile", ""))   # raises with the line named
+            self._reload_coredns((doc.get("data") or {}).get("Corefile", ""))
         return doc
+
+    def _reload_coredns(self, corefile: str) -> None:
+        import hashlib
+
+        from ..net.dns import parse_corefile
+
+        if corefile == self.coredns_corefile:
+            return
+        first = self.coredns_corefile is None
+        if not first:
+            self.coredns_log.append("[INFO] Reloading")
+        try:
+            parse_corefile(corefile)
+        except ValidationError as exc:
+            if first:
+                raise
+            where, _, problem = exc.problem.partition(": ")
+            self.coredns_log.append(f"[ERROR] Restart failed: Corefile:{where.replace('line ', '')} - "
+                                    f"Error during parsing: {problem}")
+            return
+        self.coredns_corefile = corefile
+        digest = hashlib.sha512(corefile.encode()).hexdigest()
+        if first:
+            self.coredns_log += [".:53", f"[INFO] plugin/reload: Running configuration SHA512 = {digest}",
+                                 "CoreDNS-1.12.0", "linux/amd64, go1.23.3, 51e11f1"]
+        else:
+            self.coredns_log += [f"[INFO] plugin/reload: Running configuration SHA512 = {digest}",
+                                 "[INFO] Reloading complete"]
 
     def _admit_networkpolicy(self, doc, old, ref):
         from ..net.netpol import validate_network_policy
@@ -319,7 +350,8 @@ class Cluster:
                     if ip not in ips and self.ip_owner.get(ip) == key:
                         del self.ip_owner[ip]
                         self.pinned_ips.discard(ip)
-            for i, ip in enumerate(ips):
+            # a hostNetwork pod shares its node's addresses: several may pin the same one, and no pod owns it
+            for i, ip in enumerate([] if doc["spec"].get("hostNetwork") else ips):
                 self._claim_pinned_ip(ip, key, ref, i)
             status["podIPs"] = [{"ip": ip} for ip in ips]
             if ips:
@@ -461,14 +493,16 @@ class Cluster:
     def _snapshot(self):
         return (self.store.snapshot(), copy.deepcopy((self.service_allocators, self.pod_cidrs, self.node_ipam,
                                                       self.lb_pool, self.ip_owner, self.pinned_ips,
-                                                      self.terminating, self.now)),
+                                                      self.terminating, self.now, self.coredns_corefile,
+                                                      self.coredns_log)),
                 self.rng.getstate(), self.clock)
 
     def _restore(self, snap) -> None:
         store, allocs, rng_state, clock = snap
         self.store.restore(store)
         (self.service_allocators, self.pod_cidrs, self.node_ipam, self.lb_pool,
-         self.ip_owner, self.pinned_ips, self.terminating, self.now) = allocs
+         self.ip_owner, self.pinned_ips, self.terminating, self.now, self.coredns_corefile,
+         self.coredns_log) = allocs
         self.rng.setstate(rng_state)
         self.clock = clock
 

@@ -312,6 +312,12 @@ class SimulatedLab(Lab):
         if not verdict:
             return Response(0, "", {}, url, reason=verdict.reason)
         target = verdict.endpoint.rsplit(":", 1)[0].strip("[]") if verdict.endpoint else host
+        if target == self.cluster.api_server_ip:   # the `kubernetes` Service: the API server answers itself
+            from ..net.apiserver import api_server_response
+
+            status, body, reply_headers = api_server_response(parts.scheme or "http", method, path, headers)
+            return Response(status, body, reply_headers, url, verdict.endpoint,
+                            f"the API server answered ({verdict.reason})")
         pod = self.pod_by_ip(target)
         who = f"pod {key_of(pod)}" if pod is not None else target
         body = json.dumps({"served_by": who, "method": method, "path": path, "client_ip": verdict.source_ip,
@@ -323,8 +329,8 @@ class SimulatedLab(Lab):
         def build():
             from ..net.dns import ClusterDNS, parse_corefile
 
-            corefile = self.cluster.find("ConfigMap", "kube-system/coredns")
-            options = parse_corefile((corefile or {}).get("data", {}).get("Corefile", ""))
+            # CoreDNS serves the last Corefile it could load (a broken edit is logged, not applied)
+            options = parse_corefile(self.cluster.coredns_corefile or "")
             return ClusterDNS(self.config.cluster_domain, options, self.cluster.items("Namespace"),
                               self.cluster.items("Service"), self.cluster.items("EndpointSlice"),
                               self.cluster.items("Pod"), upstream=self.config.external_records())
@@ -381,6 +387,15 @@ class SimulatedLab(Lab):
         return DnsServer(lambda name, rtype: self._dns().query(name, rtype), port=port,
                          version=lambda: self.cluster.store.generation,
                          authority=lambda name: self._dns().authority(name)).start()
+
+    def logs(self, pod: str) -> str:
+        """`kubectl logs` of a pod: CoreDNS pods print their startup and reload lines (a Corefile they could
+        not load shows up here as "[ERROR] Restart failed: ..."); the simulator runs no other app, so other
+        pods' logs are empty."""
+        target = self.prober.pod(pod)
+        if namespace_of(target) == "kube-system" and labels_of(target).get("k8s-app") == "kube-dns":
+            return "".join(line + "\n" for line in self.cluster.coredns_log)
+        return ""
 
     def resolve_outside(self, name: str, rtype: str = "A"):
         """Resolve `name` as a machine outside the cluster does: the world's DNS only (external_dns)."""

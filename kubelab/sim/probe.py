@@ -239,9 +239,13 @@ class Prober:
             return fail(policy.reason, endpoint=endpoint, candidates=candidates, source_ip=seen_src, hops=hops,
                         implementation_specific="implementation-specific" in policy.reason)
         if not listening:
-            hops = datapath.stop_at_last_hop(hops, f"nothing listens on {port}/{protocol}: answered with a reset "
-                                                   "(connection refused)")
-            return fail(f"connection refused: {why}", endpoint=endpoint, candidates=candidates,
+            # a closed port: TCP answers with a reset, SCTP with an ABORT (RFC 4960 8.4), UDP with ICMP port
+            # unreachable (RFC 1122 4.1.3.1)
+            refused = "ICMP port unreachable" if protocol == "UDP" else "connection refused"
+            answer = {"TCP": "answered with a reset (connection refused)", "SCTP": "answered with an ABORT "
+                      "(connection refused)"}.get(protocol, "answered with ICMP port unreachable")
+            hops = datapath.stop_at_last_hop(hops, f"nothing listens on {port}/{protocol}: {answer}")
+            return fail(f"{refused}: {why}", endpoint=endpoint, candidates=candidates,
                         source_ip=seen_src, hops=hops)
         reason = why
         if first_dst != dst_ip:

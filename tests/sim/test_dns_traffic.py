@@ -119,3 +119,18 @@ def test_headless_answers_follow_coredns():
     ip = lab.get("Pod", "p")["status"]["podIP"]
     assert lab.resolve("h.default.svc.cluster.local", "A").addresses == [ip]
     assert lab.resolve("p.h.default.svc.cluster.local", "A").addresses == [ip]
+
+
+def test_several_host_network_pods_share_and_may_pin_the_node_ip():
+    """hostNetwork pods on one node all have its IP; pinning that IP in status.podIP is valid for each."""
+    lab = kubelab.connect()
+    node_ip = "192.168.0.11"
+    for name, port, pinned in (("a", 9100, True), ("b", 9101, True), ("c", 9102, False)):
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+               "spec": {"nodeName": "node-1", "hostNetwork": True,
+                        "containers": [{"name": "c", "image": "x", "ports": [{"containerPort": port}]}]}}
+        if pinned:
+            pod["status"] = {"podIP": node_ip}
+        lab.apply(pod)
+    assert {lab.get("Pod", n)["status"]["podIP"] for n in "abc"} == {node_ip}
+    assert lab.reach("node/node-2", node_ip, 9101)
