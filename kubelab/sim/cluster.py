@@ -748,7 +748,7 @@ class Cluster:
                 for f in ("uid", "creationTimestamp"):
                     desired["metadata"][f] = old["metadata"].get(f)
             else:
-                self._new_meta(desired)
+                _controller_meta(desired, service)
             self.store.put("Endpoints", key, desired)
         wanted: dict[str, dict] = {}
         for endpoints in self.items("Endpoints"):
@@ -768,7 +768,8 @@ class Cluster:
                 for f in ("uid", "creationTimestamp", "generation"):
                     s["metadata"][f] = old["metadata"].get(f)
             else:
-                self._new_meta(s)
+                _controller_meta(s, self.store.get("Endpoints", Store.key(namespace_of(s),
+                                                                          labels_of(s)["kubernetes.io/service-name"])))
             self.store.put("EndpointSlice", key, s)
 
     def _run_cloud_controller(self) -> None:
@@ -896,6 +897,20 @@ def _sandbox_failed(status: dict, pod_cidr: str) -> dict:
                             {"type": "ContainersReady", "status": "False"},
                             {"type": "Ready", "status": "False"}]
     return status
+
+
+def _controller_meta(obj: dict, owner: dict | None) -> None:
+    """Server metadata for an object a later controller writes (Endpoints, mirrored slices): a uid derived
+    from its identity and the owner's creation time, so adding these controllers draws nothing from the
+    seeded generator and leaves every other object's names and timestamps as they were."""
+    import hashlib
+
+    meta = obj["metadata"]
+    digest = hashlib.sha256(f"{obj.get('kind')}/{meta.get('namespace')}/{meta['name']}".encode()).digest()
+    meta.setdefault("uid", str(uuid.UUID(bytes=digest[:16], version=4)))
+    meta.setdefault("creationTimestamp", ((owner or {}).get("metadata") or {}).get("creationTimestamp")
+                    or _timestamp(0))
+    meta.setdefault("generation", 1)
 
 
 def _timestamp(seconds: int) -> str:
