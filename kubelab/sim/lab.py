@@ -362,7 +362,7 @@ class SimulatedLab(Lab):
         answer = resolve(name, rtype, conf, lookup)
         if answer.rcode == "TIMEOUT":
             why = "; ".join(f"{server}:53/UDP: {reason}" for server, reason in sorted(blocked.items()))
-            answer = dataclasses.replace(answer, reason=f"connection timed out; no servers could be reached ({why})")
+            answer = dataclasses.replace(answer, reason=f"no nameserver answered, every query timed out: {why}")
         return answer
 
     def _unreachable_nameservers(self, src: str, resolv_conf: str) -> dict:
