@@ -44,6 +44,8 @@ class Cluster:
         self.terminating: dict[str, int] = {}     # pod key -> second its grace period ends
         self.coredns_corefile: str | None = None  # the Corefile CoreDNS last loaded (serves it)
         self.coredns_log: list[str] = []          # what `kubectl logs` shows for a CoreDNS pod
+        self._endpoints_seen: dict[str, tuple] = {}  # Endpoints key -> (inputs' resourceVersions, ours)
+        self._pod_index = None
         self.service_allocators = ServiceAllocators(
             cluster_ips={fam: ipam.ServiceIPAllocator(cidr)
                          for fam, cidr in zip(config.ip_families, config.service_cidr)},
@@ -693,7 +695,7 @@ class Cluster:
         """One reconcile per Service with a selector; pods are looked up through a label index."""
         from ..net.endpointslices import reconcile_endpointslices
 
-        index = _PodIndex(self.items("Pod"))
+        index = self._pod_index = _PodIndex(self.items("Pod"))   # pods do not change until the next reconcile
         nodes = self.items("Node")
         managed = defaultdict(list)
         for s in self.items("EndpointSlice"):
@@ -732,17 +734,24 @@ class Cluster:
         controller (slices for hand-written Endpoints of selector-less Services)."""
         from ..net.endpoints import MIRROR_CONTROLLER, endpoints_for_service, mirrored_slices, should_mirror
 
-        index = _PodIndex(self.items("Pod"))
+        index = self._pod_index
         for service in self.items("Service"):
             selector = service["spec"].get("selector")
             if not selector:
                 continue
-            desired = endpoints_for_service(service, index.candidates(namespace_of(service), selector))
+            pods = index.candidates(namespace_of(service), selector)
             key = Store.key(namespace_of(service), name_of(service))
             old = self.store.get("Endpoints", key)
+            # nothing the Endpoints derive from changed (the Service, its pods, our last write): skip the work
+            fingerprint = (service["metadata"].get("resourceVersion"), tuple(p["metadata"].get("resourceVersion")
+                                                                             for p in pods))
+            if old is not None and self._endpoints_seen.get(key) == (fingerprint, old["metadata"].get("resourceVersion")):
+                continue
+            desired = endpoints_for_service(service, pods)
             if old is not None and old.get("subsets") == desired["subsets"] \
                     and old["metadata"].get("annotations") == desired["metadata"].get("annotations") \
                     and old["metadata"].get("labels") == desired["metadata"].get("labels"):
+                self._endpoints_seen[key] = (fingerprint, old["metadata"].get("resourceVersion"))
                 continue
             if old is not None:
                 for f in ("uid", "creationTimestamp"):
@@ -750,6 +759,7 @@ class Cluster:
             else:
                 _controller_meta(desired, service)
             self.store.put("Endpoints", key, desired)
+            self._endpoints_seen[key] = (fingerprint, desired["metadata"]["resourceVersion"])
         wanted: dict[str, dict] = {}
         for endpoints in self.items("Endpoints"):
             service = self.store.get("Service", Store.key(namespace_of(endpoints), name_of(endpoints)))

@@ -443,7 +443,9 @@ def ip_family_of(ip: str) -> str:
 
 
 def _listens(pod: dict, port: int, protocol: str) -> tuple[bool, str]:
-    """In the simulator a container listens on exactly the ports its spec declares (containerPort)."""
+    """A simulator convention, not a Kubernetes rule: Kubernetes does not enforce containerPort (it documents
+    where a container listens), but the simulated cluster runs no program, so a container listens on exactly
+    the ports its spec declares and a connection to any other port is refused."""
     declared = container_ports(pod)
     for p in declared:
         if p["containerPort"] == port and p["protocol"] == protocol:
