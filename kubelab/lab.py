@@ -33,6 +33,10 @@ class Lab:
     def resolve(self, name: str, rtype: str = "A", src: str | None = None):
         raise NotImplementedError
 
+    def http(self, url: str, src: str | None = None, headers: dict | None = None, method: str = "GET",
+             resolve: dict | None = None, body: str | None = None):
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return f"<kubelab {self.backend} lab>"
 
@@ -53,7 +57,8 @@ def connect(backend: str = "simulated", **options) -> Lab:
     """A cluster to work on: ``connect()`` is a fresh simulated cluster; ``connect("live")`` uses kubeconfig.
 
     Simulated options: nodes, cni, proxy_mode, ip_families, pod_cidr, service_cidr, cluster_domain,
-    dns_service_ip, node_port_range, max_endpoints_per_slice, node_resolv_conf, external_dns, seed, ...
+    dns_service_ip, node_port_range, max_endpoints_per_slice, node_resolv_conf, external_dns, seed,
+    ingress_controller ("ingress-nginx" | "traefik"), ...
     """
     import importlib
 

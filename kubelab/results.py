@@ -6,7 +6,8 @@ import html
 from dataclasses import dataclass, field
 from typing import Sequence
 
-__all__ = ["Verdict", "Hop", "Trace", "Response", "ApplyResult", "Reachability", "ReachabilityDiff", "CellChange"]
+__all__ = ["Verdict", "Hop", "Trace", "Response", "ServerRequest", "Headers", "ApplyResult", "Reachability",
+           "ReachabilityDiff", "CellChange"]
 
 
 def _table_html(headers: list[str], rows: list[list[str]], caption: str = "") -> str:
@@ -130,9 +131,87 @@ class Trace:
         return out
 
 
+class Headers(dict):
+    """HTTP header fields: looked up case-insensitively (RFC 9110 §5.1), kept with the case they were sent in."""
+
+    def __init__(self, items=()):
+        super().__init__()
+        self._lower: dict[str, str] = {}
+        pairs = items.items() if isinstance(items, dict) else items
+        for name, value in pairs:
+            self[name] = value
+
+    def __setitem__(self, name, value) -> None:
+        old = self._lower.get(str(name).lower())
+        if old is not None and old != name:
+            super().__delitem__(old)
+        self._lower[str(name).lower()] = name
+        super().__setitem__(name, value)
+
+    def __getitem__(self, name):
+        return super().__getitem__(self._lower.get(str(name).lower(), name))
+
+    def __delitem__(self, name) -> None:
+        real = self._lower.pop(str(name).lower(), name)
+        super().__delitem__(real)
+
+    def __contains__(self, name) -> bool:
+        return str(name).lower() in self._lower
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+    def pop(self, name, *default):
+        if name in self:
+            value = self[name]
+            del self[name]
+            return value
+        if default:
+            return default[0]
+        raise KeyError(name)
+
+    def update(self, other=(), **more) -> None:
+        pairs = other.items() if isinstance(other, dict) else other
+        for name, value in list(pairs) + list(more.items()):
+            self[name] = value
+
+    def setdefault(self, name, default=None):
+        if name not in self:
+            self[name] = default
+        return self[name]
+
+    def copy(self) -> "Headers":
+        return Headers(list(self.items()))
+
+    def __reduce__(self):
+        return (Headers, (list(self.items()),))
+
+
+@dataclass(frozen=True)
+class ServerRequest:
+    """What the server that answered received: after every proxy's rewrites and added headers."""
+
+    method: str
+    host: str
+    path: str                                    # path with query string
+    headers: Headers = field(default_factory=Headers)
+    body: str = ""
+
+    def __post_init__(self):
+        if not isinstance(self.headers, Headers):
+            object.__setattr__(self, "headers", Headers(self.headers))
+
+    def __str__(self) -> str:
+        lines = [f"{self.method} {self.path} (Host: {self.host})"]
+        lines += [f"  {k}: {v}" for k, v in sorted(self.headers.items(), key=lambda kv: kv[0].lower())]
+        return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class Response:
-    """An HTTP response as a client outside or inside the cluster sees it."""
+    """An HTTP response as a client outside or inside the cluster sees it, with who answered and why.
+
+    `.status` is 0 when no connection could be made (curl's "000"); `.reason` then says why."""
 
     status: int
     text: str = ""
@@ -140,6 +219,21 @@ class Response:
     url: str = ""
     served_by: str | None = None     # "IP:port" of the endpoint that answered
     reason: str = ""
+    backend: str | None = None       # "namespace/service:port", the port as the matched route wrote it
+    pod: str | None = None           # "namespace/pod" that answered
+    request: ServerRequest | None = None   # what that server received
+    tls_secret: str | None = None    # "namespace/secret" that terminated TLS (None: plain HTTP or a default cert)
+    route: str | None = None         # the rule that matched and why, in one line
+    hops: tuple = ()                 # every hop of every leg, as lab.trace shows them
+    mirrors: tuple = ()              # "namespace/service:port" that got a mirrored copy
+    subset: str | None = None        # mesh: the DestinationRule subset the route picked
+    attempts: int = 1                # mesh: requests the client's proxy sent upstream
+    elapsed_ms: int = 0              # simulated time the exchange took
+    mtls: bool = False               # mesh: whether the hop to the server was mutual TLS
+
+    def __post_init__(self):
+        if not isinstance(self.headers, Headers):
+            object.__setattr__(self, "headers", Headers(self.headers or {}))
 
     @property
     def ok(self) -> bool:
@@ -149,16 +243,46 @@ class Response:
         import json
         return json.loads(self.text)
 
+    def _facts(self) -> list[tuple[str, str]]:
+        """The L7 facts worth a line, in a fixed order (empty ones left out)."""
+        facts = [("route", self.route), ("backend", self.backend), ("pod", self.pod),
+                 ("tls secret", self.tls_secret), ("mirrored to", ", ".join(self.mirrors))]
+        if self.subset:
+            facts.append(("subset", self.subset))
+        if self.attempts != 1:
+            facts.append(("attempts", str(self.attempts)))
+        if self.elapsed_ms:
+            facts.append(("elapsed", f"{self.elapsed_ms} ms"))
+        if self.mtls:
+            facts.append(("mTLS", "yes"))
+        return [(k, v) for k, v in facts if v]
+
     def __str__(self) -> str:
         by = f" (served by {self.served_by})" if self.served_by else ""
         lines = [f"HTTP {self.status} {self.url}{by}"]
         if self.reason:
             lines.append(f"  reason: {self.reason}")
+        lines += [f"  {k}: {v}" for k, v in self._facts()]
         if self.text:
             lines.append("  " + self.text.strip().replace("\n", "\n  "))
         return "\n".join(lines)
 
     __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        colour = "#1a7f37" if 200 <= self.status < 400 else "#cf222e"
+        title = (f"<b style='color:{colour}'>HTTP {self.status}</b> <code>{html.escape(self.url)}</code>")
+        rows = [["reason", self.reason]] if self.reason else []
+        rows += [[k, v] for k, v in self._facts()]
+        rows += [["header " + k, v] for k, v in sorted(self.headers.items(), key=lambda kv: kv[0].lower())]
+        out = f"<div>{title}{_table_html(['', ''], rows)}"
+        if self.hops:
+            hop_rows = [[str(i + 1), h.where, h.device, h.action, f"{h.src} -> {h.dst}" if h.src else "", h.detail]
+                        for i, h in enumerate(self.hops)]
+            out += _table_html(["#", "where", "device", "action", "addresses", "detail"], hop_rows, "path")
+        if self.text:
+            out += f"<pre>{html.escape(self.text[:2000])}</pre>"
+        return out + "</div>"
 
 
 @dataclass(frozen=True)

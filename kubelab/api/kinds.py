@@ -23,6 +23,8 @@ class Kind:
     namespaced: bool
     name_rule: str = "dns1123-subdomain"   # or dns1123-label / dns1035-label (Services)
     short_names: tuple = ()
+    removed: tuple = ()                     # (apiVersion, "v1.22") pairs the API no longer serves
+
 
     @property
     def api_version(self) -> str:
@@ -64,6 +66,11 @@ def for_manifest(api_version, kind, obj_ref: str) -> Kind:
         hint = difflib.get_close_matches(str(kind), list(_KINDS), n=1)
         fix = f"did you mean {hint[0]}?" if hint else f"known kinds: {', '.join(sorted(_KINDS))}"
         raise UnknownKindError(obj_ref, "kind", f"no kind {kind!r} is served", fix)
+    removed = dict(known.removed).get(api_version)
+    if removed:
+        raise UnknownKindError(obj_ref, "apiVersion",
+                               f"{kind} {api_version} was removed in Kubernetes {removed} and is no longer served",
+                               f"use apiVersion: {known.api_version} (see the deprecated API migration guide)")
     if api_version not in known.api_versions:
         raise UnknownKindError(obj_ref, "apiVersion",
                                f"no kind {kind!r} is served at apiVersion {api_version!r}",
@@ -84,5 +91,10 @@ for _kind in (
     Kind("EndpointSlice", ("discovery.k8s.io/v1",), "endpointslices", True, "dns1123-subdomain"),
     Kind("NetworkPolicy", ("networking.k8s.io/v1",), "networkpolicies", True, "dns1123-subdomain",
          ("netpol",)),
+    Kind("Secret", ("v1",), "secrets", True, "dns1123-subdomain"),
+    Kind("Ingress", ("networking.k8s.io/v1",), "ingresses", True, "dns1123-subdomain", ("ing",),
+         removed=(("extensions/v1beta1", "v1.22"), ("networking.k8s.io/v1beta1", "v1.22"))),
+    Kind("IngressClass", ("networking.k8s.io/v1",), "ingressclasses", False, "dns1123-subdomain",
+         removed=(("networking.k8s.io/v1beta1", "v1.22"),)),
 ):
     register(_kind)

@@ -29,6 +29,11 @@ MANAGED_BY = "endpointslice-controller.k8s.io"
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 API_SERVER_PORT = 6443
 
+# Feature modules (kubelab.sim.ingress, ...) plug in here, so this file need not know every kind:
+ADMITTERS: dict = {}       # kind -> fn(cluster, doc, old, ref) -> doc: defaulting and validation on create/update
+EARLY_CHECKS: dict = {}    # kind -> fn(doc): semantic checks run before the schema's, so their field paths win
+CONTROLLERS: list = []     # fn(cluster): run after the built-in controllers on every reconcile
+
 
 class Cluster:
     """State and controllers of one simulated cluster; the Lab facade sits on top of it."""
@@ -183,6 +188,8 @@ class Cluster:
             doc["metadata"].setdefault("namespace", "default")
         elif "namespace" in doc["metadata"]:
             doc["metadata"].pop("namespace")
+        if kind.kind in EARLY_CHECKS:
+            EARLY_CHECKS[kind.kind](doc)
         check_structure(doc, ref_of(doc))
         validate_object_meta(doc, kind.kind, kind.namespaced, kind.name_rule)
         return kind, doc
@@ -195,7 +202,8 @@ class Cluster:
                                 f"(create the Namespace first, or put it earlier in the same apply)")
         key = self.key(kind, doc["metadata"]["name"], namespace)
         old = self.store.get(kind.kind, key)
-        admit = getattr(self, f"_admit_{kind.kind.lower()}")
+        admit = getattr(self, f"_admit_{kind.kind.lower()}", None) or \
+            (lambda d, o, r: ADMITTERS[kind.kind](self, d, o, r))
         new = admit(doc, old, ref)
         if old is not None:
             for field in ("uid", "creationTimestamp", "generation"):
@@ -516,6 +524,8 @@ class Cluster:
         self._run_endpointslice_controller()
         self._run_endpoints_controllers()
         self._run_cloud_controller()
+        for controller in CONTROLLERS:
+            controller(self)
 
     def _run_workload_controllers(self) -> None:
         for kind in ("Deployment", "StatefulSet"):

@@ -34,6 +34,7 @@ class ClusterConfig:
     load_balancer_pool: str = "172.18.255.200/29"      # the simulated cloud's external IPs
     calico_mode: str = "bgp"                           # bgp | ipip | vxlan
     pods_routable_from_outside: bool | None = None     # None: only a routed CNI (Calico BGP peering the network)
+    ingress_controller: str | None = None              # "ingress-nginx" | "traefik": installed at connect()
     seed: int = 0
 
     @classmethod
@@ -89,6 +90,9 @@ class ClusterConfig:
                                    f"{self.ip_families!r}, in the same order")
         if not isinstance(self.nodes, int) or self.nodes < 0:
             raise BackendError(f"connect(): nodes={self.nodes!r} must be a whole number >= 0")
+        if self.ingress_controller not in (None, "ingress-nginx", "traefik"):
+            raise BackendError(f"connect(): ingress_controller={self.ingress_controller!r}; choose "
+                               "'ingress-nginx' or 'traefik' (or leave it out for none)")
         if self.calico_mode not in ("bgp", "ipip", "vxlan"):
             raise BackendError(f"connect(): calico_mode={self.calico_mode!r}; choose bgp, ipip or vxlan")
 

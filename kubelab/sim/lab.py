@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-from urllib.parse import urlsplit
 
 from ..api import kinds
 from ..errors import ProbeError
 from ..lab import Lab
 from ..net.labels import parse_selector_string
-from ..net.objects import is_ip, key_of, labels_of, name_of, namespace_of, pod_host_network, pod_ips
+from ..net.objects import key_of, labels_of, name_of, namespace_of, pod_host_network, pod_ips
 from ..results import Response
+from . import ingress as _ingress   # plugs Ingress admission, controllers and edges into the cluster
 from .cluster import Cluster
 from .config import ClusterConfig
 from .probe import OUTSIDE_CLIENT_IP, Prober
@@ -30,6 +30,7 @@ class SimulatedLab(Lab):
         self._views: dict = {}
         self._picker = None
         self.prober = Prober(self)
+        _ingress.install(self)
 
     def __repr__(self) -> str:
         c = self.config
@@ -290,39 +291,14 @@ class SimulatedLab(Lab):
         """Can src open a connection to dst:port? A Verdict: bool, .reason, .endpoint, .candidates, .source_ip."""
         return self.prober.trace(src, dst, port, protocol).verdict
 
-    def http(self, url: str, src: str | None = None, headers: dict | None = None, method: str = "GET") -> Response:
-        """An HTTP request from src (None: outside the cluster). Health-check node ports answer as
-        kube-proxy's health server does; pods answer as an echo server."""
-        import json
+    def http(self, url: str, src: str | None = None, headers: dict | None = None, method: str = "GET",
+             resolve: dict | None = None, body: str | None = None) -> Response:
+        """An HTTP request from src (None: outside the cluster) as curl sends it (`resolve` is curl's --resolve,
+        {host: ip}); through any Ingress controller or Gateway on the way, every leg an L4 connection.
+        Health-check node ports answer as kube-proxy's health server does; pods answer as their images do."""
+        from .http import send
 
-        from ..net import kubeproxy
-
-        parts = urlsplit(url if "://" in url else f"http://{url}")
-        host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-        path = parts.path or "/"
-        node = self.node_by_ip(host) if is_ip(host) else None
-        if node is not None:
-            for service in self.cluster.items("Service"):
-                if service["spec"].get("healthCheckNodePort") == port:
-                    status, body = kubeproxy.health_check(service, self.slices_of(service), name_of(node))
-                    return Response(status, body, {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff"},
-                                    url, reason=f"kube-proxy health check for Service {key_of(service)} "
-                                                f"on node {name_of(node)}")
-        verdict = self.reach(src, host, port, "TCP")
-        if not verdict:
-            return Response(0, "", {}, url, reason=verdict.reason)
-        target = verdict.endpoint.rsplit(":", 1)[0].strip("[]") if verdict.endpoint else host
-        if target == self.cluster.api_server_ip:   # the `kubernetes` Service: the API server answers itself
-            from ..net.apiserver import api_server_response
-
-            status, body, reply_headers = api_server_response(parts.scheme or "http", method, path, headers)
-            return Response(status, body, reply_headers, url, verdict.endpoint,
-                            f"the API server answered ({verdict.reason})")
-        pod = self.pod_by_ip(target)
-        who = f"pod {key_of(pod)}" if pod is not None else target
-        body = json.dumps({"served_by": who, "method": method, "path": path, "client_ip": verdict.source_ip,
-                           "headers": dict(sorted((headers or {}).items()))}, sort_keys=True)
-        return Response(200, body, {"Content-Type": "application/json"}, url, verdict.endpoint, verdict.reason)
+        return send(self, url, src=src, method=method, headers=headers, resolve=resolve, body=body)
 
     # ------------------------------------------------------------ DNS
     def _dns(self):
@@ -355,10 +331,8 @@ class SimulatedLab(Lab):
             return resolve(name, rtype, None, self._dns_lookup, server=self.config.cluster_dns)
         conf = self.resolv_conf(src)
         blocked = self._unreachable_nameservers(src, conf)
-        lookup = self._dns_lookup
-        if blocked:
-            def lookup(server, qname, qtype, _ask=self._dns_lookup):
-                return ("TIMEOUT", []) if server in blocked else _ask(server, qname, qtype)
+        def lookup(server, qname, qtype, _ask=self._dns_lookup):
+            return ("TIMEOUT", []) if server in blocked else _ask(server, qname, qtype)
         answer = resolve(name, rtype, conf, lookup)
         if answer.rcode == "TIMEOUT":
             why = "; ".join(f"{server}:53/UDP: {reason}" for server, reason in sorted(blocked.items()))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import time
 from pathlib import Path
 
 import pytest
@@ -461,21 +460,15 @@ def test_resolve_from_pod_walks_search_list(dns):
     assert out.rcode == "NXDOMAIN" and len(out.queries) == 4 and not out
 
 
-def test_lookup_speed_with_2000_services():
-    """Can the engine answer at least 50,000 lookups a second with 2,000 Services?"""
+def test_lookups_among_2000_services_answer_each_service():
+    """With 2,000 Services, does every name answer its own ClusterIP? (Speed: benchmarks/bench_dns.py.)"""
     services = [{"metadata": {"name": f"svc-{i}", "namespace": "default"},
                  "spec": {"type": "ClusterIP", "clusterIP": str(ipaddress.ip_address("10.96.0.0") + i + 10),
                           "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}} for i in range(2000)]
     dns = ClusterDNS("cluster.local", KUBEADM, ["default"], services, [], [])
-    names = [f"svc-{i}.default.svc.cluster.local" for i in range(2000)]
-    n = 0
-    start = time.perf_counter()
-    for _ in range(10):
-        for name in names:
-            dns.query(name, "A")
-            n += 1
-    rate = n / (time.perf_counter() - start)
-    assert rate >= 50_000, f"{rate:.0f} lookups/s"
+    for i in (0, 999, 1999):
+        rcode, records = dns.query(f"svc-{i}.default.svc.cluster.local", "A")
+        assert rcode == "NOERROR" and [r.value for r in records] == [str(ipaddress.ip_address("10.96.0.0") + i + 10)]
 
 
 def test_defaults_are_coredns_defaults():

@@ -1,7 +1,6 @@
 """kube-proxy iptables mode: chain names, probabilities and the rules of one node, against upstream vectors."""
 from __future__ import annotations
 
-import time
 from textwrap import dedent
 
 import pytest
@@ -232,19 +231,14 @@ def test_ipv6_proxier_brackets_endpoints():
     assert "! -d ::1/128 -j KUBE-NODEPORTS" in out and "KUBE-FIREWALL" not in out
 
 
-def test_large_cluster_is_fast_and_drops_endpoint_comments():
-    """Is a node of a 2,000-Service, 10,000-endpoint cluster rendered in well under a second, in large-cluster
-    mode (no per-endpoint comments)?"""
+def test_large_cluster_drops_endpoint_comments():
+    """Is a node of a 2,000-Service, 10,000-endpoint cluster rendered in large-cluster mode (no per-endpoint
+    comments)? (Speed: benchmarks/bench_core.py.)"""
     services, slices = [], []
     for i in range(2000):
         services.append(svc("ns", f"s{i}", f"10.96.{i // 250}.{i % 250 + 1}"))
         slices.append(eps("ns", f"s{i}", [f"10.{1 + i // 250}.{i % 250}.{j}" for j in range(5)]))
-    timings = []
-    for _ in range(3):  # best of three: the test machine is shared
-        start = time.perf_counter()
-        out = iptables_save(NODE, services, slices, NODES, cluster_cidr="10.0.0.0/8")
-        timings.append(time.perf_counter() - start)
-    assert min(timings) < 1.0
+    out = iptables_save(NODE, services, slices, NODES, cluster_cidr="10.0.0.0/8")
     assert out.count("-j DNAT") == 10000
     assert "-> 10.1.0.0:80" not in out
 

@@ -20,6 +20,7 @@ class HttpRequest:
     headers: tuple[tuple[str, str], ...] = ()    # as sent: original case and order
     body: str = ""
     sni: str | None = None                       # TLS server name; None for plain HTTP
+    client_ip: str = ""                          # the source address this hop's server sees (after any SNAT)
 
     @property
     def path_only(self) -> str:

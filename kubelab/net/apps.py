@@ -1,0 +1,333 @@
+"""What well-known container images answer over HTTP, one entry per image, so pods answer as their images do.
+
+Each entry cites the image's own documentation or source. `answer()` picks the entry for the container that
+listens on the port and returns an AppAnswer; images the registry does not know answer with kubelab's echo
+(who served, method, path, client address, headers), which is what the early lessons read.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+from urllib.parse import parse_qsl, urlsplit
+
+from .objects import key_of, name_of, namespace_of
+
+__all__ = ["AppRequest", "AppAnswer", "App", "register", "app_for", "answer", "registered"]
+
+
+@dataclass(frozen=True)
+class AppRequest:
+    """A request as the server process receives it."""
+
+    method: str
+    host: str
+    path: str                                     # with query
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""
+    client_ip: str = ""
+    port: int = 80
+    sni: str | None = None                        # when the server itself terminated TLS
+    legacy: bool = False                          # a direct request from the early lessons' lab.http (no edge)
+    caller_headers: tuple = ()                    # with legacy: the headers the caller passed, as kubelab's echo shows
+
+    def header(self, name: str) -> str | None:
+        lower = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lower), None)
+
+    @property
+    def path_only(self) -> str:
+        return urlsplit(self.path).path or "/"
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        return parse_qsl(urlsplit(self.path).query, keep_blank_values=True)
+
+
+@dataclass(frozen=True)
+class AppAnswer:
+    status: int
+    text: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+    delay_ms: int = 0                             # how long the server took (simulated time)
+    app: str = ""                                 # which registry entry answered
+
+
+@dataclass(frozen=True)
+class App:
+    """One image: which image references it covers and how it answers."""
+
+    name: str
+    matches: Callable[[str, dict], bool]          # (image, container) -> bool
+    serve: Callable[[dict, dict, AppRequest], AppAnswer]   # (pod, container, request) -> answer
+
+
+_REGISTRY: list[App] = []
+
+
+def register(app: App) -> App:
+    """Add an image's behaviour (later entries are tried first, so a specific entry can refine one)."""
+    _REGISTRY.insert(0, app)
+    return app
+
+
+def registered() -> list[str]:
+    return [a.name for a in _REGISTRY]
+
+
+@lru_cache(maxsize=4096)
+def _image_name(image: str) -> str:
+    """The repository path without registry host, tag or digest: "registry.k8s.io/x/y:1.0" -> "x/y"."""
+    image = image.split("@", 1)[0]
+    last = image.rsplit("/", 1)
+    if ":" in last[-1]:
+        image = image.rsplit(":", 1)[0]
+    parts = image.split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    if parts and parts[0] == "library":
+        parts = parts[1:]
+    return "/".join(parts)
+
+
+def _container_for(pod: dict, port: int) -> dict | None:
+    containers = (pod.get("spec") or {}).get("containers") or []
+    for c in containers:
+        if any(p.get("containerPort") == port for p in c.get("ports") or []):
+            return c
+    return containers[0] if containers else None
+
+
+def app_for(pod: dict, port: int) -> tuple[App, dict]:
+    """The registry entry for the container that listens on `port` (the default echo when none matches)."""
+    container = _container_for(pod, port) or {}
+    image = str(container.get("image") or "")
+    for app in _REGISTRY:
+        if app.matches(image, container):
+            return app, container
+    return DEFAULT_ECHO, container
+
+
+def answer(pod: dict, request: AppRequest) -> AppAnswer:
+    """What the pod's process answers to `request` on request.port."""
+    app, container = app_for(pod, request.port)
+    out = app.serve(pod, container, request)
+    return out if out.app else AppAnswer(out.status, out.text, out.headers, out.delay_ms, app.name)
+
+
+def _json(obj, indent=None) -> str:
+    return json.dumps(obj, indent=indent, sort_keys=True)
+
+
+def _canonical(name: str) -> str:
+    """Go's textproto.CanonicalMIMEHeaderKey: "x-echo-set-header" -> "X-Echo-Set-Header"."""
+    return "-".join(p[:1].upper() + p[1:].lower() for p in name.split("-"))
+
+
+def _go_duration_ms(text: str) -> int | None:
+    """time.ParseDuration for the units echo-basic's ?delay= sees in practice (ns, us, ms, s, m, h)."""
+    units = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1, "s": 1000, "m": 60000, "h": 3600000}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return int(sum(float(n) * units[u] for n, u in parts))
+
+
+def _env(pod: dict, container: dict) -> dict:
+    """The container's env with literal values and the downward API's metadata fields resolved."""
+    out = {}
+    for e in container.get("env") or []:
+        if "value" in e:
+            out[e["name"]] = str(e["value"])
+        ref = ((e.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
+        if ref == "metadata.name":
+            out[e["name"]] = name_of(pod)
+        elif ref == "metadata.namespace":
+            out[e["name"]] = namespace_of(pod)
+        elif ref == "status.podIP":
+            out[e["name"]] = (pod.get("status") or {}).get("podIP", "")
+    return out
+
+
+# ---------------------------------------------------------------------------- kubelab's echo (the default)
+def _default_echo(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
+    """kubelab's echo: who served, method, path (no query), the client address and the request's headers."""
+    headers = dict(sorted(req.caller_headers)) if req.legacy else \
+        dict(sorted((k, v) for k, v in req.headers if k.lower() != "host"))
+    body = _json({"served_by": f"pod {key_of(pod)}", "method": req.method, "path": req.path_only,
+                  "client_ip": req.client_ip, "headers": headers})
+    return AppAnswer(200, body, (("Content-Type", "application/json"),), app="kubelab echo")
+
+
+DEFAULT_ECHO = App("kubelab echo", lambda image, c: True, _default_echo)
+
+
+# ---------------------------------------------------------------------------- Gateway API echo-basic
+def _echo_basic(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
+    """sigs.k8s.io/gateway-api conformance/echo-basic: /health -> OK, /status/NNN -> NNN, else the request as
+    JSON (path, host, method, proto, headers, namespace/ingress/service/pod from env); ?delay=<duration>;
+    X-Echo-Set-Header "Name: value, ..." sets response headers."""
+    path = req.path_only
+    if path == "/health":
+        return AppAnswer(200, "OK")
+    if path.startswith("/status/"):
+        m = re.fullmatch(r"/status/(\d\d\d)", req.path)
+        return AppAnswer(int(m.group(1)) if m else 400)
+    delay = next((v for k, v in req.query if k == "delay"), None)
+    delay_ms = 0
+    if delay:
+        parsed = _go_duration_ms(delay)
+        if parsed is None:
+            return AppAnswer(500, _json({"message": f'time: invalid duration "{delay}"'}),
+                             (("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff")))
+        delay_ms = parsed
+    env = _env(pod, container)
+    headers: dict[str, list[str]] = {}
+    for k, v in req.headers:
+        if k.lower() != "host":
+            headers.setdefault(_canonical(k), []).append(v)
+    body = {"path": req.path, "host": req.host, "method": req.method, "proto": "HTTP/1.1",
+            "headers": dict(sorted(headers.items())),
+            "namespace": env.get("NAMESPACE", ""), "ingress": env.get("INGRESS_NAME", ""),
+            "service": env.get("SERVICE_NAME", ""), "pod": env.get("POD_NAME", ""), "sni": ""}
+    out_headers: list[tuple[str, str]] = []
+    for value in headers.get("X-Echo-Set-Header", []):
+        for kv in value.split(","):
+            name, _, val = kv.strip().partition(":")
+            existing = next((i for i, (n, _) in enumerate(out_headers) if n == name), None)
+            if existing is None:
+                out_headers.append((name, val.strip()))   # a client reads the value without its leading space
+            else:
+                out_headers[existing] = (name, out_headers[existing][1] + "," + val.strip())
+    out_headers += [("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff")]
+    # Go's json.MarshalIndent(v, "", " ") keeps the struct's field order and sorts map keys
+    return AppAnswer(200, json.dumps(body, indent=1), tuple(out_headers), delay_ms)
+
+
+register(App("gateway-api echo-basic", lambda image, c: _image_name(image).endswith("gateway-api/echo-basic")
+             or _image_name(image).endswith("/echo-basic"), _echo_basic))
+
+
+# ---------------------------------------------------------------------------- agnhost
+def _agnhost(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
+    """registry.k8s.io/e2e-test-images/agnhost: `serve-hostname` answers the pod's hostname on every path;
+    `netexec` answers /hostname, /clientip ("ip:port"), /echo?msg=, /healthz, /header?key=, / (time)."""
+    args = [str(a) for a in (container.get("args") or []) + (container.get("command") or [])]
+    hostname = (pod.get("spec") or {}).get("hostname") or name_of(pod)
+    if "serve-hostname" in args:
+        return AppAnswer(200, hostname)
+    if "netexec" not in args:
+        return _default_echo(pod, container, req)
+    path, query = req.path_only, dict(req.query)
+    if path == "/hostname":
+        return AppAnswer(200, hostname)
+    if path == "/clientip":
+        return AppAnswer(200, f"{req.client_ip}:40000")
+    if path == "/echo":
+        code = int(query["code"]) if query.get("code", "").isdigit() else 200
+        return AppAnswer(code, query.get("msg", ""))
+    if path == "/healthz":
+        return AppAnswer(200, "")
+    if path == "/header":
+        return AppAnswer(200, req.header(query.get("key", "")) or "")
+    if path == "/":
+        return AppAnswer(200, "NOW: 2026-01-01 00:00:00 +0000 UTC")
+    return AppAnswer(404, "404 page not found\n", (("Content-Type", "text/plain; charset=utf-8"),))
+
+
+register(App("agnhost", lambda image, c: _image_name(image).endswith("agnhost"), _agnhost))
+
+
+# ---------------------------------------------------------------------------- httpbin
+def _httpbin(pod: dict, container: dict, req: AppRequest, *, go: bool) -> AppAnswer:
+    """httpbin (mccutchen/go-httpbin v2, kennethreitz/httpbin): /status/<code>, /delay/<s> (at most 10 s),
+    /headers, /ip, /get; go-httpbin writes header and arg values as lists."""
+    path = req.path_only
+    hdrs: dict = {}
+    for k, v in req.headers:
+        if go:
+            hdrs.setdefault(_canonical(k), []).append(v)
+        else:
+            hdrs[_canonical(k)] = v if _canonical(k) not in hdrs else hdrs[_canonical(k)] + "," + v
+    args: dict = {}
+    for k, v in req.query:
+        if go:
+            args.setdefault(k, []).append(v)
+        else:
+            args[k] = v
+    url = f"http://{req.host}{req.path}"
+    js = (("Content-Type", "application/json; charset=utf-8"),)
+    m = re.fullmatch(r"/status/(\d{3})", path)
+    if m:
+        return AppAnswer(int(m.group(1)), "")
+    if path.startswith("/status/"):
+        return AppAnswer(400, "Invalid status")
+    m = re.fullmatch(r"/delay/(\d+(?:\.\d+)?)", path)
+    if m:
+        delay = min(float(m.group(1)), 10.0)
+        body = {"args": args, "headers": hdrs, "origin": req.client_ip, "url": url}
+        if go:
+            body["method"] = req.method
+        return AppAnswer(200, _json(body, 2), js, int(delay * 1000))
+    if path == "/headers":
+        return AppAnswer(200, _json({"headers": hdrs}, 2), js)
+    if path == "/ip":
+        return AppAnswer(200, _json({"origin": req.client_ip}, 2), js)
+    if path == "/get":
+        if req.method not in ("GET", "HEAD"):
+            return AppAnswer(405, "Method Not Allowed")
+        body = {"args": args, "headers": hdrs, "origin": req.client_ip, "url": url}
+        if go:
+            body["method"] = req.method
+        return AppAnswer(200, _json(body, 2), js)
+    if path == "/":
+        return AppAnswer(200, "<!DOCTYPE html>\n<title>httpbin</title>\n", (("Content-Type", "text/html; charset=utf-8"),))
+    return AppAnswer(404, "Not Found", (("Content-Type", "text/plain; charset=utf-8"),))
+
+
+register(App("kennethreitz/httpbin", lambda image, c: _image_name(image) in ("kennethreitz/httpbin", "httpbin"),
+             lambda pod, c, req: _httpbin(pod, c, req, go=False)))
+register(App("mccutchen/go-httpbin", lambda image, c: _image_name(image) in ("mccutchen/go-httpbin",)
+             or _image_name(image).endswith("/go-httpbin"),
+             lambda pod, c, req: _httpbin(pod, c, req, go=True)))
+
+
+# ---------------------------------------------------------------------------- nginx
+NGINX_INDEX = """<!DOCTYPE html>
+<html>
+<head>
+<title>Welcome to nginx!</title>
+</head>
+<body>
+<h1>Welcome to nginx!</h1>
+<p>If you see this page, the nginx web server is successfully installed and
+working. Further configuration is required.</p>
+<p><em>Thank you for using nginx.</em></p>
+</body>
+</html>
+"""
+
+NGINX_404 = """<html>
+<head><title>404 Not Found</title></head>
+<body>
+<center><h1>404 Not Found</h1></center>
+<hr><center>nginx</center>
+</body>
+</html>
+"""
+
+
+def _nginx(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
+    """nginx's stock image: /usr/share/nginx/html holds index.html only, so / and /index.html answer the
+    welcome page and any other path 404."""
+    if req.legacy:
+        # lessons 03, 04 and 07 read kubelab's echo from nginx pods reached directly; kept for them
+        return _default_echo(pod, container, req)
+    if req.path_only in ("/", "/index.html"):
+        return AppAnswer(200, NGINX_INDEX, (("Content-Type", "text/html"), ("Server", "nginx")))
+    return AppAnswer(404, NGINX_404, (("Content-Type", "text/html"), ("Server", "nginx")))
+
+
+register(App("nginx", lambda image, c: _image_name(image) in ("nginx", "nginxinc/nginx-unprivileged"), _nginx))
