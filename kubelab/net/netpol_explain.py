@@ -20,7 +20,7 @@ LINT_CODES = {
     "pod-peer-other-namespace": "a podSelector-only peer matches pods only in other namespaces",
     "named-port-unresolved": "a named port that no destination pod declares",
     "rules-ignored-by-policy-types": "ingress/egress rules present but that type is missing from policyTypes",
-    "egress-blocks-dns": "pods isolated for egress cannot reach DNS (UDP/53)",
+    "egress-blocks-dns": "pods cannot reach the CoreDNS pods on UDP/53 (blocked egress, or CoreDNS ingress)",
     "ipblock-contains-pod-ips": "an ipBlock covers pod IPs (matching pod IPs is implementation-specific)",
     "separate-namespace-and-pod-peers": "namespaceSelector and podSelector in separate peers are ORed, not ANDed",
 }
@@ -102,8 +102,10 @@ def explain(policy: dict) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def lint(namespaces: list[dict], pods: list[dict], policies: list[dict]) -> list[Finding]:
-    """Valid-but-suspicious policies, sorted; see LINT_CODES for what each code means."""
+def lint(namespaces: list[dict], pods: list[dict], policies: list[dict], *,
+         dns_service_ips: tuple = ()) -> list[Finding]:
+    """Valid-but-suspicious policies, sorted; see LINT_CODES for what each code means. `dns_service_ips`
+    (the kube-dns Service's cluster IPs) lets the DNS check name policies that allow only the Service IP."""
     engine = PolicyEngine(namespaces, policies)
     eps = [endpoint(p) for p in pods]
     by_key = {(p.get("metadata") or {}).get("namespace", "default") + "/" + (p.get("metadata") or {}).get("name", ""): p
@@ -112,7 +114,7 @@ def lint(namespaces: list[dict], pods: list[dict], policies: list[dict]) -> list
     for c in engine.policies:
         raw_spec = by_key[c.key].get("spec") or {}
         findings += _lint_policy(engine, c, raw_spec, eps)
-    findings += _lint_dns(engine, eps)
+    findings += _lint_dns(engine, eps, tuple(dns_service_ips))
     return sorted(set(findings))
 
 
@@ -177,16 +179,46 @@ def _declares(e, pm: PortMatcher) -> bool:
     return any(p["name"] == pm.name and p["protocol"] == pm.protocol for p in container_ports(e.pod))
 
 
-def _lint_dns(engine: PolicyEngine, eps: list) -> list[Finding]:
-    """A pod isolated for egress with no rule allowing UDP/53 anywhere cannot resolve names."""
+def _lint_dns(engine: PolicyEngine, eps: list, dns_service_ips: tuple = ()) -> list[Finding]:
+    """DNS is traffic: a pod must reach a CoreDNS pod (k8s-app=kube-dns in kube-system) on UDP/53, and policies
+    judge the packet after kube-proxy's DNAT, so allowing only the kube-dns Service IP allows nothing. Every
+    policy that isolates the failing path (the client's egress or CoreDNS's ingress) is flagged. Without CoreDNS
+    pods in the list, a pod isolated for egress with no rule allowing UDP/53 at all is flagged."""
+    coredns = [e for e in eps if e.is_pod and e.namespace == "kube-system"
+               and (e.labels or {}).get("k8s-app") == "kube-dns"]
     stranded: dict[str, list[str]] = {}
+    service_ip_only: set[str] = set()
     for e in eps:
-        isolating = engine.policies_selecting(e.pod, "egress") if e.selectable() else ()
-        dns_ok = any(r.port_matches(53, "UDP", None) or any(p.name is not None and p.protocol == "UDP" for p in r.ports)
-                     for c in isolating for r in c.egress)
-        for c in isolating if not dns_ok else ():
-            stranded.setdefault(c.key, []).append(key_of(e.pod))
-    return [Finding(key, "egress-blocks-dns", "spec.egress",
-                    f"{len(pods)} pod(s) it isolates for egress (e.g. {min(pods)}) have no rule allowing UDP/53, "
-                    "so name resolution fails; allow egress to kube-dns on UDP and TCP 53")
-            for key, pods in stranded.items()]
+        if not e.selectable() or e.key in {dns.key for dns in coredns}:
+            continue
+        if coredns:
+            decisions = [engine.decide(e.pod, dns.pod, 53, "UDP") for dns in coredns]
+            if any(d.allowed for d in decisions):
+                continue
+            blamed = set()
+            for d in decisions:
+                for side in (d.egress, d.ingress):
+                    if side.isolated and not side.allowed_by:
+                        blamed.update(side.isolating)
+        else:
+            isolating = engine.policies_selecting(e.pod, "egress")
+            dns_ok = any(r.port_matches(53, "UDP", None) or any(p.name is not None and p.protocol == "UDP"
+                                                                for p in r.ports)
+                         for c in isolating for r in c.egress)
+            blamed = set() if dns_ok else {c.key for c in isolating}
+        for key in blamed:
+            stranded.setdefault(key, []).append(key_of(e.pod))
+            policy = next((c for c in engine.policies if c.key == key), None)
+            for rule in (policy.egress if policy is not None else ()):
+                for peer in rule.peers or ():
+                    if not isinstance(peer, PodPeer) and any(peer.matches_ip(ip) for ip in dns_service_ips):
+                        service_ip_only.add(key)
+    findings = []
+    for key, pods in stranded.items():
+        why = (" (it allows the kube-dns Service IP, but policies see the CoreDNS pod IPs after kube-proxy's DNAT)"
+               if key in service_ip_only else "")
+        findings.append(Finding(key, "egress-blocks-dns", "spec.egress",
+                                f"{len(pods)} pod(s) on its path to DNS (e.g. {min(pods)}) cannot reach the CoreDNS "
+                                f"pods on UDP/53{why}, so name resolution times out; allow egress to the kube-dns "
+                                "pods (namespace kube-system, k8s-app=kube-dns) on UDP and TCP 53"))
+    return findings

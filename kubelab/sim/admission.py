@@ -157,13 +157,15 @@ def _check_ip(value, field: str, ref: str) -> None:
         raise ValidationError(ref, field, f"{value!r} is not a valid IP address") from None
 
 
-def _admit_pod_template_owner(obj: dict, ref: str, default_replicas: int = 1) -> dict:
-    """Shared by Deployment and StatefulSet: selector required and must match the template's labels."""
+def _admit_pod_template_owner(obj: dict, ref: str, default_replicas: int | None = 1) -> dict:
+    """Shared by Deployment, StatefulSet and DaemonSet: selector required and must match the template's labels."""
     validate_labels(obj["metadata"].get("labels"), "metadata.labels", ref)
     spec = obj.setdefault("spec", {})
-    replicas = spec.setdefault("replicas", default_replicas)
-    if not isinstance(replicas, int) or replicas < 0:
-        raise ValidationError(ref, "spec.replicas", f"Invalid value: {replicas!r}: must be greater than or equal to 0")
+    if default_replicas is not None:   # a DaemonSet has no replicas: one pod per eligible node
+        replicas = spec.setdefault("replicas", default_replicas)
+        if not isinstance(replicas, int) or replicas < 0:
+            raise ValidationError(ref, "spec.replicas",
+                                  f"Invalid value: {replicas!r}: must be greater than or equal to 0")
     if spec.get("selector") is None:
         raise ValidationError(ref, "spec.selector", "Required value",
                               "add spec.selector.matchLabels equal to the template's labels")
@@ -191,6 +193,16 @@ def admit_statefulset(obj: dict, ref: str) -> dict:
     if not obj["spec"].get("serviceName"):
         # optional since 1.31; pods then get no stable DNS name
         obj["spec"]["serviceName"] = ""
+    return obj
+
+
+def admit_daemonset(obj: dict, ref: str) -> dict:
+    """DaemonSet: a selector matching the template; the template's restartPolicy must be Always."""
+    _admit_pod_template_owner(obj, ref, default_replicas=None)
+    policy = ((obj["spec"].get("template") or {}).get("spec") or {}).get("restartPolicy", "Always")
+    if policy != "Always":
+        raise ValidationError(ref, "spec.template.spec.restartPolicy", f'Unsupported value: "{policy}"',
+                              'supported values: "Always"')
     return obj
 
 

@@ -46,6 +46,12 @@ class Cluster:
         self.rng = random.Random(config.seed)
         self.store = Store()
         self.clock = 0
+        self.now = 0                              # simulated seconds, moved by advance()
+        self.terminating: dict[str, int] = {}     # pod key -> second its grace period ends
+        self.coredns_corefile: str | None = None  # the Corefile CoreDNS last loaded (serves it)
+        self.coredns_log: list[str] = []          # what `kubectl logs` shows for a CoreDNS pod
+        self._endpoints_seen: dict[str, tuple] = {}  # Endpoints key -> (inputs' resourceVersions, ours)
+        self._pod_index = None
         self.service_allocators = ServiceAllocators(
             cluster_ips={fam: ipam.ServiceIPAllocator(cidr)
                          for fam, cidr in zip(config.ip_families, config.service_cidr)},
@@ -162,8 +168,12 @@ class Cluster:
         """Services the API server accepted that will have no endpoints (selector or named port mistakes)."""
         from ..net.diagnose import service_warnings
 
+        from ..net.endpoints import DEPRECATION_WARNING
+
         out = []
         for kind, key, verb in changes:
+            if kind == "Endpoints" and DEPRECATION_WARNING not in out:   # the API server's warning header
+                out.append(DEPRECATION_WARNING)
             if kind == "Service" and verb != "unchanged":
                 service = self.store.get("Service", key)
                 out += service_warnings(service, self.items("Pod", namespace_of(service)))
@@ -211,11 +221,40 @@ class Cluster:
         return admission.admit_namespace(doc, ref)
 
     def _admit_configmap(self, doc, old, ref):
+        """The API server stores any ConfigMap; CoreDNS's reload plugin then loads kube-system/coredns's
+        Corefile, and when it cannot, logs the error and keeps serving the last good configuration."""
         admission.admit_configmap(doc, ref)
         if ref == "ConfigMap kube-system/coredns":
-            from ..net.dns import parse_corefile
-            parse_corefile((doc.get("data") or {}).get("Corefile", ""))   # raises with the line named
+            self._reload_coredns((doc.get("data") or {}).get("Corefile", ""))
         return doc
+
+    def _reload_coredns(self, corefile: str) -> None:
+        import hashlib
+
+        from ..net.dns import parse_corefile
+
+        if corefile == self.coredns_corefile:
+            return
+        first = self.coredns_corefile is None
+        if not first:
+            self.coredns_log.append("[INFO] Reloading")
+        try:
+            parse_corefile(corefile)
+        except ValidationError as exc:
+            if first:
+                raise
+            where, _, problem = exc.problem.partition(": ")
+            self.coredns_log.append(f"[ERROR] Restart failed: Corefile:{where.replace('line ', '')} - "
+                                    f"Error during parsing: {problem}")
+            return
+        self.coredns_corefile = corefile
+        digest = hashlib.sha512(corefile.encode()).hexdigest()
+        if first:
+            self.coredns_log += [".:53", f"[INFO] plugin/reload: Running configuration SHA512 = {digest}",
+                                 "CoreDNS-1.12.0", "linux/amd64, go1.23.3, 51e11f1"]
+        else:
+            self.coredns_log += [f"[INFO] plugin/reload: Running configuration SHA512 = {digest}",
+                                 "[INFO] Reloading complete"]
 
     def _admit_networkpolicy(self, doc, old, ref):
         from ..net.netpol import validate_network_policy
@@ -229,11 +268,18 @@ class Cluster:
                                   "set your own manager name, or give the Service a selector instead")
         return admission.admit_endpointslice(doc, ref)
 
+    def _admit_endpoints(self, doc, old, ref):
+        from ..net.endpoints import validate_endpoints
+        return validate_endpoints(doc, ref)
+
     def _admit_deployment(self, doc, old, ref):
         return admission.admit_deployment(doc, ref)
 
     def _admit_statefulset(self, doc, old, ref):
         return admission.admit_statefulset(doc, ref)
+
+    def _admit_daemonset(self, doc, old, ref):
+        return admission.admit_daemonset(doc, ref)
 
     def _admit_service(self, doc, old, ref):
         from ..net.services import ServiceAPIConfig, admit_service
@@ -292,6 +338,9 @@ class Cluster:
         annotations = doc["metadata"].setdefault("annotations", {})
         if old is not None:
             _check_pod_update(old, doc, ref)
+            for field in ("deletionTimestamp", "deletionGracePeriodSeconds"):   # an update cannot undelete
+                if field in old["metadata"]:
+                    doc["metadata"][field] = old["metadata"][field]
             doc["spec"]["nodeName"] = old["spec"].get("nodeName")
             old_annotations = old["metadata"].get("annotations") or {}
             for mark in ("kubelab.io/pinned-ip", "kubelab.io/pinned-status"):
@@ -314,7 +363,8 @@ class Cluster:
                     if ip not in ips and self.ip_owner.get(ip) == key:
                         del self.ip_owner[ip]
                         self.pinned_ips.discard(ip)
-            for i, ip in enumerate(ips):
+            # a hostNetwork pod shares its node's addresses: several may pin the same one, and no pod owns it
+            for i, ip in enumerate([] if doc["spec"].get("hostNetwork") else ips):
                 self._claim_pinned_ip(ip, key, ref, i)
             status["podIPs"] = [{"ip": ip} for ip in ips]
             if ips:
@@ -341,17 +391,69 @@ class Cluster:
         self.ip_owner[ip] = key
         self.pinned_ips.add(ip)
 
-    def delete(self, kind: str, name: str, namespace: str | None = "default") -> str:
+    def delete(self, kind: str, name: str, namespace: str | None = "default",
+               grace_period: int | None = None) -> str:
+        """Delete an object; a pod terminates gracefully (see terminate_pod), and so do the pods of a deleted
+        workload (background cascading deletion)."""
         k = kinds.lookup(kind)
         obj = self.get(k.kind, name, namespace)
+        if grace_period is not None and (not isinstance(grace_period, int) or grace_period < 0):
+            raise ValidationError(object_key_ref(k.kind, obj), "gracePeriodSeconds",
+                                  f"Invalid value: {grace_period!r}: must be a whole number >= 0",
+                                  "use 0 to delete at once, or leave it out for the pod's own grace period")
         snapshot = self._snapshot()
         try:
-            self._delete_object(k.kind, obj)
+            if k.kind == "Pod":
+                self.terminate_pod(obj, grace_period)
+            else:
+                self._delete_object(k.kind, obj)
             self.reconcile()
         except Exception:
             self._restore(snapshot)
             raise
         return f'{k.kind.lower()} "{name}" deleted'
+
+    def terminate_pod(self, pod: dict, grace_period: int | None = None) -> None:
+        """Graceful pod deletion: the API server sets metadata.deletionTimestamp and deletionGracePeriodSeconds
+        (spec.terminationGracePeriodSeconds, default 30); the pod keeps running (SIGTERM sent) until the grace
+        period has passed in simulated time, then it is removed. A grace period of 0 removes it at once."""
+        key = key_of_pod(pod)
+        if grace_period is None:
+            grace_period = pod["spec"].get("terminationGracePeriodSeconds", 30)
+        phase = (pod.get("status") or {}).get("phase")
+        if grace_period <= 0 or not pod["spec"].get("nodeName") or phase in ("Succeeded", "Failed"):
+            self.terminating.pop(key, None)
+            self._delete_object("Pod", pod)   # nothing runs it (or it is done): no kubelet to wait for
+            return
+        deadline = self.now + grace_period
+        if key in self.terminating and self.terminating[key] <= deadline:
+            return   # already terminating, sooner: a second delete can only shorten it
+        self.terminating[key] = deadline
+        meta = dict(pod["metadata"])
+        meta["deletionTimestamp"] = _timestamp(self.clock + deadline)
+        meta["deletionGracePeriodSeconds"] = grace_period
+        self.store.put("Pod", key, {**pod, "metadata": meta})
+
+    def advance(self, seconds: int) -> list[str]:
+        """Let simulated time pass: pods whose grace period has ended are removed; returns their keys."""
+        if not isinstance(seconds, (int, float)) or seconds < 0:
+            raise ValidationError("advance()", "seconds", f"Invalid value: {seconds!r}: must be >= 0",
+                                  "pass how many seconds of simulated time should pass")
+        self.now += seconds
+        gone = sorted(k for k, deadline in self.terminating.items() if deadline <= self.now)
+        if gone:
+            snapshot = self._snapshot()
+            try:
+                for key in gone:
+                    del self.terminating[key]
+                    pod = self.store.get("Pod", key)
+                    if pod is not None:
+                        self._delete_object("Pod", pod)
+                self.reconcile()
+            except Exception:
+                self._restore(snapshot)
+                raise
+        return gone
 
     def _delete_object(self, kind: str, obj: dict) -> None:
         key = self.key(kinds.lookup(kind), name_of(obj), namespace_of(obj) or None)
@@ -363,12 +465,15 @@ class Cluster:
                 self.lb_pool.release(ip)
             for s in self._slices_of(obj):
                 self.store.remove("EndpointSlice", Store.key(namespace_of(s), name_of(s)))
+            # the endpoints controller deletes a deleted Service's Endpoints
+            self.store.remove("Endpoints", Store.key(namespace_of(obj), name_of(obj)))
         elif kind == "Pod":
+            self.terminating.pop(key, None)
             self._release_pod_ips(obj)
-        elif kind in ("Deployment", "StatefulSet"):
+        elif kind in ("Deployment", "StatefulSet", "DaemonSet"):
             for pod in self.items("Pod", namespace_of(obj)):
                 if workloads.owner_of(pod) == (kind, name_of(obj)):
-                    self._delete_object("Pod", pod)
+                    self.terminate_pod(pod)
         elif kind == "Node":
             for pod in self.items("Pod"):
                 if pod["spec"].get("nodeName") == name_of(obj):
@@ -400,14 +505,17 @@ class Cluster:
 
     def _snapshot(self):
         return (self.store.snapshot(), copy.deepcopy((self.service_allocators, self.pod_cidrs, self.node_ipam,
-                                                      self.lb_pool, self.ip_owner, self.pinned_ips)),
+                                                      self.lb_pool, self.ip_owner, self.pinned_ips,
+                                                      self.terminating, self.now, self.coredns_corefile,
+                                                      self.coredns_log)),
                 self.rng.getstate(), self.clock)
 
     def _restore(self, snap) -> None:
         store, allocs, rng_state, clock = snap
         self.store.restore(store)
         (self.service_allocators, self.pod_cidrs, self.node_ipam, self.lb_pool,
-         self.ip_owner, self.pinned_ips) = allocs
+         self.ip_owner, self.pinned_ips, self.terminating, self.now, self.coredns_corefile,
+         self.coredns_log) = allocs
         self.rng.setstate(rng_state)
         self.clock = clock
 
@@ -417,6 +525,7 @@ class Cluster:
         self._run_workload_controllers()
         self._schedule_and_address_pods()
         self._run_endpointslice_controller()
+        self._run_endpoints_controllers()
         self._run_cloud_controller()
         for controller in CONTROLLERS:
             controller(self)
@@ -435,9 +544,17 @@ class Cluster:
                 else:
                     create, delete = workloads.desired_statefulset_pods(owner, existing)
                 for pod in delete:
-                    self._delete_object("Pod", pod)
+                    self.terminate_pod(pod)
                 for pod in create:
                     self._admit(kinds.lookup("Pod"), pod)
+        nodes = self.items("Node")
+        for ds in self.items("DaemonSet"):
+            create, delete = workloads.desired_daemonset_pods(ds, self.items("Pod", namespace_of(ds)), nodes,
+                                                              _daemon_eligible, self.rng)
+            for pod in delete:
+                self.terminate_pod(pod)
+            for pod in create:
+                self._admit(kinds.lookup("Pod"), pod)
 
     def _schedule_and_address_pods(self) -> None:
         """Scheduler: nodes that match the pod's nodeSelector and have its hostPorts free, fewest pods first,
@@ -484,8 +601,15 @@ class Cluster:
                 status["hostIPs"] = [{"ip": ip} for ip in node_ips]
                 if needs_ip:
                     ips = node_ips if spec.get("hostNetwork") else self._allocate_pod_ips(pod, node_name)
+                    if not ips:   # the node's podCIDR is used up: the CNI cannot set up the sandbox
+                        self._put_pod(pod, node_name, _sandbox_failed(status, self.pod_cidr_of_node(node_name)))
+                        continue
                     status["podIP"] = ips[0]
                     status["podIPs"] = [{"ip": ip} for ip in ips]
+                    if status.get("reason") == "ContainerCreating":   # an address came free: the sandbox starts
+                        status.pop("reason")
+                        status.pop("message", None)
+                        status.pop("conditions", None)
                 if not pinned_status:
                     status["phase"] = "Running"
                     status.pop("conditions", None)
@@ -511,10 +635,16 @@ class Cluster:
             return None, "0/0 nodes are available: no nodes in the cluster"
         selector = pod["spec"].get("nodeSelector") or {}
         wanted = admission.host_ports(pod)
-        fit, by_selector, by_ports = [], 0, 0
+        fit, by_selector, by_ports, by_taint, full = [], 0, 0, {}, 0
         for name, node in nodes.items():
+            taint = workloads.untolerated_taint(pod["spec"], node)
             if any(labels_of(node).get(k) != v for k, v in selector.items()) or not _node_affinity_allows(pod, node):
                 by_selector += 1
+            elif taint is not None:
+                text = f"{taint.get('key')}" + (f": {taint['value']}" if taint.get("value") else "")
+                by_taint[text] = by_taint.get(text, 0) + 1
+            elif load[name] >= _max_pods(node):
+                full += 1
             elif wanted & used_ports[name]:
                 by_ports += 1
             else:
@@ -523,6 +653,10 @@ class Cluster:
             reasons = []
             if by_selector:
                 reasons.append(f"{by_selector} node(s) didn't match Pod's node affinity/selector")
+            for text, count in sorted(by_taint.items()):
+                reasons.append(f"{count} node(s) had untolerated taint {{{text}}}")
+            if full:
+                reasons.append(f"{full} Too many pods")
             if by_ports:
                 reasons.append(f"{by_ports} node(s) didn't have free ports for the requested pod ports")
             return None, f"0/{len(nodes)} nodes are available: {', '.join(reasons)}."
@@ -539,17 +673,30 @@ class Cluster:
         self.store.put("Pod", Store.key(namespace_of(pod), name_of(pod)), updated)
 
     def _allocate_pod_ips(self, pod: dict, node_name: str) -> list[str]:
+        """host-local IPAM: one address per family from the node's podCIDR; [] when a range is used up."""
         key = Store.key(namespace_of(pod), name_of(pod))
         ips = []
         for fam in self.config.ip_families:
             allocator = self.node_ipam[node_name][fam]
-            while True:
-                ip = allocator.allocate()
-                if ip not in self.ip_owner:
-                    break
+            try:
+                while True:
+                    ip = allocator.allocate()
+                    if ip not in self.ip_owner:
+                        break
+            except ConflictError:
+                for taken in ips:
+                    del self.ip_owner[taken]
+                    for a in self.node_ipam[node_name].values():
+                        if a.contains(taken):
+                            a.release(taken)
+                return []
             self.ip_owner[ip] = key
             ips.append(ip)
         return ips
+
+    def pod_cidr_of_node(self, node_name: str) -> str:
+        node = self.store.get("Node", node_name) or {}
+        return ", ".join((node.get("spec") or {}).get("podCIDRs") or [])
 
     def _slices_of(self, service: dict) -> list[dict]:
         name = name_of(service)
@@ -561,7 +708,7 @@ class Cluster:
         """One reconcile per Service with a selector; pods are looked up through a label index."""
         from ..net.endpointslices import reconcile_endpointslices
 
-        index = _PodIndex(self.items("Pod"))
+        index = self._pod_index = _PodIndex(self.items("Pod"))   # pods do not change until the next reconcile
         nodes = self.items("Node")
         managed = defaultdict(list)
         for s in self.items("EndpointSlice"):
@@ -594,6 +741,59 @@ class Cluster:
                 else:
                     self._new_meta(s)
                 self.store.put("EndpointSlice", key, s)
+
+    def _run_endpoints_controllers(self) -> None:
+        """The endpoints controller (v1 Endpoints for Services with a selector) and the EndpointSlice mirroring
+        controller (slices for hand-written Endpoints of selector-less Services)."""
+        from ..net.endpoints import MIRROR_CONTROLLER, endpoints_for_service, mirrored_slices, should_mirror
+
+        index = self._pod_index
+        for service in self.items("Service"):
+            selector = service["spec"].get("selector")
+            if not selector:
+                continue
+            pods = index.candidates(namespace_of(service), selector)
+            key = Store.key(namespace_of(service), name_of(service))
+            old = self.store.get("Endpoints", key)
+            # nothing the Endpoints derive from changed (the Service, its pods, our last write): skip the work
+            fingerprint = (service["metadata"].get("resourceVersion"), tuple(p["metadata"].get("resourceVersion")
+                                                                             for p in pods))
+            if old is not None and self._endpoints_seen.get(key) == (fingerprint, old["metadata"].get("resourceVersion")):
+                continue
+            desired = endpoints_for_service(service, pods)
+            if old is not None and old.get("subsets") == desired["subsets"] \
+                    and old["metadata"].get("annotations") == desired["metadata"].get("annotations") \
+                    and old["metadata"].get("labels") == desired["metadata"].get("labels"):
+                self._endpoints_seen[key] = (fingerprint, old["metadata"].get("resourceVersion"))
+                continue
+            if old is not None:
+                for f in ("uid", "creationTimestamp"):
+                    desired["metadata"][f] = old["metadata"].get(f)
+            else:
+                _controller_meta(desired, service)
+            self.store.put("Endpoints", key, desired)
+            self._endpoints_seen[key] = (fingerprint, desired["metadata"]["resourceVersion"])
+        wanted: dict[str, dict] = {}
+        for endpoints in self.items("Endpoints"):
+            service = self.store.get("Service", Store.key(namespace_of(endpoints), name_of(endpoints)))
+            if should_mirror(endpoints, service):
+                for s in mirrored_slices(endpoints):
+                    wanted[Store.key(namespace_of(s), name_of(s))] = s
+        for s in self.items("EndpointSlice"):
+            key = Store.key(namespace_of(s), name_of(s))
+            if labels_of(s).get("endpointslice.kubernetes.io/managed-by") == MIRROR_CONTROLLER and key not in wanted:
+                self.store.remove("EndpointSlice", key)
+        for key, s in wanted.items():
+            old = self.store.get("EndpointSlice", key)
+            if old is not None and _comparable(old) == _comparable(s):
+                continue
+            if old is not None:
+                for f in ("uid", "creationTimestamp", "generation"):
+                    s["metadata"][f] = old["metadata"].get(f)
+            else:
+                _controller_meta(s, self.store.get("Endpoints", Store.key(namespace_of(s),
+                                                                          labels_of(s)["kubernetes.io/service-name"])))
+            self.store.put("EndpointSlice", key, s)
 
     def _run_cloud_controller(self) -> None:
         """The simulated cloud gives each LoadBalancer Service an external IP from its pool."""
@@ -681,6 +881,65 @@ def _node_affinity_allows(pod: dict, node: dict) -> bool:
 
 def key_of_pod(pod: dict) -> str:
     return Store.key(namespace_of(pod), name_of(pod))
+
+
+DEFAULT_MAX_PODS = 110   # kubelet --max-pods default
+
+
+def _max_pods(node: dict) -> int:
+    """The node's pod capacity: status.capacity.pods / allocatable.pods when given, else kubelet's 110."""
+    status = node.get("status") or {}
+    for field in ("allocatable", "capacity"):
+        value = (status.get(field) or {}).get("pods")
+        if value is not None:
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                pass
+    return DEFAULT_MAX_PODS
+
+
+def _daemon_eligible(spec: dict, node: dict) -> bool:
+    """A daemon pod belongs on a node its nodeSelector, node affinity and tolerations accept."""
+    pod = {"spec": spec}
+    selector = spec.get("nodeSelector") or {}
+    return all(labels_of(node).get(k) == v for k, v in selector.items()) and \
+        _node_affinity_allows(pod, node) and workloads.untolerated_taint(spec, node) is None
+
+
+def _sandbox_failed(status: dict, pod_cidr: str) -> dict:
+    """kubelet + CNI when IPAM has no address left: the pod stays Pending (ContainerCreating)."""
+    status = dict(status)
+    status["phase"] = "Pending"
+    status["reason"] = "ContainerCreating"
+    status["message"] = (f"Failed to create pod sandbox: plugin type=\"host-local\" failed (add): failed to allocate "
+                         f"for range 0: no IP addresses available in range set: {pod_cidr}")
+    status["conditions"] = [{"type": "PodScheduled", "status": "True"},
+                            {"type": "PodReadyToStartContainers", "status": "False"},
+                            {"type": "Initialized", "status": "True"},
+                            {"type": "ContainersReady", "status": "False"},
+                            {"type": "Ready", "status": "False"}]
+    return status
+
+
+def _controller_meta(obj: dict, owner: dict | None) -> None:
+    """Server metadata for an object a later controller writes (Endpoints, mirrored slices): a uid derived
+    from its identity and the owner's creation time, so adding these controllers draws nothing from the
+    seeded generator and leaves every other object's names and timestamps as they were."""
+    import hashlib
+
+    meta = obj["metadata"]
+    digest = hashlib.sha256(f"{obj.get('kind')}/{meta.get('namespace')}/{meta['name']}".encode()).digest()
+    meta.setdefault("uid", str(uuid.UUID(bytes=digest[:16], version=4)))
+    meta.setdefault("creationTimestamp", ((owner or {}).get("metadata") or {}).get("creationTimestamp")
+                    or _timestamp(0))
+    meta.setdefault("generation", 1)
+
+
+def _timestamp(seconds: int) -> str:
+    """The simulated clock as an RFC 3339 time (the same epoch creationTimestamp uses)."""
+    at = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _comparable(obj: dict) -> dict:

@@ -35,6 +35,7 @@ class ClusterConfig:
     external_dns: tuple = ()                           # ((name, ((type, (values…)),…)),…) frozen form
     load_balancer_pool: str = "172.18.255.200/29"      # the simulated cloud's external IPs
     calico_mode: str = "bgp"                           # bgp | ipip | vxlan
+    pods_routable_from_outside: bool | None = None     # None: only a routed CNI (Calico BGP peering the network)
     ingress_controller: str | None = None              # "ingress-nginx" | "traefik": installed at connect()
     seed: int = 0
     gateway_controller: str | None = None              # "envoy-gateway": Envoy Gateway v1.9.0 and GatewayClass eg

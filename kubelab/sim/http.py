@@ -323,6 +323,15 @@ class _Walk:
     def served(self, pod: dict | None, verdict, request: HttpRequest, user_headers, direct: bool) -> Response:
         """The last leg landed on a pod (or an address outside): it answers as its image does."""
         endpoint = verdict.endpoint
+        landed_ip = endpoint.rsplit(":", 1)[0].strip("[]") if endpoint else ""
+        if pod is None and landed_ip == self.lab.cluster.api_server_ip:
+            # the `kubernetes` Service: the API server answers as itself (anonymous: a JSON Status)
+            from ..net.apiserver import api_server_response
+
+            status, text, reply = api_server_response(request.scheme, request.method, request.path,
+                                                      dict(user_headers))
+            return Response(status, text, reply, self.url, endpoint, f"the API server answered ({verdict.reason})",
+                            backend=self.backend, hops=tuple(self.hops))
         if pod is None:
             return Response(200, "", {}, self.url, endpoint, verdict.reason, backend=self.backend,
                             tls_secret=self.tls_secret, route=self.route, hops=tuple(self.hops))

@@ -49,8 +49,10 @@ class SimulatedLab(Lab):
         """Create or update objects from YAML text, dicts or lists; all-or-nothing."""
         return self.cluster.apply(manifests)
 
-    def delete(self, kind: str, name: str, namespace: str = "default") -> str:
-        return self.cluster.delete(kind, name, namespace)
+    def delete(self, kind: str, name: str, namespace: str = "default", grace_period: int | None = None) -> str:
+        """Delete an object. A pod is terminating for its terminationGracePeriodSeconds (default 30) of
+        simulated time (`lab.advance`), as `kubectl delete --wait=false`; grace_period=0 removes it at once."""
+        return self.cluster.delete(kind, name, namespace, grace_period)
 
     def get(self, kind: str, name: str, namespace: str = "default") -> dict:
         """A deep copy of the object in Kubernetes JSON shape (edit it freely, then apply it)."""
@@ -145,12 +147,19 @@ class SimulatedLab(Lab):
         return self._picker.pick(key, tuple(endpoints), client_ip=client_ip,
                                  affinity_timeout=kubeproxy.affinity_timeout(service))
 
-    def advance_time(self, seconds: int) -> None:
-        """Let simulated time pass (session affinity entries expire after timeoutSeconds)."""
+    def advance(self, seconds: int) -> list[str]:
+        """Let simulated time pass: terminating pods whose grace period ends are removed (their keys are
+        returned) and session-affinity entries idle longer than timeoutSeconds expire."""
+        gone = self.cluster.advance(seconds)
         if self._picker is not None:
             self._picker.advance(seconds)
         # the mesh's proxies keep time too (outlier ejections expire)
         self.__dict__["_mesh_clock_ms"] = self.__dict__.get("_mesh_clock_ms", 0.0) + seconds * 1000
+        return gone
+
+    def advance_time(self, seconds: int) -> None:
+        """Let simulated time pass (the older name of `advance`)."""
+        self.advance(seconds)
 
     def load_balancer_nodes(self, service: dict) -> list[str]:
         """The nodes the cloud load balancer sends new connections to: with externalTrafficPolicy Local only
@@ -163,20 +172,50 @@ class SimulatedLab(Lab):
         return nodes
 
     def iptables_save(self, node: str) -> str:
-        """The nat table kube-proxy (iptables mode) programs on `node`, as `iptables-save -t nat` prints it."""
+        """`iptables-save` of kube-proxy's filter and nat tables on `node`, as the proxy mode programs them:
+        the KUBE-SVC/KUBE-SEP chains in iptables mode, the ipset-matching rules in IPVS mode, and no
+        kube-proxy chains at all in nftables mode (its rules live in `nft_list_ruleset`)."""
         from ..net.iptables import iptables_save
+        from ..net.ipvs import ipvs_iptables_save
 
         self.prober.node(node)
-        return iptables_save(node, self.cluster.items("Service"), self.cluster.items("EndpointSlice"),
-                             self.cluster.items("Node"), cluster_cidr=",".join(self.config.pod_cidr))
+        args = (node, self.cluster.items("Service"), self.cluster.items("EndpointSlice"), self.cluster.items("Node"))
+        mode = self.config.proxy_mode
+        if mode == "iptables":
+            return iptables_save(*args, cluster_cidr=",".join(self.config.pod_cidr))
+        if mode == "ipvs":
+            return ipvs_iptables_save(*args, cluster_cidr=",".join(self.config.pod_cidr))
+        return "*filter\nCOMMIT\n*nat\nCOMMIT\n"
 
     def ipvsadm(self, node: str) -> str:
-        """The IPVS table kube-proxy (ipvs mode) programs on `node`, as `ipvsadm -Ln` prints it."""
+        """`ipvsadm -Ln` on `node`: the virtual servers kube-proxy programs in IPVS mode (none in other modes)."""
         from ..net.ipvs import ipvsadm
 
         self.prober.node(node)
-        return ipvsadm(node, self.cluster.items("Service"), self.cluster.items("EndpointSlice"),
-                       self.cluster.items("Node"))
+        services = self.cluster.items("Service") if self.config.proxy_mode == "ipvs" else []
+        return ipvsadm(node, services, self.cluster.items("EndpointSlice"), self.cluster.items("Node"))
+
+    def ipset_list(self, node: str) -> str:
+        """`ipset list` on `node`: the sets kube-proxy's IPVS mode matches in iptables (empty in other modes)."""
+        from ..net.ipvs import ipset_list
+
+        self.prober.node(node)
+        if self.config.proxy_mode != "ipvs":
+            return ""
+        return ipset_list(node, self.cluster.items("Service"), self.cluster.items("EndpointSlice"),
+                          self.cluster.items("Node"))
+
+    def nft_list_ruleset(self, node: str) -> str:
+        """`nft list ruleset` on `node`: kube-proxy's `table ip kube-proxy` (and `ip6` when dual-stack) in
+        nftables mode; kube-proxy writes no nftables table in the other modes, so the text is empty."""
+        from ..net.nftables import nft_list_ruleset
+
+        self.prober.node(node)
+        if self.config.proxy_mode != "nftables":
+            return ""
+        return nft_list_ruleset(node, self.cluster.items("Service"), self.cluster.items("EndpointSlice"),
+                                self.cluster.items("Node"), cluster_cidr=",".join(self.config.pod_cidr),
+                                service_cidr=",".join(self.config.service_cidr), families=self.config.ip_families)
 
     # ------------------------------------------------------------ NetworkPolicy
     def policy_engine(self):
@@ -233,7 +272,10 @@ class SimulatedLab(Lab):
         with a mesh its classic mistakes (undefined subsets, unreachable routes, policies in the wrong namespace)."""
         from ..net.netpol_explain import lint
 
-        findings = lint(self.cluster.items("Namespace"), self.cluster.items("Pod"), self.cluster.items("NetworkPolicy"))
+        kube_dns = self.cluster.find("Service", "kube-system/kube-dns") or {}
+        dns_ips = tuple(ip for ip in (kube_dns.get("spec") or {}).get("clusterIPs") or [] if ip != "None")
+        findings = lint(self.cluster.items("Namespace"), self.cluster.items("Pod"), self.cluster.items("NetworkPolicy"),
+                        dns_service_ips=dns_ips)
         if self.config.mesh:
             findings += _mesh.lint(self)
         return findings
@@ -274,8 +316,8 @@ class SimulatedLab(Lab):
         def build():
             from ..net.dns import ClusterDNS, parse_corefile
 
-            corefile = self.cluster.find("ConfigMap", "kube-system/coredns")
-            options = parse_corefile((corefile or {}).get("data", {}).get("Corefile", ""))
+            # CoreDNS serves the last Corefile it could load (a broken edit is logged, not applied)
+            options = parse_corefile(self.cluster.coredns_corefile or "")
             return ClusterDNS(self.config.cluster_domain, options, self.cluster.items("Namespace"),
                               self.cluster.items("Service"), self.cluster.items("EndpointSlice"),
                               self.cluster.items("Pod"), upstream=self.config.external_records())
@@ -293,10 +335,33 @@ class SimulatedLab(Lab):
         """Resolve `name` as a pod's resolver would (search list, ndots), or send it as is (src=None)."""
         from ..net.dns import resolve
 
+        import dataclasses
+
         rtype = rtype.upper()
         if src is None:
             return resolve(name, rtype, None, self._dns_lookup, server=self.config.cluster_dns)
-        return resolve(name, rtype, self.resolv_conf(src), self._dns_lookup)
+        conf = self.resolv_conf(src)
+        blocked = self._unreachable_nameservers(src, conf)
+        def lookup(server, qname, qtype, _ask=self._dns_lookup):
+            return ("TIMEOUT", []) if server in blocked else _ask(server, qname, qtype)
+        answer = resolve(name, rtype, conf, lookup)
+        if answer.rcode == "TIMEOUT":
+            why = "; ".join(f"{server}:53/UDP: {reason}" for server, reason in sorted(blocked.items()))
+            answer = dataclasses.replace(answer, reason=f"no nameserver answered, every query timed out: {why}")
+        return answer
+
+    def _unreachable_nameservers(self, src: str, resolv_conf: str) -> dict:
+        """DNS is traffic: {nameserver: why} for each of the pod's nameservers its UDP/53 query cannot reach
+        (NetworkPolicy on the pod's egress or CoreDNS's ingress, judged after kube-proxy's DNAT)."""
+        if not self.cluster.items("NetworkPolicy") or not cni_enforces(self.config):
+            return {}
+        servers = [line.split()[1] for line in resolv_conf.splitlines() if line.startswith("nameserver ")]
+        out = {}
+        for server in servers:
+            verdict = self.prober.trace(src, server, 53, "UDP").verdict
+            if not verdict:
+                out[server] = verdict.reason
+        return out
 
     def serve_dns(self, port: int = 10053):
         """Serve this lab's cluster DNS on 127.0.0.1:port over UDP and TCP, live as the cluster changes,
@@ -307,6 +372,15 @@ class SimulatedLab(Lab):
         return DnsServer(lambda name, rtype: self._dns().query(name, rtype), port=port,
                          version=lambda: self.cluster.store.generation,
                          authority=lambda name: self._dns().authority(name)).start()
+
+    def logs(self, pod: str) -> str:
+        """`kubectl logs` of a pod: CoreDNS pods print their startup and reload lines (a Corefile they could
+        not load shows up here as "[ERROR] Restart failed: ..."); the simulator runs no other app, so other
+        pods' logs are empty."""
+        target = self.prober.pod(pod)
+        if namespace_of(target) == "kube-system" and labels_of(target).get("k8s-app") == "kube-dns":
+            return "".join(line + "\n" for line in self.cluster.coredns_log)
+        return ""
 
     def resolve_outside(self, name: str, rtype: str = "A"):
         """Resolve `name` as a machine outside the cluster does: the world's DNS only (external_dns)."""

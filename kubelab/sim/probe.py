@@ -4,6 +4,7 @@ and finally a listening container."""
 from __future__ import annotations
 
 import difflib
+import ipaddress
 from dataclasses import dataclass
 
 from ..errors import ProbeError
@@ -176,6 +177,12 @@ class Prober:
         candidates: tuple = ()
         endpoint = None
 
+        # 1b. the outside world has a route to pod addresses only when the pod network is routed into it
+        if src_loc.kind == "external" and target.kind == "pod" and not pod_host_network(target.pod):
+            unroutable = self._outside_cannot_route(dst_ip)
+            if unroutable:
+                return fail(unroutable)
+
         # 2. kube-proxy: a Service address is translated to one endpoint (DNAT), maybe SNATed
         if target.kind == "service":
             outcome = self._through_service(src_loc, target, port, protocol, rules)
@@ -232,9 +239,13 @@ class Prober:
             return fail(policy.reason, endpoint=endpoint, candidates=candidates, source_ip=seen_src, hops=hops,
                         implementation_specific="implementation-specific" in policy.reason)
         if not listening:
-            hops = datapath.stop_at_last_hop(hops, f"nothing listens on {port}/{protocol}: answered with a reset "
-                                                   "(connection refused)")
-            return fail(f"connection refused: {why}", endpoint=endpoint, candidates=candidates,
+            # a closed port: TCP answers with a reset, SCTP with an ABORT (RFC 4960 8.4), UDP with ICMP port
+            # unreachable (RFC 1122 4.1.3.1)
+            refused = "ICMP port unreachable" if protocol == "UDP" else "connection refused"
+            answer = {"TCP": "answered with a reset (connection refused)", "SCTP": "answered with an ABORT "
+                      "(connection refused)"}.get(protocol, "answered with ICMP port unreachable")
+            hops = datapath.stop_at_last_hop(hops, f"nothing listens on {port}/{protocol}: {answer}")
+            return fail(f"{refused}: {why}", endpoint=endpoint, candidates=candidates,
                         source_ip=seen_src, hops=hops)
         reason = why
         if first_dst != dst_ip:
@@ -243,6 +254,38 @@ class Prober:
         return self._finish(src, dst_text, asked_port, protocol, True, reason, rules, endpoint=endpoint,
                             candidates=candidates or (endpoint,), source_ip=seen_src, hops=hops, reply=reply)
 
+
+    def _outside_cannot_route(self, pod_ip: str) -> str | None:
+        """Why a client outside the cluster has no route to a pod IP (None when it has one): pod addresses are
+        routable outside only when the network learns them (Calico BGP peering with the routers, a native-routing
+        cloud CNI); an overlay keeps them inside the nodes' tunnels."""
+        routable = self.lab.config.pods_routable_from_outside
+        if routable is None:
+            routable = self.profile.encapsulation is None
+        if routable:
+            return None
+        how = f"{self.profile.name} {self.profile.mode} overlay" if self.profile.encapsulation else \
+            f"{self.profile.name} {self.profile.mode}"
+        return (f"no route to host: {pod_ip} is a pod address and the network outside the cluster has no route to "
+                f"the pod CIDR ({how}: only the nodes know it); expose the pods with a NodePort, a LoadBalancer "
+                "or an Ingress")
+
+    def _lb_source_ranges_block(self, service: dict, client_ip: str, client_node: str | None) -> str | None:
+        """spec.loadBalancerSourceRanges: only listed client CIDRs may use the load-balancer IP (the cloud
+        firewall and kube-proxy's firewall chain drop the rest; a node inside a range may also use it)."""
+        ranges = [r.strip() for r in service["spec"].get("loadBalancerSourceRanges") or [] if r.strip()]
+        if not ranges:
+            return None
+        addr = ipaddress.ip_address(client_ip)
+        nets = [ipaddress.ip_network(r, strict=False) for r in ranges]
+        if any(addr in n for n in nets if n.version == addr.version):
+            return None
+        if client_node:
+            node_addr = ipaddress.ip_address(self.node_ip(self.node(client_node), ip_family_of(client_ip)))
+            if any(node_addr in n for n in nets if n.version == node_addr.version):
+                return None
+        return (f"dropped: {client_ip} is not in spec.loadBalancerSourceRanges ({', '.join(ranges)}); "
+                "kube-proxy's firewall chain (KUBE-FW / firewall-ips) drops other sources")
 
     def _node_ip_by_name(self, name):
         if not name:
@@ -268,10 +311,10 @@ class Prober:
         else:
             # outside the cluster (and on a node) names go to the world's DNS, which knows no cluster names
             answers = [self.lab.resolve_outside(name, rtype) for rtype in families]
-        answer = next((a for a in answers if a.records), answers[0])
-        if not answer.records:
+        answer = next((a for a in answers if a.addresses), answers[0])
+        if not answer.addresses:
             return None, f"{name} does not resolve ({answer.rcode}; tried {', '.join(answer.queries)})"
-        address = answer.records[0].value
+        address = answer.addresses[0]
         via = f" via CNAME {' -> '.join(answer.cname_chain)}" if answer.cname_chain else ""
         rules.append(f"DNS: {name} -> {address} (as {answer.name}{via})")
         return address, None
@@ -305,6 +348,13 @@ class Prober:
             return (f"{target.label} has no port {port}/{protocol} (it offers {offered}); "
                     "nothing is programmed for that port, so the connection times out")
         family = ip_family_of(target.ip)
+        if target.via == "load_balancer":
+            blocked = self._lb_source_ranges_block(service, src_loc.ip, None if src_loc.kind == "external"
+                                                   else src_loc.node if src_loc.kind == "node" or src_loc.host_network
+                                                   else None)
+            if blocked:
+                rules.append(f"kube-proxy: {blocked}")
+                return f"{target.label}: {blocked}"
         client = src_loc.kind if src_loc.kind != "pod" or not src_loc.host_network else "node"
         slices = self.lab.slices_of(service)
         nodes = self.cluster.items("Node")
@@ -393,7 +443,9 @@ def ip_family_of(ip: str) -> str:
 
 
 def _listens(pod: dict, port: int, protocol: str) -> tuple[bool, str]:
-    """In the simulator a container listens on exactly the ports its spec declares (containerPort)."""
+    """A simulator convention, not a Kubernetes rule: Kubernetes does not enforce containerPort (it documents
+    where a container listens), but the simulated cluster runs no program, so a container listens on exactly
+    the ports its spec declares and a connection to any other port is refused."""
     declared = container_ports(pod)
     for p in declared:
         if p["containerPort"] == port and p["protocol"] == protocol:

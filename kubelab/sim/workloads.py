@@ -10,7 +10,8 @@ from ..net.labels import parse_label_selector
 from ..net.objects import labels_of, name_of, namespace_of
 
 __all__ = ["pod_template_hash", "desired_deployment_pods", "desired_statefulset_pods", "random_suffix",
-           "owner_of", "orphans_to_adopt", "controller_ref"]
+           "owner_of", "orphans_to_adopt", "controller_ref", "desired_daemonset_pods", "daemon_pod_spec",
+           "toleration_matches", "untolerated_taint"]
 
 # k8s.io/apimachinery/pkg/util/rand: the alphabet generated names use (no vowels, no confusables)
 _ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
@@ -75,7 +76,8 @@ def desired_deployment_pods(deployment: dict, existing: list[dict], rng: random.
     selector = parse_label_selector(spec["selector"])
     # the ReplicaSet's selector includes pod-template-hash; a matching pod with no controller is adopted
     # (ControllerRefManager.ClaimPods), as when a learner re-applies a Deployment's pod without its owner
-    mine = [p for p in existing if selector.matches(labels_of(p)) and (
+    # terminating pods (deletionTimestamp set) no longer count as replicas (FilterActivePods)
+    mine = [p for p in existing if not _terminating(p) and selector.matches(labels_of(p)) and (
         owner_of(p) == ("Deployment", name_of(deployment))
         or (owner_of(p) is None and labels_of(p).get("pod-template-hash") == template_hash))]
     current = sorted((p for p in mine if labels_of(p).get("pod-template-hash") == template_hash), key=name_of)
@@ -118,5 +120,107 @@ def desired_statefulset_pods(sts: dict, existing: list[dict]) -> tuple[list, lis
         if spec.get("serviceName"):
             pod["spec"]["subdomain"] = spec["serviceName"]
         to_create.append(pod)
-    to_delete = [p for n, p in sorted(mine.items()) if n not in wanted]
+    to_delete = [p for n, p in sorted(mine.items()) if n not in wanted and not _terminating(p)]
     return to_create, to_delete
+
+
+def _terminating(pod: dict) -> bool:
+    return bool(pod.get("metadata", {}).get("deletionTimestamp"))
+
+
+# --- DaemonSets: one pod per eligible node ------------------------------------------------------------------
+
+# tolerations the DaemonSet controller adds to every daemon pod (pkg/controller/daemon/util AddOrUpdateDaemonPodTolerations)
+DAEMON_TOLERATIONS = (
+    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"},
+    {"key": "node.kubernetes.io/disk-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/memory-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/pid-pressure", "operator": "Exists", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
+)
+HOST_NETWORK_TOLERATION = {"key": "node.kubernetes.io/network-unavailable", "operator": "Exists",
+                           "effect": "NoSchedule"}
+
+
+def toleration_matches(toleration: dict, taint: dict) -> bool:
+    """Toleration.ToleratesTaint: same effect (or none), same key (or an empty key with Exists), and
+    Exists, or Equal with the same value."""
+    if toleration.get("effect") and toleration["effect"] != taint.get("effect"):
+        return False
+    operator = toleration.get("operator") or "Equal"
+    if toleration.get("key"):
+        if toleration["key"] != taint.get("key"):
+            return False
+    elif operator != "Exists":
+        return False
+    return operator == "Exists" or (toleration.get("value") or "") == (taint.get("value") or "")
+
+
+def untolerated_taint(pod_spec: dict, node: dict) -> dict | None:
+    """The first NoSchedule/NoExecute taint of the node the pod does not tolerate (scheduler TaintToleration)."""
+    tolerations = pod_spec.get("tolerations") or []
+    for taint in (node.get("spec") or {}).get("taints") or []:
+        if taint.get("effect") in ("NoSchedule", "NoExecute") and \
+                not any(toleration_matches(t, taint) for t in tolerations):
+            return taint
+    return None
+
+
+def daemon_pod_spec(ds: dict) -> dict:
+    """The template's pod spec plus the tolerations the DaemonSet controller adds."""
+    spec = copy.deepcopy((ds["spec"].get("template") or {}).get("spec") or {})
+    tolerations = list(spec.get("tolerations") or [])
+    extra = list(DAEMON_TOLERATIONS) + ([HOST_NETWORK_TOLERATION] if spec.get("hostNetwork") else [])
+    for t in extra:
+        if t not in tolerations:
+            tolerations.append(dict(t))
+    spec["tolerations"] = tolerations
+    return spec
+
+
+def desired_daemonset_pods(ds: dict, existing: list[dict], nodes: list[dict], eligible, rng: random.Random):
+    """(pods to create, pods to delete): one pod on every node `eligible(spec, node)` accepts, bound to it
+    with a required node affinity on metadata.name (as the DaemonSet controller does since 1.12)."""
+    spec = daemon_pod_spec(ds)
+    mine = [p for p in existing if owner_of(p) == ("DaemonSet", name_of(ds)) and not _terminating(p)]
+    by_node: dict[str, list] = {}
+    for p in mine:
+        by_node.setdefault(_daemon_node(p), []).append(p)
+    taken = {name_of(p) for p in existing}
+    to_create, to_delete = [], []
+    for node in sorted(nodes, key=name_of):
+        node_name = name_of(node)
+        have = sorted(by_node.pop(node_name, []), key=name_of)
+        if not eligible(spec, node):
+            to_delete += have
+            continue
+        to_delete += have[1:]
+        if have:
+            continue
+        while True:
+            name = f"{name_of(ds)}-{random_suffix(rng)}"
+            if name not in taken:
+                break
+        taken.add(name)
+        pod = _pod_from_template(ds, "DaemonSet", name, {})
+        pod["spec"] = copy.deepcopy(spec)
+        pod["spec"]["affinity"] = {**(spec.get("affinity") or {}), "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchFields": [
+                {"key": "metadata.name", "operator": "In", "values": [node_name]}]}]}}}
+        to_create.append(pod)
+    for rest in by_node.values():   # pods of nodes that no longer exist
+        to_delete += rest
+    return to_create, to_delete
+
+
+def _daemon_node(pod: dict) -> str | None:
+    if pod["spec"].get("nodeName"):
+        return pod["spec"]["nodeName"]
+    terms = (((pod["spec"].get("affinity") or {}).get("nodeAffinity") or {})
+             .get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms") or []
+    for term in terms:
+        for f in term.get("matchFields") or []:
+            if f.get("key") == "metadata.name" and f.get("values"):
+                return f["values"][0]
+    return None

@@ -224,3 +224,65 @@ def test_reading_every_slice_of_the_namespace_is_named():
                       if s.get("ports") for e in s["endpoints"] if e["conditions"].get("ready", True))
     result = check("03-ready-endpoints", all_slices)
     assert not result and mistakes(result) == ["other Services' endpoints included"]
+
+
+# ---------------------------------------------------------------- 03-nft-endpoints
+def _nft_chains(ruleset):
+    chains, name = {}, None
+    for line in ruleset.splitlines():
+        text = line.strip()
+        if text.startswith("chain ") and text.endswith("{"):
+            name = text[len("chain "):-1].strip()
+            chains[name] = []
+        elif text == "}":
+            name = None
+        elif name:
+            chains[name].append(text)
+    return chains
+
+
+def nft_endpoints(ruleset, cluster_ip, port):
+    """A correct reader: service-ips element -> service chain -> numgen arms -> endpoint chains' dnat."""
+    key = f"{cluster_ip} . tcp . {port} : goto "
+    line = next((ln for ln in ruleset.splitlines() if key in ln), None)
+    if line is None:
+        return []
+    service_chain = line.split(key)[1].split()[0].rstrip(",}")
+    chains = _nft_chains(ruleset)
+    arms = [r for r in chains[service_chain] if r.startswith("numgen")]
+    targets = [part.split("goto ")[1].split()[0].rstrip(",}") for r in arms for part in r.split(", ")]
+    return sorted(r.split("dnat to ")[1] for t in targets for r in chains[t] if "dnat to " in r)
+
+
+def nft_every_dnat(ruleset, cluster_ip, port):
+    return sorted(ln.split("dnat to ")[1].strip() for ln in ruleset.splitlines() if "dnat to " in ln)
+
+
+def nft_service_port(ruleset, cluster_ip, port):
+    return [e.rsplit(":", 1)[0] + f":{port}" for e in nft_endpoints(ruleset, cluster_ip, port)]
+
+
+def test_nft_reader_passes_every_case(grading):
+    """Does a reader that follows the map, the numgen arms and the dnat rules pass every case, hidden too?"""
+    result = check("03-nft-endpoints", nft_endpoints)
+    assert result and not failed(result) and not mistakes(result)
+
+
+def test_every_dnat_in_the_table_is_named(grading):
+    """Is collecting every dnat of the table (other Services' too) failed and named?"""
+    result = check("03-nft-endpoints", nft_every_dnat)
+    assert "every dnat in the table" in mistakes(result) and failed(result)
+
+
+def test_service_port_instead_of_endpoint_port_is_named():
+    """Is writing the Service's port 80 instead of the pods' 8080 named?"""
+    result = check("03-nft-endpoints", nft_service_port)
+    assert "the Service's port instead of the endpoint's" in mistakes(result) and failed(result)
+
+
+def test_nft_stub_fails_cleanly():
+    """Does the stub (NotImplementedError) fail with one clear message, no traceback?"""
+    def stub(ruleset, cluster_ip, port):
+        raise NotImplementedError()
+    result = check("03-nft-endpoints", stub)
+    assert not result

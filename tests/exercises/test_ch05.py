@@ -120,10 +120,11 @@ def test_service_with_a_selector_is_named():
 
 
 def test_legacy_endpoints_kind_and_bad_yaml_fail_cleanly():
-    """Do the legacy Endpoints kind and unparsable YAML fail as one sub-check quoting the error?"""
+    """Is the legacy Endpoints kind named (it is served, deprecated, and needs a Service), and does
+    unparsable YAML fail as one sub-check quoting the error?"""
     result = check("05-external-slice", "apiVersion: v1\nkind: Endpoints\nmetadata: {name: pg}\nsubsets: []\n")
     assert mistakes(result) == ["the legacy Endpoints kind"]
-    assert failed(result) == ["your manifests apply"]
+    assert failed(result) == ["Service pg exists in namespace default"]
     result = check("05-external-slice", "kind: [")
     assert failed(result) == ["your manifests apply"] and "not valid YAML" in result.checks[-1].hint
 

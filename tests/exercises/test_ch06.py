@@ -264,10 +264,10 @@ def test_corefile_without_forward_loses_outside_names():
 
 
 def test_unknown_pods_mode_fails_with_the_corefile_line():
-    """Does a Corefile CoreDNS would refuse fail the apply sub-check, naming the line?"""
+    """Does a Corefile CoreDNS refuses to load fail the CoreDNS sub-check, quoting its log line?"""
     result = check("06-pods-verified", coredns("secure"))
-    assert failed(result) == ["your manifests apply"]
-    assert "line" in result.checks[-1].hint and "pods" in result.checks[-1].hint
+    assert failed(result) == ["CoreDNS loads your Corefile"]
+    assert "Corefile:" in result.checks[-1].hint and "pods" in result.checks[-1].hint
 
 
 @pytest.mark.parametrize("exercise_id", ["06-db-pod-name", "06-one-query", "06-pods-verified"])

@@ -117,3 +117,29 @@ def test_candidate_order_property(parts, ndots):
     suffixed = [f"{name}.{s}" for s in search]
     expected = [name] + suffixed if name.count(".") >= ndots else suffixed + [name]
     assert list(ans.queries) == expected and ans.rcode == "NXDOMAIN"
+
+
+def test_external_name_answer_is_the_cname_then_the_targets_records():
+    """Does lab.resolve answer as the wire does: the CNAME record first, then the target's A record?"""
+    import kubelab
+
+    lab = kubelab.connect(external_dns={"my.database.example.com": {"A": ["192.0.2.20"]}})
+    lab.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db"},
+               "spec": {"type": "ExternalName", "externalName": "my.database.example.com"}})
+    answer = lab.resolve("db.default.svc.cluster.local", "A")
+    assert [(r.type, r.value) for r in answer.records] == [("CNAME", "my.database.example.com"), ("A", "192.0.2.20")]
+    assert answer.addresses == ["192.0.2.20"] and answer.cname_chain == ("my.database.example.com",)
+    only_alias = lab.resolve("db.default.svc.cluster.local", "AAAA")
+    assert [r.type for r in only_alias.records] == ["CNAME"] and not only_alias
+
+
+def test_srv_records_carry_their_fields():
+    """SRV records expose .priority .weight .port .target and value "priority weight port target"."""
+    import kubelab
+
+    lab = kubelab.connect()
+    lab.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+               "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80}]}})
+    (srv,) = lab.resolve("_http._tcp.web.default.svc.cluster.local", "SRV").records
+    assert (srv.priority, srv.weight, srv.port, srv.target) == (0, 100, 80, "web.default.svc.cluster.local")
+    assert srv.value == "0 100 80 web.default.svc.cluster.local"

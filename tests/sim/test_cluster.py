@@ -45,6 +45,7 @@ def test_deleting_a_deployment_pod_brings_a_new_pod_with_a_new_ip(web_lab):
     before = {p["metadata"]["name"]: p["status"]["podIP"] for p in web_lab.list("Pod", "default", selector="app=web")}
     victim = sorted(before)[0]
     web_lab.delete("Pod", victim)
+    web_lab.advance(30)   # the victim terminates for its grace period, then is gone
     after = {p["metadata"]["name"]: p["status"]["podIP"] for p in web_lab.list("Pod", "default", selector="app=web")}
     assert len(after) == 3 and victim not in after
     (new_name,) = set(after) - set(before)
@@ -60,6 +61,10 @@ def test_scaling_and_template_change(web_lab):
     old = set(pod_names(web_lab, "app=web"))
     deploy["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.27"
     assert "configured" in str(web_lab.apply(deploy))
+    live = {p["metadata"]["name"] for p in web_lab.list("Pod", "default", selector="app=web")
+            if not p["metadata"].get("deletionTimestamp")}
+    assert len(live) == 5 and not old & live
+    web_lab.advance(30)   # the old pods finish terminating
     assert not old & set(pod_names(web_lab, "app=web"))
 
 

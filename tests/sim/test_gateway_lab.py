@@ -85,6 +85,10 @@ def test_each_gateway_gets_envoys_service_and_proxy(lab):
     assert svc2["spec"]["clusterIP"] == svc["spec"]["clusterIP"] and address(lab) == svc["status"]["loadBalancer"]["ingress"][0]["ip"]
     lab.delete("Gateway", "gw", "shop")
     assert lab.list("Service", EG_NS, selector=selector) == []
+    # the proxy pods terminate gracefully (their grace period in simulated time), then they are gone
+    leaving = lab.list("Pod", EG_NS, selector=selector)
+    assert all(p["metadata"].get("deletionTimestamp") for p in leaving)
+    lab.advance(max([p["metadata"]["deletionGracePeriodSeconds"] for p in leaving], default=0))
     assert lab.list("Pod", EG_NS, selector=selector) == []
 
 

@@ -123,6 +123,7 @@ def test_a_stopped_controller_serves_nothing(nginx_lab):
     dep = nginx_lab.get("Deployment", "ingress-nginx-controller", "ingress-nginx")
     dep["spec"]["replicas"] = 0
     nginx_lab.apply(dep)
+    nginx_lab.advance(300)   # the controller pods terminate gracefully before they are gone
     assert nginx_lab.get("Ingress", "shop")["status"]["loadBalancer"] == {}
     r = nginx_lab.http("http://shop.example.com/", resolve={"shop.example.com": _addr(nginx_lab)})
     assert r.status == 0 and r.reason

@@ -253,3 +253,49 @@ def ready_endpoints(answer, ctx):
                 "kubernetes.io/service-name=<your Service>")
     ctx.mistake("only one EndpointSlice read", mistakes["one slice"],
                 "a Service can have several EndpointSlices: select them all by the label kubernetes.io/service-name")
+
+
+@exercise("03-nft-endpoints", title="Read kube-proxy's nftables rules", lesson=LESSON)
+def nft_endpoints(answer, ctx):
+    """answer(ruleset, cluster_ip, port) -> sorted "IP:port" endpoints that `nft list ruleset` text (kube-proxy
+    in nftables mode) sends a new TCP connection to cluster_ip:port to; [] when the rules reject it."""
+    cases = [
+        # (name, [(service, replicas, containerPort)], pods made NotReady per service, sticky services)
+        ("web: 3 ready pods", [("web", 3, 8080)], {}, ()),
+        ("web: 4 pods, 1 NotReady, beside api", [("web", 4, 8080), ("api", 3, 9090)], {"web": 1}, ()),
+        ("web with ClientIP affinity, 2 pods", [("web", 2, 8080)], {}, ("web",)),
+        ("web: every pod NotReady (no endpoints)", [("web", 2, 8080)], {"web": 2}, ()),
+    ]
+    seen = {"all endpoints": False, "service port": False}
+    for i, (name, services, not_ready, sticky) in enumerate(cases):
+        lab = ctx.lab(proxy_mode="nftables")
+        lab.apply(_CLIENT)
+        for service, replicas, port in services:
+            lab.apply(_LANDING_SETUP.format(name=service, replicas=replicas, container_port=port))
+            if service in sticky:
+                svc = lab.get("Service", service)
+                svc["spec"]["sessionAffinity"] = "ClientIP"
+                lab.apply(svc)
+        for service, n in not_ready.items():
+            for pod in sorted(lab.list("Pod", "default", selector=f"app={service}"),
+                              key=lambda p: p["metadata"]["name"])[:n]:
+                _set_not_ready(lab, pod)
+        node = lab.get("Pod", "client")["spec"]["nodeName"]
+        cluster_ip = lab.get("Service", "web")["spec"]["clusterIP"]
+        want = sorted(lab.reach("default/client", "web", 80).candidates)
+        got, error = _call(answer, lab.nft_list_ruleset(node), cluster_ip, 80)
+        got = sorted(map(str, got)) if isinstance(got, (list, tuple, set)) else got
+        ctx.expect(f"{name}: {len(want)} endpoints", error is None and got == want,
+                   error or "follow the service-ips map element of cluster_ip . tcp . port to its service chain, "
+                            "then each numgen arm to its endpoint chain's dnat",
+                   hidden=(i == len(cases) - 1))
+        if isinstance(got, list) and error is None:
+            every_dnat = sorted(line.split("dnat to ")[1].strip() for line in lab.nft_list_ruleset(node).splitlines()
+                                if "dnat to " in line)
+            seen["all endpoints"] |= got == every_dnat and got != want
+            seen["service port"] |= bool(got) and all(g.endswith(":80") for g in got)
+    ctx.mistake("every dnat in the table", seen["all endpoints"],
+                "the table holds the endpoint chains of every Service (kube-dns, kubernetes, ...): "
+                "start from the Service's element in the service-ips map")
+    ctx.mistake("the Service's port instead of the endpoint's", seen["service port"],
+                "the endpoint chain's `dnat to IP:port` names the pod's port")

@@ -250,6 +250,13 @@ def pods_verified(answer, ctx):
     lab.apply(CLIENT)
     if not apply_answer(ctx, lab, answer):
         return
+    # the API server stores any ConfigMap; CoreDNS logs a Corefile it cannot load and keeps the old one
+    coredns = lab.list("Pod", "kube-system", selector="k8s-app=kube-dns")
+    refused = [line for p in coredns[:1] for line in lab.logs(f"kube-system/{p['metadata']['name']}").splitlines()
+               if "Restart failed" in line]
+    if not ctx.require("CoreDNS loads your Corefile", not refused,
+                       (refused[-1] + " (from the CoreDNS pod's logs)") if refused else ""):
+        return
     client_ip = lab.get("Pod", "client")["status"]["podIP"]
     dashed = client_ip.replace(".", "-")
     free_ip = "10.244.9.200"        # in the cluster CIDR, outside every node's podCIDR: no pod has it

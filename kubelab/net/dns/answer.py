@@ -50,15 +50,16 @@ class DnsAnswer:
 
     name: str                         # candidate that produced the answer (or the last tried)
     rtype: str
-    rcode: str                        # NOERROR | NXDOMAIN | SERVFAIL | REFUSED
-    records: tuple = ()               # answer records of type rtype (CNAMEs are in cname_chain)
+    rcode: str                        # NOERROR | NXDOMAIN | SERVFAIL | REFUSED | TIMEOUT (no server answered)
+    records: tuple = ()               # the answer section: CNAMEs first, then records of type rtype
     cname_chain: tuple = ()           # CNAME targets followed, in order
     queries: tuple = ()               # every name the resolver sent, in order
     server: str = ""
     reason: str = ""
 
     def __bool__(self) -> bool:
-        return bool(self.records)
+        """True when the answer holds a record of the asked type (a CNAME alone answers nothing)."""
+        return any(r.type == self.rtype for r in self.records)
 
     @property
     def addresses(self) -> list[str]:
@@ -66,7 +67,10 @@ class DnsAnswer:
         return [r.value for r in self.records if r.type in ("A", "AAAA")]
 
     def __str__(self) -> str:
-        status = "NOERROR (no data)" if self.rcode == "NOERROR" and not self.records else self.rcode
+        if self.rcode == "TIMEOUT":   # no reply at all: what dig and nslookup print
+            return (";; connection timed out; no servers could be reached\n"
+                    f";; tried: {', '.join(self.queries) or '-'}\n;; {self.reason}")
+        status = "NOERROR (no data)" if self.rcode == "NOERROR" and not self else self.rcode
         lines = [f";; {self.name} IN {self.rtype}: {status} from {self.server or 'cluster DNS'}",
                  f";; tried: {', '.join(self.queries) or '-'}"]
         if self.cname_chain:
@@ -82,8 +86,8 @@ class DnsAnswer:
                 f"records={[r.value for r in self.records]!r}, queries={list(self.queries)!r})")
 
     def _repr_html_(self) -> str:
-        status = "NOERROR (no data)" if self.rcode == "NOERROR" and not self.records else self.rcode
-        colour = "#2e7d32" if self.records else "#c62828"
+        status = "NOERROR (no data)" if self.rcode == "NOERROR" and not self else self.rcode
+        colour = "#2e7d32" if self else "#c62828"
         rows = "".join(
             f"<tr><td><code>{html.escape(r.name)}</code></td><td>{r.ttl}</td><td>{r.type}</td>"
             f"<td><code>{html.escape(r.value)}</code></td></tr>" for r in self.records)

@@ -16,7 +16,7 @@ Lookup = Callable[[str, str, str], "tuple[str, list[Record]]"]
 
 MAXNS = 3                 # resolv.h: at most three nameservers are used
 MAX_NDOTS = 15            # res_init.c: RES_MAXNDOTS
-_NEXT_SERVER = ("SERVFAIL", "REFUSED", "NOTIMP")   # res_send.c: these make glibc try the next server
+_NEXT_SERVER = ("SERVFAIL", "REFUSED", "NOTIMP", "TIMEOUT")   # res_send.c: these make glibc try the next server
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,8 @@ def _answer(name: str, qtype: str, rcode: str, records: list, queries: list, ser
             reason: str) -> DnsAnswer:
     if qtype == "CNAME":
         final, chain = records, ()
-    else:
-        final = [r for r in records if r.type == qtype]
+    else:   # as on the wire: the CNAME records first, then the target's records of the asked type
+        final = [r for r in records if r.type in (qtype, "CNAME")]
         chain = tuple(r.value for r in records if r.type == "CNAME")
     return DnsAnswer(name=name, rtype=qtype, rcode=rcode, records=tuple(final), cname_chain=chain,
                      queries=tuple(queries), server=server, reason=reason)
@@ -109,7 +109,7 @@ def resolve(qname: str, qtype: str, resolv_conf: str | None, lookup: Lookup, *, 
     def attempt(candidate: str):
         queries.append(candidate)
         rcode, records, used = _send(lookup, servers, candidate, qtype)
-        if rcode == "NOERROR" and records:
+        if rcode == "NOERROR" and any(r.type == qtype for r in records):
             why = (f"{candidate} answered (candidate {len(queries)}; search list "
                    f"{' '.join(conf.search) or '-'}, ndots:{conf.ndots})")
             return _answer(candidate, qtype, rcode, records, queries, used, why), rcode, used

@@ -1,0 +1,185 @@
+"""v1 Endpoints (deprecated since v1.33, still served): the endpoints controller that keeps one in step with a
+Service's pods, and the EndpointSlice mirroring controller that turns hand-written Endpoints into slices.
+
+From pkg/controller/endpoint/endpoints_controller.go (syncService, addEndpointSubset, truncation at
+maxCapacity 1000 with the endpoints.kubernetes.io/over-capacity annotation), pkg/api/v1/endpoints
+(RepackSubsets) and pkg/controller/endpointslicemirroring (reconciler, skip-mirror label, the
+endpointslicemirroring-controller.k8s.io manager, at most 1000 addresses mirrored per subset).
+"""
+from __future__ import annotations
+
+import hashlib
+
+from ..errors import ValidationError
+from .endpointslices import find_target_port
+from .labels import selector_from_map
+from .objects import labels_of, name_of, namespace_of, pod_ips, pod_phase, pod_ready, pod_terminating
+
+__all__ = ["MAX_CAPACITY", "OVER_CAPACITY", "MIRROR_CONTROLLER", "DEPRECATION_WARNING", "endpoints_for_service",
+           "validate_endpoints", "mirrored_slices", "should_mirror"]
+
+MAX_CAPACITY = 1000
+OVER_CAPACITY = "endpoints.kubernetes.io/over-capacity"
+SKIP_MIRROR = "endpointslice.kubernetes.io/skip-mirror"
+MIRROR_CONTROLLER = "endpointslicemirroring-controller.k8s.io"
+DEPRECATION_WARNING = "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"
+
+
+def _address(pod: dict, ip: str) -> dict:
+    meta = pod.get("metadata") or {}
+    address = {"ip": ip, "targetRef": {"kind": "Pod", "namespace": namespace_of(pod), "name": name_of(pod),
+                                       "uid": meta.get("uid", "")}}
+    node = (pod.get("spec") or {}).get("nodeName")
+    if node:
+        address["nodeName"] = node
+    return address
+
+
+def endpoints_for_service(service: dict, pods: list[dict]) -> dict | None:
+    """The Endpoints object the endpoints controller writes for a Service with a selector (None without one):
+    ready pods in addresses, others in notReadyAddresses (all in addresses with publishNotReadyAddresses),
+    terminating and finished pods left out, subsets repacked by port set, at most 1000 addresses kept."""
+    spec = service.get("spec") or {}
+    if not spec.get("selector"):
+        return None
+    selector = selector_from_map(spec["selector"])
+    ns = namespace_of(service)
+    publish = bool(spec.get("publishNotReadyAddresses"))
+    families = spec.get("ipFamilies") or ["IPv4"]
+    primary_v6 = families[0] == "IPv6"
+    subsets: dict[tuple, dict] = {}
+    for pod in sorted(pods, key=name_of):
+        if namespace_of(pod) != ns or not selector.matches(labels_of(pod)):
+            continue
+        if pod_phase(pod) in ("Succeeded", "Failed") or not pod_ips(pod) or (pod_terminating(pod) and not publish):
+            continue
+        ip = next((i for i in pod_ips(pod) if (":" in i) == primary_v6), None)
+        if ip is None:
+            continue
+        ports = []
+        for sp in spec.get("ports") or []:
+            number = find_target_port(pod, sp)
+            if number is not None:
+                ports.append({"name": sp.get("name") or "", "port": number, "protocol": sp.get("protocol", "TCP")})
+        if not ports and spec.get("ports"):
+            continue
+        key = tuple(sorted((p["name"], p["port"], p["protocol"]) for p in ports))
+        subset = subsets.setdefault(key, {"addresses": [], "notReadyAddresses": [], "ports": ports})
+        which = "addresses" if publish or pod_ready(pod) else "notReadyAddresses"
+        subset[which].append(_address(pod, ip))
+    out_subsets = []
+    for key in sorted(subsets):
+        subset = subsets[key]
+        entry = {}
+        for field in ("addresses", "notReadyAddresses"):
+            if subset[field]:
+                entry[field] = sorted(subset[field], key=lambda a: _ip_key(a["ip"]))
+        entry["ports"] = [{k: v for k, v in p.items() if v != ""} for p in subset["ports"]]
+        out_subsets.append(entry)
+    annotations = {}
+    total = sum(len(s.get("addresses", [])) + len(s.get("notReadyAddresses", [])) for s in out_subsets)
+    if total > MAX_CAPACITY:
+        out_subsets = _truncate(out_subsets, MAX_CAPACITY)
+        annotations[OVER_CAPACITY] = "truncated"
+    labels = dict(labels_of(service))
+    if spec.get("clusterIP") == "None":
+        labels["service.kubernetes.io/headless"] = ""
+    meta = {"name": name_of(service), "namespace": ns}
+    if labels:
+        meta["labels"] = labels
+    if annotations:
+        meta["annotations"] = annotations
+    return {"apiVersion": "v1", "kind": "Endpoints", "metadata": meta, "subsets": out_subsets}
+
+
+def _truncate(subsets: list[dict], limit: int) -> list[dict]:
+    """truncateEndpoints: keep `limit` addresses, ready ones first, each subset cut in proportion to its size."""
+    total = sum(len(s.get("addresses", [])) + len(s.get("notReadyAddresses", [])) for s in subsets)
+    kept = []
+    remaining = limit
+    for i, s in enumerate(subsets):
+        size = len(s.get("addresses", [])) + len(s.get("notReadyAddresses", []))
+        share = remaining if i == len(subsets) - 1 else min(remaining, round(size * limit / total))
+        ready = s.get("addresses", [])[:share]
+        not_ready = s.get("notReadyAddresses", [])[:max(0, share - len(ready))]
+        remaining -= len(ready) + len(not_ready)
+        entry = {k: v for k, v in (("addresses", ready), ("notReadyAddresses", not_ready)) if v}
+        entry["ports"] = s["ports"]
+        kept.append(entry)
+    return kept
+
+
+def _ip_key(ip: str) -> tuple:
+    import ipaddress
+    a = ipaddress.ip_address(ip)
+    return (a.version, int(a))
+
+
+def validate_endpoints(obj: dict, ref: str) -> dict:
+    """ValidateEndpoints: every address a valid IP (not loopback, link-local or multicast), ports 1-65535,
+    names required when a subset has more than one port."""
+    import ipaddress
+
+    for i, subset in enumerate(obj.get("subsets") or []):
+        for field in ("addresses", "notReadyAddresses"):
+            for j, address in enumerate(subset.get(field) or []):
+                path = f"subsets[{i}].{field}[{j}].ip"
+                try:
+                    ip = ipaddress.ip_address(address.get("ip") or "")
+                except ValueError:
+                    raise ValidationError(ref, path, f"Invalid value: {address.get('ip')!r}: must be a valid IP address",
+                                          "write the endpoint's IPv4 or IPv6 address") from None
+                if ip.is_loopback or ip.is_link_local or ip.is_multicast:
+                    raise ValidationError(ref, path, f"Invalid value: {address['ip']!r}: may not be in the "
+                                          "loopback, link-local or multicast range", "use a routable address")
+        ports = subset.get("ports") or []
+        for k, port in enumerate(ports):
+            number = port.get("port")
+            if not isinstance(number, int) or not 1 <= number <= 65535:
+                raise ValidationError(ref, f"subsets[{i}].ports[{k}].port",
+                                      f"Invalid value: {number!r}: must be between 1 and 65535, inclusive")
+            if len(ports) > 1 and not port.get("name"):
+                raise ValidationError(ref, f"subsets[{i}].ports[{k}].name", "Required value",
+                                      "name every port when a subset has more than one")
+            port.setdefault("protocol", "TCP")
+    return obj
+
+
+def should_mirror(endpoints: dict, service: dict | None) -> bool:
+    """The mirroring controller mirrors Endpoints whose Service exists without a selector, unless labelled
+    endpointslice.kubernetes.io/skip-mirror=true."""
+    if service is None or (service.get("spec") or {}).get("selector"):
+        return False
+    return labels_of(endpoints).get(SKIP_MIRROR) != "true"
+
+
+def mirrored_slices(endpoints: dict) -> list[dict]:
+    """EndpointSlices mirroring an Endpoints: one per subset and address type, at most 1000 addresses each,
+    ready from addresses / not ready from notReadyAddresses, named <endpoints>-<hash>."""
+    import ipaddress
+
+    name, ns = name_of(endpoints), namespace_of(endpoints)
+    labels = {k: v for k, v in labels_of(endpoints).items() if k not in ("endpointslice.kubernetes.io/managed-by",)}
+    labels.update({"kubernetes.io/service-name": name, "endpointslice.kubernetes.io/managed-by": MIRROR_CONTROLLER})
+    out = []
+    for i, subset in enumerate(endpoints.get("subsets") or []):
+        by_type: dict[str, list] = {}
+        for field, ready in (("addresses", True), ("notReadyAddresses", False)):
+            for address in subset.get(field) or []:
+                family = "IPv6" if ipaddress.ip_address(address["ip"]).version == 6 else "IPv4"
+                ep = {"addresses": [address["ip"]], "conditions": {"ready": ready}}
+                if address.get("hostname"):
+                    ep["hostname"] = address["hostname"]
+                if address.get("nodeName"):
+                    ep["nodeName"] = address["nodeName"]
+                if address.get("targetRef"):
+                    ep["targetRef"] = address["targetRef"]
+                by_type.setdefault(family, []).append(ep)
+        ports = [{"name": p.get("name") or "", "port": p["port"], "protocol": p.get("protocol", "TCP")}
+                 for p in subset.get("ports") or []]
+        for family in sorted(by_type):
+            digest = hashlib.sha256(f"{ns}/{name}/{i}/{family}".encode()).hexdigest()[:5]
+            out.append({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                        "metadata": {"name": f"{name}-{digest}", "namespace": ns, "labels": dict(labels)},
+                        "addressType": family, "endpoints": by_type[family][:MAX_CAPACITY], "ports": ports})
+    return out
