@@ -1,4 +1,4 @@
-"""The ``kubelab`` command: version, release, grade, course (and ``dns serve``)."""
+"""The ``kubelab`` command: version, release, grade, course, serve (and ``dns serve``)."""
 from __future__ import annotations
 
 import argparse
@@ -87,6 +87,23 @@ def _cmd_dns_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .serve.kubeapi.cli import serve_command
+    return serve_command(args)
+
+
+def _add_serve_parser(sub: argparse._SubParsersAction) -> None:
+    """``kubelab serve [-f MANIFEST]... [--port N] [--kubeconfig PATH] [--tls]``: the cluster as a Kubernetes API."""
+    serve = sub.add_parser("serve", help="serve a simulated cluster as a Kubernetes API for kubectl")
+    serve.add_argument("-f", "--filename", dest="manifests", action="append", default=[], type=Path,
+                       help="a YAML manifest file to apply first (repeatable)")
+    serve.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free port)")
+    serve.add_argument("--kubeconfig", type=Path, default=None,
+                       help="where to write the kubeconfig (default: a file in the temporary folder)")
+    serve.add_argument("--tls", action="store_true", help="https with a self-signed certificate")
+    serve.set_defaults(func=_cmd_serve)
+
+
 def _add_dns_parser(sub: argparse._SubParsersAction) -> None:
     """``kubelab dns serve [-f MANIFEST]... [--port N]``: answer DNS queries for a simulated cluster."""
     dns = sub.add_parser("dns", help="cluster DNS tools")
@@ -125,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     course.set_defaults(func=_cmd_course)
 
     _add_dns_parser(sub)
+    _add_serve_parser(sub)
     return parser
 
 

@@ -308,6 +308,21 @@ class SimulatedLab(Lab):
                          version=lambda: self.cluster.store.generation,
                          authority=lambda name: self._dns().authority(name)).start()
 
+    def serve(self, port: int = 0, tls: bool = False, kubeconfig=None, set_env: bool = True) -> str:
+        """Serve this cluster as a Kubernetes API on 127.0.0.1 in a background thread, for the real
+        kubectl and the official Python client. Returns the kubeconfig path and (set_env) exports it as
+        KUBECONFIG, so `!kubectl get pods` cells and terminals started afterwards use it. Calling it again
+        returns the running server's kubeconfig; `lab.api_server.stop()` ends it."""
+        import os
+
+        from ..serve.kubeapi import KubeAPIServer
+
+        if getattr(self, "api_server", None) is None:
+            self.api_server = KubeAPIServer(self, port=port, tls=tls, kubeconfig=kubeconfig).start()
+        if set_env:
+            os.environ["KUBECONFIG"] = str(self.api_server.kubeconfig)
+        return str(self.api_server.kubeconfig)
+
     def resolve_outside(self, name: str, rtype: str = "A"):
         """Resolve `name` as a machine outside the cluster does: the world's DNS only (external_dns)."""
         from ..net.dns import resolve

@@ -59,6 +59,11 @@ def success(details: dict | None = None) -> dict:
     return body
 
 
+# field.ErrorType strings: a problem that starts with one is already worded as the API server words it
+_FIELD_ERROR_TYPES = {"Invalid value", "Required value", "Forbidden", "Duplicate value", "Unsupported value",
+                      "Too long", "Too many", "Not found", "Internal error"}
+
+
 def from_kubelab_error(exc: KubelabError, kind: str, name: str, group: str = "") -> ApiError:
     """The simulator's admission errors as the API server words them: a ValidationError becomes
     422 Invalid with a cause naming the field (NewInvalid), a missing object 404, bad input 400."""
@@ -68,7 +73,8 @@ def from_kubelab_error(exc: KubelabError, kind: str, name: str, group: str = "")
     if isinstance(exc, (ValidationError, ConflictError)):
         problem = exc.problem + (f" ({exc.fix})" if exc.fix else "")
         cause = {"reason": "FieldValueDuplicate" if isinstance(exc, ConflictError) else "FieldValueInvalid",
-                 "message": f"Invalid value: {problem}", "field": exc.field}
+                 "message": problem if problem.split(":")[0] in _FIELD_ERROR_TYPES else f"Invalid value: {problem}",
+                 "field": exc.field}
         return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {exc.field}: {cause["message"]}',
                         {**details, "causes": [cause]})
     if isinstance(exc, NotFoundError):

@@ -1,0 +1,201 @@
+"""The real kubectl v1.35 against `kubelab serve`: what it prints and its exit codes."""
+import json
+import re
+
+import yaml
+
+from .manifests import APP, BAD_NODEPORT, DENY_WEB
+
+
+def test_get_pods_all_namespaces_wide_shows_the_simulators_addresses_and_nodes(kubectl, lab):
+    """Does `kubectl get pods -A -o wide` list every pod with the IP and node the simulator gave it?"""
+    out = kubectl.ok("get", "pods", "-A", "-o", "wide")
+    header, *rows = out.splitlines()
+    assert header.split()[:6] == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert "NOMINATED NODE" in header and "IP" in header
+    pods = lab.list("Pod")
+    assert len(rows) == len(pods)
+    for pod in pods:
+        row = next(r.split() for r in rows if r.split()[1] == pod["metadata"]["name"])
+        assert row[0] == pod["metadata"]["namespace"]
+        assert row[2:4] == ["1/1", "Running"]
+        assert row[6] == pod["status"]["podIP"] and row[7] == pod["spec"]["nodeName"]
+
+
+def test_apply_creates_then_reports_unchanged_then_configured(kubectl, lab):
+    """Does `kubectl apply -f` create, then say unchanged, then configure a changed Deployment (strategic merge)?"""
+    kubectl.write("app.yaml", APP)
+    assert kubectl.ok("apply", "-f", "app.yaml").splitlines() == [
+        "deployment.apps/web created", "service/web created", "pod/client created"]
+    assert kubectl.ok("apply", "-f", "app.yaml").splitlines() == [
+        "deployment.apps/web unchanged", "service/web unchanged", "pod/client unchanged"]
+    kubectl.write("app2.yaml", APP.replace("replicas: 2", "replicas: 3").replace("nginx:1.27", "nginx:1.28"))
+    assert "deployment.apps/web configured" in kubectl.ok("apply", "-f", "app2.yaml")
+    deployment = lab.get("Deployment", "web")
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.28"
+    applied = json.loads(deployment["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"])
+    assert applied["spec"]["replicas"] == 3
+    assert len(lab.list("Pod", "default", selector="app=web")) == 3
+
+
+def test_get_services_and_slices_print_kube_apiserver_columns(kubectl):
+    """Do Services and EndpointSlices print TYPE/CLUSTER-IP/PORT(S) and ADDRESSTYPE/PORTS/ENDPOINTS?"""
+    kubectl.write("app.yaml", APP)
+    kubectl.ok("apply", "-f", "app.yaml")
+    svc = kubectl.ok("get", "svc", "web", "-o", "wide").splitlines()
+    assert svc[0].split() == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR"]
+    cells = svc[1].split()
+    assert cells[:2] == ["web", "ClusterIP"] and cells[3:5] == ["<none>", "80/TCP"] and cells[-1] == "app=web"
+    slices = kubectl.ok("get", "endpointslices", "-l", "kubernetes.io/service-name=web").splitlines()
+    assert slices[0].split() == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
+    assert len(slices) == 2 and slices[1].split()[1:3] == ["IPv4", "80"]
+    assert len(slices[1].split()[3].split(",")) == 2
+
+
+def test_output_yaml_json_and_jsonpath_are_the_stored_object(kubectl, lab):
+    """Do -o yaml, -o json and -o jsonpath show the object the Lab stores?"""
+    kubectl.write("app.yaml", APP)
+    kubectl.ok("apply", "-f", "app.yaml")
+    as_yaml = yaml.safe_load(kubectl.ok("get", "svc", "web", "-o", "yaml"))
+    as_json = json.loads(kubectl.ok("get", "svc", "web", "-o", "json"))
+    stored = lab.get("Service", "web")
+    assert as_yaml["spec"]["clusterIP"] == as_json["spec"]["clusterIP"] == stored["spec"]["clusterIP"]
+    ip = kubectl.ok("get", "pod", "client", "-o", "jsonpath={.status.podIP}")
+    assert ip == lab.get("Pod", "client")["status"]["podIP"]
+
+
+def test_label_selector_and_show_labels(kubectl):
+    """Does `kubectl label` add a label that `-l` then selects and `--show-labels` shows?"""
+    kubectl.write("app.yaml", APP)
+    kubectl.ok("apply", "-f", "app.yaml")
+    assert kubectl.ok("label", "pod", "client", "env=lab").strip() == "pod/client labeled"
+    selected = kubectl.ok("get", "pods", "-l", "env=lab", "--show-labels").splitlines()
+    assert len(selected) == 2 and selected[1].split()[0] == "client"
+    assert selected[1].split()[-1] == "app=client,env=lab"
+    assert "No resources found" in kubectl("get", "pods", "-l", "env in (prod)").stderr
+
+
+def test_scale_changes_the_pods_the_simulator_runs(kubectl, lab):
+    """Does `kubectl scale` (the scale subresource) change how many pods the Deployment runs?"""
+    kubectl.write("app.yaml", APP)
+    kubectl.ok("apply", "-f", "app.yaml")
+    assert kubectl.ok("scale", "deployment", "web", "--replicas=4").strip() == "deployment.apps/web scaled"
+    assert len(lab.list("Pod", "default", selector="app=web")) == 4
+    ready = kubectl.ok("get", "deploy", "web").splitlines()[1].split()
+    assert ready[1:4] == ["4/4", "4", "4"]
+
+
+def test_delete_removes_objects_and_get_then_reports_not_found(kubectl, lab):
+    """Does `kubectl delete -f` delete every object, after which `get` fails with NotFound and exit 1?"""
+    kubectl.write("app.yaml", APP)
+    kubectl.ok("apply", "-f", "app.yaml")
+    out = kubectl.ok("delete", "-f", "app.yaml")
+    assert 'deployment.apps "web" deleted' in out and 'pod "client" deleted' in out
+    assert lab.list("Pod", "default", selector="app") == []
+    result = kubectl("get", "pod", "client")
+    assert result.returncode == 1
+    assert result.stderr.strip() == 'Error from server (NotFound): pods "client" not found'
+
+
+def test_invalid_object_is_422_naming_the_field(kubectl, lab):
+    """Is a Service the simulator's admission rejects reported as kube-apiserver does (field named), with nothing stored?"""
+    kubectl.write("bad.yaml", BAD_NODEPORT)
+    result = kubectl("apply", "-f", "bad.yaml")
+    assert result.returncode == 1
+    assert result.stderr.startswith('The Service "bad" is invalid: spec.ports[0].nodePort: Invalid value: 80')
+    assert "30000-32767" in result.stderr
+    assert all(s["metadata"]["name"] != "bad" for s in lab.list("Service"))
+
+
+def test_create_twice_is_already_exists(kubectl):
+    """Does a second `kubectl create -f` fail with AlreadyExists for each object?"""
+    kubectl.write("app.yaml", APP)
+    kubectl.ok("create", "-f", "app.yaml")
+    result = kubectl("create", "-f", "app.yaml")
+    assert result.returncode == 1
+    assert 'Error from server (AlreadyExists): error when creating "app.yaml": pods "client" already exists' \
+        in result.stderr
+
+
+def test_describe_service_shows_endpoints_from_its_slices(kubectl, lab):
+    """Does `kubectl describe svc` show the endpoints the EndpointSlice controller computed?"""
+    kubectl.write("app.yaml", APP)
+    kubectl.ok("apply", "-f", "app.yaml")
+    out = kubectl.ok("describe", "svc", "web")
+    ips = sorted(p["status"]["podIP"] for p in lab.list("Pod", "default", selector="app=web"))
+    endpoints = next(line for line in out.splitlines() if line.startswith("Endpoints:")).split()[1]
+    assert sorted(e.rsplit(":", 1)[0] for e in endpoints.split(",")) == ips
+    assert f"IP:                       {lab.get('Service', 'web')['spec']['clusterIP']}" in out
+
+
+def test_describe_pod_and_networkpolicy(kubectl, lab):
+    """Does `kubectl describe` work for a pod and a NetworkPolicy (what it selects, what it isolates)?"""
+    kubectl.write("app.yaml", APP + "---\n" + DENY_WEB)
+    kubectl.ok("apply", "-f", "app.yaml")
+    pod = kubectl.ok("describe", "pod", "client")
+    fields = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in pod.splitlines()
+              if line and not line.startswith(" ") and ":" in line}
+    assert fields["Status"] == "Running"
+    assert fields["Node"] == f"{lab.get('Pod', 'client')['spec']['nodeName']}/{lab.get('Pod', 'client')['status']['hostIP']}"
+    policy = kubectl.ok("describe", "networkpolicy", "deny-web")
+    assert re.search(r"PodSelector: +app=web", policy)
+    assert "Allowing ingress traffic:\n    <none> (Selected pods are isolated for ingress connectivity)" in policy
+
+
+def test_server_side_apply_creates_and_updates(kubectl, lab):
+    """Does `kubectl apply --server-side` create missing objects and update existing ones?"""
+    kubectl.write("app.yaml", APP)
+    assert "deployment.apps/web serverside-applied" in kubectl.ok("apply", "--server-side", "-f", "app.yaml")
+    kubectl.write("app2.yaml", APP.replace("replicas: 2", "replicas: 1"))
+    kubectl.ok("apply", "--server-side", "-f", "app2.yaml")
+    assert lab.get("Deployment", "web")["spec"]["replicas"] == 1
+
+
+def test_rollout_status_and_wait_use_watch_list(kubectl):
+    """Do `kubectl rollout status` and `kubectl wait` finish (the watch-list bookmark is sent)?"""
+    kubectl.write("app.yaml", APP)
+    kubectl.ok("apply", "-f", "app.yaml")
+    assert kubectl.ok("rollout", "status", "deployment/web", "--timeout=10s").strip() == \
+        'deployment "web" successfully rolled out'
+    assert kubectl.ok("wait", "--for=condition=Ready", "pod/client", "--timeout=10s").strip() == \
+        "pod/client condition met"
+
+
+def test_run_expose_and_annotate(kubectl, lab):
+    """Do `kubectl run`, `expose` and `annotate` create and change objects in the simulator?"""
+    kubectl.write("app.yaml", APP)
+    kubectl.ok("apply", "-f", "app.yaml")
+    assert kubectl.ok("run", "tool", "--image=busybox:1.36", "--", "sleep", "infinity").strip() == "pod/tool created"
+    assert lab.get("Pod", "tool")["status"]["phase"] == "Running"
+    assert kubectl.ok("expose", "deployment", "web", "--name=web2", "--port=8080", "--target-port=80").strip() == \
+        "service/web2 exposed"
+    assert lab.get("Service", "web2")["spec"]["selector"] == {"app": "web"}
+    kubectl.ok("annotate", "pod", "client", "team=net")
+    assert lab.get("Pod", "client")["metadata"]["annotations"]["team"] == "net"
+
+
+def test_api_resources_lists_every_registered_kind(kubectl):
+    """Does `kubectl api-resources` list every kind the simulator serves, with short names?"""
+    from kubelab import kinds
+
+    out = kubectl.ok("api-resources", "-o", "name")
+    names = set(out.split())
+    for kind in kinds.all_kinds():
+        group = kind.api_version.rpartition("/")[0]
+        assert (f"{kind.plural}.{group}" if group else kind.plural) in names
+    assert "svc" in kubectl.ok("api-resources").split()
+
+
+def test_explain_prints_the_real_schema(kubectl):
+    """Does `kubectl explain` print Kubernetes' own field documentation?"""
+    out = kubectl.ok("explain", "networkpolicy.spec.ingress")
+    assert "KIND:       NetworkPolicy" in out and "FIELD: ingress <[]NetworkPolicyIngressRule>" in out
+    assert "ingress is a list of ingress rules" in out
+
+
+def test_deleting_a_system_namespace_is_forbidden(kubectl):
+    """Is deleting the default namespace refused as Forbidden?"""
+    result = kubectl("delete", "namespace", "default")
+    assert result.returncode == 1
+    assert result.stderr.startswith('Error from server (Forbidden): namespaces "default" is forbidden')
