@@ -1,0 +1,78 @@
+"""Simulated pod commands without the HTTP layer: formats and exit codes of the networking tools."""
+import pytest
+
+import kubelab
+from kubelab.serve.podexec import run_in_pod
+
+from .manifests import APP
+
+HEADLESS = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web-headless}
+spec:
+  clusterIP: None
+  selector: {app: web}
+  ports: [{port: 80}]
+"""
+
+
+@pytest.fixture(params=["iptables", "ipvs"])
+def lab(request):
+    lab = kubelab.connect(proxy_mode=request.param)
+    lab.apply(APP + "---\n" + HEADLESS)
+    return lab
+
+
+def run(lab, *argv, pod="default/client"):
+    found = lab.cluster.find("Pod", pod)
+    return run_in_pod(lab, found, found["spec"]["containers"][0]["name"], list(argv))
+
+
+def test_nslookup_of_a_headless_service_lists_every_ready_pod(lab):
+    """Does nslookup of a headless Service print one Address per ready pod?"""
+    out = run(lab, "nslookup", "web-headless").stdout
+    ips = sorted(p["status"]["podIP"] for p in lab.list("Pod", "default", selector="app=web"))
+    assert sorted(line.split()[1] for line in out.splitlines() if line.startswith("Address: ")) == ips
+
+
+def test_dig_short_needs_search_for_a_short_name(lab):
+    """Does dig ignore the search list unless +search is given, as dig does?"""
+    ip = lab.get("Service", "web")["spec"]["clusterIP"]
+    assert run(lab, "dig", "+short", "web").stdout == ""
+    assert run(lab, "dig", "+short", "+search", "web").stdout == f"{ip}\n"
+
+
+def test_ping_of_a_cluster_ip_depends_on_the_proxy_mode(lab):
+    """Is a ClusterIP silent to ping in iptables mode and answered in IPVS mode (bound to kube-ipvs0)?"""
+    result = run(lab, "ping", "-c", "1", "web")
+    if lab.config.proxy_mode == "ipvs":
+        assert result.code == 0 and "1 packets received" in result.stdout
+    else:
+        assert result.code == 1 and "100% packet loss" in result.stdout
+
+
+def test_agnhost_connect_reports_refused_and_dns(lab):
+    """Does agnhost connect print REFUSED / DNS and exit 1 as the e2e probe image does?"""
+    pod_ip = lab.list("Pod", "default", selector="app=web")[0]["status"]["podIP"]
+    assert run(lab, "/agnhost", "connect", f"{pod_ip}:80", "--timeout=1s").code == 0
+    assert run(lab, "/agnhost", "connect", f"{pod_ip}:81", "--timeout=1s").stderr == "REFUSED\n"
+    assert run(lab, "/agnhost", "connect", "nope:80").stderr.startswith("DNS: ")
+
+
+def test_shell_chains_with_and_or(lab):
+    """Does `sh -c` run && and || chains with the exit codes deciding?"""
+    result = run(lab, "sh", "-c", "curl -s nope || echo fallback && hostname")
+    assert result.stdout == "fallback\nclient\n" and result.code == 0
+
+
+def test_node_tools_need_a_host_network_pod(lab):
+    """Is iptables-save refused in a pod's own namespace and the node's rules shown in a host-network pod?"""
+    assert run(lab, "iptables-save").code != 0
+    lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "debugger"},
+               "spec": {"nodeName": "node-1", "hostNetwork": True,
+                        "containers": [{"name": "client", "image": "busybox"}]}})
+    tool = "ipvsadm" if lab.config.proxy_mode == "ipvs" else "iptables-save"
+    expected = lab.ipvsadm("node-1") if tool == "ipvsadm" else lab.iptables_save("node-1")
+    result = run(lab, tool, "-Ln" if tool == "ipvsadm" else "-t", pod="default/debugger")
+    assert result.code == 0 and result.stdout == expected
