@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 
-from .. import kinds
+from ..api import kinds
 from ..errors import BackendError, KubelabError, NotFoundError, ProbeError, ValidationError, object_ref
 from ..lab import Lab
-from ..manifests import load_manifests, ref_of
+from ..api.manifests import load_manifests, ref_of
 from ..net.labels import parse_selector_string
 from ..results import ApplyResult
 from .namespaces import MANAGED_BY_LABEL, MANAGED_BY_VALUE, NamespaceMap
@@ -283,7 +283,7 @@ class LiveLab(Lab):
         if sim is not None:
             cells = [[sim.reach(self._sim_pod(s), self._sim_pod(d), port, protocol) for d in chosen] for s in chosen]
             sim_reasons = [[c.reason for c in row] for row in cells]
-            from ..reachability import Reachability
+            from ..results import Reachability
             predicted = Reachability(chosen, chosen, [[bool(c) for c in row] for row in cells], port, protocol,
                                      reasons=sim_reasons)
         return ObservedReachability(chosen, chosen, observed, port, protocol, reasons=reasons, predicted=predicted)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..reachability import Reachability
+from ..results import Reachability
 from ..results import Verdict
 
 __all__ = ["ObservedVerdict", "ObservedReachability", "Disagreement"]

@@ -177,7 +177,7 @@ def test_run_expose_and_annotate(kubectl, lab):
 
 def test_api_resources_lists_every_registered_kind(kubectl):
     """Does `kubectl api-resources` list every kind the simulator serves, with short names?"""
-    from kubelab import kinds
+    from kubelab.api import kinds
 
     out = kubectl.ok("api-resources", "-o", "name")
     names = set(out.split())

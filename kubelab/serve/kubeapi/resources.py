@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ... import kinds
+from ...api import kinds
 
 __all__ = ["Resource", "served_resources", "find_resource", "group_versions"]
 
