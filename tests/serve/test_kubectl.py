@@ -199,3 +199,32 @@ def test_deleting_a_system_namespace_is_forbidden(kubectl):
     result = kubectl("delete", "namespace", "default")
     assert result.returncode == 1
     assert result.stderr.startswith('Error from server (Forbidden): namespaces "default" is forbidden')
+
+
+def test_create_generators_send_protobuf_that_the_server_decodes(kubectl, lab):
+    """Do `kubectl create deployment|service|configmap|namespace` (protobuf bodies) create the objects they describe?"""
+    assert kubectl.ok("create", "deployment", "web2", "--image=nginx:1.27", "--replicas=3", "--port=80").strip() == \
+        "deployment.apps/web2 created"
+    deployment = lab.get("Deployment", "web2")
+    assert deployment["spec"]["replicas"] == 3
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert (container["image"], container["ports"][0]["containerPort"]) == ("nginx:1.27", 80)
+    assert len(lab.list("Pod", "default", selector="app=web2")) == 3
+    kubectl.ok("create", "service", "nodeport", "web2", "--tcp=8080:80", "--node-port=30080")
+    port = lab.get("Service", "web2")["spec"]["ports"][0]
+    assert (port["port"], port["targetPort"], port["nodePort"]) == (8080, 80, 30080)
+    kubectl.ok("create", "configmap", "cfg", "--from-literal=mode=lab")
+    assert lab.get("ConfigMap", "cfg")["data"] == {"mode": "lab"}
+    kubectl.ok("create", "namespace", "team-a")
+    assert lab.get("Namespace", "team-a")["metadata"]["name"] == "team-a"
+
+
+def test_debug_node_gives_a_host_network_pod_that_shows_the_nodes_rules(kubectl, lab):
+    """Does `kubectl debug node/node-1` create a host-network pod on node-1 whose iptables-save is node-1's?"""
+    out = kubectl.ok("debug", "node/node-1", "--image=busybox:1.36", "--profile=general")
+    name = out.split("Creating debugging pod ", 1)[1].split()[0]
+    pod = lab.get("Pod", name)
+    assert pod["spec"]["nodeName"] == "node-1" and pod["spec"]["hostNetwork"] is True
+    assert kubectl.ok("exec", name, "--", "iptables-save") == lab.iptables_save("node-1")
+    routes = kubectl.ok("exec", name, "--", "ip", "route").splitlines()
+    assert routes[0].startswith("default via ") and any(line.endswith("proto bird") for line in routes)

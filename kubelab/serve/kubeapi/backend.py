@@ -104,8 +104,8 @@ class LabBackend:
                                     "message": "Required value: name or generateName is required"}]})
             if self.find(r, namespace, meta["name"]) is not None:
                 raise ApiError.already_exists(r.plural, meta["name"], r.group)
-            if not obj.get("status"):
-                obj.pop("status", None)
+            if not obj.get("status") or r.kind in ("Deployment", "StatefulSet"):
+                obj.pop("status", None)   # workload status is reported from the pods, never stored
             for field in ("resourceVersion", "uid", "creationTimestamp"):
                 meta.pop(field, None)
             return self._write(r, obj, dry_run)
