@@ -77,7 +77,11 @@ def _cmd_course(args: argparse.Namespace) -> int:
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")   # containers and CI machines run as root; JupyterLab refuses without it
-    return subprocess.call(command)
+    if args.no_serve:
+        return subprocess.call(command)
+    from .serve.kubeapi.cli import course_cluster
+    with course_cluster():
+        return subprocess.call(command)
 
 
 def _cmd_dns_serve(args: argparse.Namespace) -> int:
@@ -139,6 +143,8 @@ def _parser() -> argparse.ArgumentParser:
     course = sub.add_parser("course", help="open the course in JupyterLab")
     course.add_argument("--port", type=int, default=None)
     course.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    course.add_argument("--no-serve", action="store_true",
+                        help="do not serve a simulated cluster for kubectl in JupyterLab's terminals")
     course.set_defaults(func=_cmd_course)
 
     _add_dns_parser(sub)

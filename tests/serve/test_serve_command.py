@@ -27,3 +27,25 @@ def test_kubelab_serve_with_manifests_and_tls(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_kubelab_course_serves_a_cluster_for_jupyterlabs_terminals(tmp_path, monkeypatch, capsys):
+    """Does `kubelab course` start JupyterLab with KUBECONFIG pointing at a served cluster, and stop it after?"""
+    from kubelab import cli
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "00-welcome.ipynb").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KUBECONFIG", "/original/kubeconfig")
+    seen = []
+
+    def fake_jupyterlab(command):
+        path = os.environ["KUBECONFIG"]
+        v1 = client.CoreV1Api(config.new_client_from_config(config_file=path))
+        seen.append(sorted(n.metadata.name for n in v1.list_node().items))
+        return 0
+    monkeypatch.setattr(cli.subprocess, "call", fake_jupyterlab)
+    assert cli.main(["course", "--no-browser"]) == 0
+    assert seen == [["node-1", "node-2", "node-3"]]
+    assert os.environ["KUBECONFIG"] == "/original/kubeconfig"
+    assert "the course's cluster is served at http://127.0.0.1:" in capsys.readouterr().out

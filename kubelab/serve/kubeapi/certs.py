@@ -10,7 +10,12 @@ __all__ = ["self_signed"]
 def self_signed(host: str = "127.0.0.1") -> tuple[bytes, bytes]:
     """(certificate PEM, private key PEM): an EC P-256 key, valid a year, for `host`, localhost and
     127.0.0.1 (kubectl checks the IP SAN), usable as its own CA."""
-    from cryptography import x509
+    try:
+        from cryptography import x509
+    except ImportError:
+        from ...errors import BackendError
+        raise BackendError("--tls needs the cryptography package (pip install cryptography); "
+                           "without --tls the server speaks plain http on 127.0.0.1") from None
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
