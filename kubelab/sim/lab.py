@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import threading
 
 from ..api import kinds
 from ..errors import ProbeError
@@ -36,6 +37,7 @@ class SimulatedLab(Lab):
         _gateway.install(self)
         if self.config.mesh:
             _mesh.install(self)
+        self.lock = threading.RLock()   # writes from the notebook and from a served API (lab.serve()) take turns
 
     def __repr__(self) -> str:
         c = self.config
@@ -47,10 +49,12 @@ class SimulatedLab(Lab):
     # ------------------------------------------------------------ objects
     def apply(self, manifests):
         """Create or update objects from YAML text, dicts or lists; all-or-nothing."""
-        return self.cluster.apply(manifests)
+        with self.lock:
+            return self.cluster.apply(manifests)
 
     def delete(self, kind: str, name: str, namespace: str = "default") -> str:
-        return self.cluster.delete(kind, name, namespace)
+        with self.lock:
+            return self.cluster.delete(kind, name, namespace)
 
     def get(self, kind: str, name: str, namespace: str = "default") -> dict:
         """A deep copy of the object in Kubernetes JSON shape (edit it freely, then apply it)."""

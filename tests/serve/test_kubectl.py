@@ -228,3 +228,28 @@ def test_debug_node_gives_a_host_network_pod_that_shows_the_nodes_rules(kubectl,
     assert kubectl.ok("exec", name, "--", "iptables-save") == lab.iptables_save("node-1")
     routes = kubectl.ok("exec", name, "--", "ip", "route").splitlines()
     assert routes[0].startswith("default via ") and any(line.endswith("proto bird") for line in routes)
+
+
+def test_events_of_scheduling_and_containers(kubectl, lab):
+    """Do `kubectl get events` and `describe pod` show the scheduler's and kubelet's events for the pod's state?"""
+    kubectl.write("app.yaml", APP)
+    kubectl.ok("apply", "-f", "app.yaml")
+    node = lab.get("Pod", "client")["spec"]["nodeName"]
+    rows = [line.split(None, 4) for line in kubectl.ok("get", "events").splitlines()[1:]]
+    client_rows = [(r[2], r[4]) for r in rows if r[3] == "pod/client"]
+    assert client_rows == [("Scheduled", f"Successfully assigned default/client to {node}"),
+                           ("Pulled", 'Container image "busybox:1.36" already present on machine'),
+                           ("Created", "Created container: client"), ("Started", "Started container client")]
+    assert any(r[2] == "ScalingReplicaSet" and r[3] == "deployment/web" for r in rows)
+    described = kubectl.ok("describe", "pod", "client")
+    assert f"Successfully assigned default/client to {node}" in described.split("Events:", 1)[1]
+
+
+def test_unschedulable_pod_has_a_failed_scheduling_warning(kubectl):
+    """Does a pod whose nodeSelector matches no node show a FailedScheduling warning event?"""
+    kubectl.write("pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: stuck}\nspec:\n"
+                              "  nodeSelector: {disk: ssd}\n  containers: [{name: c, image: busybox}]\n")
+    kubectl.ok("apply", "-f", "pod.yaml")
+    assert kubectl.ok("get", "pod", "stuck").splitlines()[1].split()[1:3] == ["0/1", "Pending"]
+    warning = [line for line in kubectl.ok("get", "events").splitlines() if "FailedScheduling" in line]
+    assert len(warning) == 1 and "node(s) didn't match Pod's node affinity/selector" in warning[0]

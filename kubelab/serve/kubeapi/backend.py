@@ -26,7 +26,8 @@ class LabBackend:
     def __init__(self, lab):
         self.lab = lab
         self.cluster = lab.cluster
-        self.lock = threading.RLock()
+        # the lab's own lock when it has one, so the notebook's lab.apply() and API writes take turns
+        self.lock = getattr(lab, "lock", None) or threading.RLock()
 
     # ------------------------------------------------------------ reads
     @property
@@ -56,8 +57,13 @@ class LabBackend:
             return [self._shown(r, o) for o in self.cluster.items(r.kind, namespace if r.namespaced else None)]
 
     def _events(self, namespace: str | None) -> list[dict]:
-        """The events the simulator records, if it records any (a list of core/v1 Event dicts)."""
-        events = getattr(self.cluster, "events", None) or []
+        """The events the simulator records when it records them (a list of core/v1 Event dicts on the
+        cluster), else the ones its state implies (events.py)."""
+        from .events import derived_events
+
+        events = getattr(self.cluster, "events", None)
+        if events is None:
+            return derived_events(self.cluster, namespace)
         return [e for e in events if namespace is None or e.get("metadata", {}).get("namespace") == namespace]
 
     def find(self, r: Resource, namespace: str | None, name: str) -> dict | None:

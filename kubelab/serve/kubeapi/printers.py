@@ -57,7 +57,10 @@ def human_duration(seconds: float) -> str:
 
 
 def _age(obj: dict, now: datetime.datetime) -> str:
-    ts = (obj.get("metadata") or {}).get("creationTimestamp")
+    return _since((obj.get("metadata") or {}).get("creationTimestamp"), now)
+
+
+def _since(ts: str | None, now: datetime.datetime) -> str:
     if not ts:
         return "<unknown>"
     created = datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
@@ -187,6 +190,7 @@ class Printer:
     row: Callable[[dict], list] = lambda obj: []
     age_column: bool = True
     name_column: bool = True
+    wants_now: bool = False   # the row function takes (obj, now): time columns other than AGE
 
 
 PRINTERS: dict[str, Printer] = {
@@ -213,8 +217,9 @@ PRINTERS: dict[str, Printer] = {
                                                                        len(cm.get("binaryData") or {})]),
     "Event": Printer((Column("Last Seen"), Column("Type"), Column("Reason"), Column("Object"),
                       Column("Message")), (),
-                     lambda e: [e.get("lastTimestamp") or "<unknown>", e.get("type", ""), e.get("reason", ""),
-                                _event_object(e), e.get("message", "")], age_column=False, name_column=False),
+                     lambda e, now: [_since(e.get("lastTimestamp"), now), e.get("type", ""), e.get("reason", ""),
+                                     _event_object(e), e.get("message", "")], age_column=False, name_column=False,
+                     wants_now=True),
 }
 
 
@@ -232,7 +237,7 @@ def table(kind: str, objects: list[dict], now: datetime.datetime, resource_versi
     columns = name + list(printer.middle) + age + list(printer.tail)
     rows = []
     for obj in objects:
-        cells = printer.row(obj)
+        cells = printer.row(obj, now) if printer.wants_now else printer.row(obj)
         head = [(obj.get("metadata") or {}).get("name", "")] if printer.name_column else []
         middle, tail = cells[:len(printer.middle)], cells[len(printer.middle):]
         rows.append({"cells": head + middle + ([_age(obj, now)] if printer.age_column else []) + tail,
