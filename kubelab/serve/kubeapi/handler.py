@@ -53,6 +53,9 @@ class ApiHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "kubelab-apiserver"
+    # headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and the client's
+    # delayed ACK hold every reply back about 40 ms
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):   # quiet: the server runs inside notebooks and tests
         if getattr(self.server, "log", None):

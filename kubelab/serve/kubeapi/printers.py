@@ -5,6 +5,7 @@ Columns with priority 1 appear only with ``kubectl get -o wide``."""
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -63,8 +64,13 @@ def _age(obj: dict, now: datetime.datetime) -> str:
 def _since(ts: str | None, now: datetime.datetime) -> str:
     if not ts:
         return "<unknown>"
-    created = datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-    return human_duration((now - created).total_seconds())
+    return human_duration((now - _parse_time(ts)).total_seconds())
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_time(ts: str) -> datetime.datetime:
+    """RFC 3339 as the API writes it ("2026-01-01T00:00:05Z"); cached: a list repeats few timestamps."""
+    return datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
 def _none(values) -> str:

@@ -3,8 +3,9 @@ of strategic-merge-patch metadata (merge keys and strategies) and of `kubectl ex
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
-from importlib import resources
+from pathlib import Path
 
 __all__ = ["definitions", "definition_for", "KUBERNETES_VERSION"]
 
@@ -14,10 +15,14 @@ KUBERNETES_VERSION = "v1.35.0"
 @functools.lru_cache(maxsize=1)
 def definitions() -> dict:
     """name -> schema, e.g. "io.k8s.api.core.v1.PodSpec"; empty when kubernetes-validate is missing."""
+    # found without importing kubernetes_validate (its import pulls in jsonschema and takes seconds)
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = Path(list(spec.submodule_search_locations)[0]) / "kubernetes-json-schema" / f"{KUBERNETES_VERSION}-local"
     try:
-        root = resources.files("kubernetes_validate") / "kubernetes-json-schema" / f"{KUBERNETES_VERSION}-local"
-        return json.loads((root / "_definitions.json").read_text())["$defs"]
-    except (ModuleNotFoundError, FileNotFoundError):
+        return json.loads((path / "_definitions.json").read_text())["$defs"]
+    except FileNotFoundError:
         return {}
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from . import openapi
 from .backend import LabBackend
 from .handler import ApiHandler
 
@@ -84,6 +85,8 @@ class KubeAPIServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"kubelab-apiserver-{self.port}", daemon=True)
         self._thread.start()
+        # the OpenAPI documents take a moment to build: ready them before kubectl apply asks
+        threading.Thread(target=openapi.index, name="kubelab-openapi-warmup", daemon=True).start()
         return self
 
     def stop(self) -> None:
