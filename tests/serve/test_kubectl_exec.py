@@ -83,3 +83,56 @@ def test_python_client_stream_exec(app, server):
     ip = app.ok("get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}")
     assert resp.read_stderr() == f"web ({ip}:80) open\nnc: web ({ip}:81): Connection timed out\n"
     assert resp.returncode == 1
+
+
+def test_interactive_shell_with_a_terminal(app, lab):
+    """Does `kubectl exec -it client -- sh` give a prompt, echo what is typed, run it and exit with `exit 3`?"""
+    import os
+    import pty
+    import subprocess
+    import time
+
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "KUBECONFIG": str(app.kubeconfig), "HOME": str(app.workdir)}
+    proc = subprocess.Popen([app.binary, "--cache-dir", str(app.cache), "exec", "-it", "client", "--", "sh"],
+                            stdin=terminal, stdout=terminal, stderr=terminal, env=env, close_fds=True)
+    os.close(terminal)
+    seen = b""
+
+    def read_until(marker: bytes, guard: float = 20.0):
+        nonlocal seen
+        deadline = time.monotonic() + guard   # a hang guard, not a timing check
+        while marker not in seen:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {marker!r} in {seen!r}")
+            try:
+                seen += os.read(controller, 4096)
+            except OSError:
+                break
+
+    read_until(b"/ # ")
+    os.write(controller, b"hostname -i\r")
+    read_until(lab.get("Pod", "client")["status"]["podIP"].encode() + b"\r\n/ # ")
+    os.write(controller, b"exit 3\r")
+    assert proc.wait(timeout=20) == 3
+    os.close(controller)
+    assert b"hostname -i\r\n" in seen   # typed characters were echoed, Enter became a new line
+
+
+def test_piped_commands_run_line_by_line(app):
+    """Does `kubectl exec -i client -- sh` run each piped line in turn and exit with the last status?"""
+    result = app("exec", "-i", "client", "--", "sh", input="hostname\ncurl -s nope\n")
+    assert result.stdout == "client\n" and result.returncode == 6
+
+
+def test_debug_node_attach_and_run_rm(app, lab):
+    """Do `kubectl debug node/... -i` and `kubectl run -i --rm --restart=Never` attach to a shell, and does the
+    finished pod complete (Completed) or go away with --rm?"""
+    out = app.ok("debug", "node/node-2", "-i", "--image=busybox:1.36", "--profile=general", input="ip route\nexit\n")
+    assert "proto kernel scope link src " in out
+    debugger = next(p for p in lab.list("Pod", "default") if p["metadata"]["name"].startswith("node-debugger-node-2"))
+    row = app.ok("get", "pod", debugger["metadata"]["name"]).splitlines()[1].split()
+    assert row[1:3] == ["0/1", "Completed"]
+    assert app.ok("run", "tmp", "-i", "--rm", "--image=busybox:1.36", "--restart=Never", "--", "sh",
+                  input="hostname\nexit\n").splitlines()[0] == "tmp"
+    assert all(p["metadata"]["name"] != "tmp" for p in lab.list("Pod", "default"))

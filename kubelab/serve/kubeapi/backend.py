@@ -45,6 +45,8 @@ class LabBackend:
     def _shown(self, r: Resource, obj: dict) -> dict:
         """The object as the API returns it: apiVersion/kind set, controller status filled in."""
         out = {"apiVersion": r.api_version, "kind": r.kind, **obj}
+        if r.kind == "Pod" and "containerStatuses" not in (obj.get("status") or {}) and obj.get("status"):
+            out["status"] = {**obj["status"], "containerStatuses": views.container_statuses(obj)}
         if r.kind in ("Deployment", "StatefulSet"):
             pods = self.cluster.items("Pod", obj["metadata"].get("namespace"))
             out["status"] = {**views.workload_status(obj, r.kind, pods), **(obj.get("status") or {})}

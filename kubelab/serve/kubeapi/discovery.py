@@ -25,8 +25,9 @@ def _aggregated_resource(r: Resource) -> dict:
     subs = []
     for sub in r.subresources:
         kind = {"scale": ("autoscaling", "v1", "Scale"), "exec": ("", "v1", "PodExecOptions"),
+                "attach": ("", "v1", "PodAttachOptions"),
                 "log": ("", "v1", "Pod")}.get(sub, (r.group, r.version, r.kind))
-        verbs = {"exec": ["create", "get"], "log": ["get"]}.get(sub, ["get", "patch", "update"])
+        verbs = {"exec": ["create", "get"], "attach": ["create", "get"], "log": ["get"]}.get(sub, ["get", "patch", "update"])
         subs.append({"subresource": sub, "responseKind": {"group": kind[0], "version": kind[1], "kind": kind[2]},
                      "verbs": verbs})
     if subs:

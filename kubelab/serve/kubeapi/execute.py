@@ -3,10 +3,11 @@ v5/v4 channel protocols. The command runs in the simulated pod: kubelab.serve.po
 the engine, as the real tool would print it, with its exit code on the status channel."""
 from __future__ import annotations
 
+import copy
 import json
 import socket
 
-from ..podexec import run_in_pod
+from ..podexec import SHELLS, run_in_pod
 from . import websocket
 from .status import ApiError
 
@@ -47,10 +48,12 @@ def _read_stdin(handler, protocol: str) -> bytes:
         return data
 
 
-def serve_exec(handler, namespace: str, name: str) -> None:
+def serve_exec(handler, namespace: str, name: str, attach: bool = False) -> None:
+    """exec runs ?command=...; attach joins the container's main process, which in the simulator is a
+    shell (what `kubectl debug node/... -it --image=busybox` and `kubectl run -it` attach to)."""
     backend = handler.server.backend
     query = handler.query
-    argv = query.get("command") or []
+    argv = ["sh"] if attach else query.get("command") or []
     if not argv:
         raise ApiError.bad_request("you must specify at least one command for the container")
     with backend.lock:
@@ -80,16 +83,133 @@ def serve_exec(handler, namespace: str, name: str) -> None:
     handler.send_header("Sec-WebSocket-Protocol", protocol)
     handler.end_headers()
     handler.close_connection = True
-    stdin = _read_stdin(handler, protocol) if query.get("stdin", ["false"])[-1] == "true" else b""
-    with backend.lock:
-        result = run_in_pod(backend.lab, pod, container, argv, stdin.decode(errors="replace"))
-    out = handler.wfile
-    for channel, text in ((STDOUT, result.stdout), (STDERR, result.stderr)):
-        if text:
-            out.write(websocket.frame(websocket.BINARY, bytes([channel]) + text.encode()))
-    out.write(websocket.frame(websocket.BINARY, bytes([STATUS]) + json.dumps(_status(result.code)).encode()))
-    out.write(websocket.frame(websocket.CLOSE, (1000).to_bytes(2, "big")))
-    out.flush()
+    session = _Session(handler, backend, pod, container, tty=query.get("tty", ["false"])[-1] == "true",
+                       attach=attach)
+    with_stdin = query.get("stdin", ["false"])[-1] == "true"
+    if with_stdin and _interactive_shell(argv):
+        session.shell()
+    else:
+        stdin = _read_stdin(handler, protocol) if with_stdin else b""
+        result = session.run(argv, stdin.decode(errors="replace"))
+        session.send(STDOUT, result.stdout)
+        session.send(STDERR, result.stderr)
+        session.finish(result.code)
+
+
+def _interactive_shell(argv: list[str]) -> bool:
+    """`kubectl exec -i[t] POD -- sh` (no -c): a shell reading commands from the terminal."""
+    return argv[0].rsplit("/", 1)[-1] in SHELLS and all(a in ("-i", "-l") for a in argv[1:])
+
+
+class _Session:
+    """One exec stream: runs commands in the simulated pod and writes the channel frames."""
+
+    PROMPT = "/ # "   # busybox sh as root
+
+    def __init__(self, handler, backend, pod: dict, container: str, tty: bool, attach: bool = False):
+        self.handler, self.backend, self.pod, self.container, self.tty = handler, backend, pod, container, tty
+        self.attach = attach
+
+    def send(self, channel: int, text: str) -> None:
+        if not text:
+            return
+        if self.tty:   # a terminal: the pty turns \n into \r\n and merges stderr into the output
+            text, channel = text.replace("\r\n", "\n").replace("\n", "\r\n"), STDOUT
+        self.handler.wfile.write(websocket.frame(websocket.BINARY, bytes([channel]) + text.encode()))
+        self.handler.wfile.flush()
+
+    def run(self, argv: list[str], stdin: str = ""):
+        from ..podexec import Result
+        try:
+            with self.backend.lock:
+                return run_in_pod(self.backend.lab, self.pod, self.container, argv, stdin)
+        except Exception as exc:   # the stream is already upgraded: report on stderr, never drop it
+            return Result("", f"{argv[0]}: {exc}\n", 1)
+
+    def finish(self, code: int) -> None:
+        if self.attach:
+            self._main_process_exited(code)
+        out = self.handler.wfile
+        out.write(websocket.frame(websocket.BINARY, bytes([STATUS]) + json.dumps(_status(code)).encode()))
+        out.write(websocket.frame(websocket.CLOSE, (1000).to_bytes(2, "big")))
+        out.flush()
+
+    def _main_process_exited(self, code: int) -> None:
+        """The attached shell was the container's main process: with restartPolicy Never (or OnFailure
+        and exit 0) the pod completes, Succeeded or Failed, as `kubectl run -i --rm` waits for."""
+        policy = self.pod["spec"].get("restartPolicy", "Always")
+        if policy == "Always" or (policy == "OnFailure" and code != 0):
+            return
+        with self.backend.lock:
+            stored = self.backend.cluster.find("Pod", f"{self.pod['metadata']['namespace']}/{self.pod['metadata']['name']}")
+            if stored is None:
+                return
+            done = copy.deepcopy(stored)
+            done["status"] = {**done.get("status", {}), "phase": "Succeeded" if code == 0 else "Failed"}
+            for cond in done["status"].get("conditions") or []:
+                if cond.get("type") in ("Ready", "ContainersReady"):
+                    cond["status"] = "False"
+            self.backend.cluster.apply([done])
+
+    def _line(self, line: str) -> int | None:
+        """Run one command line; the exit status when the line ends the shell (exit), else None."""
+        words = line.split()
+        if words[:1] == ["exit"]:
+            return int(words[1]) if len(words) > 1 and words[1].isdigit() else self.code
+        if words:
+            result = self.run(["sh", "-c", line])
+            self.send(STDOUT, result.stdout)
+            self.send(STDERR, result.stderr)
+            self.code = result.code
+        return None
+
+    def shell(self) -> None:
+        """Read the terminal a frame at a time: with a tty, echo what is typed and handle Enter,
+        Backspace, Ctrl-C and Ctrl-D as the pty's line discipline does; without, run each line."""
+        self.code, line = 0, ""
+        self.handler.connection.settimeout(3600)
+        if self.tty:
+            self.send(STDOUT, self.PROMPT)
+        while True:
+            try:
+                got = websocket.read_frame(self.handler.rfile)
+            except (socket.timeout, OSError):
+                got = None
+            if got is None or got[0] == websocket.CLOSE:
+                break
+            opcode, payload = got
+            if opcode not in (websocket.BINARY, websocket.TEXT) or not payload:
+                continue
+            channel, body = payload[0], payload[1:].decode(errors="replace")
+            if channel == CLOSE_STREAM:
+                break
+            if channel != STDIN:
+                continue   # RESIZE: the simulated terminal has no size
+            for ch in body:
+                if self.tty and ch == "\x03":
+                    self.send(STDOUT, "^C\n" + self.PROMPT)
+                    line = ""
+                elif self.tty and ch == "\x04" and not line:
+                    self.send(STDOUT, "\n")
+                    return self.finish(self.code)
+                elif self.tty and ch in ("\x7f", "\b"):
+                    if line:
+                        line = line[:-1]
+                        self.send(STDOUT, "\b \b")
+                elif ch in ("\r", "\n"):
+                    if self.tty:
+                        self.send(STDOUT, "\n")
+                    code, line = self._line(line), ""
+                    if code is not None:
+                        return self.finish(code)
+                    if self.tty:
+                        self.send(STDOUT, self.PROMPT)
+                elif ch >= " " or ch == "\t":
+                    line += ch
+                    if self.tty:
+                        self.send(STDOUT, ch)
+        code = self._line(line) if line.strip() else None
+        self.finish(self.code if code is None else code)
 
 
 def pod_log(backend, pod: dict, container: str | None) -> str:

@@ -292,9 +292,9 @@ class ApiHandler(BaseHTTPRequestHandler):
         backend, r = self.server.backend, route.resource
         if route.sub not in r.subresources:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
-        if route.sub == "exec":
+        if route.sub in ("exec", "attach"):
             from .execute import serve_exec
-            return serve_exec(self, route.namespace, route.name)
+            return serve_exec(self, route.namespace, route.name, attach=route.sub == "attach")
         if route.sub == "log":
             pod = backend.get(r, route.namespace, route.name)
             from .execute import pod_log

@@ -101,6 +101,12 @@ def _pod_row(pod: dict) -> list:
                         for c in status.get("conditions") or [])
         ready, restarts = (len(containers) if pod_ready else 0), 0
     reason = status.get("reason") or status.get("phase") or "Pending"
+    for c in reversed(statuses or []):   # printPod: a container's waiting/terminated reason is more telling
+        state = c.get("state") or {}
+        if (state.get("waiting") or {}).get("reason"):
+            reason = state["waiting"]["reason"]
+        elif (state.get("terminated") or {}).get("reason"):
+            reason = state["terminated"]["reason"]
     if (pod.get("metadata") or {}).get("deletionTimestamp"):
         reason = "Terminating"
     ips = pod_ips(pod)

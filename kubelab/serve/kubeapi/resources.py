@@ -10,7 +10,7 @@ __all__ = ["Resource", "served_resources", "find_resource", "group_versions"]
 
 VERBS = ("create", "delete", "get", "list", "patch", "update", "watch")
 # the subresources kube-apiserver serves for these kinds and that this server answers
-SUBRESOURCES = {"Pod": ("exec", "log", "status"), "Deployment": ("scale", "status"),
+SUBRESOURCES = {"Pod": ("attach", "exec", "log", "status"), "Deployment": ("scale", "status"),
                 "StatefulSet": ("scale", "status"), "Service": ("status",), "Node": ("status",),
                 "Namespace": ("status",)}
 # `kubectl get all` lists the kinds in the "all" category

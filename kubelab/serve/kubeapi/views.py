@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...net.objects import pod_ready
 from ...sim.workloads import owner_of
 
-__all__ = ["workload_status", "scale_of", "selector_string"]
+__all__ = ["workload_status", "scale_of", "selector_string", "container_statuses"]
 
 
 def selector_string(selector: dict | None) -> str:
@@ -58,3 +58,28 @@ def scale_of(obj: dict) -> dict:
             "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 1)},
             "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
                        "selector": selector_string((obj.get("spec") or {}).get("selector"))}}
+
+
+def container_statuses(pod: dict) -> list[dict]:
+    """ContainerStatus per container as the kubelet reports it, from the pod's phase and readiness (the
+    simulator keeps pod-level state only): running since the pod started, or terminated when it ended."""
+    status = pod.get("status") or {}
+    phase = status.get("phase")
+    if not (pod.get("spec") or {}).get("nodeName"):
+        return []   # not scheduled: no kubelet has seen it
+    ready = pod_ready(pod)
+    started = pod["metadata"].get("creationTimestamp")
+    out = []
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        if phase == "Running":
+            state = {"running": {"startedAt": started}}
+        elif phase in ("Succeeded", "Failed"):
+            code = 0 if phase == "Succeeded" else 1
+            state = {"terminated": {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
+                                    "startedAt": started, "finishedAt": started}}
+        else:
+            state = {"waiting": {"reason": "ContainerCreating"}}
+        out.append({"name": c.get("name"), "image": c.get("image"), "imageID": "", "ready": ready and phase == "Running",
+                    "restartCount": 0, "started": phase == "Running", "state": state,
+                    **({"containerID": f"containerd://{c.get('name')}"} if phase != "Pending" else {})})
+    return out

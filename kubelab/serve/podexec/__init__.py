@@ -11,7 +11,7 @@ import shlex
 from .base import Context, Result
 from . import dns, files, http, net, node
 
-__all__ = ["run_in_pod", "Result", "COMMANDS"]
+__all__ = ["run_in_pod", "Result", "COMMANDS", "SHELLS"]
 
 COMMANDS = {
     "curl": http.curl, "wget": http.wget,
