@@ -253,3 +253,16 @@ def test_unschedulable_pod_has_a_failed_scheduling_warning(kubectl):
     assert kubectl.ok("get", "pod", "stuck").splitlines()[1].split()[1:3] == ["0/1", "Pending"]
     warning = [line for line in kubectl.ok("get", "events").splitlines() if "FailedScheduling" in line]
     assert len(warning) == 1 and "node(s) didn't match Pod's node affinity/selector" in warning[0]
+
+
+def test_replace_and_server_dry_run(kubectl, lab):
+    """Does `kubectl replace -f` swap the object, and `apply --dry-run=server` report without changing anything?"""
+    kubectl.write("app.yaml", APP)
+    kubectl.ok("create", "-f", "app.yaml")
+    kubectl.write("app2.yaml", APP.replace("replicas: 2", "replicas: 4"))
+    assert "deployment.apps/web replaced" in kubectl.ok("replace", "-f", "app2.yaml")
+    assert lab.get("Deployment", "web")["spec"]["replicas"] == 4
+    kubectl.write("app3.yaml", APP.replace("replicas: 2", "replicas: 1"))
+    assert "deployment.apps/web configured (server dry run)" in kubectl.ok("apply", "--dry-run=server", "-f", "app3.yaml")
+    assert lab.get("Deployment", "web")["spec"]["replicas"] == 4
+    assert len(lab.list("Pod", "default", selector="app=web")) == 4

@@ -76,3 +76,56 @@ def test_node_tools_need_a_host_network_pod(lab):
     expected = lab.ipvsadm("node-1") if tool == "ipvsadm" else lab.iptables_save("node-1")
     result = run(lab, tool, "-Ln" if tool == "ipvsadm" else "-t", pod="default/debugger")
     assert result.code == 0 and result.stdout == expected
+
+
+def test_curl_head_verbose_headers_and_fail(lab):
+    """Do curl -I, -v, -H and -f print and exit as curl does?"""
+    head = run(lab, "curl", "-sI", "http://web")
+    assert head.code == 0 and head.stdout.startswith("HTTP/1.1 200 OK\r\n") and head.stdout.endswith("\r\n\r\n")
+    verbose = run(lab, "curl", "-sv", "-H", "X-Lab: 1", "http://web/path")
+    assert "> GET /path HTTP/1.1\n" in verbose.stderr and "> X-Lab: 1\n" in verbose.stderr
+    assert "< HTTP/1.1 200 OK\n" in verbose.stderr
+    import json
+    assert json.loads(verbose.stdout)["headers"] == {"X-Lab": "1"}
+
+
+def test_curl_resolve_pins_the_address_and_keeps_the_host(lab):
+    """Does --resolve send the request to the given address with the original Host header?"""
+    ip = lab.get("Service", "web")["spec"]["clusterIP"]
+    out = run(lab, "curl", "-s", "--resolve", f"shop.example:80:{ip}", "http://shop.example/")
+    import json
+    assert json.loads(out.stdout)["headers"] == {"Host": "shop.example"}
+    assert run(lab, "curl", "-s", "http://shop.example/").code == 6
+
+
+def test_dig_at_a_server_and_srv_records(lab):
+    """Does dig @server ask that server, and dig SRV +short print priority weight port target?"""
+    ip = lab.get("Service", "web")["spec"]["clusterIP"]
+    dns_ip = lab.get("Service", "kube-dns", "kube-system")["spec"]["clusterIP"]
+    full = run(lab, "dig", f"@{dns_ip}", "web.default.svc.cluster.local")
+    assert f"web.default.svc.cluster.local.\t" in full.stdout and f"\tIN\tA\t{ip}" in full.stdout
+    assert f";; SERVER: {dns_ip}#53({dns_ip}) (UDP)" in full.stdout
+    srv = run(lab, "dig", "+short", "SRV", "_dns._udp.kube-dns.kube-system.svc.cluster.local")
+    assert srv.stdout == "0 100 53 kube-dns.kube-system.svc.cluster.local.\n"
+
+
+def test_missing_file_and_env(lab):
+    """Does cat of an unknown file fail as busybox does, and env list the Service variables of the namespace?"""
+    missing = run(lab, "cat", "/etc/nope")
+    assert missing.code == 1 and missing.stderr == "cat: can't open '/etc/nope': No such file or directory\n"
+    env = dict(line.split("=", 1) for line in run(lab, "env").stdout.splitlines())
+    assert env["WEB_SERVICE_HOST"] == lab.get("Service", "web")["spec"]["clusterIP"]
+    assert env["KUBERNETES_SERVICE_PORT"] == "443"
+
+
+def test_ip_addr_on_a_bridge_cni_has_the_node_subnet():
+    """With flannel, does `ip addr` show the pod IP in its node's podCIDR and `ip route` the cni0 gateway?"""
+    lab = kubelab.connect(cni="flannel")
+    lab.apply(APP)
+    pod = lab.get("Pod", "client")
+    cidr = lab.pod_cidr_of(pod["spec"]["nodeName"])
+    prefix = cidr.split("/")[1]
+    addr = run(lab, "ip", "addr").stdout
+    assert f"inet {pod['status']['podIP']}/{prefix} " in addr and "mtu 1450" in addr
+    route = run(lab, "ip", "route").stdout.splitlines()
+    assert route[0] == f"default via {cidr.split('/')[0].rsplit('.', 1)[0]}.1 dev eth0"

@@ -105,7 +105,7 @@ def dig(ctx: Context, args: list[str]) -> Result:
         elif a == "-t" and i + 1 < len(args):
             rtype = args[i + 1].upper()
             i += 1
-        elif a.upper() in TYPES and name is not None:
+        elif a.upper() in TYPES:   # dig reads a bare type keyword as the type, before or after the name
             rtype = a.upper()
         elif name is None:
             name = a
