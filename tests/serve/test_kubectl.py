@@ -266,3 +266,20 @@ def test_replace_and_server_dry_run(kubectl, lab):
     assert "deployment.apps/web configured (server dry run)" in kubectl.ok("apply", "--dry-run=server", "-f", "app3.yaml")
     assert lab.get("Deployment", "web")["spec"]["replicas"] == 4
     assert len(lab.list("Pod", "default", selector="app=web")) == 4
+
+
+def test_describe_node_get_all_and_sort_by(kubectl, lab):
+    """Do `describe node` (lease, capacity, pods), `get all` and `get --sort-by` (full objects in rows) work?"""
+    kubectl.write("app.yaml", APP)
+    kubectl.ok("apply", "-f", "app.yaml")
+    node = kubectl.ok("describe", "node", "node-1")
+    assert "HolderIdentity:  node-1" in node and "PodCIDR:                      " + lab.pod_cidr_of("node-1") in node
+    on_node = [p["metadata"]["name"] for p in lab.list("Pod") if p["spec"].get("nodeName") == "node-1"]
+    assert f"Non-terminated Pods:          ({len(on_node)} in total)" in node
+    every = kubectl.ok("get", "all")
+    assert "deployment.apps/web" in every and "service/web" in every and "pod/client" in every
+    rows = kubectl.ok("get", "pods", "-o", "wide", "--sort-by=.status.podIP").splitlines()[1:]
+    ips = [row.split()[5] for row in rows]
+    assert ips == sorted(ips) and len(ips) == 3   # --sort-by compares the field as a string
+    assert kubectl.ok("label", "node", "node-2", "zone=b").strip() == "node/node-2 labeled"
+    assert lab.get("Node", "node-2", None)["metadata"]["labels"]["zone"] == "b"

@@ -45,6 +45,8 @@ class LabBackend:
     def _shown(self, r: Resource, obj: dict) -> dict:
         """The object as the API returns it: apiVersion/kind set, controller status filled in."""
         out = {"apiVersion": r.api_version, "kind": r.kind, **obj}
+        if r.kind == "Node":
+            out["status"] = views.node_status(obj)
         if r.kind == "Pod" and "containerStatuses" not in (obj.get("status") or {}) and obj.get("status"):
             out["status"] = {**obj["status"], "containerStatuses": views.container_statuses(obj)}
         if r.kind in ("Deployment", "StatefulSet"):
@@ -54,9 +56,17 @@ class LabBackend:
 
     def list(self, r: Resource, namespace: str | None) -> list[dict]:
         with self.lock:
-            if r.kind == "Event":
-                return [copy.deepcopy(e) for e in self._events(namespace)]
+            if r.readonly:
+                return [copy.deepcopy(o) for o in self._derived(r, namespace)]
             return [self._shown(r, o) for o in self.cluster.items(r.kind, namespace if r.namespaced else None)]
+
+    def _derived(self, r: Resource, namespace: str | None) -> list[dict]:
+        if r.kind == "Lease":
+            if namespace not in (None, "kube-node-lease"):
+                return []
+            renew = self.now().strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+            return views.node_leases(self.cluster.items("Node"), renew)
+        return self._events(namespace)
 
     def _events(self, namespace: str | None) -> list[dict]:
         """The events the simulator records when it records them (a list of core/v1 Event dicts on the
@@ -70,8 +80,8 @@ class LabBackend:
 
     def find(self, r: Resource, namespace: str | None, name: str) -> dict | None:
         with self.lock:
-            if r.kind == "Event":
-                return next((e for e in self._events(namespace) if e["metadata"]["name"] == name), None)
+            if r.readonly:
+                return next((e for e in self._derived(r, namespace) if e["metadata"]["name"] == name), None)
             obj = self.cluster.find(r.kind, Store.key(namespace if r.namespaced else None, name))
             return None if obj is None else self._shown(r, obj)
 

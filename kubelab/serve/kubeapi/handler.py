@@ -181,8 +181,8 @@ class ApiHandler(BaseHTTPRequestHandler):
     def _send_objects(self, r: Resource, single: dict | None, objects: list[dict]) -> None:
         backend = self.server.backend
         if self._wants_table():
-            return self._send(200, printers.table(r.kind, objects, backend.now(), backend.resource_version),
-                              TABLE_CONTENT_TYPE)
+            return self._send(200, printers.table(r.kind, objects, backend.now(), backend.resource_version,
+                                                  self.params.get("includeObject", "Metadata")), TABLE_CONTENT_TYPE)
         if single is not None:
             return self._send(200, single)
         return self._send(200, {"kind": f"{r.kind}List", "apiVersion": r.api_version,
@@ -347,8 +347,8 @@ class ApiHandler(BaseHTTPRequestHandler):
         def shown(obj):
             if not table:
                 return obj
-            t = printers.table(r.kind, [obj], backend.now(), backend.resource_version)
-            return t
+            return printers.table(r.kind, [obj], backend.now(), backend.resource_version,
+                                  self.params.get("includeObject", "Metadata"))
 
         def current():
             return {(o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in self._selected(route)}

@@ -239,9 +239,11 @@ def _metadata_only(obj: dict) -> dict:
     return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata") or {}}
 
 
-def table(kind: str, objects: list[dict], now: datetime.datetime, resource_version: str) -> dict:
+def table(kind: str, objects: list[dict], now: datetime.datetime, resource_version: str,
+          include_object: str = "Metadata") -> dict:
     """A meta.k8s.io/v1 Table of `objects`; each row carries the object's metadata (kubectl reads the
-    namespace for -A and labels for --show-labels from it)."""
+    namespace for -A and labels for --show-labels from it), or the whole object with
+    ?includeObject=Object (kubectl --sort-by sorts on it), or nothing with None."""
     printer = PRINTERS.get(kind, Printer())
     name = [Column("Name", format="name", description="Name must be unique within a namespace.")] \
         if printer.name_column else []
@@ -252,7 +254,11 @@ def table(kind: str, objects: list[dict], now: datetime.datetime, resource_versi
         cells = printer.row(obj, now) if printer.wants_now else printer.row(obj)
         head = [(obj.get("metadata") or {}).get("name", "")] if printer.name_column else []
         middle, tail = cells[:len(printer.middle)], cells[len(printer.middle):]
-        rows.append({"cells": head + middle + ([_age(obj, now)] if printer.age_column else []) + tail,
-                     "object": _metadata_only(obj)})
+        row = {"cells": head + middle + ([_age(obj, now)] if printer.age_column else []) + tail}
+        if include_object == "Object":
+            row["object"] = obj
+        elif include_object != "None":
+            row["object"] = _metadata_only(obj)
+        rows.append(row)
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": resource_version},
             "columnDefinitions": [c.definition() for c in columns], "rows": rows}

@@ -55,13 +55,16 @@ def _split_api_version(api_version: str) -> tuple[str, str]:
     return group, version
 
 
-# Events are not a registered kind (nothing applies them); the server serves the ones the simulator records
+# Read-only resources the server derives from the simulated state (nothing applies them): Events, and
+# the node Leases kubectl describe node reads (a kubelet renews its Lease every 10 s)
 EVENTS = Resource("Event", "", "v1", "events", True, ("ev",), readonly=True)
+LEASES = Resource("Lease", "coordination.k8s.io", "v1", "leases", True, readonly=True)
+DERIVED = (EVENTS, LEASES)
 
 
 def served_resources() -> list[Resource]:
     """Every resource, sorted by group, version and plural (discovery's stable order)."""
-    out = [EVENTS]
+    out = list(DERIVED)
     for kind in kinds.all_kinds():
         for api_version in kind.api_versions:
             group, version = _split_api_version(api_version)

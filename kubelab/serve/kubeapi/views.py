@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...net.objects import pod_ready
 from ...sim.workloads import owner_of
 
-__all__ = ["workload_status", "scale_of", "selector_string", "container_statuses"]
+__all__ = ["workload_status", "scale_of", "selector_string", "container_statuses", "node_status", "node_leases"]
 
 
 def selector_string(selector: dict | None) -> str:
@@ -83,3 +83,37 @@ def container_statuses(pod: dict) -> list[dict]:
                     "restartCount": 0, "started": phase == "Running", "state": state,
                     **({"containerID": f"containerd://{c.get('name')}"} if phase != "Pending" else {})})
     return out
+
+
+# What a kubeadm node of the course's kind reports about itself; the simulator does not model capacity
+# or the machine, so these are fixed, plausible values (describe node and -o wide print them)
+NODE_INFO = {"architecture": "amd64", "bootID": "", "containerRuntimeVersion": "containerd://2.0.5",
+             "kernelVersion": "6.8.0-60-generic", "kubeProxyVersion": "", "kubeletVersion": "v1.35.0",
+             "machineID": "", "operatingSystem": "linux", "osImage": "Ubuntu 24.04.2 LTS", "systemUUID": ""}
+NODE_CAPACITY = {"cpu": "4", "ephemeral-storage": "102626232Ki", "hugepages-2Mi": "0", "memory": "8148960Ki",
+                 "pods": "110"}
+
+
+def node_status(node: dict) -> dict:
+    """The node's status with nodeInfo, capacity/allocatable and heartbeat times filled in when the
+    simulator left them out."""
+    status = dict(node.get("status") or {})
+    status.setdefault("nodeInfo", NODE_INFO)
+    status.setdefault("capacity", NODE_CAPACITY)
+    status.setdefault("allocatable", NODE_CAPACITY)
+    since = node["metadata"].get("creationTimestamp")
+    status["conditions"] = [{"lastHeartbeatTime": since, "lastTransitionTime": since, "message": "kubelet is posting ready status",
+                             **c} for c in status.get("conditions") or []]
+    return status
+
+
+def node_leases(nodes: list[dict], renew_time: str) -> list[dict]:
+    """coordination.k8s.io/v1 Leases in kube-node-lease, one per node, held by its kubelet."""
+    return [{"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+             "metadata": {"name": n["metadata"]["name"], "namespace": "kube-node-lease",
+                          "uid": n["metadata"].get("uid"), "resourceVersion": n["metadata"].get("resourceVersion"),
+                          "creationTimestamp": n["metadata"].get("creationTimestamp"),
+                          "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": n["metadata"]["name"],
+                                               "uid": n["metadata"].get("uid")}]},
+             "spec": {"holderIdentity": n["metadata"]["name"], "leaseDurationSeconds": 40, "renewTime": renew_time}}
+            for n in nodes]
