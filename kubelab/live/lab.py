@@ -16,7 +16,7 @@ from ..api.manifests import load_manifests, ref_of
 from ..net.labels import parse_selector_string
 from ..results import ApplyResult
 from .namespaces import MANAGED_BY_LABEL, MANAGED_BY_VALUE, NamespaceMap
-from .observed import ObservedReachability, ObservedVerdict
+from .observed import ObservedDnsAnswer, ObservedReachability, ObservedResponse, ObservedVerdict
 
 __all__ = ["LiveLab", "MANAGED_BY_LABEL"]
 
@@ -287,6 +287,52 @@ class LiveLab(Lab):
             predicted = Reachability(chosen, chosen, [[bool(c) for c in row] for row in cells], port, protocol,
                                      reasons=sim_reasons)
         return ObservedReachability(chosen, chosen, observed, port, protocol, reasons=reasons, predicted=predicted)
+
+    def http(self, url: str, src=None, headers: dict | None = None, method: str = "GET") -> ObservedResponse:
+        """An HTTP request from inside `src` (curl through exec), with the simulator's Response as `.predicted`."""
+        from .parse import http_response
+
+        if src is None:
+            raise ProbeError("the live backend sends requests from inside a pod: give src='namespace/pod'")
+        command = ["curl", "-s", "-i", "-m", "5", "-X", method]
+        for key, value in sorted((headers or {}).items()):
+            command += ["-H", f"{key}: {value}"]
+        out, err, code = self.exec(str(src), command + [url])
+        if code == 127:
+            raise ProbeError(f"pod {src} has no curl; send HTTP probes from a pod whose image has it")
+        status, got_headers, body, why = http_response(out, code)
+        predicted = self._predict(lambda sim: sim.http(url, src=self._sim_pod(src), headers=headers, method=method))
+        return ObservedResponse(status, body, got_headers, url, None, f"observed from {src} with curl: {why}",
+                                predicted=predicted)
+
+    def resolve(self, name: str, rtype: str = "A", src=None) -> ObservedDnsAnswer:
+        """A lookup from inside `src` (nslookup through exec, the pod's own resolv.conf), with the
+        simulator's DnsAnswer as `.predicted`."""
+        from .parse import dns_answer
+
+        if src is None:
+            raise ProbeError("the live backend resolves from inside a pod: give src='namespace/pod'")
+        rtype = rtype.upper()
+        out, err, code = self.exec(str(src), ["nslookup", f"-type={rtype}", name])
+        if code == 127:
+            raise ProbeError(f"pod {src} has no nslookup; resolve from a pod whose image has it (e.g. dnsutils)")
+        answer = dns_answer(out, code, name, rtype, str(src))
+        predicted = self._predict(lambda sim: sim.resolve(name, rtype, src=self._sim_pod(src)))
+        return ObservedDnsAnswer(**{f: getattr(answer, f) for f in answer.__dataclass_fields__}, predicted=predicted)
+
+    def trace(self, src, dst, port: int = 80, protocol: str = "TCP"):
+        """A real cluster does not show the hops a packet takes; the simulator's trace for the same
+        state is `lab.reach(...).predicted` plus `predicted_trace()`."""
+        raise BackendError("trace(): a live cluster does not show a packet's hops; use lab.reach(src, dst) to "
+                           "observe, and lab.predicted_trace(src, dst) for the simulator's hop-by-hop prediction")
+
+    def predicted_trace(self, src, dst, port: int = 80, protocol: str = "TCP"):
+        """The simulator's Trace for this cluster's current state (cluster names)."""
+        sim = self._prediction_lab()
+        if sim is None:
+            raise BackendError("predicted_trace(): the simulator could not model this cluster's state")
+        target = self._target(dst)
+        return sim.trace(self._sim_pod(src), self._sim_target(dst, target), port, protocol)
 
     def resolv_conf(self, pod: str) -> str:
         return self._read_file(pod, "/etc/resolv.conf")

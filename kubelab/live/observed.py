@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..results import Reachability
-from ..results import Verdict
+from ..net.dns.answer import DnsAnswer
+from ..results import Reachability, Response, Verdict
 
-__all__ = ["ObservedVerdict", "ObservedReachability", "Disagreement"]
+__all__ = ["ObservedVerdict", "ObservedReachability", "Disagreement", "ObservedResponse", "ObservedDnsAnswer"]
 
 
 @dataclass(frozen=True)
@@ -72,3 +72,25 @@ class ObservedReachability(Reachability):
                     out.append(Disagreement(s, d, self[s, d], predicted, self.reason(s, d) or "",
                                             self.predicted.reason(s, d) or ""))
         return tuple(out)
+
+
+@dataclass(frozen=True)
+class ObservedResponse(Response):
+    """An HTTP response a pod got (curl through exec); `.predicted` is the simulator's Response."""
+
+    predicted: Response | None = None
+
+    @property
+    def agrees(self) -> bool | None:
+        return None if self.predicted is None else self.predicted.status == self.status
+
+
+@dataclass(frozen=True)
+class ObservedDnsAnswer(DnsAnswer):
+    """A lookup a pod made (nslookup through exec); `.predicted` is the simulator's DnsAnswer."""
+
+    predicted: DnsAnswer | None = None
+
+    @property
+    def agrees(self) -> bool | None:
+        return None if self.predicted is None else sorted(self.predicted.addresses) == sorted(self.addresses)

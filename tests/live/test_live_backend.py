@@ -127,3 +127,23 @@ def test_files_and_cleanup(live, cluster):
     assert live.cleanup() == ["kubelab-default"]
     assert [n["metadata"]["name"] for n in sim.list("Namespace")] == ["default", "kube-node-lease", "kube-public",
                                                                        "kube-system"]
+
+
+def test_http_and_resolve_are_observed_in_the_pod_with_predictions(live, cluster):
+    """Do http() (curl in the pod) and resolve() (nslookup in the pod) observe, and agree with the prediction?"""
+    sim, _ = cluster
+    live.apply(APP)
+    response = live.http("http://web", src="default/client")
+    assert response.status == 200 and response.agrees is True
+    assert response.json()["served_by"] == "pod kubelab-default/web"
+    answer = live.resolve("web", "A", src="default/client")
+    assert answer.addresses == [sim.get("Service", "web", "kubelab-default")["spec"]["clusterIP"]]
+    assert answer.name == "web.kubelab-default.svc.cluster.local" and answer.agrees is True
+    missing = live.resolve("nope", src="default/client")
+    assert missing.rcode == "NXDOMAIN" and not missing and missing.agrees is True
+    live.apply(DENY_WEB)
+    blocked = live.http("http://web", src="default/client")
+    assert blocked.status == 0 and "timed out" in blocked.reason and blocked.agrees is True
+    with pytest.raises(kubelab.BackendError):
+        live.trace("default/client", "web")
+    assert not live.predicted_trace("default/client", "default/web").verdict
