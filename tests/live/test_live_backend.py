@@ -135,7 +135,7 @@ def test_http_and_resolve_are_observed_in_the_pod_with_predictions(live, cluster
     live.apply(APP)
     response = live.http("http://web", src="default/client")
     assert response.status == 200 and response.agrees is True
-    assert response.json()["served_by"] == "pod kubelab-default/web"
+    assert response.predicted.pod == "kubelab-default/web" and response.text == response.predicted.text
     answer = live.resolve("web", "A", src="default/client")
     assert answer.addresses == [sim.get("Service", "web", "kubelab-default")["spec"]["clusterIP"]]
     assert answer.name == "web.kubelab-default.svc.cluster.local" and answer.agrees is True

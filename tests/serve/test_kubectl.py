@@ -283,3 +283,18 @@ def test_describe_node_get_all_and_sort_by(kubectl, lab):
     assert ips == sorted(ips) and len(ips) == 3   # --sort-by compares the field as a string
     assert kubectl.ok("label", "node", "node-2", "zone=b").strip() == "node/node-2 labeled"
     assert lab.get("Node", "node-2", None)["metadata"]["labels"]["zone"] == "b"
+
+
+def test_ingress_and_secret_generators_and_columns(kubectl, lab):
+    """Do `kubectl create ingress` and `create secret generic` work, and print kube-apiserver's columns?"""
+    kubectl.write("app.yaml", APP)
+    kubectl.ok("apply", "-f", "app.yaml")
+    kubectl.ok("create", "ingress", "shop", "--class=nginx", "--rule=shop.example/*=web:80")
+    rule = lab.get("Ingress", "shop")["spec"]["rules"][0]
+    assert rule["host"] == "shop.example"
+    assert rule["http"]["paths"][0]["backend"]["service"] == {"name": "web", "port": {"number": 80}}
+    assert kubectl.ok("get", "ingress").splitlines()[1].split()[:4] == ["shop", "nginx", "shop.example", "80"]
+    kubectl.ok("create", "secret", "generic", "token", "--from-literal=key=s3cret")
+    import base64
+    assert base64.b64decode(lab.get("Secret", "token")["data"]["key"]) == b"s3cret"
+    assert kubectl.ok("get", "secret", "token").splitlines()[1].split()[:3] == ["token", "Opaque", "1"]

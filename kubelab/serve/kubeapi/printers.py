@@ -192,6 +192,27 @@ def _event_object(e: dict) -> str:
     return f"{(inv.get('kind') or '').lower()}/{inv.get('name', '')}"
 
 
+def _ingress_row(ing: dict) -> list:
+    """printIngress: class, the hosts of the rules (* for a rule without one), load-balancer addresses,
+    80 or 80, 443 when it terminates TLS."""
+    spec = ing.get("spec") or {}
+    hosts = [r.get("host") or "*" for r in spec.get("rules") or []]
+    addresses = [i.get("ip") or i.get("hostname") for i in
+                 ((ing.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []]
+    return [spec.get("ingressClassName") or "<none>", ",".join(hosts) or "*", ",".join(a for a in addresses if a),
+            "80, 443" if spec.get("tls") else "80"]
+
+
+def _ingressclass_row(ic: dict) -> list:
+    params = (ic.get("spec") or {}).get("parameters")
+    shown = "<none>" if not params else f"{params.get('kind')}/{params.get('name')}"
+    return [(ic.get("spec") or {}).get("controller", ""), shown]
+
+
+def _secret_row(secret: dict) -> list:
+    return [secret.get("type") or "Opaque", len(secret.get("data") or {}) + len(secret.get("stringData") or {})]
+
+
 @dataclass(frozen=True)
 class Printer:
     """Columns between NAME and AGE (`middle`), after AGE (`tail`), and the row function giving
@@ -225,6 +246,9 @@ PRINTERS: dict[str, Printer] = {
                     (Column("Version"), Column("Internal-IP", priority=1), Column("External-IP", priority=1),
                      Column("OS-Image", priority=1), Column("Kernel-Version", priority=1),
                      Column("Container-Runtime", priority=1)), _node_row),
+    "Ingress": Printer((Column("Class"), Column("Hosts"), Column("Address"), Column("Ports")), (), _ingress_row),
+    "IngressClass": Printer((Column("Controller"), Column("Parameters")), (), _ingressclass_row),
+    "Secret": Printer((Column("Type"), Column("Data", "integer")), (), _secret_row),
     "ConfigMap": Printer((Column("Data", "integer"),), (), lambda cm: [len(cm.get("data") or {}) +
                                                                        len(cm.get("binaryData") or {})]),
     "Event": Printer((Column("Last Seen"), Column("Type"), Column("Reason"), Column("Object"),

@@ -3,8 +3,9 @@ messages and exit codes (curl: 6 resolve, 7 refused, 22 HTTP error with -f, 28 t
 from __future__ import annotations
 
 import http.client
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from ...errors import KubelabError
 from .base import Context, Result, outcome, resolve_host
 
 __all__ = ["curl", "wget"]
@@ -99,24 +100,28 @@ def _write_out(fmt: str, status: int, ip: str, port: int) -> str:
 
 
 def _request(ctx: Context, url: str, resolve: dict, headers: dict, method: str):
-    """(response, verdict outcome, host, ip, port) for one URL from the pod."""
+    """(response, how the connection ended, host, ip, port) for one URL from the pod, through lab.http
+    (Services, Ingress controllers and the apps' own answers); --resolve pins host:port to an address."""
     parts = urlsplit(url if "://" in url else f"http://{url}")
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     pinned = resolve.get((host, port))
     ip = pinned or resolve_host(ctx, host)
-    target = pinned or host
-    verdict = ctx.lab.reach(ctx.src, target, port, "TCP")
-    how = outcome(verdict)
-    if how != "ok":
-        return None, how, host, ip, port
-    if pinned:
-        headers = {"Host": host if port in (80, 443) else f"{host}:{port}", **headers}
-        netloc = f"[{pinned}]:{port}" if ":" in pinned else f"{pinned}:{port}"
-        url = urlunsplit((parts.scheme or "http", netloc, parts.path, parts.query, ""))
     response = ctx.lab.http(url if "://" in url else f"http://{url}", src=ctx.src, headers=headers or None,
-                            method=method)
-    return response, how, host, ip, port
+                            method=method, resolve={host: pinned} if pinned else None)
+    if response.status == 0:
+        return None, outcome(_Failed(response.reason)), host, ip, port
+    return response, "ok", host, ip, port
+
+
+class _Failed:
+    """A connection that was not made, in the shape outcome() reads (falsy, with the reason)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __bool__(self) -> bool:
+        return False
 
 
 def curl(ctx: Context, args: list[str]) -> Result:
@@ -130,7 +135,12 @@ def curl(ctx: Context, args: list[str]) -> Result:
     out, err, code = "", "", 0
     quiet = opts.silent and not opts.show_error
     for url in opts.urls:
-        response, how, host, ip, port = _request(ctx, url, opts.resolve, opts.headers, method)
+        try:
+            response, how, host, ip, port = _request(ctx, url, opts.resolve, opts.headers, method)
+        except KubelabError as exc:   # a URL curl itself would reject
+            code = 3
+            err += "" if quiet else f"curl: (3) URL rejected: {exc}\n"
+            continue
         if opts.verbose and ip:
             err += f"* Host {host}:{port} was resolved.\n*   Trying {ip}:{port}...\n"
         if how != "ok":
