@@ -103,7 +103,7 @@ def test_dig_at_a_server_and_srv_records(lab):
     ip = lab.get("Service", "web")["spec"]["clusterIP"]
     dns_ip = lab.get("Service", "kube-dns", "kube-system")["spec"]["clusterIP"]
     full = run(lab, "dig", f"@{dns_ip}", "web.default.svc.cluster.local")
-    assert f"web.default.svc.cluster.local.\t" in full.stdout and f"\tIN\tA\t{ip}" in full.stdout
+    assert "web.default.svc.cluster.local.\t" in full.stdout and f"\tIN\tA\t{ip}" in full.stdout
     assert f";; SERVER: {dns_ip}#53({dns_ip}) (UDP)" in full.stdout
     srv = run(lab, "dig", "+short", "SRV", "_dns._udp.kube-dns.kube-system.svc.cluster.local")
     assert srv.stdout == "0 100 53 kube-dns.kube-system.svc.cluster.local.\n"

@@ -91,10 +91,6 @@ class LabBackend:
             raise ApiError.not_found(r.plural, name, r.group)
         return obj
 
-    def snapshot(self):
-        """Everything a watch compares: key -> resourceVersion, per kind."""
-        return self.cluster.store.generation
-
     # ------------------------------------------------------------ writes
     def _write(self, r: Resource, obj: dict, dry_run: bool) -> dict:
         """Admit one object through the simulator (all-or-nothing); return it as stored."""

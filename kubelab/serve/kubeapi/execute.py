@@ -26,7 +26,7 @@ def _status(code: int) -> dict:
             "reason": "NonZeroExitCode", "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]}}
 
 
-def _read_stdin(handler, protocol: str) -> bytes:
+def _read_stdin(handler) -> bytes:
     """Everything the client sends on stdin until it closes it (v5: CLOSE_STREAM 0) or the socket."""
     data = b""
     handler.connection.settimeout(30)
@@ -89,7 +89,7 @@ def serve_exec(handler, namespace: str, name: str, attach: bool = False) -> None
     if with_stdin and _interactive_shell(argv):
         session.shell()
     else:
-        stdin = _read_stdin(handler, protocol) if with_stdin else b""
+        stdin = _read_stdin(handler) if with_stdin else b""
         result = session.run(argv, stdin.decode(errors="replace"))
         session.send(STDOUT, result.stdout)
         session.send(STDERR, result.stderr)

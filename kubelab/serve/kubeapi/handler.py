@@ -13,7 +13,7 @@ from . import discovery, openapi, printers, schemas, views
 from .patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from .resources import Resource, find_resource
 from .selectors import object_filter
-from .status import ApiError, success
+from .status import ApiError
 
 __all__ = ["ApiHandler", "VERSION_INFO"]
 
@@ -246,9 +246,9 @@ class ApiHandler(BaseHTTPRequestHandler):
                 return strategic_merge_patch(current, patch, schemas.definitions()[definition])
         except PatchError as exc:
             raise ApiError(422, "Invalid", f"the patch could not be applied: {exc}") from None
-        raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
-                       f"accepted media types include: application/json-patch+json, application/merge-patch+json, "
-                       f"application/apply-patch+yaml, application/strategic-merge-patch+json")
+        raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                       "accepted media types include: application/json-patch+json, application/merge-patch+json, "
+                       "application/apply-patch+yaml, application/strategic-merge-patch+json")
 
     def _patch(self, route: _Route, raw: bytes) -> None:
         backend, r = self.server.backend, route.resource

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ...errors import ConflictError, KubelabError, ManifestError, NotFoundError, UnknownKindError, ValidationError
 
-__all__ = ["ApiError", "from_kubelab_error", "status_body", "success"]
+__all__ = ["ApiError", "from_kubelab_error", "status_body"]
 
 
 class ApiError(Exception):
@@ -47,13 +47,6 @@ class ApiError(Exception):
 def status_body(code: int, reason: str, message: str, details: dict | None = None) -> dict:
     body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": message, "reason": reason, "code": code}
-    if details:
-        body["details"] = details
-    return body
-
-
-def success(details: dict | None = None) -> dict:
-    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
     if details:
         body["details"] = details
     return body

@@ -95,5 +95,5 @@ def node_ip_command(ctx: Context, args: list[str]) -> Result:
                 lines.append(f"{cidr} via {other_ip} dev {profile.tunnel_device} proto bird onlink")
             else:
                 lines.append(f"{cidr} via {other_ip} dev eth0 proto bird")
-        return Result("\n".join(sorted(lines[2:], key=lambda l: l)) and "\n".join(lines[:2] + sorted(lines[2:])) + "\n", "", 0)
+        return Result("\n".join(lines[:2] + sorted(lines[2:])) + "\n", "", 0)
     return Result("", "Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\n", 1)
