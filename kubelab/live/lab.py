@@ -80,6 +80,10 @@ class LiveLab(Lab):
             message = body.get("message") or _short(exc)
             if status == 404:
                 raise NotFoundError(f"{what}: {message}") from None
+            if status == 400 and 'unknown field "' in message:   # strict field validation
+                field = message.split('unknown field "', 1)[1].split('"', 1)[0]
+                raise ValidationError(what, field, f"unknown field {field!r}",
+                                      "check spelling and indentation; `kubectl explain` lists the fields") from None
             if status == 422:
                 causes = (body.get("details") or {}).get("causes") or [{}]
                 raise ValidationError(what, causes[0].get("field", "?"), causes[0].get("message", message)) from None

@@ -147,3 +147,19 @@ def test_http_and_resolve_are_observed_in_the_pod_with_predictions(live, cluster
     with pytest.raises(kubelab.BackendError):
         live.trace("default/client", "web")
     assert not live.predicted_trace("default/client", "default/web").verdict
+
+
+def test_watch_streams_the_namespace(live):
+    """Does watch() stream the pods of a lesson namespace (lesson names) until its timeout?"""
+    live.apply(APP)
+    events = sorted((kind, obj["metadata"]["namespace"], obj["metadata"]["name"])
+                    for kind, obj in live.watch("Pod", "default", timeout=1))
+    assert events == [("ADDED", "default", "client"), ("ADDED", "default", "web")]
+
+
+def test_unknown_field_is_a_validation_error(live):
+    """Is a misspelt field (strict decoding error on the cluster) a ValidationError naming its path?"""
+    with pytest.raises(kubelab.ValidationError) as err:
+        live.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "typo"},
+                    "spec": {"containers": [{"name": "c", "image": "busybox", "imagee": "x"}]}})
+    assert err.value.field == "spec.containers[0].imagee"

@@ -298,3 +298,14 @@ def test_ingress_and_secret_generators_and_columns(kubectl, lab):
     import base64
     assert base64.b64decode(lab.get("Secret", "token")["data"]["key"]) == b"s3cret"
     assert kubectl.ok("get", "secret", "token").splitlines()[1].split()[:3] == ["token", "Opaque", "1"]
+
+
+def test_unknown_field_is_a_strict_decoding_error(kubectl, lab):
+    """Is a misspelt field rejected as kube-apiserver's strict field validation words it (400, the field path)?"""
+    kubectl.write("pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: typo}\nspec:\n"
+                              "  containers: [{name: c, image: busybox, imagee: x}]\n")
+    result = kubectl("apply", "-f", "pod.yaml")
+    assert result.returncode == 1
+    assert ('Error from server (BadRequest): error when creating "pod.yaml": Pod in version "v1" cannot be handled '
+            'as a Pod: strict decoding error: unknown field "spec.containers[0].imagee"') in result.stderr
+    assert all(p["metadata"]["name"] != "typo" for p in lab.list("Pod"))

@@ -100,7 +100,7 @@ class LabBackend:
             self.cluster.apply([obj])
             stored = self.get(r, namespace, name)
         except KubelabError as exc:
-            raise from_kubelab_error(exc, r.kind, name, r.group) from None
+            raise from_kubelab_error(exc, r.kind, name, r.group, r.version) from None
         finally:
             if snapshot is not None:
                 self.cluster._restore(snapshot)

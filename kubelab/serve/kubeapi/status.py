@@ -57,12 +57,16 @@ _FIELD_ERROR_TYPES = {"Invalid value", "Required value", "Forbidden", "Duplicate
                       "Too long", "Too many", "Not found", "Internal error"}
 
 
-def from_kubelab_error(exc: KubelabError, kind: str, name: str, group: str = "") -> ApiError:
+def from_kubelab_error(exc: KubelabError, kind: str, name: str, group: str = "", version: str = "v1") -> ApiError:
     """The simulator's admission errors as the API server words them: a ValidationError becomes
     422 Invalid with a cause naming the field (NewInvalid), a missing object 404, bad input 400."""
     details = {"name": name, "group": group, "kind": kind}
     if isinstance(exc, UnknownKindError):
         return ApiError(400, "BadRequest", str(exc), details)
+    if isinstance(exc, ValidationError) and exc.problem.startswith("unknown field"):
+        # strict field validation (kubectl's default fieldValidation=Strict) is a decoding error: 400
+        return ApiError(400, "BadRequest", f'{kind} in version "{version}" cannot be handled as a {kind}: '
+                        f'strict decoding error: unknown field "{exc.field}"', details)
     if isinstance(exc, (ValidationError, ConflictError)):
         problem = exc.problem + (f" ({exc.fix})" if exc.fix else "")
         cause = {"reason": "FieldValueDuplicate" if isinstance(exc, ConflictError) else "FieldValueInvalid",
