@@ -129,3 +129,13 @@ def test_ip_addr_on_a_bridge_cni_has_the_node_subnet():
     assert f"inet {pod['status']['podIP']}/{prefix} " in addr and "mtu 1450" in addr
     route = run(lab, "ip", "route").stdout.splitlines()
     assert route[0] == f"default via {cidr.split('/')[0].rsplit('.', 1)[0]}.1 dev eth0"
+
+
+def test_nslookup_of_an_alias_to_a_name_that_does_not_resolve(lab):
+    """Does nslookup of an ExternalName whose target does not exist print the alias and then NXDOMAIN (exit 1)?"""
+    lab.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "docs"},
+               "spec": {"type": "ExternalName", "externalName": "docs.example.invalid"}})
+    result = run(lab, "nslookup", "docs")
+    assert result.code == 1
+    assert "docs.default.svc.cluster.local\tcanonical name = docs.example.invalid.\n" \
+           "** server can't find docs.example.invalid: NXDOMAIN\n" in result.stdout

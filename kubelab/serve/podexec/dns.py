@@ -68,11 +68,26 @@ def nslookup(ctx: Context, args: list[str]) -> Result:
             else:
                 out += f"{r.name.rstrip('.')}\t{_nslookup_rdata(r)}\n"
     if not found:
+        dangling = _dangling_cname(ctx, ns, last)
+        if dangling is not None:   # an alias whose target does not resolve: bind prints both
+            owner, target = dangling
+            return Result(head + f"{owner}\tcanonical name = {target}.\n** server can't find {target}: "
+                                 f"{last.rcode if last.rcode != 'NOERROR' else 'NXDOMAIN'}\n\n", "", 1)
         status = last.rcode if last.rcode != "NOERROR" else "NXDOMAIN"
         if last.rcode == "NOERROR":
             return Result(head + f"*** Can't find {name}: No answer\n\n", "", 0)
         return Result(head + f"** server can't find {name}: {status}\n\n", "", 1)
     return Result(out + "\n", "", 0)
+
+
+def _dangling_cname(ctx: Context, server: str, answer) -> tuple[str, str] | None:
+    """(owner, target) when one of the names the resolver tried is a CNAME to a name that did not resolve."""
+    for candidate in answer.queries:
+        rcode, records = ctx.lab._dns_lookup(server, candidate, "CNAME")
+        cname = next((r for r in records if r.type == "CNAME"), None)
+        if cname is not None:
+            return candidate, cname.value.rstrip(".")
+    return None
 
 
 def _nslookup_rdata(r) -> str:
