@@ -136,3 +136,10 @@ def test_debug_node_attach_and_run_rm(app, lab):
     assert app.ok("run", "tmp", "-i", "--rm", "--image=busybox:1.36", "--restart=Never", "--", "sh",
                   input="hostname\nexit\n").splitlines()[0] == "tmp"
     assert all(p["metadata"]["name"] != "tmp" for p in lab.list("Pod", "default"))
+
+
+def test_port_forward_says_what_to_do_instead(app):
+    """Does `kubectl port-forward` fail with a message saying how to reach the pod instead?"""
+    result = app("port-forward", "pod/client", "18999:80", "--pod-running-timeout=5s")
+    assert result.returncode == 1
+    assert "port-forward is not served by the simulated cluster" in result.stderr

@@ -290,6 +290,10 @@ class ApiHandler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------ subresources
     def _subresource(self, method: str, route: _Route, raw: bytes) -> None:
         backend, r = self.server.backend, route.resource
+        if route.sub == "portforward" and r.kind == "Pod":
+            raise ApiError.bad_request("port-forward is not served by the simulated cluster (it needs SPDY "
+                                       "streams); reach the pod from another one instead: kubectl exec CLIENT -- "
+                                       "curl -s http://POD_IP:PORT")
         if route.sub not in r.subresources:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if route.sub in ("exec", "attach"):
