@@ -24,7 +24,11 @@ FIELD_MANAGER = "kubelab"
 
 
 class LiveLab(Lab):
-    """A real cluster from kubeconfig: `connect("live", context=None, namespace_prefix="kubelab-")`."""
+    """A real cluster from kubeconfig: `connect("live", context=None, namespace_prefix="kubelab-")`.
+
+    `kubeconfig=` picks the file (default: $KUBECONFIG or ~/.kube/config); `predict=` gives the
+    simulator what a live cluster does not say about itself, e.g. `predict={"cni": "flannel",
+    "proxy_mode": "ipvs"}` (default Calico, iptables)."""
 
     backend = "live"
 
