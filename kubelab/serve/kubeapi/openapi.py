@@ -70,19 +70,39 @@ def _operations(r: Resource, definition: str | None) -> dict:
     return {base: {"get": op} if r.readonly else {"get": op, "post": op}, base + "/{name}": verbs}
 
 
+def _crd_schema(r: Resource) -> tuple[str | None, dict | None]:
+    """A kind served from a vendored CRD (kubelab/api/crds/<plural>.json): its structural schema,
+    tagged with its GVK as kube-apiserver publishes CRDs, so `kubectl explain` finds it."""
+    from ...api import crd
+
+    try:
+        spec = crd.load_crd(r.plural)
+    except (FileNotFoundError, OSError, ValueError):
+        return None, None
+    name = f"{'.'.join(reversed(r.group.split('.')))}.{r.version}.{r.kind}"
+    schema = {**spec["schema"], "x-kubernetes-group-version-kind": [{"group": r.group, "version": r.version,
+                                                                    "kind": r.kind}]}
+    return name, schema
+
+
 @functools.lru_cache(maxsize=None)
 def _document(group: str, version: str) -> str | None:
     resources = [r for r in served_resources() if (r.group, r.version) == (group, version)]
     if not resources:
         return None
-    paths, wanted = {}, set()
+    paths, wanted, custom = {}, set(), {}
     for r in resources:
         definition = schemas.definition_for(r.group, r.version, r.kind)
         if definition:
             wanted.add(definition)
             _refs(schemas.definitions()[definition], wanted)
+        else:
+            definition, schema = _crd_schema(r)
+            if schema is not None:
+                custom[definition] = schema
         paths.update(_operations(r, definition))
     components = {name: _convert(schemas.definitions()[name]) for name in sorted(wanted)}
+    components.update(custom)
     doc = {"openapi": "3.0.0", "info": {"title": "Kubernetes (kubelab)", "version": schemas.KUBERNETES_VERSION},
            "paths": paths, "components": {"schemas": components}}
     return json.dumps(doc, sort_keys=True)

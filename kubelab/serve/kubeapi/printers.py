@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 from dataclasses import dataclass
 from typing import Callable
 
@@ -213,6 +214,16 @@ def _secret_row(secret: dict) -> list:
     return [secret.get("type") or "Opaque", len(secret.get("data") or {}) + len(secret.get("stringData") or {})]
 
 
+def _condition(obj: dict, kind: str) -> str:
+    return next((c.get("status", "") for c in (obj.get("status") or {}).get("conditions") or []
+                 if c.get("type") == kind), "")
+
+
+def _gateway_row(gw: dict) -> list:
+    addresses = [a.get("value", "") for a in (gw.get("status") or {}).get("addresses") or []]
+    return [(gw.get("spec") or {}).get("gatewayClassName", ""), ",".join(addresses), _condition(gw, "Programmed")]
+
+
 @dataclass(frozen=True)
 class Printer:
     """Columns between NAME and AGE (`middle`), after AGE (`tail`), and the row function giving
@@ -249,6 +260,14 @@ PRINTERS: dict[str, Printer] = {
     "Ingress": Printer((Column("Class"), Column("Hosts"), Column("Address"), Column("Ports")), (), _ingress_row),
     "IngressClass": Printer((Column("Controller"), Column("Parameters")), (), _ingressclass_row),
     "Secret": Printer((Column("Type"), Column("Data", "integer")), (), _secret_row),
+    # Gateway API: the additionalPrinterColumns of its CRDs (gateway-api v1.x)
+    "GatewayClass": Printer((Column("Controller"), Column("Accepted")), (Column("Description", priority=1),),
+                            lambda gc: [(gc.get("spec") or {}).get("controllerName", ""), _condition(gc, "Accepted"),
+                                        (gc.get("spec") or {}).get("description", "")]),
+    "Gateway": Printer((Column("Class"), Column("Address"), Column("Programmed")), (), _gateway_row),
+    "HTTPRoute": Printer((Column("Hostnames"),), (),
+                         lambda r: [json.dumps((r.get("spec") or {}).get("hostnames"), separators=(",", ":"))
+                                    if (r.get("spec") or {}).get("hostnames") else ""]),
     "ConfigMap": Printer((Column("Data", "integer"),), (), lambda cm: [len(cm.get("data") or {}) +
                                                                        len(cm.get("binaryData") or {})]),
     "Event": Printer((Column("Last Seen"), Column("Type"), Column("Reason"), Column("Object"),
