@@ -1,4 +1,4 @@
-"""The ``kubelab`` command: version, release, grade, course (and ``dns serve``)."""
+"""The ``kubelab`` command: version, release, grade, course, serve (and ``dns serve``)."""
 from __future__ import annotations
 
 import argparse
@@ -77,7 +77,11 @@ def _cmd_course(args: argparse.Namespace) -> int:
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")   # containers and CI machines run as root; JupyterLab refuses without it
-    return subprocess.call(command)
+    if args.no_serve:
+        return subprocess.call(command)
+    from .serve.kubeapi.cli import course_cluster
+    with course_cluster():
+        return subprocess.call(command)
 
 
 def _cmd_dns_serve(args: argparse.Namespace) -> int:
@@ -85,6 +89,23 @@ def _cmd_dns_serve(args: argparse.Namespace) -> int:
     dnsserver = importlib.import_module("kubelab.serve.dns")
     dnsserver.serve_manifests(args.manifests, args.port)
     return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .serve.kubeapi.cli import serve_command
+    return serve_command(args)
+
+
+def _add_serve_parser(sub: argparse._SubParsersAction) -> None:
+    """``kubelab serve [-f MANIFEST]... [--port N] [--kubeconfig PATH] [--tls]``: the cluster as a Kubernetes API."""
+    serve = sub.add_parser("serve", help="serve a simulated cluster as a Kubernetes API for kubectl")
+    serve.add_argument("-f", "--filename", dest="manifests", action="append", default=[], type=Path,
+                       help="a YAML manifest file to apply first (repeatable)")
+    serve.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free port)")
+    serve.add_argument("--kubeconfig", type=Path, default=None,
+                       help="where to write the kubeconfig (default: a file in the temporary folder)")
+    serve.add_argument("--tls", action="store_true", help="https with a self-signed certificate")
+    serve.set_defaults(func=_cmd_serve)
 
 
 def _add_dns_parser(sub: argparse._SubParsersAction) -> None:
@@ -122,9 +143,12 @@ def _parser() -> argparse.ArgumentParser:
     course = sub.add_parser("course", help="open the course in JupyterLab")
     course.add_argument("--port", type=int, default=None)
     course.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    course.add_argument("--no-serve", action="store_true",
+                        help="do not serve a simulated cluster for kubectl in JupyterLab's terminals")
     course.set_defaults(func=_cmd_course)
 
     _add_dns_parser(sub)
+    _add_serve_parser(sub)
     return parser
 
 

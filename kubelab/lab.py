@@ -44,6 +44,7 @@ class Lab:
 # backend name -> "module:Class", imported only when chosen (the simulator and the kubernetes client are heavy)
 BACKENDS = {
     "simulated": "kubelab.sim.lab:SimulatedLab",
+    "live": "kubelab.live:LiveLab",
 }
 ALIASES = {"sim": "simulated", None: "simulated"}
 

