@@ -1,0 +1,336 @@
+"""Checks for lesson 09 · Ingress and the Gateway API: path fan-out, virtual hosts and wildcards, TLS per host,
+IngressClass, a canary split through a Gateway and a route to another namespace.
+
+Every check builds a fresh cluster with ingress-nginx (or Envoy Gateway) and echo-basic backends, applies the
+learner's manifests and sends requests as a client outside would, through the controller's load balancer,
+including hosts and paths the exercise text does not show.
+"""
+from __future__ import annotations
+
+from ...errors import KubelabError
+from ...net.http.match import host_matches
+from . import exercise
+from ._support import answer_docs, apply_answer
+
+LESSON = "09-ingress-and-gateway-api"
+ECHO = "registry.k8s.io/gateway-api/echo-basic:v20240412-v1.0.0"
+NGINX = ("ingress-nginx", "ingress-nginx-controller")
+
+
+# ---------------------------------------------------------------- the cluster the checks build
+def echo_app(name: str, namespace: str = "default", replicas: int = 2) -> list[dict]:
+    """A Deployment of echo-basic pods labelled app=<name> (port 3000, named http) and its Service: port 80,
+    named http, to the pods' http port."""
+    labels = {"app": name}
+    env = [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+           {"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}]
+    return [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace},
+             "spec": {"replicas": replicas, "selector": {"matchLabels": dict(labels)},
+                      "template": {"metadata": {"labels": dict(labels)},
+                                   "spec": {"containers": [{"name": "echo", "image": ECHO, "env": env,
+                                                            "ports": [{"name": "http", "containerPort": 3000}]}]}}}},
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": namespace},
+             "spec": {"selector": dict(labels), "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}]
+
+
+def namespace(name: str) -> dict:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def _address(lab, namespace_: str, service: str) -> str | None:
+    try:
+        svc = lab.get("Service", service, namespace_)
+    except KubelabError:
+        return None
+    ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    return ingress[0].get("ip") if ingress else None
+
+
+class Client:
+    """A client outside the cluster that sends every request to one load balancer (curl --resolve)."""
+
+    def __init__(self, lab, address: str):
+        self.lab, self.address = lab, address
+
+    def get(self, url: str):
+        host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        return self.lab.http(url, resolve={host: self.address})
+
+    def app(self, url: str) -> str | None:
+        """The app label of the pod that answered 200, or None."""
+        return app_of(self.lab, self.get(url))
+
+
+def app_of(lab, response) -> str | None:
+    if response.status != 200 or not response.pod:
+        return None
+    ns, name = response.pod.split("/", 1)
+    try:
+        return ((lab.get("Pod", name, ns)["metadata"].get("labels")) or {}).get("app")
+    except KubelabError:
+        return None
+
+
+def _ingresses(docs: list[dict]) -> list[dict]:
+    return [d for d in docs if d.get("kind") == "Ingress"]
+
+
+def _paths(docs: list[dict]):
+    """(host, path, pathType, backend service dict) of every path in the answer's Ingresses."""
+    for ing in _ingresses(docs):
+        for rule in (ing.get("spec") or {}).get("rules") or []:
+            if not isinstance(rule, dict):
+                continue
+            for p in ((rule.get("http") or {}).get("paths")) or []:
+                if isinstance(p, dict):
+                    yield (rule.get("host") or ""), str(p.get("path") or ""), p.get("pathType"), \
+                        ((p.get("backend") or {}).get("service") or {})
+
+
+# ---------------------------------------------------------------- mistakes several exercises share
+def class_mistakes(ctx, lab, docs: list[dict]) -> None:
+    """An Ingress ingress-nginx does not serve (IngressClass docs: spec.ingressClassName names the class of
+    the controller that implements it), named with why."""
+    for ing in _ingresses(docs):
+        meta = ing.get("metadata") or {}
+        try:
+            live = lab.get("Ingress", meta.get("name"), meta.get("namespace", "default"))
+        except KubelabError:
+            continue
+        if ((live.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
+            continue
+        asked = (ing.get("spec") or {}).get("ingressClassName")
+        got = (live.get("spec") or {}).get("ingressClassName")
+        classes = sorted(c["metadata"]["name"] for c in lab.list("IngressClass"))
+        if asked is None and got:
+            ctx.mistake("no ingressClassName", True,
+                        f"the API server filled in the cluster's default IngressClass {got!r} when the Ingress was "
+                        f"created, and ingress-nginx does not serve that class; set spec.ingressClassName")
+        elif asked is not None and asked not in classes:
+            ctx.mistake("ingressClassName names no IngressClass", True,
+                        f"{asked!r} is not an IngressClass (kubectl get ingressclass lists {', '.join(classes)}); "
+                        "the class name is not the controller's name")
+        else:
+            ctx.mistake("Ingress not served by ingress-nginx", True,
+                        f"IngressClass {got!r} belongs to another controller; ingress-nginx serves the class "
+                        "whose spec.controller is k8s.io/ingress-nginx")
+
+
+def port_mistakes(ctx, lab, docs: list[dict]) -> None:
+    """A backend port must be one of the Service's ports, by number (spec.ports[].port) or by name."""
+    for _host, _path, _type, service in _paths(docs):
+        port = service.get("port") or {}
+        ns = "default"
+        try:
+            svc = lab.get("Service", service.get("name"), ns)
+        except KubelabError:
+            ctx.mistake("backend Service does not exist", True,
+                        f"there is no Service {service.get('name')!r} in the Ingress's namespace")
+            continue
+        ports = svc["spec"].get("ports") or []
+        if "number" in port and port["number"] not in [p["port"] for p in ports]:
+            ctx.mistake("backend port number is not a Service port", True,
+                        f"port.number {port['number']} is not a port of Service {svc['metadata']['name']} "
+                        f"(it offers {', '.join(str(p['port']) for p in ports)}): name the Service's port, not the "
+                        "container's targetPort")
+            return
+        if "name" in port and port["name"] not in [p.get("name") for p in ports]:
+            ctx.mistake("backend port name is not a Service port name", True,
+                        f"port.name {port['name']!r} is not the name of a port of Service {svc['metadata']['name']} "
+                        f"(its ports are named {', '.join(repr(p.get('name')) for p in ports)})")
+            return
+
+
+def _nginx_lab(ctx, *objects, **kwargs):
+    lab = ctx.lab(ingress_controller="ingress-nginx", **kwargs)
+    lab.apply(list(objects))
+    return lab, Client(lab, _address(lab, *NGINX))
+
+
+def _expect_apps(ctx, client, name: str, urls: list[str], want: str | None, hint: str) -> bool:
+    """One sub-check over several URLs: each lands on app `want` (None: on no app at all)."""
+    got = {url: client.app(url) for url in urls}
+    return ctx.expect(name, all(v == want for v in got.values()), hint)
+
+
+# ---------------------------------------------------------------- 09-fanout
+SHOP = "http://shop.example.com"
+
+
+@exercise("09-fanout", title="One entry point for the shop: paths to Services", lesson=LESSON)
+def fanout(answer, ctx):
+    """Ingress for shop.example.com: /cart... -> cart, /api... -> api, everything else -> web (element-wise)."""
+    docs = answer_docs(answer)
+    lab, client = _nginx_lab(ctx, *echo_app("web"), *echo_app("cart"), *echo_app("api"))
+    if not apply_answer(ctx, lab, answer):
+        return
+    _expect_apps(ctx, client, "shop.example.com/ and /index.html land on web",
+                       [f"{SHOP}/", f"{SHOP}/index.html"], "web",
+                       "a Prefix path / covers every path no longer rule takes")
+    cart = _expect_apps(ctx, client, "/cart and every path under it land on cart",
+                        [f"{SHOP}/cart", f"{SHOP}/cart/", f"{SHOP}/cart/checkout", f"{SHOP}/cart/checkout/pay?step=2"],
+                        "cart", "lab.http(...).route says which rule matched each path")
+    api = _expect_apps(ctx, client, "/api and every path under it land on api",
+                       [f"{SHOP}/api", f"{SHOP}/api/v1/items", f"{SHOP}/api/"], "api",
+                       "lab.http(...).route says which rule matched each path")
+    lookalike = _expect_apps(ctx, client, "/cartography, /apiary and /Cart land on web",
+                             [f"{SHOP}/cartography", f"{SHOP}/apiary", f"{SHOP}/Cart"], "web",
+                             "a path that only starts with the same letters is not under /cart; paths are "
+                             "case-sensitive")
+    other = ctx.expect("another host (www.example.com) gets no page of the shop",
+                       client.get("http://www.example.com/cart").status == 404,
+                       "rules without host answer every host name the controller receives")
+    class_mistakes(ctx, lab, docs)
+    paths = list(_paths(docs))
+    if not (cart and api):
+        ctx.mistake("Exact where Prefix is meant",
+                    any(t == "Exact" and p.rstrip("/") in ("/cart", "/api") for _h, p, t, _s in paths),
+                    "pathType Exact matches the one path, byte for byte: /cart but not /cart/ or /cart/checkout")
+        ctx.mistake("a glob in the path", any("*" in p for _h, p, _t, _s in paths),
+                    "paths are not globs: '*' is matched literally; a Prefix path covers everything under it")
+        port_mistakes(ctx, lab, docs)
+    if not lookalike:
+        ctx.mistake("ImplementationSpecific is a string prefix in ingress-nginx",
+                    any(t == "ImplementationSpecific" for _h, _p, t, _s in paths),
+                    "ingress-nginx matches ImplementationSpecific like nginx's `location /cart`, a plain string "
+                    "prefix, so /cartography matches; Prefix compares whole path elements")
+    if not other:
+        ctx.mistake("a rule without host", any(not h for h, _p, _t, _s in paths),
+                    "set host: shop.example.com on the rule, so only that name reaches the shop")
+
+
+# ---------------------------------------------------------------- 09-tenants
+@exercise("09-tenants", title="Virtual hosts: the portal and every tenant's subdomain", lesson=LESSON)
+def tenants(answer, ctx):
+    """apps.example.com -> portal; <tenant>.apps.example.com -> tenants (a one-label wildcard); nothing else."""
+    docs = answer_docs(answer)
+    lab, client = _nginx_lab(ctx, *echo_app("portal"), *echo_app("tenants"))
+    if not apply_answer(ctx, lab, answer):
+        return
+    portal = _expect_apps(ctx, client, "apps.example.com lands on portal",
+                          ["http://apps.example.com/", "http://apps.example.com/login"], "portal",
+                          "the portal's own name needs a rule of its own")
+    tenant = _expect_apps(ctx, client, "every tenant's subdomain lands on tenants",
+                          ["http://acme.apps.example.com/", "http://zeta.apps.example.com/orders",
+                           "http://b-42.apps.example.com/"], "tenants",
+                          "print(lab.http(...).route) for a tenant's URL: which host rule was chosen?")
+    outside = _expect_apps(ctx, client, "other names (www.example.com, apps.example.org) reach neither",
+                           ["http://www.example.com/", "http://apps.example.org/", "http://example.com/"], None,
+                           "only apps.example.com and its subdomains belong to this Ingress")
+    class_mistakes(ctx, lab, docs)
+    hosts = {h for h, _p, _t, _s in _paths(docs)}
+    if not tenant or not outside:
+        ctx.mistake("a wildcard one level too high", "*.example.com" in hosts,
+                    "an Ingress wildcard stands for exactly one DNS label: *.example.com matches apps.example.com "
+                    "and www.example.com, never acme.apps.example.com")
+    if not portal:
+        ctx.mistake("the wildcard does not cover the name itself",
+                    any(host_matches(h, "acme.apps.example.com") for h in hosts) and "apps.example.com" not in hosts,
+                    "*.apps.example.com needs one label in front: apps.example.com itself is not covered")
+    if not outside:
+        ctx.mistake("a rule without host", "" in hosts, "a rule without host answers every name")
+
+
+# ---------------------------------------------------------------- 09-tls
+TLS_HOSTS = {"shop.example.com": "web", "api.example.com": "api"}
+
+
+@exercise("09-tls", title="HTTPS for two hosts, each with its own certificate", lesson=LESSON)
+def tls(answer, ctx):
+    """Ingress in namespace store: https shop.example.com -> web, api.example.com -> api, each host served with a
+    certificate valid for it from a kubernetes.io/tls Secret in the Ingress's namespace."""
+    docs = answer_docs(answer)
+    lab, client = _nginx_lab(ctx, namespace("store"), *echo_app("web", "store"), *echo_app("api", "store"))
+    if not apply_answer(ctx, lab, answer):
+        return
+    responses = {host: client.get(f"https://{host}/") for host in TLS_HOSTS}
+    for host, app in TLS_HOSTS.items():
+        ctx.expect(f"https://{host}/ lands on {app}", app_of(lab, responses[host]) == app,
+                   "a rule for the host, in namespace store, with the Service in the same namespace")
+        ctx.expect(f"{host} is served with a certificate valid for {host}", responses[host].tls_secret is not None,
+                   "the TLS part of lab.http(...).route says which certificate was presented and why")
+    deep = client.get("https://shop.example.com/account/orders?page=2")
+    ctx.expect("https://shop.example.com/account/orders?page=2 lands on web with the same certificate",
+               app_of(lab, deep) == "web" and deep.tls_secret is not None
+               and deep.tls_secret == responses["shop.example.com"].tls_secret,
+               "every path of the host is served, and the certificate depends on the name only")
+    redirect = client.get("http://shop.example.com/cart")
+    ctx.expect("plain http://shop.example.com/cart is redirected to https (308)",
+               redirect.status == 308 and redirect.headers.get("location") == "https://shop.example.com/cart",
+               "ingress-nginx redirects plain HTTP for hosts listed under spec.tls")
+    class_mistakes(ctx, lab, docs)
+    _tls_mistakes(ctx, lab, docs, responses)
+
+
+def _tls_mistakes(ctx, lab, docs, responses) -> None:
+    """The classic TLS mistakes, read from the controller's own explanation of the certificate it chose."""
+    routes = " ".join((r.route or "") for r in responses.values() if r.tls_secret is None)
+    if not routes:
+        return
+    ing_namespaces = {(i.get("metadata") or {}).get("namespace", "default") for i in _ingresses(docs)}
+    secrets = [d for d in docs if d.get("kind") == "Secret"]
+    ctx.mistake("TLS Secret in another namespace",
+                "does not exist" in routes and any((s.get("metadata") or {}).get("namespace", "default")
+                                                   not in ing_namespaces for s in secrets),
+                "an Ingress reads Secrets from its own namespace only: create the Secret in namespace store")
+    ctx.mistake("certificate not valid for the host", "the certificate in Secret" in routes,
+                "each host needs a certificate whose SANs name it: make_tls_secret(name, namespace, [host, ...])")
+    ctx.mistake("host missing from spec.tls", "no spec.tls entry covers" in routes,
+                "list each HTTPS host under spec.tls[].hosts, spelled as in the rule")
+    ctx.mistake("Secret of the wrong type", "not kubernetes.io/tls" in routes,
+                "a TLS Secret has type kubernetes.io/tls with tls.crt and tls.key")
+
+
+# ---------------------------------------------------------------- 09-ingress-class
+INTERNAL_CLASS = {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+                  "metadata": {"name": "internal",
+                               "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+                  "spec": {"controller": "example.com/internal-gateway"}}
+
+
+@exercise("09-ingress-class", title="Make the public controller serve the blog", lesson=LESSON)
+def ingress_class(answer, ctx):
+    """An Ingress for blog.example.com -> web that ingress-nginx serves, in a cluster whose default IngressClass
+    belongs to another controller."""
+    docs = answer_docs(answer)
+    ctx.mistake("the controller's name as the class", any("/" in str((i.get("spec") or {}).get("ingressClassName", ""))
+                                                         for i in _ingresses(docs)),
+                "spec.ingressClassName names an IngressClass object (kubectl get ingressclass), not its "
+                "spec.controller")
+    lab, client = _nginx_lab(ctx, INTERNAL_CLASS, *echo_app("web"))
+    if not apply_answer(ctx, lab, answer):
+        return
+    address = client.address
+    served = [i for i in _ingresses(docs)
+              if _published(lab, i) == address]
+    ctx.expect("ingress-nginx publishes its address in the Ingress's status", served,
+               "kubectl get ingress: the ADDRESS column stays empty until a controller serves the Ingress")
+    _expect_apps(ctx, client, "http://blog.example.com/ and /posts/2 land on web",
+                 ["http://blog.example.com/", "http://blog.example.com/posts/2"], "web",
+                 "lab.http(...).route names the Ingresses the controller ignores, and why")
+    ctx.expect("other teams' Ingresses without a class still get the default class internal",
+               _default_class_for_a_new_ingress(lab) == "internal",
+               "leave the cluster's IngressClasses as they are: the blog's own Ingress says which class it wants")
+    class_mistakes(ctx, lab, docs)
+
+
+def _default_class_for_a_new_ingress(lab) -> str | None:
+    """What the DefaultIngressClass admission gives an Ingress created without a class (None: refused)."""
+    probe = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "kubelab-probe",
+                                                                                  "namespace": "default"},
+             "spec": {"defaultBackend": {"service": {"name": "web", "port": {"number": 80}}}}}
+    try:
+        lab.apply(probe)
+        return lab.get("Ingress", "kubelab-probe")["spec"].get("ingressClassName")
+    except KubelabError:
+        return None
+
+
+def _published(lab, ingress: dict) -> str | None:
+    meta = ingress.get("metadata") or {}
+    try:
+        live = lab.get("Ingress", meta.get("name"), meta.get("namespace", "default"))
+    except KubelabError:
+        return None
+    entries = ((live.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    return entries[0].get("ip") if entries else None
