@@ -93,11 +93,19 @@ def request_stations(response) -> list[Station]:
     return stations
 
 
+def _title_lines(title: str) -> list[str]:
+    """"pod ns/long-name-abc" as "pod ns/" over the name, which wraps at its hyphens: names stay readable."""
+    head, slash, name = title.rpartition("/")
+    if not slash:
+        return textwrap.wrap(title, 26)[:3]
+    return [head + "/", *textwrap.wrap(name, 26, break_on_hyphens=True)[:2]]
+
+
 def _box(ax, x: float, station: Station, width: float, height: float) -> Box:
     face, edge = _COLOURS[station.kind]
     box = Box(x, 0, x + width, height)
     _rect(ax, box, f"station:{station.kind}:{station.title}", face=face, edge=edge, lw=1.4)
-    title = "\n".join(textwrap.wrap(station.title.replace("/", "/ "), 26, break_on_hyphens=False)[:3]).replace("/ ", "/")
+    title = "\n".join(_title_lines(station.title))
     _text(ax, box.xc, height - 0.32, title, size="text", ha="center", va="top", weight="bold")
     detail = "\n".join(line for text in station.lines for line in textwrap.wrap(str(text), 28)[:2])
     _text(ax, box.xc, 0.28, detail, size="small", ha="center", va="bottom", color=DARK)

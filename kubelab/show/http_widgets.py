@@ -108,8 +108,9 @@ class RouteExplanation:
 
 def explain_url(lab, url: str, address: str | None = None, headers: dict | None = None) -> RouteExplanation:
     """Send `url` through lab.http (to `address`, the controller's, whatever the URL's host: curl --resolve)
-    and set every Ingress path rule beside the answer: does its host match, does its path match, and which
-    one won (the controller's own choice, read from Response.route)."""
+    and set the Ingress path rules beside the answer (those for the request's host and those without host;
+    every rule when no host rule names it): does its host match, does its path match, and which one won
+    (the controller's own choice, read from Response.route)."""
     parts = urlsplit(url if "://" in url else f"http://{url}")
     resolve = {parts.hostname: address} if address and parts.hostname else None
     response = lab.http(url, resolve=resolve, headers=headers)
@@ -118,7 +119,12 @@ def explain_url(lab, url: str, address: str | None = None, headers: dict | None 
     path = parts.path or "/"
     route = response.route or response.reason
     rows = []
-    for row in ingress_rows(lab):
+    candidates = ingress_rows(lab)
+    # the rules for this host when there are any (a long table hides the answer), else every rule
+    named = [r for r in candidates if r.host and host_matches(r.host, host)]
+    if named:
+        candidates = [r for r in candidates if not r.host or host_matches(r.host, host)]
+    for row in candidates:
         host_ok = host_matches(row.host, host)
         path_ok = host_ok and _path_ok(row.path_type, row.path, path)
         ingress, _, rest = row.where.partition(" ")
