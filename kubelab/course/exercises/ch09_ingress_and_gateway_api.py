@@ -9,30 +9,15 @@ from __future__ import annotations
 
 from ...errors import KubelabError
 from ...net.http.match import host_matches
+from ..examples import echo_app
 from . import exercise
 from ._support import answer_docs, apply_answer
 
 LESSON = "09-ingress-and-gateway-api"
-ECHO = "registry.k8s.io/gateway-api/echo-basic:v20240412-v1.0.0"
 NGINX = ("ingress-nginx", "ingress-nginx-controller")
 
 
 # ---------------------------------------------------------------- the cluster the checks build
-def echo_app(name: str, namespace: str = "default", replicas: int = 2) -> list[dict]:
-    """A Deployment of echo-basic pods labelled app=<name> (port 3000, named http) and its Service: port 80,
-    named http, to the pods' http port."""
-    labels = {"app": name}
-    env = [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
-           {"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}]
-    return [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace},
-             "spec": {"replicas": replicas, "selector": {"matchLabels": dict(labels)},
-                      "template": {"metadata": {"labels": dict(labels)},
-                                   "spec": {"containers": [{"name": "echo", "image": ECHO, "env": env,
-                                                            "ports": [{"name": "http", "containerPort": 3000}]}]}}}},
-            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": namespace},
-             "spec": {"selector": dict(labels), "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}]
-
-
 def namespace(name: str) -> dict:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
 
@@ -232,12 +217,12 @@ def tenants(answer, ctx):
 
 
 # ---------------------------------------------------------------- 09-tls
-TLS_HOSTS = {"shop.example.com": "web", "api.example.com": "api"}
+TLS_HOSTS = {"store.example.com": "web", "api.example.com": "api"}
 
 
 @exercise("09-tls", title="HTTPS for two hosts, each with its own certificate", lesson=LESSON)
 def tls(answer, ctx):
-    """Ingress in namespace store: https shop.example.com -> web, api.example.com -> api, each host served with a
+    """Ingress in namespace store: https store.example.com -> web, api.example.com -> api, each host served with a
     certificate valid for it from a kubernetes.io/tls Secret in the Ingress's namespace."""
     docs = answer_docs(answer)
     lab, client = _nginx_lab(ctx, namespace("store"), *echo_app("web", "store"), *echo_app("api", "store"))
@@ -249,14 +234,14 @@ def tls(answer, ctx):
                    "a rule for the host, in namespace store, with the Service in the same namespace")
         ctx.expect(f"{host} is served with a certificate valid for {host}", responses[host].tls_secret is not None,
                    "the TLS part of lab.http(...).route says which certificate was presented and why")
-    deep = client.get("https://shop.example.com/account/orders?page=2")
-    ctx.expect("https://shop.example.com/account/orders?page=2 lands on web with the same certificate",
+    deep = client.get("https://store.example.com/account/orders?page=2")
+    ctx.expect("https://store.example.com/account/orders?page=2 lands on web with the same certificate",
                app_of(lab, deep) == "web" and deep.tls_secret is not None
-               and deep.tls_secret == responses["shop.example.com"].tls_secret,
+               and deep.tls_secret == responses["store.example.com"].tls_secret,
                "every path of the host is served, and the certificate depends on the name only")
-    redirect = client.get("http://shop.example.com/cart")
-    ctx.expect("plain http://shop.example.com/cart is redirected to https (308)",
-               redirect.status == 308 and redirect.headers.get("location") == "https://shop.example.com/cart",
+    redirect = client.get("http://store.example.com/cart")
+    ctx.expect("plain http://store.example.com/cart is redirected to https (308)",
+               redirect.status == 308 and redirect.headers.get("location") == "https://store.example.com/cart",
                "ingress-nginx redirects plain HTTP for hosts listed under spec.tls")
     class_mistakes(ctx, lab, docs)
     _tls_mistakes(ctx, lab, docs, responses)
@@ -282,6 +267,8 @@ def _tls_mistakes(ctx, lab, docs, responses) -> None:
 
 
 # ---------------------------------------------------------------- 09-ingress-class
+CLIENT_POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client"},
+              "spec": {"containers": [{"name": "client", "image": "busybox", "command": ["sleep", "infinity"]}]}}
 INTERNAL_CLASS = {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
                   "metadata": {"name": "internal",
                                "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
@@ -297,7 +284,7 @@ def ingress_class(answer, ctx):
                                                          for i in _ingresses(docs)),
                 "spec.ingressClassName names an IngressClass object (kubectl get ingressclass), not its "
                 "spec.controller")
-    lab, client = _nginx_lab(ctx, INTERNAL_CLASS, *echo_app("web"))
+    lab, client = _nginx_lab(ctx, INTERNAL_CLASS, *echo_app("web"), CLIENT_POD)
     if not apply_answer(ctx, lab, answer):
         return
     address = client.address
@@ -308,7 +295,12 @@ def ingress_class(answer, ctx):
     _expect_apps(ctx, client, "http://blog.example.com/ and /posts/2 land on web",
                  ["http://blog.example.com/", "http://blog.example.com/posts/2"], "web",
                  "lab.http(...).route names the Ingresses the controller ignores, and why")
-    ctx.expect("other teams' Ingresses without a class still get the default class internal",
+    inside = lab.http("http://ingress-nginx-controller.ingress-nginx/", src="default/client",
+                      headers={"Host": "blog.example.com"})
+    ctx.expect("a pod inside the cluster reaches the blog through the controller's Service", app_of(lab, inside) == "web",
+               "pods can use the controller too: its Service name, with the blog's Host header")
+    # a precondition, not a score: the starter code already leaves the default class alone
+    ctx.require("other teams' Ingresses without a class still get the default class internal",
                _default_class_for_a_new_ingress(lab) == "internal",
                "leave the cluster's IngressClasses as they are: the blog's own Ingress says which class it wants")
     class_mistakes(ctx, lab, docs)
