@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import kubelab
-from kubelab.show.http import draw_request_path, plot_split, request_stations
+from kubelab.show.http import describe_status, draw_request_path, plot_split, request_stations
 from kubelab.show.http_widgets import explain_url, route_playground
 
 ECHO = "registry.k8s.io/gateway-api/echo-basic:v20240412-v1.0.0"
@@ -60,7 +60,7 @@ def test_the_split_chart_marks_the_expected_share():
     fig = plot_split({"a": 90, "b": 10}, weights={"a": 9, "b": 1})
     ax = fig.axes[0]
     heights = [p.get_height() for p in ax.patches]
-    assert heights == [90, 10]
+    assert heights == [90, 10] and [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
     marks = {c.get_gid(): c.get_segments()[0][0][1] for c in ax.collections}
     assert marks == {"expected:a": 90.0, "expected:b": 10.0}
 
@@ -91,3 +91,46 @@ def test_the_playground_answers_a_typed_url(shop):
     text, out = box.children[0].children[0], box.children[1]
     text.value = "http://shop.example.com/cart/x"
     assert "background:#d3f0da" in out.value and "/cart/x" in out.value
+
+
+def test_the_split_chart_keeps_the_weights_order():
+    """Backends appear in the order the weights list them (the route's order), not alphabetically."""
+    fig = plot_split({"web:80": 450, "web-v2:80": 50}, weights={"web:80": 90, "web-v2:80": 10})
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["web:80", "web-v2:80"]
+
+
+ROUTE = {"kind": "HTTPRoute", "metadata": {"name": "pay", "namespace": "default"},
+         "status": {"parents": [{"parentRef": {"name": "shop-gateway", "sectionName": "http"},
+                                 "controllerName": "example.com/gateway",
+                                 "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted",
+                                                 "message": "Route is accepted",
+                                                 "lastTransitionTime": "2026-01-01T00:00:48Z"},
+                                                {"type": "ResolvedRefs", "status": "False",
+                                                 "reason": "RefNotPermitted", "message": "not permitted"}]}]}}
+
+
+def test_route_status_reads_like_kubectl_describe_without_timestamps():
+    """Does a route's status list each parent and its conditions (type, status, reason, message), and no time?"""
+    text = describe_status(ROUTE)
+    lines = text.splitlines()
+    assert lines[0] == "HTTPRoute default/pay"
+    assert lines[1] == "  parent Gateway shop-gateway section http (example.com/gateway)"
+    assert lines[3].split() == ["ResolvedRefs", "False", "RefNotPermitted", "not", "permitted"]
+    assert "2026" not in text
+
+
+def test_gateway_status_lists_addresses_and_listeners():
+    gateway = {"kind": "Gateway", "metadata": {"name": "gw", "namespace": "default"},
+               "status": {"addresses": [{"type": "IPAddress", "value": "192.0.2.1"}],
+                          "conditions": [{"type": "Programmed", "status": "True", "reason": "Programmed"}],
+                          "listeners": [{"name": "http", "attachedRoutes": 2,
+                                         "supportedKinds": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}],
+                                         "conditions": []}]}}
+    assert describe_status(gateway).splitlines()[1:4] == [
+        "  addresses: 192.0.2.1", "  Programmed    True     Programmed                  ",
+        "  listener http: attachedRoutes 2, supportedKinds HTTPRoute"]
+
+
+def test_an_object_without_status_says_so():
+    assert describe_status({"kind": "HTTPRoute", "metadata": {"name": "r", "namespace": "d"}}).splitlines()[1] == \
+        "  no status yet: no controller has written one"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .figures import DARK, FONT, GREEN, GREY, PALETTE, RED, Box, _new_figure, _polyline_arrow, _rect, _text
 
-__all__ = ["Station", "request_stations", "draw_request_path", "plot_split"]
+__all__ = ["Station", "request_stations", "draw_request_path", "plot_split", "describe_status"]
 
 _DNAT = re.compile(r"DNAT (\S+) -> (\S+)")
 _SERVICE = re.compile(r"Service (\S+/\S+)")
@@ -98,7 +98,7 @@ def _title_lines(title: str) -> list[str]:
     head, slash, name = title.rpartition("/")
     if not slash:
         return textwrap.wrap(title, 26)[:3]
-    return [head + "/", *textwrap.wrap(name, 26, break_on_hyphens=True)[:2]]
+    return [head + "/", *textwrap.wrap(name, 26, break_on_hyphens=True)[:3]]
 
 
 def _box(ax, x: float, station: Station, width: float, height: float) -> Box:
@@ -139,7 +139,8 @@ def plot_split(counts: dict, weights: dict | None = None, title: str = "Requests
     """Bars: requests each backend received; with `weights`, each backend's expected share as a dashed mark."""
     fig = _new_figure(7.0, 4.0)
     ax = fig.add_subplot(1, 1, 1)
-    keys = sorted(set(counts) | set(weights or {}))
+    # the weights' order when given (the order the route lists its backends), else sorted
+    keys = list(weights or {}) + sorted(set(counts) - set(weights or {}))
     values = [counts.get(k, 0) for k in keys]
     total = sum(values)
     bars = ax.bar(range(len(keys)), values, width=0.55, gid="bars",
@@ -164,3 +165,37 @@ def plot_split(counts: dict, weights: dict | None = None, title: str = "Requests
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def _condition_lines(conditions, indent: str) -> list[str]:
+    """type, status, reason and message of each condition, aligned; the timestamps left out (they only say when)."""
+    return [f"{indent}{c.get('type', ''):<13} {c.get('status', ''):<8} {c.get('reason', ''):<27} {c.get('message', '')}"
+            for c in conditions or []]
+
+
+def describe_status(obj: dict) -> str:
+    """The status of a Gateway API object as `kubectl describe` puts it, timestamps left out: a Gateway's
+    addresses, conditions and listeners (attachedRoutes, supportedKinds); a route's conditions per parent;
+    any other object's conditions."""
+    meta = obj.get("metadata") or {}
+    status = obj.get("status") or {}
+    name = f"{meta.get('namespace')}/{meta.get('name')}" if meta.get("namespace") else meta.get("name")
+    lines = [f"{obj.get('kind')} {name}"]
+    if obj.get("kind") == "Gateway":
+        addresses = ", ".join(a.get("value", "") for a in status.get("addresses") or []) or "none"
+        lines.append(f"  addresses: {addresses}")
+    lines += _condition_lines(status.get("conditions"), "  ")
+    for listener in status.get("listeners") or []:
+        kinds = ", ".join(k.get("kind", "") for k in listener.get("supportedKinds") or []) or "none"
+        lines.append(f"  listener {listener.get('name')}: attachedRoutes {listener.get('attachedRoutes')}, "
+                     f"supportedKinds {kinds}")
+        lines += _condition_lines(listener.get("conditions"), "    ")
+    for parent in status.get("parents") or []:
+        ref = parent.get("parentRef") or {}
+        where = f"{ref.get('namespace')}/{ref.get('name')}" if ref.get("namespace") else ref.get("name")
+        section = f" section {ref['sectionName']}" if ref.get("sectionName") else ""
+        lines.append(f"  parent {ref.get('kind', 'Gateway')} {where}{section} ({parent.get('controllerName')})")
+        lines += _condition_lines(parent.get("conditions"), "    ")
+    if len(lines) == 1 + (obj.get("kind") == "Gateway"):
+        lines.append("  no status yet: no controller has written one")
+    return "\n".join(lines)
