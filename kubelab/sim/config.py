@@ -35,6 +35,7 @@ class ClusterConfig:
     calico_mode: str = "bgp"                           # bgp | ipip | vxlan
     ingress_controller: str | None = None              # "ingress-nginx" | "traefik": installed at connect()
     seed: int = 0
+    gateway_controller: str | None = None              # "envoy-gateway": Envoy Gateway v1.9.0 and GatewayClass eg
 
     @classmethod
     def build(cls, **options) -> "ClusterConfig":
@@ -89,6 +90,9 @@ class ClusterConfig:
                                    f"{self.ip_families!r}, in the same order")
         if not isinstance(self.nodes, int) or self.nodes < 0:
             raise BackendError(f"connect(): nodes={self.nodes!r} must be a whole number >= 0")
+        if self.gateway_controller not in (None, "envoy-gateway"):
+            raise BackendError(f"connect(): gateway_controller={self.gateway_controller!r}; the simulated Gateway "
+                               "API controller is 'envoy-gateway' (or None for no controller)")
         if self.ingress_controller not in (None, "ingress-nginx", "traefik"):
             raise BackendError(f"connect(): ingress_controller={self.ingress_controller!r}; choose "
                                "'ingress-nginx' or 'traefik' (or leave it out for none)")

@@ -10,6 +10,7 @@ from ..lab import Lab
 from ..net.labels import parse_selector_string
 from ..net.objects import key_of, labels_of, name_of, namespace_of, pod_host_network, pod_ips
 from ..results import Response
+from . import gateway as _gateway   # plugs Gateway API admission, the controller and edges into the cluster
 from . import ingress as _ingress   # plugs Ingress admission, controllers and edges into the cluster
 from .cluster import Cluster
 from .config import ClusterConfig
@@ -31,6 +32,7 @@ class SimulatedLab(Lab):
         self._picker = None
         self.prober = Prober(self)
         _ingress.install(self)
+        _gateway.install(self)
 
     def __repr__(self) -> str:
         c = self.config

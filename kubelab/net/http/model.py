@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Protocol
-from urllib.parse import urlsplit
 
 __all__ = ["HttpRequest", "BackendTarget", "RouteDecision", "Edge"]
 
@@ -25,11 +24,12 @@ class HttpRequest:
     @property
     def path_only(self) -> str:
         """The path without the query string (matching ignores the query, per the Ingress docs)."""
-        return urlsplit(self.path).path or "/"
+        return self.path.partition("?")[0] or "/"
 
     @property
     def query(self) -> str:
-        return urlsplit(self.path).query
+        """The query string after `?` (an origin-form request target has no fragment, RFC 9112 §3.2.1)."""
+        return self.path.partition("?")[2]
 
     def header(self, name: str) -> str | None:
         """First value of a header, matched case-insensitively (RFC 9110 §5.1)."""
