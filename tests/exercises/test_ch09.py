@@ -309,3 +309,162 @@ def test_making_nginx_the_default_breaks_the_other_teams():
                      "spec": {"controller": "k8s.io/ingress-nginx"}}
     result = check("09-ingress-class", [nginx_default, CLASS])
     assert failed(result) == ["other teams' Ingresses without a class still get the default class internal"]
+
+
+# ---------------------------------------------------------------- Gateway API
+CANARY = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: shop
+spec:
+  parentRefs:
+  - name: shop-gateway
+  hostnames: [shop.example.com]
+  rules:
+  - backendRefs:
+    - {name: web, port: 80, weight: 90}
+    - {name: web-v2, port: 80, weight: 10}
+"""
+# the same split written differently: 9 to 1, ports by the section name, an explicit PathPrefix match
+CANARY_OTHER = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: shop-canary}
+spec:
+  parentRefs: [{name: shop-gateway, sectionName: http, kind: Gateway, group: gateway.networking.k8s.io}]
+  hostnames: ["shop.example.com"]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /}}]
+    backendRefs:
+    - {name: web-v2, port: 80, weight: 1}
+    - {name: web, port: 80, weight: 9}
+"""
+
+CROSS_ROUTE = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: pay
+spec:
+  parentRefs:
+  - name: shop-gateway
+  hostnames: [pay.example.com]
+  rules:
+  - backendRefs:
+    - {name: pay, namespace: payments, port: 80}
+"""
+GRANT = """
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata:
+  name: routes-from-default
+  namespace: payments
+spec:
+  from:
+  - {group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: default}
+  to:
+  - {group: "", kind: Service}
+"""
+CROSS = CROSS_ROUTE + "---" + GRANT
+# a grant for the one Service, by name, and the route's parent named with its namespace
+CROSS_OTHER = [CROSS_ROUTE.replace("- name: shop-gateway", "- {name: shop-gateway, namespace: default}"),
+               GRANT.replace('- {group: "", kind: Service}', '- {group: "", kind: Service, name: pay}')]
+
+GATEWAY_REFERENCE = {"09-canary": CANARY, "09-cross-namespace": CROSS}
+GATEWAY_OTHER = {"09-canary": CANARY_OTHER, "09-cross-namespace": CROSS_OTHER}
+
+
+@pytest.mark.parametrize("exercise_id", sorted(GATEWAY_REFERENCE))
+def test_gateway_reference_answer_passes(exercise_id):
+    """Does the reference answer pass every sub-check, with no mistake named?"""
+    result = check(exercise_id, GATEWAY_REFERENCE[exercise_id])
+    assert bool(result), str(result)
+    assert result.total >= 4 and not mistakes(result)
+
+
+@pytest.mark.parametrize("exercise_id", sorted(GATEWAY_OTHER))
+def test_gateway_answer_written_differently_passes(exercise_id):
+    """Another correct answer (other weights, names, a grant by name) passes too."""
+    result = check(exercise_id, GATEWAY_OTHER[exercise_id])
+    assert bool(result), str(result)
+
+
+@pytest.mark.parametrize("exercise_id", sorted(GATEWAY_REFERENCE))
+def test_gateway_empty_answer_earns_nothing(exercise_id):
+    result = check(exercise_id, "# YOUR CODE HERE\n")
+    assert not result and result.passed == 0 and failed(result) == ["your manifests apply"]
+
+
+def test_reversed_weights_are_named():
+    """90 on web-v2, 10 on web: is the split failed and the reversal named?"""
+    answer = CANARY.replace("weight: 90", "weight: W").replace("weight: 10}", "weight: 90}").replace("weight: W", "weight: 10")
+    result = check("09-canary", answer)
+    assert failed(result) == ["web-v2 gets 10% of them, within ±5%"]
+    assert mistakes(result) == ["the weights are the wrong way round"]
+
+
+def test_no_weights_split_evenly():
+    """Two backendRefs without weights: a 50/50 split, named."""
+    result = check("09-canary", CANARY.replace(", weight: 90", "").replace(", weight: 10", ""))
+    assert failed(result) == ["web-v2 gets 10% of them, within ±5%"]
+    assert mistakes(result) == ["backendRefs without weights"]
+
+
+def test_two_rules_never_split():
+    """web and web-v2 in two rules with the same (empty) match: the first takes everything, named."""
+    answer = CANARY.replace("  - backendRefs:\n    - {name: web, port: 80, weight: 90}\n",
+                            "  - backendRefs:\n    - {name: web, port: 80}\n  - backendRefs:\n")
+    result = check("09-canary", answer)
+    assert failed(result) == ["web-v2 gets 10% of them, within ±5%"]
+    assert mistakes(result) == ["the two versions are in separate rules"]
+
+
+def test_a_hostname_outside_the_listener_is_not_accepted():
+    """shop.example.org on a *.example.com listener: Accepted False (NoMatchingListenerHostname), named."""
+    result = check("09-canary", CANARY.replace("shop.example.com", "shop.example.org"))
+    assert "shop-gateway accepts the HTTPRoute (Accepted True)" in failed(result)
+    assert mistakes(result) == ["the route's hostnames do not intersect the listener's"]
+    assert result.passed == 1      # only "its backendRefs resolve": nothing is routed
+
+
+def test_a_parent_that_does_not_exist():
+    """parentRefs naming the route instead of the Gateway: no status at all, named."""
+    result = check("09-canary", CANARY.replace("name: shop-gateway", "name: shop"))
+    assert mistakes(result) == ["the route names no Gateway that exists"]
+    assert result.passed == 0
+
+
+def test_a_missing_reference_grant():
+    """The route alone: ResolvedRefs False (RefNotPermitted), requests get 500, the missing grant named."""
+    result = check("09-cross-namespace", CROSS_ROUTE)
+    assert set(failed(result)) == {"every backendRef of the route resolves (ResolvedRefs True)",
+                                   "http://pay.example.com/ and /v1/charges land on pay in namespace payments",
+                                   "another name under the listener (shop.example.com) does not reach pay"}
+    assert mistakes(result) == ["no ReferenceGrant"]
+
+
+def test_a_grant_in_the_routes_namespace():
+    """The grant made in default (the route's namespace): named as the wrong namespace."""
+    result = check("09-cross-namespace", CROSS.replace("namespace: payments\nspec", "namespace: default\nspec"))
+    assert "every backendRef of the route resolves (ResolvedRefs True)" in failed(result)
+    assert mistakes(result) == ["the ReferenceGrant is in the route's namespace"]
+
+
+def test_a_grant_for_the_wrong_referrer():
+    """from: kind Gateway: the grant does not cover HTTPRoutes, named."""
+    result = check("09-cross-namespace", CROSS.replace("kind: HTTPRoute, namespace: default",
+                                                       "kind: Gateway, namespace: default"))
+    assert mistakes(result) == ["the ReferenceGrant names the wrong referrer"]
+    assert not result
+
+
+def test_a_route_from_another_namespace_is_not_allowed():
+    """The route in payments attached to shop-gateway in default: the listener takes routes from its own
+    namespace only (Accepted False, NotAllowedByListeners), named."""
+    answer = CROSS_ROUTE.replace("  name: pay\nspec", "  name: pay\n  namespace: payments\nspec").replace(
+        "- name: shop-gateway", "- {name: shop-gateway, namespace: default}").replace(
+        "{name: pay, namespace: payments, port: 80}", "{name: pay, port: 80}")
+    result = check("09-cross-namespace", answer)
+    assert "shop-gateway accepts the HTTPRoute (Accepted True)" in failed(result)
+    assert mistakes(result) == ["the listener does not allow routes from this namespace"]

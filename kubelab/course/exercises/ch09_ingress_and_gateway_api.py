@@ -326,3 +326,145 @@ def _published(lab, ingress: dict) -> str | None:
         return None
     entries = ((live.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
     return entries[0].get("ip") if entries else None
+
+
+# ---------------------------------------------------------------- Gateway API: what the checks share
+GATEWAY = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+           "metadata": {"name": "shop-gateway", "namespace": "default"},
+           "spec": {"gatewayClassName": "eg",
+                    "listeners": [{"name": "http", "protocol": "HTTP", "port": 80, "hostname": "*.example.com"}]}}
+
+
+def _gateway_lab(ctx, *objects):
+    """A cluster with Envoy Gateway, the Gateway shop-gateway (listener http, *.example.com, routes from its own
+    namespace) and `objects`; a client that sends every request to the Gateway's address."""
+    lab = ctx.lab(gateway_controller="envoy-gateway")
+    lab.apply([GATEWAY, *objects])
+    addresses = (lab.get("Gateway", "shop-gateway").get("status") or {}).get("addresses") or []
+    return lab, Client(lab, addresses[0]["value"] if addresses else None)
+
+
+def _routes(docs: list[dict]) -> list[dict]:
+    return [d for d in docs if d.get("kind") == "HTTPRoute"]
+
+
+def route_conditions(lab, route: dict) -> dict:
+    """{condition type: (status, reason)} of the first parent status shop-gateway's controller wrote for the
+    route; {} when none was written (the route names no Gateway that exists)."""
+    meta = route.get("metadata") or {}
+    try:
+        live = lab.get("HTTPRoute", meta.get("name"), meta.get("namespace", "default"))
+    except KubelabError:
+        return {}
+    for parent in (live.get("status") or {}).get("parents") or []:
+        if (parent.get("parentRef") or {}).get("name") == "shop-gateway":
+            return {c["type"]: (c["status"], c.get("reason")) for c in parent.get("conditions") or []}
+    return {}
+
+
+def _expect_accepted(ctx, lab, docs) -> dict:
+    """The route's parent status: Accepted and ResolvedRefs True, each one sub-check; the known reasons named."""
+    routes = _routes(docs)
+    conditions = route_conditions(lab, routes[0]) if routes else {}
+    ctx.expect("shop-gateway accepts the HTTPRoute (Accepted True)", conditions.get("Accepted", ("",))[0] == "True",
+               "read the route's status first: kubectl get httproute -o yaml, or lab.get('HTTPRoute', ...)['status']")
+    ctx.expect("every backendRef of the route resolves (ResolvedRefs True)",
+               conditions.get("ResolvedRefs", ("",))[0] == "True",
+               "the ResolvedRefs condition's reason says which reference failed")
+    reasons = {reason for _status, reason in conditions.values()}
+    ctx.mistake("the route names no Gateway that exists", routes and not conditions,
+                "spec.parentRefs[].name is the Gateway's name (shop-gateway), in the route's namespace unless "
+                "parentRefs[].namespace says otherwise")
+    ctx.mistake("the route's hostnames do not intersect the listener's", "NoMatchingListenerHostname" in reasons,
+                "the listener only takes *.example.com: a route hostname must fall under it (one or more labels "
+                "in front of example.com)")
+    ctx.mistake("the listener does not allow routes from this namespace", "NotAllowedByListeners" in reasons,
+                "the listener's allowedRoutes defaults to namespaces: from: Same: put the HTTPRoute in the Gateway's "
+                "namespace (default)")
+    return conditions
+
+
+# ---------------------------------------------------------------- 09-canary
+CANARY_REQUESTS = 500
+CANARY_SHARE, CANARY_TOLERANCE = 0.10, 0.05
+
+
+@exercise("09-canary", title="A canary: one request in ten to the new version", lesson=LESSON)
+def canary(answer, ctx):
+    """HTTPRoute on shop-gateway for shop.example.com: about 10% of requests to web-v2, the rest to web, on every
+    path; the route Accepted."""
+    docs = answer_docs(answer)
+    lab, client = _gateway_lab(ctx, *echo_app("web"), *echo_app("web-v2"))
+    if not apply_answer(ctx, lab, answer):
+        return
+    conditions = _expect_accepted(ctx, lab, docs)
+    apps = [client.app("http://shop.example.com/") for _ in range(CANARY_REQUESTS)]
+    share = apps.count("web-v2") / CANARY_REQUESTS
+    ctx.expect(f"every one of {CANARY_REQUESTS} requests is answered by web or web-v2",
+               set(apps) <= {"web", "web-v2"}, "print(lab.http(...)) for one that failed: its reason says why")
+    ctx.expect(f"web-v2 gets {CANARY_SHARE:.0%} of them, within ±{CANARY_TOLERANCE:.0%}",
+               abs(share - CANARY_SHARE) <= CANARY_TOLERANCE,
+               f"web-v2 got {share:.1%}: a backendRef's weight is its share of the sum of the weights")
+    other_paths = {client.app(f"http://shop.example.com{p}") for p in ("/products/42", "/cart?x=1", "/a/b/c")}
+    ctx.expect("other paths of shop.example.com are served too", other_paths and other_paths <= {"web", "web-v2"},
+               "a rule without matches takes every path (PathPrefix /)")
+    # only meaningful once the route serves shop.example.com: an answer that routes nothing earns nothing here
+    ctx.expect("another name under the listener (www.example.com) is not routed to web",
+               "web" in apps and client.get("http://www.example.com/").status == 404,
+               "spec.hostnames restricts the route to shop.example.com")
+    if conditions.get("Accepted", ("",))[0] == "True" and abs(share - CANARY_SHARE) > CANARY_TOLERANCE:
+        _weight_mistakes(ctx, docs, share)
+
+
+def _weight_mistakes(ctx, docs, share: float) -> None:
+    """The split is wrong although the route is accepted: reversed weights, two rules, or no weights at all."""
+    rules = [r for route in _routes(docs) for r in (route.get("spec") or {}).get("rules") or [] if isinstance(r, dict)]
+    refs = [b for r in rules for b in r.get("backendRefs") or [] if isinstance(b, dict)]
+    ctx.mistake("the weights are the wrong way round", share > 1 - CANARY_SHARE - CANARY_TOLERANCE,
+                "the weight goes on the backendRef it belongs to: web-v2 gets the small one")
+    ctx.mistake("the two versions are in separate rules", sum(1 for r in rules if r.get("backendRefs")) > 1 and share == 0,
+                "two rules with the same match never split: the first one matches every request. Put both "
+                "backendRefs in one rule, with weights")
+    ctx.mistake("backendRefs without weights", len(refs) > 1 and all("weight" not in b for b in refs),
+                "every backendRef weighs 1 by default: two refs split 50/50")
+
+
+# ---------------------------------------------------------------- 09-cross-namespace
+PAYMENTS = [namespace("payments"), *echo_app("pay", "payments")]
+
+
+@exercise("09-cross-namespace", title="Route to a Service in another namespace", lesson=LESSON)
+def cross_namespace(answer, ctx):
+    """HTTPRoute in default on shop-gateway: pay.example.com -> Service pay in namespace payments, allowed by a
+    ReferenceGrant in payments; the route Accepted with its references resolved."""
+    docs = answer_docs(answer)
+    lab, client = _gateway_lab(ctx, *PAYMENTS, *echo_app("web"))
+    if not apply_answer(ctx, lab, answer):
+        return
+    _expect_accepted(ctx, lab, docs)
+    pay = _expect_apps(ctx, client, "http://pay.example.com/ and /v1/charges land on pay in namespace payments",
+                       ["http://pay.example.com/", "http://pay.example.com/v1/charges?limit=3"], "pay",
+                       "a 500 from the Gateway means the backendRef is not resolved: read the route's ResolvedRefs")
+    ctx.expect("another name under the listener (shop.example.com) does not reach pay",
+               pay and client.app("http://shop.example.com/") != "pay",
+               "spec.hostnames restricts the route to pay.example.com")
+    _grant_mistakes(ctx, lab, docs)
+
+
+def _grant_mistakes(ctx, lab, docs) -> None:
+    """ReferenceGrant (gateway-api.sigs.k8s.io/api-types/referencegrant): it lives in the namespace of the referent
+    and names the kind and namespace of the referrer."""
+    routes = _routes(docs)
+    if not routes or route_conditions(lab, routes[0]).get("ResolvedRefs", ("", ""))[1] != "RefNotPermitted":
+        return
+    grants = [d for d in docs if d.get("kind") == "ReferenceGrant"]
+    ctx.mistake("no ReferenceGrant", not grants,
+                "a route may only reference a Service in another namespace when that namespace says so: add a "
+                "ReferenceGrant in namespace payments")
+    ctx.mistake("the ReferenceGrant is in the route's namespace",
+                any((g.get("metadata") or {}).get("namespace", "default") != "payments" for g in grants),
+                "the grant belongs to the namespace that owns the Service (payments): the owner gives permission")
+    ctx.mistake("the ReferenceGrant names the wrong referrer",
+                any(not any(f.get("kind") == "HTTPRoute" and f.get("namespace") == "default"
+                            for f in (g.get("spec") or {}).get("from") or []) for g in grants),
+                "spec.from names who refers: group gateway.networking.k8s.io, kind HTTPRoute, namespace default")
