@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..errors import UnknownKindError
 
-__all__ = ["Kind", "register", "lookup", "for_manifest", "all_kinds"]
+__all__ = ["Kind", "register", "register_grouped", "lookup", "for_manifest", "all_kinds"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,17 @@ def register(kind: Kind) -> Kind:
     return kind
 
 
+_GROUPED: dict[tuple[str, str], str] = {}    # (api group, kind) -> registered kind, where groups share a kind name
+
+
+def register_grouped(group: str, kind: Kind) -> Kind:
+    """Register a kind whose name another API group also uses (Istio's Gateway beside Gateway API's): stored
+    as `kind.kind` ("Gateway.networking.istio.io"), applied from manifests that say `kind: Gateway`."""
+    register(kind)
+    _GROUPED[(group, kind.kind.split(".")[0])] = kind.kind
+    return kind
+
+
 def all_kinds() -> list[Kind]:
     return [_KINDS[k] for k in sorted(_KINDS)]
 
@@ -49,6 +60,8 @@ def all_kinds() -> list[Kind]:
 def lookup(name: str) -> Kind:
     """Find a kind by its name, plural or short name, case-insensitively, as kubectl does."""
     key = str(name).lower()
+    if key in _ALIASES:           # a group-qualified registered name ("gateway.networking.istio.io")
+        return _KINDS[_ALIASES[key]]
     if "/" in key or "." in key:  # "networkpolicies.networking.k8s.io"
         key = key.split(".")[0]
     if key in _ALIASES:
@@ -61,7 +74,8 @@ def lookup(name: str) -> Kind:
 
 def for_manifest(api_version, kind, obj_ref: str) -> Kind:
     """The Kind an object's apiVersion/kind pair names; unknown pairs get the fix spelled out."""
-    known = _KINDS.get(kind) if isinstance(kind, str) else None
+    grouped = _GROUPED.get((str(api_version).split("/")[0], kind)) if isinstance(kind, str) else None
+    known = _KINDS.get(grouped or kind) if isinstance(kind, str) else None
     if known is None:
         hint = difflib.get_close_matches(str(kind), list(_KINDS), n=1)
         fix = f"did you mean {hint[0]}?" if hint else f"known kinds: {', '.join(sorted(_KINDS))}"

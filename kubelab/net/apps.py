@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
@@ -31,6 +31,8 @@ class AppRequest:
     port: int = 80
     sni: str | None = None                        # when the server itself terminated TLS
     legacy: bool = False                          # a direct request from the early lessons' lab.http (no edge)
+    call: Callable | None = field(default=None, compare=False)   # outbound HTTP from this pod (apps that call
+                                                  # others): call(url, method, headers, timeout_ms) -> CallResult
     caller_headers: tuple = ()                    # with legacy: the headers the caller passed, as kubelab's echo shows
 
     def header(self, name: str) -> str | None:
@@ -331,3 +333,275 @@ def _nginx(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
 
 
 register(App("nginx", lambda image, c: _image_name(image) in ("nginx", "nginxinc/nginx-unprivileged"), _nginx))
+
+
+# ---------------------------------------------------------------------------- the mesh docs' sample apps
+@dataclass(frozen=True)
+class CallResult:
+    """What an app's own HTTP client got from an outbound call: status 0 when it raised (timeout, refused)."""
+
+    status: int
+    text: str = ""
+    elapsed_ms: float = 0
+    error: str = ""
+
+    def json(self):
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return {}
+
+
+def _outbound(req: AppRequest, url: str, headers: dict, timeout_ms: float) -> CallResult:
+    """Outbound call through whatever the pod's network offers (a sidecar when there is one)."""
+    if req.call is None:
+        return CallResult(0, error="this request path gives the app no network for outbound calls")
+    return req.call(url, "GET", headers, timeout_ms)
+
+
+def _helloworld(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
+    """istio samples/helloworld/src/app.py: /hello -> "Hello version: <SERVICE_VERSION>, instance: <HOSTNAME>"
+    (the v1/v2 images bake SERVICE_VERSION in); /health -> "Helloworld is healthy"."""
+    version = _env(pod, container).get("SERVICE_VERSION") or \
+        (re.search(r"helloworld-(v\d+)", str(container.get("image", ""))) or [None, "v1"])[1]
+    if req.path_only == "/hello":
+        return AppAnswer(200, f"Hello version: {version}, instance: {name_of(pod)}\n",
+                         (("Content-Type", "text/html; charset=utf-8"),))
+    if req.path_only == "/health":
+        return AppAnswer(200, "Helloworld is healthy", (("Content-Type", "text/html; charset=utf-8"),))
+    return AppAnswer(404, "<!doctype html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n",
+                     (("Content-Type", "text/html; charset=utf-8"),))
+
+
+register(App("istio helloworld", lambda image, c: "examples-helloworld-" in _image_name(image), _helloworld))
+
+
+def _bookinfo_version(container: dict) -> str:
+    m = re.search(r"examples-bookinfo-[a-z]+-(v[0-9a-z-]+)", str(container.get("image", "")))
+    return m.group(1) if m else "v1"
+
+
+BOOKINFO_DETAILS = {"id": 0, "author": "William Shakespeare", "year": 1595, "type": "paperback", "pages": 200,
+                    "publisher": "PublisherA", "language": "English", "ISBN-10": "1234567890",
+                    "ISBN-13": "123-1234567890"}
+BOOKINFO_DESCRIPTION = ("<a href=\"https://en.wikipedia.org/wiki/The_Comedy_of_Errors\">Wikipedia Summary</a>: "
+                        "The Comedy of Errors is one of <b>William Shakespeare's</b> early plays. It is his shortest "
+                        "and one of his most farcical comedies, with a major part of the humour coming from "
+                        "slapstick and mistaken identity, in addition to puns and word play.")
+_SESSION_SECRET = b"kubelab-bookinfo"
+
+
+def _session_cookie(user: str) -> str:
+    """Flask's signed session cookie holding {"user": <name>} (signature simplified, deterministic)."""
+    import base64
+    import hashlib
+    payload = base64.urlsafe_b64encode(json.dumps({"user": user}).encode()).decode().rstrip("=")
+    sig = hashlib.sha256(_SESSION_SECRET + payload.encode()).hexdigest()[:27]
+    return f"{payload}.{sig}"
+
+
+def _session_user(req: AppRequest) -> str | None:
+    import base64
+    import hashlib
+    for part in (req.header("cookie") or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "session" and "." in value:
+            payload, sig = value.rsplit(".", 1)
+            if hashlib.sha256(_SESSION_SECRET + payload.encode()).hexdigest()[:27] != sig:
+                return None
+            try:
+                return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("user")
+            except ValueError:
+                return None
+    return None
+
+
+_TRACE_HEADERS = ("x-request-id", "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled",
+                  "x-b3-flags", "x-ot-span-context", "traceparent", "tracestate")
+
+
+def _bookinfo_forward(req: AppRequest, user: str | None) -> dict:
+    """getForwardHeaders: the tracing headers, plus end-user for a signed-in session (an end-user header the
+    page received is not forwarded)."""
+    received = {k.lower(): v for k, v in reversed(req.headers)}
+    headers = {h: received[h] for h in _TRACE_HEADERS if h in received}
+    if user:
+        headers["end-user"] = user
+    return headers
+
+
+def _star(color: str) -> str:
+    return (f'<svg id="glyphicon glyphicon-star" class="w-4 h-4 {color}" fill="currentColor" viewBox="0 0 20 20">'
+            f'<path d="M9.049 2.927c.3-.921 1.603-.921 1.902 0l1.07 3.292"/></svg>')
+
+
+def _productpage_html(user: str | None, details_status: int, details: dict, reviews_status: int,
+                      reviews: dict) -> str:
+    """templates/productpage.html: the book, its details, and its reviews with stars (coloured by version)."""
+    out = ["<!DOCTYPE html>", "<html>", "<head><title>Simple Bookstore App</title></head>", "<body>"]
+    out.append(f"<p>{'Signed in as ' + user if user else 'Sign in'}</p>")
+    out.append("<h1 class=\"text-3xl\">The Comedy of Errors</h1>")
+    out.append(f"<p>{BOOKINFO_DESCRIPTION}</p>")
+    out.append("<h4 class=\"text-2xl\">Book Details</h4>")
+    if details_status == 200:
+        for key in ("type", "pages", "publisher", "language", "ISBN-10", "ISBN-13"):
+            out.append(f"<dt>{key}</dt><dd>{details.get(key)}</dd>")
+    else:
+        out.append("<h4>Error fetching product details!</h4>")
+        out.append(f"<p>{details.get('error', '')}</p>")
+    out.append("<h4 class=\"text-2xl\">Book Reviews</h4>")
+    if reviews_status == 200:
+        for review in reviews.get("reviews") or []:
+            out.append(f"<blockquote><p>{review.get('text', '')}</p><small>{review.get('reviewer', '')}</small>")
+            rating = review.get("rating") or {}
+            if rating.get("stars"):
+                colour = "text-red-500" if rating.get("color") == "red" else "text-black-500"
+                out.append("".join(_star(colour) for _ in range(int(rating["stars"]))))
+            elif rating.get("error"):
+                out.append(f"<p><i>{rating['error']}</i></p>")
+            out.append("</blockquote>")
+        out.append(f"<dl><dt>Reviews served by:</dt><dd><u>{reviews.get('podname', '')}</u></dd></dl>")
+    else:
+        out.append("<h4>Error fetching product reviews!</h4>")
+        out.append(f"<p>{reviews.get('error', '')}</p>")
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+def _productpage(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
+    """samples/bookinfo/src/productpage/productpage.py: /productpage calls details (timeout 3 s) then reviews
+    (timeout 3 s, tried twice — the bug the fault-injection task finds); /login sets the session; /health."""
+    html_type = (("Content-Type", "text/html; charset=utf-8"),)
+    path = req.path_only
+    if path == "/health":
+        return AppAnswer(200, "Product page is healthy", html_type)
+    if path == "/login" and req.method == "POST":
+        values = dict(req.query)
+        values.update(dict(parse_qsl(req.body or "", keep_blank_values=True)))
+        user = values.get("username", "")
+        return AppAnswer(302, "", (("Location", req.header("referer") or "/productpage"),
+                                   ("Set-Cookie", f"session={_session_cookie(user)}; HttpOnly; Path=/")))
+    if path == "/logout":
+        return AppAnswer(302, "", (("Location", req.header("referer") or "/productpage"),
+                                   ("Set-Cookie", "session=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; "
+                                                  "HttpOnly; Path=/")))
+    if path in ("/", "/index.html"):
+        return AppAnswer(200, "<html><body><h3>Hello! This is a simple bookstore application consisting of three "
+                              "services as shown below</h3></body></html>", html_type)
+    user = _session_user(req)
+    forward = _bookinfo_forward(req, user)
+    spent = 0.0
+    m = re.fullmatch(r"/api/v1/products/(\d+)(/reviews|/ratings)?", path)
+    if path != "/productpage" and not m:
+        return AppAnswer(404, "<!doctype html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n", html_type)
+    product_id = int(m.group(1)) if m else 0
+
+    def details():
+        nonlocal spent
+        res = _outbound(req, f"http://details:9080/details/{product_id}", forward, 3000)
+        spent += res.elapsed_ms
+        if res.status == 200:
+            return 200, res.json()
+        return res.status or 500, {"error": "Sorry, product details are currently unavailable for this book."}
+
+    def reviews():
+        nonlocal spent
+        res = CallResult(0)
+        for _ in range(2):
+            res = _outbound(req, f"http://reviews:9080/reviews/{product_id}", forward, 3000)
+            spent += res.elapsed_ms
+            if res.status == 200:
+                return 200, res.json()
+        return res.status or 500, {"error": "Sorry, product reviews are currently unavailable for this book."}
+
+    if m and m.group(2) == "/reviews":
+        status, body = reviews()
+        return AppAnswer(status, json.dumps(body), (("Content-Type", "application/json"),), int(spent))
+    if m and m.group(2) is None:
+        status, body = details()
+        return AppAnswer(status, json.dumps(body), (("Content-Type", "application/json"),), int(spent))
+    if m:
+        res = _outbound(req, f"http://ratings:9080/ratings/{product_id}", forward, 3000)
+        body = res.json() if res.status == 200 else {"error": "Sorry, product ratings are currently unavailable "
+                                                                "for this book."}
+        return AppAnswer(res.status or 500, json.dumps(body), (("Content-Type", "application/json"),),
+                         int(res.elapsed_ms))
+    d_status, d_body = details()
+    r_status, r_body = reviews()
+    return AppAnswer(200, _productpage_html(user, d_status, d_body, r_status, r_body), html_type, int(spent))
+
+
+def _details(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
+    """samples/bookinfo/src/details/details.rb: /details/<id> -> the book's details as JSON; /health."""
+    m = re.fullmatch(r"/details/(\d+)", req.path_only)
+    if req.path_only == "/health":
+        return AppAnswer(200, json.dumps({"status": "Details is healthy"}), (("Content-Type", "application/json"),))
+    if not m:
+        return AppAnswer(404, json.dumps({"error": "please provide numeric product id"}),
+                         (("Content-Type", "application/json"),))
+    return AppAnswer(200, json.dumps({**BOOKINFO_DETAILS, "id": int(m.group(1))}),
+                     (("Content-Type", "application/json"),))
+
+
+def _reviews(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
+    """samples/bookinfo/src/reviews (LibertyRestEndpoint.java): v1 shows no ratings; v2 (black) and v3 (red)
+    call ratings with a 10 s / 2.5 s timeout, forwarding end-user; podname is the pod's HOSTNAME."""
+    version = _bookinfo_version(container)
+    js = (("Content-Type", "application/json"),)
+    if req.path_only == "/health":
+        return AppAnswer(200, json.dumps({"status": "Reviews is healthy"}), js)
+    m = re.fullmatch(r"/reviews/(\d+)", req.path_only)
+    if not m:
+        return AppAnswer(404, "", js)
+    color = {"v2": "black", "v3": "red"}.get(version)
+    spent = 0.0
+    rating_part: dict = {}
+    if color:
+        received = {k.lower(): v for k, v in reversed(req.headers)}
+        forward = {h: received[h] for h in _TRACE_HEADERS + ("end-user", "user-agent") if h in received}
+        res = _outbound(req, f"http://ratings:9080/ratings/{m.group(1)}", forward, 10000 if color == "black" else 2500)
+        spent = res.elapsed_ms
+        if res.status == 200:
+            rating_part = {"ok": res.json().get("ratings", {})}
+        else:
+            rating_part = {"error": "Ratings service is currently unavailable"}
+    reviews = []
+    texts = [("Reviewer1", "An extremely entertaining play by Shakespeare. The slapstick humour is refreshing!", 5),
+             ("Reviewer2", "Absolutely fun and entertaining. The play lacks thematic depth when compared to other "
+                           "plays by Shakespeare.", 4)]
+    for reviewer, text, _stars in texts:
+        review = {"reviewer": reviewer, "text": text}
+        if color:
+            if "ok" in rating_part:
+                review["rating"] = {"stars": rating_part["ok"].get(reviewer, -1), "color": color}
+            else:
+                review["rating"] = {"error": rating_part["error"]}
+        reviews.append(review)
+    body = {"id": m.group(1), "podname": name_of(pod), "clustername": "null", "reviews": reviews}
+    return AppAnswer(200, json.dumps(body), js, int(spent))
+
+
+def _ratings(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
+    """samples/bookinfo/src/ratings/ratings.js: /ratings/<id> -> {"id": id, "ratings": {Reviewer1: 5,
+    Reviewer2: 4}}; /health."""
+    js = (("Content-Type", "application/json"),)
+    if req.path_only == "/health":
+        return AppAnswer(200, json.dumps({"status": "Ratings is healthy"}), js)
+    m = re.fullmatch(r"/ratings/(\d+)", req.path_only)
+    if not m:
+        return AppAnswer(400, json.dumps({"error": "please provide numeric product ID"}), js)
+    return AppAnswer(200, json.dumps({"id": int(m.group(1)), "ratings": {"Reviewer1": 5, "Reviewer2": 4}}), js)
+
+
+for _service, _serve in (("productpage", _productpage), ("details", _details), ("reviews", _reviews),
+                         ("ratings", _ratings)):
+    register(App(f"istio bookinfo {_service}",
+                 (lambda s: lambda image, c: f"examples-bookinfo-{s}-" in _image_name(image))(_service), _serve))
+
+
+def _curl(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
+    """curlimages/curl runs `sleep infinity`: nothing listens, so a connection that reaches it is refused."""
+    return AppAnswer(0, "", app="curlimages/curl")
+
+
+register(App("curlimages/curl", lambda image, c: _image_name(image) == "curlimages/curl", _curl))

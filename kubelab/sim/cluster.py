@@ -33,6 +33,7 @@ API_SERVER_PORT = 6443
 ADMITTERS: dict = {}       # kind -> fn(cluster, doc, old, ref) -> doc: defaulting and validation on create/update
 EARLY_CHECKS: dict = {}    # kind -> fn(doc): semantic checks run before the schema's, so their field paths win
 CONTROLLERS: list = []     # fn(cluster): run after the built-in controllers on every reconcile
+POD_MUTATORS: list = []    # fn(cluster, pod, old) -> pod: mutating admission webhooks (mesh sidecar injection)
 
 
 class Cluster:
@@ -284,6 +285,8 @@ class Cluster:
     def _admit_pod(self, doc, old, ref):
         """Status in a manifest is pinned state the simulator honours; without it (as with kubectl apply,
         which never writes status) the server's status is kept."""
+        for mutate in POD_MUTATORS:
+            doc = mutate(self, doc, old)
         doc = admission.admit_pod(doc, ref)
         given = doc.get("status") or {}
         annotations = doc["metadata"].setdefault("annotations", {})

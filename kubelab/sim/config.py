@@ -11,6 +11,7 @@ __all__ = ["ClusterConfig", "CNIS", "PROXY_MODES"]
 CNIS = ("calico", "flannel", "weave", "cilium")
 PROXY_MODES = ("iptables", "ipvs", "nftables", "ebpf")
 _FAMILIES = ("IPv4", "IPv6")
+MESHES = (None, "istio", "linkerd")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class ClusterConfig:
     node_port_range: str = "30000-32767"
     max_endpoints_per_slice: int = 100
     node_resolv_conf: str = "nameserver 192.168.0.2\nsearch localdomain\n"
+    mesh: str | None = None                            # "istio" | "linkerd": the mesh installed at connect()
     external_dns: tuple = ()                           # ((name, ((type, (values…)),…)),…) frozen form
     load_balancer_pool: str = "172.18.255.200/29"      # the simulated cloud's external IPs
     calico_mode: str = "bgp"                           # bgp | ipip | vxlan
@@ -71,6 +73,8 @@ class ClusterConfig:
         return config
 
     def _check(self) -> None:
+        if self.mesh not in MESHES:
+            raise BackendError(f"connect(): mesh={self.mesh!r}; choose 'istio' or 'linkerd' (or leave it out for none)")
         if self.cni not in CNIS:
             raise BackendError(f"connect(): cni={self.cni!r} is not simulated; choose one of {', '.join(CNIS)}")
         if self.proxy_mode not in PROXY_MODES:

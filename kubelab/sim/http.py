@@ -20,11 +20,35 @@ from ..net.http.model import BackendTarget, Edge, HttpRequest, RouteDecision
 from ..net.objects import is_ip, key_of, name_of
 from ..results import Headers, Hop, Response, ServerRequest
 
-__all__ = ["register_edge_provider", "edge_providers", "edges", "send", "ParsedUrl", "parse_url"]
+__all__ = ["register_edge_provider", "edge_providers", "edges", "send", "ParsedUrl", "parse_url",
+           "register_interceptor", "app_client"]
 
 EdgeProvider = Callable[[object], "dict[str, Edge]"]
 _PROVIDERS: list[EdgeProvider] = []
 MAX_EDGE_HOPS = 8          # a request routed from edge to edge more often than this is a loop
+# fn(lab, url, src, destination, request) -> Response | None: a data path that takes over an exchange it owns
+# (a service mesh's sidecars); None lets the walk below carry it
+_INTERCEPTORS: list = []
+
+
+def register_interceptor(fn):
+    """Register a data path that may take over an exchange (see _INTERCEPTORS). Registering twice is a no-op."""
+    if fn not in _INTERCEPTORS:
+        _INTERCEPTORS.append(fn)
+    return fn
+
+
+def app_client(lab, pod: dict):
+    """The HTTP client an app in `pod` calls other services with: call(url, method, headers, timeout_ms) ->
+    apps.CallResult, status 0 when the call raised (refused, timed out after timeout_ms)."""
+    def call(url: str, method: str = "GET", headers: dict | None = None, timeout_ms: float | None = None):
+        response = send(lab, url, src=key_of(pod), method=method, headers=headers)
+        if timeout_ms is not None and response.elapsed_ms > timeout_ms:
+            return apps.CallResult(0, "", timeout_ms, f"timed out after {timeout_ms:g} ms")
+        if response.status == 0:
+            return apps.CallResult(0, "", response.elapsed_ms, response.reason)
+        return apps.CallResult(response.status, response.text, response.elapsed_ms)
+    return call
 
 
 def register_edge_provider(fn: EdgeProvider) -> EdgeProvider:
@@ -154,6 +178,10 @@ def send(lab, url: str, src=None, method: str = "GET", headers: dict | None = No
     request = HttpRequest(method=method, scheme=parsed.scheme, host=_strip_port(sent_headers[0][1]),
                           path=parsed.target, port=parsed.port, headers=tuple(sent_headers), body=body or "",
                           sni=parsed.host if parsed.scheme == "https" and not is_ip(parsed.host) else None)
+    for intercept in _INTERCEPTORS:
+        answer = intercept(lab, url, src, destination, request)
+        if answer is not None:
+            return answer
     walk = _Walk(lab, url)
     return walk.run(src, destination, request, user_headers)
 
@@ -304,7 +332,7 @@ class _Walk:
         app_request = apps.AppRequest(request.method, request.host, request.path, sent, request.body,
                                       verdict.source_ip or "", port,
                                       sni=request.sni if direct and request.scheme == "https" else None,
-                                      legacy=direct,
+                                      legacy=direct, call=app_client(self.lab, pod),
                                       caller_headers=tuple((k, str(v)) for k, v in user_headers) if direct else ())
         answer = apps.answer(pod, app_request)
         if self.timeout_ms is not None and answer.delay_ms > self.timeout_ms:

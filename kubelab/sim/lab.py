@@ -15,6 +15,7 @@ from . import ingress as _ingress   # plugs Ingress admission, controllers and e
 from .cluster import Cluster
 from .config import ClusterConfig
 from .probe import OUTSIDE_CLIENT_IP, Prober
+from . import mesh as _mesh   # registers the mesh kinds, admission and data path
 
 __all__ = ["SimulatedLab"]
 
@@ -33,6 +34,8 @@ class SimulatedLab(Lab):
         self.prober = Prober(self)
         _ingress.install(self)
         _gateway.install(self)
+        if self.config.mesh:
+            _mesh.install(self)
 
     def __repr__(self) -> str:
         c = self.config
@@ -146,6 +149,8 @@ class SimulatedLab(Lab):
         """Let simulated time pass (session affinity entries expire after timeoutSeconds)."""
         if self._picker is not None:
             self._picker.advance(seconds)
+        # the mesh's proxies keep time too (outlier ejections expire)
+        self.__dict__["_mesh_clock_ms"] = self.__dict__.get("_mesh_clock_ms", 0.0) + seconds * 1000
 
     def load_balancer_nodes(self, service: dict) -> list[str]:
         """The nodes the cloud load balancer sends new connections to: with externalTrafficPolicy Local only
@@ -224,10 +229,14 @@ class SimulatedLab(Lab):
         return explain(policy)
 
     def lint(self) -> list:
-        """Classic NetworkPolicy mistakes in this cluster (selectors matching nothing, egress without DNS, ...)."""
+        """Classic NetworkPolicy mistakes in this cluster (selectors matching nothing, egress without DNS, ...), and
+        with a mesh its classic mistakes (undefined subsets, unreachable routes, policies in the wrong namespace)."""
         from ..net.netpol_explain import lint
 
-        return lint(self.cluster.items("Namespace"), self.cluster.items("Pod"), self.cluster.items("NetworkPolicy"))
+        findings = lint(self.cluster.items("Namespace"), self.cluster.items("Pod"), self.cluster.items("NetworkPolicy"))
+        if self.config.mesh:
+            findings += _mesh.lint(self)
+        return findings
 
     def policy_decision(self, src_pod, src_loc, target, seen_src: str, dst_ip: str, port: int, protocol: str):
         """NetworkPolicy's say on the translated connection, or None when no policy exists."""

@@ -1,0 +1,1 @@
+"""Service-mesh semantics (Istio, Linkerd) as pure functions: injection, validation, routing, resilience, security."""

@@ -1,0 +1,229 @@
+"""Linkerd 2.19: proxy identities, the client-side retry and timeout annotations, and inbound authorization
+(default inbound policy, Server + AuthorizationPolicy / MeshTLSAuthentication / NetworkAuthentication).
+
+Sources: linkerd.io/2.19/reference/retries, /reference/timeouts, /reference/authorization-policy and
+/features/server-policy.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from ..objects import labels_of, name_of, namespace_of
+from .resilience import RetryPolicy
+from .values import duration_ms
+
+__all__ = ["identity", "client_policy", "authorize", "default_inbound_policy", "DEFAULT_POLICIES",
+           "LinkerdDecision", "service_profile_for", "profile_policy"]
+
+DEFAULT_POLICIES = ("all-unauthenticated", "all-authenticated", "cluster-unauthenticated", "cluster-authenticated",
+                    "deny", "audit")
+CLUSTER_DEFAULT_POLICY = "all-unauthenticated"
+
+
+def identity(namespace: str, service_account: str) -> str:
+    """A meshed pod's TLS identity: <sa>.<ns>.serviceaccount.identity.linkerd.cluster.local (sent to servers as
+    l5d-client-id)."""
+    return f"{service_account or 'default'}.{namespace}.serviceaccount.identity.linkerd.cluster.local"
+
+
+def _retry_codes(text: str) -> tuple[tuple, tuple]:
+    """retry.linkerd.io/http: "5xx", "gateway-error" (502-504), single codes ("504") or ranges ("500-504")."""
+    on, codes = [], []
+    for part in text.split(","):
+        part = part.strip()
+        if part in ("5xx", "gateway-error"):
+            on.append(part)
+        elif "-" in part and all(x.strip().isdigit() for x in part.split("-", 1)):
+            low, high = (int(x) for x in part.split("-", 1))
+            codes += list(range(low, high + 1))
+        elif part.isdigit():
+            codes.append(int(part))
+    if codes:
+        on.append("retriable-status-codes")
+    return tuple(on), tuple(codes)
+
+
+def client_policy(service: dict) -> tuple[RetryPolicy, float | None, str]:
+    """The Service's annotations: retry.linkerd.io/http (conditions), retry.linkerd.io/limit (default 1),
+    retry.linkerd.io/timeout (per try), timeout.linkerd.io/request (whole request; expiry answers 504). No
+    annotation -> no retries, no timeout."""
+    notes = (service.get("metadata") or {}).get("annotations") or {}
+    policy = RetryPolicy(0, (), source="no retry.linkerd.io annotations")
+    if notes.get("retry.linkerd.io/http"):
+        on, codes = _retry_codes(notes["retry.linkerd.io/http"])
+        limit = int(notes.get("retry.linkerd.io/limit", "1") or 1)
+        per_try = duration_ms(notes["retry.linkerd.io/timeout"]) if notes.get("retry.linkerd.io/timeout") else None
+        policy = RetryPolicy(limit, on, codes, per_try, source="retry.linkerd.io annotations")
+    timeout = duration_ms(notes["timeout.linkerd.io/request"]) if notes.get("timeout.linkerd.io/request") else None
+    why = policy.describe() + (f"; timeout.linkerd.io/request {timeout:g} ms" if timeout else "")
+    return policy, timeout, why
+
+
+def service_profile_for(service: dict, client_namespace: str, profiles: list[dict],
+                        domain: str = "cluster.local") -> dict | None:
+    """The ServiceProfile named after the Service's FQDN: the client's namespace's first (a client-side
+    override), then the Service's own namespace."""
+    name = f"{service['metadata']['name']}.{namespace_of(service)}.svc.{domain}"
+    for ns in (client_namespace, namespace_of(service)):
+        for p in profiles:
+            if p["metadata"]["name"] == name and namespace_of(p) == ns:
+                return p
+    return None
+
+
+def _condition(cond: dict, method: str, path: str) -> bool:
+    """A ServiceProfile request match: method, pathRegex (whole path), and all / any / not of matches."""
+    import re
+    if "method" in cond and cond["method"] != method:
+        return False
+    if "pathRegex" in cond and re.fullmatch(cond["pathRegex"], path) is None:
+        return False
+    if "all" in cond and not all(_condition(c, method, path) for c in cond["all"]):
+        return False
+    if "any" in cond and not any(_condition(c, method, path) for c in cond["any"]):
+        return False
+    if "not" in cond and _condition(cond["not"], method, path):
+        return False
+    return True
+
+
+def profile_policy(profile: dict, method: str, path: str) -> tuple[RetryPolicy, float | None, str]:
+    """With a ServiceProfile the Service's retry/timeout annotations are ignored; the first route whose condition
+    matches gives the timeout (504 when it passes; 10 s when the route sets none). isRetryable routes are retried
+    within the profile's retry budget, which kubelab does not simulate: they are not retried."""
+    where = f"ServiceProfile {namespace_of(profile)}/{profile['metadata']['name']}"
+    for route in (profile.get("spec") or {}).get("routes") or []:
+        if _condition(route.get("condition") or {}, method, path.split("?", 1)[0]):
+            timeout = duration_ms(route["timeout"]) if route.get("timeout") else 10000.0
+            note = " (isRetryable: the retry budget is not simulated)" if route.get("isRetryable") else ""
+            return (RetryPolicy(0, (), source=f"{where} route {route.get('name', '?')}"), timeout,
+                    f"{where} route {route.get('name', '?')!r}: timeout {timeout:g} ms{note}; Service annotations "
+                    f"ignored")
+    return (RetryPolicy(0, (), source=where), None,
+            f"{where}: no route matches, no timeout or retries; Service annotations ignored")
+
+
+def default_inbound_policy(pod: dict, namespace: dict | None) -> tuple[str, str]:
+    """config.linkerd.io/default-inbound-policy on the pod, else on its namespace, else the cluster default
+    all-unauthenticated."""
+    for where, obj in (("pod", pod), ("namespace", namespace)):
+        value = (((obj or {}).get("metadata") or {}).get("annotations") or {}).get(
+            "config.linkerd.io/default-inbound-policy")
+        if value:
+            return value, f"{where} annotation config.linkerd.io/default-inbound-policy={value}"
+    return CLUSTER_DEFAULT_POLICY, f"the cluster default inbound policy {CLUSTER_DEFAULT_POLICY}"
+
+
+@dataclass(frozen=True)
+class LinkerdDecision:
+    allowed: bool
+    why: str
+
+
+def _in_cluster(ip: str, cluster_networks) -> bool:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(n, strict=False) for n in cluster_networks)
+
+
+def _server_port_matches(server: dict, pod: dict, port: int) -> bool:
+    want = (server.get("spec") or {}).get("port")
+    if isinstance(want, int):
+        return want == port
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        for p in c.get("ports") or []:
+            if p.get("name") == want and p.get("containerPort") == port:
+                return True
+    return False
+
+
+def _selects(selector: dict, labels: dict) -> bool:
+    return all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items()) and \
+        all(_expression(e, labels) for e in selector.get("matchExpressions") or [])
+
+
+def _expression(expr: dict, labels: dict) -> bool:
+    op, key, values = expr.get("operator"), expr.get("key"), expr.get("values") or []
+    if op == "In":
+        return labels.get(key) in values
+    if op == "NotIn":
+        return labels.get(key) not in values
+    if op == "Exists":
+        return key in labels
+    return key not in labels
+
+
+def _authn_allows(auth: dict, client_id: str | None, source_ip: str) -> bool:
+    """MeshTLSAuthentication: the client's identity is listed ("*" = any authenticated client) or its
+    ServiceAccount is referenced; NetworkAuthentication: the source address is in one of the networks."""
+    spec = auth.get("spec") or {}
+    if auth.get("kind") == "MeshTLSAuthentication":
+        if client_id is None:
+            return False
+        for ident in spec.get("identities") or []:
+            if ident == "*" or ident == client_id or (ident.startswith("*.") and client_id.endswith(ident[1:])):
+                return True
+        for ref in spec.get("identityRefs") or []:
+            ns = ref.get("namespace") or namespace_of(auth)
+            if ref.get("kind") == "ServiceAccount" and identity(ns, ref.get("name", "")) == client_id:
+                return True
+            if ref.get("kind") == "Namespace" and client_id.split(".")[1] == ref.get("name"):
+                return True
+        return False
+    if auth.get("kind") == "NetworkAuthentication":
+        nets = [n.get("cidr") for n in spec.get("networks") or [] if n.get("cidr")]
+        excepts = [e for n in spec.get("networks") or [] for e in n.get("except") or []]
+        return _in_cluster(source_ip, nets) and not _in_cluster(source_ip, excepts)
+    return False
+
+
+def authorize(lab, pod: dict, port: int, client_id: str | None, source_ip: str) -> LinkerdDecision:
+    """Inbound: a Server selecting this pod and port makes its traffic deny-by-default except what an
+    AuthorizationPolicy targeting the Server (or the namespace) authorizes with all its required
+    authentications; without a Server the default inbound policy decides (deny -> 403 for HTTP)."""
+    cluster = lab.cluster
+    namespace = namespace_of(pod)
+    servers = [s for s in cluster.items("Server", namespace)
+               if _selects((s.get("spec") or {}).get("podSelector") or {}, labels_of(pod))
+               and _server_port_matches(s, pod, port)]
+    if servers:
+        server = sorted(servers, key=name_of)[0]
+        policies = [p for p in cluster.items("AuthorizationPolicy.policy.linkerd.io", namespace)
+                    if ((p.get("spec") or {}).get("targetRef") or {}).get("kind") in ("Server", "Namespace")
+                    and ((p["spec"]["targetRef"].get("kind") == "Namespace")
+                         or p["spec"]["targetRef"].get("name") == name_of(server))]
+        for p in sorted(policies, key=name_of):
+            refs = (p.get("spec") or {}).get("requiredAuthenticationRefs") or []
+            auths = []
+            for ref in refs:
+                found = cluster.find(ref.get("kind", ""), f"{ref.get('namespace') or namespace}/{ref.get('name')}")
+                auths.append(found)
+            if all(a is not None and _authn_allows(a, client_id, source_ip) for a in auths):
+                return LinkerdDecision(True, f"Server {namespace}/{name_of(server)}: AuthorizationPolicy "
+                                             f"{namespace}/{name_of(p)} authorizes the client")
+        access = (server.get("spec") or {}).get("accessPolicy", "deny")
+        if access != "deny" and not policies:
+            return _default(access, client_id, source_ip, lab, f"Server {name_of(server)} accessPolicy {access}")
+        return LinkerdDecision(False, f"Server {namespace}/{name_of(server)} selects port {port} and no "
+                                      f"AuthorizationPolicy authorizes this client: 403")
+    policy, why = default_inbound_policy(pod, cluster.find("Namespace", namespace))
+    return _default(policy, client_id, source_ip, lab, why)
+
+
+def _default(policy: str, client_id, source_ip, lab, why) -> LinkerdDecision:
+    networks = list(lab.config.pod_cidr) + [lab.config.node_cidr]
+    if policy in ("all-unauthenticated", "audit"):
+        return LinkerdDecision(True, f"{why}: every client is allowed")
+    if policy == "all-authenticated":
+        ok = client_id is not None
+        return LinkerdDecision(ok, f"{why}: {'the client is meshed' if ok else 'the client has no mesh identity'}")
+    if policy == "cluster-unauthenticated":
+        ok = _in_cluster(source_ip, networks)
+        return LinkerdDecision(ok, f"{why}: source {source_ip} {'is' if ok else 'is not'} in the cluster networks")
+    if policy == "cluster-authenticated":
+        ok = client_id is not None and _in_cluster(source_ip, networks)
+        return LinkerdDecision(ok, f"{why}: {'allowed' if ok else 'needs a meshed client inside the cluster'}")
+    return LinkerdDecision(False, f"{why}: every request is refused (HTTP 403)")

@@ -1,0 +1,66 @@
+"""What the proxies report: one record per request (kubelab.net.mesh.metrics.Record), kept on the lab, and the
+golden metrics over them."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ...net.mesh.metrics import MeshMetrics, Record
+from ...net.objects import labels_of, namespace_of
+
+__all__ = ["record", "records", "golden_metrics", "reset"]
+
+
+def _workload(pod: dict | None) -> tuple[str, str]:
+    """Istio's workload name: the pod's Deployment (app[-version] labels as the canonical name), else unknown."""
+    if pod is None:
+        return "unknown", "unknown"
+    known = _WORKLOADS.get(id(pod))
+    if known is not None and known[0] is pod:
+        return known[1]
+    name = _workload_of(pod)
+    if len(_WORKLOADS) > 10000:
+        _WORKLOADS.clear()
+    _WORKLOADS[id(pod)] = (pod, name)
+    return name
+
+
+_WORKLOADS: dict = {}
+
+
+def _workload_of(pod: dict) -> tuple[str, str]:
+    labels = labels_of(pod)
+    name = labels.get("app") or pod["metadata"]["name"]
+    version = labels.get("version")
+    return (f"{name}-{version}" if version else name), namespace_of(pod)
+
+
+def record(lab, response, client_pod, server_pod, flags: str = "-") -> None:
+    """Keep the facts Istio's standard metrics label a request with."""
+    source, source_ns = _workload(client_pod)
+    destination, destination_ns = _workload(server_pod)
+    service = _service_fqdn(response.backend, lab.config.cluster_domain) if response.backend else "unknown"
+    lab.__dict__.setdefault("_mesh_telemetry", []).append(Record(
+        "destination" if server_pod is not None else "source", source, source_ns, destination, destination_ns,
+        service, response.status, response.elapsed_ms, response.mtls, flags))
+
+
+@lru_cache(maxsize=4096)
+def _service_fqdn(backend: str, domain: str) -> str:
+    """"ns/name:port" -> name.ns.svc.<domain>, Istio's destination_service label."""
+    ref, _, _ = backend.rpartition(":")
+    ns, _, name = ref.partition("/")
+    return f"{name}.{ns}.svc.{domain}"
+
+
+def records(lab) -> list:
+    return list(lab.__dict__.get("_mesh_telemetry", []))
+
+
+def reset(lab) -> None:
+    """Forget the recorded requests (as a fresh Prometheus scrape window would)."""
+    lab.__dict__["_mesh_telemetry"] = []
+
+
+def golden_metrics(lab) -> MeshMetrics:
+    """Request counts, success rates and latency percentiles of every request the mesh's proxies carried."""
+    return MeshMetrics(records(lab))

@@ -1,0 +1,573 @@
+"""The mesh data path of lab.http: a request leaves the client's sidecar (routing, fault, retries, timeouts,
+mTLS origination), crosses the pod network to the chosen endpoint (every leg an L4 connection through the
+engine, so NetworkPolicy still applies), and enters the server's sidecar (mTLS mode, authorization) before the
+app answers. Requests from clients without a sidecar reach a meshed pod or the Istio ingress gateway through
+kube-proxy as usual and meet the proxy there.
+
+Every proxy decision is a Hop of the Response, so a learner sees where a request was routed, faulted, retried
+or denied.
+"""
+from __future__ import annotations
+
+import random
+
+from ...net.kubeproxy import proxy_endpoints
+from ...net.mesh import linkerd, resilience, security
+from ...net.mesh.outlier import OutlierDetector, outlier_policy
+from ...net.mesh.routing import (Destination, HttpRoute, MeshRequest, VirtualServiceTable, pick_weighted,
+                                 rewrite_path, subset_labels)
+from ...net.objects import labels_of, name_of, namespace_of
+from ...results import Headers, Hop, Response
+from ..http import _trace
+from . import telemetry
+from .appclient import Outcome
+from .gateway import GatewaySide
+from .server import UPSTREAM_FAILURE_TEXT, Attempt, ServerSide
+from .view import _is_ip, _key, is_ingress_gateway, view_of
+
+__all__ = ["intercept", "MeshWalk"]
+
+_DEFAULT_RETRIES = resilience.retry_policy(None)
+_NO_FAULT = resilience.FaultDecision()
+_NO_POLICY = security.AuthzDecision(True, "no AuthorizationPolicy applies to the workload, so the request is allowed")
+CONNECT_TIMEOUT_MS = 10000           # Istio's default connectTimeout (and Linkerd's connect timeout is shorter,
+                                     # but either way the proxy answers 503 after it)
+
+
+def intercept(lab, url: str, src, destination: str, request) -> Response | None:
+    """The lab.http interceptor: mesh labs carry exchanges that meet a proxy; everything else is left to the
+    plain walk (None)."""
+    if not lab.config.mesh:
+        return None
+    return MeshWalk(lab, url).start(src, destination, request)
+
+
+class MeshWalk(ServerSide, GatewaySide):
+    """One exchange through the mesh."""
+
+    def __init__(self, lab, url: str):
+        self.lab = lab
+        self.url = url
+        self.mesh = lab.config.mesh
+        # an app's own outbound calls inside another request: nobody reads their hops, so none are made
+        self.verbose = not lab.__dict__.get("_mesh_nested")
+        self.client_pod: dict | None = None
+        self.view = view_of(lab)
+        self.hops: list[Hop] = []
+        self.elapsed = 0.0
+        self.route: str | None = None
+        self.mirrors: list[str] = []
+        self.response_ops: dict = {}
+        self.rng = lab.__dict__.get("_mesh_rng")
+        if self.rng is None:
+            self.rng = lab.__dict__["_mesh_rng"] = random.Random(lab.config.seed)
+
+    # ------------------------------------------------------------------ entry
+    def start(self, src, destination: str, request) -> Response | None:
+        lab = self.lab
+        src_pod = self.client_pod = self._source_pod(src)
+        if self.view.sidecar(src_pod):
+            ip = destination if _is_ip(destination) else self._resolve(src, destination)
+            service = lab._ip_index()["cluster_ips"].get(ip) if ip else None   # DNS answers are normalised
+            port = _service_port(service, request.port) if service else None
+            if port is None:
+                return None          # not a mesh Service (an address outside, a pod IP): passthrough
+            if self.verbose:
+                self.hops.append(Hop(f"pod {_key(src_pod)}", "iptables nat",
+                                     f"outbound {ip}:{request.port} redirected to the sidecar (15001)"))
+            mreq = self._mesh_request(request, src_pod, "mesh", port["port"])
+            return self.outbound(src_pod, service, port, request, mreq)
+        trace = lab.trace(src, destination, request.port, "TCP")
+        if not trace.verdict or not trace.verdict.endpoint:
+            return None
+        landed_ip, landed_port = trace.verdict.endpoint.rsplit(":", 1)
+        pod = lab.pod_by_ip(landed_ip.strip("[]"))
+        if pod is None:
+            return None
+        if self.mesh == "istio" and is_ingress_gateway(pod):
+            if self.verbose:
+                self.hops += trace.hops
+            return self.gateway(pod, int(landed_port), request, trace.verdict.source_ip or "")
+        if self.view.sidecar(pod):
+            if self.verbose:
+                self.hops += trace.hops
+            result = self.inbound(pod, int(landed_port), request, None, False, trace.verdict.source_ip or "",
+                                  attempt=1)
+            result.endpoint = trace.verdict.endpoint
+            backend = self._backend_of(trace.verdict, pod)
+            return self.finish(result, backend=backend, subset=None, attempts=1)
+        return None
+
+    def _source_pod(self, src):
+        if not isinstance(src, str) or src.startswith("node/") or "/" not in src or _is_ip(src):
+            return None
+        return self.view.get(("pod", src), lambda: self.lab.prober.pod(src))
+
+    def _resolve(self, src, name: str) -> str | None:
+        return self.view.resolve(src, name)
+
+    def _mesh_request(self, request, client_pod: dict | None, gateway: str, port: int) -> MeshRequest:
+        labels = self.view.of("labels", client_pod, lambda: tuple(sorted(labels_of(client_pod).items()))) \
+            if client_pod else ()
+        return MeshRequest(request.method, request.path, request.host, tuple(request.headers), labels,
+                           namespace_of(client_pod) if client_pod else "", gateway, port, request.scheme)
+
+    def _backend_of(self, verdict, pod) -> str | None:
+        dst = verdict.dst
+        service = self.lab.service_by_cluster_ip(dst) if _is_ip(dst) else None
+        if service is None:
+            for s in self.lab.cluster.items("Service", namespace_of(pod)):
+                selector = s["spec"].get("selector") or {}
+                if selector and all(labels_of(pod).get(k) == v for k, v in selector.items()):
+                    service = s
+                    break
+        if service is None:
+            return None
+        port = _service_port(service, verdict.port) or (service["spec"].get("ports") or [{}])[0]
+        return f"{_key(service)}:{port.get('port')}"
+
+    # ------------------------------------------------------------------ client side
+    def _virtual_services(self) -> VirtualServiceTable:
+        lab = self.lab
+        return lab._view("mesh_vs_table", lambda: VirtualServiceTable(lab.cluster.items("VirtualService"),
+                                                                      lab.config.cluster_domain))
+
+    def outbound(self, client_pod: dict, service: dict, port: dict, request, mreq: MeshRequest) -> Response:
+        """The client's sidecar: Istio routes by VirtualService (the default route to the Service when none);
+        Linkerd forwards to the Service with the retry and timeout annotations it carries."""
+        if self.mesh == "linkerd":
+            return self.linkerd_outbound(client_pod, service, port, request)
+        service_key = _key(service)
+        host = self.view.get(("fqdn", service_key), lambda: f"{name_of(service)}.{namespace_of(service)}.svc."
+                                                            f"{self.lab.config.cluster_domain}")
+        entry = self._virtual_services().lookup(host, "mesh")
+        if entry is None:
+            self.route = f"default route to {host}:{port['port']} (no VirtualService)" if self.verbose else None
+            if self.verbose:
+                self.hops.append(Hop(f"pod {_key(client_pod)}", "istio-proxy", f"outbound {self.route}"))
+            plain = self.view.get(("default-route", host, port["port"]), lambda: HttpRoute(
+                "default", 0, "", (), (Destination(host, None, port["port"], 0, name_of(service)),)))
+            return self.forward(client_pod, plain, mreq, request)
+        return self.route_and_forward(client_pod, entry, mreq, request)
+
+    def route_and_forward(self, client_pod, entry, mreq, request) -> Response:
+        where = f"pod {_key(client_pod)}" if self.verbose else ""
+        device = "istio-proxy"
+        choice = self._virtual_services().choose(entry, mreq)
+        self.route = choice.why
+        if choice.route is None:
+            if self.verbose:
+                self.hops.append(Hop(where, device, f"{choice.why}: 404 (NR)"))
+            return self.fail(404, choice.why, route=choice.why, flags="NR", attempts=0)
+        route = choice.route
+        if self.verbose:
+            self.hops.append(Hop(where, device, f"route: {choice.why}"))
+        if route.redirect:
+            r = route.redirect
+            location = f"{r.get('scheme', request.scheme)}://{r.get('authority', request.host)}{r.get('uri', request.path)}"
+            return self.fail(int(r.get("redirectCode", 301)), f"{route.label} redirects to {location}",
+                             headers={"Location": location}, route=choice.why, attempts=0)
+        if route.direct_response:
+            d = route.direct_response
+            body = (d.get("body") or {}).get("string", "")
+            return self.fail(int(d.get("status", 200)), f"{route.label} answers directly", text=body,
+                             route=choice.why, attempts=0)
+        return self.forward(client_pod, route, mreq, request, choice.block)
+
+    def forward(self, client_pod: dict, route: HttpRoute, mreq: MeshRequest, request, block=None) -> Response:
+        """Fault injection, then the weighted destination and its subset, then up to 1 + retries attempts with
+        Envoy's back-off, within the per-try and route timeouts."""
+        where = f"pod {_key(client_pod)}" if self.verbose else ""
+        device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
+        fault = resilience.fault_decision(route.fault, self.rng) if route.fault else _NO_FAULT
+        if fault.why:
+            if self.verbose:
+                self.hops.append(Hop(where, device, fault.why))
+        self.elapsed += fault.delay_ms
+        if fault.abort_status is not None:
+            return self.fail(fault.abort_status, f"{route.label}: {fault.why}", text="fault filter abort",
+                             attempts=0, flags="FI")
+        request = self._rewrite(route, block, request, where, device)
+        self.response_ops = (route.headers or {}).get("response") or {}
+        destination = pick_weighted(route.destinations, self.rng)
+        if len(route.destinations) > 1:
+            shares = ", ".join(f"{d} weight {d.weight}" for d in route.destinations)
+            if self.verbose:
+                self.hops.append(Hop(where, device, f"weighted pick: {destination} ({shares})"))
+        if route.mirror and self.rng.random() < route.mirror_fraction:
+            self._mirror(client_pod, route.mirror, mreq, request, where, device)
+        service, port, problem = self._upstream(destination, mreq.port)
+        if problem:
+            if self.verbose:
+                self.hops.append(Hop(where, device, problem))
+            return self.fail(503, problem, text="no healthy upstream", subset=destination.subset, attempts=0)
+        client_ns = namespace_of(client_pod)
+        dr = self.view.destination_rule(destination.host, client_ns)
+        wanted = {}
+        if destination.subset:
+            wanted = subset_labels(dr, destination.subset)
+            if wanted is None:
+                why = (f"subset {destination.subset!r} of {destination.host} is defined by no DestinationRule "
+                       f"({'DestinationRule ' + _key(dr) + ' has no such subset' if dr else 'none applies'}): "
+                       f"the route's cluster does not exist, 503 (NC)")
+                if self.verbose:
+                    self.hops.append(Hop(where, device, why))
+                return self.fail(503, why, text="no healthy upstream", subset=destination.subset, flags="NC",
+                                 attempts=0)
+        backend = f"{_key(service)}:{port['port']}"
+        policy = _DEFAULT_RETRIES if route.retries is None else resilience.retry_policy(route.retries)
+        tls_mode = _dr_tls_mode(dr, destination.subset)
+        return self.attempts(client_pod, service, port, wanted, policy, route.timeout_ms, tls_mode, request,
+                             backend, destination.subset, dr)
+
+    def _rewrite(self, route: HttpRoute, block, request, where, device):
+        """HTTPRewrite (uri, uriRegexRewrite, authority) and the route's request header edits."""
+        if not route.rewrite and not (route.headers or {}).get("request"):
+            return request
+        changes = {}
+        if route.rewrite:
+            path = rewrite_path(route.rewrite, block, request.path)
+            if path != request.path:
+                changes["path"] = path
+            if route.rewrite.get("authority"):
+                changes["host"] = route.rewrite["authority"]
+        ops = (route.headers or {}).get("request") or {}
+        headers = Headers(list(request.headers))
+        if "host" in changes:
+            headers["Host"] = changes["host"]
+        for name, value in (ops.get("set") or {}).items():
+            headers[name] = str(value)
+        for name, value in (ops.get("add") or {}).items():
+            headers[name] = f"{headers[name]},{value}" if name in headers else str(value)
+        for name in ops.get("remove") or []:
+            headers.pop(name, None)
+        if changes or ops:
+            if self.verbose:
+                self.hops.append(Hop(where, device, "rewrite: " + ", ".join(
+                    [f"{k} -> {v}" for k, v in sorted(changes.items())] + [f"request headers {sorted(ops)}"] * bool(ops))))
+            changes["headers"] = tuple(headers.items())
+            return request.with_changes(**changes)
+        return request
+
+    def _mirror(self, client_pod, mirror: Destination, mreq, request, where, device) -> None:
+        """Traffic mirroring: a copy with "-shadow" appended to the authority goes to the mirror destination;
+        its answer is dropped."""
+        service, port, problem = self._upstream(mirror, mreq.port)
+        if problem:
+            if self.verbose:
+                self.hops.append(Hop(where, device, f"mirror to {mirror} not sent: {problem}"))
+            return
+        dr = self.view.destination_rule(mirror.host, namespace_of(client_pod))
+        wanted = subset_labels(dr, mirror.subset) if mirror.subset else {}
+        candidates = self._endpoints(service, port, wanted or {}) if wanted is not None else []
+        if not candidates:
+            if self.verbose:
+                self.hops.append(Hop(where, device, f"mirror to {mirror}: no endpoint, copy dropped"))
+            return
+        endpoint, server_pod = self._pick(candidates, set(), dr, mirror.subset, request)
+        shadow_host = f"{request.host}-shadow"
+        headers = Headers(list(request.headers))
+        headers["Host"] = shadow_host
+        copy_request = request.with_changes(host=shadow_host, headers=tuple(headers.items()))
+        shadow = MeshWalk(self.lab, self.url)
+        answer = shadow.attempt(client_pod, endpoint, server_pod, copy_request, _dr_tls_mode(dr, mirror.subset), 1)
+        self.mirrors.append(f"{_key(service)}:{port['port']}")
+        self.lab.__dict__.setdefault("_mesh_mirrored", []).append((_key(server_pod), copy_request.path,
+                                                                    shadow_host, answer.status))
+        if self.verbose:
+            self.hops.append(Hop(where, device, f"mirrored a copy to {mirror} (pod {_key(server_pod)}, Host "
+                                                f"{shadow_host}); its answer {_status_word(answer.status)} is dropped"))
+
+    def _upstream(self, destination: Destination, asked_port: int):
+        """The Service a destination host names and its port (the route's port, the only port, or the port the
+        client called)."""
+        return self.view.get(("upstream", destination.host, destination.port, destination.written, asked_port),
+                             lambda: self._compute_upstream(destination, asked_port))
+
+    def _compute_upstream(self, destination: Destination, asked_port: int):
+        domain = self.lab.config.cluster_domain
+        host = destination.host
+        if not host.endswith(f".svc.{domain}") or host.count(".") < 3:
+            return None, None, f"{destination.written}: not a Service of this cluster (no ServiceEntry simulated " \
+                               f"for it): 503"
+        name, namespace = host.split(".")[:2]
+        service = self.lab.cluster.find("Service", f"{namespace}/{name}")
+        if service is None:
+            return None, None, f"{destination.written}: Service {namespace}/{name} does not exist: 503 (no cluster)"
+        ports = [p for p in service["spec"].get("ports") or [] if p.get("protocol", "TCP") == "TCP"]
+        wanted = destination.port
+        if wanted is None:
+            port = ports[0] if len(ports) == 1 else _service_port(service, asked_port)
+        else:
+            port = _service_port(service, wanted)
+        if port is None:
+            return None, None, f"{destination.written}: Service {_key(service)} has no port " \
+                               f"{wanted or asked_port}: 503"
+        return service, port, None
+
+    def _endpoints(self, service: dict, port: dict, wanted: dict) -> list[tuple]:
+        """Ready endpoints of the Service port (EDS), narrowed to the subset's labels."""
+        return self.view.get(("eds", _key(service), port.get("name"), port["port"],
+                                      tuple(sorted(wanted.items()))),
+                                     lambda: self._compute_endpoints(service, port, wanted))
+
+    def _compute_endpoints(self, service: dict, port: dict, wanted: dict) -> list[tuple]:
+        lab = self.lab
+        out = []
+        for ep in proxy_endpoints(service, port, lab.slices_of(service), lab.config.primary_family):
+            if not ep.ready:
+                continue
+            pod = lab._ip_index()["pods"].get(ep.ip)
+            if pod is None or not all(labels_of(pod).get(k) == v for k, v in wanted.items()):
+                continue
+            out.append((ep, pod))
+        return out
+
+    def _pick(self, candidates: list, tried: set, dr: dict | None, subset: str | None, request) -> tuple:
+        """The DestinationRule's load balancer (LEAST_REQUEST by default, ROUND_ROBIN, RANDOM, consistentHash),
+        avoiding hosts already tried (Istio sets the previous_hosts retry predicate)."""
+        fresh = [c for c in candidates if c[0] not in tried] or candidates if tried else candidates
+        lb = _load_balancer(dr, subset)
+        if lb.get("consistentHash"):
+            import hashlib
+            spec = lb["consistentHash"]
+            key = ""
+            if spec.get("httpHeaderName"):
+                key = request.header(spec["httpHeaderName"]) or ""
+            elif spec.get("httpCookie"):
+                key = _cookie(request.header("cookie") or "", spec["httpCookie"].get("name", ""))
+            elif spec.get("useSourceIp"):
+                key = "source"
+            digest = int(hashlib.sha256(key.encode()).hexdigest(), 16)
+            return fresh[digest % len(fresh)]
+        if lb.get("simple") == "ROUND_ROBIN":
+            counters = self.lab.__dict__.setdefault("_mesh_round_robin", {})
+            key = tuple(str(c[0]) for c in candidates)
+            counters[key] = counters.get(key, -1) + 1
+            return fresh[counters[key] % len(fresh)]
+        return fresh[self.rng.randrange(len(fresh))]
+
+    def attempts(self, client_pod, service, port, wanted, policy, route_timeout_ms, tls_mode, request, backend,
+                 subset, dr) -> Response:
+        where = f"pod {_key(client_pod)}" if self.verbose else ""
+        device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
+        started = self.elapsed
+        tried: set = set()
+        result = None
+        count = 0
+        outliers = outlier_policy(((_traffic_policy(dr, subset)) or {}).get("outlierDetection"))
+        detector = self._detector(client_pod, service, subset) if outliers else None
+        now = self.lab.__dict__.get("_mesh_clock_ms", 0.0)
+        for number in range(policy.attempts + 1):
+            candidates = self._endpoints(service, port, wanted)
+            if detector is not None:
+                everyone = len(candidates)
+                candidates = [c for c in candidates if not detector.ejected(str(c[0]), now + self.elapsed)]
+            if not candidates:
+                what = f"subset {subset} of " if subset else ""
+                why = f"no healthy upstream: {what}{_key(service)}:{port['port']} has no ready endpoint"
+                if self.verbose:
+                    self.hops.append(Hop(where, device, why))
+                return self.fail(503, why, text="no healthy upstream", subset=subset, attempts=count, flags="UH")
+            endpoint, server_pod = self._pick(candidates, tried, dr, subset, request)
+            tried.add(endpoint)
+            count += 1
+            result = self.attempt(client_pod, endpoint, server_pod, request, tls_mode, count)
+            result.endpoint = str(endpoint) if self.verbose else None
+            took = result.elapsed_ms
+            if detector is not None:
+                ejection = detector.report(outliers, str(endpoint), result.status, everyone, now + self.elapsed + took)
+                if ejection and self.verbose:
+                    self.hops.append(Hop(where, device, ejection))
+            if policy.per_try_timeout_ms is not None and took > policy.per_try_timeout_ms:
+                if self.verbose:
+                    self.hops.append(Hop(where, device, f"attempt {count}: no answer within perTryTimeout "
+                                                        f"{policy.per_try_timeout_ms:g} ms: 504"))
+                result = Attempt(504, "upstream request timeout", {}, policy.per_try_timeout_ms,
+                                 why="per-try timeout", proxy_answer=True)
+                took = policy.per_try_timeout_ms
+            if route_timeout_ms is not None and self.elapsed - started + took > route_timeout_ms:
+                self.elapsed = started + route_timeout_ms
+                why = f"route timeout {route_timeout_ms:g} ms passed before an answer came back: 504"
+                if self.verbose:
+                    self.hops.append(Hop(where, device, why))
+                return self.fail(504, why, text="upstream request timeout", subset=subset, attempts=count,
+                                 backend=backend, flags="UT")
+            self.elapsed += took
+            retriable = resilience.should_retry(policy, result.status, request.method)
+            if not retriable or number == policy.attempts:
+                if retriable:
+                    if self.verbose:
+                        self.hops.append(Hop(where, device, f"attempt {count} failed ({_status_word(result.status)}) "
+                                                            f"and the retries are used up ({policy.describe()})"))
+                break
+            # Envoy backs off with jitter; Linkerd's proxy retries at once
+            pause = resilience.backoff_ms(number + 1, self.rng) if self.mesh == "istio" else 0
+            if self.verbose:
+                self.hops.append(Hop(where, device, f"attempt {count} got {_status_word(result.status)}: retry after "
+                                                    f"{pause} ms back-off ({policy.describe()})"))
+            self.elapsed += pause
+        return self.finish(result, backend=backend, subset=subset, attempts=count, client_proxy=True)
+
+    # ------------------------------------------------------------------ the network leg and the server side
+    def attempt(self, client_pod: dict, endpoint, server_pod: dict, request, tls_mode, number: int) -> Attempt:
+        lab = self.lab
+        server_mesh = self.view.sidecar(server_pod)
+        if self.mesh == "istio":
+            mode = self.view.mtls(server_pod, endpoint.port)[0] if server_mesh else "PERMISSIVE"
+            mtls, why = security.client_tls(bool(server_mesh), mode, tls_mode)
+        else:
+            mtls, why = bool(server_mesh), ("both pods are meshed: the proxies speak mTLS" if server_mesh
+                                            else "the server has no proxy: plaintext")
+        if self.verbose:
+            self.hops.append(Hop(f"pod {_key(client_pod)}", "istio-proxy" if self.mesh == "istio" else "linkerd-proxy",
+                                 f"attempt {number} -> {endpoint} (pod {_key(server_pod)}), "
+                                 f"{'mTLS' if mtls else 'plaintext'}: {why}"))
+        trace = _trace(lab, _key(client_pod), endpoint.ip, endpoint.port)
+        if self.verbose:
+            self.hops += trace.hops
+        if not trace.verdict:
+            reason = trace.verdict.reason
+            refused = "refused" in reason or "listens" in reason or "not listening" in reason
+            return Attempt(resilience.CONNECT_FAILURE, UPSTREAM_FAILURE_TEXT + "connection failure",
+                           elapsed_ms=0 if refused else CONNECT_TIMEOUT_MS, why=reason)
+        if mtls and not server_mesh:
+            return Attempt(resilience.CONNECT_FAILURE, UPSTREAM_FAILURE_TEXT + "connection termination, "
+                           "transport failure reason: TLS_error: the server has no sidecar to terminate mTLS",
+                           why="TLS origination to a server without a sidecar")
+        if mtls and self.mesh == "istio" and mode == "DISABLE":
+            return Attempt(resilience.CONNECT_FAILURE, UPSTREAM_FAILURE_TEXT + "connection termination, "
+                           "transport failure reason: TLS_error: the server's PeerAuthentication is DISABLE",
+                           why="mTLS sent to a server that does not accept it")
+        return self.inbound(server_pod, endpoint.port, request, client_pod, mtls, trace.verdict.source_ip or "",
+                            attempt=number, client_proxy=True)
+
+    def _detector(self, client_pod: dict, service: dict, subset: str | None) -> OutlierDetector:
+        """Each client proxy keeps its own outlier state per cluster (service and subset)."""
+        detectors = self.lab.__dict__.setdefault("_mesh_outliers", {})
+        key = (_key(client_pod), _key(service), subset)
+        if key not in detectors:
+            detectors[key] = OutlierDetector()
+        return detectors[key]
+
+    # ------------------------------------------------------------------ Linkerd's client side
+    def linkerd_outbound(self, client_pod: dict, service: dict, port: dict, request) -> Response:
+        """Linkerd forwards to the Service's endpoints; retries and timeouts come from the Service's
+        retry.linkerd.io/* and timeout.linkerd.io/* annotations (none by default), or from its ServiceProfile,
+        which overrides them."""
+        profile = linkerd.service_profile_for(service, namespace_of(client_pod),
+                                              self.lab.cluster.items("ServiceProfile"), self.lab.config.cluster_domain)
+        if profile is not None:
+            policy, timeout_ms, why = linkerd.profile_policy(profile, request.method, request.path)
+        else:
+            policy, timeout_ms, why = linkerd.client_policy(service)
+        self.route = f"Service {_key(service)}:{port['port']} ({why})"
+        if self.verbose:
+            self.hops.append(Hop(f"pod {_key(client_pod)}", "linkerd-proxy", f"outbound to {self.route}"))
+        return self.attempts(client_pod, service, port, {}, policy, timeout_ms, None, request,
+                             f"{_key(service)}:{port['port']}", None, None)
+
+    # ------------------------------------------------------------------ answers
+    def fail(self, status: int, reason: str, text: str = "", headers=None, route=None, subset=None, attempts=1,
+             backend=None, flags: str = "-") -> Response:
+        if not self.verbose:
+            outcome = Outcome(status, text, reason, backend, int(round(self.elapsed)), False, subset)
+            self._record(outcome, None, flags)
+            return outcome
+        response = Response(status, text, Headers(headers or {}), self.url, reason=reason, backend=backend,
+                            route=route if route is not None else self.route, hops=tuple(self.hops),
+                            mirrors=tuple(self.mirrors),
+                            subset=subset, attempts=attempts, elapsed_ms=int(round(self.elapsed)))
+        self._record(response, None, flags)
+        return response
+
+    def finish(self, result: Attempt, backend, subset, attempts, client_proxy=False) -> Response:
+        status = result.status
+        if status in (resilience.CONNECT_FAILURE, resilience.RESET):
+            if client_proxy:
+                return self.fail(503, f"the client's proxy answers 503: {result.why}", text=result.text,
+                                 subset=subset, attempts=attempts, flags="UF")
+            return self.fail(0, f"connection reset: {result.why}", attempts=attempts)
+        if not self.verbose:
+            # an app's own call: it reads status, body and time only
+            outcome = Outcome(status, result.text, result.why, None if result.proxy_answer and status != 403
+                               else backend, int(round(self.elapsed)), result.mtls, subset)
+            self._record(outcome, result.pod)
+            return outcome
+        headers = Headers(result.headers)
+        if self.mesh == "istio" and (client_proxy or self.view.sidecar(result.pod)):
+            # Envoy overwrites the server header and reports the upstream's time
+            headers["server"] = "istio-envoy"
+            if not result.proxy_answer:
+                headers["x-envoy-upstream-service-time"] = str(int(result.elapsed_ms))
+        for name, value in (self.response_ops.get("set") or {}).items():
+            headers[name] = str(value)
+        for name, value in (self.response_ops.get("add") or {}).items():
+            headers[name] = f"{headers[name]},{value}" if name in headers else str(value)
+        for name in self.response_ops.get("remove") or []:
+            headers.pop(name, None)
+        served_by = result.endpoint if result.pod is not None and not result.proxy_answer else None
+        response = Response(status, result.text, headers, self.url, served_by, result.why,
+                            backend=None if result.proxy_answer and status != 403 else backend,
+                            pod=_key(result.pod) if result.pod is not None and not result.proxy_answer else None,
+                            request=result.request, route=self.route, hops=tuple(self.hops),
+                            mirrors=tuple(self.mirrors), subset=subset,
+                            attempts=attempts, elapsed_ms=int(round(self.elapsed)), mtls=result.mtls)
+        self._record(response, result.pod)
+        return response
+
+    def _record(self, response: Response, server_pod, flags: str = "-") -> None:
+        if self.verbose:      # a top-level exchange: simulated time moves on by what it took
+            self.lab.__dict__["_mesh_clock_ms"] = self.lab.__dict__.get("_mesh_clock_ms", 0.0) + response.elapsed_ms
+        telemetry.record(self.lab, response, self.client_pod, server_pod, flags)
+
+
+def _status_word(status: int) -> str:
+    if status == resilience.CONNECT_FAILURE:
+        return "a connection failure"
+    if status == resilience.RESET:
+        return "a connection reset"
+    return str(status)
+
+
+def _service_port(service: dict | None, port) -> dict | None:
+    for p in (service or {}).get("spec", {}).get("ports") or []:
+        if p.get("protocol", "TCP") != "TCP":
+            continue
+        if (isinstance(port, int) and p["port"] == port) or (isinstance(port, str) and p.get("name") == port):
+            return p
+    return None
+
+
+def _dr_tls_mode(dr: dict | None, subset: str | None) -> str | None:
+    spec = (dr or {}).get("spec") or {}
+    for s in spec.get("subsets") or []:
+        if s.get("name") == subset and ((s.get("trafficPolicy") or {}).get("tls") or {}).get("mode"):
+            return s["trafficPolicy"]["tls"]["mode"]
+    return ((spec.get("trafficPolicy") or {}).get("tls") or {}).get("mode")
+
+
+def _traffic_policy(dr: dict | None, subset: str | None) -> dict:
+    """The subset's trafficPolicy when it has one, else the rule's."""
+    spec = (dr or {}).get("spec") or {}
+    for s in spec.get("subsets") or []:
+        if s.get("name") == subset and s.get("trafficPolicy"):
+            return s["trafficPolicy"]
+    return spec.get("trafficPolicy") or {}
+
+
+def _load_balancer(dr: dict | None, subset: str | None) -> dict:
+    spec = (dr or {}).get("spec") or {}
+    for s in spec.get("subsets") or []:
+        if s.get("name") == subset and (s.get("trafficPolicy") or {}).get("loadBalancer"):
+            return s["trafficPolicy"]["loadBalancer"]
+    return (spec.get("trafficPolicy") or {}).get("loadBalancer") or {}
+
+
+def _cookie(header: str, name: str) -> str:
+    for part in header.split(";"):
+        k, _, v = part.strip().partition("=")
+        if k == name:
+            return v
+    return ""
+

@@ -1,0 +1,110 @@
+"""Linkerd 2.19 on the simulated cluster: injection, automatic mTLS with l5d-client-id, the retry and timeout
+annotations, and inbound authorization policy."""
+from __future__ import annotations
+
+import pytest
+
+from .helpers import mesh_lab, pod_of
+
+MESHED = {"annotations": {"linkerd.io/inject": "enabled"}}
+URL = "http://httpbin.meshed:8000/headers"
+
+
+@pytest.fixture()
+def lab():
+    return mesh_lab("linkerd", namespaces={"meshed": MESHED, "plain": {}},
+                    apps=[("httpbin", "meshed"), ("curl", "meshed"), ("curl", "plain")])
+
+
+def test_control_plane_installed():
+    lab = mesh_lab("linkerd")
+    names = sorted(d["metadata"]["name"] for d in lab.list("Deployment", "linkerd"))
+    assert names == ["linkerd-destination", "linkerd-identity", "linkerd-proxy-injector"]
+
+
+def test_injected_pod_has_proxy_first_and_init(lab):
+    pod = lab.get("Pod", pod_of(lab, "meshed", "httpbin").split("/")[1], "meshed")
+    assert pod["spec"]["containers"][0]["name"] == "linkerd-proxy"
+    assert [c["name"] for c in pod["spec"]["initContainers"]] == ["linkerd-init"]
+
+
+def test_meshed_pair_gets_mtls_and_client_id(lab):
+    r = lab.http(URL, src=pod_of(lab, "meshed", "curl"))
+    assert r.status == 200 and r.mtls
+    assert r.request.headers["l5d-client-id"] == "curl.meshed.serviceaccount.identity.linkerd.cluster.local"
+
+
+def test_unmeshed_client_is_plaintext_and_allowed_by_default(lab):
+    r = lab.http(URL, src=pod_of(lab, "plain", "curl"))
+    assert r.status == 200 and not r.mtls and "l5d-client-id" not in r.request.headers
+
+
+def test_default_inbound_policy_deny_answers_403(lab):
+    """config.linkerd.io/default-inbound-policy: deny on the namespace -> HTTP requests get 403."""
+    lab.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "meshed", "annotations": {
+        "linkerd.io/inject": "enabled", "config.linkerd.io/default-inbound-policy": "deny"}}}])
+    assert lab.http(URL, src=pod_of(lab, "meshed", "curl")).status == 403
+
+
+def test_all_authenticated_refuses_unmeshed_clients(lab):
+    lab.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "meshed", "annotations": {
+        "linkerd.io/inject": "enabled", "config.linkerd.io/default-inbound-policy": "all-authenticated"}}}])
+    assert lab.http(URL, src=pod_of(lab, "meshed", "curl")).status == 200
+    assert lab.http(URL, src=pod_of(lab, "plain", "curl")).status == 403
+
+
+def test_server_and_mesh_tls_authentication(lab):
+    """A Server on httpbin's port makes it deny-by-default; an AuthorizationPolicy requiring a
+    MeshTLSAuthentication naming curl's ServiceAccount admits exactly that client."""
+    lab.apply([
+        {"apiVersion": "policy.linkerd.io/v1beta3", "kind": "Server", "metadata": {"name": "httpbin", "namespace": "meshed"},
+         "spec": {"podSelector": {"matchLabels": {"app": "httpbin"}}, "port": 8080, "proxyProtocol": "HTTP/1"}}])
+    assert lab.http(URL, src=pod_of(lab, "meshed", "curl")).status == 403
+    lab.apply([
+        {"apiVersion": "policy.linkerd.io/v1alpha1", "kind": "MeshTLSAuthentication",
+         "metadata": {"name": "curl-only", "namespace": "meshed"},
+         "spec": {"identityRefs": [{"kind": "ServiceAccount", "name": "curl"}]}},
+        {"apiVersion": "policy.linkerd.io/v1alpha1", "kind": "AuthorizationPolicy",
+         "metadata": {"name": "httpbin-curl", "namespace": "meshed"},
+         "spec": {"targetRef": {"group": "policy.linkerd.io", "kind": "Server", "name": "httpbin"},
+                  "requiredAuthenticationRefs": [{"group": "policy.linkerd.io", "kind": "MeshTLSAuthentication",
+                                                  "name": "curl-only"}]}}])
+    assert lab.http(URL, src=pod_of(lab, "meshed", "curl")).status == 200
+    assert lab.http(URL, src=pod_of(lab, "plain", "curl")).status == 403
+    assert lab.get("AuthorizationPolicy.policy.linkerd.io", "httpbin-curl", "meshed")["kind"] == "AuthorizationPolicy"
+
+
+def test_retry_and_timeout_annotations(lab):
+    """retry.linkerd.io/http 5xx with limit 2 -> 3 attempts on a 500; timeout.linkerd.io/request 1s -> 504."""
+    svc = lab.get("Service", "httpbin", "meshed")
+    svc["metadata"]["annotations"] = {"retry.linkerd.io/http": "5xx", "retry.linkerd.io/limit": "2",
+                                      "timeout.linkerd.io/request": "1s"}
+    lab.apply([svc])
+    src = pod_of(lab, "meshed", "curl")
+    r = lab.http("http://httpbin.meshed:8000/status/500", src=src)
+    assert (r.status, r.attempts) == (500, 3)
+    assert lab.http("http://httpbin.meshed:8000/status/404", src=src).attempts == 1
+    slow = lab.http("http://httpbin.meshed:8000/delay/3", src=src)
+    assert (slow.status, slow.elapsed_ms) == (504, 1000)
+
+
+def test_no_annotation_no_retries(lab):
+    r = lab.http("http://httpbin.meshed:8000/status/503", src=pod_of(lab, "meshed", "curl"))
+    assert (r.status, r.attempts) == (503, 1)
+
+
+def test_service_profile_overrides_the_annotations(lab):
+    """A ServiceProfile for the Service: its route timeout applies (504) and the retry annotations are ignored."""
+    svc = lab.get("Service", "httpbin", "meshed")
+    svc["metadata"]["annotations"] = {"retry.linkerd.io/http": "5xx", "retry.linkerd.io/limit": "2"}
+    lab.apply([svc, {"apiVersion": "linkerd.io/v1alpha2", "kind": "ServiceProfile",
+                     "metadata": {"name": "httpbin.meshed.svc.cluster.local", "namespace": "meshed"},
+                     "spec": {"routes": [{"name": "GET /delay", "condition": {"method": "GET", "pathRegex": "/delay/.*"},
+                                          "timeout": "500ms"},
+                                         {"name": "GET /status", "condition": {"method": "GET",
+                                                                               "pathRegex": "/status/.*"}}]}}])
+    src = pod_of(lab, "meshed", "curl")
+    slow = lab.http("http://httpbin.meshed:8000/delay/1", src=src)
+    assert (slow.status, slow.elapsed_ms) == (504, 500)
+    failed = lab.http("http://httpbin.meshed:8000/status/500", src=src)
+    assert (failed.status, failed.attempts) == (500, 1)
