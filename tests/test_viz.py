@@ -401,3 +401,21 @@ def test_series_draws_one_line_per_key_with_log_axes():
     assert [line.get_label() for line in ax.lines] == ["EndpointSlices", "Endpoints"]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert ax.get_legend() is not None and ax.get_title() == "watch cost"
+
+
+def test_long_service_lines_stay_inside_their_box():
+    """A LoadBalancer with two node ports (an Ingress controller's Service) gets one port per line, and a
+    long namespace/name is shortened, so no text runs out of the Service box; short lines are unchanged."""
+    from kubelab.show.cluster import _SVC_CHARS, _service_lines, _service_title
+
+    svc = {"spec": {"type": "LoadBalancer", "clusterIP": "10.0.0.1",
+                    "ports": [{"port": 80, "nodePort": 31450, "targetPort": "http"},
+                              {"port": 443, "nodePort": 31085, "targetPort": "https"}]},
+           "status": {"loadBalancer": {"ingress": [{"ip": "172.18.255.200"}]}}}
+    lines = _service_lines(svc)
+    assert lines[1:3] == ["LoadBalancer 80:31450→http/TCP", "443:31085→https/TCP"]
+    assert all(len(line) <= _SVC_CHARS for line in lines)
+    assert _service_lines({"spec": {"clusterIP": "10.0.0.2", "ports": [{"port": 80, "targetPort": 8080}]}}) == \
+        ["ClusterIP 10.0.0.2", "80→8080/TCP"]
+    assert _service_title("default/web") == "svc default/web"
+    assert len(_service_title("ingress-nginx/ingress-nginx-controller")) <= 28

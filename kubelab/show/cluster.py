@@ -65,7 +65,13 @@ def _service_lines(svc: dict) -> list[str]:
         node_port = f":{p['nodePort']}" if p.get("nodePort") else ""
         ports.append(f"{p.get('port')}{node_port}→{p.get('targetPort', p.get('port'))}/{p.get('protocol', 'TCP')}")
     port_text = ", ".join(ports[:2]) + (f" +{len(ports) - 2}" if len(ports) > 2 else "")
-    lines.append((f"{kind} " if kind != "ClusterIP" else "") + (port_text or "no ports"))
+    line = (f"{kind} " if kind != "ClusterIP" else "") + (port_text or "no ports")
+    if len(line) > _SVC_CHARS and len(ports) > 1:
+        # one port per line: a long line would run out of the box (two ports with node ports, say)
+        lines += [f"{kind} {ports[0]}" if kind != "ClusterIP" else ports[0], *ports[1:2]]
+        lines += [f"+{len(ports) - 2} more ports"] if len(ports) > 2 else []
+    else:
+        lines.append(line)
     external = [i.get("ip") or i.get("hostname") for i in ((svc.get("status") or {}).get("loadBalancer") or {})
                 .get("ingress") or []]
     if external:
@@ -73,6 +79,14 @@ def _service_lines(svc: dict) -> list[str]:
     if spec.get("externalIPs"):
         lines.append(f"externalIPs {', '.join(spec['externalIPs'])}")
     return lines
+
+
+_SVC_CHARS = 36           # characters of a detail line that fit in a Service box
+
+
+def _service_title(key: str) -> str:
+    """"svc ns/name" in bold, shortened further when it is long: bold text is wider than the detail lines."""
+    return f"svc {_shorten(key, 30 if len(key) <= 30 else 24)}"
 
 
 def _fit(text: str, limit: int) -> str:
@@ -280,7 +294,7 @@ def _add_services(g, services: list, endpoints: dict, y_nt: float, levels_top: f
         colour = g.nodes[f"pod:{eps[0][0]}"]["colours"][1] if eps else DARK
         g.add_node(f"svc:{key}", kind="service", box=Box(x, yb, x + SVC_W, yb + svc_h), key=key, index=i,
                    level=y_nt + 0.3 + LANE_STEP * i, colour=colour,
-                   lines=(f"svc {_shorten(key, 30)}", *_service_lines(svc)),
+                   lines=(_service_title(key), *_service_lines(svc)),
                    vips=tuple(svc["spec"].get("clusterIPs") or [svc["spec"].get("clusterIP")]))
         for pod_key, ready in eps:
             g.add_edge(f"svc:{key}", f"pod:{pod_key}", kind="endpoint", ready=ready)
