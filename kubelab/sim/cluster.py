@@ -160,13 +160,13 @@ class Cluster:
 
     def _warnings(self, changes) -> list[str]:
         """Services the API server accepted that will have no endpoints (selector or named port mistakes)."""
-        from ..net.diagnose import service_warnings
+        from ..net.diagnose import PodIndex, service_warnings
 
-        out = []
+        out, pods = [], None
         for kind, key, verb in changes:
             if kind == "Service" and verb != "unchanged":
-                service = self.store.get("Service", key)
-                out += service_warnings(service, self.items("Pod", namespace_of(service)))
+                pods = pods or PodIndex(self.items("Pod"))    # once per apply: linear, not pods x Services
+                out += service_warnings(self.store.get("Service", key), pods)
         return out
 
     def _prepare(self, doc: dict) -> tuple[kinds.Kind, dict]:
