@@ -190,6 +190,8 @@ class SimulatedLab(Lab):
         and any external IPs given, printed as a truth table and drawn by `.heatmap()`.
 
         A cell is allowed when NetworkPolicy allows it and the destination pod listens on the port."""
+        import numpy as np
+
         from ..results import Reachability
         from .probe import _listens
 
@@ -200,26 +202,43 @@ class SimulatedLab(Lab):
             chosen = [self.prober.pod(ref) for ref in pods]
         names = [key_of(p) for p in chosen]
         enforced = cni_enforces(self.config) and self.cluster.items("NetworkPolicy")
-        if enforced:
-            matrix = self.policy_engine().allowed_matrix(chosen, chosen, port, protocol)
-        else:
-            matrix = [[True] * len(chosen) for _ in chosen]
-        listening = [_listens(p, port, protocol)[0] and (p.get("status") or {}).get("phase") == "Running"
-                     for p in chosen]
-        allowed = [[matrix[i][j] and listening[j] for j in range(len(chosen))] for i in range(len(chosen))]
-        sources, destinations = list(names), list(names)
+        engine = self.policy_engine() if enforced else None
+        n, externals = len(chosen), list(externals)
+        listens = [_listens(p, port, protocol) for p in chosen]
+        listening = np.array([ok and _phase(p) == "Running" for (ok, _), p in zip(listens, chosen)], bool)
+        # kept as numpy bool matrices end to end: cells become Python objects only when read
+        allowed = np.ones((n + len(externals), n + len(externals)), bool)
+        if engine is not None:
+            allowed[:n, :n] = engine.allowed_array(chosen, chosen, port, protocol)
+        for k, ip in enumerate(externals, start=n):
+            allowed[k, :n] = [engine is None or bool(engine.decide(ip, p, port, protocol)) for p in chosen]
+            allowed[:n, k] = [engine is None or bool(engine.decide(p, ip, port, protocol)) for p in chosen]
+        allowed[:, :n] &= listening
+        cells = allowed
         if externals:
-            engine = self.policy_engine() if enforced else None
-            for ip in externals:
-                sources.append(ip)
-                allowed.append([bool(engine is None or engine.decide(ip, p, port, protocol)) and listening[j]
-                                for j, p in enumerate(chosen)])
-            for row, src in zip(allowed, chosen + [None] * len(externals)):
-                for ip in externals:
-                    # outside -> outside is not a connection the cluster has a say in: None ("-")
-                    row.append(None if src is None else engine is None or bool(engine.decide(src, ip, port, protocol)))
-            destinations += list(externals)
-        return Reachability(sources, destinations, allowed, port, protocol)
+            cells = allowed.astype(object)
+            cells[n:, n:] = None     # outside -> outside is not a connection the cluster has a say in: "-"
+        by_name = dict(zip(names, chosen))
+        column = {name: j for j, name in enumerate(names)}
+
+        def reason(src: str, dst: str) -> str:
+            """The hover text of one cell: the policy verdict's reason, then whether the destination listens."""
+            if src not in by_name and dst not in by_name:
+                return f"{src} -> {dst}: both outside the cluster, not a connection the cluster has a say in"
+            s, d = by_name.get(src, src), by_name.get(dst, dst)
+            if engine is not None:
+                why = engine.decide(s, d, port, protocol).reason
+            elif self.cluster.items("NetworkPolicy"):
+                why = f"{src} -> {dst}: the CNI ({self.config.cni}) does not enforce NetworkPolicy"
+            else:
+                why = f"{src} -> {dst}: no NetworkPolicy in the cluster, every pod may connect"
+            if dst in by_name:
+                ok, listen_why = listens[column[dst]]
+                phase = _phase(d)
+                why += "; " + (listen_why if phase == "Running" or not ok else f"pod {dst} is {phase}, not Running")
+            return why
+
+        return Reachability(names + externals, names + externals, cells, port, protocol, reasons=reason)
 
     def explain(self, kind_or_policy="NetworkPolicy", name: str | None = None, namespace: str = "default") -> str:
         """A NetworkPolicy in plain English: what it selects and what it allows, per direction."""
@@ -342,6 +361,10 @@ class _Unenforced:
 
     def __init__(self, reason: str):
         self.reason = reason
+
+
+def _phase(pod: dict):
+    return (pod.get("status") or {}).get("phase")
 
 
 def cni_enforces(config: ClusterConfig) -> bool:
