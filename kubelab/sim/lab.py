@@ -302,11 +302,30 @@ class SimulatedLab(Lab):
 
     def _dns_lookup(self, server: str, name: str, rtype: str):
         """A query to one nameserver: cluster DNS at the kube-dns Service's IPs, the outside world elsewhere."""
+        cluster = server in self._view("cluster-dns-ips", self._cluster_dns_ips)
+        # answers are a function of the cluster's state: memoised until it changes (bounded)
+        answers = self._view("dns-answers", dict)
+        key = (cluster, name, rtype)
+        if key not in answers:
+            if len(answers) >= 4096:
+                answers.clear()
+            answers[key] = (self._dns().query if cluster else self._dns().query_upstream)(name, rtype)
+        return answers[key]
+
+    def _cluster_dns_ips(self) -> set:
         kube_dns = self.cluster.find("Service", "kube-system/kube-dns")
-        cluster_dns_ips = set((kube_dns or {}).get("spec", {}).get("clusterIPs") or []) | {self.config.cluster_dns}
-        if server in cluster_dns_ips:
-            return self._dns().query(name, rtype)
-        return self._dns().query_upstream(name, rtype)
+        return set((kube_dns or {}).get("spec", {}).get("clusterIPs") or []) | {self.config.cluster_dns}
+
+    def _pod_resolv_conf(self, src):
+        """The pod's resolv.conf, parsed once per pod while the cluster is unchanged (every lookup reads it)."""
+        from ..net.dns.resolver import parse_resolv_conf
+
+        if not isinstance(src, str):
+            return parse_resolv_conf(self.resolv_conf(src))
+        parsed = self._view("resolv-confs", dict)
+        if src not in parsed:
+            parsed[src] = parse_resolv_conf(self.resolv_conf(src))
+        return parsed[src]
 
     def resolve(self, name: str, rtype: str = "A", src: str | None = None):
         """Resolve `name` as a pod's resolver would (search list, ndots), or send it as is (src=None)."""
@@ -315,7 +334,7 @@ class SimulatedLab(Lab):
         rtype = rtype.upper()
         if src is None:
             return resolve(name, rtype, None, self._dns_lookup, server=self.config.cluster_dns)
-        return resolve(name, rtype, self.resolv_conf(src), self._dns_lookup)
+        return resolve(name, rtype, self._pod_resolv_conf(src), self._dns_lookup)
 
     def serve_dns(self, port: int = 10053):
         """Serve this lab's cluster DNS on 127.0.0.1:port over UDP and TCP, live as the cluster changes,
