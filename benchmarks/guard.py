@@ -28,7 +28,9 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 RECORDED = Path(__file__).with_name("guard_recorded.json")
 RATIO_SLACK = 2.0          # a ratio may grow up to 2x its recorded value
@@ -43,19 +45,27 @@ SIZES = {
 }
 
 
-def timed(fn, repeats: int = 3, min_time: float = 0.05) -> float:
-    """Median seconds of `repeats` runs of fn(); each run loops until it took >= min_time (noise)."""
-    results = []
-    for _ in range(repeats):
-        loops, start = 0, time.perf_counter()
-        while True:
-            fn()
-            loops += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_time:
-                break
-        results.append(elapsed / loops)
-    return statistics.median(results)
+@dataclass
+class Figure:
+    """One figure at one size: kubelab's job and the reference's, each timed per `per` units of work."""
+
+    subject: Callable[[], object]
+    reference: Callable[[], object]
+    per: int = 1                      # divide by this (per lookup, per query)
+    reference_scale: float = 1.0      # multiply the reference's time by this (timed on a sample)
+    min_time: float = 0.0             # loop each timing until it took this long (tiny jobs)
+    close: Callable[[], None] = lambda: None
+
+
+def timed(fn, min_time: float = 0.0, per: int = 1) -> float:
+    """Seconds per unit of one run of fn(), looped until the runs took at least min_time."""
+    loops, start = 0, time.perf_counter()
+    while True:
+        fn()
+        loops += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            return elapsed / loops / per
 
 
 # ------------------------------------------------------------------------------------- apply
@@ -77,7 +87,7 @@ def cluster_manifests(pods: int) -> list[dict]:
     return docs
 
 
-def figure_apply(pods: int, repeats: int) -> tuple[float, float]:
+def figure_apply(pods: int) -> Figure:
     """lab.apply of the whole cluster (controllers included) vs a deep copy of the manifests."""
     import kubelab
 
@@ -89,7 +99,7 @@ def figure_apply(pods: int, repeats: int) -> tuple[float, float]:
     def reference():
         copy.deepcopy(copy.deepcopy(docs))    # the subject's own copy, plus one: the cost of touching it all
 
-    return timed(subject, repeats, 0), timed(reference, repeats, 0)
+    return Figure(subject, reference)
 
 
 # ------------------------------------------------------------------------------- reachability
@@ -156,7 +166,7 @@ class PerPairReference:
                    for pol in selecting for rule in pol["spec"]["ingress"])
 
 
-def figure_reachability(pods: int, repeats: int) -> tuple[float, float]:
+def figure_reachability(pods: int) -> Figure:
     """lab.reachability(port=80) over every pod vs the per-pair reference, timed on 4,000 sampled pairs
     and scaled to all pairs (it agrees with kubelab on every sampled pair, or the figure fails)."""
     import kubelab
@@ -173,9 +183,9 @@ def figure_reachability(pods: int, repeats: int) -> tuple[float, float]:
     if wrong:
         raise RuntimeError(f"reachability disagrees with the per-pair reference on {len(wrong)} pairs, "
                            f"e.g. {wrong[0]}")
-    subject = timed(lambda: lab.reachability(port=80), repeats, 0)
-    per_pair = timed(lambda: [reference.allowed(s, d) for s, d in sample], repeats, 0) / len(sample)
-    return subject, per_pair * len(keys) ** 2
+    # the reference is timed on the sample and scaled to all pairs
+    return Figure(lambda: lab.reachability(port=80), lambda: [reference.allowed(s, d) for s, d in sample],
+                  reference_scale=len(keys) ** 2 / len(sample))
 
 
 # ----------------------------------------------------------------------------------------- DNS
@@ -209,7 +219,7 @@ class DictResolver:
         return None
 
 
-def figure_dns_pod(services: int, repeats: int, ndots: bool = False) -> tuple[float, float]:
+def figure_dns_pod(services: int, ndots: bool = False) -> Figure:
     """Lookups from a pod (search list, ndots:5), per lookup: short Service names (1 candidate), or with
     ndots a name outside the cluster (5 candidates), vs the dict-backed reference resolver."""
     lab = dns_lab(services)
@@ -229,15 +239,14 @@ def figure_dns_pod(services: int, repeats: int, ndots: bool = False) -> tuple[fl
         for name in names:
             reference.resolve(name)
 
-    return timed(subject, repeats) / len(names), timed(plain, repeats) / len(names)
+    return Figure(subject, plain, per=len(names), min_time=0.1)
 
 
-def _udp_rate(port: int, packets: list[bytes], in_flight: int = 32) -> float:
-    """Seconds per query: every packet sent to 127.0.0.1:port over UDP, `in_flight` outstanding."""
+def _udp_exchange(port: int, packets: list[bytes], in_flight: int = 32) -> None:
+    """Every packet sent to 127.0.0.1:port over UDP, `in_flight` outstanding, every reply received."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.settimeout(2.0)
     sock.connect(("127.0.0.1", port))
-    start = time.perf_counter()
     sent = received = 0
     try:
         while received < len(packets):
@@ -250,10 +259,9 @@ def _udp_rate(port: int, packets: list[bytes], in_flight: int = 32) -> float:
         raise RuntimeError(f"the DNS server answered {received} of {len(packets)} queries") from None
     finally:
         sock.close()
-    return (time.perf_counter() - start) / len(packets)
 
 
-def figure_dns_udp(services: int, repeats: int) -> tuple[float, float]:
+def figure_dns_udp(services: int) -> Figure:
     """lab.serve_dns over UDP on loopback, names never asked before (no answer cache), per query, vs a
     reference answering the same packets in-process from a dict with dnslib parsing and packing."""
     from dnslib import QTYPE, RR, A, DNSRecord
@@ -262,27 +270,22 @@ def figure_dns_udp(services: int, repeats: int) -> tuple[float, float]:
     server = lab.serve_dns(port=0)
     names = [f"svc-{s}.default.svc.cluster.local" for s in range(services)]
     table = {n: lab.get("Service", n.split(".")[0])["spec"]["clusterIP"] for n in names}
-    rounds = iter(range(10_000))
-    try:
-        def subject():
-            # a fresh qid space per round: the server caches per (packet minus id); vary the case (0x20)
-            # so no round repeats a packet an earlier round asked
-            r = next(rounds)
-            packets = [DNSRecord.question(_case(n, r)).pack() for n in names]
-            return _udp_rate(server.port, packets)
+    rounds = iter(range(1, 1 << 16))
 
-        def reference():
-            for name in names:
-                request = DNSRecord.parse(DNSRecord.question(name).pack())
-                reply = request.reply()
-                reply.add_answer(RR(name, QTYPE.A, rdata=A(table[str(request.q.qname).rstrip(".")]), ttl=5))
-                reply.pack()
+    def subject():
+        # the server caches per packet (minus the ID): each round varies the letters' case (0x20), so no
+        # round repeats a packet an earlier one asked
+        r = next(rounds)
+        _udp_exchange(server.port, [DNSRecord.question(_case(n, r)).pack() for n in names])
 
-        subject_s = statistics.median(subject() for _ in range(repeats))
-        reference_s = timed(reference, repeats) / len(names)
-    finally:
-        server.stop()
-    return subject_s, reference_s
+    def reference():
+        for name in names:
+            request = DNSRecord.parse(DNSRecord.question(_case(name, 1)).pack())
+            reply = request.reply()
+            reply.add_answer(RR(name, QTYPE.A, rdata=A(table[str(request.q.qname).rstrip(".").lower()]), ttl=5))
+            reply.pack()
+
+    return Figure(subject, reference, per=len(names), close=server.stop)
 
 
 def _case(name: str, r: int) -> str:
@@ -299,28 +302,45 @@ FIGURES = {
     "apply": figure_apply,
     "reachability": figure_reachability,
     "dns-pod": figure_dns_pod,
-    "dns-pod-ndots": lambda n, repeats: figure_dns_pod(n, repeats, ndots=True),
+    "dns-pod-ndots": lambda n: figure_dns_pod(n, ndots=True),
     "dns-udp": figure_dns_udp,
 }
 
 
 # ------------------------------------------------------------------------------------ the guard
 
-def measure(mode: str, only=None, repeats: int = 3) -> dict:
-    """{figure: {ratio, exponent, seconds, sizes}}; ratio at the larger size."""
+def measure(mode: str, only=None, rounds: int = 5) -> dict:
+    """{figure: {ratio, exponent, seconds, reference_seconds, sizes}}, the ratio at the larger size.
+
+    Each round times kubelab and the reference back to back at both sizes; the figures are the medians
+    over rounds of each round's ratio and exponent, so a burst of load from other processes (a shared
+    machine) moves a round, not the figure."""
     out = {}
-    for name, fn in FIGURES.items():
+    for name, make in FIGURES.items():
         if only and name not in only:
             continue
-        (small, large) = SIZES[mode][name]
+        small, large = SIZES[mode][name]
+        figures = []
         try:
-            s_small, r_small = fn(small, repeats)
-            s_large, r_large = fn(large, repeats)
+            figures = [make(small), make(large)]
+            per_round = []
+            for _ in range(rounds):
+                times = []
+                for fig in figures:
+                    times.append((timed(fig.subject, fig.min_time, fig.per),
+                                  timed(fig.reference, fig.min_time, fig.per) * fig.reference_scale))
+                (s_small, _), (s_large, r_large) = times
+                per_round.append((s_large / r_large, math.log(s_large / s_small) / math.log(large / small),
+                                  s_large, r_large))
         except Exception as exc:    # a figure that cannot be measured is reported, and fails --check
             out[name] = {"error": f"{type(exc).__name__}: {exc}"}
             continue
-        out[name] = {"ratio": s_large / r_large, "exponent": math.log(s_large / s_small) / math.log(large / small),
-                     "seconds": s_large, "reference_seconds": r_large, "sizes": [small, large]}
+        finally:
+            for fig in figures:
+                fig.close()
+        ratio, exponent, seconds, reference = (statistics.median(column) for column in zip(*per_round))
+        out[name] = {"ratio": ratio, "exponent": exponent, "seconds": seconds, "reference_seconds": reference,
+                     "sizes": [small, large]}
     return out
 
 
@@ -376,11 +396,11 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="fail when a figure regressed from the recorded one")
     parser.add_argument("--record", action="store_true", help="write the figures as the recorded ones")
     parser.add_argument("--only", nargs="*", help="just these figures")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5, help="medians over this many rounds")
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
     start = time.perf_counter()
-    measured = measure(mode, args.only, args.repeats)
+    measured = measure(mode, args.only, args.rounds)
     print(f"benchmark guard ({mode}), kubelab {_commit()}, {platform.machine()}, "
           f"{platform.python_implementation()} {platform.python_version()}, {_cores()} cores")
     print(describe(measured))
