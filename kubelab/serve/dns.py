@@ -12,6 +12,7 @@ hold it: a TCP connection has an overall deadline and the number of open ones is
 from __future__ import annotations
 
 import errno
+import functools
 import ipaddress
 import socket
 import struct
@@ -168,6 +169,7 @@ def _fast_answer(data: bytes, lookup: Lookup, max_size: int | None) -> bytes | N
     return packet
 
 
+@functools.lru_cache(maxsize=4096)
 def _encode_name(name: str) -> bytes:
     labels = [label.encode("ascii") for label in name.rstrip(".").split(".") if label]
     if any(len(label) > MAX_LABEL for label in labels):
@@ -303,7 +305,7 @@ class DnsServer:
         else:
             raise BackendError("DnsServer found no port free for both UDP and TCP")
         tcp.listen(16)
-        udp.settimeout(_POLL)
+        udp.settimeout(None)      # blocking: no poll() before every datagram; stop() wakes it with one
         tcp.settimeout(_POLL)
         self._udp, self._tcp, self.port = udp, tcp, port
         self._stop.clear()
@@ -316,6 +318,12 @@ class DnsServer:
     def stop(self) -> None:
         """Stop both listeners and wait for their threads."""
         self._stop.set()
+        if self._udp is not None and self._threads:
+            try:
+                with socket.socket(self._family, socket.SOCK_DGRAM) as wake:
+                    wake.sendto(b"", (self.host, self.port))     # unblocks the UDP thread's recvfrom
+            except OSError:
+                pass
         for t in self._threads:
             t.join(timeout=5)
         self._threads = []
@@ -386,6 +394,8 @@ class DnsServer:
             except socket.timeout:
                 continue
             except OSError:
+                return
+            if self._stop.is_set():
                 return
             try:
                 packet = self._answer(data, UDP_DEFAULT_SIZE)
