@@ -7,6 +7,7 @@ Where upstream iterates a Go map (random order) kubelab sorts, so a fresh sync i
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import ipaddress
 from dataclasses import dataclass
@@ -132,8 +133,14 @@ def _endpoint_key(endpoint: dict) -> tuple:
 
 def _endpoint_sort_key(endpoint: dict) -> tuple:
     addrs = endpoint.get("addresses") or []
-    ip = ipaddress.ip_address(addrs[0]) if addrs else None
-    return ((ip.version, int(ip)) if ip else (0, 0), _endpoint_key(endpoint))
+    return (_ip_order(addrs[0]) if addrs else (0, 0), _endpoint_key(endpoint))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _ip_order(address: str) -> tuple:
+    """(version, integer value): slices are re-sorted on every reconcile, so each address is parsed once."""
+    ip = ipaddress.ip_address(address)
+    return (ip.version, int(ip))
 
 
 def _slice_labels(service: dict) -> dict:

@@ -16,7 +16,7 @@ from ..api import kinds
 from ..errors import ConflictError, NotFoundError, ValidationError, object_ref
 from ..api.manifests import load_manifests, ref_of
 from ..net import ipam
-from ..net.objects import labels_of, name_of, namespace_of, pod_ips
+from ..net.objects import json_copy, labels_of, name_of, namespace_of, pod_ips
 from ..results import ApplyResult
 from ..api.schema import check_structure
 from . import admission, workloads
@@ -586,7 +586,7 @@ class Cluster:
                 old = self.store.get("EndpointSlice", key)
                 if old is not None and _comparable(old) == _comparable(s):
                     continue
-                s = copy.deepcopy(s)
+                s = json_copy(s)
                 s["metadata"].setdefault("namespace", namespace_of(service))
                 if old is not None:
                     for f in ("uid", "creationTimestamp"):

@@ -1,14 +1,13 @@
 """SimulatedLab: the Lab contract answered by the engine in kubelab.net over a simulated cluster."""
 from __future__ import annotations
 
-import copy
 import ipaddress
 
 from ..api import kinds
 from ..errors import ProbeError
 from ..lab import Lab
 from ..net.labels import parse_selector_string
-from ..net.objects import key_of, labels_of, name_of, namespace_of, pod_host_network, pod_ips
+from ..net.objects import json_copy, key_of, labels_of, name_of, namespace_of, pod_host_network, pod_ips
 from ..results import Response
 from . import gateway as _gateway   # plugs Gateway API admission, the controller and edges into the cluster
 from . import ingress as _ingress   # plugs Ingress admission, controllers and edges into the cluster
@@ -54,13 +53,13 @@ class SimulatedLab(Lab):
 
     def get(self, kind: str, name: str, namespace: str = "default") -> dict:
         """A deep copy of the object in Kubernetes JSON shape (edit it freely, then apply it)."""
-        return copy.deepcopy(self.cluster.get(kind, name, namespace))
+        return json_copy(self.cluster.get(kind, name, namespace))
 
     def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[dict]:
         """Objects of a kind (all namespaces when namespace is None), filtered by a label selector string."""
         k = kinds.lookup(kind)
         sel = parse_selector_string(selector)
-        return [copy.deepcopy(o) for o in self.cluster.items(k.kind, namespace if k.namespaced else None)
+        return [json_copy(o) for o in self.cluster.items(k.kind, namespace if k.namespaced else None)
                 if sel.matches(labels_of(o))]
 
     # ------------------------------------------------------------ derived views (rebuilt when state changes)
