@@ -45,6 +45,7 @@ class Cluster:
         self.config = config
         self.rng = random.Random(config.seed)
         self.store = Store()
+        self._endpoint_memo: dict = {}     # the EndpointSlice controller's per-pod work, by object identity
         self.clock = 0
         self.service_allocators = ServiceAllocators(
             cluster_ips={fam: ipam.ServiceIPAllocator(cidr)
@@ -576,7 +577,8 @@ class Cluster:
             else:
                 pods = index.candidates(namespace_of(service), selector)
                 desired = reconcile_endpointslices(service, pods, existing, nodes=nodes,
-                                                   max_endpoints_per_slice=self.config.max_endpoints_per_slice)
+                                                   max_endpoints_per_slice=self.config.max_endpoints_per_slice,
+                                                   memo=self._endpoint_memo)   # slices are copied before storing
             desired_by_name = {name_of(s): s for s in desired}
             for old in existing:
                 if name_of(old) not in desired_by_name:
