@@ -80,17 +80,23 @@ _warm_up_thread: threading.Thread | None = None
 
 
 def _warm_up() -> None:
-    """Import matplotlib's figure machinery and draw one throwaway figure (fonts, text, Agg), so that a
-    lesson's first figure does not pay for it. Draws nothing anyone sees and changes no setting."""
+    """Import networkx and matplotlib's figure machinery and render one throwaway figure (fonts, text,
+    patches, Agg, PNG), so that a lesson's first figure does not pay for them. Draws nothing anyone
+    sees and changes no setting."""
     try:
+        import networkx  # noqa: F401  (the cluster and trace scenes are graphs)
         from matplotlib.colors import ListedColormap  # noqa: F401  (what the lessons' figures import)
         from matplotlib.lines import Line2D  # noqa: F401
         from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch  # noqa: F401
 
         fig = _new_figure(1.0, 1.0)
         ax = fig.add_axes((0, 0, 1, 1))
-        ax.text(0.5, 0.5, "kubelab", fontsize=FONT["text"])
-        fig.canvas.draw()
+        for size in sorted(set(FONT.values())):
+            for weight in ("normal", "bold"):
+                ax.text(0.5, 0.5, "kubelab 10.0.0.1 → ✓✗–", fontsize=size, fontweight=weight)
+        ax.add_patch(FancyBboxPatch((0.1, 0.1), 0.5, 0.5, boxstyle="round,pad=0.02"))
+        ax.add_patch(FancyArrowPatch((0.1, 0.1), (0.9, 0.9), arrowstyle="-|>", mutation_scale=10))
+        figure_png(fig)
     except Exception:
         pass                              # a failed warm-up only means the first figure is slower
 
