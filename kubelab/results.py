@@ -309,85 +309,141 @@ class ApplyResult:
 # Who can reach whom on one port, shown as the upstream e2e truth tables: the text form follows
 # test/e2e/network/netpol/truthtable.go (rows = from, columns = to, ``.`` allowed, ``X`` denied).
 
+# cell codes of Reachability's matrix
+_DENIED, _ALLOWED, _OUTSIDE = 0, 1, 2
+_VALUE = {_DENIED: False, _ALLOWED: True, _OUTSIDE: None}
+_MARK = {_DENIED: "X", _ALLOWED: ".", _OUTSIDE: "-"}
+
+
+def _cell_codes(allowed, rows: int, cols: int):
+    """The verdicts as an int8 numpy matrix of cell codes (None -> outside, truthy -> allowed)."""
+    import numpy as np
+
+    if isinstance(allowed, np.ndarray) and allowed.ndim == 2:
+        if allowed.shape != (rows, cols):
+            raise ValueError(f"allowed must be {rows} rows of {cols} values")
+        if allowed.dtype != object:
+            return allowed.astype(bool).astype(np.int8)
+        outside = np.frompyfunc(lambda v: v is None, 1, 1)(allowed).astype(bool)
+        verdicts = np.frompyfunc(bool, 1, 1)(allowed).astype(bool)
+        return np.where(outside, _OUTSIDE, verdicts).astype(np.int8)
+    if len(allowed) != rows or any(len(row) != cols for row in allowed):
+        raise ValueError(f"allowed must be {rows} rows of {cols} values")
+    codes = np.zeros((rows, cols), np.int8)
+    for i, row in enumerate(allowed):
+        codes[i] = [_OUTSIDE if v is None else _ALLOWED if v else _DENIED for v in row]
+    return codes
+
+
 class Reachability:
     """allowed[i][j]: can sources[i] connect to destinations[j] on port/protocol? Rows and columns sorted.
 
     A cell may be None: not a connection the cluster has a say in (two addresses outside it). Such cells
-    print as ``-`` and are left out of the counts."""
+    print as ``-`` and are left out of the counts.
 
-    def __init__(self, sources: Sequence[str], destinations: Sequence[str], allowed: Sequence[Sequence[bool]],
-                 port: int, protocol: str = "TCP", reasons: Sequence[Sequence[str]] | None = None):
-        if len(allowed) != len(sources) or any(len(row) != len(destinations) for row in allowed):
-            raise ValueError(f"allowed must be {len(sources)} rows of {len(destinations)} values")
+    The verdicts are kept as one numpy matrix (a 2,000-pod matrix is 4 MB, not millions of dict entries);
+    `allowed` may be that matrix (bool) or rows of True/False/None. `reasons` is rows of strings or a
+    function (src, dst) -> str, asked only for the cells someone reads (a tooltip, `.reason()`)."""
+
+    def __init__(self, sources: Sequence[str], destinations: Sequence[str], allowed,
+                 port: int, protocol: str = "TCP", reasons=None):
+        sources, destinations = list(sources), list(destinations)
+        codes = _cell_codes(allowed, len(sources), len(destinations))
         if len(set(sources)) != len(sources) or len(set(destinations)) != len(destinations):
             raise ValueError("source and destination names must be unique")
         self.port, self.protocol = port, protocol
-        self.sources = sorted(sources)
-        self.destinations = sorted(destinations)
-        self._cells = {(s, d): None if allowed[i][j] is None else bool(allowed[i][j])
-                       for i, s in enumerate(sources) for j, d in enumerate(destinations)}
-        self._reasons = ({(s, d): reasons[i][j] for i, s in enumerate(sources) for j, d in enumerate(destinations)}
-                         if reasons is not None else {})
+        rows = sorted(range(len(sources)), key=sources.__getitem__)
+        cols = sorted(range(len(destinations)), key=destinations.__getitem__)
+        self.sources = [sources[i] for i in rows]
+        self.destinations = [destinations[j] for j in cols]
+        self._codes = codes[rows][:, cols] if codes.size else codes
+        self._row = {s: i for i, s in enumerate(self.sources)}
+        self._col = {d: j for j, d in enumerate(self.destinations)}
+        if reasons is None or callable(reasons):
+            self._reason_of = reasons
+        else:
+            table = {(s, d): reasons[i][j] for i, s in enumerate(sources) for j, d in enumerate(destinations)}
+            self._reason_of = lambda s, d: table.get((s, d))
+
+    def _index(self, src: str, dst: str) -> tuple[int, int]:
+        try:
+            return self._row[src], self._col[dst]
+        except (KeyError, TypeError):
+            raise KeyError(f"no cell {src} -> {dst} in this matrix") from None
 
     def __getitem__(self, pair: tuple[str, str]) -> bool:
-        if pair not in self._cells:
-            raise KeyError(f"no cell {pair[0]} -> {pair[1]} in this matrix")
-        return self._cells[pair]
+        return _VALUE[int(self._codes[self._index(*pair)])]
 
     def reason(self, src: str, dst: str) -> str | None:
         """Why src -> dst is allowed or denied, when the matrix was built with reasons."""
-        if (src, dst) not in self._cells:
-            raise KeyError(f"no cell {src} -> {dst} in this matrix")
-        return self._reasons.get((src, dst))
+        self._index(src, dst)
+        return self._reason_of(src, dst) if self._reason_of is not None else None
 
     @property
     def matrix(self) -> list[list[bool]]:
         """The values in sorted row/column order."""
-        return [[self._cells[s, d] for d in self.destinations] for s in self.sources]
+        if not (self._codes == _OUTSIDE).any():
+            return (self._codes == _ALLOWED).tolist()
+        return [[_VALUE[c] for c in row] for row in self._codes.tolist()]
+
+    def _pairs(self, code: int) -> list[tuple[str, str]]:
+        import numpy as np
+
+        rows, cols = np.nonzero(self._codes == code)     # row-major: sorted by (src, dst)
+        return [(self.sources[i], self.destinations[j]) for i, j in zip(rows.tolist(), cols.tolist())]
 
     def allowed_pairs(self) -> list[tuple[str, str]]:
         """Every (src, dst) that may connect, sorted."""
-        return [(s, d) for s in self.sources for d in self.destinations if self._cells[s, d] is True]
+        return self._pairs(_ALLOWED)
 
     def denied_pairs(self) -> list[tuple[str, str]]:
-        return [(s, d) for s in self.sources for d in self.destinations if self._cells[s, d] is False]
+        return self._pairs(_DENIED)
 
     @property
     def summary(self) -> str:
-        total = sum(v is not None for v in self._cells.values())
-        return f"{self.protocol}/{self.port}: {len(self.allowed_pairs())} of {total} allowed"
+        allowed = int((self._codes == _ALLOWED).sum())
+        total = self._codes.size - int((self._codes == _OUTSIDE).sum())
+        return f"{self.protocol}/{self.port}: {allowed} of {total} allowed"
 
     def __eq__(self, other) -> bool:
+        import numpy as np
+
         return (isinstance(other, Reachability) and (self.port, self.protocol) == (other.port, other.protocol)
-                and self._cells == other._cells)
+                and self.sources == other.sources and self.destinations == other.destinations
+                and bool(np.array_equal(self._codes, other._codes)))
 
     __hash__ = None
 
     def __str__(self) -> str:
-        """The upstream truth table: a header of destinations, one row per source, tab separated."""
-        marks = {True: ".", False: "X", None: "-"}
-        legend = ". allowed, X denied" + (", - outside the cluster" if None in self._cells.values() else "")
+        """The upstream truth table: a header of destinations, one row per source, in fixed-width columns
+        (as wide as the longest name) so each mark sits under its destination in any font or notebook."""
+        has_outside = bool((self._codes == _OUTSIDE).any())
+        legend = ". allowed, X denied" + (", - outside the cluster" if has_outside else "")
+        first = max([1, *map(len, self.sources)])
+        widths = [len(d) for d in self.destinations]
         lines = [f"Reachability {self.summary} (rows: from, columns: to; {legend})",
-                 "\t".join(["-", *self.destinations])]
-        for s in self.sources:
-            lines.append("\t".join([s, *(marks[self._cells[s, d]] for d in self.destinations)]))
+                 "  ".join(["-".ljust(first), *self.destinations]).rstrip()]
+        for s, row in zip(self.sources, self._codes.tolist()):
+            cells = [_MARK[c].center(w) for c, w in zip(row, widths)]
+            lines.append("  ".join([s.ljust(first), *cells]).rstrip())
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         return f"<Reachability {len(self.sources)}x{len(self.destinations)} {self.summary}>"
 
     def _repr_html_(self) -> str:
+        """A table whose cells carry their reason as a hover tooltip (title)."""
         esc = html.escape
         head = "".join(f"<th>{esc(d)}</th>" for d in self.destinations)
+        colours = {_ALLOWED: "#c8e6c9", _DENIED: "#ffcdd2", _OUTSIDE: "#eeeeee"}
         rows = []
-        for s in self.sources:
+        for s, codes in zip(self.sources, self._codes.tolist()):
             cells = []
-            for d in self.destinations:
-                ok = self._cells[s, d]
-                title = esc(self._reasons.get((s, d), ""), quote=True)
-                colour = {True: "#c8e6c9", False: "#ffcdd2", None: "#eeeeee"}[ok]
-                mark = {True: ".", False: "X", None: "-"}[ok]
-                cells.append(f'<td style="background:{colour};text-align:center" title="{title}">{mark}</td>')
+            for d, code in zip(self.destinations, codes):
+                reason = self._reason_of(s, d) if self._reason_of is not None else None
+                title = esc(reason or "", quote=True)
+                cells.append(f'<td style="background:{colours[code]};text-align:center" title="{title}">'
+                             f'{_MARK[code]}</td>')
             rows.append(f"<tr><th>{esc(s)}</th>{''.join(cells)}</tr>")
         return (f"<table><caption>Reachability {esc(self.summary)} (rows: from, columns: to)</caption>"
                 f"<tr><th>from \\ to</th>{head}</tr>{''.join(rows)}</table>")
@@ -399,12 +455,22 @@ class Reachability:
 
     def diff(self, other: "Reachability") -> "ReachabilityDiff":
         """Cells whose verdict differs from `other` (self is "before", other is "after")."""
-        changes = [CellChange(s, d, self._cells[s, d], other._cells[s, d])
-                   for (s, d) in sorted(self._cells.keys() & other._cells.keys())
-                   if self._cells[s, d] != other._cells[s, d]]
-        only_before = sorted(self._cells.keys() - other._cells.keys())
-        only_after = sorted(other._cells.keys() - self._cells.keys())
-        return ReachabilityDiff(tuple(changes), tuple(only_before), tuple(only_after))
+        import numpy as np
+
+        if self.sources == other.sources and self.destinations == other.destinations:
+            rows, cols = np.nonzero(self._codes != other._codes)
+            changes = [CellChange(self.sources[i], self.destinations[j], _VALUE[int(self._codes[i, j])],
+                                  _VALUE[int(other._codes[i, j])]) for i, j in zip(rows.tolist(), cols.tolist())]
+            return ReachabilityDiff(tuple(changes))
+        mine, theirs = self._cell_dict(), other._cell_dict()
+        changes = [CellChange(s, d, mine[s, d], theirs[s, d]) for (s, d) in sorted(mine.keys() & theirs.keys())
+                   if mine[s, d] != theirs[s, d]]
+        return ReachabilityDiff(tuple(changes), tuple(sorted(mine.keys() - theirs.keys())),
+                                tuple(sorted(theirs.keys() - mine.keys())))
+
+    def _cell_dict(self) -> dict:
+        return {(s, d): _VALUE[c] for s, row in zip(self.sources, self._codes.tolist())
+                for d, c in zip(self.destinations, row)}
 
 
 @dataclass(frozen=True)

@@ -90,3 +90,20 @@ def test_without_ipywidgets_a_message_is_returned(monkeypatch, lab):
     """With ipywidgets missing, does the playground return the readable message instead of raising?"""
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
     assert isinstance(policy_playground(lab, DENY), widgets.WidgetsUnavailable)
+
+
+def test_every_matrix_cell_has_a_hover_tooltip_with_the_verdicts_reason(lab):
+    """Does each cell of the playground's matrix carry a tooltip (title) saying which policy decided and
+    whether the destination listens, matching lab.reach()'s verdict?"""
+    import re
+
+    lab.apply(DENY)
+    matrix = lab.reachability(port=80, externals=["192.0.2.1"])
+    titles = re.findall(r'title="([^"]*)"', matrix._repr_html_())
+    assert len(titles) == 9 and all(titles)
+    denied = matrix.reason("default/client", "backend/api")
+    assert matrix["default/client", "backend/api"] is False and "isolated for ingress by" in denied
+    assert "deny" in denied and "listens on 80/TCP" in denied
+    assert "listens on 80/TCP" in matrix.reason("backend/api", "default/client")
+    assert "outside the cluster" in matrix.reason("192.0.2.1", "192.0.2.1")
+    assert "does not listen on 443/TCP" in lab.reachability(port=443).reason("backend/api", "default/client")

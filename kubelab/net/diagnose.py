@@ -6,34 +6,65 @@ from __future__ import annotations
 from .labels import selector_from_map
 from .objects import container_ports, key_of, labels_of, namespace_of, pod_ips, pod_ready, pod_terminating
 
-__all__ = ["service_port_problem", "service_warnings"]
+__all__ = ["PodIndex", "service_port_problem", "service_warnings"]
 
 
-def _selected(service: dict, pods: list[dict]) -> list[dict]:
-    selector = selector_from_map((service.get("spec") or {}).get("selector"))
-    ns = namespace_of(service)
-    return [p for p in pods if namespace_of(p) == ns and selector.matches(labels_of(p))]
+class PodIndex:
+    """Pods indexed once by namespace and by (namespace, label, value), in the order given.
+
+    apply() warns about every Service it touched: with the index, finding a Service's pods costs the
+    size of its smallest label group instead of a scan of the namespace (which made apply quadratic)."""
+
+    def __init__(self, pods):
+        self._by_namespace: dict[str, list[dict]] = {}
+        self._by_label: dict[tuple, list[int]] = {}
+        self._hints: dict[str, str] = {}
+        for pod in pods:
+            ns = namespace_of(pod)
+            bucket = self._by_namespace.setdefault(ns, [])
+            for k, v in labels_of(pod).items():
+                self._by_label.setdefault((ns, k, v), []).append(len(bucket))
+            bucket.append(pod)
+
+    def selected(self, service: dict) -> list[dict]:
+        """The pods of the Service's namespace its map selector matches (all pairs), in the given order."""
+        labels = (service.get("spec") or {}).get("selector")
+        if not labels:
+            return []
+        ns = namespace_of(service)
+        pods = self._by_namespace.get(ns, [])
+        smallest = min((self._by_label.get((ns, k, v), ()) for k, v in labels.items()), key=len)
+        selector = selector_from_map(labels)
+        return [pods[i] for i in smallest if selector.matches(labels_of(pods[i]))]
+
+    def label_hint(self, ns: str) -> str:
+        """The labels the namespace's pods carry, to show next to a selector that matches none."""
+        if ns not in self._hints:
+            seen = sorted({f"{k}={v}" for p in self._by_namespace.get(ns, ()) for k, v in labels_of(p).items()
+                           if k != "pod-template-hash"})
+            self._hints[ns] = (f"pods in {ns} carry: {', '.join(seen[:8])}" if seen
+                               else f"there are no pods in namespace {ns}")
+        return self._hints[ns]
 
 
-def _label_hint(service: dict, pods: list[dict]) -> str:
-    ns = namespace_of(service)
-    seen = sorted({f"{k}={v}" for p in pods if namespace_of(p) == ns for k, v in labels_of(p).items()
-                   if k != "pod-template-hash"})
-    return f"pods in {ns} carry: {', '.join(seen[:8])}" if seen else f"there are no pods in namespace {ns}"
+def _indexed(pods) -> PodIndex:
+    return pods if isinstance(pods, PodIndex) else PodIndex(pods)
 
 
-def service_port_problem(service: dict, service_port: dict, pods: list[dict]) -> str | None:
+def service_port_problem(service: dict, service_port: dict, pods) -> str | None:
     """The first reason, in documented order, that this Service port has no ready endpoint (None if it has one).
 
     Endpoints come from pods selected by spec.selector, in the Service's namespace, with an IP, whose
-    named targetPort resolves (same name and protocol) and whose Ready condition is true."""
+    named targetPort resolves (same name and protocol) and whose Ready condition is true.
+    `pods`: a list of pods or a PodIndex of them."""
     spec = service.get("spec") or {}
     if not spec.get("selector"):
         return "the Service has no selector: its endpoints come from EndpointSlices you write yourself"
-    selected = _selected(service, pods)
+    pods = _indexed(pods)
+    selected = pods.selected(service)
     if not selected:
         selector = ",".join(f"{k}={v}" for k, v in sorted(spec["selector"].items()))
-        return f"its selector {selector} matches no pod ({_label_hint(service, pods)})"
+        return f"its selector {selector} matches no pod ({pods.label_hint(namespace_of(service))})"
     target = service_port.get("targetPort", service_port.get("port"))
     protocol = service_port.get("protocol", "TCP")
     if isinstance(target, str):
@@ -52,13 +83,15 @@ def service_port_problem(service: dict, service_port: dict, pods: list[dict]) ->
     return None
 
 
-def service_warnings(service: dict, pods: list[dict]) -> list[str]:
-    """What kubectl-style warnings to print after applying a Service that the API server accepts as is."""
+def service_warnings(service: dict, pods) -> list[str]:
+    """What kubectl-style warnings to print after applying a Service that the API server accepts as is.
+    `pods`: a list of pods or a PodIndex of them (build one index for many Services)."""
     spec = service.get("spec") or {}
     if spec.get("type") == "ExternalName" or not spec.get("selector"):
         return []
+    pods = _indexed(pods)
     out = []
-    if not _selected(service, pods):
+    if not pods.selected(service):
         return [f"Service {key_of(service)}: spec.selector: "
                 f"{service_port_problem(service, (spec.get('ports') or [{}])[0], pods)}"]
     for i, port in enumerate(spec.get("ports") or []):

@@ -7,6 +7,7 @@ Where upstream iterates a Go map (random order) kubelab sorts, so a fresh sync i
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import ipaddress
 from dataclasses import dataclass
@@ -132,8 +133,14 @@ def _endpoint_key(endpoint: dict) -> tuple:
 
 def _endpoint_sort_key(endpoint: dict) -> tuple:
     addrs = endpoint.get("addresses") or []
-    ip = ipaddress.ip_address(addrs[0]) if addrs else None
-    return ((ip.version, int(ip)) if ip else (0, 0), _endpoint_key(endpoint))
+    return (_ip_order(addrs[0]) if addrs else (0, 0), _endpoint_key(endpoint))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _ip_order(address: str) -> tuple:
+    """(version, integer value): slices are re-sorted on every reconcile, so each address is parsed once."""
+    ip = ipaddress.ip_address(address)
+    return (ip.version, int(ip))
 
 
 def _slice_labels(service: dict) -> dict:
@@ -272,13 +279,15 @@ def _slice_name(service: dict, address_type: str, taken: set) -> str:
 
 
 def reconcile_endpointslices(service: dict, pods: list[dict], existing: list[dict], *,
-                             max_endpoints_per_slice: int = 100, nodes: list[dict] | None = None) -> list[dict]:
+                             max_endpoints_per_slice: int = 100, nodes: list[dict] | None = None,
+                             memo: dict | None = None) -> list[dict]:
     """Desired controller-managed EndpointSlices of one Service (Reconciler.Reconcile): per address type,
     endpoints grouped by resolved port set, at most max_endpoints_per_slice per slice, existing names kept.
 
     `existing` may hold any slices; only those managed by the controller for this Service are reconciled.
     `nodes`, when given, supplies zones and drops pods whose node does not exist (unless
     publishNotReadyAddresses), as the controller's node lister does. A Service without selector gets none.
+    `memo`: see _pod_entry (only for callers that copy the slices before changing them).
     """
     spec = _spec(service)
     if not spec.get("selector") or spec.get("type") == "ExternalName":   # ExternalName Services get no slices
@@ -295,11 +304,52 @@ def reconcile_endpointslices(service: dict, pods: list[dict], existing: list[dic
     result = []
     for address_type in service_address_types(service):
         result.extend(_reconcile_address_type(service, selected, [s for s in mine if s.get("addressType") == address_type],
-                                              address_type, max_endpoints_per_slice, node_by_name, taken))
+                                              address_type, max_endpoints_per_slice, node_by_name, taken, memo))
     return sorted(result, key=lambda s: (s["addressType"], s["metadata"]["name"]))
 
 
-def _reconcile_address_type(service, pods, existing, address_type, max_eps, node_by_name, taken) -> list[dict]:
+_MAX_ENTRIES = 200_000
+
+
+def _pod_entry(pod: dict, service: dict, address_type: str, node_by_name: dict | None, memo: dict | None):
+    """What one pod contributes to the Service's slices: None when ShouldPodBeInEndpoints is false, else
+    (port key, ports, skipped for a missing node, endpoint key, endpoint or None without an address).
+
+    `memo` (a caller's dict that never mutates the slices it gets): (id(pod), id(service), ...) ->
+    (pod, service, node, entry). Stored objects are replaced, never mutated, so an entry stays right
+    while the same objects come back (a reconcile after one pod changed recomputes that pod only); the
+    objects are held, so their ids are not reused."""
+    node = node_by_name.get(pod_node(pod)) if node_by_name is not None and pod_node(pod) else None
+    if memo is None:
+        return _compute_pod_entry(pod, service, address_type, node_by_name, node)
+    memo_key = (id(pod), id(service), address_type, node_by_name is None)
+    hit = memo.get(memo_key)
+    if hit is not None and hit[0] is pod and hit[1] is service and hit[2] is node:
+        return hit[3]
+    entry = _compute_pod_entry(pod, service, address_type, node_by_name, node)
+    if len(memo) >= _MAX_ENTRIES:
+        memo.clear()
+    memo[memo_key] = (pod, service, node, entry)
+    return entry
+
+
+def _compute_pod_entry(pod, service, address_type, node_by_name, node):
+    if not should_pod_be_in_endpoints(pod):
+        return None
+    ports = _endpoint_ports(service, pod)
+    key = _port_key(ports)
+    if node_by_name is not None and pod_node(pod) and node is None \
+            and not _spec(service).get("publishNotReadyAddresses"):
+        return key, ports, True, None, None      # "skipping Pod for Service, Node not found"
+    # a pod with a pinned IP and no node at all only exists in the simulator: it counts as running
+    endpoint = _pod_to_endpoint(pod, node, service, address_type)
+    if not endpoint["addresses"]:
+        return key, ports, False, None, None
+    return key, ports, False, _endpoint_key(endpoint), endpoint
+
+
+def _reconcile_address_type(service, pods, existing, address_type, max_eps, node_by_name, taken,
+                            memo=None) -> list[dict]:
     """reconcileByAddressType + finalize, returning the slices that exist afterwards."""
     owned, to_delete = [], []
     for s in existing:
@@ -311,21 +361,14 @@ def _reconcile_address_type(service, pods, existing, address_type, max_eps, node
     desired: dict[tuple, dict] = {}
     ports_by_key: dict[tuple, list] = {}
     for pod in pods:
-        if not should_pod_be_in_endpoints(pod):
+        entry = _pod_entry(pod, service, address_type, node_by_name, memo)
+        if entry is None:
             continue
-        ports = _endpoint_ports(service, pod)
-        key = _port_key(ports)
+        key, ports, skipped, endpoint_key, endpoint = entry
         desired.setdefault(key, {})
         ports_by_key.setdefault(key, ports)
-        node = None
-        if node_by_name is not None and pod_node(pod):
-            node = node_by_name.get(pod_node(pod))
-            if node is None and not _spec(service).get("publishNotReadyAddresses"):
-                continue  # "skipping Pod for Service, Node not found"
-        # a pod with a pinned IP and no node at all only exists in the simulator: it counts as running
-        endpoint = _pod_to_endpoint(pod, node, service, address_type)
-        if endpoint["addresses"]:
-            desired[key][_endpoint_key(endpoint)] = endpoint
+        if not skipped and endpoint is not None:
+            desired[key][endpoint_key] = endpoint
 
     create, keep = [], []
     for key in sorted(desired):

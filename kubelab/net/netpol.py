@@ -563,9 +563,14 @@ class PolicyEngine:
     def allowed_matrix(self, src_pods: list[dict], dst_pods: list[dict], port: int,
                        protocol: str = "TCP") -> list[list[bool]]:
         """decide(src, dst).allowed for every pair, computed per equivalence class of pods with numpy."""
+        return self.allowed_array(src_pods, dst_pods, port, protocol).tolist()
+
+    def allowed_array(self, src_pods: list[dict], dst_pods: list[dict], port: int,
+                      protocol: str = "TCP") -> np.ndarray:
+        """allowed_matrix as a numpy bool matrix (rows: sources), for callers that keep it as is."""
         protocol = _check_probe(port, protocol)
         return _Matrix(self, [endpoint(p) for p in src_pods], [endpoint(p) for p in dst_pods],
-                       port, protocol).allowed().tolist()
+                       port, protocol).allowed()
 
 
 def _check_probe(port, protocol: str) -> str:

@@ -5,15 +5,19 @@ cluster DNS. Wire format by dnslib. Behaviour on the edges follows RFC 1035/6891
 unparseable packets get FORMERR when their header can be read and are dropped otherwise; answers
 larger than the client's UDP size (512, or its EDNS0 size) come back truncated with TC set; other
 opcodes get NOTIMP; unknown query types are passed to the lookup (CoreDNS answers NODATA/NXDOMAIN).
-No packet can stop the server.
+A question with a label over 63 bytes or a name over 255 bytes gets FORMERR (RFC 1035 2.3.4), an EDNS
+version other than 0 gets BADVERS (RFC 6891 6.1.3). No packet can stop the server, and no client can
+hold it: a TCP connection has an overall deadline and the number of open ones is capped.
 """
 from __future__ import annotations
 
 import errno
+import functools
 import ipaddress
 import socket
 import struct
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -33,6 +37,13 @@ _OPCODE_QUERY = 0
 _CLASS_IN = 1
 _TYPE_OPT = 41
 _POLL = 0.2                       # seconds between checks of the stop flag
+MAX_LABEL = 63                    # RFC 1035 2.3.4: label octets
+MAX_NAME = 255                    # RFC 1035 2.3.4: name octets on the wire (length bytes included)
+BADVERS = 16                      # RFC 6891 6.1.3: extended RCODE for an unsupported EDNS version
+TCP_IDLE = 2.0                    # seconds a TCP connection may wait for its next bytes
+TCP_DEADLINE = 10.0               # seconds a TCP connection may stay open in all, however it trickles
+MAX_TCP_CONNECTIONS = 64          # open TCP connections served at once; more are closed at once
+CACHE_BYTES = 4 << 20             # the answer cache's size bound (keys and packets)
 
 
 def _absolute(name: str) -> str:
@@ -83,6 +94,93 @@ def answer_packet(data: bytes, lookup: Lookup, max_size: int | None,
     """The reply to one request packet; ``max_size`` None means TCP (no truncation). `authority(name)` gives
     the zone's SOA for the authority section of negative answers."""
     try:
+        fast = _fast_answer(data, lookup, max_size)
+    except Exception:
+        fast = None
+    return fast if fast is not None else _dnslib_answer(data, lookup, max_size, authority)
+
+
+_PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+_FAST_TYPES = {1: "A", 28: "AAAA"}
+_OPT_REPLY = b"\x00" + struct.pack("!HHIH", _TYPE_OPT, EDNS_SIZE, 0, 0)
+
+
+def _fast_answer(data: bytes, lookup: Lookup, max_size: int | None) -> bytes | None:
+    """The common case without dnslib (its parsing and packing cost 10x the lookup): one standard IN
+    query for A or AAAA, at most one OPT (version 0), a name of plain letters/digits/-/_, and a positive
+    answer of A/AAAA/CNAME records that fits. Anything else returns None for the general path, which
+    this must answer identically to (tests compare the two)."""
+    if len(data) < 17:
+        return None
+    qid, flags, qdcount, ancount, nscount, arcount = struct.unpack_from("!6H", data)
+    if flags & 0xF800 or qdcount != 1 or ancount or nscount or arcount > 1:
+        return None                       # a response, another opcode, or an unusual query
+    pos, labels = 12, []
+    while True:
+        length = data[pos]
+        if length == 0:
+            break
+        label = data[pos + 1:pos + 1 + length]
+        if length > MAX_LABEL or len(label) != length or not _PLAIN.issuperset(label):
+            return None
+        labels.append(label)
+        pos += 1 + length
+    pos += 1
+    if pos > MAX_NAME + 12 or pos + 4 > len(data):
+        return None
+    qtype, qclass = struct.unpack_from("!HH", data, pos)
+    question_end = pos + 4
+    limit = UDP_DEFAULT_SIZE
+    if arcount:
+        if question_end + 11 > len(data) or data[question_end] != 0:
+            return None
+        rtype, udp_size, ttl, rdlength = struct.unpack_from("!HHIH", data, question_end + 1)
+        if rtype != _TYPE_OPT or ttl & 0x00FF0000 or question_end + 11 + rdlength != len(data):
+            return None
+        limit = max(UDP_DEFAULT_SIZE, udp_size)
+    elif question_end != len(data):
+        return None
+    if qclass != _CLASS_IN or qtype not in _FAST_TYPES:
+        return None
+    name = b".".join(labels).decode("ascii")
+    rcode, records = lookup(name, _FAST_TYPES[qtype])
+    if rcode != "NOERROR" or not any(r.type == _FAST_TYPES[qtype] for r in records):
+        return None                       # negative answers carry the zone's SOA: the general path
+    qname = name + "."
+    answers = []
+    for record in records:
+        if record.type == "A":
+            rdata = socket.inet_pton(socket.AF_INET, record.value)
+        elif record.type == "AAAA":
+            rdata = socket.inet_pton(socket.AF_INET6, record.value)
+        elif record.type == "CNAME":
+            rdata = _encode_name(record.value)
+        else:
+            return None
+        owner = _absolute(record.name)
+        answers.append((b"\xc0\x0c" if owner == qname else _encode_name(owner))      # pointer to the question
+                       + struct.pack("!HHIH", getattr(QTYPE, record.type), _CLASS_IN, record.ttl, len(rdata))
+                       + rdata)
+    reply_flags = (flags | 0x8000 | 0x0400 | 0x0080) & 0xFFF0      # QR, AA, RA; the request's RD/CD kept
+    packet = b"".join([struct.pack("!6H", qid, reply_flags, 1, len(answers), 0, arcount), data[12:question_end],
+                       *answers, _OPT_REPLY if arcount else b""])
+    if max_size is not None and len(packet) > limit:
+        return None                       # truncation: the general path
+    return packet
+
+
+@functools.lru_cache(maxsize=4096)
+def _encode_name(name: str) -> bytes:
+    labels = [label.encode("ascii") for label in name.rstrip(".").split(".") if label]
+    if any(len(label) > MAX_LABEL for label in labels):
+        raise ValueError(f"label too long in {name!r}")
+    return b"".join(bytes([len(label)]) + label for label in labels) + b"\x00"
+
+
+def _dnslib_answer(data: bytes, lookup: Lookup, max_size: int | None,
+                   authority: Callable[[str], Record | None] | None) -> bytes | None:
+    """answer_packet for every packet, with dnslib."""
+    try:
         request = DNSRecord.parse(data)
     except Exception:
         return _error_reply(data, RCODE.FORMERR)
@@ -90,13 +188,18 @@ def answer_packet(data: bytes, lookup: Lookup, max_size: int | None,
         return None
     if request.header.opcode != _OPCODE_QUERY:
         return _error_reply(data, RCODE.NOTIMP)
-    if len(request.questions) != 1:
+    if len(request.questions) != 1 or not _name_fits(request.q.qname):
         return _error_reply(data, RCODE.FORMERR)
     question = request.q
     opt = next((rr for rr in request.ar if rr.rtype == _TYPE_OPT), None)
     reply = request.reply(ra=1, aa=1)
     reply.ar = []
     if opt is not None:
+        if (opt.ttl >> 16) & 0xFF != 0:
+            # RFC 6891 6.1.3: an unsupported version gets BADVERS, with the OPT of the version we speak
+            reply.header.rcode = BADVERS & 0xF
+            reply.add_ar(EDNS0(udp_len=EDNS_SIZE, ext_rcode=BADVERS >> 4, version=0))
+            return reply.pack()
         reply.add_ar(EDNS0(udp_len=EDNS_SIZE))
     if question.qclass != _CLASS_IN:
         reply.header.rcode = RCODE.REFUSED
@@ -117,7 +220,10 @@ def answer_packet(data: bytes, lookup: Lookup, max_size: int | None,
         soa = authority(str(question.qname).rstrip("."))
         if soa is not None:
             reply.add_auth(to_wire_rr(soa))
-    packet = reply.pack()
+    try:
+        packet = reply.pack()
+    except Exception:
+        return _error_reply(data, RCODE.SERVFAIL)    # an answer that cannot be encoded
     if max_size is not None:
         limit = max(UDP_DEFAULT_SIZE, opt.rclass) if opt is not None else UDP_DEFAULT_SIZE
         if len(packet) > limit:
@@ -128,13 +234,28 @@ def answer_packet(data: bytes, lookup: Lookup, max_size: int | None,
     return packet
 
 
+def _name_fits(qname) -> bool:
+    """RFC 1035 2.3.4: labels of at most 63 octets, names of at most 255 octets on the wire."""
+    labels = qname.label
+    return all(len(label) <= MAX_LABEL for label in labels) and sum(len(x) + 1 for x in labels) + 1 <= MAX_NAME
+
+
+def _is_formerr(packet: bytes) -> bool:
+    return len(packet) >= 4 and packet[3] & 0x0F == RCODE.FORMERR
+
+
 class DnsServer:
     """A DNS server on a loopback address, UDP and TCP on the same port, one thread each."""
 
     def __init__(self, lookup: Lookup, host: str = "127.0.0.1", port: int = 10053,
-                 version: Callable[[], object] | None = None, authority: Callable[[str], Record | None] | None = None):
+                 version: Callable[[], object] | None = None, authority: Callable[[str], Record | None] | None = None,
+                 *, tcp_deadline: float = TCP_DEADLINE, max_tcp_connections: int = MAX_TCP_CONNECTIONS,
+                 cache_bytes: int = CACHE_BYTES):
         """`version`, when given, says when lookup's answers may have changed (the cluster's generation):
-        while it stays the same, a repeated question is answered from the packet built last time."""
+        while it stays the same, a repeated question is answered from the packet built last time (at
+        most `cache_bytes` of them, oldest dropped first; malformed queries are never kept).
+        A TCP connection is closed `tcp_deadline` seconds after it opened, and at most
+        `max_tcp_connections` are served at once."""
         try:
             loopback = ipaddress.ip_address(host).is_loopback
         except ValueError:
@@ -147,6 +268,11 @@ class DnsServer:
         self.authority = authority
         self._cache: dict[tuple, bytes] = {}
         self._cache_version = None
+        self._cache_size = 0
+        self._cache_bytes = cache_bytes
+        self._cache_lock = threading.Lock()
+        self.tcp_deadline = tcp_deadline
+        self._tcp_slots = threading.BoundedSemaphore(max_tcp_connections)
         self.host = host
         self.port = port
         self._family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -179,7 +305,7 @@ class DnsServer:
         else:
             raise BackendError("DnsServer found no port free for both UDP and TCP")
         tcp.listen(16)
-        udp.settimeout(_POLL)
+        udp.settimeout(None)      # blocking: no poll() before every datagram; stop() wakes it with one
         tcp.settimeout(_POLL)
         self._udp, self._tcp, self.port = udp, tcp, port
         self._stop.clear()
@@ -192,6 +318,12 @@ class DnsServer:
     def stop(self) -> None:
         """Stop both listeners and wait for their threads."""
         self._stop.set()
+        if self._udp is not None and self._threads:
+            try:
+                with socket.socket(self._family, socket.SOCK_DGRAM) as wake:
+                    wake.sendto(b"", (self.host, self.port))     # unblocks the UDP thread's recvfrom
+            except OSError:
+                pass
         for t in self._threads:
             t.join(timeout=5)
         self._threads = []
@@ -223,19 +355,37 @@ class DnsServer:
         if self.version is None or len(data) < 12:
             return answer_packet(data, self.lookup, max_size, self.authority)
         version = self.version()
-        if version != self._cache_version:
-            self._cache = {}
-            self._cache_version = version
         key = (data[2:], max_size)
-        cached = self._cache.get(key)
-        if cached is None:
-            packet = answer_packet(data, self.lookup, max_size, self.authority)
-            if packet is None or len(packet) < 2:
-                return packet
-            if len(self._cache) < 10_000:
-                self._cache[key] = packet[2:]
-            return packet
-        return data[:2] + cached
+        with self._cache_lock:
+            if version != self._cache_version:
+                self._cache, self._cache_size, self._cache_version = {}, 0, version
+            cached = self._cache.get(key)
+        if cached is not None:
+            return data[:2] + cached
+        packet = answer_packet(data, self.lookup, max_size, self.authority)
+        if packet is None or len(packet) < 2 or _is_formerr(packet):
+            return packet                 # malformed queries are never cached: each could be unique
+        self._remember(key, packet[2:], version)
+        return packet
+
+    def _remember(self, key: tuple, packet: bytes, version) -> None:
+        """Keep a reply, dropping the oldest ones while the cache is over its size in bytes."""
+        size = len(key[0]) + len(packet)
+        if size > self._cache_bytes:
+            return
+        with self._cache_lock:
+            if version != self._cache_version or key in self._cache:
+                return
+            self._cache[key] = packet
+            self._cache_size += size
+            while self._cache_size > self._cache_bytes:
+                old_key = next(iter(self._cache))
+                self._cache_size -= len(old_key[0]) + len(self._cache.pop(old_key))
+
+    @property
+    def cache_size(self) -> int:
+        """Bytes held by the answer cache (questions and replies)."""
+        return self._cache_size
 
     def _serve_udp(self) -> None:
         while not self._stop.is_set():
@@ -244,6 +394,8 @@ class DnsServer:
             except socket.timeout:
                 continue
             except OSError:
+                return
+            if self._stop.is_set():
                 return
             try:
                 packet = self._answer(data, UDP_DEFAULT_SIZE)
@@ -260,31 +412,46 @@ class DnsServer:
                 continue
             except OSError:
                 return
+            if not self._tcp_slots.acquire(blocking=False):
+                conn.close()              # at the cap: refuse rather than queue (the client retries)
+                continue
             threading.Thread(target=self._serve_conn, args=(conn,), daemon=True).start()
 
     def _serve_conn(self, conn: socket.socket) -> None:
-        """RFC 1035 4.2.2: each message is preceded by its two-byte length; several per connection."""
-        conn.settimeout(2.0)
-        with conn:
-            while not self._stop.is_set():
-                try:
-                    head = _recv_exact(conn, 2)
+        """RFC 1035 4.2.2: each message is preceded by its two-byte length; several per connection,
+        until the client closes, the deadline passes, or anything goes wrong (then close, never raise)."""
+        deadline = time.monotonic() + self.tcp_deadline
+        try:
+            with conn:
+                while not self._stop.is_set():
+                    head = _recv_exact(conn, 2, deadline)
                     if head is None:
                         return
-                    data = _recv_exact(conn, struct.unpack("!H", head)[0])
+                    data = _recv_exact(conn, struct.unpack("!H", head)[0], deadline)
                     if data is None:
                         return
                     packet = self._answer(data, None)
                     if packet is not None:
+                        conn.settimeout(max(0.01, deadline - time.monotonic()))
                         conn.sendall(struct.pack("!H", len(packet)) + packet)
-                except (OSError, ValueError):
-                    return
+        except Exception:
+            return                        # one connection's trouble must not show up as a thread traceback
+        finally:
+            self._tcp_slots.release()
 
 
-def _recv_exact(conn: socket.socket, n: int) -> bytes | None:
+def _recv_exact(conn: socket.socket, n: int, deadline: float) -> bytes | None:
+    """n bytes, or None when the peer closes or the deadline passes first (a trickling client)."""
     buf = b""
     while len(buf) < n:
-        chunk = conn.recv(n - len(buf))
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        conn.settimeout(min(remaining, TCP_IDLE))
+        try:
+            chunk = conn.recv(n - len(buf))
+        except socket.timeout:
+            return None                   # idle too long, or the deadline came
         if not chunk:
             return None
         buf += chunk

@@ -1,7 +1,6 @@
 """SimulatedLab: the Lab contract answered by the engine in kubelab.net over a simulated cluster."""
 from __future__ import annotations
 
-import copy
 import ipaddress
 import threading
 
@@ -9,7 +8,7 @@ from ..api import kinds
 from ..errors import ProbeError
 from ..lab import Lab
 from ..net.labels import parse_selector_string
-from ..net.objects import key_of, labels_of, name_of, namespace_of, pod_host_network, pod_ips
+from ..net.objects import json_copy, key_of, labels_of, name_of, namespace_of, pod_host_network, pod_ips
 from ..results import Response
 from . import gateway as _gateway   # plugs Gateway API admission, the controller and edges into the cluster
 from . import ingress as _ingress   # plugs Ingress admission, controllers and edges into the cluster
@@ -60,13 +59,13 @@ class SimulatedLab(Lab):
 
     def get(self, kind: str, name: str, namespace: str = "default") -> dict:
         """A deep copy of the object in Kubernetes JSON shape (edit it freely, then apply it)."""
-        return copy.deepcopy(self.cluster.get(kind, name, namespace))
+        return json_copy(self.cluster.get(kind, name, namespace))
 
     def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[dict]:
         """Objects of a kind (all namespaces when namespace is None), filtered by a label selector string."""
         k = kinds.lookup(kind)
         sel = parse_selector_string(selector)
-        return [copy.deepcopy(o) for o in self.cluster.items(k.kind, namespace if k.namespaced else None)
+        return [json_copy(o) for o in self.cluster.items(k.kind, namespace if k.namespaced else None)
                 if sel.matches(labels_of(o))]
 
     # ------------------------------------------------------------ derived views (rebuilt when state changes)
@@ -234,6 +233,8 @@ class SimulatedLab(Lab):
         and any external IPs given, printed as a truth table and drawn by `.heatmap()`.
 
         A cell is allowed when NetworkPolicy allows it and the destination pod listens on the port."""
+        import numpy as np
+
         from ..results import Reachability
         from .probe import _listens
 
@@ -244,26 +245,43 @@ class SimulatedLab(Lab):
             chosen = [self.prober.pod(ref) for ref in pods]
         names = [key_of(p) for p in chosen]
         enforced = cni_enforces(self.config) and self.cluster.items("NetworkPolicy")
-        if enforced:
-            matrix = self.policy_engine().allowed_matrix(chosen, chosen, port, protocol)
-        else:
-            matrix = [[True] * len(chosen) for _ in chosen]
-        listening = [_listens(p, port, protocol)[0] and (p.get("status") or {}).get("phase") == "Running"
-                     for p in chosen]
-        allowed = [[matrix[i][j] and listening[j] for j in range(len(chosen))] for i in range(len(chosen))]
-        sources, destinations = list(names), list(names)
+        engine = self.policy_engine() if enforced else None
+        n, externals = len(chosen), list(externals)
+        listens = [_listens(p, port, protocol) for p in chosen]
+        listening = np.array([ok and _phase(p) == "Running" for (ok, _), p in zip(listens, chosen)], bool)
+        # kept as numpy bool matrices end to end: cells become Python objects only when read
+        allowed = np.ones((n + len(externals), n + len(externals)), bool)
+        if engine is not None:
+            allowed[:n, :n] = engine.allowed_array(chosen, chosen, port, protocol)
+        for k, ip in enumerate(externals, start=n):
+            allowed[k, :n] = [engine is None or bool(engine.decide(ip, p, port, protocol)) for p in chosen]
+            allowed[:n, k] = [engine is None or bool(engine.decide(p, ip, port, protocol)) for p in chosen]
+        allowed[:, :n] &= listening
+        cells = allowed
         if externals:
-            engine = self.policy_engine() if enforced else None
-            for ip in externals:
-                sources.append(ip)
-                allowed.append([bool(engine is None or engine.decide(ip, p, port, protocol)) and listening[j]
-                                for j, p in enumerate(chosen)])
-            for row, src in zip(allowed, chosen + [None] * len(externals)):
-                for ip in externals:
-                    # outside -> outside is not a connection the cluster has a say in: None ("-")
-                    row.append(None if src is None else engine is None or bool(engine.decide(src, ip, port, protocol)))
-            destinations += list(externals)
-        return Reachability(sources, destinations, allowed, port, protocol)
+            cells = allowed.astype(object)
+            cells[n:, n:] = None     # outside -> outside is not a connection the cluster has a say in: "-"
+        by_name = dict(zip(names, chosen))
+        column = {name: j for j, name in enumerate(names)}
+
+        def reason(src: str, dst: str) -> str:
+            """The hover text of one cell: the policy verdict's reason, then whether the destination listens."""
+            if src not in by_name and dst not in by_name:
+                return f"{src} -> {dst}: both outside the cluster, not a connection the cluster has a say in"
+            s, d = by_name.get(src, src), by_name.get(dst, dst)
+            if engine is not None:
+                why = engine.decide(s, d, port, protocol).reason
+            elif self.cluster.items("NetworkPolicy"):
+                why = f"{src} -> {dst}: the CNI ({self.config.cni}) does not enforce NetworkPolicy"
+            else:
+                why = f"{src} -> {dst}: no NetworkPolicy in the cluster, every pod may connect"
+            if dst in by_name:
+                ok, listen_why = listens[column[dst]]
+                phase = _phase(d)
+                why += "; " + (listen_why if phase == "Running" or not ok else f"pod {dst} is {phase}, not Running")
+            return why
+
+        return Reachability(names + externals, names + externals, cells, port, protocol, reasons=reason)
 
     def explain(self, kind_or_policy="NetworkPolicy", name: str | None = None, namespace: str = "default") -> str:
         """A NetworkPolicy in plain English: what it selects and what it allows, per direction."""
@@ -330,11 +348,30 @@ class SimulatedLab(Lab):
 
     def _dns_lookup(self, server: str, name: str, rtype: str):
         """A query to one nameserver: cluster DNS at the kube-dns Service's IPs, the outside world elsewhere."""
+        cluster = server in self._view("cluster-dns-ips", self._cluster_dns_ips)
+        # answers are a function of the cluster's state: memoised until it changes (bounded)
+        answers = self._view("dns-answers", dict)
+        key = (cluster, name, rtype)
+        if key not in answers:
+            if len(answers) >= 4096:
+                answers.clear()
+            answers[key] = (self._dns().query if cluster else self._dns().query_upstream)(name, rtype)
+        return answers[key]
+
+    def _cluster_dns_ips(self) -> set:
         kube_dns = self.cluster.find("Service", "kube-system/kube-dns")
-        cluster_dns_ips = set((kube_dns or {}).get("spec", {}).get("clusterIPs") or []) | {self.config.cluster_dns}
-        if server in cluster_dns_ips:
-            return self._dns().query(name, rtype)
-        return self._dns().query_upstream(name, rtype)
+        return set((kube_dns or {}).get("spec", {}).get("clusterIPs") or []) | {self.config.cluster_dns}
+
+    def _pod_resolv_conf(self, src):
+        """The pod's resolv.conf, parsed once per pod while the cluster is unchanged (every lookup reads it)."""
+        from ..net.dns.resolver import parse_resolv_conf
+
+        if not isinstance(src, str):
+            return parse_resolv_conf(self.resolv_conf(src))
+        parsed = self._view("resolv-confs", dict)
+        if src not in parsed:
+            parsed[src] = parse_resolv_conf(self.resolv_conf(src))
+        return parsed[src]
 
     def resolve(self, name: str, rtype: str = "A", src: str | None = None):
         """Resolve `name` as a pod's resolver would (search list, ndots), or send it as is (src=None)."""
@@ -345,24 +382,23 @@ class SimulatedLab(Lab):
         rtype = rtype.upper()
         if src is None:
             return resolve(name, rtype, None, self._dns_lookup, server=self.config.cluster_dns)
-        conf = self.resolv_conf(src)
-        blocked = self._unreachable_nameservers(src, conf)
+        conf = self._pod_resolv_conf(src)
+        blocked = self._unreachable_nameservers(src, conf.nameservers)
         def lookup(server, qname, qtype, _ask=self._dns_lookup):
             return ("TIMEOUT", []) if server in blocked else _ask(server, qname, qtype)
-        answer = resolve(name, rtype, conf, lookup)
+        answer = resolve(name, rtype, conf, lookup if blocked else self._dns_lookup)
         if answer.rcode == "TIMEOUT":
             why = "; ".join(f"{server}:53/UDP: {reason}" for server, reason in sorted(blocked.items()))
             answer = dataclasses.replace(answer, reason=f"no nameserver answered, every query timed out: {why}")
         return answer
 
-    def _unreachable_nameservers(self, src: str, resolv_conf: str) -> dict:
+    def _unreachable_nameservers(self, src: str, nameservers) -> dict:
         """DNS is traffic: {nameserver: why} for each of the pod's nameservers its UDP/53 query cannot reach
         (NetworkPolicy on the pod's egress or CoreDNS's ingress, judged after kube-proxy's DNAT)."""
         if not self.cluster.items("NetworkPolicy") or not cni_enforces(self.config):
             return {}
-        servers = [line.split()[1] for line in resolv_conf.splitlines() if line.startswith("nameserver ")]
         out = {}
-        for server in servers:
+        for server in nameservers:
             verdict = self.prober.trace(src, server, 53, "UDP").verdict
             if not verdict:
                 out[server] = verdict.reason
@@ -436,6 +472,10 @@ class _Unenforced:
 
     def __init__(self, reason: str):
         self.reason = reason
+
+
+def _phase(pod: dict):
+    return (pod.get("status") or {}).get("phase")
 
 
 def cni_enforces(config: ClusterConfig) -> bool:

@@ -16,6 +16,8 @@ class Store:
         self._objects: dict[str, dict[str, dict[str, dict]]] = defaultdict(lambda: defaultdict(dict))
         self.resource_version = 0
         self.generation = 0
+        # kind -> namespace -> names sorted, kept until a name comes or goes (controllers list often)
+        self._sorted: dict[str, dict[str, list[str]]] = {}
 
     @staticmethod
     def key(namespace: str | None, name: str) -> str:
@@ -36,7 +38,10 @@ class Store:
         self.generation += 1
         obj.setdefault("metadata", {})["resourceVersion"] = str(self.resource_version)
         ns, name = self._split(key)
-        self._objects[kind][ns][name] = obj
+        objs = self._objects[kind][ns]
+        if name not in objs:
+            self._sorted.pop(kind, None)
+        objs[name] = obj
 
     def remove(self, kind: str, key: str) -> dict | None:
         self.generation += 1
@@ -44,6 +49,7 @@ class Store:
         by_ns = self._objects.get(kind)
         if by_ns is None or ns not in by_ns:
             return None
+        self._sorted.pop(kind, None)
         return by_ns[ns].pop(name, None)
 
     def items(self, kind: str, namespace: str | None = None) -> list[dict]:
@@ -51,8 +57,14 @@ class Store:
         by_ns = self._objects.get(kind) or {}
         if namespace is not None:
             objs = by_ns.get(namespace) or {}
-            return [objs[n] for n in sorted(objs)]
-        return [by_ns[ns][n] for ns in sorted(by_ns) for n in sorted(by_ns[ns])]
+            return [objs[n] for n in self._sorted_names(kind, namespace, objs)]
+        return [by_ns[ns][n] for ns in sorted(by_ns) for n in self._sorted_names(kind, ns, by_ns[ns])]
+
+    def _sorted_names(self, kind: str, namespace: str, objs: dict) -> list[str]:
+        by_ns = self._sorted.setdefault(kind, {})
+        if namespace not in by_ns:
+            by_ns[namespace] = sorted(objs)
+        return by_ns[namespace]
 
     def count(self, kind: str) -> int:
         return sum(len(objs) for objs in (self._objects.get(kind) or {}).values())
@@ -69,3 +81,4 @@ class Store:
                 self._objects[kind][ns] = dict(objs)
         self.resource_version = rv
         self.generation = gen + 1
+        self._sorted = {}

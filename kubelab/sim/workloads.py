@@ -2,12 +2,11 @@
 Kubernetes gives them."""
 from __future__ import annotations
 
-import copy
 import json
 import random
 
 from ..net.labels import parse_label_selector
-from ..net.objects import labels_of, name_of, namespace_of
+from ..net.objects import json_copy, labels_of, name_of, namespace_of
 
 __all__ = ["pod_template_hash", "desired_deployment_pods", "desired_statefulset_pods", "random_suffix",
            "owner_of", "orphans_to_adopt", "controller_ref", "desired_daemonset_pods", "daemon_pod_spec",
@@ -49,7 +48,7 @@ def controller_ref(owner: dict, kind: str) -> dict:
 
 
 def _pod_from_template(owner: dict, kind: str, name: str, extra_labels: dict) -> dict:
-    template = copy.deepcopy(owner["spec"].get("template") or {})
+    template = json_copy(owner["spec"].get("template") or {})
     metadata = template.get("metadata") or {}
     labels = dict(metadata.get("labels") or {})
     labels.update(extra_labels)

@@ -23,11 +23,28 @@ def test_str_is_the_upstream_truth_table_with_sorted_names():
     """Is str() the e2e truth table: sorted rows (from) and columns (to), '.' allowed, 'X' denied?"""
     assert str(make()) == "\n".join([
         "Reachability TCP/80: 4 of 6 allowed (rows: from, columns: to; . allowed, X denied)",
-        "-\tx/a\tx/b",
-        "x/a\t.\tX",
-        "x/b\t.\t.",
-        "y/a\tX\t.",
+        "-    x/a  x/b",
+        "x/a   .    X",
+        "x/b   .    .",
+        "y/a   X    .",
     ])
+
+
+def test_str_columns_are_aligned_under_long_names():
+    """Does every mark sit under its destination's name (fixed-width columns, no tabs), whatever the
+    names' lengths?"""
+    names = ["default/frontend", "db/postgres", "a/b", "monitoring/prometheus-server-0"]
+    allowed = [[(i * 7 + j * 3) % 4 != 0 for j in range(4)] for i in range(4)]
+    lines = str(Reachability(names, names, allowed, 80)).splitlines()
+    header, rows = lines[1], lines[2:]
+    assert "\t" not in "".join(lines)
+    spans = {d: (header.index(" " + d) + 1, header.index(" " + d) + 1 + len(d)) for d in sorted(names)}
+    r = Reachability(names, names, allowed, 80)
+    for s, line in zip(sorted(names), rows):
+        assert line.startswith(s + " ")
+        for d, (start, end) in spans.items():
+            marks = line[start:end].strip()
+            assert marks == {True: ".", False: "X"}[r[s, d]], (s, d, line)
 
 
 def test_lookup_by_pair_and_allowed_pairs():
@@ -104,6 +121,25 @@ def test_cells_outside_the_cluster_are_marked_and_not_counted():
     """Are None cells (two outside addresses) printed as '-' and left out of the counts, pairs and diff?"""
     r = Reachability(["192.0.2.1", "x/a"], ["192.0.2.1", "x/a"], [[None, True], [False, True]], 80)
     assert r.summary == "TCP/80: 2 of 3 allowed"
-    assert str(r).splitlines()[2] == "192.0.2.1\t-\t."
+    assert str(r).splitlines()[1:3] == ["-          192.0.2.1  x/a", "192.0.2.1      -       ."]
     assert r.allowed_pairs() == [("192.0.2.1", "x/a"), ("x/a", "x/a")] and r.denied_pairs() == [("x/a", "192.0.2.1")]
     assert r["192.0.2.1", "192.0.2.1"] is None and not r.diff(r)
+
+
+def test_a_numpy_bool_matrix_and_lazy_reasons():
+    """Does a numpy bool matrix give the same cells as rows of bools, and is a reasons function asked
+    only for the cells read?"""
+    import numpy as np
+
+    asked = []
+
+    def why(src, dst):
+        asked.append((src, dst))
+        return f"{src} to {dst}"
+
+    r = make(np.array(ALLOWED), reasons=why)
+    assert r == make() and r.matrix == make().matrix and not asked
+    assert r.reason("y/a", "x/a") == "y/a to x/a" and asked == [("y/a", "x/a")]
+    assert 'title="x/a to x/b"' in r._repr_html_()
+    with pytest.raises(ValueError):
+        make(np.ones((2, 2), bool))

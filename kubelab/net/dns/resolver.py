@@ -86,9 +86,11 @@ def _answer(name: str, qtype: str, rcode: str, records: list, queries: list, ser
                      queries=tuple(queries), server=server, reason=reason)
 
 
-def resolve(qname: str, qtype: str, resolv_conf: str | None, lookup: Lookup, *, server: str = "") -> DnsAnswer:
+def resolve(qname: str, qtype: str, resolv_conf: "str | ResolvConf | None", lookup: Lookup, *,
+            server: str = "") -> DnsAnswer:
     """Resolve like glibc's res_search (resolv_conf given) or send ``qname`` as is (resolv_conf None).
 
+    ``resolv_conf``: the file's text or, parsed once and reused, a ResolvConf.
     ``lookup(server_ip, name, type) -> (rcode, records)`` is one query to one server.
     """
     qtype = qtype.upper()
@@ -98,7 +100,7 @@ def resolve(qname: str, qtype: str, resolv_conf: str | None, lookup: Lookup, *, 
         reason = f"sent as is to {server or 'the cluster DNS'}: {_status(rcode, records)}"
         return _answer(name, qtype, rcode, list(records), [name], server, reason)
 
-    conf = parse_resolv_conf(resolv_conf)
+    conf = resolv_conf if isinstance(resolv_conf, ResolvConf) else parse_resolv_conf(resolv_conf)
     servers = conf.nameservers or ("127.0.0.1",)          # res_init: no nameserver = the local host
     trailing_dot = qname.endswith(".")
     bare = qname.rstrip(".").lower()
