@@ -38,6 +38,17 @@ class SimulatedLab(Lab):
         if self.config.mesh:
             _mesh.install(self)
 
+    def __getstate__(self) -> dict:
+        """A copied lab (copy.deepcopy, pickle) is a fork of the cluster: its own lock, no running API server."""
+        state = self.__dict__.copy()
+        state.pop("lock", None)
+        state.pop("api_server", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
+
     def __repr__(self) -> str:
         c = self.config
         system = len(self.cluster.items("Pod", "kube-system"))

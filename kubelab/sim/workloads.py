@@ -168,7 +168,7 @@ def untolerated_taint(pod_spec: dict, node: dict) -> dict | None:
 
 def daemon_pod_spec(ds: dict) -> dict:
     """The template's pod spec plus the tolerations the DaemonSet controller adds."""
-    spec = copy.deepcopy((ds["spec"].get("template") or {}).get("spec") or {})
+    spec = json_copy((ds["spec"].get("template") or {}).get("spec") or {})
     tolerations = list(spec.get("tolerations") or [])
     extra = list(DAEMON_TOLERATIONS) + ([HOST_NETWORK_TOLERATION] if spec.get("hostNetwork") else [])
     for t in extra:
@@ -203,7 +203,7 @@ def desired_daemonset_pods(ds: dict, existing: list[dict], nodes: list[dict], el
                 break
         taken.add(name)
         pod = _pod_from_template(ds, "DaemonSet", name, {})
-        pod["spec"] = copy.deepcopy(spec)
+        pod["spec"] = json_copy(spec)
         pod["spec"]["affinity"] = {**(spec.get("affinity") or {}), "nodeAffinity": {
             "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchFields": [
                 {"key": "metadata.name", "operator": "In", "values": [node_name]}]}]}}}

@@ -37,7 +37,7 @@ def test_lookups_from_a_pod_follow_the_cluster():
     assert lab.resolve("web", src="default/client") == answer
     lab.delete("Service", "web")
     assert lab.resolve("web", src="default/client").rcode == "NXDOMAIN"
-    lab.delete("Pod", "client")
+    lab.delete("Pod", "client", grace_period=0)
     lab.apply(CLIENT.replace("spec: {", "spec: {dnsPolicy: None, dnsConfig: {nameservers: [10.96.0.10], "
                                         "searches: [other.svc.cluster.local]}, "))
     assert lab.resolve("web", src="default/client").queries[0] == "web.other.svc.cluster.local"

@@ -35,6 +35,7 @@ def test_memoised_slices_equal_slices_computed_from_scratch():
     lab.delete("Pod", pods[0]["metadata"]["name"])                   # replaced by the Deployment
     lab.apply(APP.replace("replicas: 7", "replicas: 4"))             # scaled down
     lab.apply(APP.replace("replicas: 7", "replicas: 4").replace("name: http", "name: web"))  # port renamed
+    lab.advance(60)                                                  # the terminating pods' grace period ends
     cluster = lab.cluster
     service = cluster.get("Service", "web")
     fresh = reconcile_endpointslices(service, cluster.items("Pod"), cluster.items("EndpointSlice"),
