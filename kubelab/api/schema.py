@@ -18,7 +18,7 @@ from typing import Callable
 
 from ..errors import ValidationError
 
-__all__ = ["SCHEMA_VERSION", "check_structure"]
+__all__ = ["SCHEMA_VERSION", "SchemaMissingError", "check_structure", "kind_schema", "definitions"]
 
 SCHEMA_VERSION = "1.37.0"
 
@@ -141,7 +141,7 @@ class _Compiler:
                 return None
             for key in required:
                 if key not in v:
-                    return [], f"Required value: {key!r} is missing", f"add {key}"
+                    return [key], "Required value", f"add {key}"
             for key, value in v.items():
                 check = props.get(key)
                 if check is None:
@@ -166,13 +166,25 @@ def _as_list(value) -> list:
 _COMPILER = _Compiler()
 
 
+def definitions() -> dict:
+    """Every named type of the Kubernetes OpenAPI schema ($defs), by its full name."""
+    return _definitions()
+
+
 @functools.lru_cache(maxsize=None)
-def _checker(kind: str, api_version: str) -> Checker | None:
+def kind_schema(kind: str, api_version: str) -> dict | None:
+    """The strict OpenAPI schema of one kind at one apiVersion, or None when none is shipped."""
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     path = _schema_dir() / f"{kind.lower()}-{group_version}.json"
     if not path.is_file():
         return None
-    return _COMPILER.compile(json.loads(path.read_text()))
+    return json.loads(path.read_text())
+
+
+@functools.lru_cache(maxsize=None)
+def _checker(kind: str, api_version: str) -> Checker | None:
+    schema = kind_schema(kind, api_version)
+    return None if schema is None else _COMPILER.compile(schema)
 
 
 def _field_path(parts) -> str:
@@ -182,10 +194,20 @@ def _field_path(parts) -> str:
     return out or "<object>"
 
 
-def check_structure(obj: dict, obj_ref: str) -> None:
-    """Validate one object against its kind's strict OpenAPI schema; raise ValidationError at the first bad field."""
+class SchemaMissingError(RuntimeError):
+    """kubelab itself lacks the schema of a kind it serves: a packaging bug, not a learner's mistake."""
+
+
+def check_structure(obj: dict, obj_ref: str, *, schema_required: bool = True) -> None:
+    """Validate one object against its kind's strict OpenAPI schema; raise ValidationError at the first bad field.
+
+    A kind with no shipped schema is an error unless the caller says the kind has none (schema_required=False,
+    e.g. a custom resource validated by its own rules), so a missing schema never skips validation unseen."""
     checker = _checker(obj["kind"], obj["apiVersion"])
     if checker is None:
+        if schema_required:
+            raise SchemaMissingError(f"no OpenAPI schema for {obj['kind']} {obj['apiVersion']} in "
+                                     f"{_schema_dir()}: ship it, or register the kind with openapi_schema=False")
         return
     bad = checker(obj)
     if bad:
