@@ -150,7 +150,7 @@ def course_command(port: int, no_browser: bool) -> list[str]:
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root.resolve()}",
                f"--ServerApp.default_url={lesson}", f"--LabApp.default_url={lesson}",
                f"--port={port}", "--ServerApp.port_retries=0",
-               "--ServerApp.answer_yes=True"]   # Ctrl-C shuts down at once, no "(y/[n])?" prompt
+               "--ServerApp.answer_yes=True"]   # never a "(y/[n])?" prompt
     settings = root / "binder"
     if (settings / "overrides.json").exists():
         command.append(f"--LabApp.app_settings_dir={settings}")   # no news or update pop-ups
@@ -165,13 +165,17 @@ FORWARDED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM"
 
 
 def run_forwarding_signals(command: list[str], env: dict | None = None) -> int:
-    """Run `command` and pass SIGINT/SIGTERM/SIGHUP on to it, so the server it starts shuts down its kernels
-    and removes its runtime files when `kubelab course` is stopped, instead of being orphaned or killed."""
-    child = subprocess.Popen(command, env=env)
+    """Run `command` and pass SIGINT/SIGTERM/SIGHUP on to it (as SIGTERM), so the server it starts shuts down
+    its kernels and removes its runtime files when `kubelab course` is stopped, instead of being orphaned."""
+    # its own process group: a terminal's Ctrl-C reaches only us, and we pass it on exactly once (a
+    # second SIGINT makes JupyterLab stop its loop at once, skipping the kernel and runtime-file cleanup)
+    child = subprocess.Popen(command, env=env, start_new_session=True)
 
     def forward(signum, _frame):
+        # as SIGTERM, JupyterLab's one signal for "shut down cleanly": its SIGINT handling depends on a
+        # terminal (a confirmation prompt with one, KeyboardInterrupt without)
         if child.poll() is None:
-            child.send_signal(signum)
+            child.send_signal(signal.SIGTERM)
 
     previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
     try:

@@ -83,3 +83,22 @@ def test_a_kind_without_a_schema_is_not_passed_silently():
                         "Widget default/w")
     check_structure({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}},
                     "Widget default/w", schema_required=False)
+
+
+def test_the_shipped_schemas_are_kubernetes_validates_unchanged():
+    """Is the vendored schema file exactly what tools/vendor_schemas.py makes from kubernetes-validate?"""
+    import importlib.util
+    import runpy
+    import shutil
+    from pathlib import Path
+
+    if importlib.util.find_spec("kubernetes_validate") is None:
+        pytest.skip("needs kubernetes-validate to compare against: pip install kubernetes-validate==1.37.0")
+    from kubelab.api.schema import SCHEMA_FILE, SCHEMA_VERSION
+
+    tool = runpy.run_path(str(Path(__file__).resolve().parents[1] / "tools" / "vendor_schemas.py"))
+    shipped = SCHEMA_FILE.read_bytes()
+    try:
+        assert tool["main"](SCHEMA_VERSION).read_bytes() == shipped
+    finally:
+        SCHEMA_FILE.write_bytes(shipped)

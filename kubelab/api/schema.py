@@ -1,4 +1,4 @@
-"""Structural validation against the real Kubernetes OpenAPI schemas (shipped by kubernetes-validate).
+"""Structural validation against the real Kubernetes OpenAPI schemas (strict, as kubernetes-validate builds them).
 
 The strict schemas reject unknown fields and wrong types, as `kubectl apply --validate=strict`
 does; semantic rules (ranges, names, allocation) live in the kinds' own validators.
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
-import importlib.util
 from pathlib import Path
 from typing import Callable
 
@@ -32,19 +30,31 @@ _JSON_TYPES = {
 _TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", dict: "object", list: "array"}
 
 
-@functools.lru_cache(maxsize=1)
-def _schema_dir() -> Path:
-    # find the package's data without importing it: its __init__ pulls in jsonschema (seconds)
-    spec = importlib.util.find_spec("kubernetes_validate")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("kubelab needs the kubernetes-validate package for the Kubernetes schemas: "
-                          "pip install kubernetes-validate")
-    return Path(list(spec.submodule_search_locations)[0]) / "kubernetes-json-schema" / f"v{SCHEMA_VERSION}-local-strict"
+# The strict OpenAPI definitions of every Kubernetes kind (kubernetes-validate's v1.37.0-local-strict
+# _definitions.json, Apache-2.0; see schemas/NOTICE.md): one 250 kB file instead of a 108 MB package of
+# 13 versions. tools/vendor_schemas.py regenerates it.
+SCHEMA_FILE = Path(__file__).parent / "schemas" / f"kubernetes-{SCHEMA_VERSION}-strict.json.gz"
 
 
 @functools.lru_cache(maxsize=1)
 def _definitions() -> dict:
-    return json.loads((_schema_dir() / "_definitions.json").read_text())["$defs"]
+    import gzip
+
+    with gzip.open(SCHEMA_FILE, "rt", encoding="utf-8") as f:
+        return json.load(f)["$defs"]
+
+
+@functools.lru_cache(maxsize=1)
+def _by_group_version_kind() -> dict:
+    """(apiVersion, kind) -> definition name, from each definition's x-kubernetes-group-version-kind."""
+    index = {}
+    for name, node in _definitions().items():
+        for gvk in node.get("x-kubernetes-group-version-kind") or ():
+            api_version = f"{gvk['group']}/{gvk['version']}" if gvk.get("group") else gvk["version"]
+            # the definition whose name matches the kind wins (List kinds share a GVK with their items' group)
+            if (api_version, gvk["kind"]) not in index or name.endswith("." + gvk["kind"]):
+                index[(api_version, gvk["kind"])] = name
+    return index
 
 
 def _type_ok(value, names) -> bool:
@@ -173,12 +183,9 @@ def definitions() -> dict:
 
 @functools.lru_cache(maxsize=None)
 def kind_schema(kind: str, api_version: str) -> dict | None:
-    """The strict OpenAPI schema of one kind at one apiVersion, or None when none is shipped."""
-    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    path = _schema_dir() / f"{kind.lower()}-{group_version}.json"
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text())
+    """The strict OpenAPI schema of one kind at one apiVersion, or None when Kubernetes defines none."""
+    name = _by_group_version_kind().get((api_version, kind))
+    return None if name is None else _definitions()[name]
 
 
 @functools.lru_cache(maxsize=None)
@@ -207,7 +214,7 @@ def check_structure(obj: dict, obj_ref: str, *, schema_required: bool = True) ->
     if checker is None:
         if schema_required:
             raise SchemaMissingError(f"no OpenAPI schema for {obj['kind']} {obj['apiVersion']} in "
-                                     f"{_schema_dir()}: ship it, or register the kind with openapi_schema=False")
+                                     f"{SCHEMA_FILE.name}: ship it, or register the kind with openapi_schema=False")
         return
     bad = checker(obj)
     if bad:
