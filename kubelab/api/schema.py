@@ -149,9 +149,6 @@ class _Compiler:
         def object_check(v):
             if not isinstance(v, dict):
                 return None
-            for key in required:
-                if key not in v:
-                    return [key], "Required value", f"add {key}"
             for key, value in v.items():
                 check = props.get(key)
                 if check is None:
@@ -163,6 +160,10 @@ class _Compiler:
                     bad = check(value)
                     if bad:
                         return [key] + bad[0], bad[1], bad[2]
+            # after the fields present: a misspelt `contianers` is named as unknown, not as `containers` missing
+            for key in required:
+                if key not in v:
+                    return [key], "Required value", f"add {key}"
             return None
         return object_check
 
