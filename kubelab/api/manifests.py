@@ -75,18 +75,16 @@ MAX_DEPTH = 100
 
 
 def _check_depth(doc: dict, ref: str) -> None:
-    stack = [(doc, 1, ())]
+    # a self-containing value is also one that never ends: the depth limit catches both
+    stack = [(doc, 1)]
     while stack:
-        value, depth, ancestors = stack.pop()
-        if id(value) in ancestors:
-            raise ManifestError(f"{ref}: the object contains itself (a dict or list inside its own value)")
+        value, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise ManifestError(f"{ref}: nested too deeply (more than {MAX_DEPTH} levels): "
-                                "look for runaway brackets or indentation")
-        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-        for child in children:
+            raise ManifestError(f"{ref}: nested too deeply (more than {MAX_DEPTH} levels): look for runaway "
+                                "brackets or indentation, or a dict or list that contains itself")
+        for child in (value.values() if isinstance(value, dict) else value):
             if isinstance(child, (dict, list)):
-                stack.append((child, depth + 1, ancestors + (id(value),)))
+                stack.append((child, depth + 1))
 
 
 def _type_name(value) -> str:

@@ -59,7 +59,21 @@ def _walk(value, node: dict | None) -> None:
                 _walk(x, item)
 
 
+def _has_null(obj) -> bool:
+    stack = [obj]
+    while stack:
+        value = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        for child in children:
+            if child is None:
+                return True
+            if isinstance(child, (dict, list)):
+                stack.append(child)
+    return False
+
+
 def decode_nulls(obj: dict) -> dict:
     """Replace nulls in `obj` (in place) as the API server's decoder would, guided by the kind's schema."""
-    _walk(obj, kind_schema(str(obj.get("kind")), str(obj.get("apiVersion"))))
+    if _has_null(obj):   # most objects hold none: skip the schema-guided walk
+        _walk(obj, kind_schema(str(obj.get("kind")), str(obj.get("apiVersion"))))
     return obj
