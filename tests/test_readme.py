@@ -249,7 +249,13 @@ def test_kubelab_course_opens_lesson_00_and_stops_cleanly(clone, tmp_path):
         client.load_connection_file()
         client.start_channels()
         try:
-            client.wait_for_ready(timeout=120)
+            for attempt in range(3):   # on a loaded machine a missed heartbeat reads as "died": ask again
+                try:
+                    client.wait_for_ready(timeout=120)
+                    break
+                except RuntimeError:
+                    if attempt == 2:
+                        raise
         finally:
             client.stop_channels()
         os.killpg(proc.pid, signal.SIGINT)     # Ctrl-C in a terminal signals the whole foreground group
