@@ -150,13 +150,20 @@ def test_the_message_says_what_to_do(lab, manifest, needles):
     assert "HTTP" not in str(err.value) or "HTTP" in manifest
 
 
-@pytest.mark.parametrize("manifests", ["", None, "# only\n# comments\n", "---\n---\n", []],
-                         ids=["empty", "None", "comments", "empty-documents", "empty-list"])
+@pytest.mark.parametrize("manifests", ["", None, "# only\n# comments\n", "---\n---\n"],
+                         ids=["empty", "None", "comments", "empty-documents"])
 def test_apply_with_no_objects_is_refused(lab, manifests):
     """Does apply('') say what kubectl says ("no objects passed to apply") instead of silently succeeding?"""
     before = state(lab)
     with pytest.raises(ManifestError, match="no objects passed to apply"):
         lab.apply(manifests)
+    assert state(lab) == before
+
+
+def test_an_empty_list_is_a_program_s_empty_batch(lab):
+    """Is apply([]) (a script's batch with nothing in it this time) accepted as doing nothing?"""
+    before = state(lab)
+    assert len(lab.apply([])) == 0
     assert state(lab) == before
 
 

@@ -127,9 +127,10 @@ def _load(manifests) -> list[dict]:
 
 
 def holds_no_object(manifests) -> bool:
-    """True for None, empty or comment-only text, and empty lists (bad YAML raises ManifestError)."""
-    return manifests is None or (isinstance(manifests, str) and not _parse_yaml(manifests, "manifest")) \
-        or (isinstance(manifests, (list, tuple)) and not any(True for _ in _flatten(manifests, "manifest")))
+    """True for None and for empty or comment-only text (bad YAML raises ManifestError).
+
+    A list is a program's batch, which may well be empty (nothing to create this time): it is not refused."""
+    return manifests is None or (isinstance(manifests, str) and not _parse_yaml(manifests, "manifest"))
 
 
 def require_objects(manifests) -> None:
