@@ -16,6 +16,18 @@ from . import _aliases
 
 _aliases.install()
 
+
+def _show_errors_briefly_in_ipython() -> None:
+    """Inside IPython/Jupyter, kubelab errors print as their one-line message (%tb shows the rest)."""
+    import os
+
+    if "IPython" in __import__("sys").modules and not os.environ.get("KUBELAB_FULL_TRACEBACKS"):
+        from .show.notebook_errors import install
+        install()
+
+
+_show_errors_briefly_in_ipython()
+
 __version__ = "0.1.0"
 
 __all__ = [

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
+import secrets
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +20,61 @@ __all__ = ["main"]
 WELCOME = Path("notebooks/00-welcome.ipynb")
 
 
+class CommandError(KubelabError):
+    """A command's arguments name something that is not there or not usable (a missing file, a busy port)."""
+
+
+def _port_type(lowest: int):
+    """An argparse type: a TCP/UDP port number from `lowest` to 65535 (a usage error otherwise, exit 2)."""
+    def port(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+        if not lowest <= value <= 65535:
+            raise argparse.ArgumentTypeError(f"{value} is not a port number from {lowest} to 65535")
+        return value
+    return port
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _folder_of_notebooks(folder: Path, option: str) -> list[Path]:
+    """The notebooks in a folder named by an option; a missing or empty folder is an error, not a no-op."""
+    if not folder.exists():
+        raise CommandError(f"{option} {folder}: no such folder")
+    if not folder.is_dir():
+        raise CommandError(f"{option} {folder}: is a file, not a folder of notebooks")
+    notebooks = sorted(folder.glob("*.ipynb"))
+    if not notebooks:
+        raise CommandError(f"{option} {folder}: holds no notebooks (*.ipynb)")
+    return notebooks
+
+
+def _check_notebooks_readable(paths: list[Path]) -> None:
+    import nbformat
+
+    for path in paths:
+        try:
+            nbformat.read(path, as_version=4)
+        except Exception as exc:  # whatever nbformat or json says, the file is not a notebook
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CommandError(f"{path}: not a readable notebook ({first[:200]})") from None
+
+
+def _writable_folder(folder: Path, option: str) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise CommandError(f"{option} {folder}: is a file; name a folder")
+
+
 def _cmd_version(args: argparse.Namespace) -> int:
     print(f"kubelab {__version__}")
     return 0
@@ -24,6 +83,8 @@ def _cmd_version(args: argparse.Namespace) -> int:
 def _cmd_release(args: argparse.Namespace) -> int:
     from .course.release import is_stale, release
 
+    _check_notebooks_readable(_folder_of_notebooks(args.solutions, "--solutions"))
+    _writable_folder(args.exercises, "--exercises")
     if args.check:
         stale = is_stale(args.solutions, args.exercises)
         for path in stale:
@@ -42,6 +103,10 @@ def _submitted_notebooks(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             found += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        elif not path.exists():
+            raise CommandError(f"{path}: no such notebook or folder")
+        elif path.suffix != ".ipynb":
+            raise CommandError(f"{path}: not a notebook (submissions are .ipynb files or folders of them)")
         else:
             found.append(path)
     return found
@@ -52,42 +117,120 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
     submissions = _submitted_notebooks(args.submissions)
     if not submissions:
-        print("kubelab: error: no submitted notebooks found", file=sys.stderr)
-        return 1
+        raise CommandError("no submitted notebooks found in " + ", ".join(map(str, args.submissions)))
+    if args.out.is_dir():
+        raise CommandError(f"--out {args.out}: is a folder; name the gradebook file, e.g. {args.out / 'grades.csv'}")
     book = grade(submissions, args.out, reference_dir=args.reference, timeout=args.timeout)
     print(book.to_csv(), end="")
     print(f"wrote {args.out} and {args.out.parent / 'feedback'}/")
     return 0
 
 
-def _cmd_course(args: argparse.Namespace) -> int:
-    if not WELCOME.exists():
-        print(f"kubelab: error: {WELCOME} not found; run `kubelab course` in the course folder "
-              "(the one that holds notebooks/)", file=sys.stderr)
-        return 1
-    # rooted at the course folder, so lessons can open ../exercises/ and ../solutions/
-    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={WELCOME.parent.parent.resolve()}",
-               str(WELCOME)]
-    settings = WELCOME.parent.parent / "binder"
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def course_command(port: int, no_browser: bool) -> list[str]:
+    """The JupyterLab command line: rooted at the course folder (lessons open ../exercises/), opening
+    lesson 00 (default_url, so the printed URL and the browser both land there) on `port` exactly."""
+    root = WELCOME.parent.parent
+    lesson = "/lab/tree/" + WELCOME.as_posix()
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root.resolve()}",
+               f"--ServerApp.default_url={lesson}", f"--LabApp.default_url={lesson}",
+               f"--port={port}", "--ServerApp.port_retries=0",
+               "--ServerApp.answer_yes=True"]   # never a "(y/[n])?" prompt
+    settings = root / "binder"
     if (settings / "overrides.json").exists():
         command.append(f"--LabApp.app_settings_dir={settings}")   # no news or update pop-ups
-    if args.port is not None:
-        command.append(f"--port={args.port}")
-    if args.no_browser:
+    if no_browser:
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")   # containers and CI machines run as root; JupyterLab refuses without it
+    return command
+
+
+FORWARDED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def run_forwarding_signals(command: list[str], env: dict | None = None) -> int:
+    """Run `command` and pass SIGINT/SIGTERM/SIGHUP on to it (as SIGTERM), so the server it starts shuts down
+    its kernels and removes its runtime files when `kubelab course` is stopped, instead of being orphaned."""
+    # its own process group: a terminal's Ctrl-C reaches only us, and we pass it on exactly once (a
+    # second SIGINT makes JupyterLab stop its loop at once, skipping the kernel and runtime-file cleanup)
+    child = subprocess.Popen(command, env=env, start_new_session=True)
+
+    def forward(signum, _frame):
+        # as SIGTERM, JupyterLab's one signal for "shut down cleanly": its SIGINT handling depends on a
+        # terminal (a confirmation prompt with one, KeyboardInterrupt without)
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
+    try:
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:   # only if a handler could not be installed: keep waiting for the child
+                continue
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _cmd_course(args: argparse.Namespace) -> int:
+    if not WELCOME.exists():
+        raise CommandError(f"{WELCOME} not found; run `kubelab course` in the course folder "
+                           "(the one that holds notebooks/)")
+    if args.port is not None and not _port_is_free(args.port):
+        raise CommandError(f"--port {args.port}: the port is in use; choose another, or leave --port out "
+                           "for a free one")
+    port = args.port if args.port is not None else free_port()
+    token = secrets.token_hex(24)
+    env = dict(os.environ, JUPYTER_TOKEN=token)   # in the environment, not on the command line (ps shows that)
+    print(f"kubelab course: lesson 00 opens at http://127.0.0.1:{port}/lab/tree/{WELCOME.as_posix()}?token={token}",
+          flush=True)
     if args.no_serve:
-        return subprocess.call(command)
+        return run_forwarding_signals(course_command(port, args.no_browser), env)
     from .serve.kubeapi.cli import course_cluster
-    with course_cluster():
-        return subprocess.call(command)
+    with course_cluster():   # a served cluster for kubectl in JupyterLab's terminals (KUBECONFIG in env)
+        return run_forwarding_signals(course_command(port, args.no_browser), dict(os.environ, JUPYTER_TOKEN=token))
+
+
+def _readable_manifest(path: Path) -> None:
+    if not path.exists():
+        raise CommandError(f"-f {path}: no such file")
+    if not path.is_file():
+        raise CommandError(f"-f {path}: is a folder; name a YAML file (repeat -f for several)")
+    try:
+        path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise CommandError(f"-f {path}: not a text file (a manifest is YAML text in UTF-8)") from None
 
 
 def _cmd_dns_serve(args: argparse.Namespace) -> int:
+    for path in args.manifests:
+        _readable_manifest(path)
     # imported by name so the DNS server's dependencies load only for this command
     dnsserver = importlib.import_module("kubelab.serve.dns")
-    dnsserver.serve_manifests(args.manifests, args.port)
+    try:
+        dnsserver.serve_manifests(args.manifests, args.port)
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            raise CommandError(f"--port {args.port}: cannot listen on 127.0.0.1:{args.port} "
+                               f"({exc.strerror}); choose another port, or --port 0 for any free one") from None
+        raise
     return 0
 
 
@@ -115,12 +258,14 @@ def _add_dns_parser(sub: argparse._SubParsersAction) -> None:
     serve = dns_sub.add_parser("serve", help="serve the simulated cluster's DNS on 127.0.0.1 (UDP and TCP)")
     serve.add_argument("-f", "--filename", dest="manifests", action="append", default=[], type=Path,
                        help="a YAML manifest file to apply first (repeatable); without any, the default cluster")
-    serve.add_argument("--port", type=int, default=10053, help="UDP/TCP port on 127.0.0.1 (default 10053; 0 = any)")
+    serve.add_argument("--port", type=_port_type(0), default=10053,
+                       help="UDP/TCP port on 127.0.0.1 (default 10053; 0 = any)")
     serve.set_defaults(func=_cmd_dns_serve)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kubelab", description="A Kubernetes networking course in Jupyter.")
+    parser.add_argument("--version", action="version", version=f"kubelab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("version", help="print kubelab's version").set_defaults(func=_cmd_version)
@@ -137,11 +282,12 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", type=Path, required=True, help="gradebook CSV; feedback/ goes beside it")
     grade.add_argument("--reference", type=Path, default=Path("solutions"),
                        help="folder of reference solution notebooks (default: solutions)")
-    grade.add_argument("--timeout", type=int, default=60, help="seconds each cell may run (default 60)")
+    grade.add_argument("--timeout", type=_positive_int, default=60, help="seconds each cell may run (default 60)")
     grade.set_defaults(func=_cmd_grade)
 
     course = sub.add_parser("course", help="open the course in JupyterLab")
-    course.add_argument("--port", type=int, default=None)
+    course.add_argument("--port", type=_port_type(1), default=None,
+                        help="port for JupyterLab on 127.0.0.1 (default: a free one)")
     course.add_argument("--no-browser", action="store_true", help="do not open a browser")
     course.add_argument("--no-serve", action="store_true",
                         help="do not serve a simulated cluster for kubectl in JupyterLab's terminals")
@@ -158,8 +304,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except KubelabError as exc:
-        print(f"kubelab: error: {exc}", file=sys.stderr)
-        return 1
+        return _error(str(exc))
+    except OSError as exc:   # a file the command reads or writes: say which and why, in one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _error(f"{where}{exc.strerror or exc}")
+    except KeyboardInterrupt:
+        return 130
+
+
+def _error(message: str) -> int:
+    print(f"kubelab: error: {' '.join(message.split())}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

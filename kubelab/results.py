@@ -10,10 +10,12 @@ __all__ = ["Verdict", "Hop", "Trace", "Response", "ServerRequest", "Headers", "A
            "ReachabilityDiff", "CellChange"]
 
 
-def _table_html(headers: list[str], rows: list[list[str]], caption: str = "") -> str:
+def _table_html(headers: list[str], rows: list[list[str]], caption: str = "", nowrap: tuple = ()) -> str:
+    """An HTML table; columns named in `nowrap` never break inside a cell (addresses, device names)."""
     head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(str(c))}</td>" for c in r) + "</tr>"
-                   for r in rows)
+    styles = ["text-align:left" + (";white-space:nowrap" if h in nowrap else "") for h in headers]
+    body = "".join("<tr>" + "".join(f"<td style='{style}'>{html.escape(str(c))}</td>" for style, c in zip(styles, r))
+                   + "</tr>" for r in rows)
     cap = f"<caption style='text-align:left'>{html.escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -124,10 +126,11 @@ class Trace:
 
     def _repr_html_(self) -> str:
         out = self.verdict._repr_html_()
-        out += _table_html(["#", "where", "device", "action", "addresses", "detail"], self.rows(), "path")
+        columns = ["#", "where", "device", "action", "addresses", "detail"]
+        keep_whole = ("where", "device", "addresses")   # an address broken across lines reads as two
+        out += _table_html(columns, self.rows(), "path", keep_whole)
         if self.reply:
-            out += _table_html(["#", "where", "device", "action", "addresses", "detail"], self.rows(self.reply),
-                               "reply")
+            out += _table_html(columns, self.rows(self.reply), "reply", keep_whole)
         return out
 
 

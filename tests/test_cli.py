@@ -69,20 +69,85 @@ def test_grade_requires_an_output_file():
     assert err.value.code == 2
 
 
-def test_course_launches_jupyterlab_on_the_welcome_notebook(tmp_path, monkeypatch):
-    """Does `kubelab course --port 9999 --no-browser` start JupyterLab on notebooks/00-welcome.ipynb, with the
-    course's JupyterLab settings (no news pop-ups) and --allow-root only when running as root?"""
+def test_course_launches_jupyterlab_on_the_welcome_notebook(tmp_path, monkeypatch, capsys):
+    """Does `kubelab course --port 9999 --no-browser` start JupyterLab opening notebooks/00-welcome.ipynb on
+    exactly that port, with the course's JupyterLab settings, the token in the environment (not argv), and
+    print a URL that opens lesson 00 with that token?"""
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "00-welcome.ipynb").write_text("{}")
     (tmp_path / "binder").mkdir()
     (tmp_path / "binder" / "overrides.json").write_text("{}")
     monkeypatch.chdir(tmp_path)
-    commands = []
-    monkeypatch.setattr(cli.subprocess, "call", lambda command: commands.append(command) or 0)
+    runs = []
+    monkeypatch.setattr(cli, "_port_is_free", lambda port: True)
+    monkeypatch.setattr(cli, "run_forwarding_signals", lambda command, env: runs.append((command, env)) or 0)
     assert cli.main(["course", "--port", "9999", "--no-browser"]) == 0
-    expected = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={tmp_path.resolve()}",
-                "notebooks/00-welcome.ipynb", "--LabApp.app_settings_dir=binder", "--port=9999", "--no-browser"]
-    assert commands == [expected + (["--allow-root"] if os.geteuid() == 0 else [])]
+    [(command, env)] = runs
+    lesson = "/lab/tree/notebooks/00-welcome.ipynb"
+    assert command[:3] == [sys.executable, "-m", "jupyterlab"]
+    for option in (f"--ServerApp.root_dir={tmp_path.resolve()}", f"--ServerApp.default_url={lesson}",
+                   "--port=9999", "--ServerApp.port_retries=0", "--ServerApp.answer_yes=True",
+                   "--LabApp.app_settings_dir=binder", "--no-browser"):
+        assert option in command
+    assert ("--allow-root" in command) == (os.geteuid() == 0)
+    token = env["JUPYTER_TOKEN"]
+    assert len(token) >= 32 and not any(token in part for part in command)
+    assert f"http://127.0.0.1:9999{lesson}?token={token}" in capsys.readouterr().out
+
+
+def test_course_picks_a_free_port_and_refuses_a_busy_one(tmp_path, monkeypatch, capsys):
+    """Without --port, is the port one nothing listens on; with a busy --port, a one-line error?"""
+    import socket
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "00-welcome.ipynb").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    runs = []
+    monkeypatch.setattr(cli, "run_forwarding_signals", lambda command, env: runs.append(command) or 0)
+    assert cli.main(["course", "--no-browser"]) == 0
+    port = int(next(p for p in runs[0] if p.startswith("--port=")).split("=")[1])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))   # free: binding succeeds
+        probe.listen()
+        assert cli.main(["course", "--port", str(port)]) == 1
+    assert "is in use" in capsys.readouterr().err
+
+
+def test_course_forwards_signals_to_the_server(tmp_path):
+    """Does stopping `kubelab course` (SIGTERM) reach the server process, which can then shut down cleanly?"""
+    import signal
+    import subprocess
+    import textwrap
+    import time
+
+    marker = tmp_path / "got"
+    child = textwrap.dedent(f"""
+        import signal, sys, time, pathlib
+        signal.signal(signal.SIGTERM, lambda s, f: (pathlib.Path({str(marker)!r}).write_text("TERM"), sys.exit(0)))
+        pathlib.Path({str(marker)!r} + ".ready").write_text("")
+        time.sleep(30)
+    """)
+    parent = textwrap.dedent(f"""
+        import sys
+        from kubelab import cli
+        sys.exit(cli.run_forwarding_signals([sys.executable, "-c", {child!r}]))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", parent])
+    ready = Path(str(marker) + ".ready")
+    for _ in range(300):
+        if ready.exists():
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    assert marker.read_text() == "TERM"
+
+
+def test_course_port_is_validated():
+    """Is `kubelab course --port 70000` a usage error (exit 2)?"""
+    with pytest.raises(SystemExit) as err:
+        cli.main(["course", "--port", "70000"])
+    assert err.value.code == 2
 
 
 def test_course_outside_the_course_folder_says_where_to_run_it(tmp_path, monkeypatch, capsys):
@@ -92,12 +157,15 @@ def test_course_outside_the_course_folder_says_where_to_run_it(tmp_path, monkeyp
     assert "run `kubelab course` in the course folder" in capsys.readouterr().err
 
 
-def test_dns_serve_hands_manifests_and_port_to_the_dns_server(monkeypatch):
+def test_dns_serve_hands_manifests_and_port_to_the_dns_server(monkeypatch, tmp_path):
     """Does `kubelab dns serve -f a.yaml -f b.yaml --port 5300` call kubelab.serve.dns.serve_manifests(paths, port)?"""
     calls = []
     fake = types.ModuleType("kubelab.serve.dns")
     fake.serve_manifests = lambda paths, port: calls.append((paths, port))
     monkeypatch.setitem(sys.modules, "kubelab.serve.dns", fake)
+    monkeypatch.chdir(tmp_path)
+    for name in ("a.yaml", "b.yaml"):
+        Path(name).write_text("{}\n")
     assert cli.main(["dns", "serve", "-f", "a.yaml", "-f", "b.yaml", "--port", "5300"]) == 0
     assert calls == [([Path("a.yaml"), Path("b.yaml")], 5300)]
 

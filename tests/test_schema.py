@@ -51,7 +51,7 @@ def test_missing_required_field():
     with pytest.raises(ValidationError) as err:
         check_structure({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
                          "spec": {"containers": [{"image": "nginx"}]}}, "Pod default/p")
-    assert err.value.field == "spec.containers[0]" and "'name'" in str(err.value)
+    assert err.value.field == "spec.containers[0].name" and "Required value" in str(err.value)
 
 
 def test_networkpolicy_peer_typo():
@@ -61,3 +61,44 @@ def test_networkpolicy_peer_typo():
     with pytest.raises(ValidationError) as err:
         check_structure(policy, "NetworkPolicy default/np")
     assert err.value.field == "spec.ingress[0].from[0].podselector"
+
+
+def test_every_registered_kind_has_a_schema():
+    """Is every kind the Lab serves checked structurally (no kind slips through without a schema)?"""
+    from kubelab.api import kinds
+    from kubelab.api.schema import kind_schema
+
+    for kind in kinds.all_kinds():
+        for api_version in kind.api_versions:
+            if kind.openapi_schema:
+                assert kind_schema(kind.kind, api_version) is not None, (kind.kind, api_version)
+
+
+def test_a_kind_without_a_schema_is_not_passed_silently():
+    """Does check_structure refuse to wave through a kind it has no schema for?"""
+    from kubelab.api.schema import SchemaMissingError
+
+    with pytest.raises(SchemaMissingError):
+        check_structure({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}},
+                        "Widget default/w")
+    check_structure({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}},
+                    "Widget default/w", schema_required=False)
+
+
+def test_the_shipped_schemas_are_kubernetes_validates_unchanged():
+    """Is the vendored schema file exactly what tools/vendor_schemas.py makes from kubernetes-validate?"""
+    import importlib.util
+    import runpy
+    import shutil
+    from pathlib import Path
+
+    if importlib.util.find_spec("kubernetes_validate") is None:
+        pytest.skip("needs kubernetes-validate to compare against: pip install kubernetes-validate==1.37.0")
+    from kubelab.api.schema import SCHEMA_FILE, SCHEMA_VERSION
+
+    tool = runpy.run_path(str(Path(__file__).resolve().parents[1] / "tools" / "vendor_schemas.py"))
+    shipped = SCHEMA_FILE.read_bytes()
+    try:
+        assert tool["main"](SCHEMA_VERSION).read_bytes() == shipped
+    finally:
+        SCHEMA_FILE.write_bytes(shipped)

@@ -27,13 +27,15 @@ def png(image) -> bytes:
 
 # ---------------------------------------------------------------- trace_playground
 def test_trace_playground_starts_with_a_learner_pod_and_service(lab):
-    """Does the playground open on a learner's pod and Service (not kube-system) with a verdict and a picture?"""
+    """Does the playground open on a meaningful path: the client pod to the web Service on a port it serves
+    (not kube-system, not the client to itself), with a verdict and a picture?"""
     box = widgets.trace_playground(lab)
     (src, dst, port, protocol), verdict, picture = box.children[0].children, box.children[1], box.children[2]
-    assert not src.value.startswith("kube-system/") and src.value != widgets.OUTSIDE
-    assert dst.value == lab.get("Service", "db", "data")["spec"]["clusterIP"]
-    assert (port.value, protocol.value) == (80, "TCP")
-    assert "BLOCKED" in verdict.value or "ALLOWED" in verdict.value
+    assert src.value == "default/client"
+    web = lab.get("Service", "web")["spec"]
+    assert dst.value == web["clusterIP"]
+    assert (port.value, protocol.value) == (web["ports"][0]["port"], "TCP")
+    assert "ALLOWED" in verdict.value
     assert png(picture).startswith(b"\x89PNG")
 
 
@@ -95,7 +97,8 @@ def slice_addresses(lab):
 def test_scale_slider_reapplies_the_deployment_and_shows_the_slices(lab):
     """Does moving the replicas slider scale the Deployment and list the new endpoints in the slice table?"""
     box = widgets.scale_playground(lab, "web", "web")
-    slider, table, picture = box.children
+    slider, table, picture, client_verdict = box.children
+    assert "default/client" in client_verdict.value
     assert slider.value == 4
     before = png(picture)
     slider.value = 6

@@ -24,7 +24,7 @@ class Kind:
     name_rule: str = "dns1123-subdomain"   # or dns1123-label / dns1035-label (Services)
     short_names: tuple = ()
     removed: tuple = ()                     # (apiVersion, "v1.22") pairs the API no longer serves
-
+    openapi_schema: bool = True            # False: no Kubernetes OpenAPI schema (custom resources)
 
     @property
     def api_version(self) -> str:
@@ -59,7 +59,11 @@ def all_kinds() -> list[Kind]:
 
 def lookup(name: str) -> Kind:
     """Find a kind by its name, plural or short name, case-insensitively, as kubectl does."""
-    key = str(name).lower()
+    if not isinstance(name, str) or not name.strip():
+        raise UnknownKindError(f"kind {name!r}", "kind", f"expected a kind such as 'Pod', 'svc' or "
+                               f"'networkpolicies', got {type(name).__name__} {name!r}",
+                               f"known kinds: {', '.join(sorted(_KINDS))}")
+    key = name.lower()
     if key in _ALIASES:           # a group-qualified registered name ("gateway.networking.istio.io")
         return _KINDS[_ALIASES[key]]
     if "/" in key or "." in key:  # "networkpolicies.networking.k8s.io"
@@ -72,8 +76,28 @@ def lookup(name: str) -> Kind:
     raise UnknownKindError(f"kind {name!r}", "kind", "no such kind", fix)
 
 
+# apiVersions Kubernetes has removed, with the one to use instead and the release that removed them
+# (https://kubernetes.io/docs/reference/using-api/deprecation-guide/); kinds registered with `removed=`
+# (Ingress, IngressClass) carry their own.
+REMOVED_API_VERSIONS = {
+    ("extensions/v1beta1", "NetworkPolicy"): ("networking.k8s.io/v1", "1.16"),
+    ("discovery.k8s.io/v1beta1", "EndpointSlice"): ("discovery.k8s.io/v1", "1.25"),
+    **{(version, kind): ("apps/v1", "1.16")
+       for version in ("extensions/v1beta1", "apps/v1beta1", "apps/v1beta2")
+       for kind in ("Deployment", "DaemonSet", "ReplicaSet", "StatefulSet")
+       if not (version == "extensions/v1beta1" and kind == "StatefulSet")},
+}
+
+
 def for_manifest(api_version, kind, obj_ref: str) -> Kind:
     """The Kind an object's apiVersion/kind pair names; unknown pairs get the fix spelled out."""
+    removed = REMOVED_API_VERSIONS.get((api_version, kind))
+    if removed is not None:
+        replacement, release = removed
+        raise UnknownKindError(obj_ref, "apiVersion",
+                               f"{kind} in {api_version} was removed in Kubernetes {release}",
+                               f"use apiVersion: {replacement}; `kubectl explain {kind.lower()}` "
+                               "shows the fields it has now")
     grouped = _GROUPED.get((str(api_version).split("/")[0], kind)) if isinstance(kind, str) else None
     known = _KINDS.get(grouped or kind) if isinstance(kind, str) else None
     if known is None:
@@ -107,13 +131,13 @@ for _kind in (
          ("netpol",)),
     # Gateway API v1.6.1 (CRDs, experimental channel): admitted by kubelab.api.gateway
     Kind("GatewayClass", ("gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"), "gatewayclasses",
-         False, "dns1123-subdomain", ("gc",)),
+         False, "dns1123-subdomain", ("gc",), openapi_schema=False),
     Kind("Gateway", ("gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"), "gateways", True,
-         "dns1123-subdomain", ("gtw",)),
+         "dns1123-subdomain", ("gtw",), openapi_schema=False),
     Kind("HTTPRoute", ("gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"), "httproutes", True,
-         "dns1123-subdomain"),
+         "dns1123-subdomain", openapi_schema=False),
     Kind("ReferenceGrant", ("gateway.networking.k8s.io/v1beta1", "gateway.networking.k8s.io/v1"), "referencegrants",
-         True, "dns1123-subdomain", ("refgrant",)),
+         True, "dns1123-subdomain", ("refgrant",), openapi_schema=False),
     Kind("Secret", ("v1",), "secrets", True, "dns1123-subdomain"),
     Kind("Ingress", ("networking.k8s.io/v1",), "ingresses", True, "dns1123-subdomain", ("ing",),
          removed=(("extensions/v1beta1", "v1.22"), ("networking.k8s.io/v1beta1", "v1.22"))),

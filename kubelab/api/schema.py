@@ -1,4 +1,4 @@
-"""Structural validation against the real Kubernetes OpenAPI schemas (shipped by kubernetes-validate).
+"""Structural validation against the real Kubernetes OpenAPI schemas (strict, as kubernetes-validate builds them).
 
 The strict schemas reject unknown fields and wrong types, as `kubectl apply --validate=strict`
 does; semantic rules (ranges, names, allocation) live in the kinds' own validators.
@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import functools
 import json
-import re
-import importlib.util
 from pathlib import Path
 from typing import Callable
 
 from ..errors import ValidationError
 
-__all__ = ["SCHEMA_VERSION", "check_structure"]
+__all__ = ["SCHEMA_VERSION", "SchemaMissingError", "check_structure", "kind_schema", "definitions"]
 
 SCHEMA_VERSION = "1.37.0"
 
@@ -32,19 +30,31 @@ _JSON_TYPES = {
 _TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", dict: "object", list: "array"}
 
 
-@functools.lru_cache(maxsize=1)
-def _schema_dir() -> Path:
-    # find the package's data without importing it: its __init__ pulls in jsonschema (seconds)
-    spec = importlib.util.find_spec("kubernetes_validate")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError("kubelab needs the kubernetes-validate package for the Kubernetes schemas: "
-                          "pip install kubernetes-validate")
-    return Path(list(spec.submodule_search_locations)[0]) / "kubernetes-json-schema" / f"v{SCHEMA_VERSION}-local-strict"
+# The strict OpenAPI definitions of every Kubernetes kind (kubernetes-validate's v1.37.0-local-strict
+# _definitions.json, Apache-2.0; see schemas/NOTICE.md): one 250 kB file instead of a 108 MB package of
+# 13 versions. tools/vendor_schemas.py regenerates it.
+SCHEMA_FILE = Path(__file__).parent / "schemas" / f"kubernetes-{SCHEMA_VERSION}-strict.json.gz"
 
 
 @functools.lru_cache(maxsize=1)
 def _definitions() -> dict:
-    return json.loads((_schema_dir() / "_definitions.json").read_text())["$defs"]
+    import gzip
+
+    with gzip.open(SCHEMA_FILE, "rt", encoding="utf-8") as f:
+        return json.load(f)["$defs"]
+
+
+@functools.lru_cache(maxsize=1)
+def _by_group_version_kind() -> dict:
+    """(apiVersion, kind) -> definition name, from each definition's x-kubernetes-group-version-kind."""
+    index = {}
+    for name, node in _definitions().items():
+        for gvk in node.get("x-kubernetes-group-version-kind") or ():
+            api_version = f"{gvk['group']}/{gvk['version']}" if gvk.get("group") else gvk["version"]
+            # the definition whose name matches the kind wins (List kinds share a GVK with their items' group)
+            if (api_version, gvk["kind"]) not in index or name.endswith("." + gvk["kind"]):
+                index[(api_version, gvk["kind"])] = name
+    return index
 
 
 def _type_ok(value, names) -> bool:
@@ -139,9 +149,6 @@ class _Compiler:
         def object_check(v):
             if not isinstance(v, dict):
                 return None
-            for key in required:
-                if key not in v:
-                    return [], f"Required value: {key!r} is missing", f"add {key}"
             for key, value in v.items():
                 check = props.get(key)
                 if check is None:
@@ -153,6 +160,10 @@ class _Compiler:
                     bad = check(value)
                     if bad:
                         return [key] + bad[0], bad[1], bad[2]
+            # after the fields present: a misspelt `contianers` is named as unknown, not as `containers` missing
+            for key in required:
+                if key not in v:
+                    return [key], "Required value", f"add {key}"
             return None
         return object_check
 
@@ -166,13 +177,22 @@ def _as_list(value) -> list:
 _COMPILER = _Compiler()
 
 
+def definitions() -> dict:
+    """Every named type of the Kubernetes OpenAPI schema ($defs), by its full name."""
+    return _definitions()
+
+
+@functools.lru_cache(maxsize=None)
+def kind_schema(kind: str, api_version: str) -> dict | None:
+    """The strict OpenAPI schema of one kind at one apiVersion, or None when Kubernetes defines none."""
+    name = _by_group_version_kind().get((api_version, kind))
+    return None if name is None else _definitions()[name]
+
+
 @functools.lru_cache(maxsize=None)
 def _checker(kind: str, api_version: str) -> Checker | None:
-    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    path = _schema_dir() / f"{kind.lower()}-{group_version}.json"
-    if not path.is_file():
-        return None
-    return _COMPILER.compile(json.loads(path.read_text()))
+    schema = kind_schema(kind, api_version)
+    return None if schema is None else _COMPILER.compile(schema)
 
 
 def _field_path(parts) -> str:
@@ -182,10 +202,20 @@ def _field_path(parts) -> str:
     return out or "<object>"
 
 
-def check_structure(obj: dict, obj_ref: str) -> None:
-    """Validate one object against its kind's strict OpenAPI schema; raise ValidationError at the first bad field."""
+class SchemaMissingError(RuntimeError):
+    """kubelab itself lacks the schema of a kind it serves: a packaging bug, not a learner's mistake."""
+
+
+def check_structure(obj: dict, obj_ref: str, *, schema_required: bool = True) -> None:
+    """Validate one object against its kind's strict OpenAPI schema; raise ValidationError at the first bad field.
+
+    A kind with no shipped schema is an error unless the caller says the kind has none (schema_required=False,
+    e.g. a custom resource validated by its own rules), so a missing schema never skips validation unseen."""
     checker = _checker(obj["kind"], obj["apiVersion"])
     if checker is None:
+        if schema_required:
+            raise SchemaMissingError(f"no OpenAPI schema for {obj['kind']} {obj['apiVersion']} in "
+                                     f"{SCHEMA_FILE.name}: ship it, or register the kind with openapi_schema=False")
         return
     bad = checker(obj)
     if bad:

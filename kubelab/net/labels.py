@@ -173,6 +173,9 @@ _SET_RE = re.compile(r"^\s*(!?)\s*([^\s!=<>(),]+)\s*(?:(in|notin)\s*\(([^)]*)\)|
 
 def parse_selector_string(text: str | None) -> Selector:
     """kubectl's -l syntax: ``a=b,c!=d,e in (x,y),f notin (z),g,!h``."""
+    if text is not None and not isinstance(text, str):
+        raise ValidationError("label selector", "selector", f"expected a string like 'app=web', got "
+                              f"{type(text).__name__} {text!r}")
     if text is None or not text.strip():
         return EVERYTHING
     parts, depth, cur = [], 0, ""
@@ -196,6 +199,10 @@ def parse_selector_string(text: str | None) -> Selector:
         neg, key, setop, setvals, eqop, eqval = m.groups()
         if neg and (setop or eqop):
             raise ValidationError("selector", repr(text), f"cannot parse {part.strip()!r}")
+        # keys and values follow the label syntax, so `a===b` or `a=b=c` is a parse error, not a value '=b'
+        _check_key(key, f"selector {text!r}", "label selector")
+        for value in ([eqval] if eqop else [v.strip() for v in (setvals or "").split(",") if v.strip()]):
+            _check_value(value, f"selector {text!r}", "label selector")
         if setop:
             vals = frozenset(v.strip() for v in setvals.split(",") if v.strip())
             reqs.append(Requirement(key, "In" if setop == "in" else "NotIn", vals))

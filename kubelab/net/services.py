@@ -42,6 +42,13 @@ DEFAULT_AFFINITY_TIMEOUT = 10800   # v1.DefaultClientIPServiceAffinitySeconds (3
 MAX_AFFINITY_TIMEOUT = 86400       # core.MaxClientIPServiceAffinitySeconds (1 day)
 
 
+def protocol_fix(protocol) -> str:
+    """The fix for an unsupported port protocol: upper case for 'tcp', TCP + appProtocol for 'HTTP'."""
+    if isinstance(protocol, str) and protocol.upper() in PROTOCOLS:
+        return f"protocols are upper case: write {protocol.upper()!r}"
+    return "HTTP is not a protocol here: use TCP (appProtocol can say http)"
+
+
 def _family_of(ip: str) -> str:
     return "IPv6" if ipaddress.ip_address(ip).version == 6 else "IPv4"
 
@@ -670,8 +677,7 @@ def _validate_port(p: Mapping, i: int, require_name: bool, names: set) -> None:
     for msg in port_number_errors(p.get("port", 0)):
         raise _invalid(f"{path}.port", p.get("port", 0), msg, "the Service port is a number from 1 to 65535")
     if p["protocol"] not in PROTOCOLS:
-        raise _unsupported(f"{path}.protocol", p["protocol"], PROTOCOLS,
-                           "HTTP is not a protocol here: use TCP (appProtocol can say http)")
+        raise _unsupported(f"{path}.protocol", p["protocol"], PROTOCOLS, protocol_fix(p["protocol"]))
     target = p["targetPort"]
     if isinstance(target, str):
         errs = port_name_errors(target)

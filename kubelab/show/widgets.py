@@ -97,13 +97,36 @@ def _trace_choices(lab):
     return sources, dests, sorted(ports)
 
 
-def _first_user(options, fallback):
+def _first_user(options, fallback, avoid=()):
     """The first option that is the learner's own (not kube-system, not the API server's Service)."""
     for label, value in options:
         if label.startswith(("pod ", "Service ")) and " kube-system/" not in label \
-                and " default/kubernetes " not in label:
+                and " default/kubernetes " not in label and value not in avoid:
             return value
     return fallback
+
+
+def _opening_path(lab, sources, dests, ports):
+    """Where the playground opens: from a pod named `client` (else the first user pod) to a user Service or
+    another pod (a `web` one first), on a port that destination serves, so the first picture is a real path."""
+    from ..net.objects import container_ports
+
+    src = next((v for _l, v in sources if v.endswith("/client")), None) or _first_user(sources, OUTSIDE)
+    user = [(label, value) for label, value in dests
+            if _first_user([(label, value)], None, avoid=(src,)) is not None]
+    webs = [(label, value) for label, value in user if "/web" in label]
+    label, dst = (webs or user or dests)[0]
+    port = 80
+    if label.startswith("Service "):
+        service = next((s for s in lab.list("Service") if (s.get("spec") or {}).get("clusterIP") == dst), None)
+        numbers = [p.get("port") for p in ((service or {}).get("spec") or {}).get("ports") or []]
+    else:
+        namespace, _, name = dst.rpartition("/")
+        numbers = [cp["containerPort"] for cp in container_ports(lab.get("Pod", name, namespace or "default"))]
+    numbers = [n for n in numbers if n in ports]
+    if numbers and 80 not in numbers:
+        port = numbers[0]
+    return src, dst, port
 
 
 def trace_playground(lab):
@@ -118,9 +141,11 @@ def trace_playground(lab):
     sources, dests, ports = _trace_choices(lab)
     dests = dests or [("(nothing to reach)", "")]
     style = {"description_width": "initial"}
-    src = w.Dropdown(options=sources, value=_first_user(sources, OUTSIDE), description="from", style=style)
-    dst = w.Dropdown(options=dests, value=_first_user(dests, dests[0][1]), description="to", style=style)
-    port = w.Dropdown(options=ports, value=80, description="port", style=style,
+    start_src, start_dst, start_port = _opening_path(lab, sources, dests, ports) if dests[0][1] else \
+        (_first_user(sources, OUTSIDE), "", 80)
+    src = w.Dropdown(options=sources, value=start_src, description="from", style=style)
+    dst = w.Dropdown(options=dests, value=start_dst, description="to", style=style)
+    port = w.Dropdown(options=ports, value=start_port, description="port", style=style,
                       layout=w.Layout(width="150px"))
     protocol = w.Dropdown(options=["TCP", "UDP", "SCTP"], value="TCP", description="protocol", style=style,
                           layout=w.Layout(width="170px"))
@@ -165,24 +190,53 @@ def _slices_html(lab, service: str, namespace: str) -> str:
     return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def scale_playground(lab, deployment: str, service: str, namespace: str = "default", max_replicas: int = 10):
-    """A replicas slider that re-applies the Deployment; shows the Service's EndpointSlices and the cluster.
+def _client_of(lab, deployment: dict, namespace: str) -> str | None:
+    """A pod to connect from: one named `client` if there is one, else the first pod the Deployment does not own."""
+    from ..net.labels import parse_label_selector
+    from ..net.objects import key_of, labels_of
 
-    Children: [IntSlider replicas, HTML slice table, Image of draw_cluster]."""
+    owned = parse_label_selector((deployment.get("spec") or {}).get("selector"))
+    others = sorted(key_of(p) for p in lab.list("Pod", namespace) if not owned.matches(labels_of(p)))
+    named = [k for k in others if k.endswith("/client")]
+    return (named or others or [None])[0]
+
+
+def _client_verdict_html(lab, client, service: str, namespace: str) -> str:
+    """What a client gets from the Service's first port now, as a Verdict (ALLOWED / BLOCKED and why)."""
+    ports = (lab.get("Service", service, namespace).get("spec") or {}).get("ports") or []
+    if not ports:
+        return ""
+    verdict = lab.reach(client, f"{service}.{namespace}", port=ports[0]["port"], protocol=ports[0].get("protocol", "TCP"))
+    who = f"pod {client}" if client else "a client outside the cluster"
+    return f"<div><b>What {html.escape(who)} gets:</b></div>" + verdict._repr_html_()
+
+
+def scale_playground(lab, deployment: str, service: str, namespace: str = "default", max_replicas: int = 10):
+    """A replicas slider that re-applies the Deployment; shows the Service's EndpointSlices, the cluster, and
+    what a client gets from the Service (a pod named `client`, else another pod, else one outside).
+
+    Children: [IntSlider replicas, HTML slice table, Image of draw_cluster, HTML client verdict]."""
     w, problem = _ipywidgets()
     if w is None:
         return WidgetsUnavailable("scale_playground", problem)
     from .viz import draw_cluster
 
-    current = lab.get("Deployment", deployment, namespace)["spec"].get("replicas", 1)
+    owner = lab.get("Deployment", deployment, namespace)
+    current = owner["spec"].get("replicas", 1)
+    client = _client_of(lab, owner, namespace)
     slider = w.IntSlider(value=current, min=0, max=max(max_replicas, current), description="replicas",
                          continuous_update=False)
     table = w.HTML()
     picture = _image(w)
+    verdict = w.HTML()
 
     def show():
         table.value = _slices_html(lab, service, namespace)
         picture.value = _png(draw_cluster(lab, namespaces=[namespace]))
+        try:
+            verdict.value = _client_verdict_html(lab, client, service, namespace)
+        except Exception as exc:
+            verdict.value = _error_html(exc)
 
     def rescale(change):
         try:
@@ -196,7 +250,7 @@ def scale_playground(lab, deployment: str, service: str, namespace: str = "defau
 
     slider.observe(rescale, names="value")
     show()
-    return w.VBox([slider, table, picture])
+    return w.VBox([slider, table, picture, verdict])
 
 
 # ---------------------------------------------------------------- YAML
@@ -215,7 +269,9 @@ def _result_widget(w, value):
 
 def yaml_playground(lab, initial_yaml: str, on_apply=None):
     """A YAML editor with an Apply button: shows what apply() did or the error in red, then what
-    `on_apply(lab)` returns (a Verdict, a table, a figure...).
+    `on_apply(lab)` returns (a Verdict, a table, a figure...). An object whose edit cannot be made in
+    place (a Pod's ports, a Service's clusterIP) is replaced, as `kubectl replace --force` does, and the
+    result says so.
 
     Children: [Textarea, Button, VBox of results]."""
     w, problem = _ipywidgets()
@@ -228,13 +284,25 @@ def yaml_playground(lab, initial_yaml: str, on_apply=None):
     button = w.Button(description="Apply", button_style="primary", icon="check")
     results = w.VBox()
 
+    last_applied: dict = {}
+    try:   # what the lesson applied before showing the playground: edits are compared with it
+        from ..api.manifests import load_manifests
+        from .replace import object_key
+
+        last_applied.update((object_key(d), d) for d in load_manifests(initial_yaml))
+    except Exception:
+        pass   # a broken initial text shows its error on the first Apply
+
     def apply(_button=None):
+        from .replace import apply_or_replace
+
         try:
-            outcome = lab.apply(editor.value)
+            outcome = apply_or_replace(lab, editor.value, last_applied)
         except Exception as exc:
             results.children = [w.HTML(_error_html(exc))]
             return
-        shown = [w.HTML(f"<pre style='color:#2b8a3e;margin:0'>{html.escape(str(outcome)) or 'unchanged'}</pre>")]
+        shown = [w.HTML("<pre style='color:#2b8a3e;margin:0;white-space:pre-wrap'>"
+                        f"{html.escape(chr(10).join(outcome.lines()))}</pre>")]
         if on_apply is not None:
             try:
                 shown.append(_result_widget(w, on_apply(lab)))

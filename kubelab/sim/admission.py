@@ -11,6 +11,7 @@ import re
 from ..errors import ValidationError
 from ..net.labels import parse_label_selector, validate_labels
 from ..net.names import port_name_errors
+from ..net.services import protocol_fix
 
 __all__ = ["admit_namespace", "admit_pod", "admit_deployment", "admit_statefulset", "admit_configmap",
            "admit_endpointslice", "admit_node", "is_iana_svc_name", "host_ports", "POD_SPEC_MUTABLE"]
@@ -61,9 +62,10 @@ def admit_node(obj: dict, ref: str) -> dict:
 
 
 def _validate_container_ports(spec: dict, ref: str) -> None:
-    """containerPort in 1-65535, protocol TCP/UDP/SCTP, names IANA_SVC_NAME and unique in the pod."""
-    seen_names = {}
+    """containerPort in 1-65535, protocol TCP/UDP/SCTP, names IANA_SVC_NAME and unique within the container
+    (validateContainerPorts checks one container's ports at a time)."""
     for ci, container in enumerate(spec.get("containers") or []):
+        seen_names = {}
         for pi, port in enumerate(container.get("ports") or []):
             path = f"spec.containers[{ci}].ports[{pi}]"
             number = port.get("containerPort")
@@ -73,7 +75,7 @@ def _validate_container_ports(spec: dict, ref: str) -> None:
             protocol = port.setdefault("protocol", "TCP")
             if protocol not in _PROTOCOLS:
                 raise ValidationError(ref, f"{path}.protocol", f"Unsupported value: {protocol!r}",
-                                      'supported values: "SCTP", "TCP", "UDP"')
+                                      'supported values: "SCTP", "TCP", "UDP"; ' + protocol_fix(protocol))
             name = port.get("name")
             if name is not None:
                 if not is_iana_svc_name(name):

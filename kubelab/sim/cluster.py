@@ -142,6 +142,7 @@ class Cluster:
 
     def get(self, kind: str, name: str, namespace: str | None = "default") -> dict:
         k = kinds.lookup(kind)
+        _check_name_argument(k, name, namespace)
         obj = self.store.get(k.kind, self.key(k, name, namespace))
         if obj is None:
             where = f" in namespace {namespace!r}" if k.namespaced else ""
@@ -187,15 +188,18 @@ class Cluster:
         """Checks that need no cluster state: kind, schema, names, labels."""
         from ..net.names import validate_object_meta
 
+        from ..api.nulls import decode_nulls
+
         ref = ref_of(doc)
         kind = kinds.for_manifest(doc["apiVersion"], doc["kind"], ref)
+        decode_nulls(doc)
         if kind.namespaced:
             doc["metadata"].setdefault("namespace", "default")
         elif "namespace" in doc["metadata"]:
             doc["metadata"].pop("namespace")
         if kind.kind in EARLY_CHECKS:
             EARLY_CHECKS[kind.kind](doc)
-        check_structure(doc, ref_of(doc))
+        check_structure(doc, ref_of(doc), schema_required=kind.openapi_schema)
         validate_object_meta(doc, kind.kind, kind.namespaced, kind.name_rule)
         return kind, doc
 
@@ -1000,3 +1004,13 @@ def _check_pod_update(old: dict, new: dict, ref: str) -> None:
 
 def object_key_ref(kind: str, obj: dict) -> str:
     return object_ref(kind, name_of(obj), namespace_of(obj) or None)
+
+
+def _check_name_argument(kind: kinds.Kind, name, namespace) -> None:
+    """get/delete name an object by a non-empty name (and a namespace, for namespaced kinds)."""
+    if not isinstance(name, str) or not name:
+        raise NotFoundError(f"{kind.kind}: name: expected the object's name as text, got "
+                            f"{type(name).__name__} {name!r} (e.g. lab.get({kind.kind!r}, 'web'))")
+    if kind.namespaced and namespace is not None and (not isinstance(namespace, str) or not namespace):
+        raise NotFoundError(f"{kind.kind} {name}: namespace: expected a namespace name as text, got "
+                            f"{type(namespace).__name__} {namespace!r} (e.g. namespace='default')")

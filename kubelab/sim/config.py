@@ -57,7 +57,11 @@ class ClusterConfig:
         families = options.get("ip_families")
         cidrs = options.get("service_cidr")
         if families is None and cidrs is not None:
-            options["ip_families"] = tuple(_family(c) for c in cidrs)
+            try:
+                options["ip_families"] = tuple(_family(c) for c in cidrs)
+            except (ValueError, TypeError) as exc:
+                raise BackendError(f"connect(): service_cidr={cidrs!r}: {exc} "
+                                   "(write a CIDR such as '10.96.0.0/12')") from None
         families = options.get("ip_families", cls.ip_families)
         if "pod_cidr" not in options:
             options["pod_cidr"] = tuple({"IPv4": "10.244.0.0/16", "IPv6": "fd00:10:244::/56"}[f] for f in families)
@@ -88,7 +92,7 @@ class ClusterConfig:
             cidrs = getattr(self, name)
             try:
                 fams = tuple(_family(c) for c in cidrs)
-            except ValueError as exc:
+            except (ValueError, TypeError) as exc:
                 raise BackendError(f"connect(): {name}={cidrs!r}: {exc}") from None
             if fams != tuple(self.ip_families):
                 raise BackendError(f"connect(): {name}={cidrs!r} must give one CIDR per IP family "

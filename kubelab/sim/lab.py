@@ -59,6 +59,9 @@ class SimulatedLab(Lab):
     # ------------------------------------------------------------ objects
     def apply(self, manifests):
         """Create or update objects from YAML text, dicts or lists; all-or-nothing."""
+        from ..api.manifests import require_objects
+
+        require_objects(manifests)
         with self.lock:
             return self.cluster.apply(manifests)
 
@@ -249,11 +252,13 @@ class SimulatedLab(Lab):
         from ..results import Reachability
         from .probe import _listens
 
-        protocol = str(protocol).upper()
+        from .probe_args import check_pod_list, check_port, check_protocol
+
+        protocol, port, pods = check_protocol(protocol), check_port(port), check_pod_list(pods)
         if pods is None:
             chosen = [p for p in self.cluster.items("Pod") if namespace_of(p) != "kube-system" and pod_ips(p)]
         else:
-            chosen = [self.prober.pod(ref) for ref in pods]
+            chosen = [self.prober.pod(ref, "pods") for ref in pods]
         names = [key_of(p) for p in chosen]
         enforced = cni_enforces(self.config) and self.cluster.items("NetworkPolicy")
         engine = self.policy_engine() if enforced else None
@@ -343,6 +348,9 @@ class SimulatedLab(Lab):
         Health-check node ports answer as kube-proxy's health server does; pods answer as their images do."""
         from .http import send
 
+        from .probe_args import parse_url
+
+        parse_url(url)   # a malformed URL is a ProbeError naming the fix, before anything is sent
         return send(self, url, src=src, method=method, headers=headers, resolve=resolve, body=body)
 
     # ------------------------------------------------------------ DNS
@@ -387,10 +395,11 @@ class SimulatedLab(Lab):
     def resolve(self, name: str, rtype: str = "A", src: str | None = None):
         """Resolve `name` as a pod's resolver would (search list, ndots), or send it as is (src=None)."""
         from ..net.dns import resolve
+        from .probe_args import check_dns_name, check_rtype
 
         import dataclasses
 
-        rtype = rtype.upper()
+        name, rtype = check_dns_name(name), check_rtype(rtype)
         if src is None:
             return resolve(name, rtype, None, self._dns_lookup, server=self.config.cluster_dns)
         conf = self._pod_resolv_conf(src)
@@ -452,8 +461,9 @@ class SimulatedLab(Lab):
     def resolve_outside(self, name: str, rtype: str = "A"):
         """Resolve `name` as a machine outside the cluster does: the world's DNS only (external_dns)."""
         from ..net.dns import resolve
+        from .probe_args import check_dns_name, check_rtype
 
-        return resolve(name, rtype.upper(), None, lambda _server, n, t: self._dns().query_upstream(n, t),
+        return resolve(check_dns_name(name), check_rtype(rtype), None, lambda _server, n, t: self._dns().query_upstream(n, t),
                        server="the outside world's DNS")
 
     def resolv_conf(self, pod: str) -> str:

@@ -13,6 +13,7 @@ from ..net.cni import cni_profile
 from ..net.datapath import Location
 from ..net.objects import is_ip, container_ports, key_of, name_of, namespace_of, pod_host_network, pod_ips
 from ..results import Hop, Trace, Verdict
+from .probe_args import check_endpoint, check_node_name, check_pod_ref, check_port, check_protocol
 
 __all__ = ["Prober", "OUTSIDE_CLIENT_IP", "OUTSIDE_CLIENT_IP6"]
 
@@ -44,9 +45,8 @@ class Prober:
         self.profile = cni_profile(lab.config.cni, lab.config.calico_mode)
 
     # ------------------------------------------------------------ naming the ends
-    def pod(self, ref: str) -> dict:
-        namespace, _, name = ref.rpartition("/")
-        namespace = namespace or "default"
+    def pod(self, ref: str, argument: str = "pod") -> dict:
+        namespace, name = check_pod_ref(ref, argument)
         pod = self.cluster.find("Pod", f"{namespace}/{name}")
         if pod is None:
             names = [key_of(p) for p in self.cluster.items("Pod")]
@@ -56,7 +56,7 @@ class Prober:
         return pod
 
     def node(self, name: str) -> dict:
-        node = self.cluster.find("Node", name)
+        node = self.cluster.find("Node", check_node_name(name))
         if node is None:
             names = [name_of(n) for n in self.cluster.items("Node")]
             raise ProbeError(f'node "{name}" not found (nodes: {", ".join(names) or "none"})')
@@ -84,7 +84,7 @@ class Prober:
         """`src`: "ns/pod", "node/<name>", an IP, or None for a client outside the cluster."""
         if src is None:
             return Location("external", OUTSIDE_CLIENT_IP, f"client {OUTSIDE_CLIENT_IP}"), None
-        src = str(src)
+        src = check_endpoint(src, "src")
         if src.startswith("node/"):
             node = self.node(src[5:])
             return Location("node", self.node_ip(node), f"node {name_of(node)}", name_of(node), self.node_ip(node)), None
@@ -96,7 +96,7 @@ class Prober:
             if node is not None:
                 return Location("node", src, f"node {name_of(node)}", name_of(node), src), None
             return Location("external", src, f"client {src}"), None
-        pod = self.pod(src)
+        pod = self.pod(src, "src")
         return self.pod_location(pod), pod
 
     def classify(self, ip: str, port: int, protocol: str) -> Target:
@@ -132,11 +132,9 @@ class Prober:
 
     # ------------------------------------------------------------ the decision
     def trace(self, src, dst, port: int = 80, protocol: str = "TCP") -> Trace:
-        protocol = str(protocol).upper()
-        if protocol not in ("TCP", "UDP", "SCTP"):
-            raise ProbeError(f"protocol {protocol!r}: use TCP, UDP or SCTP")
-        if not isinstance(port, int) or not 1 <= port <= 65535:
-            raise ProbeError(f"port {port!r}: use a number from 1 to 65535")
+        protocol = check_protocol(protocol)
+        check_port(port)
+        check_endpoint(dst, "dst")
         src_loc, src_pod = self.source(src)
         dst_text = str(dst)
         asked_port = port
