@@ -7,6 +7,7 @@ Importing this package plugs it into kubelab.sim.cluster (ADMITTERS, POD_MUTATOR
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 from ...api import kinds
 from ...net.mesh import injection
@@ -94,12 +95,17 @@ def _keep_injected(pod: dict, old: dict) -> dict:
     return pod
 
 
+def _custom_resource(kind: kinds.Kind) -> kinds.Kind:
+    """Istio's and Linkerd's kinds are CRDs: no Kubernetes OpenAPI schema; their webhooks validate them."""
+    return dataclasses.replace(kind, openapi_schema=kind.kind == "ServiceAccount")
+
+
 def _register() -> None:
     for kind in MESH_KINDS:
-        kinds.register(kind)
+        kinds.register(_custom_resource(kind))
         _cluster.ADMITTERS.setdefault(kind.kind, _admit_mesh_config)
     for group, kind in GROUPED_KINDS:
-        kinds.register_grouped(group, kind)
+        kinds.register_grouped(group, _custom_resource(kind))
         _cluster.ADMITTERS.setdefault(kind.kind, _admit_mesh_config)
     if _inject not in _cluster.POD_MUTATORS:
         _cluster.POD_MUTATORS.append(_inject)
