@@ -164,12 +164,25 @@ def course_command(port: int, no_browser: bool) -> list[str]:
 FORWARDED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
+def _die_with_parent():
+    """A pre-exec hook that has the child SIGTERMed when `kubelab course` dies, even by SIGKILL, which cannot
+    be forwarded (Linux prctl PR_SET_PDEATHSIG), or None elsewhere. prctl is looked up here, before the fork:
+    after it the child may only call it (the served cluster's threads may hold the import lock)."""
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(1, signal.SIGTERM)   # 1 = PR_SET_PDEATHSIG
+
+
 def run_forwarding_signals(command: list[str], env: dict | None = None) -> int:
     """Run `command` and pass SIGINT/SIGTERM/SIGHUP on to it (as SIGTERM), so the server it starts shuts down
     its kernels and removes its runtime files when `kubelab course` is stopped, instead of being orphaned."""
     # its own process group: a terminal's Ctrl-C reaches only us, and we pass it on exactly once (a
     # second SIGINT makes JupyterLab stop its loop at once, skipping the kernel and runtime-file cleanup)
-    child = subprocess.Popen(command, env=env, start_new_session=True)
+    child = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_die_with_parent())
 
     def forward(signum, _frame):
         # as SIGTERM, JupyterLab's one signal for "shut down cleanly": its SIGINT handling depends on a

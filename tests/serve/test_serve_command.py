@@ -39,12 +39,12 @@ def test_kubelab_course_serves_a_cluster_for_jupyterlabs_terminals(tmp_path, mon
     monkeypatch.setenv("KUBECONFIG", "/original/kubeconfig")
     seen = []
 
-    def fake_jupyterlab(command):
-        path = os.environ["KUBECONFIG"]
+    def fake_jupyterlab(command, env=None):
+        path = env["KUBECONFIG"]
         v1 = client.CoreV1Api(config.new_client_from_config(config_file=path))
         seen.append(sorted(n.metadata.name for n in v1.list_node().items))
         return 0
-    monkeypatch.setattr(cli.subprocess, "call", fake_jupyterlab)
+    monkeypatch.setattr(cli, "run_forwarding_signals", fake_jupyterlab)
     assert cli.main(["course", "--no-browser"]) == 0
     assert seen == [["node-1", "node-2", "node-3"]]
     assert os.environ["KUBECONFIG"] == "/original/kubeconfig"
