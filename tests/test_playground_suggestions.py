@@ -8,6 +8,7 @@ The suggestions' wording is checked to be in the lesson, so prose and test stay 
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -23,9 +24,18 @@ _RUNS: dict = {}
 
 def run_lesson_to(lesson: str, needle: str):
     """Run `lesson`'s code cells up to the first one containing `needle`; return (widget, namespace, prose)."""
-    from IPython.core.interactiveshell import InteractiveShell
 
     nb = nbformat.read(ROOT / "notebooks" / lesson, 4)
+    cwd = os.getcwd()   # the lesson runs in notebooks/, as in JupyterLab; pytest's own cwd is restored after
+    try:
+        return _run_cells(nb, needle, lesson)
+    finally:
+        os.chdir(cwd)
+
+
+def _run_cells(nb, needle: str, lesson: str):
+    from IPython.core.interactiveshell import InteractiveShell
+
     InteractiveShell.clear_instance()
     shell = InteractiveShell.instance()
     shell.run_cell("import os; os.chdir(%r)" % str(ROOT / "notebooks"))

@@ -101,6 +101,10 @@ HANDLED = {
     "kubelab grade examples/submissions/ --out grades.csv": "test_grade_example_submissions",
     "kubelab release": "test_release_changes_nothing_on_a_fresh_clone",
     "kubelab dns serve -f examples/web.yaml --port 10053": "test_dns_example_answers",
+    "python tools/install-kubectl": "test_install_kubectl_is_a_no_op_when_kubectl_is_there",
+    "kubelab serve -f examples/web.yaml": "test_kubectl_against_the_served_example",
+    "kubectl get pods -A -o wide": "test_kubectl_against_the_served_example",
+    "kubectl exec client -- curl -s http://web": "test_kubectl_against_the_served_example",
 }
 
 
@@ -267,3 +271,49 @@ def test_kubelab_course_opens_lesson_00_and_stops_cleanly(clone, tmp_path):
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr[-2000:]
     leftovers = sorted(p.name for p in runtime.glob("*.json")) if runtime.exists() else []
     assert leftovers == [], leftovers   # jpserver-*.json and kernel-*.json removed on a clean shutdown
+
+
+def _kubectl_or_skip() -> str:
+    kubectl = shutil.which("kubectl", path="/usr/local/bin") or shutil.which("kubectl")
+    version = subprocess.run([kubectl, "version", "--client"], capture_output=True, text=True) if kubectl else None
+    if version is None or "v1.35" not in version.stdout:
+        if os.environ.get("CI"):
+            pytest.fail("kubectl v1.35 is missing: run `python tools/install-kubectl` (.ci/run does)")
+        pytest.skip("needs kubectl v1.35: python tools/install-kubectl")
+    return kubectl
+
+
+def test_install_kubectl_is_a_no_op_when_kubectl_is_there(clone):
+    """Does README's `python tools/install-kubectl` leave an installed kubectl v1.35 as it is, and say so?"""
+    _kubectl_or_skip()
+    result = subprocess.run([sys.executable, "tools/install-kubectl"], cwd=clone, capture_output=True, text=True,
+                            timeout=600, env=env_for(clone))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "v1.35" in result.stdout + result.stderr
+
+
+def test_kubectl_against_the_served_example(clone, tmp_path):
+    """Do README's `kubelab serve -f examples/web.yaml`, then `kubectl get pods -A -o wide` and
+    `kubectl exec client -- curl -s http://web` work as written, with the KUBECONFIG the server prints?"""
+    kubectl = _kubectl_or_skip()
+    proc = subprocess.Popen(kubelab_argv("kubelab serve -f examples/web.yaml --port 0"), cwd=clone,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(clone))
+    try:
+        export = ""
+        for _ in range(5):
+            line = proc.stdout.readline()
+            if line.startswith("export KUBECONFIG="):
+                export = line.strip()
+                break
+        assert export, proc.stderr.read() if proc.poll() is not None else "no export line"
+        env = dict(env_for(clone), KUBECONFIG=export.split("=", 1)[1], HOME=str(tmp_path))
+        pods = subprocess.run([kubectl, "get", "pods", "-A", "-o", "wide"], capture_output=True, text=True,
+                              timeout=60, env=env)
+        assert pods.returncode == 0, pods.stderr
+        assert re.search(r"^default\s+client\s+1/1\s+Running", pods.stdout, re.M), pods.stdout
+        curl = subprocess.run([kubectl, "exec", "client", "--", "curl", "-s", "http://web"], capture_output=True,
+                              text=True, timeout=60, env=env)
+        assert curl.returncode == 0 and curl.stdout.strip(), curl.stderr
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

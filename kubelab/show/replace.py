@@ -85,7 +85,8 @@ def _exists(lab, key: tuple) -> bool:
 def _delete(lab, key: tuple) -> dict:
     kind, namespace, name = key
     old = lab.get(kind, name, namespace or "default")
-    lab.delete(kind, name, namespace or "default")
+    # a replaced pod goes at once, as `kubectl replace --force --grace-period=0`: the new one takes its name
+    lab.delete(kind, name, namespace or "default", **({"grace_period": 0} if kind == "Pod" else {}))
     return old
 
 

@@ -244,6 +244,11 @@ def scale_playground(lab, deployment: str, service: str, namespace: str = "defau
             obj["spec"]["replicas"] = change["new"]
             obj.pop("status", None)
             lab.apply(obj)
+            if change["new"] < change["old"]:
+                # removed pods terminate for their grace period, serving meanwhile; the playground shows the
+                # cluster once they are gone, as `kubectl scale` then `kubectl wait --for=delete` would
+                grace = ((obj["spec"].get("template") or {}).get("spec") or {}).get("terminationGracePeriodSeconds")
+                lab.advance(30 if grace is None else grace)
             show()
         except Exception as exc:
             table.value, picture.value = _error_html(exc), b""
