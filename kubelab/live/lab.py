@@ -185,7 +185,9 @@ class LiveLab(Lab):
         resource, _ = self._resource("Namespace")
         return resource.get(label_selector=f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}").to_dict()["items"]
 
-    def delete(self, kind: str, name: str, namespace: str = "default") -> str:
+    def delete(self, kind: str, name: str, namespace: str = "default", grace_period: int | None = None) -> str:
+        """Delete an object, as lab.delete: a pod terminates for its grace period (DeleteOptions.gracePeriodSeconds
+        when grace_period is given; 0 removes it at once)."""
         resource, kind = self._resource(kind)
         if kind == "Namespace":
             cluster_ns = self.namespaces.to_cluster(name)
@@ -198,7 +200,8 @@ class LiveLab(Lab):
                                "kubelab; kubelab deletes only in namespaces it created")
         self._call(object_ref(kind, name, namespace), resource.delete,
                    name=self.namespaces.to_cluster(name) if kind == "Namespace" else name,
-                   namespace=None if kind == "Namespace" else cluster_ns)
+                   namespace=None if kind == "Namespace" else cluster_ns,
+                   **({} if grace_period is None else {"grace_period_seconds": grace_period}))
         return f'{kind.lower()} "{name}" deleted'
 
     def watch(self, kind: str, namespace: str | None = None, timeout: int = 5):

@@ -63,7 +63,9 @@ def test_apply_get_list_delete_in_a_namespace_it_owns(live, cluster):
     assert [p["metadata"]["name"] for p in live.list("Pod")] == ["client", "web"]
     assert [p["metadata"]["name"] for p in live.list("Pod", "default", selector="app=web")] == ["web"]
     assert [c[2] for c in live.apply(APP).changes] == ["unchanged", "unchanged", "unchanged"]
-    live.delete("Pod", "client")
+    live.delete("Pod", "client")   # as on a real cluster, the pod terminates for its grace period (30 s)
+    assert live.get("Pod", "client")["metadata"]["deletionGracePeriodSeconds"] == 30
+    live.delete("Pod", "client", grace_period=0)   # a shorter grace period overrides: removed at once
     assert [p["metadata"]["name"] for p in live.list("Pod", "default")] == ["web"]
     with pytest.raises(kubelab.NotFoundError):
         live.get("Pod", "client")

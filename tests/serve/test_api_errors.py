@@ -75,3 +75,20 @@ def test_read_only_and_bad_selectors(server):
     assert code == 405
     code, body = call(server, "GET", "/api/v1/pods?labelSelector=a%20in%20(b")
     assert code == 400 and body["reason"] == "BadRequest"
+
+
+def test_delete_options_grace_period_from_the_body_or_the_query(server, lab):
+    """Is DeleteOptions.gracePeriodSeconds taken from the body, else the query; a negative one made 1 (the pod
+    strategy); a non-integer one a 400?"""
+    from .manifests import APP
+    lab.apply(APP)
+    web = [p["metadata"]["name"] for p in lab.list("Pod", "default", selector="app=web")]
+    code, body = call(server, "DELETE", "/api/v1/namespaces/default/pods/client?gracePeriodSeconds=nine")
+    assert code == 400 and "gracePeriodSeconds" in body["message"]
+    code, body = call(server, "DELETE", f"/api/v1/namespaces/default/pods/{web[0]}",
+                      {"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 7})
+    assert code == 200 and body["metadata"]["deletionGracePeriodSeconds"] == 7
+    code, body = call(server, "DELETE", f"/api/v1/namespaces/default/pods/{web[1]}?gracePeriodSeconds=-5")
+    assert code == 200 and body["metadata"]["deletionGracePeriodSeconds"] == 1
+    code, _ = call(server, "DELETE", "/api/v1/namespaces/default/pods/client?gracePeriodSeconds=0")
+    assert code == 200 and all(p["metadata"]["name"] != "client" for p in lab.list("Pod", "default"))

@@ -36,7 +36,15 @@ def test_apply_creates_then_reports_unchanged_then_configured(kubectl, lab):
     assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.28"
     applied = json.loads(deployment["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"])
     assert applied["spec"]["replicas"] == 3
-    assert len(lab.list("Pod", "default", selector="app=web")) == 3
+    # the rollout's old pods terminate for their grace period (30 s) while the three new ones run
+    pods = lab.list("Pod", "default", selector="app=web")
+    running = [p for p in pods if "deletionTimestamp" not in p["metadata"]]
+    assert [p["spec"]["containers"][0]["image"] for p in running] == ["nginx:1.28"] * 3
+    terminating = {p["metadata"]["name"] for p in pods} - {p["metadata"]["name"] for p in running}
+    assert terminating and all(p["spec"]["containers"][0]["image"] == "nginx:1.27"
+                               for p in pods if p["metadata"]["name"] in terminating)
+    rows = {r.split()[0]: r.split()[2] for r in kubectl.ok("get", "pods", "-l", "app=web").splitlines()[1:]}
+    assert {name for name, status in rows.items() if status == "Terminating"} == terminating
 
 
 def test_get_services_and_slices_print_kube_apiserver_columns(kubectl):
@@ -86,9 +94,20 @@ def test_scale_changes_the_pods_the_simulator_runs(kubectl, lab):
     assert ready[1:4] == ["4/4", "4", "4"]
 
 
+def _with_grace_period(manifests: str, seconds: int) -> str:
+    """APP with spec.terminationGracePeriodSeconds set on the Deployment's pod template and on the client pod."""
+    return manifests.replace("    spec:\n      containers:", f"    spec:\n      terminationGracePeriodSeconds: {seconds}"
+                             "\n      containers:").replace(
+        "spec:\n  containers: [{name: client", f"spec:\n  terminationGracePeriodSeconds: {seconds}\n"
+        "  containers: [{name: client")
+
+
 def test_delete_removes_objects_and_get_then_reports_not_found(kubectl, lab):
-    """Does `kubectl delete -f` delete every object, after which `get` fails with NotFound and exit 1?"""
-    kubectl.write("app.yaml", APP)
+    """Does `kubectl delete -f` delete every object and wait out the pods' grace period (1 s here), after which
+    `get` fails with NotFound and exit 1?"""
+    manifests = _with_grace_period(APP, 1)
+    assert manifests.count("terminationGracePeriodSeconds: 1") == 2
+    kubectl.write("app.yaml", manifests)
     kubectl.ok("apply", "-f", "app.yaml")
     out = kubectl.ok("delete", "-f", "app.yaml")
     assert 'deployment.apps "web" deleted' in out and 'pod "client" deleted' in out
@@ -96,6 +115,38 @@ def test_delete_removes_objects_and_get_then_reports_not_found(kubectl, lab):
     result = kubectl("get", "pod", "client")
     assert result.returncode == 1
     assert result.stderr.strip() == 'Error from server (NotFound): pods "client" not found'
+
+
+def test_delete_pod_waits_out_the_grace_period_while_get_shows_terminating(kubectl, lab):
+    """Does `kubectl delete pod` return only once the pod's grace period has passed, with `kubectl get` in
+    between showing it Terminating, and does --grace-period=0 --force remove a pod at once?"""
+    import os
+    import subprocess
+    import time
+
+    kubectl.write("app.yaml", _with_grace_period(APP, 5))
+    kubectl.ok("apply", "-f", "app.yaml")
+    deleted_at = lab.cluster.now
+    env = {**os.environ, "KUBECONFIG": str(kubectl.kubeconfig), "HOME": str(kubectl.workdir)}
+    deleting = subprocess.Popen([kubectl.binary, "--cache-dir", str(kubectl.cache), "delete", "pod", "client"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        while "deletionTimestamp" not in lab.get("Pod", "client")["metadata"]:
+            assert deleting.poll() is None, deleting.stderr.read()
+            time.sleep(0.05)   # polls the lab until kubectl's DELETE has arrived (no time is asserted)
+        row = kubectl.ok("get", "pod", "client").splitlines()[1].split()
+        assert row[2] == "Terminating" and deleting.poll() is None
+        out, err = deleting.communicate(timeout=60)
+    finally:
+        deleting.kill()
+    assert deleting.returncode == 0, err
+    assert out.strip() == 'pod "client" deleted from default namespace'
+    assert lab.cluster.now - deleted_at >= 5   # simulated time followed the wall clock through the grace period
+    assert kubectl("get", "pod", "client").returncode == 1
+    web = lab.list("Pod", "default", selector="app=web")[0]["metadata"]["name"]
+    assert kubectl.ok("delete", "pod", web, "--grace-period=0", "--force").strip() == \
+        f'pod "{web}" force deleted from default namespace'
+    assert all(p["metadata"]["name"] != web for p in lab.list("Pod", "default"))
 
 
 def test_invalid_object_is_422_naming_the_field(kubectl, lab):

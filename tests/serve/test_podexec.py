@@ -139,3 +139,19 @@ def test_nslookup_of_an_alias_to_a_name_that_does_not_resolve(lab):
     assert result.code == 1
     assert "docs.default.svc.cluster.local\tcanonical name = docs.example.invalid.\n" \
            "** server can't find docs.example.invalid: NXDOMAIN\n" in result.stdout
+
+
+def test_nslookup_and_dig_of_an_alias_print_the_cname_once_and_addresses_only_for_a_records():
+    """Does nslookup print `canonical name =` then Name/Address only for A/AAAA, and dig each answer record once?"""
+    lab = kubelab.connect(external_dns={"docs.example.com": {"A": "203.0.113.10", "AAAA": "2001:db8::10"}})
+    lab.apply(APP)
+    lab.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "docs"},
+               "spec": {"type": "ExternalName", "externalName": "docs.example.com"}})
+    out = run(lab, "nslookup", "docs").stdout
+    assert out.split("\n\n", 1)[1] == ("docs.default.svc.cluster.local\tcanonical name = docs.example.com.\n"
+                                       "Name:\tdocs.example.com\nAddress: 203.0.113.10\n"
+                                       "Name:\tdocs.example.com\nAddress: 2001:db8::10\n\n")
+    assert run(lab, "dig", "+short", "+search", "docs").stdout == "docs.example.com.\n203.0.113.10\n"
+    full = run(lab, "dig", "+search", "docs").stdout
+    assert "ANSWER: 2," in full
+    assert full.count("\tCNAME\tdocs.example.com.") == 1

@@ -78,8 +78,13 @@ def test_errors_are_status_objects(with_app):
 
 
 def test_delete(with_app, lab):
-    """Does delete_namespaced_pod remove the pod from the Lab?"""
-    client.CoreV1Api(with_app).delete_namespaced_pod("client", "default")
+    """Does delete_namespaced_pod leave the pod terminating for its grace period (30 s), and does
+    grace_period_seconds=0 remove it from the Lab at once?"""
+    v1 = client.CoreV1Api(with_app)
+    terminating = v1.delete_namespaced_pod("client", "default")
+    assert terminating.metadata.deletion_timestamp is not None
+    assert lab.get("Pod", "client")["metadata"]["deletionGracePeriodSeconds"] == 30
+    v1.delete_namespaced_pod("client", "default", grace_period_seconds=0)
     assert [p for p in lab.list("Pod", "default") if p["metadata"]["name"] == "client"] == []
 
 

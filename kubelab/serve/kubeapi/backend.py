@@ -145,7 +145,10 @@ class LabBackend:
                 obj.pop("status", None)   # reported from the pods, never stored
             return self._write(r, obj, dry_run)
 
-    def delete(self, r: Resource, namespace: str | None, name: str, dry_run: bool = False) -> dict:
+    def delete(self, r: Resource, namespace: str | None, name: str, dry_run: bool = False,
+               grace_period: int | None = None) -> dict:
+        """DELETE: a pod terminates for grace_period (DeleteOptions.gracePeriodSeconds, else its own
+        terminationGracePeriodSeconds) and is returned with its deletionTimestamp while it does."""
         with self.lock:
             obj = self.get(r, namespace, name)
             if r.readonly:
@@ -153,11 +156,11 @@ class LabBackend:
             if dry_run:
                 return obj
             try:
-                self.cluster.delete(r.kind, name, namespace)
+                self.cluster.delete(r.kind, name, namespace, grace_period)
             except KubelabError as exc:
                 error = from_kubelab_error(exc, r.kind, name, r.group)
                 if "Forbidden" in str(exc):
                     error = ApiError(403, "Forbidden", f'{r.plural} "{name}" is forbidden: '
                                      f'{str(exc).split("Forbidden: ", 1)[-1]}', error.details)
                 raise error from None
-            return obj
+            return self.find(r, namespace, name) or obj   # still there while terminating

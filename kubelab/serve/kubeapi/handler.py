@@ -158,12 +158,29 @@ class ApiHandler(BaseHTTPRequestHandler):
         if method == "PATCH":
             return self._patch(route, raw)
         if method == "DELETE":
-            obj = self.server.backend.delete(route.resource, route.namespace, route.name, self._dry_run())
+            obj = self.server.backend.delete(route.resource, route.namespace, route.name, self._dry_run(),
+                                             self._grace_period(raw))
             return self._send(200, obj)
         raise ApiError.method_not_allowed(f"{method} is not supported")
 
     def _dry_run(self) -> bool:
         return "All" in self.query.get("dryRun", [])
+
+    def _grace_period(self, raw: bytes) -> int | None:
+        """DeleteOptions.gracePeriodSeconds: from the body when there is one, else from the query, as
+        kube-apiserver decodes DeleteOptions (kubectl delete --grace-period=N sends it in the body)."""
+        if raw.strip():
+            options = self._parsed_body(raw)
+            value = options.get("gracePeriodSeconds") if isinstance(options, dict) else None
+        else:
+            value = self.params.get("gracePeriodSeconds")
+        if value is None:
+            return None
+        try:
+            seconds = int(value)
+        except (TypeError, ValueError):
+            raise ApiError.bad_request(f"gracePeriodSeconds: Invalid value: {value!r}: must be an integer") from None
+        return 1 if seconds < 0 else seconds   # the pod strategy (CheckGracefulDelete) makes a negative period 1
 
     def _openapi(self, parts: list[str]) -> None:
         if parts == ["openapi", "v3"]:

@@ -108,8 +108,8 @@ def _pod_row(pod: dict) -> list:
             reason = state["waiting"]["reason"]
         elif (state.get("terminated") or {}).get("reason"):
             reason = state["terminated"]["reason"]
-    if (pod.get("metadata") or {}).get("deletionTimestamp"):
-        reason = "Terminating"
+    if (pod.get("metadata") or {}).get("deletionTimestamp") and status.get("phase") not in ("Succeeded", "Failed"):
+        reason = "Terminating"   # printPod: a deleted pod that has not finished shows Terminating
     ips = pod_ips(pod)
     gates = spec.get("readinessGates") or []
     return [f"{ready}/{len(containers)}", reason, restarts, _none(ips[:1]) if ips else "<none>",

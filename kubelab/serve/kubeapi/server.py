@@ -13,6 +13,7 @@ import yaml
 
 from . import openapi
 from .backend import LabBackend
+from .clock import TerminationClock
 from .handler import ApiHandler
 
 __all__ = ["KubeAPIServer", "CONTEXT"]
@@ -60,6 +61,8 @@ class KubeAPIServer:
         self.kubeconfig = Path(kubeconfig) if kubeconfig else \
             Path(tempfile.gettempdir()) / f"kubelab-{os.getpid()}-{self.port}.kubeconfig"
         self._thread: threading.Thread | None = None
+        # terminating pods run out their grace period in wall time while the lab is served
+        self.clock = TerminationClock(lab, self.backend.lock) if hasattr(lab, "advance") else None
 
     @property
     def url(self) -> str:
@@ -85,11 +88,15 @@ class KubeAPIServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"kubelab-apiserver-{self.port}", daemon=True)
         self._thread.start()
+        if self.clock is not None:
+            self.clock.start()
         # the OpenAPI documents take a moment to build: ready them before kubectl apply asks
         threading.Thread(target=openapi.index, name="kubelab-openapi-warmup", daemon=True).start()
         return self
 
     def stop(self) -> None:
+        if self.clock is not None:
+            self.clock.stop()
         self._httpd.stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()

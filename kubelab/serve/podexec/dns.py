@@ -59,14 +59,11 @@ def nslookup(ctx: Context, args: list[str]) -> Result:
     for rtype in ([qtype] if qtype else ["A", "AAAA"]):
         answer = resolve(name, rtype, conf, _lookup(ctx))
         last = answer
-        for target in answer.cname_chain:
-            out += f"{answer.name}\tcanonical name = {target.rstrip('.')}.\n"
         for r in answer.records:
-            found = True
-            if rtype in ("A", "AAAA"):
-                out += f"Name:\t{r.name.rstrip('.')}\nAddress: {r.value}\n"
-            else:
-                out += f"{r.name.rstrip('.')}\t{_nslookup_rdata(r)}\n"
+            if r.type == "CNAME" and rtype != "CNAME" and (found or rtype == "AAAA"):
+                continue   # bind asks AAAA of the chased target: the aliases print once, with the A answer
+            found = found or r.type == rtype
+            out += _nslookup_line(r)
     if not found:
         dangling = _dangling_cname(ctx, ns, last)
         if dangling is not None:   # an alias whose target does not resolve: bind prints both
@@ -90,10 +87,19 @@ def _dangling_cname(ctx: Context, server: str, answer) -> tuple[str, str] | None
     return None
 
 
+def _nslookup_line(r) -> str:
+    """One answer record as bind's nslookup prints it: Name/Address for A and AAAA, `owner<TAB>rdata` else."""
+    if r.type in ("A", "AAAA"):
+        return f"Name:\t{r.name.rstrip('.')}\nAddress: {r.value}\n"
+    return f"{r.name.rstrip('.')}\t{_nslookup_rdata(r)}\n"
+
+
 def _nslookup_rdata(r) -> str:
     if r.type == "SRV":
         return f"service = {r.priority} {r.weight} {r.port} {(r.target or '').rstrip('.')}."
-    if r.type in ("PTR", "CNAME"):
+    if r.type == "CNAME":
+        return f"canonical name = {r.value.rstrip('.')}."
+    if r.type == "PTR":
         return f"name = {r.value.rstrip('.')}."
     if r.type == "TXT":
         return f'text = "{r.value}"'
@@ -135,22 +141,15 @@ def dig(ctx: Context, args: list[str]) -> Result:
         return Result("" if short else text, text if short else "", 9)
     answer = resolve(name, rtype, conf, _lookup(ctx)) if search else \
         resolve(name, rtype, None, _lookup(ctx), server=ns)
-    chain = list(answer.cname_chain)
-    if short:
-        return Result("".join(f"{t.rstrip('.')}.\n" for t in chain) +
-                      "".join(f"{_short(r)}\n" for r in answer.records), "", 0)
+    if short:   # the answer section's rdata, CNAMEs first (they are records of the answer too)
+        return Result("".join(f"{_short(r)}\n" for r in answer.records), "", 0)
     qname = answer.name.rstrip(".") + "."
-    cname_lines = []
-    owner = qname
-    for target in chain:
-        cname_lines.append(f"{owner}\t30\tIN\tCNAME\t{target.rstrip('.')}.")
-        owner = target.rstrip(".") + "."
     lines = [f"; <<>> DiG 9.18.33 <<>> {' '.join(args)}", ";; global options: +cmd", ";; Got answer:",
              f";; ->>HEADER<<- opcode: QUERY, status: {answer.rcode}, id: 1",
-             f";; flags: qr aa rd; QUERY: 1, ANSWER: {len(cname_lines) + len(answer.records)}, AUTHORITY: 0, "
+             f";; flags: qr aa rd; QUERY: 1, ANSWER: {len(answer.records)}, AUTHORITY: 0, "
              "ADDITIONAL: 0", "", ";; QUESTION SECTION:", f";{qname}\t\t\tIN\t{rtype}", ""]
-    if cname_lines or answer.records:
-        lines += [";; ANSWER SECTION:", *cname_lines, *(str(r) for r in answer.records), ""]
+    if answer.records:
+        lines += [";; ANSWER SECTION:", *(str(r) for r in answer.records), ""]
     lines += [f";; SERVER: {ns}#53({ns}) (UDP)", ""]
     return Result("\n".join(lines) + "\n", "", 0)
 
