@@ -151,11 +151,9 @@ spec:
     - destination: {host: helloworld.default.svc.cluster.local, subset: v1}
       weight: 9
 """,
-    # a regex anchored to the whole value, and the default route written first as an explicit non-match? no:
-    # the catch-all last, but matched by a second rule on the same header's absence is not needed
+    # a regex: Istio matches it against the whole header value (RE2), so 'tester' is not a substring match
     "10-header-route": HEADER_ROUTE.replace("end-user: {exact: tester}", "end-user: {regex: 'tester'}"),
-    # the fault as a percentage of 100 written as an integer, delay in milliseconds; the fix by sourceLabels-free
-    # regex match on jason
+    # the percentage as an integer, the delay in milliseconds, and the fix matching jason by regex
     "10-timeout-bug": RATINGS_FAULT.replace("value: 100.0", "value: 100").replace("fixedDelay: 7s",
                                                                                   "fixedDelay: 7000ms")
     + "---" + JASON_TO_V3.replace("end-user: {exact: jason}", "end-user: {regex: 'jason'}"),
