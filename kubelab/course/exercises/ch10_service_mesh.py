@@ -278,8 +278,8 @@ def timeout_bug(answer, ctx):
                "reviews v3 gives up on ratings after 2.5 s, inside productpage's 3 s timeout; v2 waits 10 s")
     ctx.expect("the fault is still in place: jason's page says ratings are unavailable",
                RATINGS_DOWN in (fixed.text or ""), "keep the ratings delay: the fix must survive the fault")
-    lab.delete("VirtualService", fault[0]["metadata"]["name"], fault[0]["metadata"].get("namespace", "default")) \
-        if fault else None
+    for vs in fault:   # ratings healthy again
+        lab.delete("VirtualService", vs["metadata"]["name"], vs["metadata"].get("namespace", "default"))
     healthy = product_page(lab, "jason")
     ctx.expect("once ratings is healthy again, jason's reviews show star ratings",
                healthy.status == 200 and "glyphicon-star" in (healthy.text or "") and RATINGS_DOWN not in healthy.text,
