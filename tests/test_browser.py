@@ -1,7 +1,8 @@
 """A learner's browser: JupyterLab on 127.0.0.1 with a token, Debian's Chromium driven by Playwright.
 
-Opens lesson 00 and lessons with widgets (03, and 09's route table), runs all cells, and checks that no
-cell errored and the widgets rendered. Screenshots are written to $KUBELAB_SCREENSHOTS (default: the test's tmp dir).
+Opens lesson 00 and lessons with widgets (03, 09's route table, 10's routing playground), runs all cells,
+and checks that no cell errored and the widgets rendered. Screenshots are written to $KUBELAB_SCREENSHOTS
+(default: the test's tmp dir).
 """
 import os
 import secrets
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-LESSONS = ["00-welcome.ipynb", "03-services.ipynb", "09-ingress-and-gateway-api.ipynb"]
+LESSONS = ["00-welcome.ipynb", "03-services.ipynb", "09-ingress-and-gateway-api.ipynb", "10-service-mesh.ipynb"]
 
 
 def _free_port() -> int:

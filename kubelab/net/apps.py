@@ -245,7 +245,7 @@ register(App("agnhost", lambda image, c: _image_name(image).endswith("agnhost"),
 # ---------------------------------------------------------------------------- httpbin
 def _httpbin(pod: dict, container: dict, req: AppRequest, *, go: bool) -> AppAnswer:
     """httpbin (mccutchen/go-httpbin v2, kennethreitz/httpbin): /status/<code>, /delay/<s> (at most 10 s),
-    /headers, /ip, /get; go-httpbin writes header and arg values as lists."""
+    /headers, /ip, /get, /post, /put, /patch, /delete, /anything; go-httpbin writes header and arg values as lists."""
     path = req.path_only
     hdrs: dict = {}
     for k, v in req.headers:
@@ -284,9 +284,20 @@ def _httpbin(pod: dict, container: dict, req: AppRequest, *, go: bool) -> AppAns
         if go:
             body["method"] = req.method
         return AppAnswer(200, _json(body, 2), js)
+    if path in _HTTPBIN_METHOD_PATHS or path == "/anything" or path.startswith("/anything/"):
+        # /post, /put, /patch, /delete answer their own method only; /anything[/...] answers any method
+        if path in _HTTPBIN_METHOD_PATHS and req.method != _HTTPBIN_METHOD_PATHS[path]:
+            return AppAnswer(405, "Method Not Allowed")
+        body = {"args": args, "data": req.body or "", "headers": hdrs, "origin": req.client_ip, "url": url}
+        if go:
+            body["method"] = req.method
+        return AppAnswer(200, _json(body, 2), js)
     if path == "/":
         return AppAnswer(200, "<!DOCTYPE html>\n<title>httpbin</title>\n", (("Content-Type", "text/html; charset=utf-8"),))
     return AppAnswer(404, "Not Found", (("Content-Type", "text/plain; charset=utf-8"),))
+
+
+_HTTPBIN_METHOD_PATHS = {"/post": "POST", "/put": "PUT", "/patch": "PATCH", "/delete": "DELETE"}
 
 
 register(App("kennethreitz/httpbin", lambda image, c: _image_name(image) in ("kennethreitz/httpbin", "httpbin"),

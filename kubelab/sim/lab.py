@@ -353,6 +353,20 @@ class SimulatedLab(Lab):
         parse_url(url)   # a malformed URL is a ProbeError naming the fix, before anything is sent
         return send(self, url, src=src, method=method, headers=headers, resolve=resolve, body=body)
 
+    # ------------------------------------------------------------ service mesh
+    def golden_metrics(self):
+        """Request counts, success rates and latency percentiles of every request the mesh's proxies carried
+        (.stat_table() as `linkerd viz stat`, .prometheus() as Istio's standard metrics, .edges())."""
+        return _mesh_telemetry().golden_metrics(self)
+
+    def reset_metrics(self) -> None:
+        """Forget the requests counted so far, as a fresh Prometheus scrape window would."""
+        _mesh_telemetry().reset(self)
+
+    def certificate(self, pod: str):
+        """The workload certificate istiod issued to a meshed pod ("namespace/name"), as openssl summarises it."""
+        return _mesh.certificate(self, pod)
+
     # ------------------------------------------------------------ DNS
     def _dns(self):
         def build():
@@ -513,3 +527,9 @@ def _norm_ip(ip: str) -> str:
 
 
 __all__ += ["OUTSIDE_CLIENT_IP"]
+
+
+def _mesh_telemetry():
+    from .mesh import telemetry
+
+    return telemetry

@@ -66,6 +66,19 @@ def test_httpbin_endpoints():
     assert classic["args"] == {"a": "1"}
 
 
+def test_httpbin_method_endpoints_and_anything():
+    """Do /post, /put, /patch and /delete answer their own method only (405 otherwise), and /anything[/...] any?"""
+    p = pod("docker.io/mccutchen/go-httpbin:v2.15.0")
+    for path, method in (("/post", "POST"), ("/put", "PUT"), ("/patch", "PATCH"), ("/delete", "DELETE")):
+        got = ask(p, path, method=method)
+        assert got.status == 200 and json.loads(got.text)["method"] == method
+        assert ask(p, path, method="GET").status == 405
+    assert ask(p, "/get", method="POST").status == 405
+    anything = json.loads(ask(p, "/anything/x?b=2", method="PATCH").text)
+    assert anything["method"] == "PATCH" and anything["args"] == {"b": ["2"]}
+    assert ask(p, "/anything").status == 200 and ask(p, "/anythingelse").status == 404
+
+
 def test_nginx_default_page_and_404():
     """Does stock nginx answer its welcome page on / and 404 elsewhere (behind a proxy)?"""
     p = pod("nginx:1.27", port=80)
