@@ -32,11 +32,12 @@ class SimulatedLab(Lab):
         self._views: dict = {}
         self._picker = None
         self.prober = Prober(self)
+        self.lock = threading.RLock()   # writes from the notebook and from a served API (lab.serve()) take turns (set before
+                                        # the add-ons install: they apply through it)
         _ingress.install(self)
         _gateway.install(self)
         if self.config.mesh:
             _mesh.install(self)
-        self.lock = threading.RLock()   # writes from the notebook and from a served API (lab.serve()) take turns
 
     def __repr__(self) -> str:
         c = self.config
