@@ -11,7 +11,6 @@ learner id, so two learners get different faults and an instructor rebuilds any 
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import random
 import time
@@ -19,9 +18,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..errors import KubelabError
-from .faults import FAULTS, INVARIANTS, JOURNEYS, LAB_OPTIONS, Fault, shop_manifests
+from .faults import FAULTS, INVARIANTS, LAB_OPTIONS, Fault, by_id, shop_manifests
 
-__all__ = ["capstone", "Capstone", "Progress", "seed_of", "draw", "LEVELS", "ANSWER_FORMAT"]
+__all__ = ["capstone", "worked_example", "Capstone", "Progress", "seed_of", "draw", "LEVELS", "ANSWER_FORMAT"]
 
 #: how many faults each level draws
 LEVELS = {1: 3, 2: 4, 3: 5}
@@ -113,10 +112,12 @@ class Progress:
 class Capstone:
     """One learner's broken shop: the Lab, the tickets, progress, hints and the answer to hand in."""
 
-    def __init__(self, learner_id: str, level: int = 2, *, clock: Callable[[], float] = time.time):
+    def __init__(self, learner_id: str, level: int = 2, *, clock: Callable[[], float] = time.time,
+                 faults: tuple[str, ...] | None = None):
         self.learner_id, self.level = learner_id.strip() if isinstance(learner_id, str) else learner_id, level
         self.seed = seed_of(learner_id)
-        self.faults = draw(learner_id, level)
+        # faults=(ids...) builds a chosen scenario (the lesson's worked example, an instructor's demo)
+        self.faults = draw(learner_id, level) if faults is None else tuple(by_id(f) for f in faults)
         self.base = shop_manifests()
         broken = self.base
         for fault in self.faults:
@@ -224,6 +225,11 @@ def hint_text(fault: Fault, level: int) -> str:
 def kubelab_connect():
     from ..lab import connect
     return connect("simulated", **LAB_OPTIONS)
+
+
+def worked_example() -> Capstone:
+    """Lesson 11's worked example: the shop with one fault everyone shares (not graded)."""
+    return Capstone("worked-example", 1, faults=("egress-forgets-dns",))
 
 
 def capstone(learner_id: str, level: int = 2) -> Capstone:
