@@ -127,8 +127,7 @@ FAULTS: tuple[Fault, ...] = (
           _one(lambda d: d["spec"]["egress"][2].__setitem__("ports", [{"port": 80}]))),
     # ------------------------------------------------------------ Ingress and Gateway API
     Fault("pathtype-exact", "Ingress/Gateway", (("Ingress", "shop", "shop"),), ("catalog",),
-          "The home page loads but its product list is empty: https://shop.example.com/api/products shows the "
-          "frontend's page instead of data.",
+          "The product list never loads: https://shop.example.com/api/products does not return the product data.",
           "the Ingress's /api path has pathType Exact, which matches /api only, so /api/products falls to /",
           "pathType: Prefix for a path that covers a subtree",
           _one(lambda d: d["spec"]["rules"][0]["http"]["paths"][1].__setitem__("pathType", "Exact"))),
