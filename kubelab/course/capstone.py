@@ -30,6 +30,7 @@ NAMESPACES = ("shop", "edge", "reports", "monitoring")
 USER_KINDS = ("Deployment", "Service", "EndpointSlice", "NetworkPolicy", "Ingress", "Secret", "ServiceAccount",
               "Gateway", "HTTPRoute", "ReferenceGrant", "PeerAuthentication", "DestinationRule", "VirtualService",
               "AuthorizationPolicy")
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _VOLATILE_META = ("resourceVersion", "uid", "generation", "creationTimestamp", "managedFields", "ownerReferences",
                   "deletionTimestamp", "selfLink")
 
@@ -64,12 +65,21 @@ def draw(learner_id: str, level: int = 2) -> tuple[Fault, ...]:
     return tuple(chosen)
 
 
+def _as_kubectl_applied(doc: dict) -> dict:
+    """The object as `kubectl apply` creates it: with its last-applied-configuration annotation, so a learner's
+    `kubectl apply` computes a three-way merge (a port they replace is removed, not merged beside the old)."""
+    applied = json.loads(json.dumps(doc))
+    annotations = applied.setdefault("metadata", {}).setdefault("annotations", {})
+    annotations[LAST_APPLIED] = json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n"
+    return applied
+
+
 def _clean(obj: dict) -> dict:
     """An object as a learner would apply it again: no status, no server-managed metadata, no allocated IPs."""
     out = {k: v for k, v in obj.items() if k != "status"}
     meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in _VOLATILE_META}
     annotations = {k: v for k, v in (meta.get("annotations") or {}).items()
-                   if k != "kubectl.kubernetes.io/last-applied-configuration"}
+                   if k != LAST_APPLIED}
     meta.pop("annotations", None)
     if annotations:
         meta["annotations"] = annotations
@@ -124,7 +134,7 @@ class Capstone:
             broken = fault.apply(broken)
         self.manifests = broken
         self.lab = kubelab_connect()
-        self.lab.apply(broken)
+        self.lab.apply([_as_kubectl_applied(d) for d in broken])
         self._start = self._snapshot()
         self._clock = clock
         self.started_at = clock()
