@@ -157,7 +157,8 @@ class Capstone:
     def progress(self) -> Progress:
         """Which tickets are resolved now (their journeys replayed) and which invariants still hold."""
         tickets = [TicketState(n, f.symptom(), f.is_fixed(self.lab)) for n, f in enumerate(self.faults, 1)]
-        invariants = [(j.says, j.run(self.lab).ok) for j in INVARIANTS.values()]
+        ticketed = {j for f in self.faults for j in f.breaks}   # an invariant a ticket is about shows as that ticket
+        invariants = [(j.says, j.run(self.lab).ok) for name, j in INVARIANTS.items() if name not in ticketed]
         return Progress(tickets, invariants)
 
     def hint(self, ticket: int = 1, level: int | None = None) -> str:

@@ -186,3 +186,15 @@ def test_deleting_the_mesh_fails_the_invariants(scenario):
 def test_a_bare_list_of_manifests_is_refused_with_what_to_hand_in(scenario):
     result = kubelab.check("11-capstone", _fixes(scenario))
     assert result.passed == 0 and "scenario.answer()" in result.checks[0].hint
+
+
+@pytest.mark.parametrize("peer", [{"podSelector": {}}, {"namespaceSelector": {}}, {"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                         ids=["all-pods", "all-namespaces", "all-addresses"])
+def test_every_spelling_of_allow_all_fails_the_invariant(scenario, peer):
+    """Is an added rule admitting every pod, namespace or address to the API recognised as allow-all?"""
+    policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"name": "open-api", "namespace": "shop"},
+              "spec": {"podSelector": {"matchLabels": {"app": "api"}}, "ingress": [{"from": [peer]}],
+                       "policyTypes": ["Ingress"]}}
+    result = kubelab.check("11-capstone", _answer(scenario, _fixes(scenario) + [policy]))
+    assert "invariant: no NetworkPolicy lets every pod in" in _failed_requirements(result)

@@ -294,13 +294,24 @@ def _mtls_strict(lab) -> Outcome:
     return Outcome(True, "mTLS STRICT")
 
 
+def _admits_everyone(peer: dict) -> bool:
+    """A peer that matches every pod of the namespace or of the cluster, or every address."""
+    if not isinstance(peer, dict):
+        return False
+    if "ipBlock" in peer:
+        return str((peer.get("ipBlock") or {}).get("cidr")) in ("0.0.0.0/0", "::/0") and \
+            not (peer.get("ipBlock") or {}).get("except")
+    pods, namespaces = peer.get("podSelector"), peer.get("namespaceSelector")
+    return pods in (None, {}) and namespaces in (None, {})
+
+
 def _no_allow_all(lab) -> Outcome:
-    """No NetworkPolicy in shop lets every source in (podSelector {} with an empty from, or a rule with no from)."""
+    """No NetworkPolicy in shop lets every source in: an ingress rule without `from`, or a peer that matches
+    every pod (podSelector: {} / namespaceSelector: {}) or every address (ipBlock 0.0.0.0/0)."""
     for pol in lab.list("NetworkPolicy", "shop"):
         for rule in (pol.get("spec") or {}).get("ingress") or []:
             peers = rule.get("from")
-            if not peers or any(p == {} or p == {"podSelector": {}} and False or
-                                (p.get("namespaceSelector") == {} and not p.get("podSelector")) for p in peers):
+            if not peers or any(_admits_everyone(p) for p in peers):
                 return Outcome(False, f"NetworkPolicy shop/{pol['metadata']['name']} lets every pod in")
     return Outcome(True, "no allow-all policy")
 
