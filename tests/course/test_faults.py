@@ -69,3 +69,11 @@ def test_apply_leaves_its_input_alone(base):
 def test_an_unknown_fault_id_names_the_known_ones():
     with pytest.raises(KeyError, match="pathtype-exact"):
         by_id("no-such-fault")
+
+
+def test_the_instructors_doc_lists_every_fault():
+    """Does docs/capstone.md name every fault of the library (so the table is not stale)?"""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "capstone.md").read_text()
+    assert [f.id for f in FAULTS if f"`{f.id}`" not in doc] == []
