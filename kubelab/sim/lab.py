@@ -39,6 +39,17 @@ class SimulatedLab(Lab):
         if self.config.mesh:
             _mesh.install(self)
 
+    def __getstate__(self) -> dict:
+        """A copy (copy.deepcopy(lab), as tests fork a built cluster) gets a lock of its own and no server."""
+        state = dict(self.__dict__)
+        state.pop("lock", None)
+        state.pop("api_server", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
+
     def __repr__(self) -> str:
         c = self.config
         system = len(self.cluster.items("Pod", "kube-system"))
