@@ -32,7 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
-    "connect", "Lab", "check",
+    "connect", "Lab", "check", "capstone",
     "Verdict", "Trace", "Hop", "Response", "ApplyResult",
     "KubelabError", "ManifestError", "ValidationError", "UnknownKindError", "ConflictError",
     "NotFoundError", "ProbeError", "BackendError",
@@ -43,3 +43,9 @@ def check(exercise_id: str, answer=None):
     """Grade one exercise: builds a fresh cluster, applies `answer`, probes it, reports each sub-check."""
     from .course.exercises import check as _check
     return _check(exercise_id, answer)
+
+
+def capstone(learner_id: str, level: int = 2):
+    """Lesson 11: your own broken shop, 3-5 faults drawn from your learner id (see kubelab.course.capstone)."""
+    from .course.capstone import capstone as _capstone
+    return _capstone(learner_id, level)

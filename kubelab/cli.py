@@ -1,4 +1,4 @@
-"""The ``kubelab`` command: version, release, grade, course, serve (and ``dns serve``)."""
+"""The ``kubelab`` command: version, release, grade, course, serve (and ``dns serve``, ``capstone report``)."""
 from __future__ import annotations
 
 import argparse
@@ -276,6 +276,22 @@ def _add_dns_parser(sub: argparse._SubParsersAction) -> None:
     serve.set_defaults(func=_cmd_dns_serve)
 
 
+def _cmd_capstone_report(args: argparse.Namespace) -> int:
+    from .course.capstone_report import format_report, report
+
+    print(format_report(report(args.submissions)))
+    return 0
+
+
+def _add_capstone_parser(sub: argparse._SubParsersAction) -> None:
+    """``kubelab capstone report FOLDER``: per learner, the faults they had, which they fixed, hints, time."""
+    capstone = sub.add_parser("capstone", help="the troubleshooting capstone (lesson 11)")
+    capstone_sub = capstone.add_subparsers(dest="capstone_command", required=True, metavar="{report}")
+    report = capstone_sub.add_parser("report", help="grade a folder of capstone answers (*.json) and list them")
+    report.add_argument("submissions", type=Path, help="folder of answers written by scenario.save(path)")
+    report.set_defaults(func=_cmd_capstone_report)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kubelab", description="A Kubernetes networking course in Jupyter.")
     parser.add_argument("--version", action="version", version=f"kubelab {__version__}")
@@ -308,6 +324,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_dns_parser(sub)
     _add_serve_parser(sub)
+    _add_capstone_parser(sub)
     return parser
 
 

@@ -9,7 +9,8 @@ def test_all_names_are_exported_and_exist():
     """Does every name in kubelab.__all__ exist, and is nothing public missing from it?"""
     for name in kubelab.__all__:
         assert hasattr(kubelab, name), name
-    assert set(kubelab.__all__) >= {"connect", "check", "Verdict", "Trace", "KubelabError", "ValidationError"}
+    assert set(kubelab.__all__) >= {"connect", "check", "capstone", "Verdict", "Trace", "KubelabError",
+                                    "ValidationError"}
 
 
 def test_import_does_not_load_heavy_modules():

@@ -1,0 +1,79 @@
+"""Does every fault of the capstone's library break the shop the way its ticket says, and does its documented
+fix repair it without breaking anything else?"""
+import pytest
+
+import kubelab
+from kubelab.course.faults import FAULTS, INVARIANTS, JOURNEYS, LAB_OPTIONS, LAYERS, by_id, shop_manifests
+
+ALL = {**JOURNEYS, **INVARIANTS}
+
+
+def _lab(manifests):
+    lab = kubelab.connect("simulated", **LAB_OPTIONS)
+    lab.apply(manifests)
+    return lab
+
+
+@pytest.fixture(scope="module")
+def base():
+    return shop_manifests()
+
+
+@pytest.fixture(scope="module")
+def working(base):
+    return _lab(base)
+
+
+def test_the_working_shop_passes_every_journey_and_invariant(working):
+    """Does the shop, unbroken, do everything its journeys ask and keep every invariant?"""
+    failing = {name: j.run(working).seen for name, j in ALL.items() if not j.run(working).ok}
+    assert failing == {}
+
+
+def test_the_library_spans_every_layer_with_at_least_twenty_faults():
+    """Are there >= 20 faults, with unique ids, covering every layer the course taught?"""
+    assert len(FAULTS) >= 20
+    assert len({f.id for f in FAULTS}) == len(FAULTS)
+    assert {f.layer for f in FAULTS} == set(LAYERS)
+
+
+def test_a_ticket_never_names_the_cause():
+    """Does no ticket mention the object kinds or field names of its cause?"""
+    words = ("selector", "targetport", "networkpolicy", "hostaliases", "dnspolicy", "pathtype", "ingressclass",
+             "referencegrant", "destinationrule", "virtualservice", "authorizationpolicy", "peerauthentication",
+             "endpointslice", "hostport", "istio-injection")
+    for fault in FAULTS:
+        assert not [w for w in words if w in fault.symptom().lower().replace(" ", "")], fault.id
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.id)
+def test_fault_breaks_exactly_its_journeys_and_its_fix_repairs_them(fault, base):
+    """Does the fault break every journey it declares (and nothing else), and does its documented fix restore
+    every journey and invariant?"""
+    lab = _lab(fault.apply(base))
+    broken = {name for name, j in ALL.items() if not j.run(lab).ok}
+    assert broken == set(fault.breaks)
+    assert not fault.is_fixed(lab)
+    lab.apply(fault.fix(base))
+    assert fault.is_fixed(lab)
+    assert {name for name, j in ALL.items() if not j.run(lab).ok} == set()
+
+
+def test_apply_leaves_its_input_alone(base):
+    """Does a fault break a copy, never the manifests it was given?"""
+    before = repr(base)
+    by_id("pathtype-exact").apply(base)
+    assert repr(base) == before
+
+
+def test_an_unknown_fault_id_names_the_known_ones():
+    with pytest.raises(KeyError, match="pathtype-exact"):
+        by_id("no-such-fault")
+
+
+def test_the_instructors_doc_lists_every_fault():
+    """Does docs/capstone.md name every fault of the library (so the table is not stale)?"""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "capstone.md").read_text()
+    assert [f.id for f in FAULTS if f"`{f.id}`" not in doc] == []
