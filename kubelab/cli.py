@@ -37,11 +37,15 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
 
 def _submitted_notebooks(paths: list[Path]) -> list[Path]:
-    """Notebooks named on the command line, with folders expanded (checkpoints left out)."""
+    """Notebooks named on the command line, with folders expanded (checkpoints left out, links not followed:
+    a link or a folder named like a notebook is still listed, so the grader can refuse it with a reason)."""
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        if path.is_dir() and not path.is_symlink():
+            for root, dirs, files in os.walk(path, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints")
+                found += sorted(Path(root) / name for name in [*files, *dirs] if name.endswith(".ipynb"))
+                dirs[:] = [d for d in dirs if not d.endswith(".ipynb")]
         else:
             found.append(path)
     return found
@@ -54,9 +58,15 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if not submissions:
         print("kubelab: error: no submitted notebooks found", file=sys.stderr)
         return 1
-    book = grade(submissions, args.out, reference_dir=args.reference, timeout=args.timeout)
+    options = {"isolation": "none"} if args.no_sandbox else {}
+    book = grade(submissions, args.out, reference_dir=args.reference, timeout=args.timeout, **options)
     print(book.to_csv(), end="")
-    print(f"wrote {args.out} and {args.out.parent / 'feedback'}/")
+    if getattr(book, "isolation", "") in ("none", "unshare"):
+        print(f"kubelab: warning: submissions ran with isolation {book.isolation_description}; "
+              "install bubblewrap (apt-get install bubblewrap) for a sandbox", file=sys.stderr)
+    for change in getattr(book, "changes", ()):
+        print(f"kubelab: warning: file changed while grading: {change}", file=sys.stderr)
+    print(f"wrote {args.out}, {args.out.parent / 'grading-report.txt'} and {args.out.parent / 'feedback'}/")
     return 0
 
 
@@ -117,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--reference", type=Path, default=Path("solutions"),
                        help="folder of reference solution notebooks (default: solutions)")
     grade.add_argument("--timeout", type=int, default=60, help="seconds each cell may run (default 60)")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run submissions without bubblewrap/unshare isolation (for debugging only)")
     grade.set_defaults(func=_cmd_grade)
 
     course = sub.add_parser("course", help="open the course in JupyterLab")

@@ -244,6 +244,8 @@ def _find(exercise_id: str) -> Exercise:
 
 def _one_line(exc: BaseException) -> str:
     """``Type: first line of the message``, short enough for a check line."""
+    if getattr(exc, "learner_message", None):  # raised by the learner's function across the sandbox boundary
+        return exc.learner_message
     if type(exc) is NotImplementedError:
         return "NotImplementedError: the answer is still the exercise's stub; replace raise NotImplementedError()"
     text = str(exc).strip().splitlines()
@@ -262,7 +264,8 @@ def _begin_graded_cell(nonce: str) -> None:
     _graded_cell_nonce = nonce
 
 
-def check(exercise_id: str, answer: Any, *, lab_factory: Callable[..., Any] | None = None) -> CheckResult:
+def check(exercise_id: str, answer: Any, *, lab_factory: Callable[..., Any] | None = None,
+          grading: bool | None = None) -> CheckResult:
     """Run the checks of ``exercise_id`` against ``answer``: every sub-check, passed or not, in order.
 
     An answer that raises (a KubelabError or anything else) fails with a one-line explanation
@@ -270,7 +273,8 @@ def check(exercise_id: str, answer: Any, *, lab_factory: Callable[..., Any] | No
     """
     global _depth
     found = _find(exercise_id)
-    grading = _graded_cell_nonce is not None or os.environ.get("KUBELAB_GRADING") == "1"
+    if grading is None:  # the grader passes grading=True; a learner's kernel never counts hidden checks
+        grading = _graded_cell_nonce is not None or os.environ.get("KUBELAB_GRADING") == "1"
     ctx = Context(exercise_id, grading=grading, lab_factory=lab_factory)
     _depth += 1
     try:
