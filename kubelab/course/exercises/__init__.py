@@ -60,12 +60,13 @@ class SubCheck:
     name: str
     ok: bool
     hint: str = ""
-    kind: str = "check"  # "check" and "error" are scored; "mistake" only explains; "given" is a met precondition
+    kind: str = "check"  # "check" and "error" are scored; "mistake" only explains; "given" is a met precondition;
+    # "blocked" is an unmet precondition whose scored sub-checks are recorded as failed after it
     hidden: bool = False
 
     @property
     def scored(self) -> bool:
-        return self.kind not in ("mistake", "given")
+        return self.kind not in ("mistake", "given", "blocked")
 
     @property
     def tag(self) -> str:
@@ -162,6 +163,13 @@ class Context:
         meeting it earns nothing, so a starter stub that already meets it scores 0."""
         ok = bool(ok)
         self.checks.append(SubCheck(name, True, "", kind="given") if ok else SubCheck(name, False, hint))
+        return ok
+
+    def precondition(self, name: str, ok: Any, hint: str) -> bool:
+        """A precondition that is never scored: the check records its scored sub-checks as failed when it is
+        unmet, so the denominator is the same for every answer."""
+        ok = bool(ok)
+        self.checks.append(SubCheck(name, True, "", kind="given") if ok else SubCheck(name, False, hint, kind="blocked"))
         return ok
 
     def mistake(self, name: str, detected: Any, message: str) -> bool:
