@@ -2,7 +2,7 @@
 
 The submissions in tests/fixtures/grading/ answer the test-only lesson 99-gradingtest, whose
 checks (fixtures/grading/exercises/ch99_gradingtest.py) need no Lab:
-99-double has 2 visible sub-checks and 1 hidden one; 99-web-labels has 3.
+99-double has 2 visible sub-checks and 1 hidden one; 99-web-labels has a precondition and 2 sub-checks.
 """
 import hashlib
 import shutil
@@ -54,7 +54,7 @@ def test_a_correct_notebook_earns_full_credit_hidden_checks_included(graded):
 
 def test_a_partly_correct_notebook_earns_partial_credit_per_sub_check(graded):
     """Does each exercise earn the share of its sub-checks that pass, the hidden one counted?"""
-    assert scores(graded, "partial") == (pytest.approx(1 / 3), pytest.approx(2 / 3))
+    assert scores(graded, "partial") == (pytest.approx(1 / 3), 0.5)
 
 
 def test_a_syntax_error_costs_only_its_own_exercise(graded):
@@ -67,17 +67,17 @@ def test_a_syntax_error_costs_only_its_own_exercise(graded):
 
 def test_editing_a_check_cell_earns_only_what_the_answers_earn(graded):
     """Does a learner who edits check cells (fake prints, a different answer) get only what their answers earn?"""
-    assert scores(graded, "tampered-check-cell") == (0.0, pytest.approx(1 / 3))
+    assert scores(graded, "tampered-check-cell") == (0.0, 0.0)
 
 
 def test_redefining_check_earns_only_what_the_answers_earn(graded):
     """Does a learner who redefines check() (and patches kubelab.course.exercises.check) still get only what their answers earn?"""
-    assert scores(graded, "redefines-check") == scores(graded, "partial")[:1] + (pytest.approx(1 / 3),)
+    assert scores(graded, "redefines-check") == scores(graded, "partial")[:1] + (0.0,)
 
 
 def test_printing_a_fake_pass_or_a_fake_grade_record_earns_nothing(graded):
     """Does printing pass lines, or displaying a forged grade record, earn nothing?"""
-    assert scores(graded, "prints-fake-pass") == (0.0, pytest.approx(1 / 3))
+    assert scores(graded, "prints-fake-pass") == (0.0, 0.0)
 
 
 def test_deleted_check_cells_are_restored_from_the_reference(graded):
@@ -114,22 +114,22 @@ def test_the_gradebook_has_a_row_per_learner_a_column_per_exercise_and_a_total(g
     """Does the CSV have one row per learner, one column per exercise with partial credit, and a total?"""
     assert (graded[1] / "grades.csv").read_text() == (
         "learner,99-double,99-web-labels,total,notes,isolation\n"
-        f"alice,0.33,0.67,1.00,,{ISOLATION}\n"
+        f"alice,0.33,0.50,0.83,,{ISOLATION}\n"
         f"broken-syntax,0.00,1.00,1.00,,{ISOLATION}\n"
         f"deleted-check-cells,1.00,1.00,2.00,,{ISOLATION}\n"
         f"good,1.00,1.00,2.00,,{ISOLATION}\n"
         f"infinite-loop,1.00,1.00,2.00,,{ISOLATION}\n"
         f"kernel-crash,0.00,0.00,0.00,,{ISOLATION}\n"
-        f"partial,0.33,0.67,1.00,,{ISOLATION}\n"
-        f"prints-fake-pass,0.00,0.33,0.33,,{ISOLATION}\n"
-        f"redefines-check,0.33,0.33,0.67,,{ISOLATION}\n"
-        f"tampered-check-cell,0.00,0.33,0.33,,{ISOLATION}\n")
+        f"partial,0.33,0.50,0.83,,{ISOLATION}\n"
+        f"prints-fake-pass,0.00,0.00,0.00,,{ISOLATION}\n"
+        f"redefines-check,0.33,0.00,0.33,,{ISOLATION}\n"
+        f"tampered-check-cell,0.00,0.00,0.00,,{ISOLATION}\n")
 
 
 def test_feedback_lists_every_sub_check_line_and_the_nbval_comparison(graded):
     """Does a learner's feedback give each sub-check line, hints included, and compare with the reference output?"""
     feedback = (graded[1] / "feedback" / "partial.txt").read_text()
-    assert feedback.startswith("Feedback for partial\n\npartial.ipynb (lesson 99-gradingtest): 1.00 of 2\n")
+    assert feedback.startswith("Feedback for partial\n\npartial.ipynb (lesson 99-gradingtest): 0.83 of 2\n")
     assert ("[PASS] double(2) is 4\n"
             "[FAIL] double(-3) is -6 — hint: negative numbers double too\n"
             "[MISTAKE] adds 2 instead of doubling — hint: x + 2 equals 2 * x only when x is 2\n"
@@ -161,6 +161,6 @@ def test_two_notebooks_for_one_learner_and_lesson_are_flagged_and_the_class_stil
         mp.setenv("KUBELAB_EXERCISE_PATH", str(FIXTURES / "exercises"))
         book = grade([tmp_path / "b" / "carol" / "99-gradingtest.ipynb", tmp_path / "a" / "carol" / "99-gradingtest.ipynb",
                       tmp_path / "partial.ipynb"], tmp_path / "out" / "grades.csv", reference_dir=REFERENCE, timeout=10)
-    assert book.score("carol", "99-double") == 1.0 and book.score("partial", "99-web-labels") == pytest.approx(2 / 3)
+    assert book.score("carol", "99-double") == 1.0 and book.score("partial", "99-web-labels") == 0.5
     row = (tmp_path / "out" / "grades.csv").read_text().splitlines()[1]
     assert row.startswith("carol,1.00,1.00,2.00,duplicate: ") and "b/carol/99-gradingtest.ipynb is a second notebook" in row

@@ -205,6 +205,8 @@ def grade_notebook(admission: Admission, learner: str, reference: Path | None, *
                    timeout: int = 60, limits: Limits = Limits()) -> NotebookGrade:
     """Run one admitted submission in the sandbox and check its answers out here."""
     submission = admission.path
+    if reference is None and admission.notebook is None:
+        return NotebookGrade(learner, submission, "?", (), (f"not graded: the file {admission.reason}",), graded=False)
     if reference is None:
         return NotebookGrade(learner, submission, "?", (), (
             "no reference notebook: the notebook names no known lesson in metadata.kubelab.lesson and its file "

@@ -1,12 +1,14 @@
 """Run one submission's process tree in a sandbox built from what Linux already provides.
 
 With Debian's ``bubblewrap`` (``bwrap``): new user, PID, network, IPC and UTS namespaces (no
-network at all, no other process visible), the whole file system read-only, a private /tmp and
-home, the reference solutions, the check modules, the submissions and the gradebook folder hidden
-behind empty folders, and ``--die-with-parent``; inside, the tree runs as user 65534 (nobody)
-of its own user namespace, with no capabilities. Without bubblewrap, util-linux ``unshare`` gives new network and PID
-namespaces (files stay visible). Without either, the submission runs unconfined and the
-instructor is warned. In every case resource limits cap memory, processes, file size and CPU
+network at all, no other process visible); only the system folders (/usr, /etc, ...), Python and
+the kubelab package are mounted, read-only, so the reference solutions, the submissions, the
+gradebook and the rest of the instructor's files do not exist inside; the check modules are
+replaced by a stand-in; /tmp and home are private; ``--die-with-parent``; the tree runs as user
+65534 (nobody) of its own user namespace, with no capabilities. Without bubblewrap, util-linux
+``unshare`` gives new network and PID namespaces (files stay visible). Without either, the
+submission runs unconfined and the instructor is warned. In every case resource limits cap
+memory, processes, file size and CPU
 time, and the caller kills the whole process group at the end.
 """
 from __future__ import annotations
@@ -75,19 +77,21 @@ class Sandbox:
         """``argv`` wrapped so that it runs isolated with ``work`` as its only writable folder."""
         if self.kind == "bubblewrap":
             cmd = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session", "--unshare-all",
-                   "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY),
-                   "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                   "--tmpfs", "/dev/shm"]
-            needed = _needed_paths(work)
-            for path in [Path("/root"), Path("/home"), Path("/run"), *self.hidden]:
-                if any(n == path or path in n.parents for n in needed):
-                    continue  # hiding it would hide Python or kubelab themselves
-                if path == CHECKS_PACKAGE:
-                    cmd += ["--ro-bind", str(work / "stand-in"), str(path)]
+                   "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+            # an allow list: the system, Python and the kubelab package only (not the checkout around it)
+            for top in ("/usr", "/etc", "/opt", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+                path = Path(top)
+                if path.is_symlink():
+                    cmd += ["--symlink", os.readlink(path), top]
                 elif path.is_dir():
+                    cmd += ["--ro-bind", top, top]
+            for path in _python_paths():
+                cmd += ["--ro-bind", str(path), str(path)]
+            cmd += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+            cmd += ["--ro-bind", str(work / "stand-in"), str(CHECKS_PACKAGE)]  # the checks stay outside
+            for path in self.hidden:  # only what lies inside a folder bound above needs hiding
+                if path.is_dir() and path != CHECKS_PACKAGE and any(p in path.parents for p in _python_paths()):
                     cmd += ["--tmpfs", str(path)]
-                elif path.exists():
-                    cmd += ["--ro-bind", "/dev/null", str(path)]
             cmd += ["--bind", str(work), str(work), "--chdir", str(work),
                     "--setenv", "HOME", str(work / "home"), "--setenv", "TMPDIR", str(work / "tmp"),
                     "--unsetenv", "KUBELAB_EXERCISE_PATH", "--", *argv]
@@ -123,15 +127,16 @@ class Sandbox:
         return apply
 
 
-def _needed_paths(work: Path) -> list[Path]:
-    """What the sandboxed run must see: Python, its packages, kubelab, PYTHONPATH and the work folder."""
+def _python_paths() -> list[Path]:
+    """Python's own folders and the kubelab package: what a sandboxed kernel must read."""
     import sys
 
     import kubelab
 
-    paths = [sys.prefix, sys.base_prefix, Path(kubelab.__file__).parent.parent, work,
-             *[p for p in sys.path if p], *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
-    return [Path(p).resolve() for p in paths if p]
+    paths = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    paths.add(Path(kubelab.__file__).resolve().parent)
+    outside_system = [p for p in paths if not str(p).startswith(("/usr/", "/etc/", "/opt/"))]
+    return sorted(p for p in outside_system if not any(q in p.parents for q in outside_system))
 
 
 def _works(argv: list[str]) -> bool:
@@ -151,8 +156,8 @@ def choose_sandbox(hidden: list[Path], prefer: str = "auto") -> Sandbox:
             works = _works(probe.command(Path(tmp), ["true"]))
         if works:
             return Sandbox("bubblewrap", "bubblewrap (user 65534 in its own user namespace, no network, own "
-                                         "process namespace, read-only files, private /tmp and home; solutions, "
-                                         "checks, submissions and gradebook hidden)", hidden_paths)
+                                         "process namespace, only the system, Python and kubelab mounted, "
+                                         "read-only; solutions, checks, submissions and gradebook not visible)", hidden_paths)
     if prefer != "none" and shutil.which("unshare") and _works(["unshare", "--net", "--pid", "--fork", "--", "sh", "-c", "ip link set lo up"]):
         return Sandbox("unshare", "unshare (no network, own process namespace; files not hidden)", hidden_paths)
     return Sandbox("none", "none (no sandbox available)", hidden_paths)
