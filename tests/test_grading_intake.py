@@ -102,7 +102,8 @@ def test_one_bad_file_is_a_zero_row_and_the_class_is_still_graded(tmp_path):
         book = grade([tmp_path / "fifo-learner.ipynb", tmp_path / "folder-learner.ipynb", tmp_path / "good.ipynb"],
                      tmp_path / "out" / "grades.csv", reference_dir=FIXTURES / "reference", timeout=10)
     assert book.total("good") == 2.0
-    assert book.notes("fifo-learner") == ["fifo-learner.ipynb: no reference notebook: the notebook names no known "
-                                          "lesson in metadata.kubelab.lesson and its file name matches no reference; "
-                                          "submit the exercise notebook you were given"]
+    assert book.notes("fifo-learner") == ["fifo-learner.ipynb: not graded: the file is not a regular file (a folder, "
+                                          "FIFO or device); submit a .ipynb file"]
+    assert book.notes("folder-learner") == ["folder-learner.ipynb: not graded: the file is not a regular file (a "
+                                            "folder, FIFO or device); submit a .ipynb file"]
     assert nb.cells  # the fixture itself is intact
