@@ -51,6 +51,7 @@ class Exercise:
     title: str
     lesson: str
     fn: Callable[[Any, "Context"], None]
+    answer: str = "any"  # what the learner hands in: "manifests" (YAML text or objects), "function", "dict", "str"
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,18 @@ _REGISTRY: dict[str, Exercise] = {}
 _LOADED_MODULES: set[str] = set()
 
 
-def exercise(exercise_id: str, *, title: str, lesson: str) -> Callable:
+#: What check() says when the answer is not of the kind the exercise takes (checked before any sub-check runs).
+_SHAPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "function": (callable, "this exercise's answer is a function: define it with `def` and pass the function "
+                           "itself (its name, without parentheses)"),
+    "manifests": (lambda a: isinstance(a, (str, dict, list)) and not callable(a),
+                  "this exercise's answer is YAML text (a string in triple quotes), as in the starter code"),
+    "dict": (lambda a: isinstance(a, dict), "this exercise's answer is a dict, as in the starter code"),
+    "str": (lambda a: isinstance(a, str), "this exercise's answer is a string, as in the starter code"),
+}
+
+
+def exercise(exercise_id: str, *, title: str, lesson: str, answer: str = "any") -> Callable:
     """Register ``fn(answer, ctx)`` as the check behind ``check(exercise_id, answer)``."""
     if not _ID.match(exercise_id):
         raise ValueError(f"exercise id {exercise_id!r} must look like 'NN-some-name' (chapter number first)")
@@ -195,7 +207,7 @@ def exercise(exercise_id: str, *, title: str, lesson: str) -> Callable:
         if old is not None and (old.fn.__module__, old.fn.__qualname__) != (fn.__module__, fn.__qualname__):
             raise ValueError(f"exercise {exercise_id!r} is registered twice: by "
                              f"{old.fn.__module__}.{old.fn.__qualname__} and {fn.__module__}.{fn.__qualname__}")
-        _REGISTRY[exercise_id] = Exercise(exercise_id, title, lesson, fn)
+        _REGISTRY[exercise_id] = Exercise(exercise_id, title, lesson, fn, answer)
         return fn
 
     return register
@@ -254,6 +266,13 @@ def _one_line(exc: BaseException) -> str:
     """``Type: first line of the message``, short enough for a check line."""
     if getattr(exc, "learner_message", None):  # raised by the learner's function across the sandbox boundary
         return exc.learner_message
+    if isinstance(exc, (AttributeError, TypeError, KeyError, IndexError)):
+        # the learner's answer (or a field in it) has the wrong shape; a raw Python error would not say which
+        if "NoneType" in str(exc):
+            return ("your answer has an empty (null) value where a mapping or a list belongs, e.g. `spec:` with "
+                    "nothing under it, or the answer variable is still None; fill it in")
+        return (f"your answer does not have the shape this exercise expects ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:80] if str(exc) else ''}); compare it with the exercise's starter code")
     if type(exc) is NotImplementedError:
         return "NotImplementedError: the answer is still the exercise's stub; replace raise NotImplementedError()"
     text = str(exc).strip().splitlines()
@@ -284,9 +303,15 @@ def check(exercise_id: str, answer: Any, *, lab_factory: Callable[..., Any] | No
     if grading is None:  # the grader passes grading=True; a learner's kernel never counts hidden checks
         grading = _graded_cell_nonce is not None or os.environ.get("KUBELAB_GRADING") == "1"
     ctx = Context(exercise_id, grading=grading, lab_factory=lab_factory)
+    accepts, shape_hint = _SHAPES.get(found.answer, (lambda a: True, ""))
     _depth += 1
     try:
-        found.fn(answer, ctx)
+        if not accepts(answer):
+            kind = type(answer).__name__
+            described = "None" if answer is None else f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+            ctx.checks.append(SubCheck(f"your answer is {described}", False, shape_hint, kind="error"))
+        else:
+            found.fn(answer, ctx)
     except (Exception, SystemExit) as exc:  # the learner's answer failed; KeyboardInterrupt still stops
         ctx.checks.append(SubCheck(f"your answer could not be checked: {_one_line(exc)}", False,
                                    "fix the error above and run this check again", kind="error"))

@@ -376,7 +376,7 @@ _NEWCOMER = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "newcomer",
              "spec": {"containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 80}]}]}}
 
 
-@exercise("08-db-default-deny", title="Default-deny ingress for namespace db", lesson=LESSON)
+@exercise("08-db-default-deny", title="Default-deny ingress for namespace db", lesson=LESSON, answer="manifests")
 def db_default_deny(answer, ctx):
     """Every pod of db, today's and tomorrow's, accepts no connection; db's egress and the rest stay open."""
     groups = [
@@ -413,7 +413,8 @@ def db_default_deny(answer, ctx):
 
 
 # ---------------------------------------------------------------- 08-db-from-backend
-@exercise("08-db-from-backend", title="Only backend pods into the database, on 5432", lesson=LESSON)
+@exercise("08-db-from-backend", title="Only backend pods into the database, on 5432", lesson=LESSON,
+          answer="manifests")
 def db_from_backend(answer, ctx):
     """db/postgres accepts TCP 5432 from role=backend pods of namespace backend, and nothing else."""
     backend_pods = {"backend/api", "backend/worker"}
@@ -463,7 +464,8 @@ def db_from_backend(answer, ctx):
 
 
 # ---------------------------------------------------------------- 08-frontend-egress
-@exercise("08-frontend-egress", title="The frontend may call the API and DNS, nothing else", lesson=LESSON)
+@exercise("08-frontend-egress", title="The frontend may call the API and DNS, nothing else", lesson=LESSON,
+          answer="manifests")
 def frontend_egress(answer, ctx):
     """frontend's pods open connections only to backend's app=api pods on TCP 8080 and to kube-dns on 53."""
     def dns(c: Cell) -> bool:
@@ -532,7 +534,8 @@ def frontend_egress(answer, ctx):
 
 
 # ---------------------------------------------------------------- 08-monitoring-ipblock
-@exercise("08-monitoring-ipblock", title="Let a monitoring range scrape the backend", lesson=LESSON)
+@exercise("08-monitoring-ipblock", title="Let a monitoring range scrape the backend", lesson=LESSON,
+          answer="manifests")
 def monitoring_ipblock(answer, ctx):
     """backend's 9100 only from 192.0.2.0/24 except 192.0.2.66; backend's 8080 still open to everyone."""
     to_backend = _is("backend")
@@ -589,7 +592,7 @@ def _split_rules(policy: dict) -> bool:
 
 
 # ---------------------------------------------------------------- 08-db-clients
-@exercise("08-db-clients", title="Two kinds of client for the database", lesson=LESSON)
+@exercise("08-db-clients", title="Two kinds of client for the database", lesson=LESSON, answer="manifests")
 def db_clients(answer, ctx):
     """db/postgres accepts TCP 5432 from every pod of namespace backend and from db/backup; nobody else."""
     to_pg = lambda c: c.dst == "db/postgres" and c.port == 5432  # noqa: E731
