@@ -66,7 +66,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
               "install bubblewrap (apt-get install bubblewrap) for a sandbox", file=sys.stderr)
     for change in getattr(book, "changes", ()):
         print(f"kubelab: warning: file changed while grading: {change}", file=sys.stderr)
-    print(f"wrote {args.out}, {args.out.parent / 'grading-report.txt'} and {args.out.parent / 'feedback'}/")
+    print(f"wrote {args.out}, {args.out.parent / 'grading-report.txt'}, {args.out.parent / 'feedback'}/ and "
+          f"{args.out.parent / 'verdicts'}/ (rerun: pytest --nbval {args.out.parent / 'verdicts'})")
     return 0
 
 

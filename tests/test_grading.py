@@ -164,3 +164,14 @@ def test_two_notebooks_for_one_learner_and_lesson_are_flagged_and_the_class_stil
     assert book.score("carol", "99-double") == 1.0 and book.score("partial", "99-web-labels") == 0.5
     row = (tmp_path / "out" / "grades.csv").read_text().splitlines()[1]
     assert row.startswith("carol,1.00,1.00,2.00,duplicate: ") and "b/carol/99-gradingtest.ipynb is a second notebook" in row
+
+
+def test_nbval_gives_the_same_verdicts_as_the_scores(graded):
+    """Does `pytest --nbval` on the verdict notebooks pass every check cell of the full-marks learner and fail the
+    partly-correct learner's, as the report states, with no learner code in those notebooks?"""
+    report = (graded[1] / "grading-report.txt").read_text()
+    assert "nbval verdicts/good--99-gradingtest.ipynb: 2/2 check cells as in the reference" in report
+    assert "nbval verdicts/partial--99-gradingtest.ipynb: 0/2 check cells as in the reference" in report
+    verdict = nbformat.read(graded[1] / "verdicts" / "partial--99-gradingtest.ipynb", as_version=4)
+    assert all(c.source.startswith(("# the results of kubelab", "# NBVAL_CHECK_OUTPUT")) for c in verdict.cells)
+    assert "double" not in "".join(c.source for c in verdict.cells if "def " in c.source)

@@ -43,6 +43,8 @@ class NotebookGrade:
     grades: tuple[ExerciseGrade, ...]
     notes: tuple[str, ...] = ()
     graded: bool = True  # False: the file was refused (the reason is the first note)
+    # (reference check cell, the visible CheckResult or None) for the nbval verdict notebook
+    verdicts: tuple = field(default=(), compare=False, repr=False)
 
     def feedback(self) -> str:
         earned = sum(g.score for g in self.grades)
@@ -63,6 +65,7 @@ class Gradebook:
     isolation_description: str = ""
     flags: dict[str, tuple[str, ...]] = field(default_factory=dict)  # learner -> notes for the CSV
     changes: tuple[str, ...] = ()  # files that changed while grading
+    nbval: dict[str, tuple[int, int]] = field(default_factory=dict)  # verdict notebook -> (cells passed, cells)
 
     @property
     def learners(self) -> list[str]:
@@ -105,6 +108,8 @@ class Gradebook:
         lines = [f"isolation: {self.isolation_description or self.isolation}"]
         for learner in self.learners:
             lines += [f"{learner}: {note}" for note in self.notes(learner)]
+        for name, (passed, cells) in sorted(self.nbval.items()):
+            lines.append(f"nbval verdicts/{name}.ipynb: {passed}/{cells} check cells as in the reference")
         if self.changes:
             lines.append("FILES CHANGED WHILE GRADING (check them):")
             lines += [f"  {c}" for c in self.changes]

@@ -190,15 +190,17 @@ def _compare(reference: list[str], got: list[str]) -> str:
         "  " + line for line in list(diff)[2:])
 
 
-def _run_check(exercise_id: str, answer: Any, check: ReferenceCheck) -> ExerciseGrade:
-    from .exercises import check as run_check
+def _run_check(exercise_id: str, answer: Any, check: ReferenceCheck) -> tuple[ExerciseGrade, Any]:
+    """The grade, and the result as the learner's kernel would show it (hidden sub-checks left out)."""
+    from .exercises import CheckResult, check as run_check
 
     result = run_check(exercise_id, answer, lab_factory=_lab_factory, grading=True)
+    visible = CheckResult(result.exercise_id, result.title, tuple(c for c in result.checks if not c.hidden))
     if len(check.calls) == 1:
         note = _compare(_reference_text(check), _text_lines([str(result)]))
     else:
         note = ""
-    return ExerciseGrade(exercise_id, result.passed, result.total, tuple(str(c) for c in result.checks), note)
+    return ExerciseGrade(exercise_id, result.passed, result.total, tuple(str(c) for c in result.checks), note), visible
 
 
 def grade_notebook(admission: Admission, learner: str, reference: Path | None, *, sandbox: Sandbox,
@@ -221,6 +223,7 @@ def grade_notebook(admission: Admission, learner: str, reference: Path | None, *
                              tuple(ExerciseGrade(e, note=note) for e in expected), (note,), graded=False)
     nb, numbers, extracts = build_grading_notebook(admission.notebook, checks)
     grades: dict[str, ExerciseGrade] = {}
+    shown: dict[str, Any] = {}
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="kubelab-grade-") as tmp:
         work = Path(tmp)
@@ -250,8 +253,10 @@ def grade_notebook(admission: Admission, learner: str, reference: Path | None, *
                 else:
                     from .plain import from_plain
                     answer = from_plain(record.get("value"))
-                grades[exercise_id] = _run_check(exercise_id, answer, by_id[exercise_id])
-    return NotebookGrade(learner, submission, reference.stem, tuple(grades[e] for e in expected), tuple(notes))
+                grades[exercise_id], shown[exercise_id] = _run_check(exercise_id, answer, by_id[exercise_id])
+    verdicts = tuple((c, shown.get(c.exercise_ids[0])) for c in checks)
+    return NotebookGrade(learner, submission, reference.stem, tuple(grades[e] for e in expected), tuple(notes),
+                         verdicts=verdicts)
 
 
 def _collect(run: SubmissionRun, numbers: dict[int, int]) -> tuple[dict[str, Any], dict[int, str], str]:
@@ -299,8 +304,10 @@ def _learner_of(path: Path, references: dict[str, Path], roster: dict[str, str] 
 
 
 def grade(submissions: list[Path], out_csv: Path, *, reference_dir: Path, timeout: int = 60,
-          isolation: str = "auto", roster: dict[str, str] | None = None, limits: Limits = Limits()) -> Gradebook:
-    """Grade every submitted notebook; write ``out_csv``, ``feedback/<learner>.txt`` and ``grading-report.txt``."""
+          isolation: str = "auto", roster: dict[str, str] | None = None, limits: Limits = Limits(),
+          nbval: bool = True) -> Gradebook:
+    """Grade every submitted notebook; write ``out_csv``, ``feedback/<learner>.txt``, ``grading-report.txt`` and
+    ``verdicts/`` (one notebook per submission, checked by ``pytest --nbval``: verdicts.py)."""
     reference_dir, out_csv = Path(reference_dir), Path(out_csv)
     if not reference_dir.is_dir():
         raise GradingError(f"reference folder {reference_dir} does not exist; pass --reference <solutions folder>")
@@ -342,10 +349,27 @@ def grade(submissions: list[Path], out_csv: Path, *, reference_dir: Path, timeou
         columns += [g.exercise_id for g in n.grades if g.exercise_id not in columns]
     after = fingerprints(watched)
     changes = tuple(changed_files(before, after))
+    nbval_results = _nbval(notebooks, out_csv.parent / "verdicts", timeout) if nbval else {}
     book = Gradebook(tuple(columns), tuple(notebooks), sandbox.kind, sandbox.description,
-                     {k: tuple(v) for k, v in flags.items()}, changes)
+                     {k: tuple(v) for k, v in flags.items()}, changes, nbval_results)
     _write(book, out_csv, feedback_dir)
     return book
+
+
+def _nbval(notebooks: list[NotebookGrade], folder: Path, timeout: int) -> dict[str, tuple[int, int]]:
+    """Write a verdict notebook per graded submission and run ``pytest --nbval`` on them (verdicts.py)."""
+    import nbformat
+
+    from .verdicts import run_nbval, verdict_notebook
+
+    graded = [n for n in notebooks if n.graded and n.verdicts]
+    if not graded:
+        return {}
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in graded:
+        name = feedback_file_name(f"{n.learner}--{n.lesson}")[:-4]
+        nbformat.write(verdict_notebook(list(n.verdicts)), folder / f"{name}.ipynb")
+    return run_nbval(folder, timeout)
 
 
 def _write(book: Gradebook, out_csv: Path, feedback_dir: Path) -> None:
