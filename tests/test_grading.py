@@ -175,3 +175,23 @@ def test_nbval_gives_the_same_verdicts_as_the_scores(graded):
     verdict = nbformat.read(graded[1] / "verdicts" / "partial--99-gradingtest.ipynb", as_version=4)
     assert all(c.source.startswith(("# the results of kubelab", "# NBVAL_CHECK_OUTPUT")) for c in verdict.cells)
     assert "double" not in "".join(c.source for c in verdict.cells if "def " in c.source)
+
+
+def test_honest_learners_never_lose_credit(tmp_path):
+    """Does an answer cell whose comment mentions check( keep its credit, and do answers written below a check cell
+    the learner moved up still count?"""
+    nb = nbformat.read(FIXTURES / "good.ipynb", as_version=4)
+    cells = {c.id: c for c in nb.cells}
+    answer_ids, check_ids_ = ["cell-003", "cell-006"], ["cell-004", "cell-007"]
+    assert all("check(" not in cells[i].source for i in answer_ids)
+    assert all("check(" in cells[i].source for i in check_ids_)
+    cells["cell-003"].source = '# I will run check("99-double", double) below\n' + cells["cell-003"].source
+    nbformat.write(nb, tmp_path / "commented.ipynb")
+    rest = [c for c in nb.cells if c.id not in answer_ids + check_ids_]
+    nb.cells = rest + [cells[i] for i in check_ids_] + [cells[i] for i in answer_ids]  # check cells moved up
+    nbformat.write(nb, tmp_path / "moved.ipynb")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KUBELAB_EXERCISE_PATH", str(FIXTURES / "exercises"))
+        book = grade([tmp_path / "commented.ipynb", tmp_path / "moved.ipynb"], tmp_path / "out" / "grades.csv",
+                     reference_dir=REFERENCE, timeout=10, nbval=False)
+    assert book.total("commented") == 2.0 and book.total("moved") == 2.0
