@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kubelab.course.grading import GradingError, grade
+from kubelab.course.grading import grade
 
 FIXTURES = Path(__file__).parent / "fixtures" / "grading"
 REFERENCE = FIXTURES / "reference"

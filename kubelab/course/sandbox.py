@@ -28,9 +28,6 @@ NOBODY = 65534
 #: so a learner's `from kubelab import check` cell still runs but no reference helper can be imported.
 CHECKS_PACKAGE = Path(__file__).resolve().parent / "exercises"
 _STAND_IN = '''"""Stand-in for kubelab's check modules inside the grading sandbox: the checks run outside it."""
-GRADE_MIME = "application/vnd.kubelab.grade+json"
-
-
 def check(exercise_id, answer=None, **options):
     print(f"{exercise_id}: checked by the grader, outside this kernel")
 

@@ -13,7 +13,7 @@ Chapter modules are imported only when ``check()`` first asks for one of their i
 directories listed in ``KUBELAB_EXERCISE_PATH`` (``os.pathsep``-separated).
 
 This module imports only the standard library; kubelab's simulator and IPython are imported
-lazily, when a check needs a Lab or runs inside a grading kernel.
+lazily, when a check needs a Lab.
 """
 from __future__ import annotations
 
@@ -31,10 +31,7 @@ from typing import Any, Callable
 from ...errors import KubelabError
 
 __all__ = ["check", "exercise", "registered", "CheckResult", "SubCheck", "Context", "Exercise",
-           "UnknownExerciseError", "GRADE_MIME"]
-
-#: MIME type of the machine-readable grade record a graded check cell displays (see grading.py).
-GRADE_MIME = "application/vnd.kubelab.grade+json"
+           "UnknownExerciseError"]
 
 _ID = re.compile(r"^(?P<chapter>\d{2})-[a-z0-9][a-z0-9-]*$")
 
@@ -130,10 +127,6 @@ class CheckResult:
                 f"<b>{html.escape(self.title)}</b> — {html.escape(self.summary)}</caption>"
                 f"<tr><th>result</th><th>check</th><th>hint</th></tr>{''.join(rows)}</table>")
 
-    def to_record(self, nonce: str) -> dict[str, Any]:
-        """The machine-readable form a graded check cell displays under GRADE_MIME."""
-        return {"nonce": nonce, "exercise": self.exercise_id, "passed": self.passed,
-                "total": self.total, "lines": [str(c) for c in self.checks]}
 
 
 @dataclass
@@ -280,17 +273,6 @@ def _one_line(exc: BaseException) -> str:
     return message if len(message) <= 200 else message[:197] + "..."
 
 
-# Set by a graded check cell (see grading.py) just before it calls check(); None otherwise.
-_graded_cell_nonce: str | None = None
-_depth = 0
-
-
-def _begin_graded_cell(nonce: str) -> None:
-    """Mark the running cell as a grader's check cell: results are also displayed as grade records."""
-    global _graded_cell_nonce
-    _graded_cell_nonce = nonce
-
-
 def check(exercise_id: str, answer: Any, *, lab_factory: Callable[..., Any] | None = None,
           grading: bool | None = None) -> CheckResult:
     """Run the checks of ``exercise_id`` against ``answer``: every sub-check, passed or not, in order.
@@ -298,13 +280,11 @@ def check(exercise_id: str, answer: Any, *, lab_factory: Callable[..., Any] | No
     An answer that raises (a KubelabError or anything else) fails with a one-line explanation
     instead of a traceback; sub-checks recorded before the error still count.
     """
-    global _depth
     found = _find(exercise_id)
-    if grading is None:  # the grader passes grading=True; a learner's kernel never counts hidden checks
-        grading = _graded_cell_nonce is not None or os.environ.get("KUBELAB_GRADING") == "1"
+    if grading is None:  # the grader passes grading=True (grading.py runs checks outside the learner's kernel)
+        grading = os.environ.get("KUBELAB_GRADING") == "1"
     ctx = Context(exercise_id, grading=grading, lab_factory=lab_factory)
     accepts, shape_hint = _SHAPES.get(found.answer, (lambda a: True, ""))
-    _depth += 1
     try:
         if not accepts(answer):
             kind = type(answer).__name__
@@ -315,14 +295,4 @@ def check(exercise_id: str, answer: Any, *, lab_factory: Callable[..., Any] | No
     except (Exception, SystemExit) as exc:  # the learner's answer failed; KeyboardInterrupt still stops
         ctx.checks.append(SubCheck(f"your answer could not be checked: {_one_line(exc)}", False,
                                    "fix the error above and run this check again", kind="error"))
-    finally:
-        _depth -= 1
-    result = CheckResult(exercise_id, found.title, tuple(ctx.checks))
-    if _graded_cell_nonce is not None and _depth == 0:
-        _display_grade_record(result, _graded_cell_nonce)
-    return result
-
-
-def _display_grade_record(result: CheckResult, nonce: str) -> None:
-    from IPython.display import display  # only graded cells, which always run in a kernel
-    display({GRADE_MIME: result.to_record(nonce)}, raw=True)
+    return CheckResult(exercise_id, found.title, tuple(ctx.checks))
