@@ -58,7 +58,7 @@ def _lab(recipe: dict[str, Any]) -> Any:
     if key not in _labs:
         import kubelab
 
-        lab = kubelab.connect("simulated", **recipe["connect"])
+        lab = kubelab.connect("simulated", **from_plain(recipe["connect"]))
         for method, args, kwargs in recipe["ops"]:
             getattr(lab, method)(*[from_plain(a) for a in args], **from_plain(kwargs))
         _labs[key] = lab
