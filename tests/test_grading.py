@@ -195,3 +195,15 @@ def test_honest_learners_never_lose_credit(tmp_path):
         book = grade([tmp_path / "commented.ipynb", tmp_path / "moved.ipynb"], tmp_path / "out" / "grades.csv",
                      reference_dir=REFERENCE, timeout=10, nbval=False)
     assert book.total("commented") == 2.0 and book.total("moved") == 2.0
+
+
+def test_a_check_that_stops_early_is_scored_over_the_reference_total(graded):
+    """Is a stub's check (stopped after one line) scored over the reference's visible sub-checks, with the ones
+    it did not reach listed as failed?"""
+    feedback = (graded[1] / "feedback" / "tampered-check-cell.txt").read_text()
+    book = graded[0]
+    grade_of = next(g for n in book.notebooks if n.learner == "tampered-check-cell" for g in n.grades
+                    if g.exercise_id == "99-double")
+    assert (grade_of.passed, grade_of.total) == (0, 2)  # the stub's check recorded one line; the reference shows 2
+    assert ("[FAIL] 1 sub-check(s) not reached — hint: fix the failures above first\n"
+            "99-double: 0/2 checks passed") in feedback

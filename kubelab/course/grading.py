@@ -22,6 +22,7 @@ import ast
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -200,7 +201,23 @@ def _run_check(exercise_id: str, answer: Any, check: ReferenceCheck) -> tuple[Ex
         note = _compare(_reference_text(check), _text_lines([str(result)]))
     else:
         note = ""
-    return ExerciseGrade(exercise_id, result.passed, result.total, tuple(str(c) for c in result.checks), note), visible
+    # the denominator never falls below the reference's visible sub-checks: a check that stops early (an answer
+    # that does not apply, a stub) cannot score a few passes over a smaller total
+    total = max(result.total, _reference_total(check, exercise_id))
+    lines = tuple(str(c) for c in result.checks)
+    if total > result.total:
+        lines += (f"[FAIL] {total - result.total} sub-check(s) not reached — hint: fix the failures above first",)
+    return ExerciseGrade(exercise_id, result.passed, total, lines, note), visible
+
+
+def _reference_total(check: ReferenceCheck, exercise_id: str) -> int:
+    """The number of visible scored sub-checks in the reference check cell's summary line, or 0."""
+    pattern = re.compile(rf"^{re.escape(exercise_id)}: \d+/(\d+) checks passed$", re.M)
+    for output in check.outputs:
+        text = output.get("text", "") + (output.get("data") or {}).get("text/plain", "")
+        if match := pattern.search(text):
+            return int(match.group(1))
+    return 0
 
 
 def grade_notebook(admission: Admission, learner: str, reference: Path | None, *, sandbox: Sandbox,
