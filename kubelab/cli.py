@@ -98,12 +98,16 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
 
 def _submitted_notebooks(paths: list[Path]) -> list[Path]:
-    """Notebooks named on the command line, with folders expanded (checkpoints left out)."""
+    """Notebooks named on the command line, with folders expanded (checkpoints left out, links not followed:
+    a link or a folder named like a notebook is still listed, so the grader can refuse it with a reason)."""
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-        elif not path.exists():
+        if path.is_dir() and not path.is_symlink():
+            for root, dirs, files in os.walk(path, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints")
+                found += sorted(Path(root) / name for name in [*files, *dirs] if name.endswith(".ipynb"))
+                dirs[:] = [d for d in dirs if not d.endswith(".ipynb")]
+        elif not path.exists() and not path.is_symlink():
             raise CommandError(f"{path}: no such notebook or folder")
         elif path.suffix != ".ipynb":
             raise CommandError(f"{path}: not a notebook (submissions are .ipynb files or folders of them)")
@@ -120,9 +124,16 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         raise CommandError("no submitted notebooks found in " + ", ".join(map(str, args.submissions)))
     if args.out.is_dir():
         raise CommandError(f"--out {args.out}: is a folder; name the gradebook file, e.g. {args.out / 'grades.csv'}")
-    book = grade(submissions, args.out, reference_dir=args.reference, timeout=args.timeout)
+    options = {"isolation": "none"} if args.no_sandbox else {}
+    book = grade(submissions, args.out, reference_dir=args.reference, timeout=args.timeout, **options)
     print(book.to_csv(), end="")
-    print(f"wrote {args.out} and {args.out.parent / 'feedback'}/")
+    if getattr(book, "isolation", "") in ("none", "unshare"):
+        print(f"kubelab: warning: submissions ran with isolation {book.isolation_description}; "
+              "install bubblewrap (apt-get install bubblewrap) for a sandbox", file=sys.stderr)
+    for change in getattr(book, "changes", ()):
+        print(f"kubelab: warning: file changed while grading: {change}", file=sys.stderr)
+    print(f"wrote {args.out}, {args.out.parent / 'grading-report.txt'}, {args.out.parent / 'feedback'}/ and "
+          f"{args.out.parent / 'verdicts'}/ (rerun: pytest --nbval {args.out.parent / 'verdicts'})")
     return 0
 
 
@@ -312,6 +323,8 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--reference", type=Path, default=Path("solutions"),
                        help="folder of reference solution notebooks (default: solutions)")
     grade.add_argument("--timeout", type=_positive_int, default=60, help="seconds each cell may run (default 60)")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run submissions without bubblewrap/unshare isolation (for debugging only)")
     grade.set_defaults(func=_cmd_grade)
 
     course = sub.add_parser("course", help="open the course in JupyterLab")

@@ -49,7 +49,7 @@ def test_grade_expands_folders_and_passes_its_options(tmp_path, monkeypatch, cap
         (tmp_path / name).write_text("{}")
     calls = []
 
-    def fake_grade(submissions, out_csv, *, reference_dir, timeout):
+    def fake_grade(submissions, out_csv, *, reference_dir, timeout, **options):
         calls.append((submissions, out_csv, reference_dir, timeout))
         return types.SimpleNamespace(to_csv=lambda: "learner,total\n")
 

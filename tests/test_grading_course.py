@@ -54,3 +54,22 @@ def test_one_command_grades_a_mixed_folder(tmp_path):
     assert float(rows["carol"]["03-sticky-sessions"]) == 0.0
     assert (tmp_path / "feedback" / "carol.txt").read_text().count("[FAIL]") >= 1
     assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.rglob("*.ipynb")} == before
+
+
+def test_every_reference_solution_earns_full_marks_through_the_sandbox(tmp_path):
+    """Does each solution notebook, graded as a submission (answers out of the sandbox as plain data, functions
+    called across it with clusters rebuilt from their recipes), earn full marks with nbval agreeing cell by cell?"""
+    (tmp_path / "subs" / "alice").mkdir(parents=True)
+    for path in sorted((ROOT / "solutions").glob("*.ipynb")):
+        shutil.copy(path, tmp_path / "subs" / "alice" / path.name)
+    out = tmp_path / "out" / "grades.csv"
+    assert cli.main(["grade", str(tmp_path / "subs"), "--out", str(out), "--reference", str(ROOT / "solutions"),
+                     "--timeout", "120"]) == 0
+    row = next(csv.DictReader(out.open()))
+    scores = {k: v for k, v in row.items() if k[:2].isdigit()}
+    assert len(scores) == 28 and set(scores.values()) == {"1.00"}, row
+    report = (out.parent / "grading-report.txt").read_text()
+    verdicts = [line for line in report.splitlines() if line.startswith("nbval ")]
+    assert len(verdicts) == 8
+    assert all(line.split(": ")[1].split()[0].split("/")[0] == line.split(": ")[1].split()[0].split("/")[1]
+               for line in verdicts), verdicts

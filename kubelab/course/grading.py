@@ -1,338 +1,403 @@
-"""Grade submitted notebooks against the reference solutions and write a gradebook.
+"""Grade submitted notebooks: answers come out of a sandbox as plain data, checks run out here.
 
 For each submission the grader:
 
-1. copies it to a temporary directory (submitted files are never changed) and finds its
-   reference solution notebook: ``metadata.kubelab.lesson`` (which release() writes), else a
-   reference with the same file name;
-2. builds a grading notebook: a prologue that keeps the genuine ``check`` before any learner
-   code runs, the learner's code cells without their check cells, and a FRESH copy of every
-   reference check cell, placed where the learner's copy was (or at the end if it is gone);
-3. runs it in a new kernel with ``KUBELAB_GRADING=1`` (hidden sub-checks run), a per-cell
-   timeout and ``allow_errors``; a timeout or a dead kernel stops the run, and the checks that
-   did not run score 0 while those already run keep their score;
-4. reads each exercise's score only from the grade record its fresh check cell displays. The
-   record carries a random nonce that exists only in that cell's source, so learner code, which
-   ran before the cell was sent to the kernel, cannot print a record that passes.
-5. compares each check cell's text output with the reference output (nbval-lax style) for the
-   feedback.
+1. admits it (intake.py): a regular file under the size limit holding a valid notebook, else a
+   zero row with the reason; the learner comes from the folder layout (``alice/03-services.ipynb``)
+   or the file name, the lesson from ``metadata.kubelab.lesson`` or the file name;
+2. builds a grading notebook: the learner's code cells, without the untouched check cells (known
+   by the cell id release() assigned and the checksum of their text, as nbgrader does), and after
+   the last cell that defines each answer a fresh extract cell taken from the reference check
+   cell, which only hands the answer out as plain data (answers.py);
+3. runs it in a sandbox (sandbox.py, runner.py) with per-cell time, output, memory and process caps;
+4. runs each exercise's check in THIS process on the plain answer; a function answer is called
+   across the process boundary with plain inputs and only plain results come back (remote.py).
 
-The learner's code shares the kernel with the checks, so this defeats editing, deleting or
-redefining ``check`` and printed fake passes; it does not sandbox code written to patch
-kubelab's internals at run time.
+Nothing the learner's kernel prints, displays, patches or returns can mark a check as passed:
+the kernel never sees a check, a reference answer or a score.
 """
 from __future__ import annotations
 
-import csv
-import difflib
-import io
+import ast
+import hashlib
+import json
 import os
 import re
-import secrets
-import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import KubelabError
-from .exercises import GRADE_MIME
-from .release import check_ids, is_check_cell
+from .gradebook import ExerciseGrade, Gradebook, NotebookGrade, feedback_file_name
+from .intake import Admission, admit, changed_files, fingerprints, write_atomically
+from .release import check_ids, is_check_cell, release_notebook
+from .remote import RecordedLab, RemoteFunction, RunFailed, SubmissionRun
+from .sandbox import Limits, Sandbox, choose_sandbox
 
-__all__ = ["grade", "grade_notebook", "Gradebook", "NotebookGrade", "ExerciseGrade", "GradingError"]
+__all__ = ["grade", "grade_notebook", "Gradebook", "NotebookGrade", "ExerciseGrade", "GradingError",
+           "ReferenceCheck", "reference_checks"]
 
-
-_CELL_FILE = re.compile(r"\(\w+\.py, line (\d+)\)")
-_SUMMARY = re.compile(r"^\d{2}-[a-z0-9-]+: \d+/\d+ checks passed$")
+_SUMMARY_SUFFIX = " checks passed"
 
 
 class GradingError(KubelabError):
-    """The submissions cannot be graded as given (two notebooks for one learner and lesson)."""
+    """The grading cannot start as asked (a path that does not exist, no reference notebooks)."""
 
 
-@dataclass(frozen=True)
-class ExerciseGrade:
-    """One exercise of one submission: the sub-check lines of its grade record, or why none came."""
+# ---------------------------------------------------------------- the reference
+class ReferenceCheck:
+    """One check cell of the released exercise notebook: its cell id, checksum, exercise ids and answers."""
 
-    exercise_id: str
-    passed: int = 0
-    total: int = 0
-    lines: tuple[str, ...] = ()
-    note: str = ""
-
-    @property
-    def score(self) -> float:
-        return self.passed / self.total if self.total else 0.0
-
-    def feedback(self) -> str:
-        if not self.total:
-            return f"{self.exercise_id}: not graded — {self.note}"
-        return "\n".join([*self.lines, f"{self.exercise_id}: {self.passed}/{self.total} checks passed",
-                          *([self.note] if self.note else [])])
-
-
-@dataclass(frozen=True)
-class NotebookGrade:
-    """The grades of one submitted notebook and notes about how its run went."""
-
-    learner: str
-    submission: Path
-    lesson: str
-    grades: tuple[ExerciseGrade, ...]
-    notes: tuple[str, ...] = ()
-
-    def feedback(self) -> str:
-        earned = sum(g.score for g in self.grades)
-        lines = [f"{self.submission.name} (lesson {self.lesson}): {earned:.2f} of {len(self.grades)}", ""]
-        for g in self.grades:
-            lines += [g.feedback(), ""]
-        lines += [f"note: {n}" for n in self.notes]
-        return "\n".join(lines).rstrip() + "\n"
-
-
-@dataclass(frozen=True)
-class Gradebook:
-    """Scores of every learner for every exercise; ``to_csv()`` is the gradebook file."""
-
-    exercises: tuple[str, ...]
-    notebooks: tuple[NotebookGrade, ...]
+    def __init__(self, cell: Any):
+        self.cell_id = cell.get("id", "")
+        self.source = cell.source
+        self.checksum = _checksum(cell.source)
+        self.outputs = cell.get("outputs", [])
+        self.calls = _check_calls(cell.source)  # [(exercise id, answer expression)]
 
     @property
-    def learners(self) -> list[str]:
-        return sorted({n.learner for n in self.notebooks})
+    def exercise_ids(self) -> list[str]:
+        return [e for e, _ in self.calls]
 
-    def score(self, learner: str, exercise_id: str) -> float | None:
-        """Partial credit in [0, 1], or None when the learner submitted no notebook with it."""
-        for n in self.notebooks:
-            for g in n.grades:
-                if n.learner == learner and g.exercise_id == exercise_id:
-                    return g.score
+
+def _checksum(source: str) -> str:
+    return hashlib.sha256(source.strip().encode("utf-8")).hexdigest()
+
+
+def _check_calls(source: str) -> list[tuple[str, str]]:
+    """(exercise id, answer expression source) of every ``check("<id>", <answer>)`` in a cell."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return [(e, "None") for e in check_ids(source)]
+    calls = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "check"
+                and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            answer = ast.get_source_segment(source, node.args[1]) if len(node.args) > 1 else "None"
+            calls.append((node.args[0].value, answer or "None"))
+    return sorted(calls, key=lambda c: source.index(c[0]))
+
+
+def reference_checks(reference_nb: Any, name: str) -> list[ReferenceCheck]:
+    """The check cells of the exercise notebook release() makes from a reference (solution) notebook."""
+    import copy
+
+    released = release_notebook(copy.deepcopy(reference_nb), name)
+    return [ReferenceCheck(c) for c in released.cells if is_check_cell(c) and check_ids(c.source)]
+
+
+# ---------------------------------------------------------------- the grading notebook
+def _binds(source: str, name: str) -> bool:
+    """Does this cell (re)define ``name`` (assignment, def, class, import, for/with target)?"""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == name:
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+                (a.asname or a.name.split(".")[0]) == name for a in node.names):
+            return True
+    return False
+
+
+def _root_name(expression: str) -> str | None:
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
         return None
-
-    def total(self, learner: str) -> float:
-        return sum(self.score(learner, e) or 0.0 for e in self.exercises)
-
-    def feedback(self, learner: str) -> str:
-        parts = [n.feedback() for n in self.notebooks if n.learner == learner]
-        return f"Feedback for {learner}\n\n" + "\n".join(parts)
-
-    def to_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["learner", *self.exercises, "total"])
-        for learner in self.learners:
-            scores = [self.score(learner, e) for e in self.exercises]
-            writer.writerow([learner, *("" if s is None else f"{s:.2f}" for s in scores),
-                             f"{self.total(learner):.2f}"])
-        return out.getvalue()
-
-    __str__ = to_csv
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.value if not isinstance(node, ast.Call) else node.func
+    return node.id if isinstance(node, ast.Name) else None
 
 
-def grade(submissions: list[Path], out_csv: Path, *, reference_dir: Path, timeout: int = 60) -> Gradebook:
-    """Grade every submitted notebook; write ``out_csv`` and ``feedback/<learner>.txt`` beside it."""
-    references = {p.stem: p for p in sorted(Path(reference_dir).glob("*.ipynb"))}
+def build_grading_notebook(learner_nb: Any, checks: list[ReferenceCheck]) -> tuple[Any, dict[int, int], dict[int, str]]:
+    """(grading notebook, grading index -> learner cell number, grading index -> exercise id extracted there)."""
+    import nbformat.v4 as v4
+
+    untouched = {(c.cell_id, c.checksum) for c in checks}
+    untouched_text = {c.checksum for c in checks}
+    learner: list[tuple[int, str]] = []  # (cell number in the submission, source)
+    for number, cell in enumerate(learner_nb.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        checksum = _checksum(cell.source)
+        if (cell.get("id"), checksum) in untouched or checksum in untouched_text:
+            continue  # the released check cell, unchanged: the grader runs its own check instead
+        learner.append((number, cell.source))
+    # each answer is handed out right after the last learner cell that defines it (or at the end)
+    extract_after: dict[int, list[tuple[str, str]]] = {}
+    for check in checks:
+        for exercise_id, expression in check.calls:
+            name = _root_name(expression)
+            position = max((i for i, (_, src) in enumerate(learner) if name and _binds(src, name)), default=len(learner) - 1)
+            extract_after.setdefault(position, []).append((exercise_id, expression))
+    nb = v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}})
+    numbers: dict[int, int] = {}
+    extracts: dict[int, str] = {}
+
+    def add_extracts(position: int) -> None:
+        for exercise_id, expression in extract_after.get(position, []):
+            extracts[len(nb.cells)] = exercise_id
+            nb.cells.append(v4.new_code_cell(
+                "__import__('kubelab.course.answers', fromlist=['export']).export("
+                f"{exercise_id!r}, lambda: ({expression}))"))
+
+    add_extracts(-1)  # a notebook with no code cells at all
+    for position, (number, source) in enumerate(learner):
+        numbers[len(nb.cells)] = number
+        nb.cells.append(v4.new_code_cell(source))
+        add_extracts(position)
+    return nb, numbers, extracts
+
+
+# ---------------------------------------------------------------- one submission
+def _lab_factory(**kwargs: Any) -> RecordedLab:
+    import kubelab
+
+    options = {"seed": 0, **kwargs}
+    return RecordedLab(kubelab.connect("simulated", **options), options)
+
+
+def _text_lines(text_outputs: list[str]) -> list[str]:
+    lines: list[str] = []
+    for text in text_outputs:
+        lines += text.splitlines()
+    return [line.rstrip() for line in lines if "] (hidden) " not in line and not line.endswith(_SUMMARY_SUFFIX)]
+
+
+def _reference_text(check: ReferenceCheck) -> list[str]:
+    texts = []
+    for output in check.outputs:
+        if output.get("output_type") == "stream":
+            texts.append(output.get("text", ""))
+        elif output.get("output_type") in ("execute_result", "display_data"):
+            texts.append(output.get("data", {}).get("text/plain", ""))
+    return _text_lines(texts)
+
+
+def _compare(reference: list[str], got: list[str]) -> str:
+    """An nbval-lax style comparison of the check's output with the reference check cell's output."""
+    import difflib
+
+    if reference == got:
+        return "output matches the reference solution's check output"
+    diff = difflib.unified_diff(reference, got, "reference", "yours", lineterm="", n=0)
+    return "output differs from the reference solution's check output:\n" + "\n".join(
+        "  " + line for line in list(diff)[2:])
+
+
+def _run_check(exercise_id: str, answer: Any, check: ReferenceCheck) -> tuple[ExerciseGrade, Any]:
+    """The grade, and the result as the learner's kernel would show it (hidden sub-checks left out)."""
+    from .exercises import CheckResult, check as run_check
+
+    result = run_check(exercise_id, answer, lab_factory=_lab_factory, grading=True)
+    visible = CheckResult(result.exercise_id, result.title, tuple(c for c in result.checks if not c.hidden))
+    if len(check.calls) == 1:
+        note = _compare(_reference_text(check), _text_lines([str(result)]))
+    else:
+        note = ""
+    # the denominator never falls below the reference's visible sub-checks: a check that stops early (an answer
+    # that does not apply, a stub) cannot score a few passes over a smaller total
+    total = max(result.total, _reference_total(check, exercise_id))
+    lines = tuple(str(c) for c in result.checks)
+    if total > result.total:
+        lines += (f"[FAIL] {total - result.total} sub-check(s) not reached — hint: fix the failures above first",)
+    return ExerciseGrade(exercise_id, result.passed, total, lines, note), visible
+
+
+def _reference_total(check: ReferenceCheck, exercise_id: str) -> int:
+    """The number of visible scored sub-checks in the reference check cell's summary line, or 0."""
+    pattern = re.compile(rf"^{re.escape(exercise_id)}: \d+/(\d+) checks passed$", re.M)
+    for output in check.outputs:
+        text = output.get("text", "") + (output.get("data") or {}).get("text/plain", "")
+        if match := pattern.search(text):
+            return int(match.group(1))
+    return 0
+
+
+def grade_notebook(admission: Admission, learner: str, reference: Path | None, *, sandbox: Sandbox,
+                   timeout: int = 60, limits: Limits = Limits()) -> NotebookGrade:
+    """Run one admitted submission in the sandbox and check its answers out here."""
+    submission = admission.path
+    if reference is None and admission.notebook is None:
+        return NotebookGrade(learner, submission, "?", (), (f"not graded: the file {admission.reason}",), graded=False)
+    if reference is None:
+        return NotebookGrade(learner, submission, "?", (), (
+            "no reference notebook: the notebook names no known lesson in metadata.kubelab.lesson and its file "
+            "name matches no reference; submit the exercise notebook you were given",), graded=False)
+    import nbformat
+
+    checks = reference_checks(nbformat.read(reference, as_version=4), str(reference))
+    expected = list(dict.fromkeys(e for c in checks for e in c.exercise_ids))
+    if admission.notebook is None:
+        note = f"not graded: the file {admission.reason}"
+        return NotebookGrade(learner, submission, reference.stem,
+                             tuple(ExerciseGrade(e, note=note) for e in expected), (note,), graded=False)
+    nb, numbers, extracts = build_grading_notebook(admission.notebook, checks)
+    grades: dict[str, ExerciseGrade] = {}
+    shown: dict[str, Any] = {}
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="kubelab-grade-") as tmp:
+        work = Path(tmp)
+        nbformat.write(nb, work / "grading.ipynb")
+        (work / "plan.json").write_text(json.dumps({
+            "timeout": timeout, "output_limit": limits.output_bytes,
+            "extract_cells": {str(i): e for i, e in extracts.items()}}), encoding="utf-8")
+        wall = timeout * (len(nb.cells) + 4) + 120
+        with SubmissionRun(sandbox, work, limits, wall) as run:
+            answers, errors, stopped = _collect(run, numbers)
+            for index, error in sorted(errors.items()):
+                if index in numbers:
+                    notes.append(f"your cell {numbers[index]} {error}")
+            if stopped:
+                notes.append(stopped)
+            by_id = {e: c for c in checks for e in c.exercise_ids}
+            for exercise_id in expected:
+                record = answers.get(exercise_id)
+                if not isinstance(record, dict) or record.get("kind") not in ("value", "function"):
+                    why = (record or {}).get("error") if isinstance(record, dict) else None
+                    grades[exercise_id] = ExerciseGrade(exercise_id, note=(
+                        f"your answer could not be read: {why}" if why else "no answer was handed out (the run "
+                        "stopped before it, or the answer cell did not run)"))
+                    continue
+                if record["kind"] == "function":
+                    answer = RemoteFunction(run, exercise_id)
+                else:
+                    from .plain import from_plain
+                    answer = from_plain(record.get("value"))
+                grades[exercise_id], shown[exercise_id] = _run_check(exercise_id, answer, by_id[exercise_id])
+    verdicts = tuple((c, shown.get(c.exercise_ids[0])) for c in checks)
+    return NotebookGrade(learner, submission, reference.stem, tuple(grades[e] for e in expected), tuple(notes),
+                         verdicts=verdicts)
+
+
+def _collect(run: SubmissionRun, numbers: dict[int, int]) -> tuple[dict[str, Any], dict[int, str], str]:
+    """(answers by exercise, errors by grading cell, why the run stopped early) as the runner reports them."""
+    answers: dict[str, Any] = {}
+    errors: dict[int, str] = {}
+    while True:
+        try:
+            event = run.read()
+        except RunFailed as exc:
+            return answers, errors, str(exc)
+        kind = event.get("event")
+        if kind == "answer" and isinstance(event.get("answer"), dict):
+            answers.setdefault(str(event["answer"].get("exercise")), event["answer"])
+        elif kind == "error" and isinstance(event.get("cell"), int):
+            errors[event["cell"]] = str(event.get("error"))[:300]
+        elif kind == "done":
+            if not event.get("stopped"):
+                return answers, errors, ""
+            where = numbers.get(event.get("cell"))
+            at = f" at your cell {where}" if where else ""
+            return answers, errors, f"the run stopped{at}: {event['stopped']}; answers after it were not read"
+        else:
+            return answers, errors, "the run spoke out of protocol"
+
+
+# ---------------------------------------------------------------- the class
+def _lesson_of(admission: Admission, references: dict[str, Path]) -> str | None:
+    if admission.path.stem in references:
+        return admission.path.stem
+    if admission.notebook is not None:
+        lesson = (admission.notebook.metadata.get("kubelab") or {}).get("lesson")
+        if isinstance(lesson, str) and lesson in references:
+            return lesson
+    return None
+
+
+def _learner_of(path: Path, references: dict[str, Path], roster: dict[str, str] | None) -> str:
+    """nbgrader's layout (``alice/03-services.ipynb``) names the folder's learner; otherwise the file's stem."""
+    if roster is not None:
+        key = str(path.resolve())
+        if key in roster:
+            return roster[key]
+    return path.parent.name if path.stem in references else path.stem
+
+
+def grade(submissions: list[Path], out_csv: Path, *, reference_dir: Path, timeout: int = 60,
+          isolation: str = "auto", roster: dict[str, str] | None = None, limits: Limits = Limits(),
+          nbval: bool = True) -> Gradebook:
+    """Grade every submitted notebook; write ``out_csv``, ``feedback/<learner>.txt``, ``grading-report.txt`` and
+    ``verdicts/`` (one notebook per submission, checked by ``pytest --nbval``: verdicts.py)."""
+    reference_dir, out_csv = Path(reference_dir), Path(out_csv)
+    if not reference_dir.is_dir():
+        raise GradingError(f"reference folder {reference_dir} does not exist; pass --reference <solutions folder>")
+    missing = [str(s) for s in submissions if not os.path.lexists(s)]
+    if missing:
+        raise GradingError(f"submission {missing[0]} does not exist; check the path")
+    if out_csv.is_dir():
+        raise GradingError(f"--out {out_csv} is a folder; give the gradebook's file name, e.g. {out_csv}/grades.csv")
+    references = {p.stem: p for p in sorted(reference_dir.glob("*.ipynb")) if p.is_file() and not p.is_symlink()}
     if not references:
         raise GradingError(f"{reference_dir}: no reference solution notebooks (*.ipynb) found")
-    plan = [(Path(s), *_learner_and_reference(Path(s), references)) for s in submissions]
+    feedback_dir = out_csv.parent / "feedback"
+    watched = [reference_dir, *map(Path, submissions), out_csv, feedback_dir]
+    before = fingerprints(watched)
+    from .exercises import _chapter_modules  # the check modules are hidden from the sandbox too
+    check_dirs = [Path(__file__).parent / "exercises", *[p.parent for _, p in _chapter_modules("99") if p]]
+    check_dirs += [Path(d) for d in os.environ.get("KUBELAB_EXERCISE_PATH", "").split(os.pathsep) if d]
+    sandbox = choose_sandbox([reference_dir, *{Path(s).resolve().parent for s in submissions},
+                              out_csv.resolve().parent, *check_dirs], prefer=isolation)
+
+    plan: list[tuple[Admission, str, str | None]] = []
+    for path in sorted(Path(s) for s in submissions):
+        admission = admit(path)
+        plan.append((admission, _learner_of(path, references, roster), _lesson_of(admission, references)))
+    flags: dict[str, list[str]] = {}
     seen: dict[tuple[str, str], Path] = {}
-    for submission, learner, reference in plan:
-        key = (learner, reference.stem if reference else submission.name)
+    notebooks: list[NotebookGrade] = []
+    for admission, learner, lesson in plan:
+        key = (learner, lesson or admission.path.name)
         if key in seen:
-            raise GradingError(f"{seen[key]} and {submission} are both the notebook of learner {learner} "
-                               f"for {key[1]}; keep one of them")
-        seen[key] = submission
-    notebooks = tuple(grade_notebook(s, learner, ref, timeout) for s, learner, ref in plan)
+            flags.setdefault(learner, []).append(
+                f"duplicate: {admission.path} is a second notebook for {key[1]}; graded {seen[key]} only")
+            continue
+        seen[key] = admission.path
+        notebooks.append(grade_notebook(admission, learner, references.get(lesson) if lesson else None,
+                                        sandbox=sandbox, timeout=timeout, limits=limits))
     columns: list[str] = []
     for n in sorted(notebooks, key=lambda n: n.lesson):
         columns += [g.exercise_id for g in n.grades if g.exercise_id not in columns]
-    book = Gradebook(tuple(columns), notebooks)
-    out_csv = Path(out_csv)
-    out_csv.parent.mkdir(parents=True, exist_ok=True)
-    out_csv.write_text(book.to_csv(), encoding="utf-8")
-    feedback_dir = out_csv.parent / "feedback"
-    feedback_dir.mkdir(exist_ok=True)
-    for learner in book.learners:
-        (feedback_dir / f"{learner}.txt").write_text(book.feedback(learner), encoding="utf-8")
+    after = fingerprints(watched)
+    changes = tuple(changed_files(before, after))
+    nbval_results = _nbval(notebooks, out_csv.parent / "verdicts", timeout) if nbval else {}
+    book = Gradebook(tuple(columns), tuple(notebooks), sandbox.kind, sandbox.description,
+                     {k: tuple(v) for k, v in flags.items()}, changes, nbval_results)
+    _write(book, out_csv, feedback_dir)
     return book
 
 
-def _read(path: Path) -> Any:
-    import nbformat  # lazily: `import kubelab` must not need it
-    return nbformat.read(path, as_version=4)
+def _nbval(notebooks: list[NotebookGrade], folder: Path, timeout: int) -> dict[str, tuple[int, int]]:
+    """Write a verdict notebook per graded submission and run ``pytest --nbval`` on them (verdicts.py)."""
+    import nbformat
+
+    from .verdicts import run_nbval, verdict_notebook
+
+    graded = [n for n in notebooks if n.graded and n.verdicts]
+    if not graded:
+        return {}
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in graded:
+        name = feedback_file_name(f"{n.learner}--{n.lesson}")[:-4]
+        nbformat.write(verdict_notebook(list(n.verdicts)), folder / f"{name}.ipynb")
+    return run_nbval(folder, timeout)
 
 
-def _learner_and_reference(submission: Path, references: dict[str, Path]) -> tuple[str, Path | None]:
-    """Learner and reference: by the lesson release() wrote into the notebook, else by file name.
-
-    ``alice.ipynb`` carrying lesson 03-services is alice's; ``alice/03-services.ipynb`` (named
-    like its reference, nbgrader's layout) is the notebook of the folder's learner.
-    """
-    if submission.stem in references:
-        return submission.parent.name, references[submission.stem]
-    try:
-        lesson = _read(submission).metadata.get("kubelab", {}).get("lesson")
-    except Exception:  # unreadable: grade_notebook reports it
-        lesson = None
-    return submission.stem, references.get(lesson)
-
-
-def grade_notebook(submission: Path, learner: str, reference: Path | None, timeout: int = 60) -> NotebookGrade:
-    """Run one submission with fresh reference check cells and read the grade records back."""
-    if reference is None:
-        return NotebookGrade(learner, submission, "?", (), (
-            "no reference notebook: the notebook names no known lesson in metadata.kubelab.lesson "
-            "and its file name matches no reference; submit the exercise notebook you were given",))
-    ref_nb = _read(reference)
-    expected = list(dict.fromkeys(i for c in ref_nb.cells if is_check_cell(c) for i in check_ids(c.source)))
-    with tempfile.TemporaryDirectory(prefix="kubelab-grade-") as tmp:
-        copy = Path(tmp) / submission.name
-        shutil.copyfile(submission, copy)
-        try:
-            learner_nb = _read(copy)
-        except Exception as exc:
-            note = f"the notebook could not be read ({type(exc).__name__}); submit a valid .ipynb file"
-            return NotebookGrade(learner, submission, reference.stem,
-                                 tuple(ExerciseGrade(e, note=note) for e in expected), (note,))
-        run = _GradingRun(learner_nb, ref_nb)
-        stopped = run.execute(Path(tmp), timeout)
-    return NotebookGrade(learner, submission, reference.stem, run.grades(expected, stopped),
-                         tuple(run.learner_errors()) + ((stopped,) if stopped else ()))
-
-
-class _GradingRun:
-    """The grading notebook of one submission and what its run produced."""
-
-    def __init__(self, learner_nb: Any, ref_nb: Any):
-        import nbformat.v4 as v4
-
-        tag = secrets.token_hex(8)
-        self.nb = v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
-                                                           "display_name": "Python 3"}})
-        self.nb.cells.append(v4.new_code_cell(
-            "# kubelab grading: keep the genuine check() before any learner code runs\n"
-            f"from kubelab.course.exercises import check as _kubelab_check_{tag}, "
-            f"_begin_graded_cell as _kubelab_begin_{tag}"))
-        self.learner_cells: dict[int, int] = {}  # grading index -> cell number in the submission
-        self.check_cells: dict[int, tuple[str, Any]] = {}  # grading index -> (nonce, reference cell)
-        pending = [c for c in ref_nb.cells if is_check_cell(c)]
-
-        def add_check(ref_cell: Any) -> None:
-            nonce = secrets.token_hex(16)
-            self.check_cells[len(self.nb.cells)] = (nonce, ref_cell)
-            self.nb.cells.append(v4.new_code_cell(
-                f"# kubelab grading: check cell from the reference notebook\n"
-                f'_kubelab_begin_{tag}("{nonce}")\ncheck = _kubelab_check_{tag}\n{ref_cell.source}'))
-
-        for number, cell in enumerate(learner_nb.cells, start=1):
-            if cell.cell_type != "code":
-                continue
-            if is_check_cell(cell):
-                ids = set(check_ids(cell.source))
-                for ref_cell in [r for r in pending if ids & set(check_ids(r.source))]:
-                    pending.remove(ref_cell)
-                    add_check(ref_cell)
-                continue
-            self.learner_cells[len(self.nb.cells)] = number
-            self.nb.cells.append(v4.new_code_cell(cell.source))
-        for ref_cell in pending:  # check cells the learner deleted or changed beyond recognition
-            add_check(ref_cell)
-        self.stopped_at = len(self.nb.cells)  # index of the cell a timeout or crash stopped at
-
-    def execute(self, cwd: Path, timeout: int) -> str:
-        """Run the grading notebook; return why it stopped early, or "" when every cell ran."""
-        from nbclient import NotebookClient
-        from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-        started = [-1]
-        client = NotebookClient(self.nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                                shutdown_kernel="immediate", resources={"metadata": {"path": str(cwd)}},
-                                on_cell_start=lambda cell, cell_index: started.__setitem__(0, cell_index))
-        env = {**os.environ, "KUBELAB_GRADING": "1"}
-        if "KUBELAB_EXERCISE_PATH" in env:  # the kernel runs in a temporary folder
-            env["KUBELAB_EXERCISE_PATH"] = os.pathsep.join(
-                os.path.abspath(d) for d in env["KUBELAB_EXERCISE_PATH"].split(os.pathsep) if d)
-        try:
-            client.execute(env=env)
-        except CellTimeoutError:
-            self.stopped_at = started[0]
-            return f"the run stopped: {self._describe(started[0])} did not finish within {timeout} s"
-        except DeadKernelError:
-            self.stopped_at = started[0]
-            return f"the run stopped: the kernel died while running {self._describe(started[0])}"
-        return ""
-
-    def _describe(self, index: int) -> str:
-        if index in self.learner_cells:
-            return f"your cell {self.learner_cells[index]}"
-        if index in self.check_cells:
-            return f"the check cell for {', '.join(check_ids(self.check_cells[index][1].source))}"
-        return "the grader's first cell"
-
-    def grades(self, expected: list[str], stopped: str) -> tuple[ExerciseGrade, ...]:
-        found: dict[str, ExerciseGrade] = {}
-        for index, (nonce, ref_cell) in self.check_cells.items():
-            ids = check_ids(ref_cell.source)
-            if index >= self.stopped_at:
-                found.update({e: ExerciseGrade(e, note=stopped) for e in ids})
-                continue
-            cell = self.nb.cells[index]
-            records = {r["exercise"]: r for r in _records(cell, nonce) if r["exercise"] in ids}
-            comparison = _compare_outputs(ref_cell.outputs, cell.outputs)
-            for e in ids:
-                r = records.get(e)
-                if r is None:
-                    found[e] = ExerciseGrade(e, note=f"the check cell {_error_of(cell) or 'gave no result'}")
-                else:
-                    found[e] = ExerciseGrade(e, r["passed"], r["total"], tuple(r["lines"]), comparison)
-        return tuple(found.get(e, ExerciseGrade(e, note="no check cell ran for it")) for e in expected)
-
-    def learner_errors(self) -> list[str]:
-        return [f"your cell {number} {error}" for index, number in self.learner_cells.items()
-                if index < self.stopped_at and (error := _error_of(self.nb.cells[index]))]
-
-
-def _records(cell: Any, nonce: str) -> list[dict[str, Any]]:
-    """Grade records in a cell's outputs that carry the cell's nonce (anything else is ignored)."""
-    records = []
-    for output in cell.get("outputs", []):
-        record = output.get("data", {}).get(GRADE_MIME)
-        if (isinstance(record, dict) and record.get("nonce") == nonce
-                and isinstance(record.get("passed"), int) and isinstance(record.get("total"), int)):
-            records.append(record)
-    return records
-
-
-def _error_of(cell: Any) -> str:
-    for output in cell.get("outputs", []):
-        if output.output_type == "error":
-            evalue = _CELL_FILE.sub(r"(line \1)", output.evalue)  # IPython's file names vary by run
-            return f"raised {output.ename}: {evalue}".splitlines()[0]
-    return ""
-
-
-def _text_lines(outputs: list[Any]) -> list[str]:
-    """The text nbval compares: streams, text/plain results and errors.
-
-    Hidden sub-checks and the summary line (which counts them) are left out: the reference
-    outputs were made without them.
-    """
-    lines: list[str] = []
-    for output in outputs:
-        if output.output_type == "stream":
-            lines += output.text.splitlines()
-        elif output.output_type in ("execute_result", "display_data") and "text/plain" in output.data:
-            lines += output.data["text/plain"].splitlines()
-        elif output.output_type == "error":
-            lines.append(f"{output.ename}: {output.evalue}")
-    return [line.rstrip() for line in lines if "] (hidden) " not in line and not _SUMMARY.match(line)]
-
-
-def _compare_outputs(reference: list[Any], got: list[Any]) -> str:
-    """An nbval-lax style comparison of a check cell's output with the reference output."""
-    want, have = _text_lines(reference), _text_lines(got)
-    if want == have:
-        return "output matches the reference solution's check output"
-    diff = difflib.unified_diff(want, have, "reference", "yours", lineterm="", n=0)
-    return "output differs from the reference solution's check output:\n" + "\n".join(
-        "  " + line for line in list(diff)[2:])
+def _write(book: Gradebook, out_csv: Path, feedback_dir: Path) -> None:
+    out_csv.parent.mkdir(parents=True, exist_ok=True)
+    feedback_dir.mkdir(exist_ok=True)
+    used: set[str] = set()
+    for learner in book.learners:
+        name = feedback_file_name(learner)
+        if name in used or name != learner + ".txt":
+            name = f"{name[:-4]}-{hashlib.sha256(learner.encode()).hexdigest()[:8]}.txt"
+        used.add(name)
+        write_atomically(feedback_dir / name, book.feedback(learner))
+    write_atomically(out_csv.parent / "grading-report.txt", book.report())
+    write_atomically(out_csv, book.to_csv())

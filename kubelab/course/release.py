@@ -5,6 +5,9 @@
   string (a YAML manifest in triple quotes), inside brackets or in a ``%%`` cell magic, the stub
   is the comment line alone, so the enclosing syntax stays valid.
 - Markdown between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->`` is removed.
+- Every code cell from the first exercise on, check cells aside, is tagged ``raises-exception``, so
+  Run All (JupyterLab, nbclient, nbval) goes on past a try-it cell that fails on an unsolved stub and
+  every check cell shows its FAIL table.
 - Outputs are cleared except in check cells (``# NBVAL_CHECK_OUTPUT`` or a call of ``check(``),
   whose reference output stays for nbval; execution counts and cell ids are normalised, so the
   same solutions always give the same bytes.
@@ -135,6 +138,7 @@ def _strip_markdown(source: str, where: str) -> str:
 def release_notebook(nb: Any, name: str) -> Any:
     """The exercise version of solution notebook ``nb`` (named ``name`` in error messages)."""
     cells = []
+    first_exercise = None  # position in `cells` of the first cell with a solution region
     for index, cell in enumerate(nb.cells):
         where = f"{name}, cell {index + 1}" + (f" (id {cell['id']!r})" if cell.get("id") else "")
         cell.metadata.pop("execution", None)  # timestamps
@@ -142,6 +146,8 @@ def release_notebook(nb: Any, name: str) -> Any:
             if is_check_cell(cell) and BEGIN_CODE in cell.source:
                 raise ReleaseError(f"{where}: a check cell contains a solution region; "
                                    "keep answers and check() calls in separate cells")
+            if first_exercise is None and BEGIN_CODE in cell.source:
+                first_exercise = len(cells)
             cell.source = _strip_code(cell.source, where)
             cell.execution_count = None
             cell.outputs = [_without_count(o) for o in cell.outputs] if is_check_cell(cell) else []
@@ -154,6 +160,11 @@ def release_notebook(nb: Any, name: str) -> Any:
             if not cell.source:
                 continue  # the whole cell was a solution
         cells.append(cell)
+    for cell in cells[len(cells) if first_exercise is None else first_exercise:]:
+        if cell.cell_type == "code" and not is_check_cell(cell):
+            tags = cell.metadata.setdefault("tags", [])
+            if "raises-exception" not in tags:
+                tags.append("raises-exception")  # an unsolved stub may raise here; Run All goes on
     for index, cell in enumerate(cells):
         cell["id"] = f"cell-{index:03d}"
     nb.cells = cells

@@ -82,7 +82,7 @@ def test_owner_stub_and_non_function():
         raise NotImplementedError()
 
     assert "still the exercise's stub" in check("01-podcidr-owner", stub).checks[-1].name
-    assert failed(check("01-podcidr-owner", "node-2")) == ["the answer is a function f(lab, ip)"]
+    assert failed(check("01-podcidr-owner", "node-2")) == ["your answer is a str"]
 
 
 # ---------------------------------------------------------------- 01-pod-on-node-2

@@ -82,7 +82,7 @@ def test_forgetting_the_placeholder_slice_is_named():
 
 def test_not_a_function_and_a_raising_function_fail_cleanly():
     """Do a number instead of a function, and a function that raises, fail without a traceback?"""
-    assert failed(check("05-slice-count", 3)) == ["the answer is a function"]
+    assert failed(check("05-slice-count", 3)) == ["your answer is an int"]
     result = check("05-slice-count", lambda n, m: n / 0)
     assert not result and "ZeroDivisionError" in _hint(result, failed(result)[0])
 

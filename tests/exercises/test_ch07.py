@@ -201,7 +201,7 @@ def test_ignoring_namespace_fails_the_shop_case():
 def test_not_a_function_fails_cleanly():
     """Does a value instead of a function fail the first sub-check only?"""
     result = check("07-ipv6-address", "fd00:10:96::1")
-    assert failed(result) == ["the answer is a function"] and result.total == 1
+    assert failed(result) == ["your answer is a str"] and result.total == 1
 
 
 def test_stub_function_is_reported_once():

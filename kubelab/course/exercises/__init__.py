@@ -13,7 +13,7 @@ Chapter modules are imported only when ``check()`` first asks for one of their i
 directories listed in ``KUBELAB_EXERCISE_PATH`` (``os.pathsep``-separated).
 
 This module imports only the standard library; kubelab's simulator and IPython are imported
-lazily, when a check needs a Lab or runs inside a grading kernel.
+lazily, when a check needs a Lab.
 """
 from __future__ import annotations
 
@@ -31,10 +31,7 @@ from typing import Any, Callable
 from ...errors import KubelabError
 
 __all__ = ["check", "exercise", "registered", "CheckResult", "SubCheck", "Context", "Exercise",
-           "UnknownExerciseError", "GRADE_MIME"]
-
-#: MIME type of the machine-readable grade record a graded check cell displays (see grading.py).
-GRADE_MIME = "application/vnd.kubelab.grade+json"
+           "UnknownExerciseError"]
 
 _ID = re.compile(r"^(?P<chapter>\d{2})-[a-z0-9][a-z0-9-]*$")
 
@@ -51,6 +48,7 @@ class Exercise:
     title: str
     lesson: str
     fn: Callable[[Any, "Context"], None]
+    answer: str = "any"  # what the learner hands in: "manifests" (YAML text or objects), "function", "dict", "str"
 
 
 @dataclass(frozen=True)
@@ -60,12 +58,13 @@ class SubCheck:
     name: str
     ok: bool
     hint: str = ""
-    kind: str = "check"  # "check" and "error" are scored; "mistake" only explains; "given" is a met precondition
+    kind: str = "check"  # "check" and "error" are scored; "mistake" only explains; "given" is a met precondition;
+    # "blocked" is an unmet precondition whose scored sub-checks are recorded as failed after it
     hidden: bool = False
 
     @property
     def scored(self) -> bool:
-        return self.kind not in ("mistake", "given")
+        return self.kind not in ("mistake", "given", "blocked")
 
     @property
     def tag(self) -> str:
@@ -128,10 +127,6 @@ class CheckResult:
                 f"<b>{html.escape(self.title)}</b> — {html.escape(self.summary)}</caption>"
                 f"<tr><th>result</th><th>check</th><th>hint</th></tr>{''.join(rows)}</table>")
 
-    def to_record(self, nonce: str) -> dict[str, Any]:
-        """The machine-readable form a graded check cell displays under GRADE_MIME."""
-        return {"nonce": nonce, "exercise": self.exercise_id, "passed": self.passed,
-                "total": self.total, "lines": [str(c) for c in self.checks]}
 
 
 @dataclass
@@ -164,6 +159,13 @@ class Context:
         self.checks.append(SubCheck(name, True, "", kind="given") if ok else SubCheck(name, False, hint))
         return ok
 
+    def precondition(self, name: str, ok: Any, hint: str) -> bool:
+        """A precondition that is never scored: the check records its scored sub-checks as failed when it is
+        unmet, so the denominator is the same for every answer."""
+        ok = bool(ok)
+        self.checks.append(SubCheck(name, True, "", kind="given") if ok else SubCheck(name, False, hint, kind="blocked"))
+        return ok
+
     def mistake(self, name: str, detected: Any, message: str) -> bool:
         """Name a classic mistake when it is detected; it explains failures and is not scored."""
         detected = bool(detected)
@@ -176,7 +178,18 @@ _REGISTRY: dict[str, Exercise] = {}
 _LOADED_MODULES: set[str] = set()
 
 
-def exercise(exercise_id: str, *, title: str, lesson: str) -> Callable:
+#: What check() says when the answer is not of the kind the exercise takes (checked before any sub-check runs).
+_SHAPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "function": (callable, "this exercise's answer is a function: define it with `def` and pass the function "
+                           "itself (its name, without parentheses)"),
+    "manifests": (lambda a: isinstance(a, (str, dict, list)) and not callable(a),
+                  "this exercise's answer is YAML text (a string in triple quotes), as in the starter code"),
+    "dict": (lambda a: isinstance(a, dict), "this exercise's answer is a dict, as in the starter code"),
+    "str": (lambda a: isinstance(a, str), "this exercise's answer is a string, as in the starter code"),
+}
+
+
+def exercise(exercise_id: str, *, title: str, lesson: str, answer: str = "any") -> Callable:
     """Register ``fn(answer, ctx)`` as the check behind ``check(exercise_id, answer)``."""
     if not _ID.match(exercise_id):
         raise ValueError(f"exercise id {exercise_id!r} must look like 'NN-some-name' (chapter number first)")
@@ -187,7 +200,7 @@ def exercise(exercise_id: str, *, title: str, lesson: str) -> Callable:
         if old is not None and (old.fn.__module__, old.fn.__qualname__) != (fn.__module__, fn.__qualname__):
             raise ValueError(f"exercise {exercise_id!r} is registered twice: by "
                              f"{old.fn.__module__}.{old.fn.__qualname__} and {fn.__module__}.{fn.__qualname__}")
-        _REGISTRY[exercise_id] = Exercise(exercise_id, title, lesson, fn)
+        _REGISTRY[exercise_id] = Exercise(exercise_id, title, lesson, fn, answer)
         return fn
 
     return register
@@ -244,6 +257,15 @@ def _find(exercise_id: str) -> Exercise:
 
 def _one_line(exc: BaseException) -> str:
     """``Type: first line of the message``, short enough for a check line."""
+    if getattr(exc, "learner_message", None):  # raised by the learner's function across the sandbox boundary
+        return exc.learner_message
+    if isinstance(exc, (AttributeError, TypeError, KeyError, IndexError)):
+        # the learner's answer (or a field in it) has the wrong shape; a raw Python error would not say which
+        if "NoneType" in str(exc):
+            return ("your answer has an empty (null) value where a mapping or a list belongs, e.g. `spec:` with "
+                    "nothing under it, or the answer variable is still None; fill it in")
+        return (f"your answer does not have the shape this exercise expects ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:80] if str(exc) else ''}); compare it with the exercise's starter code")
     if type(exc) is NotImplementedError:
         return "NotImplementedError: the answer is still the exercise's stub; replace raise NotImplementedError()"
     text = str(exc).strip().splitlines()
@@ -251,41 +273,26 @@ def _one_line(exc: BaseException) -> str:
     return message if len(message) <= 200 else message[:197] + "..."
 
 
-# Set by a graded check cell (see grading.py) just before it calls check(); None otherwise.
-_graded_cell_nonce: str | None = None
-_depth = 0
-
-
-def _begin_graded_cell(nonce: str) -> None:
-    """Mark the running cell as a grader's check cell: results are also displayed as grade records."""
-    global _graded_cell_nonce
-    _graded_cell_nonce = nonce
-
-
-def check(exercise_id: str, answer: Any, *, lab_factory: Callable[..., Any] | None = None) -> CheckResult:
+def check(exercise_id: str, answer: Any, *, lab_factory: Callable[..., Any] | None = None,
+          grading: bool | None = None) -> CheckResult:
     """Run the checks of ``exercise_id`` against ``answer``: every sub-check, passed or not, in order.
 
     An answer that raises (a KubelabError or anything else) fails with a one-line explanation
     instead of a traceback; sub-checks recorded before the error still count.
     """
-    global _depth
     found = _find(exercise_id)
-    grading = _graded_cell_nonce is not None or os.environ.get("KUBELAB_GRADING") == "1"
+    if grading is None:  # the grader passes grading=True (grading.py runs checks outside the learner's kernel)
+        grading = os.environ.get("KUBELAB_GRADING") == "1"
     ctx = Context(exercise_id, grading=grading, lab_factory=lab_factory)
-    _depth += 1
+    accepts, shape_hint = _SHAPES.get(found.answer, (lambda a: True, ""))
     try:
-        found.fn(answer, ctx)
+        if not accepts(answer):
+            kind = type(answer).__name__
+            described = "None" if answer is None else f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+            ctx.checks.append(SubCheck(f"your answer is {described}", False, shape_hint, kind="error"))
+        else:
+            found.fn(answer, ctx)
     except (Exception, SystemExit) as exc:  # the learner's answer failed; KeyboardInterrupt still stops
         ctx.checks.append(SubCheck(f"your answer could not be checked: {_one_line(exc)}", False,
                                    "fix the error above and run this check again", kind="error"))
-    finally:
-        _depth -= 1
-    result = CheckResult(exercise_id, found.title, tuple(ctx.checks))
-    if _graded_cell_nonce is not None and _depth == 0:
-        _display_grade_record(result, _graded_cell_nonce)
-    return result
-
-
-def _display_grade_record(result: CheckResult, nonce: str) -> None:
-    from IPython.display import display  # only graded cells, which always run in a kernel
-    display({GRADE_MIME: result.to_record(nonce)}, raw=True)
+    return CheckResult(exercise_id, found.title, tuple(ctx.checks))

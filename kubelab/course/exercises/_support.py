@@ -36,7 +36,7 @@ def call_answer(fn, *args, **kwargs) -> tuple[Any, str | None]:
     except NotImplementedError:
         raise
     except Exception as exc:  # the learner's code failed: a failed sub-check, never a traceback
-        return None, f"{type(exc).__name__}: {exc}"
+        return None, getattr(exc, "learner_message", None) or f"{type(exc).__name__}: {exc}"
 
 
 def as_yaml(*objects) -> str:

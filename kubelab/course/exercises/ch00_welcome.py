@@ -11,7 +11,7 @@ from ._support import apply_answer
 PORT = 8080
 
 
-@exercise("00-first-pod", title="Your first pod: label it and open a port", lesson="00-welcome")
+@exercise("00-first-pod", title="Your first pod: label it and open a port", lesson="00-welcome", answer="manifests")
 def first_pod(answer, ctx):
     lab = ctx.lab()
     if not apply_answer(ctx, lab, answer, "the manifest applies"):

@@ -71,7 +71,7 @@ def _hint(base: str, errors: list[str]) -> str:
     return f"{base} (your function raised {errors[0]})" if errors else base
 
 
-@exercise("01-podcidr-owner", title="Which node's podCIDR holds this IP?", lesson=LESSON)
+@exercise("01-podcidr-owner", title="Which node's podCIDR holds this IP?", lesson=LESSON, answer="function")
 def podcidr_owner(answer, ctx):
     if not callable(answer):
         ctx.expect("the answer is a function f(lab, ip)", False,
@@ -121,7 +121,8 @@ def podcidr_owner(answer, ctx):
 
 
 # ---------------------------------------------------------------- (b) a pod pinned to node-2
-@exercise("01-pod-on-node-2", title="Pin a pod to node-2 and reach it across nodes", lesson=LESSON)
+@exercise("01-pod-on-node-2", title="Pin a pod to node-2 and reach it across nodes", lesson=LESSON,
+          answer="manifests")
 def pod_on_node_2(answer, ctx):
     lab = ctx.lab(nodes=4, seed=21)
     # other pods first, so the learner's pod gets an address nobody could predict; node-2 is the busiest
@@ -160,7 +161,7 @@ def pod_on_node_2(answer, ctx):
 
 
 # ---------------------------------------------------------------- (c) a hostNetwork node agent
-@exercise("01-node-agent", title="A node agent on the host network", lesson=LESSON)
+@exercise("01-node-agent", title="A node agent on the host network", lesson=LESSON, answer="manifests")
 def node_agent(answer, ctx):
     lab = ctx.lab(seed=31)
     lab.apply([_deployment("web", 3, 8080), _probe("scraper", "node-2")])

@@ -89,7 +89,7 @@ def _outer(trace) -> tuple[str, str] | None:
     return None
 
 
-@exercise("02-pod-mtu", title="The largest pod MTU under an encapsulation", lesson=LESSON)
+@exercise("02-pod-mtu", title="The largest pod MTU under an encapsulation", lesson=LESSON, answer="function")
 def pod_mtu(answer, ctx):
     """answer(underlay_mtu, encapsulation) -> the largest pod MTU whose packets still fit the underlay."""
     def expect_mtu(name, underlay, encap, hint, hidden=False):
@@ -127,7 +127,7 @@ def pod_mtu(answer, ctx):
                 "the answer must follow underlay_mtu; jumbo frames leave pods much more room")
 
 
-@exercise("02-policy-overlay", title="An overlay that enforces NetworkPolicy", lesson=LESSON)
+@exercise("02-policy-overlay", title="An overlay that enforces NetworkPolicy", lesson=LESSON, answer="dict")
 def policy_overlay(answer, ctx):
     """answer: connect() options (cni, calico_mode) for a cluster whose cross-node traffic is
     encapsulated and whose CNI enforces NetworkPolicy."""
@@ -165,7 +165,7 @@ def policy_overlay(answer, ctx):
                 "Calico enforces policy, but in BGP mode the pod's packet crosses the underlay unencapsulated")
 
 
-@exercise("02-outer-header", title="Read the outer header off a trace", lesson=LESSON)
+@exercise("02-outer-header", title="Read the outer header off a trace", lesson=LESSON, answer="function")
 def outer_header(answer, ctx):
     """answer(trace) -> (outer source, outer destination) of the encapsulated packet, or None."""
     cases = [

@@ -80,7 +80,7 @@ def _set_not_ready(lab, pod: dict) -> None:
     lab.apply(pod)
 
 
-@exercise("03-api-service", title="A Service for the api Deployment", lesson=LESSON)
+@exercise("03-api-service", title="A Service for the api Deployment", lesson=LESSON, answer="manifests")
 def api_service(answer, ctx):
     """answer: YAML for a Service that lets shop/client reach the api pods at http://api (port 80)."""
     lab = ctx.lab()
@@ -118,7 +118,7 @@ def api_service(answer, ctx):
                 "tier=backend is shared by other pods; add the label that only the api pods carry")
 
 
-@exercise("03-sticky-sessions", title="Keep each client on one pod", lesson=LESSON)
+@exercise("03-sticky-sessions", title="Keep each client on one pod", lesson=LESSON, answer="manifests")
 def sticky_sessions(answer, ctx):
     """answer: YAML for the web Service with ClientIP session affinity lasting 600 s without traffic."""
     lab = ctx.lab()
@@ -210,7 +210,7 @@ spec:
 """
 
 
-@exercise("03-ready-endpoints", title="Where can a new connection land?", lesson=LESSON)
+@exercise("03-ready-endpoints", title="Where can a new connection land?", lesson=LESSON, answer="function")
 def ready_endpoints(answer, ctx):
     """answer(lab, service, namespace) -> sorted "IP:port" endpoints a new connection to the Service can reach."""
     cases = [

@@ -83,7 +83,7 @@ def _selector_mistake(ctx, lab, spec: dict) -> None:
 
 
 # ---------------------------------------------------------------- 04-nodeport
-@exercise("04-nodeport", title="Expose web on every node's port 30080", lesson=LESSON)
+@exercise("04-nodeport", title="Expose web on every node's port 30080", lesson=LESSON, answer="manifests")
 def nodeport(answer, ctx):
     """A NodePort Service web: port 80 -> the pods' 8080, nodePort 30080, reachable from outside via any node."""
     docs = answer_docs(answer)
@@ -128,7 +128,7 @@ def nodeport(answer, ctx):
 
 
 # ---------------------------------------------------------------- 04-client-ip
-@exercise("04-client-ip", title="Let the web pods see the client's IP", lesson=LESSON)
+@exercise("04-client-ip", title="Let the web pods see the client's IP", lesson=LESSON, answer="manifests")
 def client_ip(answer, ctx):
     """LoadBalancer web-service (80 -> 8080) with externalTrafficPolicy Local: source IP kept, empty nodes drop."""
     lab = ctx.lab()
@@ -179,7 +179,7 @@ def client_ip(answer, ctx):
 EXTERNAL_DB = {"my.database.example.com": {"A": ["192.0.2.20"]}}
 
 
-@exercise("04-externalname", title="Give the outside database a cluster name", lesson=LESSON)
+@exercise("04-externalname", title="Give the outside database a cluster name", lesson=LESSON, answer="manifests")
 def externalname(answer, ctx):
     """ExternalName Service db -> my.database.example.com: pods resolve db to 192.0.2.20 through a CNAME."""
     docs = answer_docs(answer)
@@ -219,7 +219,7 @@ def externalname(answer, ctx):
 
 
 # ---------------------------------------------------------------- 04-headless
-@exercise("04-headless", title="A headless Service for the web pods", lesson=LESSON)
+@exercise("04-headless", title="A headless Service for the web pods", lesson=LESSON, answer="manifests")
 def headless(answer, ctx):
     """Headless Service web-peers: DNS returns the web pods' IPs, clients connect straight to a pod."""
     lab = ctx.lab()

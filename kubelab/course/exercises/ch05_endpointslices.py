@@ -54,7 +54,7 @@ def _call(fn, *args):
 CASES = ((0, 100), (1, 100), (100, 100), (101, 100), (250, 100), (9, 3), (10, 3))
 
 
-@exercise("05-slice-count", title="Predict how many EndpointSlices a Service gets", lesson=LESSON)
+@exercise("05-slice-count", title="Predict how many EndpointSlices a Service gets", lesson=LESSON, answer="function")
 def slice_count(answer, ctx):
     """slices_needed(endpoints, max_per_slice) equals the controller's slice count on a fresh Service."""
     if not ctx.require("the answer is a function", callable(answer),
@@ -80,7 +80,8 @@ CLIENT = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client"},
           "spec": {"containers": [{"name": "client", "image": "busybox", "command": ["sleep", "infinity"]}]}}
 
 
-@exercise("05-external-slice", title="Send a Service's traffic to a database outside", lesson=LESSON)
+@exercise("05-external-slice", title="Send a Service's traffic to a database outside", lesson=LESSON,
+          answer="manifests")
 def external_slice(answer, ctx):
     """Selector-less Service pg (port 5432 named postgres) + a hand-written EndpointSlice -> 192.0.2.50:5432."""
     try:
@@ -174,7 +175,8 @@ def _pod_ip(lab, name: str) -> str:
     return lab.get("Pod", name)["status"]["podIP"]
 
 
-@exercise("05-serving-terminating", title="Find the endpoints that serve while terminating", lesson=LESSON)
+@exercise("05-serving-terminating", title="Find the endpoints that serve while terminating", lesson=LESSON,
+          answer="function")
 def serving_terminating(answer, ctx):
     """serving_but_terminating(slices) -> sorted IPs of endpoints with serving true and terminating true."""
     if not ctx.require("the answer is a function", callable(answer),

@@ -49,7 +49,7 @@ def _cluster_ip(lab, name: str, namespace: str) -> str | None:
 
 
 # ---------------------------------------------------------------- 06-db-pod-name
-@exercise("06-db-pod-name", title="A stable DNS name for the database pod db-0", lesson=LESSON)
+@exercise("06-db-pod-name", title="A stable DNS name for the database pod db-0", lesson=LESSON, answer="manifests")
 def db_pod_name(answer, ctx):
     """Headless Service db + a pod with hostname db-0 and subdomain db (or a StatefulSet db): the name
     db-0.db.default.svc.cluster.local is that pod, and db lists the pods."""
@@ -156,11 +156,12 @@ spec:
 """
 
 
-@exercise("06-cross-namespace", title="Name the cart Service of namespace billing", lesson=LESSON)
+@exercise("06-cross-namespace", title="Name the cart Service of namespace billing", lesson=LESSON, answer="str")
 def cross_namespace(answer, ctx):
     """The fully qualified name of Service cart in namespace billing, as used from namespace shop."""
-    if not ctx.expect("the answer is a DNS name (a string)", isinstance(answer, str) and answer.strip(),
-                      'write the name in quotes, e.g. "something.example"'):
+    if not ctx.precondition("the answer is a DNS name (a string)",
+                            isinstance(answer, str) and answer.strip() and "\n" not in answer.strip(),
+                            'write the name in quotes, e.g. "something.example"'):
         return
     name = answer.strip()
     lab = ctx.lab()
@@ -192,7 +193,7 @@ def cross_namespace(answer, ctx):
 
 
 # ---------------------------------------------------------------- 06-one-query
-@exercise("06-one-query", title="Resolve www.example.com with a single query", lesson=LESSON)
+@exercise("06-one-query", title="Resolve www.example.com with a single query", lesson=LESSON, answer="manifests")
 def one_query(answer, ctx):
     """Pod crawler whose resolver sends www.example.com once (ndots:1 via dnsConfig, or a None policy
     with the cluster DNS), and still finds the Service web by its short name."""
@@ -230,7 +231,7 @@ def one_query(answer, ctx):
 
 
 # ---------------------------------------------------------------- 06-pods-verified
-@exercise("06-pods-verified", title="Answer pod names only for pods that exist", lesson=LESSON)
+@exercise("06-pods-verified", title="Answer pod names only for pods that exist", lesson=LESSON, answer="manifests")
 def pods_verified(answer, ctx):
     """ConfigMap kube-system/coredns with `pods verified`: a-b-c-d.<ns>.pod names answer only for a pod
     with that IP in that namespace; Services and outside names still resolve."""

@@ -52,7 +52,7 @@ def _web_ips(lab, version: int) -> set[str]:
 ALIASES = {"my-app.local": "127.0.0.1", "cache.local": "10.0.0.50"}
 
 
-@exercise("07-hostaliases", title="Two names in the legacy app's /etc/hosts", lesson=LESSON)
+@exercise("07-hostaliases", title="Two names in the legacy app's /etc/hosts", lesson=LESSON, answer="manifests")
 def hostaliases(answer, ctx):
     """Pod legacy-app whose /etc/hosts maps my-app.local to 127.0.0.1 and cache.local to 10.0.0.50."""
     docs = answer_docs(answer)
@@ -88,7 +88,7 @@ def hostaliases(answer, ctx):
 
 
 # ---------------------------------------------------------------- 07-dual-stack-service
-@exercise("07-dual-stack-service", title="A Service reachable over IPv4 and IPv6", lesson=LESSON)
+@exercise("07-dual-stack-service", title="A Service reachable over IPv4 and IPv6", lesson=LESSON, answer="manifests")
 def dual_stack_service(answer, ctx):
     """Service web (80 -> the pods' 8080) with a ClusterIP of each family, refused on a single-stack cluster."""
     docs = answer_docs(answer)
@@ -190,7 +190,7 @@ def _ipv6_of(lab, name: str, namespace: str = "default") -> str | None:
     return next((ip for ip in spec.get("clusterIPs") or [] if _family(ip) == 6), None)
 
 
-@exercise("07-ipv6-address", title="The IPv6 address a client connects to", lesson=LESSON)
+@exercise("07-ipv6-address", title="The IPv6 address a client connects to", lesson=LESSON, answer="function")
 def ipv6_address(answer, ctx):
     """service_ipv6(lab, name, namespace="default"): the Service's IPv6 ClusterIP, or None without one."""
     if not ctx.require("the answer is a function", callable(answer), "pass the function itself, without calling it"):

@@ -7,9 +7,17 @@ exercise is a function `intended(cell, open)` saying whether a connection should
 whether it is allowed without any policy. Sub-checks are groups of cells; the last one of each
 exercise is "nothing else changed". Classic mistakes are named from the learner's manifests, from
 `lab.lint()` and from the matrix itself.
+
+The clusters also hold PROBES the learner never sees: look-alike pods carrying the target labels in
+another namespace, unlabelled pods in the target namespaces, and outside addresses on both sides
+of every boundary of the monitoring range; and a pod is started after the policy. An over-broad
+selector (`podSelector: {}`, `namespaceSelector: {}`) or a narrowed ipBlock changes their cells,
+so it fails even when every pod of the scenario behaves. Every exercise has a fixed number of
+scored sub-checks, whatever the answer.
 """
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Callable
 
@@ -22,7 +30,12 @@ LESSON = "08-network-policies"
 
 #: Addresses outside the cluster: in the monitoring range, the one excluded from it, and elsewhere.
 MONITOR, EXCLUDED, ELSEWHERE = "192.0.2.10", "192.0.2.66", "198.51.100.7"
-OUTSIDE = (MONITOR, EXCLUDED, ELSEWHERE)
+MONITORING_RANGE = ipaddress.ip_network("192.0.2.0/24")
+#: Both sides of the range's edges, of the excluded address, and of the /26 and /25 boundaries inside it
+#: (an ipBlock narrowed to a /26, a /25 or a /32 leaves some of them out).
+RANGE_EDGES = ("192.0.1.255", "192.0.2.0", "192.0.2.63", "192.0.2.64", "192.0.2.65", "192.0.2.67",
+               "192.0.2.127", "192.0.2.128", "192.0.2.255", "192.0.3.0")
+OUTSIDE = (MONITOR, EXCLUDED, ELSEWHERE, *RANGE_EDGES)
 #: The ports the matrices are taken on: DNS, the pods' ports, and 443 for traffic to the outside.
 PORTS = ((53, "UDP"), (53, "TCP"), (80, "TCP"), (443, "TCP"), (5432, "TCP"), (8080, "TCP"), (9100, "TCP"))
 
@@ -106,6 +119,64 @@ spec:
 """
 
 
+#: Pods the exercises never mention: the target labels in another namespace, and no labels in the target
+#: namespaces. Every one listens on the ports the matrices probe.
+PROBES = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: probe, labels: {tier: app}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api-lookalike, namespace: probe, labels: {app: api, role: backend}}
+spec:
+  containers:
+  - {name: c, image: api, ports: [{name: http, containerPort: 8080}, {name: metrics, containerPort: 9100},
+                                  {name: postgres, containerPort: 5432}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: postgres-lookalike, namespace: probe, labels: {app: postgres, role: db}}
+spec:
+  containers:
+  - {name: c, image: postgres, ports: [{name: postgres, containerPort: 5432}, {name: metrics, containerPort: 9100}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: dns-lookalike, namespace: probe, labels: {k8s-app: kube-dns}}
+spec:
+  containers:
+  - {name: c, image: coredns, ports: [{name: dns, containerPort: 53, protocol: UDP},
+                                      {name: dns-tcp, containerPort: 53, protocol: TCP}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: unlabelled, namespace: db}
+spec:
+  containers:
+  - {name: c, image: nginx, ports: [{containerPort: 80}, {containerPort: 5432}, {containerPort: 9100}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: unlabelled, namespace: backend}
+spec:
+  containers:
+  - {name: c, image: nginx, ports: [{name: http, containerPort: 8080}, {name: metrics, containerPort: 9100}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: unlabelled, namespace: frontend}
+spec:
+  containers:
+  - {name: c, image: nginx, ports: [{name: http, containerPort: 80}]}
+"""
+
+
+def _in_monitoring_range(ref: str) -> bool:
+    """An outside address the monitoring policy should admit: in 192.0.2.0/24 but not the excluded one."""
+    return "/" not in ref and ipaddress.ip_address(ref) in MONITORING_RANGE and ref != EXCLUDED
+
+
 # ---------------------------------------------------------------- matrices
 @dataclass(frozen=True, order=True)
 class Cell:
@@ -183,15 +254,15 @@ def _key(policy: dict) -> str:
 
 
 def _apply(ctx, lab, answer) -> bool:
-    """Apply the answer; a rejected manifest is one failed sub-check quoting the error."""
+    """Apply the answer; a rejected manifest is an unmet precondition quoting the error."""
     from ...api.manifests import holds_no_object
 
     try:
         if not holds_no_object(answer):   # nothing to apply is no rejection: the policy sub-checks say what is missing
             lab.apply(answer)
     except KubelabError as exc:
-        return ctx.expect("your policies apply", False, str(exc).splitlines()[0])
-    return ctx.expect("your policies apply", True, "")
+        return ctx.precondition("your policies apply", False, str(exc).splitlines()[0])
+    return ctx.precondition("your policies apply", True, "")
 
 
 def _peers(policy: dict):
@@ -246,20 +317,48 @@ def _common_mistakes(ctx, lab, policies: list[dict], expected_namespaces: set[st
     return codes
 
 
-def _setup(ctx, answer, namespaces: set[str]):
-    """Open and learner clusters, the applied answer, its policies; None when it did not apply."""
+def _setup(ctx, answer, namespaces: set[str], planned: list[str]):
+    """Open and learner clusters, the applied answer, its policies; None when it did not apply, after
+    recording every ``planned`` sub-check as failed (so the denominator never depends on the answer)."""
     docs = answer_docs(answer)
     policies = _policies(docs)
     open_lab, lab = ctx.lab(), ctx.lab()
-    open_lab.apply(SCENARIO)
-    lab.apply(SCENARIO)
-    if not _apply(ctx, lab, answer):
-        return None
-    if not ctx.expect("your answer holds at least one NetworkPolicy", policies,
-                      "write NetworkPolicy manifests (apiVersion networking.k8s.io/v1, kind NetworkPolicy)"):
+    for cluster in (open_lab, lab):
+        cluster.apply(SCENARIO)
+        cluster.apply(PROBES)
+    applied = _apply(ctx, lab, answer)
+    has_policy = applied and ctx.precondition(
+        "your answer holds at least one NetworkPolicy", policies,
+        "write NetworkPolicy manifests (apiVersion networking.k8s.io/v1, kind NetworkPolicy)")
+    if not has_policy:
+        for name in planned:
+            ctx.expect(name, False, "not checked: your answer does not apply as NetworkPolicies yet")
         return None
     codes = _common_mistakes(ctx, lab, policies, namespaces)
     return open_lab, lab, policies, codes
+
+
+def _names(groups: list["Group"], *more: str) -> list[str]:
+    """The sub-checks an exercise records after the preconditions: its groups, "nothing else changed", more."""
+    return [g.name for g in groups] + ["nothing else changed", *more]
+
+
+def _or_peers(policies: list[dict]) -> bool:
+    """Some rule lists a namespaceSelector-only peer next to a podSelector-only peer (ORed, not ANDed)."""
+    for policy in policies:
+        spec = policy.get("spec") or {}
+        for direction, field in (("ingress", "from"), ("egress", "to")):
+            for rule in spec.get(direction) or []:
+                peers = [p for p in (rule or {}).get(field) or [] if isinstance(p, dict)]
+                ns_only = any("namespaceSelector" in p and "podSelector" not in p for p in peers)
+                pod_only = any("podSelector" in p and "namespaceSelector" not in p for p in peers)
+                if ns_only and pod_only:
+                    return True
+    return False
+
+
+def _lists_type(policies: list[dict], kind: str) -> bool:
+    return any(kind in ((p.get("spec") or {}).get("policyTypes") or []) for p in policies)
 
 
 def _is(end: str) -> Callable[[str], bool]:
@@ -276,10 +375,23 @@ def _same(c: Cell) -> bool:
 
 
 # ---------------------------------------------------------------- 08-db-default-deny
-@exercise("08-db-default-deny", title="Default-deny ingress for namespace db", lesson=LESSON)
+_NEWCOMER = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "newcomer", "namespace": "db"},  # no labels
+             "spec": {"containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 80}]}]}}
+
+
+@exercise("08-db-default-deny", title="Default-deny ingress for namespace db", lesson=LESSON, answer="manifests")
 def db_default_deny(answer, ctx):
     """Every pod of db, today's and tomorrow's, accepts no connection; db's egress and the rest stay open."""
-    setup = _setup(ctx, answer, {"db"})
+    groups = [
+        Group("no pod and no outside address connects into db/postgres", lambda c: _is("db/postgres")(c.dst),
+              "a pod becomes isolated for ingress once a policy with Ingress in policyTypes selects it"),
+        Group("every other pod of db is isolated too, labelled or not", lambda c: _is("db")(c.dst),
+              "select every pod of the namespace, whatever its labels: podSelector: {}"),
+        Group("db's pods still open connections to other namespaces", lambda c: _is("db")(c.src),
+              "the exercise asks for ingress only: policyTypes decides which directions are isolated"),
+    ]
+    later = "a pod started in db later, without labels, is isolated too"
+    setup = _setup(ctx, answer, {"db"}, _names(groups, later))
     if setup is None:
         return
     open_lab, lab, policies, _ = setup
@@ -288,22 +400,14 @@ def db_default_deny(answer, ctx):
     def intended(c: Cell, open_: bool) -> bool:
         return _same(c) or not _is("db")(c.dst)
 
-    wrong = _grade(ctx, open_m, after, intended, [
-        Group("no pod and no outside address connects into db/postgres", lambda c: _is("db/postgres")(c.dst),
-              "a pod becomes isolated for ingress once a policy with Ingress in policyTypes selects it"),
-        Group("db's pods still open connections to other namespaces", lambda c: _is("db")(c.src),
-              "the exercise asks for ingress only: policyTypes decides which directions are isolated"),
-    ])
-    newcomer = {"apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": "newcomer", "namespace": "db", "labels": {"app": "newcomer"}},
-                "spec": {"containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 80}]}]}}
-    lab.apply(newcomer)
+    wrong = _grade(ctx, open_m, after, intended, groups)
+    lab.apply(_NEWCOMER)
     new_open = lab.reach("frontend/web", "db/newcomer", 80)
-    ctx.expect("a pod started in db later is isolated too", not new_open,
-               "select every pod of the namespace, whatever its labels")
-    ctx.mistake("a policy selecting only some pods of db", new_open and not any(
-        wrong[k] for k in wrong if k.startswith("no pod")),
-        "podSelector: {} (empty) selects every pod in the namespace, including future ones")
+    ctx.expect(later, not new_open, "select every pod of the namespace, whatever its labels")
+    ctx.mistake("a policy selecting only some pods of db",
+                new_open or wrong["every other pod of db is isolated too, labelled or not"],
+                "podSelector: {} (empty) selects every pod in the namespace, including future and unlabelled "
+                "ones; matchLabels or matchExpressions (even `Exists`) leave some out")
     ctx.mistake("egress denied too", wrong["db's pods still open connections to other namespaces"],
                 "policyTypes [Ingress, Egress] isolates both directions; default-deny ingress lists Ingress only")
     ctx.mistake("an ingress rule that allows everyone",
@@ -312,65 +416,66 @@ def db_default_deny(answer, ctx):
 
 
 # ---------------------------------------------------------------- 08-db-from-backend
-@exercise("08-db-from-backend", title="Only backend pods into the database, on 5432", lesson=LESSON)
+@exercise("08-db-from-backend", title="Only backend pods into the database, on 5432", lesson=LESSON,
+          answer="manifests")
 def db_from_backend(answer, ctx):
     """db/postgres accepts TCP 5432 from role=backend pods of namespace backend, and nothing else."""
-    setup = _setup(ctx, answer, {"db"})
+    backend_pods = {"backend/api", "backend/worker"}
+    groups = [
+        Group("backend's role=backend pods reach postgres on 5432",
+              lambda c: c.dst == "db/postgres" and c.src in backend_pods and c.port == 5432,
+              "compare lab.reach('backend/api', 'db/postgres', 5432).reason with your rule's from and ports"),
+        Group("backend pods without role=backend cannot reach postgres",
+              lambda c: c.dst == "db/postgres" and _is("backend")(c.src) and c.src not in backend_pods,
+              "being in namespace backend is not enough: the pod must also be labelled role=backend"),
+        Group("role=backend pods of other namespaces cannot reach postgres",
+              lambda c: c.dst == "db/postgres" and c.src == "probe/api-lookalike",
+              "the label alone is not enough: the pod must be in namespace backend"),
+        Group("frontend, the rest of db and the outside cannot reach postgres", lambda c: c.dst == "db/postgres"
+              and not _is("backend")(c.src), "once postgres is selected, only what some rule allows gets in"),
+        Group("backend pods cannot reach postgres on other ports (9100)",
+              lambda c: c.dst == "db/postgres" and c.src in backend_pods,
+              "a rule without `ports` allows every port"),
+    ]
+    service = "backend/api reaches postgres through its Service (postgres.db:5432)"
+    setup = _setup(ctx, answer, {"db"}, _names(groups, service))
     if setup is None:
         return
     open_lab, lab, policies, codes = setup
     open_m, after = matrix(open_lab), matrix(lab)
-    backend_pods = {"backend/api", "backend/worker"}
 
     def intended(c: Cell, open_: bool) -> bool:
         if c.dst != "db/postgres" or _same(c):
             return True
         return c.src in backend_pods and (c.port, c.protocol) == (5432, "TCP")
 
-    wrong = _grade(ctx, open_m, after, intended, [
-        Group("backend's role=backend pods reach postgres on 5432",
-              lambda c: c.dst == "db/postgres" and c.src in backend_pods and c.port == 5432,
-              "compare lab.reach('backend/api', 'db/postgres', 5432).reason with your rule's from and ports"),
-        Group("backend/debug (no role=backend) cannot reach postgres",
-              lambda c: c.dst == "db/postgres" and c.src == "backend/debug",
-              "being in namespace backend is not enough: the pod must also be labelled role=backend"),
-        Group("frontend, db/backup and the outside cannot reach postgres", lambda c: c.dst == "db/postgres"
-              and (_is("frontend")(c.src) or _is("outside")(c.src) or c.src == "db/backup"),
-              "once postgres is selected, only what some rule allows gets in"),
-        Group("backend pods cannot reach postgres on other ports (9100)",
-              lambda c: c.dst == "db/postgres" and c.src in backend_pods,
-              "a rule without `ports` allows every port"),
-    ])
-    via_service = lab.reach("backend/api", "postgres.db", 5432)
-    ctx.expect("backend/api reaches postgres through its Service (postgres.db:5432)", via_service,
+    wrong = _grade(ctx, open_m, after, intended, groups)
+    ctx.expect(service, lab.reach("backend/api", "postgres.db", 5432),
                "kube-proxy sends the Service's traffic to the pod; policy decides on the pod")
     ctx.mistake("OR written where AND was meant",
-                wrong["backend/debug (no role=backend) cannot reach postgres"]
+                (wrong["backend pods without role=backend cannot reach postgres"] and _or_peers(policies))
                 or "separate-namespace-and-pod-peers" in codes,
                 "two list items (`- namespaceSelector` and `- podSelector`) are ORed; for 'role=backend pods in "
                 "namespace backend' put both selectors in ONE item")
+    ctx.mistake("a namespaceSelector that matches every namespace",
+                bool(wrong["role=backend pods of other namespaces cannot reach postgres"]),
+                "`namespaceSelector: {}` selects every namespace; name the namespace: "
+                "kubernetes.io/metadata.name: backend")
+    ctx.mistake("the policy isolates more pods of db than postgres",
+                any(c.dst.startswith("db/") and c.dst != "db/postgres" for c in wrong["nothing else changed"]),
+                "`podSelector: {}` selects every pod of db; select the postgres pods (app: postgres)")
 
 
 # ---------------------------------------------------------------- 08-frontend-egress
-@exercise("08-frontend-egress", title="The frontend may call the API and DNS, nothing else", lesson=LESSON)
+@exercise("08-frontend-egress", title="The frontend may call the API and DNS, nothing else", lesson=LESSON,
+          answer="manifests")
 def frontend_egress(answer, ctx):
     """frontend's pods open connections only to backend's app=api pods on TCP 8080 and to kube-dns on 53."""
-    setup = _setup(ctx, answer, {"frontend"})
-    if setup is None:
-        return
-    open_lab, lab, policies, codes = setup
-    open_m, after = matrix(open_lab), matrix(lab)
-
     def dns(c: Cell) -> bool:
         return "coredns" in c.dst and c.port == 53
 
-    def intended(c: Cell, open_: bool) -> bool:
-        if not _is("frontend")(c.src) or _same(c):
-            return True
-        return dns(c) or (c.dst == "backend/api" and (c.port, c.protocol) == (8080, "TCP"))
-
     from_frontend = _is("frontend")
-    wrong = _grade(ctx, open_m, after, intended, [
+    groups = [
         Group("frontend/web reaches backend/api on 8080",
               lambda c: from_frontend(c.src) and c.dst == "backend/api" and c.port == 8080,
               "the peer must match the api pods of namespace backend"),
@@ -380,57 +485,90 @@ def frontend_egress(answer, ctx):
               "large DNS answers are retried over TCP 53"),
         Group("frontend/web cannot reach backend/worker", lambda c: from_frontend(c.src) and c.dst == "backend/worker",
               "only the api pods: the namespace alone is not enough"),
+        Group("look-alike api and DNS pods of other namespaces are not reachable",
+              lambda c: from_frontend(c.src) and c.dst.startswith("probe/"),
+              "a peer's podSelector needs a namespaceSelector naming the namespace, or it matches everywhere"),
         Group("frontend/web reaches nothing else (api's 9100, db, the outside)", lambda c: from_frontend(c.src),
               "a pod isolated for egress sends only what some egress rule allows"),
         Group("connections into frontend are unchanged", lambda c: _is("frontend")(c.dst),
-              "the exercise is about egress: leave Ingress out of policyTypes"),
-    ])
-    ctx.expect("frontend/web reaches api through its Service name (api.backend:8080)",
-               lab.reach("frontend/web", "api.backend", 8080), "policy decides on the pod behind the Service")
-    dns_wrong = wrong["frontend/web reaches the CoreDNS pods on UDP 53"]
-    ctx.mistake("default-deny egress that forgets DNS", dns_wrong or "egress-blocks-dns" in codes,
-                "every lookup (api.backend) is a UDP connection to kube-dns: allow UDP and TCP 53 to the "
-                "k8s-app=kube-dns pods in kube-system")
-    ctx.mistake("DNS allowed to every destination", any(
-        not (rule or {}).get("to") and any((port or {}).get("port") == 53 for port in (rule or {}).get("ports") or [])
-        for p in policies for rule in (p.get("spec") or {}).get("egress") or []),
-                "a rule with ports and no `to` allows port 53 to any address; name the kube-dns pods as the peer")
-    ctx.mistake("DNS over TCP forgotten", not dns_wrong and wrong["frontend/web reaches the CoreDNS pods on TCP 53"],
-                "list both protocols for port 53")
-    ctx.mistake("OR written where AND was meant",
-                wrong["frontend/web cannot reach backend/worker"] or "separate-namespace-and-pod-peers" in codes,
-                "two list items (`- namespaceSelector` and `- podSelector`) are ORed; for 'app=api pods in "
-                "namespace backend' put both selectors in ONE item")
-
-
-# ---------------------------------------------------------------- 08-monitoring-ipblock
-@exercise("08-monitoring-ipblock", title="Let a monitoring range scrape the backend", lesson=LESSON)
-def monitoring_ipblock(answer, ctx):
-    """backend's 9100 only from 192.0.2.0/24 except 192.0.2.66; backend's 8080 still open to everyone."""
-    setup = _setup(ctx, answer, {"backend"})
+              "your policies changed connections INTO frontend; the exercise is about what frontend sends"),
+    ]
+    service = "frontend/web reaches api through its Service name (api.backend:8080)"
+    setup = _setup(ctx, answer, {"frontend"}, _names(groups, service))
     if setup is None:
         return
     open_lab, lab, policies, codes = setup
     open_m, after = matrix(open_lab), matrix(lab)
-    to_backend = _is("backend")
+    if _lists_type(policies, "Ingress"):  # name the cause only when the answer has it
+        groups[-1] = Group(groups[-1].name, groups[-1].covers,
+                           "the exercise is about egress: leave Ingress out of policyTypes")
 
     def intended(c: Cell, open_: bool) -> bool:
-        if not to_backend(c.dst) or c.port != 9100 or _same(c):
+        if not _is("frontend")(c.src) or _same(c):
             return True
-        return c.src == MONITOR
+        return dns(c) or (c.dst == "backend/api" and (c.port, c.protocol) == (8080, "TCP"))
 
-    wrong = _grade(ctx, open_m, after, intended, [
+    wrong = _grade(ctx, open_m, after, intended, groups)
+    ctx.expect(service, lab.reach("frontend/web", "api.backend", 8080), "policy decides on the pod behind the Service")
+    dns_wrong = wrong["frontend/web reaches the CoreDNS pods on UDP 53"]
+    dns_rules = [rule or {} for p in policies for rule in (p.get("spec") or {}).get("egress") or []
+                 if any((port or {}).get("port") in (53, "dns") for port in (rule or {}).get("ports") or [])]
+    dns_by_address = any(isinstance(peer, dict) and "ipBlock" in peer for r in dns_rules for peer in r.get("to") or [])
+    ctx.mistake("DNS allowed to the Service's address", dns_wrong and dns_by_address,
+                "policies see the pod a connection reaches after kube-proxy's DNAT, not the Service IP: "
+                "name the k8s-app=kube-dns pods in kube-system as the peer")
+    ctx.mistake("default-deny egress that forgets DNS",
+                (dns_wrong or "egress-blocks-dns" in codes) and not dns_by_address,
+                "every lookup (api.backend) is a UDP connection to kube-dns: allow UDP and TCP 53 to the "
+                "k8s-app=kube-dns pods in kube-system")
+    ctx.mistake("DNS allowed to every destination", any(not r.get("to") for r in dns_rules),
+                "a rule with ports and no `to` allows port 53 to any address; name the kube-dns pods as the peer")
+    ctx.mistake("DNS over TCP forgotten", not dns_wrong and wrong["frontend/web reaches the CoreDNS pods on TCP 53"],
+                "list both protocols for port 53")
+    ctx.mistake("OR written where AND was meant",
+                (wrong["frontend/web cannot reach backend/worker"] and _or_peers(policies))
+                or "separate-namespace-and-pod-peers" in codes,
+                "two list items (`- namespaceSelector` and `- podSelector`) are ORed; for 'app=api pods in "
+                "namespace backend' put both selectors in ONE item")
+    ctx.mistake("a namespaceSelector that matches every namespace",
+                bool(wrong["look-alike api and DNS pods of other namespaces are not reachable"]),
+                "`namespaceSelector: {}` selects every namespace; name the namespace with "
+                "kubernetes.io/metadata.name")
+
+
+# ---------------------------------------------------------------- 08-monitoring-ipblock
+@exercise("08-monitoring-ipblock", title="Let a monitoring range scrape the backend", lesson=LESSON,
+          answer="manifests")
+def monitoring_ipblock(answer, ctx):
+    """backend's 9100 only from 192.0.2.0/24 except 192.0.2.66; backend's 8080 still open to everyone."""
+    to_backend = _is("backend")
+    groups = [
         Group(f"{MONITOR} (in the monitoring range) scrapes every backend pod on 9100",
               lambda c: to_backend(c.dst) and c.src == MONITOR and c.port == 9100,
               "an ipBlock peer matches addresses by CIDR; select every pod of backend"),
+        Group("every address of 192.0.2.0/24 but the excluded one scrapes 9100, edges of the range included",
+              lambda c: to_backend(c.dst) and c.port == 9100 and _in_monitoring_range(c.src),
+              "the brief names 192.0.2.0/24: a longer prefix (/26, /32) leaves part of the range out"),
         Group(f"{EXCLUDED} (excluded) cannot reach 9100", lambda c: to_backend(c.dst) and c.src == EXCLUDED
               and c.port == 9100, "cut one address out of a range with `except`"),
-        Group(f"{ELSEWHERE} and the cluster's pods cannot reach 9100",
+        Group("addresses outside the range and the cluster's pods cannot reach 9100",
               lambda c: to_backend(c.dst) and c.port == 9100, "only the monitoring range may scrape"),
         Group("backend's 8080 stays open to pods and outside addresses",
               lambda c: to_backend(c.dst) and c.port == 8080,
               "a pod selected by an Ingress policy accepts only what some rule allows, on every port"),
-    ])
+    ]
+    setup = _setup(ctx, answer, {"backend"}, _names(groups))
+    if setup is None:
+        return
+    open_lab, lab, policies, codes = setup
+    open_m, after = matrix(open_lab), matrix(lab)
+
+    def intended(c: Cell, open_: bool) -> bool:
+        if not to_backend(c.dst) or c.port != 9100 or _same(c):
+            return True
+        return _in_monitoring_range(c.src)
+
+    wrong = _grade(ctx, open_m, after, intended, groups)
     ctx.mistake("except written as a separate peer", any(
         (peer.get("ipBlock") or {}).get("cidr") in (f"{EXCLUDED}/32", EXCLUDED) for p in policies for _, peer in _peers(p)),
         "an ipBlock peer adds addresses; to leave one out, list it under `except` of the wider block")
@@ -439,6 +577,14 @@ def monitoring_ipblock(answer, ctx):
     ctx.mistake("from and ports in separate rules (OR where AND was meant)", any(_split_rules(p) for p in policies),
                 "rules are ORed: a rule with only `from` allows every port, one with only `ports` every source; "
                 "put from and ports in the same rule")
+    ctx.mistake("a narrower range than the brief's",
+                bool(wrong["every address of 192.0.2.0/24 but the excluded one scrapes 9100, edges of the range "
+                           "included"]) and not wrong[f"{MONITOR} (in the monitoring range) scrapes every backend "
+                                                      "pod on 9100"],
+                "192.0.2.0/24 holds 192.0.2.0 to 192.0.2.255; check the prefix length of your cidr")
+    ctx.mistake("only some backend pods selected", any(
+        c.dst == "backend/unlabelled" for g in wrong.values() for c in g),
+        "every pod of backend exports metrics: podSelector: {} selects them all, labelled or not")
 
 
 def _split_rules(policy: dict) -> bool:
@@ -449,10 +595,25 @@ def _split_rules(policy: dict) -> bool:
 
 
 # ---------------------------------------------------------------- 08-db-clients
-@exercise("08-db-clients", title="Two kinds of client for the database", lesson=LESSON)
+@exercise("08-db-clients", title="Two kinds of client for the database", lesson=LESSON, answer="manifests")
 def db_clients(answer, ctx):
     """db/postgres accepts TCP 5432 from every pod of namespace backend and from db/backup; nobody else."""
-    setup = _setup(ctx, answer, {"db"})
+    to_pg = lambda c: c.dst == "db/postgres" and c.port == 5432  # noqa: E731
+    groups = [
+        Group("every pod of backend reaches postgres on 5432", lambda c: to_pg(c) and _is("backend")(c.src),
+              "select the namespace; any pod in it counts"),
+        Group("db/backup reaches postgres on 5432", lambda c: to_pg(c) and c.src == "db/backup",
+              "the backup pod lives in the policy's own namespace"),
+        Group("pods of other namespaces and other db pods cannot reach postgres, whatever their labels",
+              lambda c: c.dst == "db/postgres" and c.src in ("probe/api-lookalike", "db/unlabelled"),
+              "a podSelector without namespaceSelector looks in the policy's own namespace only; "
+              "a namespaceSelector naming backend admits backend's pods only"),
+        Group("frontend and the outside cannot reach postgres", lambda c: c.dst == "db/postgres"
+              and not _is("backend")(c.src) and c.src != "db/backup", "only the two kinds of client get in"),
+        Group("postgres's other ports stay closed (9100)", lambda c: c.dst == "db/postgres",
+              "a rule without `ports` allows every port"),
+    ]
+    setup = _setup(ctx, answer, {"db"}, _names(groups))
     if setup is None:
         return
     open_lab, lab, policies, codes = setup
@@ -463,17 +624,7 @@ def db_clients(answer, ctx):
             return True
         return (c.port, c.protocol) == (5432, "TCP") and (_is("backend")(c.src) or c.src == "db/backup")
 
-    to_pg = lambda c: c.dst == "db/postgres" and c.port == 5432  # noqa: E731
-    wrong = _grade(ctx, open_m, after, intended, [
-        Group("every pod of backend reaches postgres on 5432", lambda c: to_pg(c) and _is("backend")(c.src),
-              "select the namespace; any pod in it counts"),
-        Group("db/backup reaches postgres on 5432", lambda c: to_pg(c) and c.src == "db/backup",
-              "the backup pod lives in the policy's own namespace"),
-        Group("frontend and the outside cannot reach postgres", lambda c: c.dst == "db/postgres"
-              and not _is("backend")(c.src) and c.src != "db/backup", "only the two kinds of client get in"),
-        Group("postgres's other ports stay closed (9100)", lambda c: c.dst == "db/postgres",
-              "a rule without `ports` allows every port"),
-    ])
+    wrong = _grade(ctx, open_m, after, intended, groups)
     both_missing = (wrong["every pod of backend reaches postgres on 5432"]
                     and wrong["db/backup reaches postgres on 5432"])
     anded = any(peer.get("namespaceSelector") is not None and peer.get("podSelector") is not None
@@ -481,3 +632,6 @@ def db_clients(answer, ctx):
     ctx.mistake("AND written where OR was meant", both_missing and anded,
                 "namespaceSelector and podSelector in ONE list item must both match; two kinds of client are "
                 "two list items (a '-' before each)")
+    ctx.mistake("the policy isolates more pods of db than postgres",
+                any(c.dst.startswith("db/") and c.dst != "db/postgres" for c in wrong["nothing else changed"]),
+                "`podSelector: {}` selects every pod of db; select the postgres pods (app: postgres)")
