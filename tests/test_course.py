@@ -45,7 +45,7 @@ def test_lesson_shape(path):
     if path.name[:2] != "00":
         assert f"../exercises/{path.name}" in text, "link to the lesson's exercises"
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-        assert "kubelab.connect(" in code and ("kubelab.show.viz" in code + text or "viz." in code)
+        assert ("kubelab.connect(" in code or "kubelab.capstone(" in code) and ("kubelab.show.viz" in code + text or "viz." in code)
 
 
 @pytest.mark.parametrize("path", LESSONS + SOLUTIONS, ids=lambda p: f"{p.parent.name}/{p.stem}")
