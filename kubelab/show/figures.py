@@ -8,8 +8,6 @@ from __future__ import annotations
 import functools
 import io
 import math
-import sys
-import threading
 from dataclasses import dataclass
 
 __all__ = ["Box", "new_figure", "figure_png", "save_png"]
@@ -76,48 +74,6 @@ class Box:
         return (self.xc + dx * s, self.yc + dy * s)
 
 
-_warm_up_thread: threading.Thread | None = None
-
-
-def _warm_up() -> None:
-    """Import networkx and matplotlib's figure machinery and render one throwaway figure (fonts, text,
-    patches, Agg, PNG), so that a lesson's first figure does not pay for them. Draws nothing anyone
-    sees and changes no setting."""
-    try:
-        import networkx  # noqa: F401  (the cluster and trace scenes are graphs)
-        from matplotlib.colors import ListedColormap  # noqa: F401  (what the lessons' figures import)
-        from matplotlib.lines import Line2D  # noqa: F401
-        from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch  # noqa: F401
-
-        fig = _new_figure(1.0, 1.0)
-        ax = fig.add_axes((0, 0, 1, 1))
-        for size in sorted(set(FONT.values())):
-            for weight in ("normal", "bold"):
-                ax.text(0.5, 0.5, "kubelab 10.0.0.1 → ✓✗–", fontsize=size, fontweight=weight)
-        ax.add_patch(FancyBboxPatch((0.1, 0.1), 0.5, 0.5, boxstyle="round,pad=0.02"))
-        ax.add_patch(FancyArrowPatch((0.1, 0.1), (0.9, 0.9), arrowstyle="-|>", mutation_scale=10))
-        figure_png(fig)
-    except Exception:
-        pass                              # a failed warm-up only means the first figure is slower
-
-
-def warm_up_in_background() -> None:
-    """In a notebook kernel, start _warm_up on a thread (once): the lessons import viz in their first
-    cell and draw their first figure a few cells later. Outside a kernel (scripts, tests) do nothing."""
-    global _warm_up_thread
-    if _warm_up_thread is None and "ipykernel" in sys.modules:
-        _warm_up_thread = threading.Thread(target=_warm_up, name="kubelab-figures-warm-up", daemon=True)
-        _warm_up_thread.start()
-
-
-def _wait_for_warm_up() -> None:
-    """Figures are drawn on the caller's thread only after the warm-up finished (one user of matplotlib
-    at a time)."""
-    thread = _warm_up_thread
-    if thread is not None and thread is not threading.current_thread() and thread.is_alive():
-        thread.join()
-
-
 @functools.lru_cache(maxsize=None)
 def _figure_class():
     from matplotlib.figure import Figure
@@ -137,7 +93,6 @@ def new_figure(width_in: float, height_in: float):
 
 
 def _new_figure(width_in: float, height_in: float):
-    _wait_for_warm_up()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     fig = _figure_class()(figsize=(width_in, height_in), dpi=100)
@@ -201,6 +156,3 @@ def _polyline_arrow(ax, points, colour, gid, lw=1.2, ls="-", z=2, alpha=1.0):
                             shrinkA=0, shrinkB=0, joinstyle="miter", capstyle="butt")
     ax.add_patch(arrow)
     return arrow
-
-
-warm_up_in_background()
