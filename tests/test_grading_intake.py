@@ -107,3 +107,28 @@ def test_one_bad_file_is_a_zero_row_and_the_class_is_still_graded(tmp_path):
     assert book.notes("folder-learner") == ["folder-learner.ipynb: not graded: the file is not a regular file (a "
                                             "folder, FIFO or device); submit a .ipynb file"]
     assert nb.cells  # the fixture itself is intact
+
+
+def _extract_position(cells, check_source):
+    """Index (among the grading notebook's cells) of the cell that hands out the answer, and the cells before it."""
+    import nbformat.v4 as v4
+
+    from kubelab.course.grading import ReferenceCheck, build_grading_notebook
+    check = ReferenceCheck(v4.new_code_cell(check_source, id="chk"))
+    learner = v4.new_notebook(cells=[v4.new_code_cell(s) for s in cells[:-1]] +
+                              [v4.new_code_cell(check_source, id="chk")] + [v4.new_code_cell(cells[-1])])
+    nb, _, extracts = build_grading_notebook(learner, [check])
+    index = next(iter(extracts))
+    return [c.source for c in nb.cells[:index]]
+
+
+def test_an_answer_that_is_a_call_is_handed_out_after_the_cells_that_change_it():
+    """Is `scenario.answer()` evaluated after the cell that applies the fixes (and where the check cell stood), not
+    right after the cell that created `scenario`; is a plain name still handed out after its definition?"""
+    cells = ["scenario = make()", "scenario.apply(FIXES)", "print('after the check')"]
+    before = _extract_position(cells, 'check("11-capstone", scenario.answer())')
+    assert before == ["scenario = make()", "scenario.apply(FIXES)"]
+    moved = ["scenario = make()", "x = 1", "scenario.apply(FIXES)"]     # the check cell moved above the fixes
+    assert _extract_position(moved, 'check("11-capstone", scenario.answer())') == moved
+    named = ["answer = 'a'", "answer.upper()", "print(answer)"]
+    assert _extract_position(named, 'check("03-x", answer)') == ["answer = 'a'"]

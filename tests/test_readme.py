@@ -148,9 +148,16 @@ def test_grade_example_submissions(clone):
     assert result.returncode == 0, result.stderr[-2000:]
     rows = (clone / "grades.csv").read_text().splitlines()
     assert rows[0].startswith("learner,") and rows[1].startswith("ada,")
-    assert "01-pod-on-node-2" in rows[0]
+    assert "01-pod-on-node-2" in rows[0] and rows[0].endswith(",total,notes,isolation")
+    ada = dict(zip(rows[0].split(","), rows[1].split(",")))
+    assert ada["01-pod-on-node-2"] == "1.00" and ada["01-podcidr-owner"] == ada["01-node-agent"] == "0.00"
+    assert ada["isolation"] in ("bubblewrap", "unshare", "none")
     feedback = (clone / "feedback" / "ada.txt").read_text()
     assert "[PASS] a Pod named api exists" in feedback          # the exercise ada solved
+    assert "the run ended early" not in feedback
+    report = (clone / "grading-report.txt").read_text()
+    assert report.startswith("isolation: ") and "nbval verdicts/ada--01-pod-networking.ipynb" in report
+    assert (clone / "verdicts" / "ada--01-pod-networking.ipynb").is_file()
     assert _digest(clone / "examples" / "submissions") == before
 
 

@@ -115,6 +115,23 @@ def _root_name(expression: str) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+def _computed(expression: str) -> bool:
+    """Is the answer the result of a call (its value depends on when it is evaluated)?"""
+    try:
+        return any(isinstance(n, ast.Call) for n in ast.walk(ast.parse(expression, mode="eval")))
+    except SyntaxError:
+        return False
+
+
+def _mentions(source: str, name: str) -> bool:
+    """Does this cell use ``name`` (e.g. `scenario.apply(...)`, which changes what `scenario.answer()` returns)?"""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(tree))
+
+
 def build_grading_notebook(learner_nb: Any, checks: list[ReferenceCheck]) -> tuple[Any, dict[int, int], dict[int, str]]:
     """(grading notebook, grading index -> learner cell number, grading index -> exercise id extracted there)."""
     import nbformat.v4 as v4
@@ -122,19 +139,26 @@ def build_grading_notebook(learner_nb: Any, checks: list[ReferenceCheck]) -> tup
     untouched = {(c.cell_id, c.checksum) for c in checks}
     untouched_text = {c.checksum for c in checks}
     learner: list[tuple[int, str]] = []  # (cell number in the submission, source)
+    check_position: dict[str, int] = {}  # checksum of a released check cell -> learner cells before it, minus 1
     for number, cell in enumerate(learner_nb.cells, start=1):
         if cell.cell_type != "code":
             continue
         checksum = _checksum(cell.source)
         if (cell.get("id"), checksum) in untouched or checksum in untouched_text:
+            check_position.setdefault(checksum, len(learner) - 1)
             continue  # the released check cell, unchanged: the grader runs its own check instead
         learner.append((number, cell.source))
-    # each answer is handed out right after the last learner cell that defines it (or at the end)
+    # each answer is handed out right after the last learner cell that defines it (or at the end); an answer
+    # computed by a call (`scenario.answer()`) reflects state the cells after its definition change, so it is
+    # handed out no earlier than where the learner's check cell stands, nor before the last cell using its name
     extract_after: dict[int, list[tuple[str, str]]] = {}
     for check in checks:
         for exercise_id, expression in check.calls:
             name = _root_name(expression)
             position = max((i for i, (_, src) in enumerate(learner) if name and _binds(src, name)), default=len(learner) - 1)
+            if name and _computed(expression):
+                uses = [i for i, (_, src) in enumerate(learner) if _mentions(src, name)]
+                position = max([position, check_position.get(check.checksum, -1), *uses])
             extract_after.setdefault(position, []).append((exercise_id, expression))
     nb = v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}})
     numbers: dict[int, int] = {}
@@ -327,7 +351,8 @@ def grade(submissions: list[Path], out_csv: Path, *, reference_dir: Path, timeou
     ``verdicts/`` (one notebook per submission, checked by ``pytest --nbval``: verdicts.py)."""
     reference_dir, out_csv = Path(reference_dir), Path(out_csv)
     if not reference_dir.is_dir():
-        raise GradingError(f"reference folder {reference_dir} does not exist; pass --reference <solutions folder>")
+        raise GradingError(f"reference folder {reference_dir} does not exist, so there are no reference solution "
+                           "notebooks to grade against; pass --reference <solutions folder>")
     missing = [str(s) for s in submissions if not os.path.lexists(s)]
     if missing:
         raise GradingError(f"submission {missing[0]} does not exist; check the path")

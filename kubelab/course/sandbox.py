@@ -82,9 +82,11 @@ class Sandbox:
                     cmd += ["--symlink", os.readlink(path), top]
                 elif path.is_dir():
                     cmd += ["--ro-bind", top, top]
+            # the fresh /tmp first: Python or kubelab may live under /tmp (a checkout there), and a tmpfs mounted
+            # after their binds would hide them
+            cmd += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
             for path in _python_paths():
                 cmd += ["--ro-bind", str(path), str(path)]
-            cmd += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
             cmd += ["--ro-bind", str(work / "stand-in"), str(CHECKS_PACKAGE)]  # the checks stay outside
             for path in self.hidden:  # only what lies inside a folder bound above needs hiding
                 if path.is_dir() and path != CHECKS_PACKAGE and any(p in path.parents for p in _python_paths()):

@@ -58,9 +58,14 @@ def _as_display(output: Any) -> Any:
 def run_nbval(folder: Path, timeout: int = 120) -> dict[str, tuple[int, int]]:
     """Run ``pytest --nbval`` on every verdict notebook of ``folder``; (check cells as in the reference, check
     cells) by notebook stem."""
+    folder = Path(folder).resolve()   # pytest runs in the folder: a relative --out (grades.csv) must still resolve
     report = folder / "nbval-report.xml"
+    # the folder's own (empty) pytest config: grading inside a project whose pytest config adds options (another
+    # --nbval-sanitize-with file, testpaths) must not change or break the verdicts, here or in the rerun
+    (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     subprocess.run([sys.executable, "-m", "pytest", "--nbval", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
-                    "--rootdir", str(folder), str(folder)], cwd=folder, capture_output=True, timeout=timeout * 10)
+                    "-c", str(folder / "pytest.ini"), "--rootdir", str(folder), str(folder)], cwd=folder,
+                   capture_output=True, timeout=timeout * 10)
     found: dict[str, list[int]] = {}
     if not report.exists():
         return {}

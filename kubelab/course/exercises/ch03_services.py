@@ -255,7 +255,7 @@ def ready_endpoints(answer, ctx):
                 "a Service can have several EndpointSlices: select them all by the label kubernetes.io/service-name")
 
 
-@exercise("03-nft-endpoints", title="Read kube-proxy's nftables rules", lesson=LESSON)
+@exercise("03-nft-endpoints", title="Read kube-proxy's nftables rules", lesson=LESSON, answer="function")
 def nft_endpoints(answer, ctx):
     """answer(ruleset, cluster_ip, port) -> sorted "IP:port" endpoints that `nft list ruleset` text (kube-proxy
     in nftables mode) sends a new TCP connection to cluster_ip:port to; [] when the rules reject it."""
