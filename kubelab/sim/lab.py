@@ -31,6 +31,7 @@ class SimulatedLab(Lab):
         self._views_generation = -1
         self._views: dict = {}
         self._picker = None
+        self.mesh_clock_ms = 0.0        # simulated time the mesh's proxies see (requests' delays, lab.advance)
         self.prober = Prober(self)
         self.lock = threading.RLock()   # writes from the notebook and from a served API (lab.serve()) take turns
         _ingress.install(self)
@@ -172,7 +173,7 @@ class SimulatedLab(Lab):
         if self._picker is not None:
             self._picker.advance(seconds)
         # the mesh's proxies keep time too (outlier ejections expire)
-        self.__dict__["_mesh_clock_ms"] = self.__dict__.get("_mesh_clock_ms", 0.0) + seconds * 1000
+        self.mesh_clock_ms += seconds * 1000
         return gone
 
     def advance_time(self, seconds: int) -> None:

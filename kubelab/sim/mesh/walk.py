@@ -357,7 +357,7 @@ class MeshWalk(ServerSide, GatewaySide):
         count = 0
         outliers = outlier_policy(((_traffic_policy(dr, subset)) or {}).get("outlierDetection"))
         detector = self._detector(client_pod, service, subset) if outliers else None
-        now = self.lab.__dict__.get("_mesh_clock_ms", 0.0)
+        now = self.lab.mesh_clock_ms
         for number in range(policy.attempts + 1):
             candidates = self._endpoints(service, port, wanted)
             if detector is not None:
@@ -518,7 +518,7 @@ class MeshWalk(ServerSide, GatewaySide):
 
     def _record(self, response: Response, server_pod, flags: str = "-") -> None:
         if self.verbose:      # a top-level exchange: simulated time moves on by what it took
-            self.lab.__dict__["_mesh_clock_ms"] = self.lab.__dict__.get("_mesh_clock_ms", 0.0) + response.elapsed_ms
+            self.lab.mesh_clock_ms += response.elapsed_ms
         telemetry.record(self.lab, response, self.client_pod, server_pod, flags)
 
 
