@@ -11,6 +11,7 @@ from ...errors import KubelabError
 from ...sim.store import Store
 from ...sim.workloads import random_suffix
 from . import views
+from .customresources import CRD_KIND, crd_objects
 from .resources import Resource
 from .status import ApiError, from_kubelab_error
 
@@ -45,6 +46,7 @@ class LabBackend:
     def _shown(self, r: Resource, obj: dict) -> dict:
         """The object as the API returns it: apiVersion/kind set, controller status filled in."""
         out = {"apiVersion": r.api_version, "kind": r.kind, **obj}
+        out["apiVersion"], out["kind"] = r.api_version, r.kind   # as asked for, whatever version it was written at
         if r.kind == "Node":
             out["status"] = views.node_status(obj)
         if r.kind == "Pod" and "containerStatuses" not in (obj.get("status") or {}) and obj.get("status"):
@@ -58,9 +60,11 @@ class LabBackend:
         with self.lock:
             if r.readonly:
                 return [copy.deepcopy(o) for o in self._derived(r, namespace)]
-            return [self._shown(r, o) for o in self.cluster.items(r.kind, namespace if r.namespaced else None)]
+            return [self._shown(r, o) for o in self.cluster.items(r.store_kind, namespace if r.namespaced else None)]
 
     def _derived(self, r: Resource, namespace: str | None) -> list[dict]:
+        if r.kind == CRD_KIND:
+            return crd_objects()
         if r.kind == "Lease":
             if namespace not in (None, "kube-node-lease"):
                 return []
@@ -82,7 +86,7 @@ class LabBackend:
         with self.lock:
             if r.readonly:
                 return next((e for e in self._derived(r, namespace) if e["metadata"]["name"] == name), None)
-            obj = self.cluster.find(r.kind, Store.key(namespace if r.namespaced else None, name))
+            obj = self.cluster.find(r.store_kind, Store.key(namespace if r.namespaced else None, name))
             return None if obj is None else self._shown(r, obj)
 
     def get(self, r: Resource, namespace: str | None, name: str) -> dict:
@@ -118,8 +122,10 @@ class LabBackend:
                                     "message": "Required value: name or generateName is required"}]})
             if self.find(r, namespace, meta["name"]) is not None:
                 raise ApiError.already_exists(r.plural, meta["name"], r.group)
-            if not obj.get("status") or r.kind in ("Deployment", "StatefulSet"):
-                obj.pop("status", None)   # workload status is reported from the pods, never stored
+            if not obj.get("status") or r.kind in ("Deployment", "StatefulSet") or "status" in r.subresources \
+                    and r.custom:
+                obj.pop("status", None)   # workload status is reported from the pods, never stored; a CRD
+                #                           with a status subresource ignores .status on create
             for field in ("resourceVersion", "uid", "creationTimestamp"):
                 meta.pop(field, None)
             return self._write(r, obj, dry_run)
@@ -137,12 +143,25 @@ class LabBackend:
                 raise ApiError.bad_request(f"the name of the object ({obj['metadata']['name']}) does not match "
                                            f"the name on the URL ({name})")
             obj.setdefault("metadata", {})["name"] = name
-            if r.kind == "Pod" or "status" not in old:
+            if r.custom and "status" not in r.subresources:
+                pass                      # without a status subresource, .status is a field like any other
+            elif r.kind == "Pod" or "status" not in old:
                 obj.pop("status", None)   # the simulator keeps a pod's status unless a manifest pins it
             elif r.kind not in ("Deployment", "StatefulSet"):
                 obj["status"] = copy.deepcopy(old["status"])
             else:
                 obj.pop("status", None)   # reported from the pods, never stored
+            return self._write(r, obj, dry_run)
+
+    def update_status(self, r: Resource, namespace: str | None, name: str, status, dry_run: bool = False) -> dict:
+        """A write to a custom resource's status subresource: the stored object with only .status replaced."""
+        with self.lock:
+            obj = copy.deepcopy(self.get(r, namespace, name))
+            obj["metadata"].pop("resourceVersion", None)
+            if status is None:
+                obj.pop("status", None)
+            else:
+                obj["status"] = status
             return self._write(r, obj, dry_run)
 
     def delete(self, r: Resource, namespace: str | None, name: str, dry_run: bool = False,
@@ -156,7 +175,7 @@ class LabBackend:
             if dry_run:
                 return obj
             try:
-                self.cluster.delete(r.kind, name, namespace, grace_period)
+                self.cluster.delete(r.store_kind, name, namespace, grace_period)
             except KubelabError as exc:
                 error = from_kubelab_error(exc, r.kind, name, r.group)
                 if "Forbidden" in str(exc):

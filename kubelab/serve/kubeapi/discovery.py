@@ -21,7 +21,7 @@ def _aggregated_resource(r: Resource) -> dict:
     if r.short_names:
         out["shortNames"] = list(r.short_names)
     if r.categories:
-        out["categories"] = r.categories
+        out["categories"] = list(r.categories)
     subs = []
     for sub in r.subresources:
         kind = {"scale": ("autoscaling", "v1", "Scale"), "exec": ("", "v1", "PodExecOptions"),
@@ -79,7 +79,7 @@ def api_resource_list(group: str, version: str) -> dict | None:
         if r.short_names:
             entry["shortNames"] = list(r.short_names)
         if r.categories:
-            entry["categories"] = r.categories
+            entry["categories"] = list(r.categories)
         out.append(entry)
         for sub in r.subresources:
             out.append({"name": f"{r.plural}/{sub}", "singularName": "", "namespaced": r.namespaced,

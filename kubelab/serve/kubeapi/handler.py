@@ -198,8 +198,9 @@ class ApiHandler(BaseHTTPRequestHandler):
     def _send_objects(self, r: Resource, single: dict | None, objects: list[dict]) -> None:
         backend = self.server.backend
         if self._wants_table():
-            return self._send(200, printers.table(r.kind, objects, backend.now(), backend.resource_version,
-                                                  self.params.get("includeObject", "Metadata")), TABLE_CONTENT_TYPE)
+            return self._send(200, printers.table(r.store_kind, objects, backend.now(), backend.resource_version,
+                                                  self.params.get("includeObject", "Metadata"), r.version),
+                              TABLE_CONTENT_TYPE)
         if single is not None:
             return self._send(200, single)
         return self._send(200, {"kind": f"{r.kind}List", "apiVersion": r.api_version,
@@ -255,7 +256,7 @@ class ApiHandler(BaseHTTPRequestHandler):
                 return json_patch(current, patch)
             if content_type == "application/merge-patch+json":
                 return merge_patch(current, patch)
-            if content_type == "application/strategic-merge-patch+json":
+            if content_type == "application/strategic-merge-patch+json" and not r.custom:
                 definition = schemas.definition_for(r.group, r.version, r.kind) if r.kind != "Scale" else \
                     "io.k8s.api.autoscaling.v1.Scale"
                 if definition is None:
@@ -263,9 +264,11 @@ class ApiHandler(BaseHTTPRequestHandler):
                 return strategic_merge_patch(current, patch, schemas.definitions()[definition])
         except PatchError as exc:
             raise ApiError(422, "Invalid", f"the patch could not be applied: {exc}") from None
-        raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
-                       "accepted media types include: application/json-patch+json, application/merge-patch+json, "
-                       "application/apply-patch+yaml, application/strategic-merge-patch+json")
+        # custom resources take no strategic merge patch (no merge keys): kube-apiserver leaves it out
+        accepted = ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"]
+        raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted "
+                       "media types include: " + ", ".join(accepted + ([] if r.custom else
+                                                                       ["application/strategic-merge-patch+json"])))
 
     def _patch(self, route: _Route, raw: bytes) -> None:
         backend, r = self.server.backend, route.resource
@@ -321,9 +324,11 @@ class ApiHandler(BaseHTTPRequestHandler):
             from .execute import pod_log
             return self._send(200, pod_log(backend, pod, self.params.get("container")), "text/plain")
         if route.sub == "status":
-            if method != "GET":
+            if method == "GET":
+                return self._send(200, backend.get(r, route.namespace, route.name))
+            if not r.custom or method not in ("PUT", "PATCH"):
                 raise ApiError.method_not_allowed("status is written by the simulator's controllers here")
-            return self._send(200, backend.get(r, route.namespace, route.name))
+            return self._write_status(method, route, raw)
         # scale
         with backend.lock:
             current = backend.get(r, route.namespace, route.name)
@@ -344,6 +349,27 @@ class ApiHandler(BaseHTTPRequestHandler):
             current["metadata"].pop("resourceVersion", None)
             updated = backend.update(r, route.namespace, route.name, current, self._dry_run())
             return self._send(200, views.scale_of(updated))
+
+    def _write_status(self, method: str, route: _Route, raw: bytes) -> None:
+        """PUT or PATCH of a custom resource's status subresource: only .status changes (a CRD's status
+        subresource ignores every other field, as the main resource ignores .status)."""
+        backend, r = self.server.backend, route.resource
+        with backend.lock:
+            current = backend.get(r, route.namespace, route.name)
+            if method == "PUT":
+                given = self._check_body(route, self._parsed_body(raw))
+            else:
+                given = self._patched(r, current, raw)
+            if not isinstance(given, dict):
+                raise ApiError(422, "Invalid", "the patch did not produce an object")
+            given_rv = (given.get("metadata") or {}).get("resourceVersion")
+            if method == "PUT" and given_rv and given_rv != current["metadata"].get("resourceVersion"):
+                raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on {r.plural}.{r.group} '
+                               f'"{route.name}": the object has been modified; please apply your changes to the '
+                               "latest version and try again", {"name": route.name, "group": r.group,
+                                                                "kind": r.plural})
+            self._send(200, backend.update_status(r, route.namespace, route.name, given.get("status"),
+                                                  self._dry_run()))
 
     # ------------------------------------------------------------ watch
     def _chunk(self, event: dict) -> None:
@@ -368,8 +394,8 @@ class ApiHandler(BaseHTTPRequestHandler):
         def shown(obj):
             if not table:
                 return obj
-            return printers.table(r.kind, [obj], backend.now(), backend.resource_version,
-                                  self.params.get("includeObject", "Metadata"))
+            return printers.table(r.store_kind, [obj], backend.now(), backend.resource_version,
+                                  self.params.get("includeObject", "Metadata"), r.version)
 
         def current():
             return {(o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in self._selected(route)}

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 from dataclasses import dataclass
 from typing import Callable
 
 from ...net.objects import labels_of, pod_ips
+from . import customresources
 
 __all__ = ["Column", "PRINTERS", "table", "human_duration"]
 
@@ -219,11 +219,6 @@ def _condition(obj: dict, kind: str) -> str:
                  if c.get("type") == kind), "")
 
 
-def _gateway_row(gw: dict) -> list:
-    addresses = [a.get("value", "") for a in (gw.get("status") or {}).get("addresses") or []]
-    return [(gw.get("spec") or {}).get("gatewayClassName", ""), ",".join(addresses), _condition(gw, "Programmed")]
-
-
 @dataclass(frozen=True)
 class Printer:
     """Columns between NAME and AGE (`middle`), after AGE (`tail`), and the row function giving
@@ -260,14 +255,10 @@ PRINTERS: dict[str, Printer] = {
     "Ingress": Printer((Column("Class"), Column("Hosts"), Column("Address"), Column("Ports")), (), _ingress_row),
     "IngressClass": Printer((Column("Controller"), Column("Parameters")), (), _ingressclass_row),
     "Secret": Printer((Column("Type"), Column("Data", "integer")), (), _secret_row),
-    # Gateway API: the additionalPrinterColumns of its CRDs (gateway-api v1.x)
-    "GatewayClass": Printer((Column("Controller"), Column("Accepted")), (Column("Description", priority=1),),
-                            lambda gc: [(gc.get("spec") or {}).get("controllerName", ""), _condition(gc, "Accepted"),
-                                        (gc.get("spec") or {}).get("description", "")]),
-    "Gateway": Printer((Column("Class"), Column("Address"), Column("Programmed")), (), _gateway_row),
-    "HTTPRoute": Printer((Column("Hostnames"),), (),
-                         lambda r: [json.dumps((r.get("spec") or {}).get("hostnames"), separators=(",", ":"))
-                                    if (r.get("spec") or {}).get("hostnames") else ""]),
+    # apiextensions' own printer for CRDs: the creation time itself, not an age
+    customresources.CRD_KIND: Printer((Column("Created At", "date"),), (),
+                                      lambda crd: [(crd.get("metadata") or {}).get("creationTimestamp", "")],
+                                      age_column=False),
     "ConfigMap": Printer((Column("Data", "integer"),), (), lambda cm: [len(cm.get("data") or {}) +
                                                                        len(cm.get("binaryData") or {})]),
     "Event": Printer((Column("Last Seen"), Column("Type"), Column("Reason"), Column("Object"),
@@ -282,12 +273,21 @@ def _metadata_only(obj: dict) -> dict:
     return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata") or {}}
 
 
+def _custom_printer(kind: str, version: str) -> Printer:
+    """A custom resource's Table: NAME, then its CRD's additionalPrinterColumns in their order (an Age column
+    among them is the creation timestamp's age), as the apiextensions table convertor builds it."""
+    columns = customresources.table_columns(kind, version)
+    middle = tuple(Column(c.name, c.type, c.priority, "", c.description) for c in columns)
+    return Printer(middle, (), lambda obj, now: customresources.row_cells(columns, obj, lambda ts: _since(ts, now)),
+                   age_column=False, wants_now=True)
+
+
 def table(kind: str, objects: list[dict], now: datetime.datetime, resource_version: str,
-          include_object: str = "Metadata") -> dict:
+          include_object: str = "Metadata", version: str = "") -> dict:
     """A meta.k8s.io/v1 Table of `objects`; each row carries the object's metadata (kubectl reads the
     namespace for -A and labels for --show-labels from it), or the whole object with
     ?includeObject=Object (kubectl --sort-by sorts on it), or nothing with None."""
-    printer = PRINTERS.get(kind, Printer())
+    printer = PRINTERS.get(kind) or (_custom_printer(kind, version) if customresources.is_custom(kind) else Printer())
     name = [Column("Name", format="name", description="Name must be unique within a namespace.")] \
         if printer.name_column else []
     age = [Column("Age", description="CreationTimestamp")] if printer.age_column else []
