@@ -264,7 +264,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _add_serve_parser(sub: argparse._SubParsersAction) -> None:
-    """``kubelab serve [-f MANIFEST]... [--port N] [--kubeconfig PATH] [--tls]``: the cluster as a Kubernetes API."""
+    """``kubelab serve [-f MANIFEST]... [--port N] [--kubeconfig PATH] [--tls] [--clock wall|pinned]``: the cluster
+    as a Kubernetes API."""
     serve = sub.add_parser("serve", help="serve a simulated cluster as a Kubernetes API for kubectl")
     serve.add_argument("-f", "--filename", dest="manifests", action="append", default=[], type=Path,
                        help="a YAML manifest file to apply first (repeatable)")
@@ -272,6 +273,8 @@ def _add_serve_parser(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--kubeconfig", type=Path, default=None,
                        help="where to write the kubeconfig (default: a file in the temporary folder)")
     serve.add_argument("--tls", action="store_true", help="https with a self-signed certificate")
+    serve.add_argument("--clock", choices=("wall", "pinned"), default="wall",
+                       help="AGE moves with real time (wall) or stays on the simulated clock (pinned, deterministic)")
     serve.set_defaults(func=_cmd_serve)
 
 

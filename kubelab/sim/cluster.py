@@ -50,6 +50,8 @@ class Cluster:
         self._endpoint_memo: dict = {}     # the EndpointSlice controller's per-pod work, by object identity
         self.clock = 0
         self.now = 0                              # simulated seconds, moved by advance()
+        # a served lab's clock (kubelab.serve sets it): () -> datetime of new objects' creationTimestamp
+        self.timestamp_source = None
         self.terminating: dict[str, int] = {}     # pod key -> second its grace period ends
         self.coredns_corefile: str | None = None  # the Corefile CoreDNS last loaded (serves it)
         self.coredns_log: list[str] = []          # what `kubectl logs` shows for a CoreDNS pod
@@ -134,6 +136,8 @@ class Cluster:
         meta.setdefault("uid", str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
         # a logical clock: one second per object, so creation order is the timestamps' order
         created = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=self.clock)
+        if self.timestamp_source is not None:
+            created = self.timestamp_source()
         meta.setdefault("creationTimestamp", created.strftime("%Y-%m-%dT%H:%M:%SZ"))
         meta.setdefault("generation", 1)
 
@@ -439,9 +443,18 @@ class Cluster:
             return   # already terminating, sooner: a second delete can only shorten it
         self.terminating[key] = deadline
         meta = dict(pod["metadata"])
-        meta["deletionTimestamp"] = _timestamp(self.clock + deadline)
+        meta["deletionTimestamp"] = _timestamp(self.clock + deadline) if self.timestamp_source is None else \
+            (self.timestamp_source() + datetime.timedelta(seconds=grace_period)).strftime("%Y-%m-%dT%H:%M:%SZ")
         meta["deletionGracePeriodSeconds"] = grace_period
         self.store.put("Pod", key, {**pod, "metadata": meta})
+
+    def present(self) -> datetime.datetime:
+        """The cluster's clock: a served lab's (timestamp_source), else the logical clock (one second per
+        object made) plus the seconds advance() let pass; log lines are stamped with it."""
+        if self.timestamp_source is not None:
+            return self.timestamp_source()
+        return datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc) + \
+            datetime.timedelta(seconds=self.clock + self.now)
 
     def advance(self, seconds: int) -> list[str]:
         """Let simulated time pass: pods whose grace period has ended are removed; returns their keys."""

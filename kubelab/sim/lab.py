@@ -458,17 +458,19 @@ class SimulatedLab(Lab):
             return "".join(line + "\n" for line in self.cluster.coredns_log)
         return ""
 
-    def serve(self, port: int = 0, tls: bool = False, kubeconfig=None, set_env: bool = True) -> str:
+    def serve(self, port: int = 0, tls: bool = False, kubeconfig=None, set_env: bool = True,
+              clock: str = "pinned") -> str:
         """Serve this cluster as a Kubernetes API on 127.0.0.1 in a background thread, for the real
         kubectl and the official Python client. Returns the kubeconfig path and (set_env) exports it as
         KUBECONFIG, so `!kubectl get pods` cells and terminals started afterwards use it. Calling it again
-        returns the running server's kubeconfig; `lab.api_server.stop()` ends it."""
+        returns the running server's kubeconfig; `lab.api_server.stop()` ends it. clock="pinned" keeps
+        kubectl's AGE on the simulated clock (deterministic notebook outputs); "wall" lets it move with real time."""
         import os
 
         from ..serve.kubeapi import KubeAPIServer
 
         if getattr(self, "api_server", None) is None:
-            self.api_server = KubeAPIServer(self, port=port, tls=tls, kubeconfig=kubeconfig).start()
+            self.api_server = KubeAPIServer(self, port=port, tls=tls, kubeconfig=kubeconfig, clock=clock).start()
         if set_env:
             os.environ["KUBECONFIG"] = str(self.api_server.kubeconfig)
         return str(self.api_server.kubeconfig)

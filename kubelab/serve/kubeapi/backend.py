@@ -11,22 +11,22 @@ from ...errors import KubelabError
 from ...sim.store import Store
 from ...sim.workloads import random_suffix
 from . import views
+from .clock import EPOCH, ServerClock
 from .customresources import CRD_KIND, crd_objects
 from .resources import Resource
 from .status import ApiError, from_kubelab_error
 
 __all__ = ["LabBackend", "EPOCH"]
 
-# the simulator's logical clock starts here (sim/cluster.py gives each new object the next second)
-EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 class LabBackend:
     """CRUD over a SimulatedLab, serialised by one lock (the HTTP server runs a thread per request)."""
 
-    def __init__(self, lab):
+    def __init__(self, lab, clock: ServerClock | None = None):
         self.lab = lab
         self.cluster = lab.cluster
+        self.clock = clock or ServerClock(lab.cluster)
         # the lab's own lock when it has one, so the notebook's lab.apply() and API writes take turns
         self.lock = getattr(lab, "lock", None) or threading.RLock()
 
@@ -40,8 +40,8 @@ class LabBackend:
         return self.cluster.store.generation
 
     def now(self) -> datetime.datetime:
-        """The simulated present: one second after the newest object was made (AGE is deterministic)."""
-        return EPOCH + datetime.timedelta(seconds=self.cluster.clock + 1)
+        """The server's present, AGE's reference (clock.ServerClock)."""
+        return self.clock.now()
 
     def _shown(self, r: Resource, obj: dict) -> dict:
         """The object as the API returns it: apiVersion/kind set, controller status filled in."""

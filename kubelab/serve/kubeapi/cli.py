@@ -18,7 +18,8 @@ def serve_command(args: argparse.Namespace, ready=print) -> int:
     lab = connect()
     for path in args.manifests:
         lab.apply(path)
-    server = KubeAPIServer(lab, port=args.port, tls=args.tls, kubeconfig=args.kubeconfig).start()
+    server = KubeAPIServer(lab, port=args.port, tls=args.tls, kubeconfig=args.kubeconfig,
+                           clock=getattr(args, "clock", "wall")).start()
     ready(f"kubelab: serving the simulated cluster at {server.url} (context kubelab)")
     ready(f"export KUBECONFIG={server.kubeconfig}")
     sys.stdout.flush()
@@ -36,7 +37,7 @@ def course_cluster(say=print):
     from ... import connect
     from .server import KubeAPIServer
 
-    server = KubeAPIServer(connect()).start()
+    server = KubeAPIServer(connect(), clock="wall").start()   # a terminal's AGE moves with real time
     previous = os.environ.get("KUBECONFIG")
     os.environ["KUBECONFIG"] = str(server.kubeconfig)
     say(f"kubelab: the course's cluster is served at {server.url}; terminals opened in JupyterLab use it "

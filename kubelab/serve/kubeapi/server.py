@@ -13,7 +13,7 @@ import yaml
 
 from . import openapi
 from .backend import LabBackend
-from .clock import TerminationClock
+from .clock import ServerClock, TerminationClock
 from .handler import ApiHandler
 
 __all__ = ["KubeAPIServer", "CONTEXT"]
@@ -40,9 +40,11 @@ class KubeAPIServer:
     127.0.0.1, trusted through the kubeconfig's certificate-authority-data)."""
 
     def __init__(self, lab, host: str = "127.0.0.1", port: int = 0, tls: bool = False,
-                 kubeconfig: str | os.PathLike | None = None, log=None):
+                 kubeconfig: str | os.PathLike | None = None, log=None, clock: "str | ServerClock" = "pinned"):
         self.lab = lab
-        self.backend = LabBackend(lab)
+        # pinned: AGE follows the simulated clock (deterministic); wall: it moves with real time
+        self.server_clock = clock if isinstance(clock, ServerClock) else ServerClock(lab.cluster, clock)
+        self.backend = LabBackend(lab, self.server_clock)
         self.host, self.tls = host, tls
         self._httpd = _HTTPServer((host, port), self.backend, log)
         self.port = self._httpd.server_address[1]
@@ -85,6 +87,9 @@ class KubeAPIServer:
         self.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
         self.kubeconfig.write_text(self.kubeconfig_text())
         os.chmod(self.kubeconfig, 0o600)
+        self.server_clock.start()
+        # objects written while served (through the API or the lab's Python API) are stamped by its clock
+        self.lab.cluster.timestamp_source = self.server_clock.stamp
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"kubelab-apiserver-{self.port}", daemon=True)
         self._thread.start()
@@ -97,6 +102,8 @@ class KubeAPIServer:
     def stop(self) -> None:
         if self.clock is not None:
             self.clock.stop()
+        if self.lab.cluster.timestamp_source == self.server_clock.stamp:
+            self.lab.cluster.timestamp_source = None
         self._httpd.stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
