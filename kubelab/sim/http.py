@@ -19,6 +19,7 @@ from ..net import apps
 from ..net.http.model import BackendTarget, Edge, HttpRequest, RouteDecision
 from ..net.objects import is_ip, key_of, name_of
 from ..results import Headers, Hop, Response, ServerRequest
+from .logs import record_access
 
 __all__ = ["register_edge_provider", "edge_providers", "edges", "send", "ParsedUrl", "parse_url",
            "register_interceptor", "app_client"]
@@ -344,6 +345,7 @@ class _Walk:
                                       legacy=direct, call=app_client(self.lab, pod),
                                       caller_headers=tuple((k, str(v)) for k, v in user_headers) if direct else ())
         answer = apps.answer(pod, app_request)
+        record_access(self.lab.cluster, pod, port, app_request, answer)   # what the container prints of it
         if self.timeout_ms is not None and answer.delay_ms > self.timeout_ms:
             # the proxy gives up after its request timeout: Envoy's 504 "upstream request timeout"
             answer = apps.AppAnswer(504, "upstream request timeout", (("Content-Type", "text/plain"),),

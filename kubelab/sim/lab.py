@@ -449,14 +449,20 @@ class SimulatedLab(Lab):
                          version=lambda: self.cluster.store.generation,
                          authority=lambda name: self._dns().authority(name)).start()
 
-    def logs(self, pod: str) -> str:
-        """`kubectl logs` of a pod: CoreDNS pods print their startup and reload lines (a Corefile they could
-        not load shows up here as "[ERROR] Restart failed: ..."); the simulator runs no other app, so other
-        pods' logs are empty."""
+    def logs(self, pod: str, container: str | None = None, tail: int | None = None,
+             timestamps: bool = False) -> str:
+        """`kubectl logs` of a pod's container: what its app printed for the requests the simulator routed
+        to it (nginx's access log, agnhost netexec's and echo-basic's request lines...), and CoreDNS's startup
+        and reload lines (a Corefile it could not load shows up as "[ERROR] Restart failed: ..."). Images
+        that print nothing per request have an empty log. `tail` keeps the last lines; `timestamps` prefixes
+        each with its time on the cluster's clock."""
+        from .logs import container_log, container_name
+
         target = self.prober.pod(pod)
-        if namespace_of(target) == "kube-system" and labels_of(target).get("k8s-app") == "kube-dns":
-            return "".join(line + "\n" for line in self.cluster.coredns_log)
-        return ""
+        lines = container_log(self.cluster, target, container_name(target, container))
+        if tail is not None and tail >= 0:
+            lines = lines[len(lines) - tail:] if tail else []
+        return "".join((line.stamped() if timestamps else line.text) + "\n" for line in lines)
 
     def serve(self, port: int = 0, tls: bool = False, kubeconfig=None, set_env: bool = True,
               clock: str = "pinned") -> str:

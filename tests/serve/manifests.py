@@ -1,6 +1,6 @@
 """Manifests the API server tests apply with kubectl and the Python client."""
 
-APP = """\
+WEB_DEPLOYMENT = """\
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
@@ -14,19 +14,53 @@ spec:
       - name: web
         image: nginx:1.27
         ports: [{containerPort: 80}]
----
+"""
+
+WEB_SERVICE = """\
 apiVersion: v1
 kind: Service
 metadata: {name: web}
 spec:
   selector: {app: web}
   ports: [{port: 80, targetPort: 80}]
----
+"""
+
+CLIENT = """\
 apiVersion: v1
 kind: Pod
 metadata: {name: client, labels: {app: client}}
 spec:
   containers: [{name: client, image: busybox:1.36, command: [sleep, infinity]}]
+"""
+
+APP = "---\n".join((WEB_DEPLOYMENT, WEB_SERVICE, CLIENT))
+# the lesson walkthroughs expose the Deployment themselves
+WORKLOADS = "---\n".join((WEB_DEPLOYMENT, CLIENT))
+
+HEADLESS = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web-headless}
+spec:
+  clusterIP: None
+  selector: {app: web}
+  ports: [{port: 80}]
+"""
+
+# agnhost netexec beside an nginx: two containers, each printing its own log
+NETEXEC = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: net, labels: {app: net}}
+spec:
+  containers:
+  - name: netexec
+    image: registry.k8s.io/e2e-test-images/agnhost:2.53
+    args: [netexec, --http-port=8080]
+    ports: [{containerPort: 8080}]
+  - name: nginx
+    image: nginx:1.27
+    ports: [{containerPort: 80}]
 """
 
 DENY_WEB = """\

@@ -9,23 +9,13 @@ import pytest
 
 import kubelab
 
-from .manifests import DENY_WEB
+from .manifests import DENY_WEB, HEADLESS, WORKLOADS
 
 
 @pytest.fixture
 def lab():
     """The served cluster, with one name in the world outside it (for the ExternalName step)."""
     return kubelab.connect(external_dns={"docs.example.com": {"A": "203.0.113.10"}})
-
-HEADLESS = """\
-apiVersion: v1
-kind: Service
-metadata: {name: web-headless}
-spec:
-  clusterIP: None
-  selector: {app: web}
-  ports: [{port: 80}]
-"""
 
 
 class Watch:
@@ -94,29 +84,9 @@ def test_services_lesson_with_kubectl(kubectl, lab):
     assert "podSelector" in kubectl.ok("explain", "networkpolicy.spec")
 
 
-APP = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: nginx:1.27, ports: [{containerPort: 80}]}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client}
-spec:
-  containers: [{name: client, image: busybox:1.36, command: [sleep, infinity]}]
-"""
-
-
 def test_pod_networking_lesson_with_kubectl(kubectl, lab):
     """Pod networking: each pod's own IP and routes, and the node's routes to the other nodes' pod CIDRs."""
-    kubectl.write("app.yaml", APP)
+    kubectl.write("app.yaml", WORKLOADS)
     kubectl.ok("apply", "-f", "app.yaml")
     pod = lab.get("Pod", "client")
     assert kubectl.ok("exec", "client", "--", "hostname", "-i").strip() == pod["status"]["podIP"]
@@ -130,7 +100,7 @@ def test_pod_networking_lesson_with_kubectl(kubectl, lab):
 
 def test_exposing_services_lesson_with_kubectl(kubectl, lab):
     """Exposing: a NodePort answers on every node's address, a LoadBalancer gets an EXTERNAL-IP from the cloud."""
-    kubectl.write("app.yaml", APP)
+    kubectl.write("app.yaml", WORKLOADS)
     kubectl.ok("apply", "-f", "app.yaml")
     kubectl.ok("expose", "deployment", "web", "--name=web-np", "--type=NodePort", "--port=80")
     node_port = lab.get("Service", "web-np")["spec"]["ports"][0]["nodePort"]
@@ -146,7 +116,7 @@ def test_exposing_services_lesson_with_kubectl(kubectl, lab):
 
 def test_dns_lesson_with_kubectl(kubectl, lab):
     """DNS: ndots:5 and the search list in resolv.conf, a short name through the search list, an ExternalName CNAME."""
-    kubectl.write("app.yaml", APP)
+    kubectl.write("app.yaml", WORKLOADS)
     kubectl.ok("apply", "-f", "app.yaml")
     kubectl.ok("expose", "deployment", "web", "--port=80")
     kubectl.ok("create", "service", "externalname", "docs", "--external-name=docs.example.com")

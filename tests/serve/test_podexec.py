@@ -4,17 +4,7 @@ import pytest
 import kubelab
 from kubelab.serve.podexec import run_in_pod
 
-from .manifests import APP
-
-HEADLESS = """\
-apiVersion: v1
-kind: Service
-metadata: {name: web-headless}
-spec:
-  clusterIP: None
-  selector: {app: web}
-  ports: [{port: 80}]
-"""
+from .manifests import APP, HEADLESS
 
 
 @pytest.fixture(params=["iptables", "ipvs"])

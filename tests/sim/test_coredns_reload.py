@@ -36,7 +36,7 @@ def test_a_good_corefile_after_a_bad_one_is_loaded():
 
 
 def test_other_pods_have_empty_logs():
-    """The simulator runs no application, so an ordinary pod's log is empty."""
+    """An image that prints nothing per request (busybox sleeping) has an empty log."""
     lab = kubelab.connect()
     lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
                "spec": {"containers": [{"name": "c", "image": "busybox"}]}})

@@ -11,7 +11,7 @@ from ..podexec import SHELLS, run_in_pod
 from . import websocket
 from .status import ApiError
 
-__all__ = ["serve_exec", "pod_log", "SUBPROTOCOLS"]
+__all__ = ["serve_exec", "SUBPROTOCOLS"]
 
 # preference order; kubectl 1.35 offers only v5, the Python client v5 and v4
 SUBPROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
@@ -210,8 +210,3 @@ class _Session:
                         self.send(STDOUT, ch)
         code = self._line(line) if line.strip() else None
         self.finish(self.code if code is None else code)
-
-
-def pod_log(backend, pod: dict, container: str | None) -> str:
-    """The simulated containers print nothing the simulator keeps, so the log is empty."""
-    return ""

@@ -320,9 +320,8 @@ class ApiHandler(BaseHTTPRequestHandler):
             from .execute import serve_exec
             return serve_exec(self, route.namespace, route.name, attach=route.sub == "attach")
         if route.sub == "log":
-            pod = backend.get(r, route.namespace, route.name)
-            from .execute import pod_log
-            return self._send(200, pod_log(backend, pod, self.params.get("container")), "text/plain")
+            from .podlog import serve_log
+            return serve_log(self, r, route.namespace, route.name)
         if route.sub == "status":
             if method == "GET":
                 return self._send(200, backend.get(r, route.namespace, route.name))

@@ -12,6 +12,7 @@ from ...net.mesh import jwt as jwt_rules
 from ...net.mesh.ca import MeshCA
 from ...net.objects import namespace_of
 from ...results import Hop, ServerRequest
+from ..logs import record_access
 from .appclient import mesh_client
 from .identity import workload_certificate
 from .view import _key, identity, service_account
@@ -112,6 +113,7 @@ class ServerSide:
             answer = app.serve(pod, container, app_request)
         finally:
             lab.__dict__["_mesh_nested"] -= 1
+        record_access(lab.cluster, pod, port, app_request, answer)   # what the container prints of it
         if answer.status == 0:
             return Attempt(resilience.CONNECT_FAILURE, UPSTREAM_FAILURE_TEXT + "connection failure",
                            why=f"nothing in pod {_key(pod)} listens on {port}")
