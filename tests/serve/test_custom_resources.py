@@ -187,3 +187,13 @@ def test_dynamic_client_discovers_custom_resources(server, lab):
     assert [g.metadata.name for g in gateways.get(namespace="default").items] == ["igw"]
     routes = client.resources.get(api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute")
     assert routes.get(namespace="default").items == []
+
+
+def test_explain_a_custom_resource_without_a_vendored_schema(kubectl):
+    """Does `kubectl explain vs` answer from the served CRD (kind, group, where its fields are documented)
+    instead of failing, and Istio's Gateway not borrow Gateway API's schema?"""
+    explained = kubectl.ok("explain", "vs")
+    assert "KIND:       VirtualService" in explained and "istio.io/latest/docs/reference/config/networking" in explained
+    istio_gateway = kubectl.ok("explain", "gateways.networking.istio.io")
+    assert "listeners" not in istio_gateway and "KIND:       Gateway" in istio_gateway
+    assert "listeners\t<[]Object> -required-" in kubectl.ok("explain", "gateways.gateway.networking.k8s.io.spec")

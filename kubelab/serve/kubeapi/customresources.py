@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ...api import kinds
 
 __all__ = ["PrinterColumn", "CustomResource", "custom_resource", "is_custom", "crd_objects", "table_columns",
-           "row_cells", "CRD_KIND"]
+           "row_cells", "schema_for", "CRD_KIND"]
 
 CRD_KIND = "CustomResourceDefinition"
 # when the simulated cluster's CRDs were installed: its epoch, before any object
@@ -137,15 +137,30 @@ def custom_resource(kind: str) -> CustomResource:
 
 
 # ---------------------------------------------------------------- CustomResourceDefinition objects
-def _schema(kind: kinds.Kind) -> dict:
-    """The vendored structural schema where there is one (Gateway API), else an open object (the mesh's
-    webhooks validate those kinds)."""
+# where a kind without a vendored schema is documented (`kubectl explain` shows it)
+_REFERENCE = {"networking.istio.io": "https://istio.io/latest/docs/reference/config/networking/",
+              "security.istio.io": "https://istio.io/latest/docs/reference/config/security/",
+              "policy.linkerd.io": "https://linkerd.io/2.19/reference/authorization-policy/",
+              "linkerd.io": "https://linkerd.io/2.19/reference/service-profiles/"}
+
+
+def schema_for(kind: kinds.Kind) -> dict:
+    """The CRD's structural schema where kubelab vendors it (Gateway API), else an object that keeps any
+    field (the mesh's validating webhooks check those kinds), described with where the fields are documented."""
     from ...api import crd
 
+    group = kind.api_version.split("/")[0]
     try:
-        return crd.load_crd(kind.plural)["schema"]
+        vendored = crd.load_crd(kind.plural)
+        if vendored.get("group") == group:
+            return vendored["schema"]
     except (FileNotFoundError, OSError, ValueError, KeyError):
-        return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+        pass
+    where = _REFERENCE.get(group)
+    return {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
+            "description": f"{kind.kind.split('.')[0]} ({group}): the simulated cluster serves this custom resource "
+                           "without its field schema; its webhook validates it" +
+                           (f". Fields: {where}" if where else "")}
 
 
 def _crd_object(kind: kinds.Kind) -> dict:
@@ -162,7 +177,7 @@ def _crd_object(kind: kinds.Kind) -> dict:
     for index, api_version in enumerate(kind.api_versions):
         version = api_version.split("/")[1]
         entry = {"name": version, "served": True, "storage": index == 0,
-                 "schema": {"openAPIV3Schema": _schema(kind)},
+                 "schema": {"openAPIV3Schema": schema_for(kind)},
                  "additionalPrinterColumns": [c.crd_entry() for c in info.columns_for(version)]}
         if info.status:
             entry["subresources"] = {"status": {}}

@@ -71,17 +71,16 @@ def _operations(r: Resource, definition: str | None) -> dict:
 
 
 def _crd_schema(r: Resource) -> tuple[str | None, dict | None]:
-    """A kind served from a vendored CRD (kubelab/api/crds/<plural>.json): its structural schema,
-    tagged with its GVK as kube-apiserver publishes CRDs, so `kubectl explain` finds it."""
-    from ...api import crd
+    """A custom resource's schema as its CRD declares it (customresources.schema_for), tagged with its GVK as
+    kube-apiserver publishes CRDs, so `kubectl explain` finds it."""
+    from ...api import kinds
+    from .customresources import schema_for
 
-    try:
-        spec = crd.load_crd(r.plural)
-    except (FileNotFoundError, OSError, ValueError):
+    if not r.custom:
         return None, None
     name = f"{'.'.join(reversed(r.group.split('.')))}.{r.version}.{r.kind}"
-    schema = {**spec["schema"], "x-kubernetes-group-version-kind": [{"group": r.group, "version": r.version,
-                                                                    "kind": r.kind}]}
+    schema = {**schema_for(kinds.lookup(r.store_kind)),
+              "x-kubernetes-group-version-kind": [{"group": r.group, "version": r.version, "kind": r.kind}]}
     return name, schema
 
 
