@@ -197,3 +197,19 @@ def test_explain_a_custom_resource_without_a_vendored_schema(kubectl):
     istio_gateway = kubectl.ok("explain", "gateways.networking.istio.io")
     assert "listeners" not in istio_gateway and "KIND:       Gateway" in istio_gateway
     assert "listeners\t<[]Object> -required-" in kubectl.ok("explain", "gateways.gateway.networking.k8s.io.spec")
+
+
+def test_installing_a_crd_is_refused_with_the_reason(kubectl):
+    """Is `kubectl apply` of a CustomResourceDefinition refused with a message saying the cluster brings its
+    own CRDs, rather than a bare error?"""
+    kubectl.write("crd.yaml", yaml.safe_dump({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced",
+                 "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+                 "versions": [{"name": "v1", "served": True, "storage": True,
+                               "schema": {"openAPIV3Schema": {"type": "object"}}}]}}))
+    result = kubectl("apply", "-f", "crd.yaml")
+    assert result.returncode == 1
+    assert "installs its CustomResourceDefinitions itself" in result.stderr
+    assert "widgets.example.com" not in kubectl.ok("get", "crd")

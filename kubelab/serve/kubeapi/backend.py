@@ -171,7 +171,7 @@ class LabBackend:
         with self.lock:
             obj = self.get(r, namespace, name)
             if r.readonly:
-                raise ApiError.method_not_allowed(f"{r.plural} are read-only here")
+                raise ApiError.method_not_allowed(r.read_only_reason)
             if dry_run:
                 return obj
             try:

@@ -235,7 +235,7 @@ class ApiHandler(BaseHTTPRequestHandler):
                                            "sent on the request")
             meta["namespace"] = route.namespace
         if r.readonly:
-            raise ApiError.method_not_allowed(f"{r.plural} are read-only here")
+            raise ApiError.method_not_allowed(r.read_only_reason)
         return obj
 
     def _create(self, route: _Route, raw: bytes) -> None:

@@ -35,6 +35,13 @@ class Resource:
     custom: bool = False          # served from a CustomResourceDefinition
 
     @property
+    def read_only_reason(self) -> str:
+        if self.kind == CRD_KIND:
+            return ("the simulated cluster installs its CustomResourceDefinitions itself (kubectl get crd lists "
+                    "them) and cannot install others; apply the custom resources they define")
+        return f"{self.plural} are read-only here"
+
+    @property
     def store_kind(self) -> str:
         """The kind the simulator stores these objects under."""
         return self.registered or self.kind
