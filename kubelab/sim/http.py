@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from ..errors import ProbeError
 from ..net import apps
 from ..net.http.model import BackendTarget, Edge, HttpRequest, RouteDecision
-from ..net.objects import is_ip, key_of, name_of
+from ..net.objects import is_ip, key_of, name_of, pod_ips
 from ..results import Headers, Hop, Response, ServerRequest
 from .logs import record_access
 
@@ -229,6 +229,8 @@ class _Walk:
             if decision.backend is None:
                 return self.edge_answer(decision, pod, edge)
             forwarded = decision.request or request
+            for mirror in decision.mirrors:
+                self.deliver_mirror(mirror, pod, forwarded)
             next_leg = self.next_leg(pod, decision, forwarded)
             if isinstance(next_leg, Response):
                 return next_leg
@@ -245,6 +247,30 @@ class _Walk:
         self.timeout_ms = decision.timeout_ms
         target = f" -> {decision.backend}" if decision.backend else f" answers {decision.status}"
         self.hops.append(Hop(f"pod {key_of(pod)}", edge.name, f"L7 route: {decision.route}{target}"))
+
+    def deliver_mirror(self, target: BackendTarget, edge_pod: dict, request: HttpRequest) -> None:
+        """A mirrored copy reaches one ready endpoint of its Service (picked by a generator of its own, so the
+        main request's picks do not change) when the network lets it; the proxy ignores the answer, the
+        mirror's container logs the request (what Gateway API's mirror conformance tests look for)."""
+        from ..net.kubeproxy import proxy_endpoints
+
+        lab = self.lab
+        service = lab.cluster.find("Service", f"{target.namespace}/{target.service}")
+        port = _service_port(service, target.port) if service is not None else None
+        if port is None:
+            return
+        ready = [e for e in proxy_endpoints(service, port, lab.slices_of(service), lab.config.primary_family)
+                 if e.ready]
+        if not ready:
+            return
+        rng = lab.__dict__.setdefault("_mirror_rng", random.Random(lab.config.seed))
+        chosen = ready[rng.randrange(len(ready))]
+        pod = _pod_at(lab, chosen.ip)
+        if pod is None or not _trace(lab, key_of(edge_pod), chosen.ip, chosen.port).verdict:
+            return
+        copy = apps.AppRequest(request.method, request.host, request.path, tuple(request.headers), request.body,
+                               pod_ips(edge_pod)[0] if pod_ips(edge_pod) else "", chosen.port)
+        record_access(lab.cluster, pod, chosen.port, copy, apps.answer(pod, copy))
 
     def edge_answer(self, decision: RouteDecision, pod: dict, edge: Edge) -> Response:
         if decision.status == 0:   # the proxy closed the connection (e.g. no TLS listener for the SNI): curl's 000

@@ -98,3 +98,23 @@ def test_echo_basic_logs_what_the_gateway_api_conformance_tests_grep_for():
     line = lab.logs(pod).strip()
     client = lab.get("Pod", "client")["status"]["podIP"]
     assert re.fullmatch(rf"Echoing back request made to /mirror\?x=1 to client \({re.escape(client)}:\d+\)", line)
+
+
+def test_a_mirrored_copy_is_logged_by_the_mirror():
+    """Does a Gateway API RequestMirror copy reach the mirror Service's pod, which logs it as echo-basic does
+    (the line the Gateway API mirror conformance test greps for), while the client gets the main backend's
+    answer?"""
+    from .test_gateway_lab import NS, address, backend, gateway, route
+
+    lab = kubelab.connect("simulated", gateway_controller="envoy-gateway", seed=0)
+    lab.apply(NS + backend("cart") + backend("mirror") + [gateway()])
+    lab.apply(route("m", [{"filters": [{"type": "RequestMirror",
+                                        "requestMirror": {"backendRef": {"name": "mirror", "port": 8080}}}],
+                           "backendRefs": [{"name": "cart", "port": 8080}]}]))
+    response = lab.http(f"http://{address(lab)}/mirrored")
+    assert response.pod == "shop/cart-0"
+    for pod in ("shop/cart-0", "shop/mirror-0"):
+        assert lab.logs(pod).startswith("Echoing back request made to /mirrored to client (")
+    lab.apply(route("m", [{"backendRefs": [{"name": "cart", "port": 8080}]}]))
+    lab.http(f"http://{address(lab)}/plain")
+    assert "/plain" not in lab.logs("shop/mirror-0")     # no mirror filter: no copy
