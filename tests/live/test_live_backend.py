@@ -5,6 +5,8 @@ import pytest
 import kubelab
 from kubelab.live import MANAGED_BY_LABEL, ObservedVerdict
 
+from ..serve.manifests import DENY_WEB
+
 APP = """\
 apiVersion: v1
 kind: Pod
@@ -25,16 +27,6 @@ spec:
   selector: {app: web}
   ports: [{port: 80}]
 """
-
-DENY_WEB = """\
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: deny-web}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Ingress]
-"""
-
 
 @pytest.fixture
 def cluster():
