@@ -454,12 +454,13 @@ class SimulatedLab(Lab):
         """`kubectl logs` of a pod's container: what its app printed for the requests the simulator routed
         to it (nginx's access log, agnhost netexec's and echo-basic's request lines...), and CoreDNS's startup
         and reload lines (a Corefile it could not load shows up as "[ERROR] Restart failed: ..."). Images
-        that print nothing per request have an empty log. `tail` keeps the last lines; `timestamps` prefixes
+        that print nothing per request have an empty log. Without `container`, kubectl's choice: the
+        kubectl.kubernetes.io/default-container annotation's, else the first. `tail` keeps the last lines; `timestamps` prefixes
         each with its time on the cluster's clock."""
         from .logs import container_log, container_name
 
         target = self.prober.pod(pod)
-        lines = container_log(self.cluster, target, container_name(target, container))
+        lines = container_log(self.cluster, target, container_name(target, container, as_kubectl=True))
         if tail is not None and tail >= 0:
             lines = lines[len(lines) - tail:] if tail else []
         return "".join((line.stamped() if timestamps else line.text) + "\n" for line in lines)

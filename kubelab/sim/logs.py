@@ -90,14 +90,16 @@ def _started(pod: dict) -> datetime.datetime:
         datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
 
-def container_name(pod: dict, container: str | None) -> str:
-    """The container a log request means: the one named, else the pod's only (or default) container."""
+def container_name(pod: dict, container: str | None, as_kubectl: bool = False) -> str:
+    """The container a log request means: the one named, else the pod's only container. With several, the API
+    server wants one named; kubectl (`as_kubectl`) takes the kubectl.kubernetes.io/default-container
+    annotation's, else the first."""
     names = [c.get("name") for c in (pod.get("spec") or {}).get("containers") or []]
     ref = f"pod {namespace_of(pod)}/{name_of(pod)}"
     if container is None:
         default = (pod["metadata"].get("annotations") or {}).get("kubectl.kubernetes.io/default-container")
-        if default in names:
-            return default
+        if as_kubectl and names:
+            return default if default in names else names[0]
         if len(names) == 1:
             return names[0]
         raise ValidationError(ref, "container", f"a container name must be specified for pod {name_of(pod)}, "

@@ -78,3 +78,7 @@ def test_python_client_reads_pod_logs(kubectl, server, lab):
     text = api.read_namespaced_pod_log("net", "default", container="netexec")
     assert text == lab.logs("net", container="netexec")
     assert api.read_namespaced_pod_log("net", "default", container="netexec", tail_lines=1).endswith("GET /clientip\n")
+    with pytest.raises(kubernetes.client.ApiException) as refused:   # two containers: the API wants one named
+        api.read_namespaced_pod_log("net", "default")
+    assert refused.value.status == 400
+    assert "a container name must be specified for pod net, choose one of: [netexec nginx]" in refused.value.body

@@ -49,7 +49,7 @@ def test_nginx_logs_each_request_in_its_images_main_format(lab):
 
 def test_each_container_has_its_own_log(lab):
     """In a two-container pod, does each container log only what it served (agnhost netexec's Go log lines,
-    nginx's access lines), and must the container be named?"""
+    nginx's access lines), and does an unnamed container mean kubectl's default (the first)?"""
     ip = lab.get("Pod", "net")["status"]["podIP"]
     lab.http(f"http://{ip}:8080/echo?msg=hi", src="client")
     lab.http(f"http://{ip}:8080/hostname", src="client")
@@ -59,8 +59,7 @@ def test_each_container_has_its_own_log(lab):
     assert [line.split(" ", 2)[2] for line in netexec] == ["GET /echo?msg=hi&code=", "GET /hostname"]
     assert all(re.match(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ", line) for line in netexec)
     assert '"GET / HTTP/1.1"' in lab.logs("net", container="nginx")
-    with pytest.raises(KubelabError, match="a container name must be specified for pod net"):
-        lab.logs("net")
+    assert lab.logs("net") == lab.logs("net", container="netexec")
     with pytest.raises(KubelabError, match="container sidecar is not valid for pod net"):
         lab.logs("net", container="sidecar")
 
