@@ -151,6 +151,22 @@ def _endpointslice_row(s: dict) -> list:
     return [s.get("addressType", ""), ",".join(ports) if ports else "<unset>", shown]
 
 
+def _endpoints_row(ep: dict) -> list:
+    """formatEndpoints: the ready addresses as IP:port for every port of their subset (a bare IP in a
+    subset without ports), the first three shown and "+ N more..." for the rest; <none> without subsets."""
+    subsets = ep.get("subsets") or []
+    if not subsets:
+        return ["<none>"]
+    shown = []
+    for subset in subsets:
+        addresses = [a.get("ip", "") for a in subset.get("addresses") or []]
+        ports = subset.get("ports") or []
+        shown += addresses if not ports else [f"[{ip}]:{p.get('port')}" if ":" in ip else f"{ip}:{p.get('port')}"
+                                              for p in ports for ip in addresses]
+    text = ",".join(shown[:3])
+    return [f"{text} + {len(shown) - 3} more..." if len(shown) > 3 else text]
+
+
 def _containers(template_spec: dict) -> tuple[str, str]:
     containers = template_spec.get("containers") or []
     return ",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers)
@@ -244,6 +260,7 @@ PRINTERS: dict[str, Printer] = {
     "Service": Printer((Column("Type"), Column("Cluster-IP"), Column("External-IP"), Column("Port(s)")),
                        (Column("Selector", priority=1),), _service_row),
     "EndpointSlice": Printer((Column("AddressType"), Column("Ports"), Column("Endpoints")), (), _endpointslice_row),
+    "Endpoints": Printer((Column("Endpoints"),), (), _endpoints_row),
     "NetworkPolicy": Printer((Column("Pod-Selector"),), (), lambda p: [_selector_text(
         ((p.get("spec") or {}).get("podSelector") or {}).get("matchLabels"),
         ((p.get("spec") or {}).get("podSelector") or {}).get("matchExpressions"))]),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...api import kinds
+from ...net.endpoints import DEPRECATION_WARNING
 
-__all__ = ["Resource", "served_resources", "find_resource", "group_versions"]
+__all__ = ["Resource", "served_resources", "find_resource", "group_versions", "api_warnings"]
 
 VERBS = ("create", "delete", "get", "list", "patch", "update", "watch")
 # the subresources kube-apiserver serves for these kinds and that this server answers
@@ -77,6 +78,12 @@ def find_resource(group: str, version: str, plural: str) -> Resource | None:
         if (r.group, r.version, r.plural) == (group, version, plural):
             return r
     return None
+
+
+def api_warnings(kind: str) -> tuple[str, ...]:
+    """The warnings kube-apiserver v1.35 sends with every request on a resource: v1 Endpoints is
+    deprecated since v1.33 (KEP-4974), and kubectl prints the warning on stderr."""
+    return (DEPRECATION_WARNING,) if kind == "Endpoints" else ()
 
 
 def group_versions() -> dict[str, list[str]]:

@@ -1,0 +1,40 @@
+"""What the lessons' kubectl cells show, against `kubelab serve`: the legacy Endpoints columns and their
+deprecation warning, and a Deployment's counts while a scale-down's pods terminate."""
+from .manifests import APP
+
+
+def test_get_endpoints_prints_ready_addresses_with_ports_and_the_deprecation_warning(kubectl, lab):
+    """Does `kubectl get endpoints web` show ENDPOINTS as IP:port of the ready pods (kube-apiserver's
+    printEndpoints), with v1.33's "v1 Endpoints is deprecated" warning on stderr?"""
+    kubectl.write("app.yaml", APP.replace("replicas: 2", "replicas: 4"))
+    kubectl.ok("apply", "-f", "app.yaml")
+    result = kubectl("get", "endpoints", "web")
+    assert result.returncode == 0, result.stderr
+    header, row = result.stdout.splitlines()
+    assert header.split() == ["NAME", "ENDPOINTS", "AGE"]
+    target_port = lab.list("EndpointSlice", "default", selector="kubernetes.io/service-name=web")[0]["ports"][0]["port"]
+    ips = sorted(p["status"]["podIP"] for p in lab.list("Pod", "default", selector="app=web"))
+    shown = row.split()[1]
+    assert shown == ",".join(f"{ip}:{target_port}" for ip in ips[:3]), row   # sorted, as the controller writes them
+    assert row.split()[2:5] == ["+", "1", "more..."], row
+    assert "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice" in result.stderr
+    assert "Warning" not in kubectl("get", "endpointslices").stderr
+
+
+def test_get_endpoints_of_a_service_without_pods_is_none(kubectl, lab):
+    """Does a Service whose selector matches nothing print <none> (no subsets) under ENDPOINTS?"""
+    kubectl.write("svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: nobody}\n"
+                              "spec:\n  selector: {app: nobody}\n  ports: [{port: 80}]\n")
+    kubectl.ok("apply", "-f", "svc.yaml")
+    assert kubectl.ok("get", "endpoints", "nobody").splitlines()[1].split()[1] == "<none>"
+
+
+def test_scale_down_counts_only_the_pods_that_are_not_terminating(kubectl, lab):
+    """After `kubectl scale --replicas=1`, does `kubectl get deploy` show 1/1 at once (DeploymentStatus counts
+    non-terminating pods) while the two removed pods are still Terminating for their grace period?"""
+    kubectl.write("app.yaml", APP.replace("replicas: 2", "replicas: 3"))
+    kubectl.ok("apply", "-f", "app.yaml")
+    kubectl.ok("scale", "deployment", "web", "--replicas=1")
+    assert kubectl.ok("get", "deploy", "web").splitlines()[1].split()[1:4] == ["1/1", "1", "1"]
+    statuses = [r.split()[2] for r in kubectl.ok("get", "pods", "-l", "app=web").splitlines()[1:]]
+    assert sorted(statuses) == ["Running", "Terminating", "Terminating"]
