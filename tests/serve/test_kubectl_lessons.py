@@ -38,3 +38,26 @@ def test_scale_down_counts_only_the_pods_that_are_not_terminating(kubectl, lab):
     assert kubectl.ok("get", "deploy", "web").splitlines()[1].split()[1:4] == ["1/1", "1", "1"]
     statuses = [r.split()[2] for r in kubectl.ok("get", "pods", "-l", "app=web").splitlines()[1:]]
     assert sorted(statuses) == ["Running", "Terminating", "Terminating"]
+
+
+def test_ip_route_on_a_calico_node_has_one_route_per_local_pod_like_the_trace():
+    """Does `ip route` in a host-network pod on a Calico (BGP) node list a /32 route per local pod to the
+    same host-side veth the trace names, a blackhole for the node's own block, and BGP routes to the others?"""
+    import kubelab
+    from kubelab.serve.podexec import run_in_pod
+
+    lab = kubelab.connect(seed=0, cni="calico", calico_mode="bgp")
+    lab.apply(APP)
+    lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "agent"},
+               "spec": {"nodeName": "node-1", "hostNetwork": True, "containers": [{"name": "a", "image": "busybox"}]}})
+    agent = lab.cluster.find("Pod", "default/agent")
+    routes = run_in_pod(lab, agent, "a", ["ip", "route"]).stdout.splitlines()
+    local = [p for p in lab.list("Pod") if p["spec"]["nodeName"] == "node-1" and not p["spec"].get("hostNetwork")]
+    assert local
+    for pod in local:
+        key = f'{pod["metadata"]["namespace"]}/{pod["metadata"]["name"]}'
+        hop = next(h for h in lab.trace("node/node-2", key, port=80).hops if h.device == "routing table")
+        veth = hop.action.split(" dev ")[1].split()[0]
+        assert f'{pod["status"]["podIP"]} dev {veth} scope link' in routes
+    assert f"blackhole {lab.pod_cidr_of('node-1')} proto bird" in routes
+    assert f"{lab.pod_cidr_of('node-2')} via 192.168.0.12 dev eth0 proto bird" in routes
