@@ -61,3 +61,24 @@ def test_ip_route_on_a_calico_node_has_one_route_per_local_pod_like_the_trace():
         assert f'{pod["status"]["podIP"]} dev {veth} scope link' in routes
     assert f"blackhole {lab.pod_cidr_of('node-1')} proto bird" in routes
     assert f"{lab.pod_cidr_of('node-2')} via 192.168.0.12 dev eth0 proto bird" in routes
+
+
+def test_ready_counts_native_sidecars_but_not_plain_init_containers(kubectl, lab):
+    """Does READY count an init container with restartPolicy Always (a native sidecar, as Istio injects
+    istio-proxy) as kubectl's printPod does, and leave a run-to-completion init container out?"""
+    kubectl.write("pod.yaml", """\
+apiVersion: v1
+kind: Pod
+metadata: {name: meshed}
+spec:
+  initContainers:
+  - {name: init, image: busybox, command: ["true"]}
+  - {name: proxy, image: envoy, restartPolicy: Always}
+  containers:
+  - {name: app, image: nginx}
+""")
+    kubectl.write("app.yaml", APP)
+    kubectl.ok("apply", "-f", "pod.yaml", "-f", "app.yaml")
+    assert kubectl.ok("get", "pod", "meshed").splitlines()[1].split()[1:3] == ["2/2", "Running"]
+    plain = kubectl.ok("get", "pod", "client").splitlines()[1].split()
+    assert plain[1] == "1/1"
