@@ -11,7 +11,7 @@ import yaml
 
 from . import discovery, openapi, printers, schemas, views
 from .patch import PatchError, json_patch, merge_patch, strategic_merge_patch
-from .resources import Resource, find_resource
+from .resources import Resource, api_warnings, find_resource
 from .selectors import object_filter
 from .status import ApiError
 
@@ -69,6 +69,8 @@ class ApiHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache, private")
+        for warning in getattr(self, "warnings", ()):
+            self.send_header("Warning", f'299 - "{warning}"')   # kubectl prints it as "Warning: ..."
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
@@ -142,6 +144,7 @@ class ApiHandler(BaseHTTPRequestHandler):
         route = _route(parts)
         if route is None:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        self.warnings = api_warnings(route.resource.kind)
         if route.sub:
             return self._subresource(method, route, raw)
         if route.name is None:

@@ -9,7 +9,7 @@ import functools
 from dataclasses import dataclass
 from typing import Callable
 
-from ...net.objects import labels_of, pod_ips
+from ...net.objects import labels_of, pod_ips, pod_ready
 from . import customresources
 
 __all__ = ["Column", "PRINTERS", "table", "human_duration"]
@@ -90,6 +90,24 @@ def _selector_text(match_labels: dict | None, expressions=None) -> str:
 
 
 # ---------------------------------------------------------------- per kind
+def _sidecars(spec: dict) -> list[str]:
+    """Native sidecars: init containers with restartPolicy Always (Istio's istio-proxy since 1.27)."""
+    return [c.get("name") for c in spec.get("initContainers") or [] if c.get("restartPolicy") == "Always"]
+
+
+def _ready_sidecars(pod: dict) -> int:
+    """printPod counts a started, ready sidecar from initContainerStatuses; a pod without them (the
+    simulator keeps pod-level state) has every sidecar ready exactly when the pod is Ready, since the
+    kubelet's Ready condition waits for the sidecars too."""
+    status = pod.get("status") or {}
+    reported = {s.get("name"): s for s in status.get("initContainerStatuses") or []}
+    ready = 0
+    for name in _sidecars(pod.get("spec") or {}):
+        report = reported.get(name)
+        ready += bool(report.get("started") and report.get("ready")) if report is not None else pod_ready(pod)
+    return ready
+
+
 def _pod_row(pod: dict) -> list:
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     containers = spec.get("containers") or []
@@ -101,6 +119,7 @@ def _pod_row(pod: dict) -> list:
         pod_ready = any(c.get("type") == "ContainersReady" and c.get("status") == "True"
                         for c in status.get("conditions") or [])
         ready, restarts = (len(containers) if pod_ready else 0), 0
+    ready, total = ready + _ready_sidecars(pod), len(containers) + len(_sidecars(spec))
     reason = status.get("reason") or status.get("phase") or "Pending"
     for c in reversed(statuses or []):   # printPod: a container's waiting/terminated reason is more telling
         state = c.get("state") or {}
@@ -112,7 +131,7 @@ def _pod_row(pod: dict) -> list:
         reason = "Terminating"   # printPod: a deleted pod that has not finished shows Terminating
     ips = pod_ips(pod)
     gates = spec.get("readinessGates") or []
-    return [f"{ready}/{len(containers)}", reason, restarts, _none(ips[:1]) if ips else "<none>",
+    return [f"{ready}/{total}", reason, restarts, _none(ips[:1]) if ips else "<none>",
             spec.get("nodeName") or "<none>", status.get("nominatedNodeName") or "<none>",
             _none(g.get("conditionType") for g in gates)]
 
@@ -149,6 +168,22 @@ def _endpointslice_row(s: dict) -> list:
     if len(addresses) > 3:
         shown += f" + {len(addresses) - 3} more..."
     return [s.get("addressType", ""), ",".join(ports) if ports else "<unset>", shown]
+
+
+def _endpoints_row(ep: dict) -> list:
+    """formatEndpoints: the ready addresses as IP:port for every port of their subset (a bare IP in a
+    subset without ports), the first three shown and "+ N more..." for the rest; <none> without subsets."""
+    subsets = ep.get("subsets") or []
+    if not subsets:
+        return ["<none>"]
+    shown = []
+    for subset in subsets:
+        addresses = [a.get("ip", "") for a in subset.get("addresses") or []]
+        ports = subset.get("ports") or []
+        shown += addresses if not ports else [f"[{ip}]:{p.get('port')}" if ":" in ip else f"{ip}:{p.get('port')}"
+                                              for p in ports for ip in addresses]
+    text = ",".join(shown[:3])
+    return [f"{text} + {len(shown) - 3} more..." if len(shown) > 3 else text]
 
 
 def _containers(template_spec: dict) -> tuple[str, str]:
@@ -239,6 +274,7 @@ PRINTERS: dict[str, Printer] = {
     "Service": Printer((Column("Type"), Column("Cluster-IP"), Column("External-IP"), Column("Port(s)")),
                        (Column("Selector", priority=1),), _service_row),
     "EndpointSlice": Printer((Column("AddressType"), Column("Ports"), Column("Endpoints")), (), _endpointslice_row),
+    "Endpoints": Printer((Column("Endpoints"),), (), _endpoints_row),
     "NetworkPolicy": Printer((Column("Pod-Selector"),), (), lambda p: [_selector_text(
         ((p.get("spec") or {}).get("podSelector") or {}).get("matchLabels"),
         ((p.get("spec") or {}).get("podSelector") or {}).get("matchExpressions"))]),

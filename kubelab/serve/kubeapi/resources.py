@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass
 
 from ...api import kinds
+from ...net.endpoints import DEPRECATION_WARNING
 from .customresources import CRD_KIND, custom_resource
 
-__all__ = ["Resource", "served_resources", "find_resource", "group_versions"]
+__all__ = ["Resource", "served_resources", "find_resource", "group_versions", "api_warnings"]
 
 VERBS = ("create", "delete", "get", "list", "patch", "update", "watch")
 # the subresources kube-apiserver serves for these kinds and that this server answers
@@ -119,6 +120,12 @@ def version_priority(version: str) -> tuple:
         return (3, 0, 0, version)
     major, stage, minor = m.groups()
     return ({None: 0, "beta": 1, "alpha": 2}[stage], -int(major), -int(minor or 0), version)
+
+
+def api_warnings(kind: str) -> tuple[str, ...]:
+    """The warnings kube-apiserver v1.35 sends with every request on a resource: v1 Endpoints is
+    deprecated since v1.33 (KEP-4974), and kubectl prints the warning on stderr."""
+    return (DEPRECATION_WARNING,) if kind == "Endpoints" else ()
 
 
 def group_versions() -> dict[str, list[str]]:

@@ -28,6 +28,9 @@ def workload_status(obj: dict, kind: str, pods: list[dict]) -> dict:
     """DeploymentStatus / StatefulSetStatus from the pods the workload owns (all pods of the current
     template: the simulator replaces pods at once, so every pod is updated)."""
     owned = _owned(obj, kind, pods)
+    if kind == "Deployment":   # DeploymentStatus counts non-terminating pods: one being deleted (a scale
+        # down, a replaced pod in its grace period) no longer counts (the ReplicaSet controller's active pods)
+        owned = [p for p in owned if not p["metadata"].get("deletionTimestamp")]
     ready = sum(1 for p in owned if pod_ready(p))
     desired = (obj.get("spec") or {}).get("replicas", 1)
     status = {"observedGeneration": obj["metadata"].get("generation", 1), "replicas": len(owned),

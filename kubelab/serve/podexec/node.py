@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 
 from ...net.cni import cni_profile
+from ...net.datapath import veth_name
+from ...net.objects import name_of, namespace_of, pod_ips
 from .base import Context, Result
 
 __all__ = ["iptables_save", "ipvsadm", "nft", "conntrack", "node_ip_command"]
@@ -87,6 +89,8 @@ def node_ip_command(ctx: Context, args: list[str]) -> Result:
                 if profile.bridge:
                     gw = ipaddress.ip_network(cidr).network_address + 1
                     lines.append(f"{cidr} dev {profile.bridge} proto kernel scope link src {gw}")
+                else:
+                    lines += _calico_local_routes(lab, profile, node, cidr)
                 continue
             other_ip = next(a["address"] for a in other["status"]["addresses"] if a["type"] == "InternalIP")
             if profile.tunnel_device and profile.name == "flannel":
@@ -97,3 +101,16 @@ def node_ip_command(ctx: Context, args: list[str]) -> Result:
                 lines.append(f"{cidr} via {other_ip} dev eth0 proto bird")
         return Result("\n".join(lines[:2] + sorted(lines[2:])) + "\n", "", 0)
     return Result("", "Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\n", 1)
+
+
+def _calico_local_routes(lab, profile, node: str, cidr: str) -> list[str]:
+    """Calico without a bridge: a blackhole for the node's own block (BIRD advertises it) and one /32 route
+    per local pod to its host-side veth, as the trace's "one route per local pod" hop reads them."""
+    lines = [f"blackhole {cidr} proto bird"]
+    for pod in lab.cluster.items("Pod"):
+        spec = pod.get("spec") or {}
+        if spec.get("nodeName") != node or spec.get("hostNetwork"):
+            continue
+        veth = veth_name(profile, f"{namespace_of(pod)}/{name_of(pod)}")
+        lines += [f"{ip} dev {veth} scope link" for ip in pod_ips(pod) if ":" not in ip]
+    return lines
