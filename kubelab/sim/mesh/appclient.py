@@ -2,7 +2,7 @@
 go straight into the pod's sidecar, and it reads status, body and time only."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ...net import apps
 from ...net.http.model import HttpRequest
@@ -12,9 +12,9 @@ from .view import _key, mesh_sidecar
 __all__ = ["mesh_client", "Outcome"]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What an app's own outbound call needs of an exchange (and the proxies report): no headers, no hops."""
+class Outcome(NamedTuple):
+    """What an app's own outbound call needs of an exchange (and the proxies report): no headers, no hops (a
+    named tuple: the app calls of a burst make many)."""
 
     status: int
     text: str

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import random
 
-from ...net.kubeproxy import proxy_endpoints
 from ...net.mesh import linkerd, resilience, security
-from ...net.mesh.outlier import OutlierDetector, outlier_policy
-from ...net.mesh.routing import (Destination, HttpRoute, MeshRequest, VirtualServiceTable, pick_weighted,
-                                 rewrite_path, subset_labels)
+from ...net.mesh.outlier import OutlierDetector
+from ...net.mesh.routing import Destination, HttpRoute, MeshRequest, VirtualServiceTable, pick_weighted, rewrite_path
 from ...net.objects import labels_of, name_of, namespace_of
 from ...results import Headers, Hop, Response
 from ..http import _trace
@@ -23,6 +21,7 @@ from . import telemetry
 from .appclient import Outcome
 from .gateway import GatewaySide
 from .server import UPSTREAM_FAILURE_TEXT, Attempt, ServerSide
+from .upstream import Upstream, service_port, service_upstream, upstream_for
 from .view import _is_ip, _key, is_ingress_gateway, view_of
 
 __all__ = ["intercept", "MeshWalk"]
@@ -66,17 +65,15 @@ class MeshWalk(ServerSide, GatewaySide):
     def start(self, src, destination: str, request) -> Response | None:
         lab = self.lab
         src_pod = self.client_pod = self._source_pod(src)
-        if self.view.sidecar(src_pod):
-            ip = destination if _is_ip(destination) else self._resolve(src, destination)
-            service = lab._ip_index()["cluster_ips"].get(ip) if ip else None   # DNS answers are normalised
-            port = _service_port(service, request.port) if service else None
-            if port is None:
+        if src_pod is not None and self.view.facts(src_pod).sidecar:
+            target = self._target(src, destination, request.port)
+            if target is None:
                 return None          # not a mesh Service (an address outside, a pod IP): passthrough
+            service, port, ip = target
             if self.verbose:
                 self.hops.append(Hop(f"pod {_key(src_pod)}", "iptables nat",
                                      f"outbound {ip}:{request.port} redirected to the sidecar (15001)"))
-            mreq = self._mesh_request(request, src_pod, "mesh", port["port"])
-            return self.outbound(src_pod, service, port, request, mreq)
+            return self.outbound(src_pod, service, port, request)
         trace = lab.trace(src, destination, request.port, "TCP")
         if not trace.verdict or not trace.verdict.endpoint:
             return None
@@ -99,16 +96,32 @@ class MeshWalk(ServerSide, GatewaySide):
         return None
 
     def _source_pod(self, src):
+        memo = self.view.memo
+        key = ("pod", src)
+        if key in memo:
+            return memo[key]
         if not isinstance(src, str) or src.startswith("node/") or "/" not in src or _is_ip(src):
-            return None
-        return self.view.get(("pod", src), lambda: self.lab.prober.pod(src))
+            pod = None
+        else:
+            pod = self.lab.prober.pod(src)
+        memo[key] = pod
+        return pod
 
-    def _resolve(self, src, name: str) -> str | None:
-        return self.view.resolve(src, name)
+    def _target(self, src: str, destination: str, port: int):
+        """The Service a meshed client's connection to destination:port is for (cluster DNS from the client, then
+        the Service's ClusterIP and port), with the address: (service, port entry, ip), or None."""
+        memo = self.view.memo
+        key = ("target", src, destination, port)
+        if key in memo:
+            return memo[key]
+        ip = destination if _is_ip(destination) else self.view.resolve(src, destination)
+        service = self.lab._ip_index()["cluster_ips"].get(ip) if ip else None   # DNS answers are normalised
+        entry = service_port(service, port) if service else None
+        found = memo[key] = (service, entry, ip) if entry is not None else None
+        return found
 
     def _mesh_request(self, request, client_pod: dict | None, gateway: str, port: int) -> MeshRequest:
-        labels = self.view.of("labels", client_pod, lambda: tuple(sorted(labels_of(client_pod).items()))) \
-            if client_pod else ()
+        labels = self.view.facts(client_pod).labels if client_pod else ()
         return MeshRequest(request.method, request.path, request.host, tuple(request.headers), labels,
                            namespace_of(client_pod) if client_pod else "", gateway, port, request.scheme)
 
@@ -123,7 +136,7 @@ class MeshWalk(ServerSide, GatewaySide):
                     break
         if service is None:
             return None
-        port = _service_port(service, verdict.port) or (service["spec"].get("ports") or [{}])[0]
+        port = service_port(service, verdict.port) or (service["spec"].get("ports") or [{}])[0]
         return f"{_key(service)}:{port.get('port')}"
 
     # ------------------------------------------------------------------ client side
@@ -132,23 +145,31 @@ class MeshWalk(ServerSide, GatewaySide):
         return lab._view("mesh_vs_table", lambda: VirtualServiceTable(lab.cluster.items("VirtualService"),
                                                                       lab.config.cluster_domain))
 
-    def outbound(self, client_pod: dict, service: dict, port: dict, request, mreq: MeshRequest) -> Response:
+    def outbound(self, client_pod: dict, service: dict, port: dict, request) -> Response:
         """The client's sidecar: Istio routes by VirtualService (the default route to the Service when none);
         Linkerd forwards to the Service with the retry and timeout annotations it carries."""
         if self.mesh == "linkerd":
             return self.linkerd_outbound(client_pod, service, port, request)
-        service_key = _key(service)
-        host = self.view.get(("fqdn", service_key), lambda: f"{name_of(service)}.{namespace_of(service)}.svc."
-                                                            f"{self.lab.config.cluster_domain}")
-        entry = self._virtual_services().lookup(host, "mesh")
+        host, entry, plain = self._service_routes(service, port)
         if entry is None:
-            self.route = f"default route to {host}:{port['port']} (no VirtualService)" if self.verbose else None
             if self.verbose:
+                self.route = f"default route to {host}:{port['port']} (no VirtualService)"
                 self.hops.append(Hop(f"pod {_key(client_pod)}", "istio-proxy", f"outbound {self.route}"))
-            plain = self.view.get(("default-route", host, port["port"]), lambda: HttpRoute(
-                "default", 0, "", (), (Destination(host, None, port["port"], 0, name_of(service)),)))
-            return self.forward(client_pod, plain, mreq, request)
+            return self.forward(client_pod, plain, port["port"], request)
+        mreq = self._mesh_request(request, client_pod, "mesh", port["port"])
         return self.route_and_forward(client_pod, entry, mreq, request)
+
+    def _service_routes(self, service: dict, port: dict) -> tuple:
+        """A Service port's FQDN, the VirtualService for it from the mesh (None: none), and the default route
+        used without one."""
+        memo = self.view.memo
+        key = ("routes", _key(service), port["port"])
+        found = memo.get(key)
+        if found is None:
+            host = f"{name_of(service)}.{namespace_of(service)}.svc.{self.lab.config.cluster_domain}"
+            plain = HttpRoute("default", 0, "", (), (Destination(host, None, port["port"], 0, name_of(service)),))
+            found = memo[key] = (host, self._virtual_services().lookup(host, "mesh"), plain)
+        return found
 
     def route_and_forward(self, client_pod, entry, mreq, request) -> Response:
         where = f"pod {_key(client_pod)}" if self.verbose else ""
@@ -172,11 +193,11 @@ class MeshWalk(ServerSide, GatewaySide):
             body = (d.get("body") or {}).get("string", "")
             return self.fail(int(d.get("status", 200)), f"{route.label} answers directly", text=body,
                              route=choice.why, attempts=0)
-        return self.forward(client_pod, route, mreq, request, choice.block)
+        return self.forward(client_pod, route, mreq.port, request, choice.block)
 
-    def forward(self, client_pod: dict, route: HttpRoute, mreq: MeshRequest, request, block=None) -> Response:
+    def forward(self, client_pod: dict, route: HttpRoute, asked_port: int, request, block=None) -> Response:
         """Fault injection, then the weighted destination and its subset, then up to 1 + retries attempts with
-        Envoy's back-off, within the per-try and route timeouts."""
+        Envoy's back-off, within the per-try and route timeouts (`asked_port`: the port the client called)."""
         where = f"pod {_key(client_pod)}" if self.verbose else ""
         device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
         fault = resilience.fault_decision(route.fault, self.rng) if route.fault else _NO_FAULT
@@ -195,30 +216,31 @@ class MeshWalk(ServerSide, GatewaySide):
             if self.verbose:
                 self.hops.append(Hop(where, device, f"weighted pick: {destination} ({shares})"))
         if route.mirror and self.rng.random() < route.mirror_fraction:
-            self._mirror(client_pod, route.mirror, mreq, request, where, device)
-        service, port, problem = self._upstream(destination, mreq.port)
-        if problem:
+            self._mirror(client_pod, route.mirror, asked_port, request, where, device)
+        upstream = upstream_for(self.view, destination, namespace_of(client_pod), asked_port)
+        if upstream.problem:
             if self.verbose:
-                self.hops.append(Hop(where, device, problem))
-            return self.fail(503, problem, text="no healthy upstream", subset=destination.subset, attempts=0)
-        client_ns = namespace_of(client_pod)
-        dr = self.view.destination_rule(destination.host, client_ns)
-        wanted = {}
-        if destination.subset:
-            wanted = subset_labels(dr, destination.subset)
-            if wanted is None:
-                why = (f"subset {destination.subset!r} of {destination.host} is defined by no DestinationRule "
-                       f"({'DestinationRule ' + _key(dr) + ' has no such subset' if dr else 'none applies'}): "
-                       f"the route's cluster does not exist, 503 (NC)")
-                if self.verbose:
-                    self.hops.append(Hop(where, device, why))
-                return self.fail(503, why, text="no healthy upstream", subset=destination.subset, flags="NC",
-                                 attempts=0)
-        backend = f"{_key(service)}:{port['port']}"
-        policy = _DEFAULT_RETRIES if route.retries is None else resilience.retry_policy(route.retries)
-        tls_mode = _dr_tls_mode(dr, destination.subset)
-        return self.attempts(client_pod, service, port, wanted, policy, route.timeout_ms, tls_mode, request,
-                             backend, destination.subset, dr)
+                self.hops.append(Hop(where, device, upstream.problem))
+            return self.fail(503, upstream.problem, text="no healthy upstream", subset=destination.subset, attempts=0)
+        if upstream.wanted is None:
+            dr = upstream.dr
+            why = (f"subset {destination.subset!r} of {destination.host} is defined by no DestinationRule "
+                   f"({'DestinationRule ' + _key(dr) + ' has no such subset' if dr else 'none applies'}): "
+                   f"the route's cluster does not exist, 503 (NC)")
+            if self.verbose:
+                self.hops.append(Hop(where, device, why))
+            return self.fail(503, why, text="no healthy upstream", subset=destination.subset, flags="NC",
+                             attempts=0)
+        policy = _DEFAULT_RETRIES if route.retries is None else self._retry_policy(route)
+        return self.attempts(client_pod, upstream, policy, route.timeout_ms, request)
+
+    def _retry_policy(self, route: HttpRoute):
+        """The route's retries as a policy, once per route and cluster generation."""
+        key = ("retries", id(route))
+        found = self.view.memo.get(key)
+        if found is None or found[0] is not route:
+            found = self.view.memo[key] = (route, resilience.retry_policy(route.retries))
+        return found[1]
 
     def _rewrite(self, route: HttpRoute, block, request, where, device):
         """HTTPRewrite (uri, uriRegexRewrite, authority) and the route's request header edits."""
@@ -249,85 +271,37 @@ class MeshWalk(ServerSide, GatewaySide):
             return request.with_changes(**changes)
         return request
 
-    def _mirror(self, client_pod, mirror: Destination, mreq, request, where, device) -> None:
+    def _mirror(self, client_pod, mirror: Destination, asked_port: int, request, where, device) -> None:
         """Traffic mirroring: a copy with "-shadow" appended to the authority goes to the mirror destination;
         its answer is dropped."""
-        service, port, problem = self._upstream(mirror, mreq.port)
-        if problem:
+        upstream = upstream_for(self.view, mirror, namespace_of(client_pod), asked_port)
+        if upstream.problem:
             if self.verbose:
-                self.hops.append(Hop(where, device, f"mirror to {mirror} not sent: {problem}"))
+                self.hops.append(Hop(where, device, f"mirror to {mirror} not sent: {upstream.problem}"))
             return
-        dr = self.view.destination_rule(mirror.host, namespace_of(client_pod))
-        wanted = subset_labels(dr, mirror.subset) if mirror.subset else {}
-        candidates = self._endpoints(service, port, wanted or {}) if wanted is not None else []
+        candidates = upstream.endpoints
         if not candidates:
             if self.verbose:
                 self.hops.append(Hop(where, device, f"mirror to {mirror}: no endpoint, copy dropped"))
             return
-        endpoint, server_pod = self._pick(candidates, set(), dr, mirror.subset, request)
+        endpoint, server_pod = self._pick(candidates, (), upstream.load_balancer, request)
         shadow_host = f"{request.host}-shadow"
         headers = Headers(list(request.headers))
         headers["Host"] = shadow_host
         copy_request = request.with_changes(host=shadow_host, headers=tuple(headers.items()))
         shadow = MeshWalk(self.lab, self.url)
-        answer = shadow.attempt(client_pod, endpoint, server_pod, copy_request, _dr_tls_mode(dr, mirror.subset), 1)
-        self.mirrors.append(f"{_key(service)}:{port['port']}")
+        answer = shadow.attempt(client_pod, endpoint, server_pod, copy_request, upstream.tls_mode, 1)
+        self.mirrors.append(upstream.backend)
         self.lab.__dict__.setdefault("_mesh_mirrored", []).append((_key(server_pod), copy_request.path,
                                                                     shadow_host, answer.status))
         if self.verbose:
             self.hops.append(Hop(where, device, f"mirrored a copy to {mirror} (pod {_key(server_pod)}, Host "
                                                 f"{shadow_host}); its answer {_status_word(answer.status)} is dropped"))
 
-    def _upstream(self, destination: Destination, asked_port: int):
-        """The Service a destination host names and its port (the route's port, the only port, or the port the
-        client called)."""
-        return self.view.get(("upstream", destination.host, destination.port, destination.written, asked_port),
-                             lambda: self._compute_upstream(destination, asked_port))
-
-    def _compute_upstream(self, destination: Destination, asked_port: int):
-        domain = self.lab.config.cluster_domain
-        host = destination.host
-        if not host.endswith(f".svc.{domain}") or host.count(".") < 3:
-            return None, None, f"{destination.written}: not a Service of this cluster (no ServiceEntry simulated " \
-                               f"for it): 503"
-        name, namespace = host.split(".")[:2]
-        service = self.lab.cluster.find("Service", f"{namespace}/{name}")
-        if service is None:
-            return None, None, f"{destination.written}: Service {namespace}/{name} does not exist: 503 (no cluster)"
-        ports = [p for p in service["spec"].get("ports") or [] if p.get("protocol", "TCP") == "TCP"]
-        wanted = destination.port
-        if wanted is None:
-            port = ports[0] if len(ports) == 1 else _service_port(service, asked_port)
-        else:
-            port = _service_port(service, wanted)
-        if port is None:
-            return None, None, f"{destination.written}: Service {_key(service)} has no port " \
-                               f"{wanted or asked_port}: 503"
-        return service, port, None
-
-    def _endpoints(self, service: dict, port: dict, wanted: dict) -> list[tuple]:
-        """Ready endpoints of the Service port (EDS), narrowed to the subset's labels."""
-        return self.view.get(("eds", _key(service), port.get("name"), port["port"],
-                                      tuple(sorted(wanted.items()))),
-                                     lambda: self._compute_endpoints(service, port, wanted))
-
-    def _compute_endpoints(self, service: dict, port: dict, wanted: dict) -> list[tuple]:
-        lab = self.lab
-        out = []
-        for ep in proxy_endpoints(service, port, lab.slices_of(service), lab.config.primary_family):
-            if not ep.ready:
-                continue
-            pod = lab._ip_index()["pods"].get(ep.ip)
-            if pod is None or not all(labels_of(pod).get(k) == v for k, v in wanted.items()):
-                continue
-            out.append((ep, pod))
-        return out
-
-    def _pick(self, candidates: list, tried: set, dr: dict | None, subset: str | None, request) -> tuple:
+    def _pick(self, candidates: list, tried, lb: dict, request) -> tuple:
         """The DestinationRule's load balancer (LEAST_REQUEST by default, ROUND_ROBIN, RANDOM, consistentHash),
         avoiding hosts already tried (Istio sets the previous_hosts retry predicate)."""
         fresh = [c for c in candidates if c[0] not in tried] or candidates if tried else candidates
-        lb = _load_balancer(dr, subset)
         if lb.get("consistentHash"):
             import hashlib
             spec = lb["consistentHash"]
@@ -347,19 +321,21 @@ class MeshWalk(ServerSide, GatewaySide):
             return fresh[counters[key] % len(fresh)]
         return fresh[self.rng.randrange(len(fresh))]
 
-    def attempts(self, client_pod, service, port, wanted, policy, route_timeout_ms, tls_mode, request, backend,
-                 subset, dr) -> Response:
+    def attempts(self, client_pod, upstream: Upstream, policy, route_timeout_ms, request) -> Response:
+        """Up to 1 + retries attempts at the cluster's endpoints, within the per-try and route timeouts."""
         where = f"pod {_key(client_pod)}" if self.verbose else ""
         device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
         started = self.elapsed
-        tried: set = set()
+        tried: list = []              # endpoints already tried (a list: few, and compared by identity first)
         result = None
         count = 0
-        outliers = outlier_policy(((_traffic_policy(dr, subset)) or {}).get("outlierDetection"))
+        service, port, subset = upstream.service, upstream.port, upstream.subset
+        backend = upstream.backend
+        outliers = upstream.outliers
         detector = self._detector(client_pod, service, subset) if outliers else None
         now = self.lab.mesh_clock_ms
         for number in range(policy.attempts + 1):
-            candidates = self._endpoints(service, port, wanted)
+            candidates = upstream.endpoints
             if detector is not None:
                 everyone = len(candidates)
                 candidates = [c for c in candidates if not detector.ejected(str(c[0]), now + self.elapsed)]
@@ -369,10 +345,10 @@ class MeshWalk(ServerSide, GatewaySide):
                 if self.verbose:
                     self.hops.append(Hop(where, device, why))
                 return self.fail(503, why, text="no healthy upstream", subset=subset, attempts=count, flags="UH")
-            endpoint, server_pod = self._pick(candidates, tried, dr, subset, request)
-            tried.add(endpoint)
+            endpoint, server_pod = self._pick(candidates, tried, upstream.load_balancer, request)
+            tried.append(endpoint)
             count += 1
-            result = self.attempt(client_pod, endpoint, server_pod, request, tls_mode, count)
+            result = self.attempt(client_pod, endpoint, server_pod, request, upstream.tls_mode, count)
             result.endpoint = str(endpoint) if self.verbose else None
             took = result.elapsed_ms
             if detector is not None:
@@ -464,8 +440,7 @@ class MeshWalk(ServerSide, GatewaySide):
         self.route = f"Service {_key(service)}:{port['port']} ({why})"
         if self.verbose:
             self.hops.append(Hop(f"pod {_key(client_pod)}", "linkerd-proxy", f"outbound to {self.route}"))
-        return self.attempts(client_pod, service, port, {}, policy, timeout_ms, None, request,
-                             f"{_key(service)}:{port['port']}", None, None)
+        return self.attempts(client_pod, service_upstream(self.view, service, port), policy, timeout_ms, request)
 
     # ------------------------------------------------------------------ answers
     def fail(self, status: int, reason: str, text: str = "", headers=None, route=None, subset=None, attempts=1,
@@ -528,40 +503,6 @@ def _status_word(status: int) -> str:
     if status == resilience.RESET:
         return "a connection reset"
     return str(status)
-
-
-def _service_port(service: dict | None, port) -> dict | None:
-    for p in (service or {}).get("spec", {}).get("ports") or []:
-        if p.get("protocol", "TCP") != "TCP":
-            continue
-        if (isinstance(port, int) and p["port"] == port) or (isinstance(port, str) and p.get("name") == port):
-            return p
-    return None
-
-
-def _dr_tls_mode(dr: dict | None, subset: str | None) -> str | None:
-    spec = (dr or {}).get("spec") or {}
-    for s in spec.get("subsets") or []:
-        if s.get("name") == subset and ((s.get("trafficPolicy") or {}).get("tls") or {}).get("mode"):
-            return s["trafficPolicy"]["tls"]["mode"]
-    return ((spec.get("trafficPolicy") or {}).get("tls") or {}).get("mode")
-
-
-def _traffic_policy(dr: dict | None, subset: str | None) -> dict:
-    """The subset's trafficPolicy when it has one, else the rule's."""
-    spec = (dr or {}).get("spec") or {}
-    for s in spec.get("subsets") or []:
-        if s.get("name") == subset and s.get("trafficPolicy"):
-            return s["trafficPolicy"]
-    return spec.get("trafficPolicy") or {}
-
-
-def _load_balancer(dr: dict | None, subset: str | None) -> dict:
-    spec = (dr or {}).get("spec") or {}
-    for s in spec.get("subsets") or []:
-        if s.get("name") == subset and (s.get("trafficPolicy") or {}).get("loadBalancer"):
-            return s["trafficPolicy"]["loadBalancer"]
-    return (spec.get("trafficPolicy") or {}).get("loadBalancer") or {}
 
 
 def _cookie(header: str, name: str) -> str:
