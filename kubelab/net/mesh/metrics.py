@@ -33,6 +33,8 @@ class Record(NamedTuple):
 
     def labels(self) -> dict:
         name, _, rest = self.destination_service.partition(".")
+        if ".svc." not in self.destination_service:      # a ServiceEntry host or an Envoy cluster: named whole
+            name, rest = self.destination_service, ""
         return {"reporter": self.reporter, "source_workload": self.source_workload,
                 "source_workload_namespace": self.source_workload_namespace,
                 "destination_workload": self.destination_workload,

@@ -46,8 +46,11 @@ def record(lab, response, client_pod, server_pod, flags: str = "-") -> None:
 
 @lru_cache(maxsize=4096)
 def _service_fqdn(backend: str, domain: str) -> str:
-    """"ns/name:port" -> name.ns.svc.<domain>, Istio's destination_service label."""
+    """"ns/name:port" -> name.ns.svc.<domain>, Istio's destination_service label; a ServiceEntry host
+    ("httpbin.org:80") is its own name, and an Envoy cluster (PassthroughCluster) is named as it is."""
     ref, _, _ = backend.rpartition(":")
+    if "/" not in ref:
+        return ref or backend
     ns, _, name = ref.partition("/")
     return f"{name}.{ns}.svc.{domain}"
 

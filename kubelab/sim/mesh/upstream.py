@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...net.kubeproxy import proxy_endpoints
+from ...net.kubeproxy import ProxyEndpoint, proxy_endpoints
+from ...net.mesh.egress import EntryPort, entry_targets
 from ...net.mesh.outlier import OutlierPolicy, outlier_policy
 from ...net.mesh.routing import Destination, subset_labels
 from ...net.objects import labels_of
@@ -29,9 +30,17 @@ class Upstream:
     outliers: OutlierPolicy | None = None
     load_balancer: dict = field(default_factory=dict)
     endpoints: list = field(default_factory=list)   # [(Endpoint, pod)] ready and carrying the subset's labels
+    entry: EntryPort | None = None        # the ServiceEntry port, when the host is one (service is then None)
+    resolution_note: str = ""             # how a ServiceEntry's endpoints were found
+    name: str = ""                        # a cluster of Envoy's own (PassthroughCluster)
 
     @property
     def backend(self) -> str:
+        """"namespace/service:port" for a Service, "host:port" for a ServiceEntry host, else the cluster's name."""
+        if self.name:
+            return self.name
+        if self.entry is not None:
+            return f"{self.entry.host}:{self.entry.number}"
         return f"{_key(self.service)}:{self.port['port']}"
 
 
@@ -45,15 +54,20 @@ def service_port(service: dict | None, port) -> dict | None:
     return None
 
 
-def traffic_policy(dr: dict | None, subset: str | None, part: str):
+def traffic_policy(dr: dict | None, subset: str | None, part: str, port: int | None = None):
     """A part of the DestinationRule's trafficPolicy (tls, loadBalancer, outlierDetection, connectionPool): the
-    subset's when its trafficPolicy sets that part, else the rule's (subset policies override the top level)."""
+    subset's when its trafficPolicy sets that part, else the rule's (subset policies override the top level), and
+    within each a portLevelSettings entry for the port before the policy's own."""
     spec = (dr or {}).get("spec") or {}
-    if subset is not None:
-        for s in spec.get("subsets") or []:
-            if s.get("name") == subset and ((s.get("trafficPolicy") or {}).get(part)):
-                return s["trafficPolicy"][part]
-    return (spec.get("trafficPolicy") or {}).get(part)
+    policies = [s.get("trafficPolicy") or {} for s in spec.get("subsets") or []
+                if subset is not None and s.get("name") == subset] + [spec.get("trafficPolicy") or {}]
+    for policy in policies:
+        for level in policy.get("portLevelSettings") or []:
+            if port is not None and (level.get("port") or {}).get("number") == port and level.get(part):
+                return level[part]
+        if policy.get(part):
+            return policy[part]
+    return None
 
 
 def upstream_for(view: MeshView, destination: Destination, client_namespace: str, asked_port: int) -> Upstream:
@@ -77,17 +91,50 @@ def service_upstream(view: MeshView, service: dict, port: dict) -> Upstream:
 
 def _compute(view: MeshView, destination: Destination, client_namespace: str, asked_port: int) -> Upstream:
     lab = view.lab
-    service, port, problem = _service_and_port(lab, destination, asked_port)
-    if problem:
-        return Upstream(None, None, destination.subset, problem=problem)
+    entry = _entry_port(view, destination, client_namespace, asked_port)
+    if entry is not None:
+        service, port = None, {"port": entry.number, "name": entry.name}
+    else:
+        service, port, problem = _service_and_port(lab, destination, asked_port)
+        if problem:
+            return Upstream(None, None, destination.subset, problem=problem)
     dr = view.destination_rule(destination.host, client_namespace)
     subset = destination.subset
     wanted = subset_labels(dr, subset) if subset else {}
-    return Upstream(service, port, subset, dr, wanted,
-                    tls_mode=(traffic_policy(dr, subset, "tls") or {}).get("mode"),
-                    outliers=outlier_policy(traffic_policy(dr, subset, "outlierDetection")),
-                    load_balancer=traffic_policy(dr, subset, "loadBalancer") or {},
-                    endpoints=_endpoints(lab, service, port, wanted) if wanted is not None else [])
+    number = port["port"]
+    upstream = Upstream(service, port, subset, dr, wanted,
+                        tls_mode=(traffic_policy(dr, subset, "tls", number) or {}).get("mode"),
+                        outliers=outlier_policy(traffic_policy(dr, subset, "outlierDetection", number)),
+                        load_balancer=traffic_policy(dr, subset, "loadBalancer", number) or {}, entry=entry)
+    if wanted is None:
+        return upstream
+    if entry is None:
+        upstream.endpoints = _endpoints(lab, service, port, wanted)
+    else:
+        upstream.endpoints, upstream.resolution_note = _entry_endpoints(view, entry, wanted)
+    return upstream
+
+
+def _entry_port(view: MeshView, destination: Destination, client_namespace: str, asked_port: int):
+    """The ServiceEntry port a destination names (its port, the only port, or the port the client called)."""
+    ports = view.service_entries().hosts(destination.host, client_namespace)
+    if not ports:
+        return None
+    wanted = destination.port or (ports[0].number if len(ports) == 1 else asked_port)
+    return next((p for p in ports if p.number == wanted), None) or ports[0]
+
+
+def _entry_endpoints(view: MeshView, entry: EntryPort, wanted: dict) -> tuple[list, str]:
+    """A ServiceEntry's endpoints by its resolution; one that is a pod's address is that pod (MESH_INTERNAL)."""
+    targets, note = entry_targets(entry, lambda name: view.resolve(None, name), None)
+    pods = view.lab._ip_index()["pods"]
+    out = []
+    for ip, number in targets:
+        pod = pods.get(ip)
+        if pod is not None and not all(labels_of(pod).get(k) == v for k, v in wanted.items()):
+            continue
+        out.append((ProxyEndpoint(ip, number, None, True, True, False), pod))
+    return out, note
 
 
 def _service_and_port(lab, destination: Destination, asked_port: int):

@@ -7,9 +7,10 @@ from functools import cached_property
 
 from ...net import apps
 from ...net.mesh import injection, linkerd, security
+from ...net.mesh.egress import ServiceEntryTable, outbound_traffic_policy
 from ...net.mesh.routing import destination_rule_for
 from ...net.objects import is_ip, labels_of, namespace_of
-from .install import INGRESS_GATEWAY_LABELS
+from .install import INGRESS_GATEWAY_LABELS, MESH_CONFIG_MAP
 
 __all__ = ["MeshView", "PodFacts", "view_of", "mesh_sidecar", "is_ingress_gateway", "service_account", "identity"]
 
@@ -90,6 +91,24 @@ class MeshView:
 
     def mtls(self, pod: dict, port: int) -> tuple[str, str]:
         return self.facts(pod).mtls(port)
+
+    def service_entries(self) -> ServiceEntryTable:
+        """Every ServiceEntry's hosts and ports (istiod's registry beside the cluster's Services)."""
+        found = self.memo.get("service-entries")
+        if found is None:
+            lab = self.lab
+            found = self.memo["service-entries"] = ServiceEntryTable(lab.cluster.items("ServiceEntry"),
+                                                                     lab.config.cluster_domain)
+        return found
+
+    def outbound_traffic_policy(self) -> tuple[str, str]:
+        """meshConfig.outboundTrafficPolicy.mode as istiod reads it from ConfigMap istio-system/istio (key mesh)."""
+        found = self.memo.get("outbound-traffic-policy")
+        if found is None:
+            config = self.lab.cluster.find("ConfigMap", f"{MESH_CONFIG_MAP[0]}/{MESH_CONFIG_MAP[1]}")
+            found = self.memo["outbound-traffic-policy"] = outbound_traffic_policy(
+                ((config or {}).get("data") or {}).get("mesh"))
+        return found
 
     def authorization_policies(self, pod: dict) -> list:
         return self.facts(pod).authorization_policies

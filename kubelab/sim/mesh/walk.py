@@ -9,13 +9,17 @@ or denied.
 """
 from __future__ import annotations
 
+import dataclasses
 import random
 
+from ...net.kubeproxy import ProxyEndpoint
 from ...net.mesh import linkerd, resilience, security
+from ...net.mesh.egress import REGISTRY_ONLY, outside_answer
+from ...net.mesh.values import fqdn
 from ...net.mesh.outlier import OutlierDetector
 from ...net.mesh.routing import Destination, HttpRoute, MeshRequest, VirtualServiceTable, pick_weighted, rewrite_path
 from ...net.objects import labels_of, name_of, namespace_of
-from ...results import Headers, Hop, Response
+from ...results import Headers, Hop, Response, ServerRequest
 from ..http import _trace
 from . import telemetry
 from .appclient import Outcome
@@ -27,6 +31,7 @@ from .view import _is_ip, _key, is_ingress_gateway, view_of
 __all__ = ["intercept", "MeshWalk"]
 
 _DEFAULT_RETRIES = resilience.retry_policy(None)
+_NO_RETRIES = resilience.RetryPolicy(0, (), source="the PassthroughCluster's route (no retries)")
 _NO_FAULT = resilience.FaultDecision()
 _NO_POLICY = security.AuthzDecision(True, "no AuthorizationPolicy applies to the workload, so the request is allowed")
 CONNECT_TIMEOUT_MS = 10000           # Istio's default connectTimeout (and Linkerd's connect timeout is shorter,
@@ -68,7 +73,7 @@ class MeshWalk(ServerSide, GatewaySide):
         if src_pod is not None and self.view.facts(src_pod).sidecar:
             target = self._target(src, destination, request.port)
             if target is None:
-                return None          # not a mesh Service (an address outside, a pod IP): passthrough
+                return self.egress(src, src_pod, destination, request)
             service, port, ip = target
             if self.verbose:
                 self.hops.append(Hop(f"pod {_key(src_pod)}", "iptables nat",
@@ -119,6 +124,68 @@ class MeshWalk(ServerSide, GatewaySide):
         entry = service_port(service, port) if service else None
         found = memo[key] = (service, entry, ip) if entry is not None else None
         return found
+
+    # ------------------------------------------------------------------ egress (hosts outside the cluster)
+    def egress(self, src: str, client_pod: dict, destination: str, request) -> Response | None:
+        """A meshed client's request to an address outside the cluster: a ServiceEntry host is a mesh service
+        (VirtualService routing, DestinationRule, retries, timeouts, faults); any other host goes to the
+        PassthroughCluster under ALLOW_ANY, or to the BlackHoleCluster under REGISTRY_ONLY (502 for HTTP, a reset
+        TLS connection for HTTPS). None: not egress (a pod or node address, a name that does not resolve), so
+        the plain walk carries it as before."""
+        if self.mesh != "istio":
+            return None
+        lab = self.lab
+        ip = destination if _is_ip(destination) else self.view.resolve(src, destination)
+        index = lab._ip_index()
+        if ip is None or ip in index["pods"] or ip in index["nodes"]:
+            return None          # curl fails to resolve before the proxy sees anything; in-cluster addresses as before
+        where, device = f"pod {_key(client_pod)}", "istio-proxy"
+        namespace = namespace_of(client_pod)
+        key = fqdn(request.host, namespace, lab.config.cluster_domain)
+        entry = self.view.service_entries().lookup(key, request.port, namespace)
+        if self.verbose:
+            self.hops.append(Hop(where, "iptables nat", f"outbound {ip}:{request.port} redirected to the sidecar "
+                                                        f"(15001)"))
+        if entry is not None:
+            return self.to_service_entry(client_pod, entry, key, ip, request)
+        mode, why = self.view.outbound_traffic_policy()
+        unknown = f"{request.host}:{request.port} is neither a Service nor a ServiceEntry host"
+        if mode == REGISTRY_ONLY:
+            self.route = "BlackHoleCluster"
+            if self.verbose:
+                self.hops.append(Hop(where, device, f"{unknown}; {why}: BlackHoleCluster"))
+            if request.scheme == "https":
+                return self.fail(0, f"connection reset by the client's sidecar: {unknown} and {why} "
+                                    f"(BlackHoleCluster)", route="BlackHoleCluster", attempts=0,
+                                 backend="BlackHoleCluster")
+            return self.fail(502, f"{unknown}; {why}: the sidecar answers 502 (BlackHoleCluster)",
+                             route="BlackHoleCluster", attempts=0, backend="BlackHoleCluster")
+        self.route = "PassthroughCluster"
+        if self.verbose:
+            self.hops.append(Hop(where, device, f"{unknown}; {why}: PassthroughCluster, sent on to {ip}:"
+                                                f"{request.port} as the app addressed it"))
+        passthrough = Upstream(None, {"port": request.port}, endpoints=[(_outside_endpoint(ip, request.port), None)],
+                               name="PassthroughCluster")
+        return self.attempts(client_pod, passthrough, _NO_RETRIES, None, request)
+
+    def to_service_entry(self, client_pod: dict, entry, key: str, ip: str, request) -> Response:
+        """A ServiceEntry host: HTTP is routed like a Service (VirtualServices for the host, else the default route);
+        HTTPS goes through by SNI to the entry's endpoints (the proxy cannot read the request)."""
+        where = f"pod {_key(client_pod)}"
+        if self.verbose:
+            self.hops.append(Hop(where, "istio-proxy", f"{request.host}:{request.port} is a host of {entry.ref} "
+                                                       f"({entry.location}, resolution {entry.resolution}): "
+                                                       f"cluster {entry.cluster}"))
+        plain = HttpRoute("default", 0, "", (), (Destination(key, None, entry.number, 0, entry.host),))
+        if request.scheme == "https":
+            self.route = f"TLS passthrough by SNI to {entry.cluster}"
+            return self.forward(client_pod, plain, entry.number, request, original_ip=ip)
+        vs = self._virtual_services().lookup(key, "mesh")
+        if vs is None:
+            self.route = f"default route to {entry.cluster} (no VirtualService)"
+            return self.forward(client_pod, plain, entry.number, request, original_ip=ip)
+        mreq = self._mesh_request(request, client_pod, "mesh", entry.number)
+        return self.route_and_forward(client_pod, vs, mreq, request, original_ip=ip)
 
     def _mesh_request(self, request, client_pod: dict | None, gateway: str, port: int) -> MeshRequest:
         labels = self.view.facts(client_pod).labels if client_pod else ()
@@ -171,7 +238,7 @@ class MeshWalk(ServerSide, GatewaySide):
             found = memo[key] = (host, self._virtual_services().lookup(host, "mesh"), plain)
         return found
 
-    def route_and_forward(self, client_pod, entry, mreq, request) -> Response:
+    def route_and_forward(self, client_pod, entry, mreq, request, original_ip: str | None = None) -> Response:
         where = f"pod {_key(client_pod)}" if self.verbose else ""
         device = "istio-proxy"
         choice = self._virtual_services().choose(entry, mreq)
@@ -193,11 +260,13 @@ class MeshWalk(ServerSide, GatewaySide):
             body = (d.get("body") or {}).get("string", "")
             return self.fail(int(d.get("status", 200)), f"{route.label} answers directly", text=body,
                              route=choice.why, attempts=0)
-        return self.forward(client_pod, route, mreq.port, request, choice.block)
+        return self.forward(client_pod, route, mreq.port, request, choice.block, original_ip)
 
-    def forward(self, client_pod: dict, route: HttpRoute, asked_port: int, request, block=None) -> Response:
+    def forward(self, client_pod: dict, route: HttpRoute, asked_port: int, request, block=None,
+                original_ip: str | None = None) -> Response:
         """Fault injection, then the weighted destination and its subset, then up to 1 + retries attempts with
-        Envoy's back-off, within the per-try and route timeouts (`asked_port`: the port the client called)."""
+        Envoy's back-off, within the per-try and route timeouts (`asked_port`: the port the client called;
+        `original_ip`: the address it connected to, where a ServiceEntry with resolution NONE sends it)."""
         where = f"pod {_key(client_pod)}" if self.verbose else ""
         device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
         fault = resilience.fault_decision(route.fault, self.rng) if route.fault else _NO_FAULT
@@ -231,6 +300,9 @@ class MeshWalk(ServerSide, GatewaySide):
                 self.hops.append(Hop(where, device, why))
             return self.fail(503, why, text="no healthy upstream", subset=destination.subset, flags="NC",
                              attempts=0)
+        if upstream.entry is not None and upstream.entry.resolution == "NONE" and original_ip:
+            upstream = dataclasses.replace(upstream, endpoints=[(_outside_endpoint(original_ip, upstream.entry.number),
+                                                                 self.lab._ip_index()["pods"].get(original_ip))])
         policy = _DEFAULT_RETRIES if route.retries is None else self._retry_policy(route)
         return self.attempts(client_pod, upstream, policy, route.timeout_ms, request)
 
@@ -329,10 +401,10 @@ class MeshWalk(ServerSide, GatewaySide):
         tried: list = []              # endpoints already tried (a list: few, and compared by identity first)
         result = None
         count = 0
-        service, port, subset = upstream.service, upstream.port, upstream.subset
+        subset = upstream.subset
         backend = upstream.backend
         outliers = upstream.outliers
-        detector = self._detector(client_pod, service, subset) if outliers else None
+        detector = self._detector(client_pod, backend, subset) if outliers else None
         now = self.lab.mesh_clock_ms
         for number in range(policy.attempts + 1):
             candidates = upstream.endpoints
@@ -341,7 +413,7 @@ class MeshWalk(ServerSide, GatewaySide):
                 candidates = [c for c in candidates if not detector.ejected(str(c[0]), now + self.elapsed)]
             if not candidates:
                 what = f"subset {subset} of " if subset else ""
-                why = f"no healthy upstream: {what}{_key(service)}:{port['port']} has no ready endpoint"
+                why = f"no healthy upstream: {what}{backend} has no ready endpoint"
                 if self.verbose:
                     self.hops.append(Hop(where, device, why))
                 return self.fail(503, why, text="no healthy upstream", subset=subset, attempts=count, flags="UH")
@@ -386,8 +458,10 @@ class MeshWalk(ServerSide, GatewaySide):
         return self.finish(result, backend=backend, subset=subset, attempts=count, client_proxy=True)
 
     # ------------------------------------------------------------------ the network leg and the server side
-    def attempt(self, client_pod: dict, endpoint, server_pod: dict, request, tls_mode, number: int) -> Attempt:
+    def attempt(self, client_pod: dict, endpoint, server_pod: dict | None, request, tls_mode, number: int) -> Attempt:
         lab = self.lab
+        if server_pod is None:
+            return self.outside_attempt(client_pod, endpoint, request, tls_mode, number)
         server_mesh = self.view.sidecar(server_pod)
         if self.mesh == "istio":
             mode = self.view.mtls(server_pod, endpoint.port)[0] if server_mesh else "PERMISSIVE"
@@ -418,10 +492,36 @@ class MeshWalk(ServerSide, GatewaySide):
         return self.inbound(server_pod, endpoint.port, request, client_pod, mtls, trace.verdict.source_ip or "",
                             attempt=number, client_proxy=True)
 
-    def _detector(self, client_pod: dict, service: dict, subset: str | None) -> OutlierDetector:
-        """Each client proxy keeps its own outlier state per cluster (service and subset)."""
+    def outside_attempt(self, client_pod: dict, endpoint, request, tls_mode, number: int) -> Attempt:
+        """One request to a server outside the cluster: the connection crosses the pod network (NetworkPolicy
+        egress applies), with TLS when the DestinationRule originates it (SIMPLE/MUTUAL) or the app speaks it."""
+        where, device = f"pod {_key(client_pod)}", "istio-proxy"
+        tls = request.scheme == "https" or tls_mode in ("SIMPLE", "MUTUAL")
+        if self.verbose:
+            how = f"TLS originated by the sidecar (DestinationRule tls.mode {tls_mode})" if tls_mode in (
+                "SIMPLE", "MUTUAL") else ("the app's own TLS, passed through" if tls else "plaintext")
+            self.hops.append(Hop(where, device, f"attempt {number} -> {endpoint} outside the cluster, {how}"))
+        trace = _trace(self.lab, _key(client_pod), endpoint.ip, endpoint.port)
+        if self.verbose:
+            self.hops += trace.hops
+        if not trace.verdict:
+            reason = trace.verdict.reason
+            refused = "refused" in reason or "listens" in reason
+            return Attempt(resilience.CONNECT_FAILURE, UPSTREAM_FAILURE_TEXT + "connection failure",
+                           elapsed_ms=0 if refused else CONNECT_TIMEOUT_MS, why=reason)
+        answer = outside_answer(request.host, endpoint.port, tls, request.method, request.path,
+                                tuple(request.headers), request.body)
+        if self.verbose:
+            self.hops.append(Hop(f"{endpoint}", answer.app, f"answers {answer.status} after {answer.delay_ms} ms"))
+        received = ServerRequest(request.method, request.host, request.path, list(request.headers), request.body) \
+            if self.verbose else None
+        return Attempt(answer.status, answer.text, dict(answer.headers), answer.delay_ms, None, received, False,
+                       f"{answer.app} outside the cluster answered {answer.status}")
+
+    def _detector(self, client_pod: dict, backend: str, subset: str | None) -> OutlierDetector:
+        """Each client proxy keeps its own outlier state per cluster (service port and subset)."""
         detectors = self.lab.__dict__.setdefault("_mesh_outliers", {})
-        key = (_key(client_pod), _key(service), subset)
+        key = (_key(client_pod), backend, subset)
         if key not in detectors:
             detectors[key] = OutlierDetector()
         return detectors[key]
@@ -481,7 +581,7 @@ class MeshWalk(ServerSide, GatewaySide):
             headers[name] = f"{headers[name]},{value}" if name in headers else str(value)
         for name in self.response_ops.get("remove") or []:
             headers.pop(name, None)
-        served_by = result.endpoint if result.pod is not None and not result.proxy_answer else None
+        served_by = result.endpoint if not result.proxy_answer else None
         response = Response(status, result.text, headers, self.url, served_by, result.why,
                             backend=None if result.proxy_answer and status != 403 else backend,
                             pod=_key(result.pod) if result.pod is not None and not result.proxy_answer else None,
@@ -495,6 +595,10 @@ class MeshWalk(ServerSide, GatewaySide):
         if self.verbose:      # a top-level exchange: simulated time moves on by what it took
             self.lab.mesh_clock_ms += response.elapsed_ms
         telemetry.record(self.lab, response, self.client_pod, server_pod, flags)
+
+
+def _outside_endpoint(ip: str, port: int) -> ProxyEndpoint:
+    return ProxyEndpoint(ip, port, None, True, True, False)
 
 
 def _status_word(status: int) -> str:

@@ -5,9 +5,10 @@ import kubelab
 from kubelab.net.mesh.samples import sample_manifests
 
 
-def mesh_lab(mesh: str = "istio", namespaces=None, apps=(), objects=()):
-    """namespaces: {name: labels} (istio) or {name: annotations} via ("annotations", {...}) tuples."""
-    lab = kubelab.connect("simulated", mesh=mesh, seed=0)
+def mesh_lab(mesh: str = "istio", namespaces=None, apps=(), objects=(), **options):
+    """namespaces: {name: labels} (istio) or {name: annotations} via ("annotations", {...}) tuples; options go to
+    connect() (external_dns, ...)."""
+    lab = kubelab.connect("simulated", mesh=mesh, seed=0, **options)
     docs = []
     for name, meta in (namespaces or {}).items():
         docs.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, **meta}})
@@ -35,6 +36,11 @@ def vs(name, namespace, spec):
 
 def dr(name, namespace, spec):
     return {"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+            "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+def se(name, namespace, spec):
+    return {"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
             "metadata": {"name": name, "namespace": namespace}, "spec": spec}
 
 
