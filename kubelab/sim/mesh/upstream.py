@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ...net.kubeproxy import ProxyEndpoint, proxy_endpoints
 from ...net.mesh.egress import EntryPort, entry_targets
 from ...net.mesh.outlier import OutlierPolicy, outlier_policy
+from ...net.mesh.pool import PoolSettings, pool_settings
 from ...net.mesh.routing import Destination, subset_labels
 from ...net.objects import labels_of
 from .view import MeshView, _key
@@ -33,6 +34,7 @@ class Upstream:
     entry: EntryPort | None = None        # the ServiceEntry port, when the host is one (service is then None)
     resolution_note: str = ""             # how a ServiceEntry's endpoints were found
     name: str = ""                        # a cluster of Envoy's own (PassthroughCluster)
+    pool: PoolSettings | None = None      # DestinationRule connectionPool (circuit breaking), None: unlimited
 
     @property
     def backend(self) -> str:
@@ -105,7 +107,8 @@ def _compute(view: MeshView, destination: Destination, client_namespace: str, as
     upstream = Upstream(service, port, subset, dr, wanted,
                         tls_mode=(traffic_policy(dr, subset, "tls", number) or {}).get("mode"),
                         outliers=outlier_policy(traffic_policy(dr, subset, "outlierDetection", number)),
-                        load_balancer=traffic_policy(dr, subset, "loadBalancer", number) or {}, entry=entry)
+                        load_balancer=traffic_policy(dr, subset, "loadBalancer", number) or {}, entry=entry,
+                        pool=pool_settings(traffic_policy(dr, subset, "connectionPool", number)))
     if wanted is None:
         return upstream
     if entry is None:

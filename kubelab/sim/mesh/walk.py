@@ -17,6 +17,7 @@ from ...net.mesh import linkerd, resilience, security
 from ...net.mesh.egress import REGISTRY_ONLY, outside_answer
 from ...net.mesh.values import fqdn
 from ...net.mesh.outlier import OutlierDetector
+from ...net.mesh.pool import OVERFLOW_TEXT, PoolState
 from ...net.mesh.routing import Destination, HttpRoute, MeshRequest, VirtualServiceTable, pick_weighted, rewrite_path
 from ...net.objects import labels_of, name_of, namespace_of
 from ...results import Headers, Hop, Response, ServerRequest
@@ -394,10 +395,45 @@ class MeshWalk(ServerSide, GatewaySide):
         return fresh[self.rng.randrange(len(fresh))]
 
     def attempts(self, client_pod, upstream: Upstream, policy, route_timeout_ms, request) -> Response:
+        """The cluster's circuit breaker (DestinationRule connectionPool) admits the request, perhaps after it
+        waited for a connection, or answers 503 UO; then the attempts."""
+        pool = upstream.pool
+        if pool is None:
+            return self._attempts(client_pod, upstream, policy, route_timeout_ms, request, self.elapsed)
+        where = f"pod {_key(client_pod)}" if self.verbose else ""
+        device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
+        clock = self.lab.mesh_clock_ms
+        state = self._pool_state(client_pod, upstream.backend, upstream.subset)
+        arrived = clock + self.elapsed
+        started = self.elapsed           # the route timeout runs from arrival, waiting included
+        start, why = state.admit(pool, arrived)
+        if start is None:
+            if self.verbose:
+                self.hops.append(Hop(where, device, f"circuit breaker on {upstream.backend} ({pool.describe()}): {why}"))
+            return self.fail(503, f"the circuit breaker of the client's proxy refused the request: {why}",
+                             text=OVERFLOW_TEXT, subset=upstream.subset, attempts=0, backend=upstream.backend,
+                             flags="UO")
+        if start > arrived:
+            if self.verbose:
+                self.hops.append(Hop(where, device, f"circuit breaker on {upstream.backend} ({pool.describe()}): {why}"))
+            self.elapsed += start - arrived
+        response = self._attempts(client_pod, upstream, policy, route_timeout_ms, request, started, state)
+        state.done(start, clock + self.elapsed)
+        return response
+
+    def _pool_state(self, client_pod: dict, backend: str, subset: str | None) -> PoolState:
+        """Each client proxy keeps its own connection pool per cluster (service port and subset)."""
+        pools = self.lab.__dict__.setdefault("_mesh_pools", {})
+        key = (_key(client_pod), backend, subset)
+        if key not in pools:
+            pools[key] = PoolState()
+        return pools[key]
+
+    def _attempts(self, client_pod, upstream: Upstream, policy, route_timeout_ms, request, started: float,
+                  pool_state: PoolState | None = None) -> Response:
         """Up to 1 + retries attempts at the cluster's endpoints, within the per-try and route timeouts."""
         where = f"pod {_key(client_pod)}" if self.verbose else ""
         device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
-        started = self.elapsed
         tried: list = []              # endpoints already tried (a list: few, and compared by identity first)
         result = None
         count = 0
@@ -423,6 +459,8 @@ class MeshWalk(ServerSide, GatewaySide):
             result = self.attempt(client_pod, endpoint, server_pod, request, upstream.tls_mode, count)
             result.endpoint = str(endpoint) if self.verbose else None
             took = result.elapsed_ms
+            if pool_state is not None and count > 1:
+                pool_state.retried(now + self.elapsed, now + self.elapsed + took)
             if detector is not None:
                 ejection = detector.report(outliers, str(endpoint), result.status, everyone, now + self.elapsed + took)
                 if ejection and self.verbose:
@@ -448,6 +486,12 @@ class MeshWalk(ServerSide, GatewaySide):
                     if self.verbose:
                         self.hops.append(Hop(where, device, f"attempt {count} failed ({_status_word(result.status)}) "
                                                             f"and the retries are used up ({policy.describe()})"))
+                break
+            if pool_state is not None and not pool_state.retry(upstream.pool, now + self.elapsed):
+                if self.verbose:
+                    self.hops.append(Hop(where, device, f"attempt {count} got {_status_word(result.status)}; no retry: "
+                                                        f"maxRetries {upstream.pool.max_retries} retries are already "
+                                                        f"in flight (upstream_rq_retry_overflow)"))
                 break
             # Envoy backs off with jitter; Linkerd's proxy retries at once
             pause = resilience.backoff_ms(number + 1, self.rng) if self.mesh == "istio" else 0
