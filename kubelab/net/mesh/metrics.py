@@ -32,6 +32,7 @@ class Record(NamedTuple):
     duration_ms: float
     mtls: bool
     response_flags: str = "-"          # Envoy's: "UF" upstream failure, "NR" no route, "FI" fault injected, ...
+    attempts: int = 1                  # requests the client's proxy sent for it (1 + retries)
 
     def labels(self) -> dict:
         name, _, rest = self.destination_service.partition(".")
@@ -146,6 +147,26 @@ class MeshMetrics:
                  "success": sum(1 for r in rs if 0 < r.response_code < 500) / len(rs),
                  **latency_percentiles(r.duration_ms for r in rs),
                  "mtls": all(r.mtls for r in rs)} for (s, d), rs in sorted(groups.items())]
+
+    def routes_table(self) -> str:
+        """`linkerd viz routes --to <service> -o wide`-style, one row per destination service: EFFECTIVE_SUCCESS and
+        EFFECTIVE_REQUESTS (what callers got: one per request), ACTUAL_SUCCESS and ACTUAL_REQUESTS (what the
+        servers got: every retry counts, and every attempt before the last failed), LATENCY_P50/P95/P99 of what
+        callers waited. REQUESTS are counts where linkerd prints RPS."""
+        header = ["ROUTE", "SERVICE", "EFFECTIVE_SUCCESS", "EFFECTIVE_REQUESTS", "ACTUAL_SUCCESS", "ACTUAL_REQUESTS",
+                  "LATENCY_P50", "LATENCY_P95", "LATENCY_P99"]
+        groups: dict = defaultdict(list)
+        for r in self.records:
+            groups[r.destination_service].append(r)
+        rows = []
+        for service, records in sorted(groups.items()):
+            ok = sum(1 for r in records if 0 < r.response_code < 500)
+            actual = sum(max(r.attempts, 1) for r in records)
+            latency = latency_percentiles((r.duration_ms for r in records), (50, 95, 99))
+            rows.append(["[DEFAULT]", service.split(".")[0] if ".svc." in service else service,
+                         f"{100 * ok / len(records):.2f}%", str(len(records)), f"{100 * ok / actual:.2f}%", str(actual),
+                         f"{latency['p50']:g}ms", f"{latency['p95']:g}ms", f"{latency['p99']:g}ms"])
+        return _table(header, rows)
 
     def stat_table(self) -> str:
         """`linkerd viz stat deploy -A`-style, with linkerd's own latency columns LATENCY_P50 LATENCY_P95

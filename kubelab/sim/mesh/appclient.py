@@ -23,6 +23,7 @@ class Outcome(NamedTuple):
     elapsed_ms: int
     mtls: bool
     subset: str | None
+    attempts: int = 1
 
 
 def mesh_client(lab, pod: dict):

@@ -41,7 +41,7 @@ def record(lab, response, client_pod, server_pod, flags: str = "-") -> None:
     service = _service_fqdn(response.backend, lab.config.cluster_domain) if response.backend else "unknown"
     lab.__dict__.setdefault("_mesh_telemetry", []).append(Record(
         "destination" if server_pod is not None else "source", source, source_ns, destination, destination_ns,
-        service, response.status, response.elapsed_ms, response.mtls, flags))
+        service, response.status, response.elapsed_ms, response.mtls, flags, response.attempts))
 
 
 @lru_cache(maxsize=4096)

@@ -16,6 +16,7 @@ from ...net.kubeproxy import ProxyEndpoint
 from ...net.mesh import linkerd, resilience, security
 from ...net.mesh.egress import REGISTRY_ONLY, outside_answer
 from ...net.mesh.values import fqdn
+from ...net.mesh.budget import BudgetState, RetryBudget
 from ...net.mesh.outlier import OutlierDetector
 from ...net.mesh.pool import OVERFLOW_TEXT, PoolState
 from ...net.mesh.routing import Destination, HttpRoute, MeshRequest, VirtualServiceTable, pick_weighted, rewrite_path
@@ -394,12 +395,14 @@ class MeshWalk(ServerSide, GatewaySide):
             return fresh[counters[key] % len(fresh)]
         return fresh[self.rng.randrange(len(fresh))]
 
-    def attempts(self, client_pod, upstream: Upstream, policy, route_timeout_ms, request) -> Response:
+    def attempts(self, client_pod, upstream: Upstream, policy, route_timeout_ms, request,
+                 budget: RetryBudget | None = None) -> Response:
         """The cluster's circuit breaker (DestinationRule connectionPool) admits the request, perhaps after it
         waited for a connection, or answers 503 UO; then the attempts."""
         pool = upstream.pool
         if pool is None:
-            return self._attempts(client_pod, upstream, policy, route_timeout_ms, request, self.elapsed)
+            return self._attempts(client_pod, upstream, policy, route_timeout_ms, request, self.elapsed,
+                                  budget=budget)
         where = f"pod {_key(client_pod)}" if self.verbose else ""
         device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
         clock = self.lab.mesh_clock_ms
@@ -417,9 +420,17 @@ class MeshWalk(ServerSide, GatewaySide):
             if self.verbose:
                 self.hops.append(Hop(where, device, f"circuit breaker on {upstream.backend} ({pool.describe()}): {why}"))
             self.elapsed += start - arrived
-        response = self._attempts(client_pod, upstream, policy, route_timeout_ms, request, started, state)
+        response = self._attempts(client_pod, upstream, policy, route_timeout_ms, request, started, state, budget)
         state.done(start, clock + self.elapsed)
         return response
+
+    def _budget_state(self, client_pod: dict, backend: str) -> BudgetState:
+        """Each client proxy keeps one retry budget per Service it calls."""
+        budgets = self.lab.__dict__.setdefault("_mesh_budgets", {})
+        key = (_key(client_pod), backend)
+        if key not in budgets:
+            budgets[key] = BudgetState()
+        return budgets[key]
 
     def _pool_state(self, client_pod: dict, backend: str, subset: str | None) -> PoolState:
         """Each client proxy keeps its own connection pool per cluster (service port and subset)."""
@@ -430,8 +441,9 @@ class MeshWalk(ServerSide, GatewaySide):
         return pools[key]
 
     def _attempts(self, client_pod, upstream: Upstream, policy, route_timeout_ms, request, started: float,
-                  pool_state: PoolState | None = None) -> Response:
-        """Up to 1 + retries attempts at the cluster's endpoints, within the per-try and route timeouts."""
+                  pool_state: PoolState | None = None, budget: RetryBudget | None = None) -> Response:
+        """Up to 1 + retries attempts at the cluster's endpoints, within the per-try and route timeouts (and a
+        Linkerd retry budget: a retry only when it has the tokens)."""
         where = f"pod {_key(client_pod)}" if self.verbose else ""
         device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
         tried: list = []              # endpoints already tried (a list: few, and compared by identity first)
@@ -442,6 +454,10 @@ class MeshWalk(ServerSide, GatewaySide):
         outliers = upstream.outliers
         detector = self._detector(client_pod, backend, subset) if outliers else None
         now = self.lab.mesh_clock_ms
+        budget_state = None
+        if budget is not None:
+            budget_state = self._budget_state(client_pod, backend)
+            budget_state.request(budget, now + self.elapsed)
         for number in range(policy.attempts + 1):
             candidates = upstream.endpoints
             if detector is not None:
@@ -486,6 +502,11 @@ class MeshWalk(ServerSide, GatewaySide):
                     if self.verbose:
                         self.hops.append(Hop(where, device, f"attempt {count} failed ({_status_word(result.status)}) "
                                                             f"and the retries are used up ({policy.describe()})"))
+                break
+            if budget_state is not None and not budget_state.withdraw(budget, now + self.elapsed):
+                if self.verbose:
+                    self.hops.append(Hop(where, device, f"attempt {count} got {_status_word(result.status)}; no retry: "
+                                                        f"the {budget.describe()} is spent"))
                 break
             if pool_state is not None and not pool_state.retry(upstream.pool, now + self.elapsed):
                 if self.verbose:
@@ -577,20 +598,25 @@ class MeshWalk(ServerSide, GatewaySide):
         which overrides them."""
         profile = linkerd.service_profile_for(service, namespace_of(client_pod),
                                               self.lab.cluster.items("ServiceProfile"), self.lab.config.cluster_domain)
+        budget = None
         if profile is not None:
             policy, timeout_ms, why = linkerd.profile_policy(profile, request.method, request.path)
+            budget = linkerd.profile_budget(profile) if policy.attempts else None
         else:
-            policy, timeout_ms, why = linkerd.client_policy(service)
+            found = linkerd.route_for_service(service, self.lab.cluster.items("HTTPRoute", namespace_of(service)),
+                                              request.method, request.path)
+            policy, timeout_ms, why = linkerd.client_policy(service, *(found or ()))
         self.route = f"Service {_key(service)}:{port['port']} ({why})"
         if self.verbose:
             self.hops.append(Hop(f"pod {_key(client_pod)}", "linkerd-proxy", f"outbound to {self.route}"))
-        return self.attempts(client_pod, service_upstream(self.view, service, port), policy, timeout_ms, request)
+        return self.attempts(client_pod, service_upstream(self.view, service, port), policy, timeout_ms, request,
+                             budget)
 
     # ------------------------------------------------------------------ answers
     def fail(self, status: int, reason: str, text: str = "", headers=None, route=None, subset=None, attempts=1,
              backend=None, flags: str = "-") -> Response:
         if not self.verbose:
-            outcome = Outcome(status, text, reason, backend, int(round(self.elapsed)), False, subset)
+            outcome = Outcome(status, text, reason, backend, int(round(self.elapsed)), False, subset, attempts)
             self._record(outcome, None, flags)
             return outcome
         response = Response(status, text, Headers(headers or {}), self.url, reason=reason, backend=backend,
@@ -610,7 +636,7 @@ class MeshWalk(ServerSide, GatewaySide):
         if not self.verbose:
             # an app's own call: it reads status, body and time only
             outcome = Outcome(status, result.text, result.why, None if result.proxy_answer and status != 403
-                               else backend, int(round(self.elapsed)), result.mtls, subset)
+                              else backend, int(round(self.elapsed)), result.mtls, subset, attempts)
             self._record(outcome, result.pod)
             return outcome
         headers = Headers(result.headers)
