@@ -424,21 +424,23 @@ class MeshWalk(ServerSide, GatewaySide):
         state.done(start, clock + self.elapsed)
         return response
 
+    def _proxy_state(self, store: str, make, client_pod: dict, *cluster):
+        """State a client proxy keeps per cluster it calls (outlier detection, connection pool, retry budget):
+        lab.__dict__[store][(client pod, *cluster)], made by make() on first use."""
+        states = self.lab.__dict__.setdefault(store, {})
+        key = (_key(client_pod),) + cluster
+        found = states.get(key)
+        if found is None:
+            found = states[key] = make()
+        return found
+
     def _budget_state(self, client_pod: dict, backend: str) -> BudgetState:
         """Each client proxy keeps one retry budget per Service it calls."""
-        budgets = self.lab.__dict__.setdefault("_mesh_budgets", {})
-        key = (_key(client_pod), backend)
-        if key not in budgets:
-            budgets[key] = BudgetState()
-        return budgets[key]
+        return self._proxy_state("_mesh_budgets", BudgetState, client_pod, backend)
 
     def _pool_state(self, client_pod: dict, backend: str, subset: str | None) -> PoolState:
         """Each client proxy keeps its own connection pool per cluster (service port and subset)."""
-        pools = self.lab.__dict__.setdefault("_mesh_pools", {})
-        key = (_key(client_pod), backend, subset)
-        if key not in pools:
-            pools[key] = PoolState()
-        return pools[key]
+        return self._proxy_state("_mesh_pools", PoolState, client_pod, backend, subset)
 
     def _attempts(self, client_pod, upstream: Upstream, policy, route_timeout_ms, request, started: float,
                   pool_state: PoolState | None = None, budget: RetryBudget | None = None) -> Response:
@@ -585,11 +587,7 @@ class MeshWalk(ServerSide, GatewaySide):
 
     def _detector(self, client_pod: dict, backend: str, subset: str | None) -> OutlierDetector:
         """Each client proxy keeps its own outlier state per cluster (service port and subset)."""
-        detectors = self.lab.__dict__.setdefault("_mesh_outliers", {})
-        key = (_key(client_pod), backend, subset)
-        if key not in detectors:
-            detectors[key] = OutlierDetector()
-        return detectors[key]
+        return self._proxy_state("_mesh_outliers", OutlierDetector, client_pod, backend, subset)
 
     # ------------------------------------------------------------------ Linkerd's client side
     def linkerd_outbound(self, client_pod: dict, service: dict, port: dict, request) -> Response:
