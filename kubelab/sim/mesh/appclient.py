@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ...net import apps
-from ...net.http.model import HttpRequest
 from ..http import app_client, parse_url
+from .quick import make_call_result, make_http_request
 from .view import _key, mesh_sidecar
 
 __all__ = ["mesh_client", "Outcome"]
@@ -38,17 +37,17 @@ def mesh_client(lab, pod: dict):
         parsed = _parsed(url)
         host_header = parsed.host if parsed.port == 80 else f"{parsed.host}:{parsed.port}"
         sent = (("Host", host_header),) + tuple((k, str(v)) for k, v in (headers or {}).items() if k.lower() != "host")
-        request = HttpRequest(method=method, scheme=parsed.scheme, host=parsed.host, path=parsed.target,
-                              port=parsed.port, headers=sent)
+        request = make_http_request(method=method, scheme=parsed.scheme, host=parsed.host, path=parsed.target,
+                                    port=parsed.port, headers=sent)
         from .walk import MeshWalk      # the walk builds app clients in turn
         response = MeshWalk(lab, url).start(src, parsed.host, request)
         if response is None:
             return plain(url, method, headers, timeout_ms)
         if timeout_ms is not None and response.elapsed_ms > timeout_ms:
-            return apps.CallResult(0, "", timeout_ms, f"timed out after {timeout_ms:g} ms")
+            return make_call_result(0, "", timeout_ms, f"timed out after {timeout_ms:g} ms")
         if response.status == 0:
-            return apps.CallResult(0, "", response.elapsed_ms, response.reason)
-        return apps.CallResult(response.status, response.text, response.elapsed_ms)
+            return make_call_result(0, "", response.elapsed_ms, response.reason)
+        return make_call_result(response.status, response.text, response.elapsed_ms)
     return call
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...net import apps
 from ...net.mesh import linkerd, resilience, security
 from ...net.mesh import jwt as jwt_rules
 from ...net.mesh.ca import MeshCA
-from ...results import Hop, ServerRequest
+from ...results import ServerRequest
 from .identity import workload_certificate
+from .quick import make_app_request, make_hop
 from .view import identity
 
 __all__ = ["ServerSide", "Attempt", "UPSTREAM_FAILURE_TEXT"]
@@ -57,16 +57,16 @@ class ServerSide:
             mode, why = facts.mtls(port)
             if not mtls and mode == "STRICT":
                 if self.verbose:
-                    self.hops.append(Hop(where, "istio-proxy", f"inbound :{port} plaintext refused: {why}; the "
+                    self.hops.append(make_hop(where, "istio-proxy", f"inbound :{port} plaintext refused: {why}; the "
                                                                f"connection is reset"))
                 return Attempt(resilience.RESET, UPSTREAM_FAILURE_TEXT + "connection termination", why=why)
             if self.verbose:
-                self.hops.append(Hop(where, "istio-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'} "
+                self.hops.append(make_hop(where, "istio-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'} "
                                                            f"accepted ({why})"))
             jwt = self._request_authentication(pod, request)
             if jwt is not None and jwt[0] == 401:
                 if self.verbose:
-                    self.hops.append(Hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}: 401"))
+                    self.hops.append(make_hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}: 401"))
                 return Attempt(401, "Jwt verification fails", _www_authenticate(request), pod=pod,
                                mtls=mtls, why=jwt[1], proxy_answer=True)
             policies = facts.authorization_policies
@@ -78,7 +78,7 @@ class ServerSide:
             else:
                 decision = _NO_POLICY
             if self.verbose:
-                self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
+                self.hops.append(make_hop(where, "istio-proxy", f"authorization: {decision.why}"))
             if not decision.allowed:
                 return Attempt(403, "RBAC: access denied", {"content-type": "text/plain", "server": "envoy"},
                                pod=pod, mtls=mtls, why=decision.why, proxy_answer=True)
@@ -94,7 +94,7 @@ class ServerSide:
         elif sidecar == "linkerd":
             decision = linkerd.authorize(lab, pod, port, client_id, source_ip)
             if self.verbose:
-                self.hops.append(Hop(where, "linkerd-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'}; "
+                self.hops.append(make_hop(where, "linkerd-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'}; "
                                                              f"{decision.why}"))
             if not decision.allowed:
                 return Attempt(403, "", {"l5d-proxy-error": "unauthorized request on route"}, pod=pod, mtls=mtls,
@@ -104,8 +104,8 @@ class ServerSide:
             app_ip = source_ip
         else:
             app_ip = source_ip
-        app_request = apps.AppRequest(request.method, request.host, request.path, tuple(headers),
-                                      request.body, app_ip, port, call=facts.client)
+        app_request = make_app_request(request.method, request.host, request.path, tuple(headers),
+                                       request.body, app_ip, port, call=facts.client)
         # the app's own outbound calls are exchanges of their own: their hops are not this request's
         lab.__dict__["_mesh_nested"] = lab.__dict__.get("_mesh_nested", 0) + 1
         try:
@@ -118,7 +118,7 @@ class ServerSide:
                            why=f"nothing in pod {facts.key} listens on {port}")
         if not self.verbose:       # an app's own call: the caller reads status, body and time only
             return Attempt(answer.status, answer.text, {}, answer.delay_ms, pod, None, mtls)
-        self.hops.append(Hop(where, answer.app or app.name, f"answers {answer.status} after {answer.delay_ms} ms"))
+        self.hops.append(make_hop(where, answer.app or app.name, f"answers {answer.status} after {answer.delay_ms} ms"))
         received = ServerRequest(request.method, request.host, request.path, headers, request.body)
         return Attempt(answer.status, answer.text, dict(answer.headers), answer.delay_ms, pod, received, mtls,
                        f"{answer.app or app.name} in pod {facts.key} answered {answer.status}")

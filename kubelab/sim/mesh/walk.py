@@ -14,18 +14,19 @@ import random
 
 from ...net.kubeproxy import ProxyEndpoint
 from ...net.mesh import linkerd, resilience, security
-from ...net.mesh.egress import REGISTRY_ONLY, outside_answer
-from ...net.mesh.values import fqdn
 from ...net.mesh.budget import BudgetState, RetryBudget
+from ...net.mesh.egress import REGISTRY_ONLY, outside_answer
 from ...net.mesh.outlier import OutlierDetector
 from ...net.mesh.pool import OVERFLOW_TEXT, PoolState
 from ...net.mesh.routing import Destination, HttpRoute, MeshRequest, VirtualServiceTable, pick_weighted, rewrite_path
+from ...net.mesh.values import fqdn
 from ...net.objects import labels_of, name_of, namespace_of
-from ...results import Headers, Hop, Response, ServerRequest
+from ...results import Headers, Response, ServerRequest
 from ..http import _trace
 from . import telemetry
 from .appclient import Outcome
 from .gateway import GatewaySide
+from .quick import make_hop
 from .server import UPSTREAM_FAILURE_TEXT, Attempt, ServerSide
 from .upstream import Upstream, service_port, service_upstream, upstream_for
 from .view import _is_ip, _key, is_ingress_gateway, view_of
@@ -59,7 +60,7 @@ class MeshWalk(ServerSide, GatewaySide):
         self.verbose = not lab.__dict__.get("_mesh_nested")
         self.client_pod: dict | None = None
         self.view = view_of(lab)
-        self.hops: list[Hop] = []
+        self.hops: list = []               # results.Hop, made by make_hop
         self.elapsed = 0.0
         self.route: str | None = None
         self.mirrors: list[str] = []
@@ -78,7 +79,7 @@ class MeshWalk(ServerSide, GatewaySide):
                 return self.egress(src, src_pod, destination, request)
             service, port, ip = target
             if self.verbose:
-                self.hops.append(Hop(f"pod {_key(src_pod)}", "iptables nat",
+                self.hops.append(make_hop(f"pod {_key(src_pod)}", "iptables nat",
                                      f"outbound {ip}:{request.port} redirected to the sidecar (15001)"))
             return self.outbound(src_pod, service, port, request)
         trace = lab.trace(src, destination, request.port, "TCP")
@@ -146,7 +147,7 @@ class MeshWalk(ServerSide, GatewaySide):
         key = fqdn(request.host, namespace, lab.config.cluster_domain)
         entry = self.view.service_entries().lookup(key, request.port, namespace)
         if self.verbose:
-            self.hops.append(Hop(where, "iptables nat", f"outbound {ip}:{request.port} redirected to the sidecar "
+            self.hops.append(make_hop(where, "iptables nat", f"outbound {ip}:{request.port} redirected to the sidecar "
                                                         f"(15001)"))
         if entry is not None:
             return self.to_service_entry(client_pod, entry, key, ip, request)
@@ -155,7 +156,7 @@ class MeshWalk(ServerSide, GatewaySide):
         if mode == REGISTRY_ONLY:
             self.route = "BlackHoleCluster"
             if self.verbose:
-                self.hops.append(Hop(where, device, f"{unknown}; {why}: BlackHoleCluster"))
+                self.hops.append(make_hop(where, device, f"{unknown}; {why}: BlackHoleCluster"))
             if request.scheme == "https":
                 return self.fail(0, f"connection reset by the client's sidecar: {unknown} and {why} "
                                     f"(BlackHoleCluster)", route="BlackHoleCluster", attempts=0,
@@ -164,7 +165,7 @@ class MeshWalk(ServerSide, GatewaySide):
                              route="BlackHoleCluster", attempts=0, backend="BlackHoleCluster")
         self.route = "PassthroughCluster"
         if self.verbose:
-            self.hops.append(Hop(where, device, f"{unknown}; {why}: PassthroughCluster, sent on to {ip}:"
+            self.hops.append(make_hop(where, device, f"{unknown}; {why}: PassthroughCluster, sent on to {ip}:"
                                                 f"{request.port} as the app addressed it"))
         passthrough = Upstream(None, {"port": request.port}, endpoints=[(_outside_endpoint(ip, request.port), None)],
                                name="PassthroughCluster")
@@ -175,7 +176,7 @@ class MeshWalk(ServerSide, GatewaySide):
         HTTPS goes through by SNI to the entry's endpoints (the proxy cannot read the request)."""
         where = f"pod {_key(client_pod)}"
         if self.verbose:
-            self.hops.append(Hop(where, "istio-proxy", f"{request.host}:{request.port} is a host of {entry.ref} "
+            self.hops.append(make_hop(where, "istio-proxy", f"{request.host}:{request.port} is a host of {entry.ref} "
                                                        f"({entry.location}, resolution {entry.resolution}): "
                                                        f"cluster {entry.cluster}"))
         plain = HttpRoute("default", 0, "", (), (Destination(key, None, entry.number, 0, entry.host),))
@@ -223,7 +224,7 @@ class MeshWalk(ServerSide, GatewaySide):
         if entry is None:
             if self.verbose:
                 self.route = f"default route to {host}:{port['port']} (no VirtualService)"
-                self.hops.append(Hop(f"pod {_key(client_pod)}", "istio-proxy", f"outbound {self.route}"))
+                self.hops.append(make_hop(f"pod {_key(client_pod)}", "istio-proxy", f"outbound {self.route}"))
             return self.forward(client_pod, plain, port["port"], request)
         mreq = self._mesh_request(request, client_pod, "mesh", port["port"])
         return self.route_and_forward(client_pod, entry, mreq, request)
@@ -247,11 +248,11 @@ class MeshWalk(ServerSide, GatewaySide):
         self.route = choice.why
         if choice.route is None:
             if self.verbose:
-                self.hops.append(Hop(where, device, f"{choice.why}: 404 (NR)"))
+                self.hops.append(make_hop(where, device, f"{choice.why}: 404 (NR)"))
             return self.fail(404, choice.why, route=choice.why, flags="NR", attempts=0)
         route = choice.route
         if self.verbose:
-            self.hops.append(Hop(where, device, f"route: {choice.why}"))
+            self.hops.append(make_hop(where, device, f"route: {choice.why}"))
         if route.redirect:
             r = route.redirect
             location = f"{r.get('scheme', request.scheme)}://{r.get('authority', request.host)}{r.get('uri', request.path)}"
@@ -274,7 +275,7 @@ class MeshWalk(ServerSide, GatewaySide):
         fault = resilience.fault_decision(route.fault, self.rng) if route.fault else _NO_FAULT
         if fault.why:
             if self.verbose:
-                self.hops.append(Hop(where, device, fault.why))
+                self.hops.append(make_hop(where, device, fault.why))
         self.elapsed += fault.delay_ms
         if fault.abort_status is not None:
             return self.fail(fault.abort_status, f"{route.label}: {fault.why}", text="fault filter abort",
@@ -285,13 +286,13 @@ class MeshWalk(ServerSide, GatewaySide):
         if len(route.destinations) > 1:
             shares = ", ".join(f"{d} weight {d.weight}" for d in route.destinations)
             if self.verbose:
-                self.hops.append(Hop(where, device, f"weighted pick: {destination} ({shares})"))
+                self.hops.append(make_hop(where, device, f"weighted pick: {destination} ({shares})"))
         if route.mirror and self.rng.random() < route.mirror_fraction:
             self._mirror(client_pod, route.mirror, asked_port, request, where, device)
         upstream = upstream_for(self.view, destination, namespace_of(client_pod), asked_port)
         if upstream.problem:
             if self.verbose:
-                self.hops.append(Hop(where, device, upstream.problem))
+                self.hops.append(make_hop(where, device, upstream.problem))
             return self.fail(503, upstream.problem, text="no healthy upstream", subset=destination.subset, attempts=0)
         if upstream.wanted is None:
             dr = upstream.dr
@@ -299,7 +300,7 @@ class MeshWalk(ServerSide, GatewaySide):
                    f"({'DestinationRule ' + _key(dr) + ' has no such subset' if dr else 'none applies'}): "
                    f"the route's cluster does not exist, 503 (NC)")
             if self.verbose:
-                self.hops.append(Hop(where, device, why))
+                self.hops.append(make_hop(where, device, why))
             return self.fail(503, why, text="no healthy upstream", subset=destination.subset, flags="NC",
                              attempts=0)
         if upstream.entry is not None and upstream.entry.resolution == "NONE" and original_ip:
@@ -339,7 +340,7 @@ class MeshWalk(ServerSide, GatewaySide):
             headers.pop(name, None)
         if changes or ops:
             if self.verbose:
-                self.hops.append(Hop(where, device, "rewrite: " + ", ".join(
+                self.hops.append(make_hop(where, device, "rewrite: " + ", ".join(
                     [f"{k} -> {v}" for k, v in sorted(changes.items())] + [f"request headers {sorted(ops)}"] * bool(ops))))
             changes["headers"] = tuple(headers.items())
             return request.with_changes(**changes)
@@ -351,12 +352,12 @@ class MeshWalk(ServerSide, GatewaySide):
         upstream = upstream_for(self.view, mirror, namespace_of(client_pod), asked_port)
         if upstream.problem:
             if self.verbose:
-                self.hops.append(Hop(where, device, f"mirror to {mirror} not sent: {upstream.problem}"))
+                self.hops.append(make_hop(where, device, f"mirror to {mirror} not sent: {upstream.problem}"))
             return
         candidates = upstream.endpoints
         if not candidates:
             if self.verbose:
-                self.hops.append(Hop(where, device, f"mirror to {mirror}: no endpoint, copy dropped"))
+                self.hops.append(make_hop(where, device, f"mirror to {mirror}: no endpoint, copy dropped"))
             return
         endpoint, server_pod = self._pick(candidates, (), upstream.load_balancer, request)
         shadow_host = f"{request.host}-shadow"
@@ -369,7 +370,7 @@ class MeshWalk(ServerSide, GatewaySide):
         self.lab.__dict__.setdefault("_mesh_mirrored", []).append((_key(server_pod), copy_request.path,
                                                                     shadow_host, answer.status))
         if self.verbose:
-            self.hops.append(Hop(where, device, f"mirrored a copy to {mirror} (pod {_key(server_pod)}, Host "
+            self.hops.append(make_hop(where, device, f"mirrored a copy to {mirror} (pod {_key(server_pod)}, Host "
                                                 f"{shadow_host}); its answer {_status_word(answer.status)} is dropped"))
 
     def _pick(self, candidates: list, tried, lb: dict, request) -> tuple:
@@ -412,13 +413,13 @@ class MeshWalk(ServerSide, GatewaySide):
         start, why = state.admit(pool, arrived)
         if start is None:
             if self.verbose:
-                self.hops.append(Hop(where, device, f"circuit breaker on {upstream.backend} ({pool.describe()}): {why}"))
+                self.hops.append(make_hop(where, device, f"circuit breaker on {upstream.backend} ({pool.describe()}): {why}"))
             return self.fail(503, f"the circuit breaker of the client's proxy refused the request: {why}",
                              text=OVERFLOW_TEXT, subset=upstream.subset, attempts=0, backend=upstream.backend,
                              flags="UO")
         if start > arrived:
             if self.verbose:
-                self.hops.append(Hop(where, device, f"circuit breaker on {upstream.backend} ({pool.describe()}): {why}"))
+                self.hops.append(make_hop(where, device, f"circuit breaker on {upstream.backend} ({pool.describe()}): {why}"))
             self.elapsed += start - arrived
         response = self._attempts(client_pod, upstream, policy, route_timeout_ms, request, started, state, budget)
         state.done(start, clock + self.elapsed)
@@ -469,7 +470,7 @@ class MeshWalk(ServerSide, GatewaySide):
                 what = f"subset {subset} of " if subset else ""
                 why = f"no healthy upstream: {what}{backend} has no ready endpoint"
                 if self.verbose:
-                    self.hops.append(Hop(where, device, why))
+                    self.hops.append(make_hop(where, device, why))
                 return self.fail(503, why, text="no healthy upstream", subset=subset, attempts=count, flags="UH")
             endpoint, server_pod = self._pick(candidates, tried, upstream.load_balancer, request)
             tried.append(endpoint)
@@ -482,10 +483,10 @@ class MeshWalk(ServerSide, GatewaySide):
             if detector is not None:
                 ejection = detector.report(outliers, str(endpoint), result.status, everyone, now + self.elapsed + took)
                 if ejection and self.verbose:
-                    self.hops.append(Hop(where, device, ejection))
+                    self.hops.append(make_hop(where, device, ejection))
             if policy.per_try_timeout_ms is not None and took > policy.per_try_timeout_ms:
                 if self.verbose:
-                    self.hops.append(Hop(where, device, f"attempt {count}: no answer within perTryTimeout "
+                    self.hops.append(make_hop(where, device, f"attempt {count}: no answer within perTryTimeout "
                                                         f"{policy.per_try_timeout_ms:g} ms: 504"))
                 result = Attempt(504, "upstream request timeout", {}, policy.per_try_timeout_ms,
                                  why="per-try timeout", proxy_answer=True)
@@ -494,7 +495,7 @@ class MeshWalk(ServerSide, GatewaySide):
                 self.elapsed = started + route_timeout_ms
                 why = f"route timeout {route_timeout_ms:g} ms passed before an answer came back: 504"
                 if self.verbose:
-                    self.hops.append(Hop(where, device, why))
+                    self.hops.append(make_hop(where, device, why))
                 return self.fail(504, why, text="upstream request timeout", subset=subset, attempts=count,
                                  backend=backend, flags="UT")
             self.elapsed += took
@@ -502,24 +503,24 @@ class MeshWalk(ServerSide, GatewaySide):
             if not retriable or number == policy.attempts:
                 if retriable:
                     if self.verbose:
-                        self.hops.append(Hop(where, device, f"attempt {count} failed ({_status_word(result.status)}) "
+                        self.hops.append(make_hop(where, device, f"attempt {count} failed ({_status_word(result.status)}) "
                                                             f"and the retries are used up ({policy.describe()})"))
                 break
             if budget_state is not None and not budget_state.withdraw(budget, now + self.elapsed):
                 if self.verbose:
-                    self.hops.append(Hop(where, device, f"attempt {count} got {_status_word(result.status)}; no retry: "
+                    self.hops.append(make_hop(where, device, f"attempt {count} got {_status_word(result.status)}; no retry: "
                                                         f"the {budget.describe()} is spent"))
                 break
             if pool_state is not None and not pool_state.retry(upstream.pool, now + self.elapsed):
                 if self.verbose:
-                    self.hops.append(Hop(where, device, f"attempt {count} got {_status_word(result.status)}; no retry: "
+                    self.hops.append(make_hop(where, device, f"attempt {count} got {_status_word(result.status)}; no retry: "
                                                         f"maxRetries {upstream.pool.max_retries} retries are already "
                                                         f"in flight (upstream_rq_retry_overflow)"))
                 break
             # Envoy backs off with jitter; Linkerd's proxy retries at once
             pause = resilience.backoff_ms(number + 1, self.rng) if self.mesh == "istio" else 0
             if self.verbose:
-                self.hops.append(Hop(where, device, f"attempt {count} got {_status_word(result.status)}: retry after "
+                self.hops.append(make_hop(where, device, f"attempt {count} got {_status_word(result.status)}: retry after "
                                                     f"{pause} ms back-off ({policy.describe()})"))
             self.elapsed += pause
         return self.finish(result, backend=backend, subset=subset, attempts=count, client_proxy=True)
@@ -537,7 +538,7 @@ class MeshWalk(ServerSide, GatewaySide):
             mtls, why = bool(server_mesh), ("both pods are meshed: the proxies speak mTLS" if server_mesh
                                             else "the server has no proxy: plaintext")
         if self.verbose:
-            self.hops.append(Hop(f"pod {_key(client_pod)}", "istio-proxy" if self.mesh == "istio" else "linkerd-proxy",
+            self.hops.append(make_hop(f"pod {_key(client_pod)}", "istio-proxy" if self.mesh == "istio" else "linkerd-proxy",
                                  f"attempt {number} -> {endpoint} (pod {_key(server_pod)}), "
                                  f"{'mTLS' if mtls else 'plaintext'}: {why}"))
         trace = _trace(lab, _key(client_pod), endpoint.ip, endpoint.port)
@@ -567,7 +568,7 @@ class MeshWalk(ServerSide, GatewaySide):
         if self.verbose:
             how = f"TLS originated by the sidecar (DestinationRule tls.mode {tls_mode})" if tls_mode in (
                 "SIMPLE", "MUTUAL") else ("the app's own TLS, passed through" if tls else "plaintext")
-            self.hops.append(Hop(where, device, f"attempt {number} -> {endpoint} outside the cluster, {how}"))
+            self.hops.append(make_hop(where, device, f"attempt {number} -> {endpoint} outside the cluster, {how}"))
         trace = _trace(self.lab, _key(client_pod), endpoint.ip, endpoint.port)
         if self.verbose:
             self.hops += trace.hops
@@ -579,7 +580,7 @@ class MeshWalk(ServerSide, GatewaySide):
         answer = outside_answer(request.host, endpoint.port, tls, request.method, request.path,
                                 tuple(request.headers), request.body)
         if self.verbose:
-            self.hops.append(Hop(f"{endpoint}", answer.app, f"answers {answer.status} after {answer.delay_ms} ms"))
+            self.hops.append(make_hop(f"{endpoint}", answer.app, f"answers {answer.status} after {answer.delay_ms} ms"))
         received = ServerRequest(request.method, request.host, request.path, list(request.headers), request.body) \
             if self.verbose else None
         return Attempt(answer.status, answer.text, dict(answer.headers), answer.delay_ms, None, received, False,
@@ -606,7 +607,7 @@ class MeshWalk(ServerSide, GatewaySide):
             policy, timeout_ms, why = linkerd.client_policy(service, *(found or ()))
         self.route = f"Service {_key(service)}:{port['port']} ({why})"
         if self.verbose:
-            self.hops.append(Hop(f"pod {_key(client_pod)}", "linkerd-proxy", f"outbound to {self.route}"))
+            self.hops.append(make_hop(f"pod {_key(client_pod)}", "linkerd-proxy", f"outbound to {self.route}"))
         return self.attempts(client_pod, service_upstream(self.view, service, port), policy, timeout_ms, request,
                              budget)
 
