@@ -14,7 +14,7 @@ import yaml
 from .values import fqdn, host_matches
 
 __all__ = ["ALLOW_ANY", "REGISTRY_ONLY", "outbound_traffic_policy", "ServiceEntryTable", "EntryPort",
-           "entry_targets", "outside_answer", "PLAIN_HTTP_TO_TLS_PORT"]
+           "entry_targets", "outside_answer", "PLAIN_HTTP_TO_TLS_PORT", "HTTPS_ONLY_HOSTS"]
 
 ALLOW_ANY = "ALLOW_ANY"
 REGISTRY_ONLY = "REGISTRY_ONLY"
@@ -140,13 +140,20 @@ def entry_targets(port: EntryPort, resolve, original_ip: str | None) -> tuple[li
     return [], f"{port.ref}: resolution NONE and no address to pass the connection on to"
 
 
+# sites of Istio's egress tasks that send plain HTTP to HTTPS (the TLS origination task's 301 from edition.cnn.com)
+HTTPS_ONLY_HOSTS = ("edition.cnn.com",)
+
+
 def outside_answer(host: str, port: int, tls: bool, method: str, path: str, headers: tuple, body: str = ""):
     """What a server outside the cluster answers (apps.AppAnswer): a plain-HTTP request to a TLS port (443) gets
-    the web server's 400; httpbin.org answers as httpbin; any other host answers 200 with an empty page, as an
-    address outside the cluster does for lab.http."""
+    the web server's 400; an HTTPS-only site redirects plain HTTP (301 to https://); httpbin.org answers as
+    httpbin; any other host answers 200 with an empty page, as an address outside the cluster does for lab.http."""
     from .. import apps
     if port == 443 and not tls:
         return apps.AppAnswer(400, PLAIN_HTTP_TO_TLS_PORT, (("Content-Type", "text/html"), ("Server", "nginx")),
+                              app=f"{host}:{port}")
+    if host in HTTPS_ONLY_HOSTS and not tls:
+        return apps.AppAnswer(301, "", (("Location", f"https://{host}{path}"), ("Content-Length", "0")),
                               app=f"{host}:{port}")
     if host == "httpbin.org":
         server = {"metadata": {"name": "httpbin.org", "namespace": ""},

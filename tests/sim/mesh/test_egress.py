@@ -158,3 +158,17 @@ def test_service_entry_table_prefers_exact_hosts_over_wildcards():
     assert table.lookup("api.example.com", 80, "default").entry["metadata"]["name"] == "exact"
     assert table.lookup("www.example.com", 80, "default").entry["metadata"]["name"] == "wild"
     assert table.lookup("www.example.com", 443, "default") is None
+
+
+def test_https_only_site_redirects_plain_http_until_the_sidecar_originates_tls():
+    """The TLS origination task: edition.cnn.com answers plain HTTP with 301 to https://; with a ServiceEntry port
+    80 -> 443 and tls.mode SIMPLE the sidecar speaks TLS and the page comes straight back."""
+    plain = se("edition-cnn-com", "default", {"hosts": ["edition.cnn.com"], "resolution": "DNS", "ports": [
+        {"number": 80, "name": "http-port", "protocol": "HTTP"}, {"number": 443, "name": "https-port",
+                                                                  "protocol": "HTTPS"}]})
+    lab, src = egress_lab(plain)
+    moved = lab.http("http://edition.cnn.com/politics", src=src)
+    assert moved.status == 301 and moved.headers["Location"] == "https://edition.cnn.com/politics"
+    lab.apply([CNN, dr("edition-cnn-com", "default", {"host": "edition.cnn.com", "trafficPolicy": {
+        "portLevelSettings": [{"port": {"number": 80}, "tls": {"mode": "SIMPLE"}}]}})])
+    assert lab.http("http://edition.cnn.com/politics", src=src).status == 200
