@@ -93,7 +93,9 @@ def service_upstream(view: MeshView, service: dict, port: dict) -> Upstream:
 
 def _compute(view: MeshView, destination: Destination, client_namespace: str, asked_port: int) -> Upstream:
     lab = view.lab
-    entry = _entry_port(view, destination, client_namespace, asked_port)
+    entry, problem = _entry_port(view, destination, client_namespace, asked_port)
+    if problem:
+        return Upstream(None, None, destination.subset, problem=problem)
     if entry is not None:
         service, port = None, {"port": entry.number, "name": entry.name}
     else:
@@ -119,12 +121,16 @@ def _compute(view: MeshView, destination: Destination, client_namespace: str, as
 
 
 def _entry_port(view: MeshView, destination: Destination, client_namespace: str, asked_port: int):
-    """The ServiceEntry port a destination names (its port, the only port, or the port the client called)."""
+    """The ServiceEntry port a destination names (its port, the only port, or the port the client called), and
+    why there is none when the host is an entry's but not on that port: (EntryPort | None, problem | None)."""
     ports = view.service_entries().hosts(destination.host, client_namespace)
     if not ports:
-        return None
+        return None, None
     wanted = destination.port or (ports[0].number if len(ports) == 1 else asked_port)
-    return next((p for p in ports if p.number == wanted), None) or ports[0]
+    found = next((p for p in ports if p.number == wanted), None)
+    if found is None:
+        return None, f"{destination.written}: {ports[0].ref} has no port {wanted}: 503 (no cluster)"
+    return found, None
 
 
 def _entry_endpoints(view: MeshView, entry: EntryPort, wanted: dict) -> tuple[list, str]:
@@ -146,8 +152,8 @@ def _service_and_port(lab, destination: Destination, asked_port: int):
     domain = lab.config.cluster_domain
     host = destination.host
     if not host.endswith(f".svc.{domain}") or host.count(".") < 3:
-        return None, None, f"{destination.written}: not a Service of this cluster (no ServiceEntry simulated " \
-                           f"for it): 503"
+        return None, None, f"{destination.written}: neither a Service of this cluster nor a ServiceEntry host: " \
+                           f"503 (no cluster)"
     name, namespace = host.split(".")[:2]
     service = lab.cluster.find("Service", f"{namespace}/{name}")
     if service is None:

@@ -172,3 +172,18 @@ def test_https_only_site_redirects_plain_http_until_the_sidecar_originates_tls()
     lab.apply([CNN, dr("edition-cnn-com", "default", {"host": "edition.cnn.com", "trafficPolicy": {
         "portLevelSettings": [{"port": {"number": 80}, "tls": {"mode": "SIMPLE"}}]}})])
     assert lab.http("http://edition.cnn.com/politics", src=src).status == 200
+
+
+def test_route_to_a_port_the_entry_does_not_have_gets_no_cluster():
+    """A VirtualService sending httpbin.org traffic to port 8080, which the entry does not list: 503, named."""
+    lab, src = egress_lab(HTTPBIN_EXT, vs("httpbin-ext", "default", {"hosts": ["httpbin.org"], "http": [
+        {"route": [{"destination": {"host": "httpbin.org", "port": {"number": 8080}}}]}]}))
+    r = lab.http("http://httpbin.org/get", src=src)
+    assert r.status == 503 and "ServiceEntry default/httpbin-ext has no port 8080" in r.reason
+
+
+def test_route_to_an_unknown_host_names_both_registries():
+    lab, src = egress_lab(HTTPBIN_EXT, vs("httpbin-ext", "default", {"hosts": ["httpbin.org"], "http": [
+        {"route": [{"destination": {"host": "api.nowhere.example"}}]}]}))
+    r = lab.http("http://httpbin.org/get", src=src)
+    assert r.status == 503 and "neither a Service of this cluster nor a ServiceEntry host" in r.reason
