@@ -34,21 +34,22 @@ class GatewaySide:
         if not servers:
             if self.verbose:
                 self.hops.append(make_hop(where, "istio-proxy", f"no Gateway server listens on port {listener}: the "
-                                                           f"connection is refused"))
+                                                                f"connection is refused"))
             return self.fail(0, f"no Gateway selects {_key(gw_pod)} with a server on port {listener}")
         host = request.host
         bound = [(gw, s) for gw, s in servers
                  if any(host_matches(h.split("/", 1)[-1].lower(), host) for h in s.get("hosts") or [])]
         if not bound:
             if self.verbose:
-                self.hops.append(make_hop(where, "istio-proxy", f"no Gateway server on port {listener} accepts host {host}"))
+                self.hops.append(make_hop(where, "istio-proxy",
+                                          f"no Gateway server on port {listener} accepts host {host}"))
             return self.fail(404, f"no Gateway server on port {listener} has host {host}", route="no virtual host")
         gw, server = bound[0]
         gw_name = f"{namespace_of(gw)}/{name_of(gw)}"
         self.client_pod = gw_pod
         if self.verbose:
             self.hops.append(make_hop(where, "istio-proxy", f"Gateway {gw_name} server port "
-                                                       f"{server['port']['number']} accepts host {host}"))
+                                                            f"{server['port']['number']} accepts host {host}"))
         # RequestAuthentication at the gateway (JWT)
         jwt = self._request_authentication(gw_pod, request)
         if jwt is not None and jwt[0] == 401:
@@ -69,8 +70,8 @@ class GatewaySide:
         entry = table.lookup(host, gw_name)
         if entry is None:
             if self.verbose:
-                self.hops.append(make_hop(where, "istio-proxy", f"no VirtualService bound to Gateway {gw_name} has host "
-                                                           f"{host}: 404"))
+                self.hops.append(make_hop(where, "istio-proxy",
+                                          f"no VirtualService bound to Gateway {gw_name} has host {host}: 404"))
             return self.fail(404, f"no VirtualService bound to Gateway {gw_name} routes host {host}",
                              route="no route (NR)")
         return self.route_and_forward(gw_pod, entry, mreq, request)

@@ -42,7 +42,8 @@ def mesh_config_map(mesh_yaml: str = DEFAULT_MESH_CONFIG) -> dict:
     e.g. mesh_config_map("outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n")."""
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": MESH_CONFIG_MAP[1], "namespace": MESH_CONFIG_MAP[0],
-                         "labels": {"install.operator.istio.io/owning-resource": "installed-state", "istio.io/rev": "default"}},
+                         "labels": {"install.operator.istio.io/owning-resource": "installed-state",
+                                    "istio.io/rev": "default"}},
             "data": {"mesh": mesh_yaml, "meshNetworks": "networks: {}"}}
 
 

@@ -58,11 +58,11 @@ class ServerSide:
             if not mtls and mode == "STRICT":
                 if self.verbose:
                     self.hops.append(make_hop(where, "istio-proxy", f"inbound :{port} plaintext refused: {why}; the "
-                                                               f"connection is reset"))
+                                                                    f"connection is reset"))
                 return Attempt(resilience.RESET, UPSTREAM_FAILURE_TEXT + "connection termination", why=why)
             if self.verbose:
                 self.hops.append(make_hop(where, "istio-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'} "
-                                                           f"accepted ({why})"))
+                                                                f"accepted ({why})"))
             jwt = self._request_authentication(pod, request)
             if jwt is not None and jwt[0] == 401:
                 if self.verbose:
@@ -95,7 +95,7 @@ class ServerSide:
             decision = linkerd.authorize(lab, pod, port, client_id, source_ip)
             if self.verbose:
                 self.hops.append(make_hop(where, "linkerd-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'}; "
-                                                             f"{decision.why}"))
+                                                                  f"{decision.why}"))
             if not decision.allowed:
                 return Attempt(403, "", {"l5d-proxy-error": "unauthorized request on route"}, pod=pod, mtls=mtls,
                                why=decision.why, proxy_answer=True)

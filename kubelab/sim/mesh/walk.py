@@ -80,7 +80,7 @@ class MeshWalk(ServerSide, GatewaySide):
             service, port, ip = target
             if self.verbose:
                 self.hops.append(make_hop(f"pod {_key(src_pod)}", "iptables nat",
-                                     f"outbound {ip}:{request.port} redirected to the sidecar (15001)"))
+                                          f"outbound {ip}:{request.port} redirected to the sidecar (15001)"))
             return self.outbound(src_pod, service, port, request)
         trace = lab.trace(src, destination, request.port, "TCP")
         if not trace.verdict or not trace.verdict.endpoint:
@@ -148,7 +148,7 @@ class MeshWalk(ServerSide, GatewaySide):
         entry = self.view.service_entries().lookup(key, request.port, namespace)
         if self.verbose:
             self.hops.append(make_hop(where, "iptables nat", f"outbound {ip}:{request.port} redirected to the sidecar "
-                                                        f"(15001)"))
+                                                             f"(15001)"))
         if entry is not None:
             return self.to_service_entry(client_pod, entry, key, ip, request)
         mode, why = self.view.outbound_traffic_policy()
@@ -166,7 +166,7 @@ class MeshWalk(ServerSide, GatewaySide):
         self.route = "PassthroughCluster"
         if self.verbose:
             self.hops.append(make_hop(where, device, f"{unknown}; {why}: PassthroughCluster, sent on to {ip}:"
-                                                f"{request.port} as the app addressed it"))
+                                                     f"{request.port} as the app addressed it"))
         passthrough = Upstream(None, {"port": request.port}, endpoints=[(_outside_endpoint(ip, request.port), None)],
                                name="PassthroughCluster")
         return self.attempts(client_pod, passthrough, _NO_RETRIES, None, request)
@@ -177,8 +177,8 @@ class MeshWalk(ServerSide, GatewaySide):
         where = f"pod {_key(client_pod)}"
         if self.verbose:
             self.hops.append(make_hop(where, "istio-proxy", f"{request.host}:{request.port} is a host of {entry.ref} "
-                                                       f"({entry.location}, resolution {entry.resolution}): "
-                                                       f"cluster {entry.cluster}"))
+                                                            f"({entry.location}, resolution {entry.resolution}): "
+                                                            f"cluster {entry.cluster}"))
         plain = HttpRoute("default", 0, "", (), (Destination(key, None, entry.number, 0, entry.host),))
         if request.scheme == "https":
             self.route = f"TLS passthrough by SNI to {entry.cluster}"
@@ -340,8 +340,9 @@ class MeshWalk(ServerSide, GatewaySide):
             headers.pop(name, None)
         if changes or ops:
             if self.verbose:
-                self.hops.append(make_hop(where, device, "rewrite: " + ", ".join(
-                    [f"{k} -> {v}" for k, v in sorted(changes.items())] + [f"request headers {sorted(ops)}"] * bool(ops))))
+                edits = [f"{k} -> {v}" for k, v in sorted(changes.items())]
+                edits += [f"request headers {sorted(ops)}"] * bool(ops)
+                self.hops.append(make_hop(where, device, "rewrite: " + ", ".join(edits)))
             changes["headers"] = tuple(headers.items())
             return request.with_changes(**changes)
         return request
@@ -371,7 +372,8 @@ class MeshWalk(ServerSide, GatewaySide):
                                                                     shadow_host, answer.status))
         if self.verbose:
             self.hops.append(make_hop(where, device, f"mirrored a copy to {mirror} (pod {_key(server_pod)}, Host "
-                                                f"{shadow_host}); its answer {_status_word(answer.status)} is dropped"))
+                                                     f"{shadow_host}); its answer {_status_word(answer.status)} "
+                                                     f"is dropped"))
 
     def _pick(self, candidates: list, tried, lb: dict, request) -> tuple:
         """The DestinationRule's load balancer (LEAST_REQUEST by default, ROUND_ROBIN, RANDOM, consistentHash),
@@ -413,13 +415,15 @@ class MeshWalk(ServerSide, GatewaySide):
         start, why = state.admit(pool, arrived)
         if start is None:
             if self.verbose:
-                self.hops.append(make_hop(where, device, f"circuit breaker on {upstream.backend} ({pool.describe()}): {why}"))
+                self.hops.append(make_hop(where, device,
+                                          f"circuit breaker on {upstream.backend} ({pool.describe()}): {why}"))
             return self.fail(503, f"the circuit breaker of the client's proxy refused the request: {why}",
                              text=OVERFLOW_TEXT, subset=upstream.subset, attempts=0, backend=upstream.backend,
                              flags="UO")
         if start > arrived:
             if self.verbose:
-                self.hops.append(make_hop(where, device, f"circuit breaker on {upstream.backend} ({pool.describe()}): {why}"))
+                self.hops.append(make_hop(where, device,
+                                          f"circuit breaker on {upstream.backend} ({pool.describe()}): {why}"))
             self.elapsed += start - arrived
         response = self._attempts(client_pod, upstream, policy, route_timeout_ms, request, started, state, budget)
         state.done(start, clock + self.elapsed)
@@ -487,7 +491,7 @@ class MeshWalk(ServerSide, GatewaySide):
             if policy.per_try_timeout_ms is not None and took > policy.per_try_timeout_ms:
                 if self.verbose:
                     self.hops.append(make_hop(where, device, f"attempt {count}: no answer within perTryTimeout "
-                                                        f"{policy.per_try_timeout_ms:g} ms: 504"))
+                                                             f"{policy.per_try_timeout_ms:g} ms: 504"))
                 result = Attempt(504, "upstream request timeout", {}, policy.per_try_timeout_ms,
                                  why="per-try timeout", proxy_answer=True)
                 took = policy.per_try_timeout_ms
@@ -503,25 +507,27 @@ class MeshWalk(ServerSide, GatewaySide):
             if not retriable or number == policy.attempts:
                 if retriable:
                     if self.verbose:
-                        self.hops.append(make_hop(where, device, f"attempt {count} failed ({_status_word(result.status)}) "
-                                                            f"and the retries are used up ({policy.describe()})"))
+                        self.hops.append(make_hop(where, device, f"attempt {count} failed "
+                                                                 f"({_status_word(result.status)}) and the retries "
+                                                                 f"are used up ({policy.describe()})"))
                 break
             if budget_state is not None and not budget_state.withdraw(budget, now + self.elapsed):
                 if self.verbose:
-                    self.hops.append(make_hop(where, device, f"attempt {count} got {_status_word(result.status)}; no retry: "
-                                                        f"the {budget.describe()} is spent"))
+                    self.hops.append(make_hop(where, device, f"attempt {count} got {_status_word(result.status)}; "
+                                                             f"no retry: the {budget.describe()} is spent"))
                 break
             if pool_state is not None and not pool_state.retry(upstream.pool, now + self.elapsed):
                 if self.verbose:
-                    self.hops.append(make_hop(where, device, f"attempt {count} got {_status_word(result.status)}; no retry: "
-                                                        f"maxRetries {upstream.pool.max_retries} retries are already "
-                                                        f"in flight (upstream_rq_retry_overflow)"))
+                    self.hops.append(make_hop(where, device, f"attempt {count} got {_status_word(result.status)}; "
+                                                             f"no retry: maxRetries {upstream.pool.max_retries} "
+                                                             f"retries are already in flight "
+                                                             f"(upstream_rq_retry_overflow)"))
                 break
             # Envoy backs off with jitter; Linkerd's proxy retries at once
             pause = resilience.backoff_ms(number + 1, self.rng) if self.mesh == "istio" else 0
             if self.verbose:
-                self.hops.append(make_hop(where, device, f"attempt {count} got {_status_word(result.status)}: retry after "
-                                                    f"{pause} ms back-off ({policy.describe()})"))
+                self.hops.append(make_hop(where, device, f"attempt {count} got {_status_word(result.status)}: "
+                                                         f"retry after {pause} ms back-off ({policy.describe()})"))
             self.elapsed += pause
         return self.finish(result, backend=backend, subset=subset, attempts=count, client_proxy=True)
 
@@ -538,9 +544,10 @@ class MeshWalk(ServerSide, GatewaySide):
             mtls, why = bool(server_mesh), ("both pods are meshed: the proxies speak mTLS" if server_mesh
                                             else "the server has no proxy: plaintext")
         if self.verbose:
-            self.hops.append(make_hop(f"pod {_key(client_pod)}", "istio-proxy" if self.mesh == "istio" else "linkerd-proxy",
-                                 f"attempt {number} -> {endpoint} (pod {_key(server_pod)}), "
-                                 f"{'mTLS' if mtls else 'plaintext'}: {why}"))
+            self.hops.append(make_hop(f"pod {_key(client_pod)}",
+                                      "istio-proxy" if self.mesh == "istio" else "linkerd-proxy",
+                                      f"attempt {number} -> {endpoint} (pod {_key(server_pod)}), "
+                                      f"{'mTLS' if mtls else 'plaintext'}: {why}"))
         trace = _trace(lab, _key(client_pod), endpoint.ip, endpoint.port)
         if self.verbose:
             self.hops += trace.hops
