@@ -69,13 +69,14 @@ def client_policy(service: dict, route: dict | None = None, rule: dict | None = 
     if route and any(k in on_route for k in TIMEOUT_ANNOTATIONS):
         timeout_notes, timeout_from = on_route, route_ref
     policy = RetryPolicy(0, (), source="no retry.linkerd.io annotations")
-    if retry_notes.get("retry.linkerd.io/http"):
-        on, codes = _retry_codes(retry_notes["retry.linkerd.io/http"])
+    if retry_notes.get("retry.linkerd.io/http") or retry_notes.get("retry.linkerd.io/timeout"):
+        # retry.linkerd.io/timeout: "a request is cancelled and retried" when it passes, with or without http
+        on, codes = _retry_codes(retry_notes.get("retry.linkerd.io/http") or "")
         limit = int(retry_notes.get("retry.linkerd.io/limit", "1") or 1)
         per_try = duration_ms(retry_notes["retry.linkerd.io/timeout"]) \
             if retry_notes.get("retry.linkerd.io/timeout") else None
         source = "retry.linkerd.io annotations" + (f" of {retry_from}" if route else "")
-        policy = RetryPolicy(limit, on, codes, per_try, source=source)
+        policy = RetryPolicy(limit, on, codes, per_try, source=source, retry_timeouts=per_try is not None)
     timeout = duration_ms(timeout_notes["timeout.linkerd.io/request"]) \
         if timeout_notes.get("timeout.linkerd.io/request") else None
     what = "timeout.linkerd.io/request" + (f" of {timeout_from}" if route else "")

@@ -30,6 +30,7 @@ class RetryPolicy:
     per_try_timeout_ms: float | None = None
     source: str = "Istio's default retry policy"
     budgeted: bool = False                  # no count: a retry budget decides (Linkerd's isRetryable routes)
+    retry_timeouts: bool = False            # a per-try timeout is retried whatever retry_on says (Linkerd)
 
     def describe(self) -> str:
         codes = f", status codes {list(self.status_codes)}" if self.status_codes else ""

@@ -488,7 +488,8 @@ class MeshWalk(ServerSide, GatewaySide):
                 ejection = detector.report(outliers, str(endpoint), result.status, everyone, now + self.elapsed + took)
                 if ejection and self.verbose:
                     self.hops.append(make_hop(where, device, ejection))
-            if policy.per_try_timeout_ms is not None and took > policy.per_try_timeout_ms:
+            timed_out = policy.per_try_timeout_ms is not None and took > policy.per_try_timeout_ms
+            if timed_out:
                 if self.verbose:
                     self.hops.append(make_hop(where, device, f"attempt {count}: no answer within perTryTimeout "
                                                              f"{policy.per_try_timeout_ms:g} ms: 504"))
@@ -503,7 +504,8 @@ class MeshWalk(ServerSide, GatewaySide):
                 return self.fail(504, why, text="upstream request timeout", subset=subset, attempts=count,
                                  backend=backend, flags="UT")
             self.elapsed += took
-            retriable = resilience.should_retry(policy, result.status, request.method)
+            retriable = resilience.should_retry(policy, result.status, request.method) or \
+                (timed_out and policy.retry_timeouts)
             if not retriable or number == policy.attempts:
                 if retriable:
                     if self.verbose:

@@ -133,3 +133,12 @@ def test_route_timeout_annotation_and_rule_timeout():
     assert (cut.status, cut.elapsed_ms) == (504, 1000)
     lab.apply(http_route(path="/delay", timeouts={"request": "500ms"}))
     assert lab.http("http://httpbin:8000/delay/2", src=src).elapsed_ms == 500
+
+
+def test_retry_timeout_alone_retries_slow_attempts():
+    """retry.linkerd.io/timeout without retry.linkerd.io/http: a try that outlives it is cancelled and retried, up
+    to the limit; the caller then gets the proxy's 504."""
+    lab, src = linkerd_lab(service_annotations={"retry.linkerd.io/timeout": "300ms", "retry.linkerd.io/limit": "2"})
+    r = lab.http("http://httpbin:8000/delay/1", src=src)
+    assert (r.status, r.attempts, r.elapsed_ms) == (504, 3, 900)
+    assert lab.http("http://httpbin:8000/status/500", src=src).attempts == 1   # a fast 500 is not a timeout
