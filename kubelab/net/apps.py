@@ -550,8 +550,13 @@ def _details(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
     if not m:
         return AppAnswer(404, json.dumps({"error": "please provide numeric product id"}),
                          (("Content-Type", "application/json"),))
-    return AppAnswer(200, json.dumps({**BOOKINFO_DETAILS, "id": int(m.group(1))}),
-                     (("Content-Type", "application/json"),))
+    return AppAnswer(200, _details_json(int(m.group(1))), (("Content-Type", "application/json"),))
+
+
+@lru_cache(maxsize=1024)
+def _details_json(product_id: int) -> str:
+    """The details of a book as JSON (the same text for the same id: made once)."""
+    return json.dumps({**BOOKINFO_DETAILS, "id": product_id})
 
 
 def _reviews(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
@@ -601,7 +606,13 @@ def _ratings(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
     m = re.fullmatch(r"/ratings/(\d+)", req.path_only)
     if not m:
         return AppAnswer(400, json.dumps({"error": "please provide numeric product ID"}), js)
-    return AppAnswer(200, json.dumps({"id": int(m.group(1)), "ratings": {"Reviewer1": 5, "Reviewer2": 4}}), js)
+    return AppAnswer(200, _ratings_json(int(m.group(1))), js)
+
+
+@lru_cache(maxsize=1024)
+def _ratings_json(product_id: int) -> str:
+    """The ratings of a book as JSON (the same text for the same id: made once)."""
+    return json.dumps({"id": product_id, "ratings": {"Reviewer1": 5, "Reviewer2": 4}})
 
 
 for _service, _serve in (("productpage", _productpage), ("details", _details), ("reviews", _reviews),

@@ -161,7 +161,7 @@ def send(lab, url: str, src=None, method: str = "GET", headers: dict | None = No
     sent_headers = [("Host", host_given if host_given is not None else _host_header_value(parsed))]
     sent_headers += [(k, str(v)) for k, v in user_headers if k.lower() != "host"]
     destination = (resolve or {}).get(parsed.host, parsed.host)
-    if not is_ip(destination) and resolve and f"{parsed.host}:{parsed.port}" in resolve:
+    if resolve and not is_ip(destination) and f"{parsed.host}:{parsed.port}" in resolve:   # is_ip only when needed
         destination = resolve[f"{parsed.host}:{parsed.port}"]
 
     # kube-proxy's health check server answers on a node's healthCheckNodePort (no pod behind it)

@@ -364,6 +364,14 @@ class SimulatedLab(Lab):
         """Forget the requests counted so far, as a fresh Prometheus scrape window would."""
         _mesh_telemetry().reset(self)
 
+    def http_load(self, url: str, src: str | None = None, connections: int = 1, requests: int = 1,
+                  method: str = "GET", headers: dict | None = None):
+        """fortio in simulated time: `requests` requests over `connections` concurrent clients, each sending its
+        next request when the previous answer came back (kubelab.sim.mesh.load); a LoadResult (.codes, str())."""
+        from .mesh.load import http_load
+        return http_load(self, url, src=src, connections=connections, requests=requests, method=method,
+                         headers=headers)
+
     def certificate(self, pod: str):
         """The workload certificate istiod issued to a meshed pod ("namespace/name"), as openssl summarises it."""
         return _mesh.certificate(self, pod)

@@ -10,15 +10,18 @@ import ipaddress
 from dataclasses import dataclass
 
 from ..objects import labels_of, name_of, namespace_of
+from .budget import RetryBudget, retry_budget
 from .resilience import RetryPolicy
 from .values import duration_ms
 
 __all__ = ["identity", "client_policy", "authorize", "default_inbound_policy", "DEFAULT_POLICIES",
-           "LinkerdDecision", "service_profile_for", "profile_policy"]
+           "LinkerdDecision", "service_profile_for", "profile_policy", "profile_budget", "BUDGETED_RETRIES",
+           "route_for_service", "RETRY_ANNOTATIONS", "TIMEOUT_ANNOTATIONS"]
 
 DEFAULT_POLICIES = ("all-unauthenticated", "all-authenticated", "cluster-unauthenticated", "cluster-authenticated",
                     "deny", "audit")
 CLUSTER_DEFAULT_POLICY = "all-unauthenticated"
+BUDGETED_RETRIES = 10000       # isRetryable routes have no retry count: the budget (and the timeout) end them
 
 
 def identity(namespace: str, service_account: str) -> str:
@@ -44,20 +47,76 @@ def _retry_codes(text: str) -> tuple[tuple, tuple]:
     return tuple(on), tuple(codes)
 
 
-def client_policy(service: dict) -> tuple[RetryPolicy, float | None, str]:
-    """The Service's annotations: retry.linkerd.io/http (conditions), retry.linkerd.io/limit (default 1),
-    retry.linkerd.io/timeout (per try), timeout.linkerd.io/request (whole request; expiry answers 504). No
-    annotation -> no retries, no timeout."""
-    notes = (service.get("metadata") or {}).get("annotations") or {}
+RETRY_ANNOTATIONS = ("retry.linkerd.io/http", "retry.linkerd.io/grpc", "retry.linkerd.io/limit",
+                     "retry.linkerd.io/timeout")
+TIMEOUT_ANNOTATIONS = ("timeout.linkerd.io/request", "timeout.linkerd.io/response", "timeout.linkerd.io/idle")
+
+
+def client_policy(service: dict, route: dict | None = None, rule: dict | None = None
+                  ) -> tuple[RetryPolicy, float | None, str]:
+    """The retry.linkerd.io/* and timeout.linkerd.io/* annotations: retry.linkerd.io/http (conditions),
+    retry.linkerd.io/limit (default 1), retry.linkerd.io/timeout (per try), timeout.linkerd.io/request (whole
+    request; expiry answers 504). On an HTTPRoute whose parent is the Service (`route`, its matching `rule`): if the
+    route carries any retry annotation, they replace all the Service's retry annotations, and likewise for
+    timeouts; the rule's timeouts.request is the request timeout. No annotation: no retries, no timeout."""
+    own = (service.get("metadata") or {}).get("annotations") or {}
+    on_route = ((route or {}).get("metadata") or {}).get("annotations") or {}
+    route_ref = f"HTTPRoute {namespace_of(route)}/{name_of(route)}" if route else ""
+    retry_notes, retry_from = own, "Service"
+    if route and any(k in on_route for k in RETRY_ANNOTATIONS):
+        retry_notes, retry_from = on_route, route_ref
+    timeout_notes, timeout_from = own, "Service"
+    if route and any(k in on_route for k in TIMEOUT_ANNOTATIONS):
+        timeout_notes, timeout_from = on_route, route_ref
     policy = RetryPolicy(0, (), source="no retry.linkerd.io annotations")
-    if notes.get("retry.linkerd.io/http"):
-        on, codes = _retry_codes(notes["retry.linkerd.io/http"])
-        limit = int(notes.get("retry.linkerd.io/limit", "1") or 1)
-        per_try = duration_ms(notes["retry.linkerd.io/timeout"]) if notes.get("retry.linkerd.io/timeout") else None
-        policy = RetryPolicy(limit, on, codes, per_try, source="retry.linkerd.io annotations")
-    timeout = duration_ms(notes["timeout.linkerd.io/request"]) if notes.get("timeout.linkerd.io/request") else None
-    why = policy.describe() + (f"; timeout.linkerd.io/request {timeout:g} ms" if timeout else "")
-    return policy, timeout, why
+    if retry_notes.get("retry.linkerd.io/http") or retry_notes.get("retry.linkerd.io/timeout"):
+        # retry.linkerd.io/timeout: "a request is cancelled and retried" when it passes, with or without http
+        on, codes = _retry_codes(retry_notes.get("retry.linkerd.io/http") or "")
+        limit = int(retry_notes.get("retry.linkerd.io/limit", "1") or 1)
+        per_try = duration_ms(retry_notes["retry.linkerd.io/timeout"]) \
+            if retry_notes.get("retry.linkerd.io/timeout") else None
+        source = "retry.linkerd.io annotations" + (f" of {retry_from}" if route else "")
+        policy = RetryPolicy(limit, on, codes, per_try, source=source, retry_timeouts=per_try is not None)
+    timeout = duration_ms(timeout_notes["timeout.linkerd.io/request"]) \
+        if timeout_notes.get("timeout.linkerd.io/request") else None
+    what = "timeout.linkerd.io/request" + (f" of {timeout_from}" if route else "")
+    rule_timeout = ((rule or {}).get("timeouts") or {}).get("request")
+    if rule_timeout:
+        timeout, what = duration_ms(rule_timeout), f"{route_ref} timeouts.request"
+    return policy, timeout, policy.describe() + (f"; {what} {timeout:g} ms" if timeout else "")
+
+
+def _path_matches(spec: dict, path: str) -> bool:
+    """Gateway API path match: PathPrefix (element-wise, the default "/"), Exact, RegularExpression."""
+    kind, value = spec.get("type", "PathPrefix"), spec.get("value", "/")
+    if kind == "Exact":
+        return path == value
+    if kind == "RegularExpression":
+        import re
+        return re.fullmatch(value, path) is not None
+    prefix = value.rstrip("/")
+    return not prefix or path == prefix or path.startswith(prefix + "/")
+
+
+def route_for_service(service: dict, routes: list[dict], method: str, path: str) -> tuple[dict, dict] | None:
+    """The HTTPRoute (oldest first) that has the Service as a parent (GAMMA) and a rule matching the request by
+    path and method: (route, rule), or None."""
+    only = path.split("?", 1)[0] or "/"
+
+    def age(r):
+        return (r["metadata"].get("creationTimestamp") or "", r["metadata"]["name"])
+    for route in sorted(routes, key=age):
+        parents = ((route.get("spec") or {}).get("parentRefs")) or []
+        if not any(p.get("kind") == "Service" and p.get("group", "core") in ("", "core") and p.get("name") ==
+                   name_of(service) and (p.get("namespace") or namespace_of(route)) == namespace_of(service)
+                   for p in parents):
+            continue
+        for rule in (route.get("spec") or {}).get("rules") or [{}]:
+            for match in rule.get("matches") or [{}]:
+                if (not match.get("method") or match["method"] == method) and \
+                        _path_matches(match.get("path") or {}, only):
+                    return route, rule
+    return None
 
 
 def service_profile_for(service: dict, client_namespace: str, profiles: list[dict],
@@ -90,18 +149,29 @@ def _condition(cond: dict, method: str, path: str) -> bool:
 
 def profile_policy(profile: dict, method: str, path: str) -> tuple[RetryPolicy, float | None, str]:
     """With a ServiceProfile the Service's retry/timeout annotations are ignored; the first route whose condition
-    matches gives the timeout (504 when it passes; 10 s when the route sets none). isRetryable routes are retried
-    within the profile's retry budget, which kubelab does not simulate: they are not retried."""
+    matches gives the timeout (504 when it passes; 10 s when the route sets none). isRetryable routes retry failed
+    (5xx) requests for as long as the profile's retry budget allows (profile_budget), not a fixed count."""
     where = f"ServiceProfile {namespace_of(profile)}/{profile['metadata']['name']}"
     for route in (profile.get("spec") or {}).get("routes") or []:
         if _condition(route.get("condition") or {}, method, path.split("?", 1)[0]):
             timeout = duration_ms(route["timeout"]) if route.get("timeout") else 10000.0
-            note = " (isRetryable: the retry budget is not simulated)" if route.get("isRetryable") else ""
-            return (RetryPolicy(0, (), source=f"{where} route {route.get('name', '?')}"), timeout,
-                    f"{where} route {route.get('name', '?')!r}: timeout {timeout:g} ms{note}; Service annotations "
-                    f"ignored")
+            name = route.get("name", "?")
+            if route.get("isRetryable"):
+                budget = profile_budget(profile)
+                return (RetryPolicy(BUDGETED_RETRIES, ("5xx",), source=f"{where} route {name} (isRetryable, "
+                                                                       f"{budget.describe()})", budgeted=True),
+                        timeout,
+                        f"{where} route {name!r}: timeout {timeout:g} ms, isRetryable within its {budget.describe()}; "
+                        f"Service annotations ignored")
+            return (RetryPolicy(0, (), source=f"{where} route {name}"), timeout,
+                    f"{where} route {name!r}: timeout {timeout:g} ms; Service annotations ignored")
     return (RetryPolicy(0, (), source=where), None,
             f"{where}: no route matches, no timeout or retries; Service annotations ignored")
+
+
+def profile_budget(profile: dict) -> RetryBudget:
+    """The ServiceProfile's spec.retryBudget, with Linkerd's defaults (0.2, 10 per second, 10s)."""
+    return retry_budget((profile.get("spec") or {}).get("retryBudget"))
 
 
 def default_inbound_policy(pod: dict, namespace: dict | None) -> tuple[str, str]:

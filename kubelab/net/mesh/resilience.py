@@ -29,11 +29,14 @@ class RetryPolicy:
     status_codes: tuple = ()
     per_try_timeout_ms: float | None = None
     source: str = "Istio's default retry policy"
+    budgeted: bool = False                  # no count: a retry budget decides (Linkerd's isRetryable routes)
+    retry_timeouts: bool = False            # a per-try timeout is retried whatever retry_on says (Linkerd)
 
     def describe(self) -> str:
         codes = f", status codes {list(self.status_codes)}" if self.status_codes else ""
         per_try = f", perTryTimeout {self.per_try_timeout_ms:g} ms" if self.per_try_timeout_ms else ""
-        return f"{self.source}: {self.attempts} retries on {','.join(self.retry_on)}{codes}{per_try}"
+        count = "retries while the budget allows" if self.budgeted else f"{self.attempts} retries"
+        return f"{self.source}: {count} on {','.join(self.retry_on)}{codes}{per_try}"
 
 
 def retry_policy(retries: dict | None) -> RetryPolicy:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ...errors import ValidationError
+from ..objects import is_ip
 from .values import duration_ms
 
 __all__ = ["VALIDATORS", "validate"]
@@ -215,6 +216,20 @@ def _check_traffic_policy(ref: str, base: str, policy) -> None:
               f"use one of {', '.join(LB_SIMPLE)}")
     if "simple" in lb and "consistentHash" in lb:
         _fail(ref, f"{base}.loadBalancer", "Invalid value: only one of simple or consistentHash may be set")
+    pool = policy.get("connectionPool") or {}
+    for block, names in (("tcp", ("maxConnections",)), ("http", ("http1MaxPendingRequests", "http2MaxRequests",
+                                                                  "maxRequestsPerConnection", "maxRetries"))):
+        for name in names:
+            value = (pool.get(block) or {}).get(name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                _fail(ref, f"{base}.connectionPool.{block}.{name}", f"Invalid value: {value!r}: must be a whole "
+                      f"number of 0 or more", f"write e.g. {name}: 1")
+    for i, level in enumerate(policy.get("portLevelSettings") or []):
+        number = (level.get("port") or {}).get("number")
+        if not isinstance(number, int) or not 1 <= number <= 65535:
+            _fail(ref, f"{base}.portLevelSettings[{i}].port.number", f"Invalid value: {number!r}: port number must "
+                  f"be in 1-65535", "write port: {number: 80}")
+        _check_traffic_policy(ref, f"{base}.portLevelSettings[{i}]", {k: v for k, v in level.items() if k != "port"})
 
 
 def validate_gateway(doc: dict) -> None:
@@ -250,6 +265,49 @@ def validate_service_entry(doc: dict) -> None:
     for i, port in enumerate(spec.get("ports") or []):
         if not isinstance(port.get("number"), int) or not 1 <= port["number"] <= 65535:
             _fail(ref, f"spec.ports[{i}].number", f"Invalid value: {port.get('number')!r}")
+        target = port.get("targetPort")
+        if target is not None and (not isinstance(target, int) or not 1 <= target <= 65535):
+            _fail(ref, f"spec.ports[{i}].targetPort", f"Invalid value: {target!r}: must be a port number 1-65535")
+    if spec.get("resolution") == "STATIC" and not spec.get("endpoints") and not spec.get("workloadSelector"):
+        _fail(ref, "spec.endpoints", "Required value: endpoints must be provided for resolution STATIC",
+              "list endpoints with IP addresses, or use resolution DNS")
+    for i, endpoint in enumerate(spec.get("endpoints") or []):
+        if not endpoint.get("address"):
+            _fail(ref, f"spec.endpoints[{i}].address", "Required value: an endpoint needs an address")
+        if spec.get("resolution") == "STATIC" and not is_ip(str(endpoint["address"])):
+            _fail(ref, f"spec.endpoints[{i}].address", f"Invalid value: {endpoint['address']!r}: resolution STATIC "
+                  f"needs IP addresses", "write an IP address, or use resolution DNS")
+    export = spec.get("exportTo")
+    if export is not None and (not isinstance(export, list) or not all(isinstance(e, str) and e for e in export)):
+        _fail(ref, "spec.exportTo", f"Invalid value: {export!r}", 'list namespaces, "." (this one) or "*" (all)')
+
+
+def validate_service_profile(doc: dict) -> None:
+    """ServiceProfile (linkerd.io/v1alpha2): routes named with a condition; retryBudget retryRatio a number >= 0,
+    minRetriesPerSecond a whole number >= 0, ttl a duration."""
+    ref = _ref(doc)
+    spec = doc.get("spec") or {}
+    for i, route in enumerate(spec.get("routes") or []):
+        if not route.get("name"):
+            _fail(ref, f"spec.routes[{i}].name", "Required value: a route needs a name")
+        if not route.get("condition"):
+            _fail(ref, f"spec.routes[{i}].condition", "Required value: a route needs a condition",
+                  "match with method and/or pathRegex")
+        if route.get("timeout"):
+            _check_duration(ref, f"spec.routes[{i}].timeout", route["timeout"])
+    budget = spec.get("retryBudget")
+    if budget is None:
+        return
+    ratio = budget.get("retryRatio", 0.2)
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or ratio < 0:
+        _fail(ref, "spec.retryBudget.retryRatio", f"Invalid value: {ratio!r}: must be a number of 0 or more",
+              "write e.g. retryRatio: 0.2")
+    per_second = budget.get("minRetriesPerSecond", 10)
+    if isinstance(per_second, bool) or not isinstance(per_second, int) or per_second < 0:
+        _fail(ref, "spec.retryBudget.minRetriesPerSecond", f"Invalid value: {per_second!r}: must be a whole number "
+              "of 0 or more", "write e.g. minRetriesPerSecond: 10")
+    if "ttl" in budget:
+        _check_duration(ref, "spec.retryBudget.ttl", budget["ttl"])
 
 
 # ---------------------------------------------------------------------------- security.istio.io
@@ -354,6 +412,7 @@ VALIDATORS = {
     ("networking.istio.io", "DestinationRule"): validate_destination_rule,
     ("networking.istio.io", "Gateway"): validate_gateway,
     ("networking.istio.io", "ServiceEntry"): validate_service_entry,
+    ("linkerd.io", "ServiceProfile"): validate_service_profile,
     ("security.istio.io", "PeerAuthentication"): validate_peer_authentication,
     ("security.istio.io", "AuthorizationPolicy"): validate_authorization_policy,
     ("security.istio.io", "RequestAuthentication"): validate_request_authentication,

@@ -2,19 +2,18 @@
 go straight into the pod's sidecar, and it reads status, body and time only."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from ...net import apps
-from ...net.http.model import HttpRequest
 from ..http import app_client, parse_url
+from .quick import make_call_result, make_http_request
 from .view import _key, mesh_sidecar
 
 __all__ = ["mesh_client", "Outcome"]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What an app's own outbound call needs of an exchange (and the proxies report): no headers, no hops."""
+class Outcome(NamedTuple):
+    """What an app's own outbound call needs of an exchange (and the proxies report): no headers, no hops (a
+    named tuple: the app calls of a burst make many)."""
 
     status: int
     text: str
@@ -23,6 +22,7 @@ class Outcome:
     elapsed_ms: int
     mtls: bool
     subset: str | None
+    attempts: int = 1
 
 
 def mesh_client(lab, pod: dict):
@@ -37,17 +37,17 @@ def mesh_client(lab, pod: dict):
         parsed = _parsed(url)
         host_header = parsed.host if parsed.port == 80 else f"{parsed.host}:{parsed.port}"
         sent = (("Host", host_header),) + tuple((k, str(v)) for k, v in (headers or {}).items() if k.lower() != "host")
-        request = HttpRequest(method=method, scheme=parsed.scheme, host=parsed.host, path=parsed.target,
-                              port=parsed.port, headers=sent)
+        request = make_http_request(method=method, scheme=parsed.scheme, host=parsed.host, path=parsed.target,
+                                    port=parsed.port, headers=sent)
         from .walk import MeshWalk      # the walk builds app clients in turn
         response = MeshWalk(lab, url).start(src, parsed.host, request)
         if response is None:
             return plain(url, method, headers, timeout_ms)
         if timeout_ms is not None and response.elapsed_ms > timeout_ms:
-            return apps.CallResult(0, "", timeout_ms, f"timed out after {timeout_ms:g} ms")
+            return make_call_result(0, "", timeout_ms, f"timed out after {timeout_ms:g} ms")
         if response.status == 0:
-            return apps.CallResult(0, "", response.elapsed_ms, response.reason)
-        return apps.CallResult(response.status, response.text, response.elapsed_ms)
+            return make_call_result(0, "", response.elapsed_ms, response.reason)
+        return make_call_result(response.status, response.text, response.elapsed_ms)
     return call
 
 

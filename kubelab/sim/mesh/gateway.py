@@ -5,7 +5,8 @@ from __future__ import annotations
 from ...net.mesh import security
 from ...net.mesh.values import host_matches
 from ...net.objects import labels_of, name_of, namespace_of
-from ...results import Hop, Response
+from ...results import Response
+from .quick import make_hop
 from .server import _claims, _www_authenticate
 from .view import _key
 
@@ -32,27 +33,28 @@ class GatewaySide:
         where = f"pod {_key(gw_pod)}"
         if not servers:
             if self.verbose:
-                self.hops.append(Hop(where, "istio-proxy", f"no Gateway server listens on port {listener}: the "
-                                                           f"connection is refused"))
+                self.hops.append(make_hop(where, "istio-proxy", f"no Gateway server listens on port {listener}: the "
+                                                                f"connection is refused"))
             return self.fail(0, f"no Gateway selects {_key(gw_pod)} with a server on port {listener}")
         host = request.host
         bound = [(gw, s) for gw, s in servers
                  if any(host_matches(h.split("/", 1)[-1].lower(), host) for h in s.get("hosts") or [])]
         if not bound:
             if self.verbose:
-                self.hops.append(Hop(where, "istio-proxy", f"no Gateway server on port {listener} accepts host {host}"))
+                self.hops.append(make_hop(where, "istio-proxy",
+                                          f"no Gateway server on port {listener} accepts host {host}"))
             return self.fail(404, f"no Gateway server on port {listener} has host {host}", route="no virtual host")
         gw, server = bound[0]
         gw_name = f"{namespace_of(gw)}/{name_of(gw)}"
         self.client_pod = gw_pod
         if self.verbose:
-            self.hops.append(Hop(where, "istio-proxy", f"Gateway {gw_name} server port "
-                                                       f"{server['port']['number']} accepts host {host}"))
+            self.hops.append(make_hop(where, "istio-proxy", f"Gateway {gw_name} server port "
+                                                            f"{server['port']['number']} accepts host {host}"))
         # RequestAuthentication at the gateway (JWT)
         jwt = self._request_authentication(gw_pod, request)
         if jwt is not None and jwt[0] == 401:
             if self.verbose:
-                self.hops.append(Hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}"))
+                self.hops.append(make_hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}"))
             return self.fail(401, jwt[1], text="Jwt verification fails", headers=_www_authenticate(request),
                              route=None)
         principal, claims = (jwt[1], _claims(jwt[2])) if jwt is not None else (None, ())
@@ -60,7 +62,7 @@ class GatewaySide:
                                       security.Peer(None, None, client_ip, principal, claims), request.method,
                                       request.path, request.host, listener, dict(request.headers))
         if self.verbose:
-            self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
+            self.hops.append(make_hop(where, "istio-proxy", f"authorization: {decision.why}"))
         if not decision.allowed:
             return self.fail(403, decision.why, text="RBAC: access denied", route=None)
         mreq = self._mesh_request(request, gw_pod, gw_name, listener)
@@ -68,8 +70,8 @@ class GatewaySide:
         entry = table.lookup(host, gw_name)
         if entry is None:
             if self.verbose:
-                self.hops.append(Hop(where, "istio-proxy", f"no VirtualService bound to Gateway {gw_name} has host "
-                                                           f"{host}: 404"))
+                self.hops.append(make_hop(where, "istio-proxy",
+                                          f"no VirtualService bound to Gateway {gw_name} has host {host}: 404"))
             return self.fail(404, f"no VirtualService bound to Gateway {gw_name} routes host {host}",
                              route="no route (NR)")
         return self.route_and_forward(gw_pod, entry, mreq, request)

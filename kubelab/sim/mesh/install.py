@@ -3,9 +3,23 @@ from __future__ import annotations
 
 from ...net.mesh.injection import ISTIO_VERSION, LINKERD_VERSION
 
-__all__ = ["istio_manifests", "linkerd_manifests", "install", "INGRESS_GATEWAY_LABELS"]
+__all__ = ["istio_manifests", "linkerd_manifests", "install", "INGRESS_GATEWAY_LABELS", "MESH_CONFIG_MAP",
+           "DEFAULT_MESH_CONFIG", "mesh_config_map"]
 
 INGRESS_GATEWAY_LABELS = {"app": "istio-ingressgateway", "istio": "ingressgateway"}
+MESH_CONFIG_MAP = ("istio-system", "istio")      # istiod reads its MeshConfig from this ConfigMap's `mesh` key
+# what `istioctl install` (default profile) writes there; outboundTrafficPolicy is unset, so ALLOW_ANY. The
+# simulated install does not store it (a missing ConfigMap means the same defaults, and the cluster's other
+# objects keep the names lessons show); apply mesh_config_map(...) to change the mesh's configuration.
+DEFAULT_MESH_CONFIG = """defaultConfig:
+  discoveryAddress: istiod.istio-system.svc:15012
+defaultProviders:
+  metrics:
+  - prometheus
+enablePrometheusMerge: true
+rootNamespace: istio-system
+trustDomain: cluster.local
+"""
 
 
 def _deployment(name, namespace, labels, containers, account, annotations=None):
@@ -21,6 +35,16 @@ def _deployment(name, namespace, labels, containers, account, annotations=None):
 
 def _account(name, namespace):
     return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": namespace}}
+
+
+def mesh_config_map(mesh_yaml: str = DEFAULT_MESH_CONFIG) -> dict:
+    """ConfigMap istio-system/istio with the given MeshConfig text under `mesh` (istiod rereads it on change),
+    e.g. mesh_config_map("outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n")."""
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": MESH_CONFIG_MAP[1], "namespace": MESH_CONFIG_MAP[0],
+                         "labels": {"install.operator.istio.io/owning-resource": "installed-state",
+                                    "istio.io/rev": "default"}},
+            "data": {"mesh": mesh_yaml, "meshNetworks": "networks: {}"}}
 
 
 def istio_manifests() -> list[dict]:

@@ -3,24 +3,26 @@ AuthorizationPolicy or Linkerd's inbound policy, the headers it adds (X-Forwarde
 then the app as its image answers."""
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
-from ...net import apps
 from ...net.mesh import linkerd, resilience, security
 from ...net.mesh import jwt as jwt_rules
 from ...net.mesh.ca import MeshCA
-from ...net.objects import namespace_of
-from ...results import Hop, ServerRequest
+from ...results import ServerRequest
 from ..logs import record_access
-from .appclient import mesh_client
 from .identity import workload_certificate
-from .view import _key, identity, service_account
+from .quick import make_app_request, make_hop
+from .view import identity
 
 __all__ = ["ServerSide", "Attempt", "UPSTREAM_FAILURE_TEXT"]
 
 UPSTREAM_FAILURE_TEXT = "upstream connect error or disconnect/reset before headers. reset reason: "
 _NO_POLICY = security.AuthzDecision(True, "no AuthorizationPolicy applies to the workload, so the request is allowed")
+# the headers the inbound sidecar sets (any the client sent are replaced), by (from a client proxy, over mTLS)
+_ADDED_NAMES = {(proxied, mtls): frozenset({"x-forwarded-proto", "x-request-id"}
+                                           | ({"x-envoy-attempt-count"} if proxied else set())
+                                           | ({"x-forwarded-client-cert"} if mtls else set()))
+                for proxied in (False, True) for mtls in (False, True)}
 
 
 @dataclass
@@ -46,27 +48,29 @@ class ServerSide:
                 attempt: int, client_proxy: bool = False) -> Attempt:
         """The server's sidecar: the mTLS mode it enforces on this port, then authorization, then the app."""
         lab = self.lab
-        where = f"pod {_key(pod)}" if self.verbose else ""
+        view = self.view
+        facts = view.facts(pod)
+        where = f"pod {facts.key}" if self.verbose else ""
         headers = list(request.headers)            # what the app receives: the request's, plus the proxy's
-        client_id = self.view.of("identity", client_pod, lambda: identity(lab, client_pod)) \
-            if (mtls and client_pod is not None) else None
-        if self.mesh == "istio" and self.view.sidecar(pod):
-            mode, why = self.view.mtls(pod, port)
+        client_id = view.facts(client_pod).identity if (mtls and client_pod is not None) else None
+        sidecar = facts.sidecar
+        if sidecar == "istio":
+            mode, why = facts.mtls(port)
             if not mtls and mode == "STRICT":
                 if self.verbose:
-                    self.hops.append(Hop(where, "istio-proxy", f"inbound :{port} plaintext refused: {why}; the "
-                                                               f"connection is reset"))
+                    self.hops.append(make_hop(where, "istio-proxy", f"inbound :{port} plaintext refused: {why}; the "
+                                                                    f"connection is reset"))
                 return Attempt(resilience.RESET, UPSTREAM_FAILURE_TEXT + "connection termination", why=why)
             if self.verbose:
-                self.hops.append(Hop(where, "istio-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'} "
-                                                           f"accepted ({why})"))
+                self.hops.append(make_hop(where, "istio-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'} "
+                                                                f"accepted ({why})"))
             jwt = self._request_authentication(pod, request)
             if jwt is not None and jwt[0] == 401:
                 if self.verbose:
-                    self.hops.append(Hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}: 401"))
+                    self.hops.append(make_hop(where, "istio-proxy", f"jwt_authn: {jwt[1]}: 401"))
                 return Attempt(401, "Jwt verification fails", _www_authenticate(request), pod=pod,
                                mtls=mtls, why=jwt[1], proxy_answer=True)
-            policies = self.view.authorization_policies(pod)
+            policies = facts.authorization_policies
             if policies:
                 peer = security.Peer(client_id, client_id.split("/")[2] if client_id else None, source_ip,
                                      jwt[1] if jwt is not None else None, _claims(jwt[2]) if jwt is not None else ())
@@ -75,26 +79,24 @@ class ServerSide:
             else:
                 decision = _NO_POLICY
             if self.verbose:
-                self.hops.append(Hop(where, "istio-proxy", f"authorization: {decision.why}"))
+                self.hops.append(make_hop(where, "istio-proxy", f"authorization: {decision.why}"))
             if not decision.allowed:
                 return Attempt(403, "RBAC: access denied", {"content-type": "text/plain", "server": "envoy"},
                                pod=pod, mtls=mtls, why=decision.why, proxy_answer=True)
             added = [("X-Forwarded-Proto", request.scheme),
-                     ("X-Request-Id", str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))]
+                     ("X-Request-Id", _uuid4_text(self.rng.getrandbits(128)))]
             if client_proxy:
                 added.append(("X-Envoy-Attempt-Count", str(attempt)))
             if mtls:
-                server_id = self.view.of("spiffe", pod, lambda: security.spiffe_id(
-                    namespace_of(pod), service_account(pod), lab.config.cluster_domain))
-                added.append(("X-Forwarded-Client-Cert", self._xfcc(server_id, client_pod)))
-            names = {k.lower() for k, _ in added}
+                added.append(("X-Forwarded-Client-Cert", self._xfcc(facts.spiffe, client_pod)))
+            names = _ADDED_NAMES[(bool(client_proxy), bool(mtls))]
             headers = [(k, v) for k, v in headers if k.lower() not in names] + added
             app_ip = "127.0.0.6"              # Istio's inbound passthrough source address
-        elif self.mesh == "linkerd" and self.view.sidecar(pod):
+        elif sidecar == "linkerd":
             decision = linkerd.authorize(lab, pod, port, client_id, source_ip)
             if self.verbose:
-                self.hops.append(Hop(where, "linkerd-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'}; "
-                                                             f"{decision.why}"))
+                self.hops.append(make_hop(where, "linkerd-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'}; "
+                                                                  f"{decision.why}"))
             if not decision.allowed:
                 return Attempt(403, "", {"l5d-proxy-error": "unauthorized request on route"}, pod=pod, mtls=mtls,
                                why=decision.why, proxy_answer=True)
@@ -103,26 +105,25 @@ class ServerSide:
             app_ip = source_ip
         else:
             app_ip = source_ip
-        app_request = apps.AppRequest(request.method, request.host, request.path, tuple(headers),
-                                      request.body, app_ip, port,
-                                      call=self.view.of("client", pod, lambda: mesh_client(lab, pod)))
+        app_request = make_app_request(request.method, request.host, request.path, tuple(headers),
+                                       request.body, app_ip, port, call=facts.client)
         # the app's own outbound calls are exchanges of their own: their hops are not this request's
         lab.__dict__["_mesh_nested"] = lab.__dict__.get("_mesh_nested", 0) + 1
         try:
-            app, container = self.view.of("app", pod, lambda: apps.app_for(pod, port), port)
+            app, container = facts.app(port)
             answer = app.serve(pod, container, app_request)
         finally:
             lab.__dict__["_mesh_nested"] -= 1
         record_access(lab.cluster, pod, port, app_request, answer)   # what the container prints of it
         if answer.status == 0:
             return Attempt(resilience.CONNECT_FAILURE, UPSTREAM_FAILURE_TEXT + "connection failure",
-                           why=f"nothing in pod {_key(pod)} listens on {port}")
+                           why=f"nothing in pod {facts.key} listens on {port}")
         if not self.verbose:       # an app's own call: the caller reads status, body and time only
             return Attempt(answer.status, answer.text, {}, answer.delay_ms, pod, None, mtls)
-        self.hops.append(Hop(where, answer.app or app.name, f"answers {answer.status} after {answer.delay_ms} ms"))
+        self.hops.append(make_hop(where, answer.app or app.name, f"answers {answer.status} after {answer.delay_ms} ms"))
         received = ServerRequest(request.method, request.host, request.path, headers, request.body)
         return Attempt(answer.status, answer.text, dict(answer.headers), answer.delay_ms, pod, received, mtls,
-                       f"{answer.app or app.name} in pod {_key(pod)} answered {answer.status}")
+                       f"{answer.app or app.name} in pod {facts.key} answered {answer.status}")
 
     def _xfcc(self, server_id: str, client_pod: dict) -> str:
         """X-Forwarded-Client-Cert with the Hash of the client's workload certificate from istiod's CA."""
@@ -133,12 +134,18 @@ class ServerSide:
         return self.view.of("xfcc", client_pod, compute, server_id)
 
     def _request_authentication(self, pod: dict, request):
-        policies = self.view.of("jwt", pod, lambda: [
-            p for p in self.lab.cluster.items("RequestAuthentication")
-            if namespace_of(p) in (namespace_of(pod), security.ROOT_NAMESPACE) and security.selects(p, pod)])
+        policies = self.view.facts(pod).request_authentications
         if not policies:
             return None
         return jwt_rules.verify(policies, dict(request.headers))
+
+
+def _uuid4_text(bits: int) -> str:
+    """str(uuid.UUID(int=bits, version=4)) without building a UUID: the version and variant bits set, then the
+    8-4-4-4-12 hex form."""
+    bits = (bits & ~(0xc000 << 48) | (0x8000 << 48)) & ~(0xf000 << 64) | (4 << 76)
+    h = "%032x" % bits
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _claims(payload: dict) -> tuple:

@@ -7,7 +7,7 @@ from functools import lru_cache
 from ...net.mesh.metrics import MeshMetrics, Record
 from ...net.objects import labels_of, namespace_of
 
-__all__ = ["record", "records", "golden_metrics", "reset"]
+__all__ = ["record", "records", "golden_metrics", "reset", "proxy_stats"]
 
 
 def _workload(pod: dict | None) -> tuple[str, str]:
@@ -41,13 +41,16 @@ def record(lab, response, client_pod, server_pod, flags: str = "-") -> None:
     service = _service_fqdn(response.backend, lab.config.cluster_domain) if response.backend else "unknown"
     lab.__dict__.setdefault("_mesh_telemetry", []).append(Record(
         "destination" if server_pod is not None else "source", source, source_ns, destination, destination_ns,
-        service, response.status, response.elapsed_ms, response.mtls, flags))
+        service, response.status, response.elapsed_ms, response.mtls, flags, response.attempts))
 
 
 @lru_cache(maxsize=4096)
 def _service_fqdn(backend: str, domain: str) -> str:
-    """"ns/name:port" -> name.ns.svc.<domain>, Istio's destination_service label."""
+    """"ns/name:port" -> name.ns.svc.<domain>, Istio's destination_service label; a ServiceEntry host
+    ("httpbin.org:80") is its own name, and an Envoy cluster (PassthroughCluster) is named as it is."""
     ref, _, _ = backend.rpartition(":")
+    if "/" not in ref:
+        return ref or backend
     ns, _, name = ref.partition("/")
     return f"{name}.{ns}.svc.{domain}"
 
@@ -64,3 +67,21 @@ def reset(lab) -> None:
 def golden_metrics(lab) -> MeshMetrics:
     """Request counts, success rates and latency percentiles of every request the mesh's proxies carried."""
     return MeshMetrics(records(lab))
+
+
+def proxy_stats(lab, pod: str) -> str:
+    """The circuit-breaker counters of a pod's sidecar, as `kubectl exec <pod> -c istio-proxy -- pilot-agent request
+    GET stats` prints them: `cluster.outbound|<port>|<subset>|<host>.upstream_rq_pending_overflow: 12`, sorted."""
+    domain = lab.config.cluster_domain
+    lines = []
+    for (client, backend, subset), state in sorted(lab.__dict__.get("_mesh_pools", {}).items(),
+                                                   key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "")):
+        if client != pod:
+            continue
+        ref, _, port = backend.rpartition(":")
+        cluster = f"outbound|{port}|{subset or ''}|{_service_fqdn(backend, domain)}"
+        for name in ("upstream_cx_overflow", "upstream_cx_total", "upstream_rq_pending_overflow",
+                     "upstream_rq_pending_total", "upstream_rq_retry", "upstream_rq_retry_overflow",
+                     "upstream_rq_total"):
+            lines.append(f"cluster.{cluster}.{name}: {state.stats[name]}")
+    return "\n".join(lines) + ("\n" if lines else "")

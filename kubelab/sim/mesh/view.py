@@ -3,12 +3,16 @@ sidecar and under which identity, DNS answers, DestinationRules, endpoints, mTLS
 computed once per cluster generation."""
 from __future__ import annotations
 
+from functools import cached_property
+
+from ...net import apps
 from ...net.mesh import injection, linkerd, security
+from ...net.mesh.egress import ServiceEntryTable, outbound_traffic_policy
 from ...net.mesh.routing import destination_rule_for
 from ...net.objects import is_ip, labels_of, namespace_of
-from .install import INGRESS_GATEWAY_LABELS
+from .install import INGRESS_GATEWAY_LABELS, MESH_CONFIG_MAP
 
-__all__ = ["MeshView", "view_of", "mesh_sidecar", "is_ingress_gateway", "service_account", "identity"]
+__all__ = ["MeshView", "PodFacts", "view_of", "mesh_sidecar", "is_ingress_gateway", "service_account", "identity"]
 
 
 def is_ingress_gateway(pod: dict | None) -> bool:
@@ -67,6 +71,13 @@ class MeshView:
             entry = self.memo[key] = (obj, compute())
         return entry[1]
 
+    def facts(self, pod: dict) -> "PodFacts":
+        """Everything the proxies ask about one pod, gathered on one object (one lookup per exchange and pod)."""
+        entry = self.memo.get(id(pod))
+        if entry is None or entry.pod is not pod:
+            entry = self.memo[id(pod)] = PodFacts(self, pod)
+        return entry
+
     def resolve(self, src: str, name: str) -> str | None:
         def compute():
             answer = self.lab.resolve(name, "A", src=src)
@@ -79,21 +90,98 @@ class MeshView:
             host, client_namespace, lab.cluster.items("DestinationRule"), domain=lab.config.cluster_domain))
 
     def mtls(self, pod: dict, port: int) -> tuple[str, str]:
-        return self.of("mtls", pod, lambda: security.effective_mtls(
-            pod, port, self.lab.cluster.items("PeerAuthentication")), port)
+        return self.facts(pod).mtls(port)
+
+    def service_entries(self) -> ServiceEntryTable:
+        """Every ServiceEntry's hosts and ports (istiod's registry beside the cluster's Services)."""
+        found = self.memo.get("service-entries")
+        if found is None:
+            lab = self.lab
+            found = self.memo["service-entries"] = ServiceEntryTable(lab.cluster.items("ServiceEntry"),
+                                                                     lab.config.cluster_domain)
+        return found
+
+    def outbound_traffic_policy(self) -> tuple[str, str]:
+        """meshConfig.outboundTrafficPolicy.mode as istiod reads it from ConfigMap istio-system/istio (key mesh)."""
+        found = self.memo.get("outbound-traffic-policy")
+        if found is None:
+            config = self.lab.cluster.find("ConfigMap", f"{MESH_CONFIG_MAP[0]}/{MESH_CONFIG_MAP[1]}")
+            found = self.memo["outbound-traffic-policy"] = outbound_traffic_policy(
+                ((config or {}).get("data") or {}).get("mesh"))
+        return found
 
     def authorization_policies(self, pod: dict) -> list:
-        """The AuthorizationPolicies that apply to the workload (its namespace's selecting it, and the root's)."""
-        def compute():
-            return [p for p in self.lab.cluster.items("AuthorizationPolicy")
-                    if p["metadata"].get("namespace") in (namespace_of(pod), security.ROOT_NAMESPACE)
-                    and security.selects(p, pod)]
-        return self.of("authz", pod, compute)
+        return self.facts(pod).authorization_policies
 
     def sidecar(self, pod: dict | None) -> str | None:
         if pod is None:
             return None
-        return self.of("sidecar", pod, lambda: _mesh_sidecar(self.lab, pod))
+        return self.facts(pod).sidecar
+
+
+class PodFacts:
+    """What the proxies know of one pod until the next change of the cluster: its sidecar, identity, labels,
+    mTLS mode per port, the policies that select it, its app per port. Each fact is computed on first use."""
+
+    def __init__(self, view: MeshView, pod: dict):
+        self.view = view
+        self.pod = pod
+        self.key = _key(pod)
+        self._mtls: dict = {}
+        self._apps: dict = {}
+
+    @cached_property
+    def sidecar(self) -> str | None:
+        return _mesh_sidecar(self.view.lab, self.pod)
+
+    @cached_property
+    def labels(self) -> tuple:
+        return tuple(sorted(labels_of(self.pod).items()))
+
+    @cached_property
+    def identity(self) -> str:
+        return identity(self.view.lab, self.pod)
+
+    @cached_property
+    def spiffe(self) -> str:
+        return security.spiffe_id(namespace_of(self.pod), service_account(self.pod),
+                                  self.view.lab.config.cluster_domain)
+
+    @cached_property
+    def authorization_policies(self) -> list:
+        """The AuthorizationPolicies that apply to the workload (its namespace's selecting it, and the root's)."""
+        pod = self.pod
+        return [p for p in self.view.lab.cluster.items("AuthorizationPolicy")
+                if p["metadata"].get("namespace") in (namespace_of(pod), security.ROOT_NAMESPACE)
+                and security.selects(p, pod)]
+
+    @cached_property
+    def request_authentications(self) -> list:
+        """The RequestAuthentications that apply to the workload (its namespace's selecting it, and the root's)."""
+        pod = self.pod
+        return [p for p in self.view.lab.cluster.items("RequestAuthentication")
+                if namespace_of(p) in (namespace_of(pod), security.ROOT_NAMESPACE) and security.selects(p, pod)]
+
+    @cached_property
+    def client(self):
+        """The HTTP client the pod's app calls other services with."""
+        from .appclient import mesh_client      # the client walks the mesh, which reads these facts
+        return mesh_client(self.view.lab, self.pod)
+
+    def mtls(self, port: int) -> tuple[str, str]:
+        """The PeerAuthentication mode in force on the port, and why."""
+        found = self._mtls.get(port)
+        if found is None:
+            found = self._mtls[port] = security.effective_mtls(self.pod, port,
+                                                               self.view.lab.cluster.items("PeerAuthentication"))
+        return found
+
+    def app(self, port: int) -> tuple:
+        """The app (and its container) that listens on the port."""
+        found = self._apps.get(port)
+        if found is None:
+            found = self._apps[port] = apps.app_for(self.pod, port)
+        return found
 
 
 def view_of(lab) -> MeshView:

@@ -5,9 +5,10 @@ import kubelab
 from kubelab.net.mesh.samples import sample_manifests
 
 
-def mesh_lab(mesh: str = "istio", namespaces=None, apps=(), objects=()):
-    """namespaces: {name: labels} (istio) or {name: annotations} via ("annotations", {...}) tuples."""
-    lab = kubelab.connect("simulated", mesh=mesh, seed=0)
+def mesh_lab(mesh: str = "istio", namespaces=None, apps=(), objects=(), **options):
+    """namespaces: {name: labels} (istio) or {name: annotations} via ("annotations", {...}) tuples; options go to
+    connect() (external_dns, ...)."""
+    lab = kubelab.connect("simulated", mesh=mesh, seed=0, **options)
     docs = []
     for name, meta in (namespaces or {}).items():
         docs.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, **meta}})
@@ -28,24 +29,28 @@ def pod_of(lab, namespace: str, app: str) -> str:
     return f"{namespace}/{sorted(p['metadata']['name'] for p in pods)[0]}"
 
 
+def istio_object(api_version: str, kind: str, name: str, namespace: str, spec: dict) -> dict:
+    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
 def vs(name, namespace, spec):
-    return {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
-            "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+    return istio_object("networking.istio.io/v1", "VirtualService", name, namespace, spec)
 
 
 def dr(name, namespace, spec):
-    return {"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
-            "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+    return istio_object("networking.istio.io/v1", "DestinationRule", name, namespace, spec)
+
+
+def se(name, namespace, spec):
+    return istio_object("networking.istio.io/v1", "ServiceEntry", name, namespace, spec)
 
 
 def pa(name, namespace, spec):
-    return {"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
-            "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+    return istio_object("security.istio.io/v1", "PeerAuthentication", name, namespace, spec)
 
 
 def authz(name, namespace, spec):
-    return {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
-            "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+    return istio_object("security.istio.io/v1", "AuthorizationPolicy", name, namespace, spec)
 
 
 INJECT = {"labels": {"istio-injection": "enabled"}}
