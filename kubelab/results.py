@@ -3,6 +3,8 @@ render as HTML in a notebook."""
 from __future__ import annotations
 
 import html
+import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -18,6 +20,34 @@ def _table_html(headers: list[str], rows: list[list[str]], caption: str = "", no
                    + "</tr>" for r in rows)
     cap = f"<caption style='text-align:left'>{html.escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+# columns a JupyterLab output area shows without scrolling: printed results fit in it, so the browser never
+# wraps a line itself (it would break inside an address or a pod name)
+TEXT_WIDTH = 100
+_KEEP = "\x00"      # stands for a space that must not become a line break while wrapping
+
+
+def _fit(line: str, indent: int, width: int = TEXT_WIDTH) -> list[str]:
+    """`line` as lines of at most `width` columns, broken only at spaces (never inside an address, port or
+    name; "[a -> b]" and "a -> b" stay whole), continuation lines indented `indent` columns. A word longer
+    than the room left stays whole on its own line."""
+    if len(line) <= width:
+        return [line.replace(_KEEP, " ")]
+    room = width - indent
+
+    def keep(m):   # a group that could never fit on a continuation line may still break at its spaces
+        return m.group(0).replace(" ", _KEEP) if len(m.group(0)) <= room else m.group(0)
+
+    kept = re.sub(r"\[[^\[\]]*\]|\S+ -> \S+", keep, line)
+    lines = textwrap.wrap(kept, width, subsequent_indent=" " * indent, break_long_words=False,
+                          break_on_hyphens=False)
+    return [part.replace(_KEEP, " ") for part in lines]
+
+
+def _fit_all(lines: list[tuple[str, int]]) -> str:
+    """The (line, continuation indent) pairs joined as text that fits TEXT_WIDTH."""
+    return "\n".join(part for line, indent in lines for part in _fit(line, indent))
 
 
 @dataclass(frozen=True)
@@ -45,17 +75,20 @@ class Verdict:
         dst = f"[{self.dst}]" if ":" in self.dst else self.dst
         return f"{dst}:{self.port}/{self.protocol}"
 
+    @property
+    def _head(self) -> str:
+        return f"{'ALLOWED' if self.allowed else 'BLOCKED'} {self.src} -> {self.target}"
+
     def __str__(self) -> str:
-        head = f"{'ALLOWED' if self.allowed else 'BLOCKED'} {self.src} -> {self.target}"
-        lines = [head, f"  reason: {self.reason}"]
+        lines = [(self._head, 4), (f"  reason: {self.reason}", 4)]
         if self.endpoint:
-            lines.append(f"  endpoint: {self.endpoint}")
+            lines.append((f"  endpoint: {self.endpoint}", 4))
         if len(self.candidates) > 1:
-            lines.append(f"  candidates: {', '.join(self.candidates)}")
+            lines.append((f"  candidates: {', '.join(self.candidates)}", 4))
         if self.source_ip:
-            lines.append(f"  source seen by destination: {self.source_ip}")
-        lines += [f"  - {rule}" for rule in self.rules if rule != self.reason]
-        return "\n".join(lines)
+            lines.append((f"  source seen by destination: {self.source_ip}", 4))
+        lines += [(f"  - {rule}", 4) for rule in self.rules if rule != self.reason]
+        return _fit_all(lines)
 
     __repr__ = __str__
 
@@ -104,23 +137,38 @@ class Trace:
                 for i, h in enumerate(self.hops if hops is None else hops)]
 
     def __str__(self) -> str:
-        lines = [str(self.verdict).splitlines()[0], f"  reason: {self.verdict.reason}"]
-        lines += [f"  - {rule}" for rule in self.verdict.rules if rule != self.verdict.reason]
+        lines = [(self.verdict._head, 4), (f"  reason: {self.verdict.reason}", 4)]
+        lines += [(f"  - {rule}", 4) for rule in self.verdict.rules if rule != self.verdict.reason]
         if self.mtu:
-            lines.append(f"  path MTU for pod traffic: {self.mtu}")
-        # columns as wide as this trace needs, so long pod and device names stay aligned
+            lines.append((f"  path MTU for pod traffic: {self.mtu}", 4))
+        lines += self._hop_lines()
+        return _fit_all(lines)
+
+    def _hop_lines(self) -> list[tuple[str, int]]:
+        """One line per hop, "where  device  action [addresses] (detail)", each cut to fit TEXT_WIDTH.
+
+        While where and device fit in 60 columns they are padded into aligned columns and a hop's
+        continuation lines sit under its action; longer names (a 63-character pod name) leave the columns
+        unpadded and continue under the hop's place."""
         where_w = max((len(h.where) for h in self.hops + self.reply), default=0)
         device_w = max((len(h.device) for h in self.hops + self.reply), default=0)
-        for i, h in enumerate(self.hops, 1):
+        action_at = 6 + where_w + 2 + device_w + 2
+        aligned = action_at <= 60
+        lines = []
+
+        def hop(i, h, extra=""):
+            place = f"{h.where:<{where_w}}  {h.device:<{device_w}}" if aligned else f"{h.where}  {h.device}"
             addr = f" [{h.src} -> {h.dst}]" if h.src else ""
-            extra = f" ({h.detail})" if h.detail else ""
-            lines.append(f"  {i:>2}. {h.where:<{where_w}}  {h.device:<{device_w}}  {h.action}{addr}{extra}")
+            lines.append((f"  {i:>2}. {place.replace(' ', _KEEP)}  {h.action}{addr}{extra}",
+                          action_at if aligned else 10))
+
+        for i, h in enumerate(self.hops, 1):
+            hop(i, h, f" ({h.detail})" if h.detail else "")
         if self.reply:
-            lines.append("  reply:")
+            lines.append(("  reply:", 4))
             for i, h in enumerate(self.reply, 1):
-                addr = f" [{h.src} -> {h.dst}]" if h.src else ""
-                lines.append(f"  {i:>2}. {h.where:<{where_w}}  {h.device:<{device_w}}  {h.action}{addr}")
-        return "\n".join(lines)
+                hop(i, h)
+        return lines
 
     __repr__ = __str__
 

@@ -48,6 +48,27 @@ def test_unknown_kind_suggests_the_right_one():
     assert "networking.k8s.io/v1" in str(err.value)
 
 
+@pytest.mark.parametrize("removed", sorted(kinds.REMOVED_API_VERSIONS), ids="{0[1]}-{0[0]}".format)
+def test_every_removed_api_version_gets_the_same_message(removed):
+    """Is each removed apiVersion of the one table refused on its apiVersion field with one wording: removed in
+    which release, no longer served, and the apiVersion to use?"""
+    api_version, kind = removed
+    replacement, release = kinds.REMOVED_API_VERSIONS[removed]
+    with pytest.raises(UnknownKindError) as err:
+        kinds.for_manifest(api_version, kind, f"{kind} default/x")
+    assert err.value.field == "apiVersion"
+    assert f"{kind} {api_version} was removed in Kubernetes {release} and is no longer served" in str(err.value)
+    assert f"use apiVersion: {replacement} (see the deprecated API migration guide)" in str(err.value)
+    assert release.startswith("v1.") and replacement != api_version
+
+
+def test_no_kind_is_served_at_a_removed_api_version():
+    """Does the table never name an apiVersion a registered kind still serves (one source for both)?"""
+    served = {(v, k.kind) for k in kinds.all_kinds() for v in k.api_versions}
+    assert not served & set(kinds.REMOVED_API_VERSIONS)
+    assert not hasattr(kinds.Kind("X", ("v1",), "xs", True), "removed")
+
+
 def test_kind_lookup_accepts_kubectl_names():
     """Do plural, short and grouped names find their kind, as kubectl does?"""
     assert kinds.lookup("svc").kind == "Service"

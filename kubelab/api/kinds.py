@@ -23,7 +23,6 @@ class Kind:
     namespaced: bool
     name_rule: str = "dns1123-subdomain"   # or dns1123-label / dns1035-label (Services)
     short_names: tuple = ()
-    removed: tuple = ()                     # (apiVersion, "v1.22") pairs the API no longer serves
     openapi_schema: bool = True            # False: no Kubernetes OpenAPI schema (custom resources)
 
     @property
@@ -76,39 +75,37 @@ def lookup(name: str) -> Kind:
     raise UnknownKindError(f"kind {name!r}", "kind", "no such kind", fix)
 
 
-# apiVersions Kubernetes has removed, with the one to use instead and the release that removed them
-# (https://kubernetes.io/docs/reference/using-api/deprecation-guide/); kinds registered with `removed=`
-# (Ingress, IngressClass) carry their own.
+# The one table of apiVersions Kubernetes has removed: (apiVersion, kind) -> (the apiVersion to use instead,
+# the release that removed it), from https://kubernetes.io/docs/reference/using-api/deprecation-guide/.
 REMOVED_API_VERSIONS = {
-    ("extensions/v1beta1", "NetworkPolicy"): ("networking.k8s.io/v1", "1.16"),
-    ("discovery.k8s.io/v1beta1", "EndpointSlice"): ("discovery.k8s.io/v1", "1.25"),
-    **{(version, kind): ("apps/v1", "1.16")
+    ("extensions/v1beta1", "NetworkPolicy"): ("networking.k8s.io/v1", "v1.16"),
+    **{(version, kind): ("apps/v1", "v1.16")
        for version in ("extensions/v1beta1", "apps/v1beta1", "apps/v1beta2")
        for kind in ("Deployment", "DaemonSet", "ReplicaSet", "StatefulSet")
        if not (version == "extensions/v1beta1" and kind == "StatefulSet")},
+    ("extensions/v1beta1", "Ingress"): ("networking.k8s.io/v1", "v1.22"),
+    ("networking.k8s.io/v1beta1", "Ingress"): ("networking.k8s.io/v1", "v1.22"),
+    ("networking.k8s.io/v1beta1", "IngressClass"): ("networking.k8s.io/v1", "v1.22"),
+    ("discovery.k8s.io/v1beta1", "EndpointSlice"): ("discovery.k8s.io/v1", "v1.25"),
 }
 
 
 def for_manifest(api_version, kind, obj_ref: str) -> Kind:
     """The Kind an object's apiVersion/kind pair names; unknown pairs get the fix spelled out."""
-    removed = REMOVED_API_VERSIONS.get((api_version, kind))
+    strings = isinstance(api_version, str) and isinstance(kind, str)
+    removed = REMOVED_API_VERSIONS.get((api_version, kind)) if strings else None
     if removed is not None:
         replacement, release = removed
         raise UnknownKindError(obj_ref, "apiVersion",
-                               f"{kind} in {api_version} was removed in Kubernetes {release}",
-                               f"use apiVersion: {replacement}; `kubectl explain {kind.lower()}` "
-                               "shows the fields it has now")
+                               f"{kind} {api_version} was removed in Kubernetes {release} and is no longer served",
+                               f"use apiVersion: {replacement} (see the deprecated API migration guide); "
+                               f"`kubectl explain {kind.lower()}` shows the fields it has now")
     grouped = _GROUPED.get((str(api_version).split("/")[0], kind)) if isinstance(kind, str) else None
     known = _KINDS.get(grouped or kind) if isinstance(kind, str) else None
     if known is None:
         hint = difflib.get_close_matches(str(kind), list(_KINDS), n=1)
         fix = f"did you mean {hint[0]}?" if hint else f"known kinds: {', '.join(sorted(_KINDS))}"
         raise UnknownKindError(obj_ref, "kind", f"no kind {kind!r} is served", fix)
-    removed = dict(known.removed).get(api_version)
-    if removed:
-        raise UnknownKindError(obj_ref, "apiVersion",
-                               f"{kind} {api_version} was removed in Kubernetes {removed} and is no longer served",
-                               f"use apiVersion: {known.api_version} (see the deprecated API migration guide)")
     if api_version not in known.api_versions:
         raise UnknownKindError(obj_ref, "apiVersion",
                                f"no kind {kind!r} is served at apiVersion {api_version!r}",
@@ -139,9 +136,7 @@ for _kind in (
     Kind("ReferenceGrant", ("gateway.networking.k8s.io/v1beta1", "gateway.networking.k8s.io/v1"), "referencegrants",
          True, "dns1123-subdomain", ("refgrant",), openapi_schema=False),
     Kind("Secret", ("v1",), "secrets", True, "dns1123-subdomain"),
-    Kind("Ingress", ("networking.k8s.io/v1",), "ingresses", True, "dns1123-subdomain", ("ing",),
-         removed=(("extensions/v1beta1", "v1.22"), ("networking.k8s.io/v1beta1", "v1.22"))),
-    Kind("IngressClass", ("networking.k8s.io/v1",), "ingressclasses", False, "dns1123-subdomain",
-         removed=(("networking.k8s.io/v1beta1", "v1.22"),)),
+    Kind("Ingress", ("networking.k8s.io/v1",), "ingresses", True, "dns1123-subdomain", ("ing",)),
+    Kind("IngressClass", ("networking.k8s.io/v1",), "ingressclasses", False, "dns1123-subdomain"),
 ):
     register(_kind)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import math
 
+from .colours import LINE_COLOURS, pod_role, role_colours, role_handles
 from .figures import (BAR_H, BUS_DX, DARK, DEV_GAP, DEV_H, FONT, GREY, HEADER_H, LANE_STEP, MARGIN, NODE_GAP,
-                      PALETTE, POD_GAP, POD_H, POD_LEFT, SVC_GAP, SVC_LINE, SVC_W, SYSTEM, TRACE, Box,
-                      _polyline_arrow, _rect, _scene_axes, _text)
+                      INCH, POD_GAP, POD_H, POD_LEFT, POD_W, SVC_GAP, SVC_LINE, SVC_W, SYSTEM, TRACE, Box, _polyline_arrow,
+                      _rect, _scene_axes, _text)
 
 __all__ = ["cluster_graph", "draw_cluster", "underlay_label"]
 
@@ -33,17 +34,6 @@ def underlay_label(profile) -> str:
     else:
         how = "BGP routes, no encapsulation"
     return f"{profile.name}: {how}, MTU {profile.pod_mtu}"
-
-
-def _group(pod: dict, color_by: str) -> str:
-    from ..net.objects import labels_of, namespace_of
-
-    if color_by == "app":
-        labels = labels_of(pod)
-        for key in ("app", "app.kubernetes.io/name", "k8s-app"):
-            if key in labels:
-                return f"{key}={labels[key]}"
-    return f"namespace {namespace_of(pod)}"
 
 
 def _node_ip(node: dict) -> str:
@@ -98,15 +88,51 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 8] + "…" + text[-7:]
 
 
-def cluster_graph(lab, namespaces=None, show_system: bool = False, color_by: str = "app",
-                  include=(), outside=None, notes: int = 0):
+def _text_width_pt(text: str, size: int, weight: str = "normal") -> float:
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    return TextToPath().get_text_width_height_descent(text, FontProperties(size=size, weight=weight), ismath=False)[0]
+
+
+# room for a pod's bold name inside its box, in points (with 5 % to spare: Agg draws text a little wider
+# than its outline measures)
+_POD_NAME_PT = (POD_W - 0.14 - 0.1) * INCH * 72 * 0.95
+
+
+def _pod_title(namespace: str | None, name: str) -> str:
+    """"namespace/name" (or the name alone) as it fits the pod's box in bold. Too wide: the name is cut in its
+    middle, keeping the random suffix that tells replicas apart and at least 8 characters of its start;
+    then the namespace is cut as well."""
+    def fits(*parts) -> bool:
+        return _text_width_pt("".join(parts), FONT["text"], "bold") <= _POD_NAME_PT
+
+    prefix = f"{namespace}/" if namespace else ""
+    if fits(prefix, name):
+        return prefix + name
+    cut = name.rfind("-")
+    cut = cut if 0 < cut and len(name) - cut <= 8 else len(name) - 7
+    head, tail = name[:cut], "…" + name[cut:]
+    while len(head) > 8 and not fits(prefix, head, tail):
+        head = head[:-1]
+    keep = len(namespace or "")
+    while keep > 4 and not fits(prefix, head, tail):
+        keep -= 1
+        prefix = f"{namespace[:keep]}…/"
+    while head and not fits(prefix, head, tail):
+        head = head[:-1]
+    return prefix + head + tail
+
+
+def cluster_graph(lab, namespaces=None, show_system: bool = False, include=(), outside=None, notes: int = 0):
     """The cluster as a networkx DiGraph with a fixed geometry on every vertex.
 
     Vertices: ``node:<name>``, ``pod:<ns>/<name>``, ``veth:<ns>/<name>``, ``svc:<ns>/<name>``,
     ``dev:<node>:<kube-proxy|route|tunnel|eth0>``, ``underlay``, ``outside:<src|dst>``; each has
     ``kind`` and ``box`` (a Box) or ``point``. Edges: ``endpoint`` (Service → pod, with ``ready``),
     ``veth``, ``wire``. `include` names pods/Services ("pod:ns/name", "svc:ns/name") to draw even
-    when filtered out; `outside` adds boxes for a client or server outside the cluster.
+    when filtered out; `outside` adds boxes for a client or server outside the cluster. Pods carry their
+    ``role`` and its ``colours`` (kubelab.show.colours, the course's one rule).
     """
     import networkx as nx
 
@@ -120,29 +146,30 @@ def cluster_graph(lab, namespaces=None, show_system: bool = False, color_by: str
     services = sorted((s for s in lab.list("Service") if visible(s, "svc")), key=_key)
     placed = [p for p in pods if (p.get("spec") or {}).get("nodeName") in node_names]
     by_node = {n: [p for p in placed if p["spec"]["nodeName"] == n] for n in node_names}
-    groups = sorted({_group(p, color_by) for p in placed})
-    colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
+    roles = {pod_role(p) for p in placed} | ({"outside"} if outside else set())
     endpoints = _service_endpoints(lab, placed)
 
     # horizontal geometry
     n_svc = len(services)
     right_w = 0.3 + LANE_STEP * max(n_svc, 1)
-    node_w = 4.0 + POD_LEFT + right_w
+    node_w = POD_W + POD_LEFT + right_w
     width = 2 * MARGIN + max(len(nodes), 1) * node_w + max(len(nodes) - 1, 0) * NODE_GAP
 
     # vertical geometry, bottom to top
-    g = nx.DiGraph(width=width, profile=profile, groups=[(grp, colours[grp]) for grp in groups],
-                   underlay_label=underlay_label(profile), unscheduled=len(pods) - len(placed))
-    y_nb = _add_ground(g, width, len(groups), outside or {}, notes)
+    g = nx.DiGraph(width=width, profile=profile, roles=roles, underlay_label=underlay_label(profile),
+                   unscheduled=len(pods) - len(placed))
+    y_nb = _add_ground(g, width, len(roles), outside or {}, notes)
     n_max = max([len(v) for v in by_node.values()] + [1])
     pods_h = n_max * (POD_H + POD_GAP) - POD_GAP
     dev_top = y_nb + 0.2 + 3 * DEV_H + 2 * DEV_GAP
     y_nt = y_nb + (dev_top - y_nb) + 0.35 + pods_h + 0.25 + HEADER_H
     proxy = getattr(getattr(lab, "config", None), "proxy_mode", "iptables")
+    # pods are named ns/name once the picture holds more than one namespace
+    qualified = len({_key(p).split("/")[0] for p in placed}) > 1
     for i, node in enumerate(nodes):
         x0 = MARGIN + i * (node_w + NODE_GAP)
         inner = _add_node(g, node, Box(x0, y_nb, x0 + node_w, y_nt), right_w, proxy)
-        _add_pods(g, name_of(node), inner, by_node[name_of(node)], colours, color_by)
+        _add_pods(g, name_of(node), inner, by_node[name_of(node)], qualified)
 
     levels_top = y_nt + 0.3 + LANE_STEP * n_svc + 0.15
     rows_used, svc_h = _add_services(g, services, endpoints, y_nt, levels_top)
@@ -237,8 +264,8 @@ def _add_node(g, node: dict, box: Box, right_w: float, proxy: str) -> Box:
     return inner
 
 
-def _add_pods(g, n: str, inner: Box, pods: list, colours: dict, color_by: str) -> None:
-    """The node's pods stacked under its header, each with its veth on the node's bus."""
+def _add_pods(g, n: str, inner: Box, pods: list, qualified: bool) -> None:
+    """The node's pods stacked under its header, each with its veth on the node's bus, coloured by role."""
     from ..net.datapath import veth_name
     from ..net.objects import name_of, pod_host_network, pod_ips, pod_ready
 
@@ -258,8 +285,10 @@ def _add_pods(g, n: str, inner: Box, pods: list, colours: dict, color_by: str) -
             line2 = ips
         if not pod_ready(pod):
             line2 += " · not ready"
+        role = pod_role(pod)
         g.add_node(f"pod:{key}", kind="pod", box=pbox, node=n, key=key, host=host, veth=veth, ips=pod_ips(pod),
-                   lines=(_shorten(name_of(pod), 34), line2), colours=colours[_group(pod, color_by)])
+                   lines=(_pod_title(_key(pod).split("/")[0] if qualified else None, name_of(pod)), line2), role=role,
+                   colours=role_colours(role))
         if not host:
             g.add_node(f"veth:{key}", kind="veth", node=n, point=(box.x0 + BUS_DX, pbox.yc), name=veth)
             g.add_edge(f"pod:{key}", f"veth:{key}", kind="veth")
@@ -291,7 +320,7 @@ def _add_services(g, services: list, endpoints: dict, y_nt: float, levels_top: f
         yb = levels_top + row * (svc_h + 0.4)
         key = _key(svc)
         eps = sorted(set(endpoints.get(key, [])))
-        colour = g.nodes[f"pod:{eps[0][0]}"]["colours"][1] if eps else DARK
+        colour = LINE_COLOURS[i % len(LINE_COLOURS)] if eps else DARK   # its own colour, to follow its arrows
         g.add_node(f"svc:{key}", kind="service", box=Box(x, yb, x + SVC_W, yb + svc_h), key=key, index=i,
                    level=y_nt + 0.3 + LANE_STEP * i, colour=colour,
                    lines=(_service_title(key), *_service_lines(svc)),
@@ -355,7 +384,8 @@ def _render_box(g, ax, v: str, d: dict, highlight) -> None:
               gid="label:underlay", ha="center", style="italic")
     elif kind == "outside":
         b = d["box"]
-        _rect(ax, b, v, face="#fff9db", edge="#868e96", lw=1.0, ls="--", z=1)
+        fill, edge = role_colours("outside")
+        _rect(ax, b, v, face=fill, edge=edge, lw=1.0, ls="--", z=1)
         _text(ax, b.x0 + 0.14, b.y1 - 0.22, "outside the cluster", gid=f"label:{v}", weight="bold", zorder=4)
         _text(ax, b.x0 + 0.14, b.y1 - 0.48, d["text"], size="small", zorder=4)
     elif kind == "service":
@@ -416,9 +446,9 @@ def _legend(g, ax, extra=()):
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [Patch(facecolor=fill, edgecolor=edge, label=grp) for grp, (fill, edge) in g.graph["groups"]]
+    handles = role_handles(g.graph["roles"])
     if any(d["kind"] == "service" for _, d in g.nodes(data=True)):
-        handles.append(Line2D([], [], color=DARK, lw=1.2, label="Service → endpoint (from EndpointSlices)"))
+        handles.append(Line2D([], [], color=DARK, lw=1.2, label="Service → endpoint (one colour per Service)"))
     handles.append(Line2D([], [], color=GREY, lw=1.3, label="veth pairs (to the bridge, or per-pod routes)"))
     handles.extend(extra)
     if g.graph["unscheduled"]:
@@ -428,14 +458,15 @@ def _legend(g, ax, extra=()):
               fontsize=FONT["small"], frameon=False, handlelength=1.8, columnspacing=1.6)
 
 
-def draw_cluster(lab, ax=None, namespaces=None, show_system: bool = False, color_by: str = "app"):
+def draw_cluster(lab, ax=None, namespaces=None, show_system: bool = False):
     """Nodes (name, InternalIP, podCIDR) with their pods, bridge or routes, tunnel and NIC; the
     underlay labelled with the CNI's mode; Services as VIP boxes with arrows to their endpoints.
 
     `namespaces` limits the pods and Services drawn; kube-system (and the `kubernetes` Service)
-    appear with `show_system=True`; pods are coloured by app label (`color_by="namespace"` to change).
+    appear with `show_system=True`. Pods are coloured by role, the same in every figure of the course
+    (kubelab.show.colours): client, server, proxy, system; named ns/name when several namespaces show.
     """
-    g = cluster_graph(lab, namespaces, show_system, color_by)
+    g = cluster_graph(lab, namespaces, show_system)
     config = getattr(lab, "config", None)
     title = (f"Cluster: {sum(1 for _, d in g.nodes(data=True) if d['kind'] == 'node')} nodes, "
              f"{g.graph['profile'].name} ({g.graph['profile'].mode}), "

@@ -18,7 +18,7 @@ MARGIN = 0.35
 NODE_GAP = 0.9
 POD_LEFT = 0.6           # pods start this far inside the node box; the veth bus runs in the gap
 BUS_DX = 0.3
-POD_H, POD_GAP = 0.66, 0.16
+POD_W, POD_H, POD_GAP = 4.0, 0.66, 0.16
 HEADER_H = 1.0
 DEV_H, DEV_GAP = 0.46, 0.22
 LANE_STEP = 0.16         # spacing of the Service arrow lanes on the right of each node
@@ -28,9 +28,7 @@ BAR_H = 0.1
 
 FONT = {"title": 12, "node": 11, "text": 9, "small": 8}
 GREY, DARK, RED, GREEN, TRACE = "#adb5bd", "#343a40", "#c92a2a", "#2b8a3e", "#e8590c"
-# pod groups: (fill, edge); the edge colour also colours the Services that select the group
-PALETTE = [("#d0e3ff", "#1c64c8"), ("#d3f0da", "#2b8a3e"), ("#ffe3bf", "#d9480f"), ("#f3d9fa", "#9c36b5"),
-           ("#c5f0f0", "#0c8599"), ("#fff0b3", "#b08900"), ("#ffd6d9", "#c2255c"), ("#e2e6ea", "#495057")]
+# pods and Services take their colours from colours.py, the course's one rule
 SYSTEM = ("kube-system",)
 
 

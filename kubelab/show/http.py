@@ -13,14 +13,30 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from .figures import DARK, FONT, GREEN, GREY, PALETTE, RED, Box, _new_figure, _polyline_arrow, _rect, _text
+from .colours import LINE_COLOURS, role_colours, role_handles
+from .figures import DARK, FONT, GREEN, GREY, RED, Box, _new_figure, _polyline_arrow, _rect, _text
 
 __all__ = ["Station", "request_stations", "draw_request_path", "plot_split", "describe_status"]
 
 _DNAT = re.compile(r"DNAT (\S+) -> (\S+)")
 _SERVICE = re.compile(r"Service (\S+/\S+)")
-_COLOURS = {"client": ("#f1f3f5", GREY), "service": PALETTE[0], "proxy": PALETTE[2], "pod": PALETTE[1],
-            "answer": ("#ffe3e3", RED)}
+# stations that are no pod: a Service, an answer no pod gave (a proxy's own 404, none at all), a node
+_NOT_A_POD = {"service": ("white", LINE_COLOURS[0]), "answer": ("#ffe3e3", RED), "client": ("#f1f3f5", GREY)}
+
+
+def _station_role(station) -> str | None:
+    """The course's pod role of a station, read from the traffic (kubelab.show.colours): the pod that sent
+    the request is a client, one outside the cluster is outside, a proxy is a proxy, the pod that answered
+    a server (it answered on a port it declares); Services and answers are no pod."""
+    if station.kind == "client":
+        return "client" if station.title.startswith("pod ") else None if station.title.startswith("node ") \
+            else "outside"
+    return {"proxy": "proxy", "pod": "server"}.get(station.kind)
+
+
+def _station_colours(station) -> tuple[str, str]:
+    role = _station_role(station)
+    return role_colours(role) if role is not None else _NOT_A_POD[station.kind]
 
 
 @dataclass(frozen=True)
@@ -102,9 +118,10 @@ def _title_lines(title: str) -> list[str]:
 
 
 def _box(ax, x: float, station: Station, width: float, height: float) -> Box:
-    face, edge = _COLOURS[station.kind]
+    face, edge = _station_colours(station)
     box = Box(x, 0, x + width, height)
-    _rect(ax, box, f"station:{station.kind}:{station.title}", face=face, edge=edge, lw=1.4)
+    _rect(ax, box, f"station:{station.kind}:{station.title}", face=face, edge=edge, lw=1.4,
+          ls="--" if _station_role(station) == "outside" else "-")
     title = "\n".join(_title_lines(station.title))
     _text(ax, box.xc, height - 0.32, title, size="text", ha="center", va="top", weight="bold")
     detail = "\n".join(line for text in station.lines for line in textwrap.wrap(str(text), 28)[:2])
@@ -132,6 +149,10 @@ def draw_request_path(response, title: str | None = None):
     route = "route: " + (response.route or response.reason or "none")
     fig.text(0.01, 0.1, "\n".join(textwrap.wrap(route, int(total * 15))[:3]), ha="left", va="center",
              fontsize=FONT["small"], color=DARK)
+    roles = {_station_role(s) for s in stations} - {None}
+    if roles:
+        fig.legend(handles=role_handles(roles), loc="center", bbox_to_anchor=(0.5, 0.875),
+                   fontsize=FONT["small"], frameon=False, ncol=len(roles))
     return fig
 
 
@@ -144,7 +165,7 @@ def plot_split(counts: dict, weights: dict | None = None, title: str = "Requests
     values = [counts.get(k, 0) for k in keys]
     total = sum(values)
     bars = ax.bar(range(len(keys)), values, width=0.55, gid="bars",
-                  color=[PALETTE[i % len(PALETTE)][1] for i in range(len(keys))], alpha=0.85)
+                  color=[LINE_COLOURS[i % len(LINE_COLOURS)] for i in range(len(keys))], alpha=0.85)
     weight_sum = sum((weights or {}).values()) or 1
     expected = [total * (weights or {}).get(k, 0) / weight_sum for k in keys]
     if weights:

@@ -7,9 +7,10 @@ coloured by success rate, solid where every request was mutual TLS and dashed wh
 """
 from __future__ import annotations
 
+from .colours import role_colours, role_handles
 from .figures import FONT, GREEN, GREY, RED, new_figure
 
-__all__ = ["service_graph", "draw_service_graph", "success_colour"]
+__all__ = ["service_graph", "draw_service_graph", "success_colour", "workload_role"]
 
 AMBER = "#e8590c"
 
@@ -35,6 +36,23 @@ def service_graph(metrics):
         graph.add_edge(edge["source"], edge["destination"], requests=edge["requests"], success=edge["success"],
                        mtls=edge["mtls"])
     return graph
+
+
+# a destination the proxies could not name ("unknown/unknown": no workload answered) is no pod at all
+UNKNOWN = ("white", GREY, "unknown: no workload answered")
+
+
+def workload_role(graph, node: str) -> str | None:
+    """The course's pod role of a workload (kubelab.show.colours), read from the traffic: a workload that
+    answered calls is a server (it listens on a port it declares); one that only calls is a client; an
+    unknown destination has none."""
+    if graph.nodes[node]["outside"]:
+        return None
+    return "server" if graph.in_degree(node) else "client"
+
+
+def _node_colours(role: str | None) -> tuple[str, str]:
+    return role_colours(role) if role else UNKNOWN[:2]
 
 
 def _layers(graph) -> dict:
@@ -78,9 +96,10 @@ def draw_service_graph(metrics, title: str = "Service graph"):
             nx.draw_networkx_edges(graph, pos, edgelist=edges, ax=ax, style=style, width=2.2, arrowsize=16,
                                    edge_color=[success_colour(graph.edges[e]["success"]) for e in edges],
                                    node_size=3400, connectionstyle="arc3,rad=0.06")
+    roles = {n: workload_role(graph, n) for n in graph.nodes}
     nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=3400, node_shape="s",
-                           node_color=["#e9ecef" if graph.nodes[n]["outside"] else "#d0e3ff" for n in graph.nodes],
-                           edgecolors=[GREY if graph.nodes[n]["outside"] else "#1c64c8" for n in graph.nodes])
+                           node_color=[_node_colours(roles[n])[0] for n in graph.nodes],
+                           edgecolors=[_node_colours(roles[n])[1] for n in graph.nodes])
     nx.draw_networkx_labels(graph, pos, ax=ax, labels={n: n.replace("/", "/\n") for n in graph.nodes},
                             font_size=FONT["small"])
     nx.draw_networkx_edge_labels(graph, pos, ax=ax, font_size=FONT["small"], edge_labels={
@@ -90,5 +109,23 @@ def draw_service_graph(metrics, title: str = "Service graph"):
     ys = [y for _, y in pos.values()]
     ax.set_xlim(min(xs) - 1.5, max(xs) + 1.5)
     ax.set_ylim(min(ys) - 1.0, max(ys) + 1.0)
+    _legend(ax, set(roles.values()))
     fig.tight_layout()
     return fig
+
+
+def _legend(ax, roles: set) -> None:
+    """What the boxes' colours (the course's pod roles) and the arrows' colour and dash mean."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = role_handles(roles - {None})
+    if None in roles:
+        handles.append(Patch(facecolor=UNKNOWN[0], edgecolor=UNKNOWN[1], label=UNKNOWN[2]))
+    handles += [
+        Line2D([], [], color=GREEN, lw=2.2, label="success ≥ 99.9 %"),
+        Line2D([], [], color=AMBER, lw=2.2, label="success 95–99.9 %"),
+        Line2D([], [], color=RED, lw=2.2, label="success < 95 %"),
+        Line2D([], [], color="#495057", lw=1.6, ls="--", label="some requests plaintext (solid: all mTLS)")]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(4, len(handles)),
+              fontsize=FONT["small"], frameon=False)

@@ -1,7 +1,8 @@
 """Charts of numbers: connections per endpoint, and a quantity as a size grows."""
 from __future__ import annotations
 
-from .figures import FONT, PALETTE, RED, _new_figure
+from .colours import LINE_COLOURS, role_colours
+from .figures import FONT, RED, _new_figure
 
 __all__ = ["plot_distribution", "plot_series"]
 
@@ -19,7 +20,8 @@ def plot_distribution(counts: dict, ax=None, title: str = "Connections per endpo
     keys = sorted(counts)
     values = [counts[k] for k in keys]
     total = sum(values)
-    ax.bar(range(len(keys)), values, color=PALETTE[0][1], alpha=0.85, width=0.6, gid="bars")
+    # an endpoint is a server pod: its bars take the server colour of the course's rule
+    ax.bar(range(len(keys)), values, color=role_colours("server")[1], alpha=0.85, width=0.6, gid="bars")
     if keys:
         ideal = total / len(keys)
         ax.axhline(ideal, color=RED, ls="--", lw=1.5, label=f"even share 1/{len(keys)} = {ideal:.1f}", gid="ideal")
@@ -45,8 +47,8 @@ def plot_series(x, ys: dict, xlabel: str, ylabel: str, title: str, logx: bool = 
     ax = _chart(ax)
     markers = "osD^v<>p"
     for i, name in enumerate(sorted(ys)):
-        fill, edge = PALETTE[i % len(PALETTE)]
-        ax.plot(list(x), list(ys[name]), marker=markers[i % len(markers)], color=edge, lw=1.8, ms=5,
+        ax.plot(list(x), list(ys[name]), marker=markers[i % len(markers)], color=LINE_COLOURS[i % len(LINE_COLOURS)],
+                lw=1.8, ms=5,
                 label=name, gid=f"series:{name}")
     if logx:
         ax.set_xscale("log")
