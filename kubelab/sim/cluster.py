@@ -48,6 +48,8 @@ class Cluster:
         self.rng = random.Random(config.seed)
         self.store = Store()
         self._endpoint_memo: dict = {}     # the EndpointSlice controller's per-pod work, by object identity
+        self._endpoints_memo: dict = {}    # the same for the endpoints controller (v1 Endpoints)
+        self._settled_pods: dict = {}      # the scheduler's and kubelet's pass: pods it is done with
         self.clock = 0
         self.now = 0                              # simulated seconds, moved by advance()
         self.terminating: dict[str, int] = {}     # pod key -> second its grace period ends
@@ -513,10 +515,11 @@ class Cluster:
                         allocator.release(ip)
 
     def _snapshot(self):
-        return (self.store.snapshot(), copy.deepcopy((self.service_allocators, self.pod_cidrs, self.node_ipam,
-                                                      self.lb_pool, self.ip_owner, self.pinned_ips,
-                                                      self.terminating, self.now, self.coredns_corefile,
-                                                      self.coredns_log)),
+        # the allocators deep (each copies its own set); the flat maps of strings and numbers shallow
+        return (self.store.snapshot(), (*copy.deepcopy((self.service_allocators, self.pod_cidrs, self.node_ipam,
+                                                        self.lb_pool)),
+                                        dict(self.ip_owner), set(self.pinned_ips), dict(self.terminating),
+                                        self.now, self.coredns_corefile, list(self.coredns_log)),
                 self.rng.getstate(), self.clock)
 
     def _restore(self, snap) -> None:
@@ -573,13 +576,22 @@ class Cluster:
         load = defaultdict(int)
         used_ports = defaultdict(set)
         pods = sorted(self.items("Pod"), key=lambda p: (p["metadata"].get("creationTimestamp", ""), key_of_pod(p)))
+        # started pods this pass left as they were, by identity (stored objects are replaced, never mutated):
+        # id -> (pod, its host ports); nothing below changes them while their node exists
+        settled = self._settled_pods
+        if len(settled) > 200_000:
+            settled.clear()
         for pod in pods:
             node_name = pod["spec"].get("nodeName")
             if node_name and (pod.get("status") or {}).get("phase") in ("Running", "Pending"):
                 load[node_name] += 1
                 if pod.get("status", {}).get("phase") == "Running":
-                    used_ports[node_name] |= admission.host_ports(pod)
+                    hit = settled.get(id(pod))
+                    used_ports[node_name] |= hit[1] if hit is not None and hit[0] is pod else admission.host_ports(pod)
         for pod in pods:
+            hit = settled.get(id(pod))
+            if hit is not None and hit[0] is pod and pod["spec"].get("nodeName") in nodes:
+                continue
             spec, status = pod["spec"], pod.get("status") or {}
             annotations = pod["metadata"].get("annotations") or {}
             node_name = spec.get("nodeName")
@@ -602,6 +614,8 @@ class Cluster:
             needs_ip = node is not None and not pod_ips(pod) and not pinned and status.get("phase") != "Failed"
             if not (needs_ip or (node is not None and "hostIP" not in status) or "phase" not in status
                     or (node is not None and status.get("phase") == "Pending" and not pinned_status)):
+                if started and node is not None:
+                    settled[id(pod)] = (pod, admission.host_ports(pod))
                 continue
             status = dict(status)
             if node is not None:
@@ -770,7 +784,7 @@ class Cluster:
                                                                              for p in pods))
             if old is not None and self._endpoints_seen.get(key) == (fingerprint, old["metadata"].get("resourceVersion")):
                 continue
-            desired = endpoints_for_service(service, pods)
+            desired = endpoints_for_service(service, pods, memo=self._endpoints_memo)
             if old is not None and old.get("subsets") == desired["subsets"] \
                     and old["metadata"].get("annotations") == desired["metadata"].get("annotations") \
                     and old["metadata"].get("labels") == desired["metadata"].get("labels"):

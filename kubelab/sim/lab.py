@@ -44,11 +44,13 @@ class SimulatedLab(Lab):
         state = self.__dict__.copy()
         state.pop("lock", None)
         state.pop("api_server", None)
+        state.pop("prober", None)       # it holds its lab weakly: the copy gets its own
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self.lock = threading.RLock()
+        self.prober = Prober(self)
 
     def __repr__(self) -> str:
         c = self.config
