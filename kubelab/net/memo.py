@@ -14,15 +14,16 @@ def by_identity(memo: dict | None, objects: tuple, extra, compute, *args):
     """compute(*args), remembered in `memo` under the identity of `objects` (plus the hashable `extra`).
 
     The objects are held in the entry, so their ids are not reused while it exists. Without a memo
-    (None), compute(*args) is simply called."""
+    (None), compute(*args) is simply called. An entry is two flat tuples (a large cluster holds one per
+    pod, and every container object is one more for the garbage collector to walk)."""
     if memo is None:
         return compute(*args)
-    key = (tuple(map(id, objects)), extra)
+    key = (*map(id, objects), extra)
     hit = memo.get(key)
-    if hit is not None and all(held is obj for held, obj in zip(hit[0], objects)):
-        return hit[1]
+    if hit is not None and all(held is obj for held, obj in zip(hit, objects)):
+        return hit[-1]
     value = compute(*args)
     if len(memo) >= MAX_ENTRIES:
         memo.clear()
-    memo[key] = (objects, value)
+    memo[key] = (*objects, value)
     return value

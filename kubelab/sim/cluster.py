@@ -50,6 +50,7 @@ class Cluster:
         self._endpoint_memo: dict = {}     # the EndpointSlice controller's per-pod work, by object identity
         self._endpoints_memo: dict = {}    # the same for the endpoints controller (v1 Endpoints)
         self._settled_pods: dict = {}      # the scheduler's and kubelet's pass: pods it is done with
+        self._settled_host_ports: dict = {}   # ... and the host ports of those that claim some
         self.clock = 0
         self.now = 0                              # simulated seconds, moved by advance()
         self.terminating: dict[str, int] = {}     # pod key -> second its grace period ends
@@ -577,20 +578,23 @@ class Cluster:
         used_ports = defaultdict(set)
         pods = sorted(self.items("Pod"), key=lambda p: (p["metadata"].get("creationTimestamp", ""), key_of_pod(p)))
         # started pods this pass left as they were, by identity (stored objects are replaced, never mutated):
-        # id -> (pod, its host ports); nothing below changes them while their node exists
-        settled = self._settled_pods
+        # id -> pod; nothing below changes them while their node exists. Their host ports are remembered
+        # only when they have some (most have none)
+        settled, settled_ports = self._settled_pods, self._settled_host_ports
         if len(settled) > 200_000:
             settled.clear()
+            settled_ports.clear()
         for pod in pods:
             node_name = pod["spec"].get("nodeName")
             if node_name and (pod.get("status") or {}).get("phase") in ("Running", "Pending"):
                 load[node_name] += 1
                 if pod.get("status", {}).get("phase") == "Running":
-                    hit = settled.get(id(pod))
-                    used_ports[node_name] |= hit[1] if hit is not None and hit[0] is pod else admission.host_ports(pod)
+                    if settled.get(id(pod)) is pod:
+                        used_ports[node_name] |= settled_ports.get(id(pod), _NO_PORTS)
+                    else:
+                        used_ports[node_name] |= admission.host_ports(pod)
         for pod in pods:
-            hit = settled.get(id(pod))
-            if hit is not None and hit[0] is pod and pod["spec"].get("nodeName") in nodes:
+            if settled.get(id(pod)) is pod and pod["spec"].get("nodeName") in nodes:
                 continue
             spec, status = pod["spec"], pod.get("status") or {}
             annotations = pod["metadata"].get("annotations") or {}
@@ -615,7 +619,12 @@ class Cluster:
             if not (needs_ip or (node is not None and "hostIP" not in status) or "phase" not in status
                     or (node is not None and status.get("phase") == "Pending" and not pinned_status)):
                 if started and node is not None:
-                    settled[id(pod)] = (pod, admission.host_ports(pod))
+                    settled[id(pod)] = pod
+                    ports = admission.host_ports(pod)
+                    if ports:
+                        settled_ports[id(pod)] = ports
+                    else:
+                        settled_ports.pop(id(pod), None)
                 continue
             status = dict(status)
             if node is not None:
@@ -869,6 +878,7 @@ class _PodIndex:
 
 
 _SERVER_META = ("resourceVersion", "uid", "creationTimestamp", "generation")
+_NO_PORTS: frozenset = frozenset()
 
 
 def _node_affinity_allows(pod: dict, node: dict) -> bool:
