@@ -1,6 +1,7 @@
 """What the guard times: a Figure pairs kubelab's job with a reference doing the same job, at one size."""
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -24,7 +25,9 @@ class Figure:
 
 def timed(fn, min_time: float = 0.0, per: int = 1, setup=None) -> float:
     """Seconds per unit of one run of fn(), looped until the runs took at least min_time; setup() runs
-    untimed before each run."""
+    untimed before each run. Garbage is collected first, so no run pays for what an earlier one left
+    (a reference made slower by the subject's leftovers would make kubelab look faster)."""
+    gc.collect()
     loops, spent = 0, 0.0
     while True:
         if setup is not None:
