@@ -12,7 +12,7 @@ from ..net.objects import json_copy, key_of, labels_of, name_of, namespace_of, p
 from ..results import Response
 from . import gateway as _gateway   # plugs Gateway API admission, the controller and edges into the cluster
 from . import ingress as _ingress   # plugs Ingress admission, controllers and edges into the cluster
-from .cluster import Cluster
+from .cluster import Cluster, cyclic_gc_paused
 from .config import ClusterConfig
 from .probe import OUTSIDE_CLIENT_IP, Prober
 from . import mesh as _mesh   # registers the mesh kinds, admission and data path
@@ -82,8 +82,9 @@ class SimulatedLab(Lab):
         """Objects of a kind (all namespaces when namespace is None), filtered by a label selector string."""
         k = kinds.lookup(kind)
         sel = parse_selector_string(selector)
-        return [json_copy(o) for o in self.cluster.items(k.kind, namespace if k.namespaced else None)
-                if sel.matches(labels_of(o))]
+        with cyclic_gc_paused():    # copies of a large cluster's objects, made in one go
+            return [json_copy(o) for o in self.cluster.items(k.kind, namespace if k.namespaced else None)
+                    if sel.matches(labels_of(o))]
 
     # ------------------------------------------------------------ derived views (rebuilt when state changes)
     def _view(self, name: str, build):

@@ -38,3 +38,30 @@ def test_a_copied_lab_probes_its_own_cluster():
     assert fork.prober.lab is fork and fork.prober.cluster is fork.cluster
     assert lab.reach("default/client", "kubernetes", 443)
     assert not lab.list("Pod", "default") == fork.list("Pod", "default")
+
+
+class _Node:
+    pass
+
+
+def test_what_a_large_apply_built_is_promoted_and_cycles_are_still_collected():
+    """After an apply of thousands of pods, are the cluster's objects in the oldest generation (so the young
+    generations' collections do not walk them), and is a reference cycle dropped meanwhile still collected?"""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(thresholds[0], 1_000_000, 1_000_000)   # only young collections: nothing ages on its own
+    try:
+        lab = kubelab.connect(seed=0)
+        cycle = _Node()
+        cycle.self = cycle
+        cycle_ref = weakref.ref(cycle)
+        del cycle
+        lab.apply({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                   "spec": {"replicas": 2000, "selector": {"matchLabels": {"app": "web"}},
+                            "template": {"metadata": {"labels": {"app": "web"}},
+                                         "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+        pod = lab.cluster.items("Pod", "default")[0]
+        assert [g for g in range(3) if any(obj is pod for obj in gc.get_objects(generation=g))] == [2]
+    finally:
+        gc.set_threshold(*thresholds)
+    gc.collect()
+    assert cycle_ref() is None
