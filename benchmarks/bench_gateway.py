@@ -89,10 +89,9 @@ def _best_of(repeat: int, run):
     return best, result
 
 
-def bench_lab_http(n_routes: int, n_requests: int, seed: int) -> None:
-    import kubelab
-
-    lab = kubelab.connect("simulated", gateway_controller="envoy-gateway", seed=seed)
+def gateway_docs(n_routes: int) -> list[dict]:
+    """Namespace bench: an echo Deployment (3 replicas) and Service, Gateway gw (class eg, HTTP on 80) and
+    `n_routes` HTTPRoutes r<i> for host app<i>.example.com, each to the echo Service."""
     docs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bench"}},
             {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "echo", "namespace": "bench"},
              "spec": {"selector": {"app": "echo"}, "ports": [{"port": 8080, "targetPort": 3000}]}},
@@ -107,6 +106,14 @@ def bench_lab_http(n_routes: int, n_requests: int, seed: int) -> None:
               "metadata": {"name": f"r{i}", "namespace": "bench"},
               "spec": {"parentRefs": [{"name": "gw"}], "hostnames": [f"app{i}.example.com"],
                        "rules": [{"backendRefs": [{"name": "echo", "port": 8080}]}]}} for i in range(n_routes)]
+    return docs
+
+
+def bench_lab_http(n_routes: int, n_requests: int, seed: int) -> None:
+    import kubelab
+
+    lab = kubelab.connect("simulated", gateway_controller="envoy-gateway", seed=seed)
+    docs = gateway_docs(n_routes)
     t0 = time.perf_counter()
     lab.apply(docs)
     print(f"lab.apply of {n_routes} HTTPRoutes with the controller: {time.perf_counter() - t0:.2f} s")

@@ -63,10 +63,12 @@ def bench_lookup(n: int, per: int) -> None:
     assert default.size == table.size
 
 
-def bench_full(count: int) -> None:
+def ingress_lab(apps: int = 20):
+    """A lab with ingress-nginx and `apps` Deployments (2 replicas), Services and Ingresses (host app-i.example.com,
+    path / Prefix); returns (lab, the controller's external address)."""
     lab = kubelab.connect("simulated", ingress_controller="ingress-nginx", seed=0)
     docs = []
-    for i in range(20):
+    for i in range(apps):
         docs.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": f"app-{i}"},
                      "spec": {"replicas": 2, "selector": {"matchLabels": {"app": f"app-{i}"}},
                               "template": {"metadata": {"labels": {"app": f"app-{i}"}},
@@ -80,6 +82,11 @@ def bench_full(count: int) -> None:
                                     "backend": {"service": {"name": f"app-{i}", "port": {"number": 80}}}}]}}]}})
     lab.apply(docs)
     addr = lab.get("Service", "ingress-nginx-controller", "ingress-nginx")["status"]["loadBalancer"]["ingress"][0]["ip"]
+    return lab, addr
+
+
+def bench_full(count: int) -> None:
+    lab, addr = ingress_lab(20)
     urls = [f"http://{addr}/p{k}" for k in range(count)]
     lab.http(urls[0], headers={"Host": "app-0.example.com"})          # warm the per-generation views
     start = time.perf_counter()

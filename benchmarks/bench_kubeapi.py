@@ -28,16 +28,21 @@ def kubectl(server, cache: str, *args: str) -> tuple[float, str]:
     return time.perf_counter() - t0, out.stdout
 
 
-def objects_file(folder: Path, count: int = 200) -> Path:
-    import yaml
-
+def objects(count: int = 200) -> list[dict]:
+    """count/2 ConfigMaps cfg-i and count/2 Services bench-i (selector app=bench-i, port 80)."""
     docs = []
     for i in range(count // 2):
         docs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cfg-{i}"}, "data": {"k": str(i)}})
         docs.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"bench-{i}"},
                      "spec": {"selector": {"app": f"bench-{i}"}, "ports": [{"port": 80}]}})
+    return docs
+
+
+def objects_file(folder: Path, count: int = 200) -> Path:
+    import yaml
+
     path = folder / "objects.yaml"
-    path.write_text(yaml.safe_dump_all(docs))
+    path.write_text(yaml.safe_dump_all(objects(count)))
     return path
 
 

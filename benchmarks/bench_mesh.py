@@ -14,13 +14,24 @@ from kubelab.net.mesh.routing import MeshRequest, VirtualServiceTable
 from kubelab.net.mesh.samples import sample_manifests
 
 
-def bookinfo_requests(n: int = 10000) -> float:
+def bookinfo_lab(extra_namespaces: int = 0):
+    """Istio with Bookinfo and curl in default (injected), and `extra_namespaces` more injected namespaces
+    with httpbin each (a larger mesh around it); returns (lab, the curl pod as "default/<name>")."""
     lab = kubelab.connect("simulated", mesh="istio", seed=0)
-    lab.apply([{"apiVersion": "v1", "kind": "Namespace",
-                "metadata": {"name": "default", "labels": {"istio-injection": "enabled"}}}])
-    lab.apply(sample_manifests("bookinfo", "default") + sample_manifests("curl", "default"))
+    namespaces = ["default"] + [f"mesh-{i}" for i in range(extra_namespaces)]
+    lab.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"istio-injection": "enabled"}}}
+               for ns in namespaces])
+    docs = sample_manifests("bookinfo", "default") + sample_manifests("curl", "default")
+    for ns in namespaces[1:]:
+        docs += sample_manifests("httpbin", ns)
+    lab.apply(docs)
     src = "default/" + lab.list("Pod", "default", selector="app=curl")[0]["metadata"]["name"]
     lab.http("http://productpage:9080/productpage", src=src)      # warm the per-generation views
+    return lab, src
+
+
+def bookinfo_requests(n: int = 10000) -> float:
+    lab, src = bookinfo_lab()
     start = time.process_time()
     for _ in range(n):
         r = lab.http("http://productpage:9080/productpage", src=src)
@@ -29,8 +40,9 @@ def bookinfo_requests(n: int = 10000) -> float:
     return elapsed
 
 
-def route_decisions(services: int = 500, routes: int = 2000, n: int = 200000) -> float:
-    rng = random.Random(0)
+def virtual_services(services: int = 500, routes: int = 2000) -> list[dict]:
+    """One VirtualService per service svc-i: routes/services - 1 header+prefix matches to subsets v<j>, then a
+    90/10 split between v1 and v2."""
     per = routes // services
     vss = []
     for i in range(services):
@@ -41,12 +53,24 @@ def route_decisions(services: int = 500, routes: int = 2000, n: int = 200000) ->
         vss.append({"metadata": {"name": f"svc-{i}", "namespace": "default",
                                  "creationTimestamp": f"2026-01-01T00:00:{i % 60:02d}Z"},
                     "spec": {"hosts": [f"svc-{i}"], "http": http}})
-    table = VirtualServiceTable(vss)
+    return vss
+
+
+def route_requests(services: int = 500, routes: int = 2000, count: int = 1000) -> list[tuple[str, MeshRequest]]:
+    """`count` seeded (host, request) pairs for virtual_services(services, routes), most matching a header route."""
+    rng = random.Random(0)
+    per = routes // services
     requests = []
-    for k in range(1000):
+    for k in range(count):
         i, j = rng.randrange(services), rng.randrange(per)
         requests.append((f"svc-{i}.default.svc.cluster.local",
                          MeshRequest("GET", f"/api/v{j}/items", f"svc-{i}", (("x-user", f"user-{j}"),))))
+    return requests
+
+
+def route_decisions(services: int = 500, routes: int = 2000, n: int = 200000) -> float:
+    table = VirtualServiceTable(virtual_services(services, routes))
+    requests = route_requests(services, routes)
     start = time.process_time()
     for k in range(n):
         host, req = requests[k % 1000]

@@ -11,9 +11,11 @@ dict + dnslib packing), so it means the same on a fast or a slow, a quiet or a s
     python benchmarks/guard.py                    # the full sizes of the issue's targets (minutes)
 
 --check fails when a ratio is more than 2x its recorded value, or an exponent more than 0.3 above
-its recorded one, naming the figure. Only kubelab's public API is used (connect, apply,
-reachability, resolve, serve_dns), so the guard also runs against older commits
-(`PYTHONPATH=<old checkout> python benchmarks/guard.py --quick --check`).
+its recorded one, naming the figure. The figures of this file use only kubelab's public API (connect,
+apply, reachability, resolve, serve_dns), so they also run against older commits
+(`PYTHONPATH=<old checkout> python benchmarks/guard.py --quick --check --only apply`); those of
+guard_serving.py (HTTP through ingress-nginx and a Gateway, the mesh, the API server) need the
+capabilities they measure.
 """
 from __future__ import annotations
 
@@ -29,9 +31,11 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from guard_figure import Figure, timed  # noqa: E402
+import guard_serving  # noqa: E402
 
 RECORDED = Path(__file__).with_name("guard_recorded.json")
 RATIO_SLACK = 2.0          # a ratio may grow up to 2x its recorded value
@@ -44,29 +48,6 @@ SIZES = {
     "full": {"apply": (2500, 10_000), "reachability": (500, 2000), "dns-pod": (500, 2000),
              "dns-pod-ndots": (500, 2000), "dns-udp": (500, 2000)},
 }
-
-
-@dataclass
-class Figure:
-    """One figure at one size: kubelab's job and the reference's, each timed per `per` units of work."""
-
-    subject: Callable[[], object]
-    reference: Callable[[], object]
-    per: int = 1                      # divide by this (per lookup, per query)
-    reference_scale: float = 1.0      # multiply the reference's time by this (timed on a sample)
-    min_time: float = 0.0             # loop each timing until it took this long (tiny jobs)
-    close: Callable[[], None] = lambda: None
-
-
-def timed(fn, min_time: float = 0.0, per: int = 1) -> float:
-    """Seconds per unit of one run of fn(), looped until the runs took at least min_time."""
-    loops, start = 0, time.perf_counter()
-    while True:
-        fn()
-        loops += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return elapsed / loops / per
 
 
 # ------------------------------------------------------------------------------------- apply
@@ -305,7 +286,10 @@ FIGURES = {
     "dns-pod": figure_dns_pod,
     "dns-pod-ndots": lambda n: figure_dns_pod(n, ndots=True),
     "dns-udp": figure_dns_udp,
+    **guard_serving.FIGURES,     # HTTP, Gateway, mesh, API server
 }
+for _mode, _sizes in guard_serving.SIZES.items():
+    SIZES[_mode].update(_sizes)
 
 
 # ------------------------------------------------------------------------------------ the guard
@@ -328,8 +312,9 @@ def measure(mode: str, only=None, rounds: int = 5) -> dict:
             for _ in range(rounds):
                 times = []
                 for fig in figures:
-                    times.append((timed(fig.subject, fig.min_time, fig.per),
-                                  timed(fig.reference, fig.min_time, fig.per) * fig.reference_scale))
+                    times.append((timed(fig.subject, fig.min_time, fig.per, fig.setup),
+                                  timed(fig.reference, fig.min_time, fig.per, fig.reference_setup)
+                                  * fig.reference_scale))
                 (s_small, _), (s_large, r_large) = times
                 per_round.append((s_large / r_large, math.log(s_large / s_small) / math.log(large / small),
                                   s_large, r_large))
@@ -419,9 +404,10 @@ def main(argv=None) -> int:
                 for name in measured if all("error" not in r[name] for r in runs)}
         recorded = json.loads(RECORDED.read_text()) if RECORDED.exists() else {}
         recorded[mode] = {**recorded.get(mode, {}), **kept}
-        recorded.setdefault("_about", {})[mode] = (f"worst of {args.record_runs} runs, kubelab {_commit()}, "
-                                                   f"{platform.machine()}, {_cores()} cores, load average "
-                                                   f"{os.getloadavg()[0]:.1f} (shared)")
+        note = (f"worst of {args.record_runs} runs, kubelab {_commit()}, {platform.machine()}, {_cores()} cores, "
+                f"load average {os.getloadavg()[0]:.1f} (shared)")
+        about = recorded.setdefault("_about", {})
+        about[mode] = {**(about.get(mode) if isinstance(about.get(mode), dict) else {}), **{name: note for name in kept}}
         RECORDED.write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n")
         print(f"recorded in {RECORDED.name}")
     if args.check:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 
 from ..errors import ValidationError
-from .endpointslices import find_target_port
-from .labels import selector_from_map
+from .endpointslices import _ip_order, find_target_port
+from .memo import by_identity
 from .objects import labels_of, name_of, namespace_of, pod_ips, pod_phase, pod_ready, pod_terminating
 
 __all__ = ["MAX_CAPACITY", "OVER_CAPACITY", "MIRROR_CONTROLLER", "DEPRECATION_WARNING", "endpoints_for_service",
@@ -35,45 +35,31 @@ def _address(pod: dict, ip: str) -> dict:
     return address
 
 
-def endpoints_for_service(service: dict, pods: list[dict]) -> dict | None:
+def endpoints_for_service(service: dict, pods: list[dict], memo: dict | None = None) -> dict | None:
     """The Endpoints object the endpoints controller writes for a Service with a selector (None without one):
     ready pods in addresses, others in notReadyAddresses (all in addresses with publishNotReadyAddresses),
-    terminating and finished pods left out, subsets repacked by port set, at most 1000 addresses kept."""
+    terminating and finished pods left out, subsets repacked by port set, at most 1000 addresses kept.
+
+    `memo` (a caller's dict; the result's address dicts are shared with it, so it is never mutated): see
+    memo.by_identity, one entry per pod and Service."""
     spec = service.get("spec") or {}
     if not spec.get("selector"):
         return None
-    selector = selector_from_map(spec["selector"])
-    ns = namespace_of(service)
-    publish = bool(spec.get("publishNotReadyAddresses"))
-    families = spec.get("ipFamilies") or ["IPv4"]
-    primary_v6 = families[0] == "IPv6"
     subsets: dict[tuple, dict] = {}
     for pod in sorted(pods, key=name_of):
-        if namespace_of(pod) != ns or not selector.matches(labels_of(pod)):
+        entry = by_identity(memo, (pod, service), None, _pod_address, pod, service)
+        if entry is None:
             continue
-        if pod_phase(pod) in ("Succeeded", "Failed") or not pod_ips(pod) or (pod_terminating(pod) and not publish):
-            continue
-        ip = next((i for i in pod_ips(pod) if (":" in i) == primary_v6), None)
-        if ip is None:
-            continue
-        ports = []
-        for sp in spec.get("ports") or []:
-            number = find_target_port(pod, sp)
-            if number is not None:
-                ports.append({"name": sp.get("name") or "", "port": number, "protocol": sp.get("protocol", "TCP")})
-        if not ports and spec.get("ports"):
-            continue
-        key = tuple(sorted((p["name"], p["port"], p["protocol"]) for p in ports))
+        key, ports, which, ip_key, address = entry
         subset = subsets.setdefault(key, {"addresses": [], "notReadyAddresses": [], "ports": ports})
-        which = "addresses" if publish or pod_ready(pod) else "notReadyAddresses"
-        subset[which].append(_address(pod, ip))
+        subset[which].append((ip_key, address))
     out_subsets = []
     for key in sorted(subsets):
         subset = subsets[key]
         entry = {}
         for field in ("addresses", "notReadyAddresses"):
-            if subset[field]:
-                entry[field] = sorted(subset[field], key=lambda a: _ip_key(a["ip"]))
+            if subset[field]:   # by IP (a stable sort: pods of one IP stay in name order)
+                entry[field] = [address for _, address in sorted(subset[field], key=_first)]
         entry["ports"] = [{k: v for k, v in p.items() if v != ""} for p in subset["ports"]]
         out_subsets.append(entry)
     annotations = {}
@@ -84,12 +70,42 @@ def endpoints_for_service(service: dict, pods: list[dict]) -> dict | None:
     labels = dict(labels_of(service))
     if spec.get("clusterIP") == "None":
         labels["service.kubernetes.io/headless"] = ""
-    meta = {"name": name_of(service), "namespace": ns}
+    meta = {"name": name_of(service), "namespace": namespace_of(service)}
     if labels:
         meta["labels"] = labels
     if annotations:
         meta["annotations"] = annotations
     return {"apiVersion": "v1", "kind": "Endpoints", "metadata": meta, "subsets": out_subsets}
+
+
+def _pod_address(pod: dict, service: dict) -> tuple | None:
+    """What one pod adds to the Service's Endpoints (addEndpointSubset): None when it is left out, else
+    (port key, ports, "addresses" or "notReadyAddresses", sort key of its IP, the address)."""
+    spec = service.get("spec") or {}
+    publish = bool(spec.get("publishNotReadyAddresses"))
+    labels = labels_of(pod)
+    if namespace_of(pod) != namespace_of(service) or any(labels.get(k) != v for k, v in spec["selector"].items()):
+        return None
+    if pod_phase(pod) in ("Succeeded", "Failed") or not pod_ips(pod) or (pod_terminating(pod) and not publish):
+        return None
+    primary_v6 = (spec.get("ipFamilies") or ["IPv4"])[0] == "IPv6"
+    ip = next((i for i in pod_ips(pod) if (":" in i) == primary_v6), None)
+    if ip is None:
+        return None
+    ports = []
+    for sp in spec.get("ports") or []:
+        number = find_target_port(pod, sp)
+        if number is not None:
+            ports.append({"name": sp.get("name") or "", "port": number, "protocol": sp.get("protocol", "TCP")})
+    if not ports and spec.get("ports"):
+        return None
+    key = tuple(sorted((p["name"], p["port"], p["protocol"]) for p in ports))
+    which = "addresses" if publish or pod_ready(pod) else "notReadyAddresses"
+    return key, ports, which, _ip_key(ip), _address(pod, ip)
+
+
+def _first(pair: tuple):
+    return pair[0]
 
 
 def _truncate(subsets: list[dict], limit: int) -> list[dict]:
@@ -110,9 +126,7 @@ def _truncate(subsets: list[dict], limit: int) -> list[dict]:
 
 
 def _ip_key(ip: str) -> tuple:
-    import ipaddress
-    a = ipaddress.ip_address(ip)
-    return (a.version, int(a))
+    return _ip_order(ip)    # (version, integer value), parsed once per address for slices and Endpoints
 
 
 def validate_endpoints(obj: dict, ref: str) -> dict:

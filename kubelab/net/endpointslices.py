@@ -12,6 +12,7 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass
 
+from .memo import by_identity
 from .labels import selector_from_map
 from .objects import labels_of, name_of, namespace_of, pod_ips, pod_node, pod_phase, pod_ready, pod_terminating
 
@@ -211,7 +212,7 @@ def _reconcile_port_group(service: dict, existing: list[dict], desired: dict, po
             got = desired.pop(_endpoint_key(ep), None)
             if got is not None:
                 kept.append(got)
-                changed = changed or _beyond_hash(got) != _beyond_hash(ep)
+                changed = changed or (got != ep and _beyond_hash(got) != _beyond_hash(ep))   # equal: cheap in C
         labels_changed = (old["metadata"].get("labels") or {}) != labels
         if changed or len(kept) != len(old.get("endpoints") or []):
             if not kept:
@@ -308,29 +309,15 @@ def reconcile_endpointslices(service: dict, pods: list[dict], existing: list[dic
     return sorted(result, key=lambda s: (s["addressType"], s["metadata"]["name"]))
 
 
-_MAX_ENTRIES = 200_000
-
-
 def _pod_entry(pod: dict, service: dict, address_type: str, node_by_name: dict | None, memo: dict | None):
     """What one pod contributes to the Service's slices: None when ShouldPodBeInEndpoints is false, else
     (port key, ports, skipped for a missing node, endpoint key, endpoint or None without an address).
 
-    `memo` (a caller's dict that never mutates the slices it gets): (id(pod), id(service), ...) ->
-    (pod, service, node, entry). Stored objects are replaced, never mutated, so an entry stays right
-    while the same objects come back (a reconcile after one pod changed recomputes that pod only); the
-    objects are held, so their ids are not reused."""
+    `memo` (a caller's dict that never mutates the slices it gets): see memo.by_identity, keyed on the pod,
+    the Service and the pod's node."""
     node = node_by_name.get(pod_node(pod)) if node_by_name is not None and pod_node(pod) else None
-    if memo is None:
-        return _compute_pod_entry(pod, service, address_type, node_by_name, node)
-    memo_key = (id(pod), id(service), address_type, node_by_name is None)
-    hit = memo.get(memo_key)
-    if hit is not None and hit[0] is pod and hit[1] is service and hit[2] is node:
-        return hit[3]
-    entry = _compute_pod_entry(pod, service, address_type, node_by_name, node)
-    if len(memo) >= _MAX_ENTRIES:
-        memo.clear()
-    memo[memo_key] = (pod, service, node, entry)
-    return entry
+    return by_identity(memo, (pod, service, node), (address_type, node_by_name is None),
+                       _compute_pod_entry, pod, service, address_type, node_by_name, node)
 
 
 def _compute_pod_entry(pod, service, address_type, node_by_name, node):

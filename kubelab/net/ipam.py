@@ -14,6 +14,7 @@ Sources:
 """
 from __future__ import annotations
 
+import copy
 import ipaddress
 import random
 from dataclasses import dataclass, field
@@ -72,7 +73,17 @@ def _pick_banded(rng: random.Random, size: int, offset: int, taken) -> int | Non
     return None
 
 
-class ServiceIPAllocator:
+class _HeldSet:
+    """An allocator's state is immutable values plus `_held`, a set of numbers: a deep copy (all-or-nothing
+    apply snapshots every allocator) copies that set, not number by number through copy.deepcopy."""
+
+    def __deepcopy__(self, memo):
+        new = copy.copy(self)
+        new._held = set(self._held)
+        return new
+
+
+class ServiceIPAllocator(_HeldSet):
     """ClusterIPs of one --service-cluster-ip-range: static band first, dynamic allocation prefers the rest."""
 
     def __init__(self, cidr: str):
@@ -184,7 +195,7 @@ def parse_port_range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
-class PortAllocator:
+class PortAllocator(_HeldSet):
     """NodePorts of --service-node-port-range, with the same static/dynamic bands as ClusterIPs (KEP-3668)."""
 
     def __init__(self, port_range: str = "30000-32767"):
@@ -234,7 +245,7 @@ class PortAllocator:
         return f"PortAllocator({self.range!r}, used={len(self._held)})"
 
 
-class PodCIDRAllocator:
+class PodCIDRAllocator(_HeldSet):
     """Node podCIDRs carved from --cluster-cidr in order (cidrset: round-robin from the next candidate)."""
 
     def __init__(self, cluster_cidr: str, node_mask: int | None = None):
@@ -294,7 +305,7 @@ class PodCIDRAllocator:
         return [self._subnet(i) for i in sorted(self._held)]
 
 
-class _AddressRange:
+class _AddressRange(_HeldSet):
     """A contiguous range of addresses held by offset from `_start`: what pod IPAM and the LB pool share."""
 
     _start: int

@@ -48,6 +48,9 @@ class Cluster:
         self.rng = random.Random(config.seed)
         self.store = Store()
         self._endpoint_memo: dict = {}     # the EndpointSlice controller's per-pod work, by object identity
+        self._endpoints_memo: dict = {}    # the same for the endpoints controller (v1 Endpoints)
+        self._settled_pods: dict = {}      # the scheduler's and kubelet's pass: pods it is done with
+        self._settled_host_ports: dict = {}   # ... and the host ports of those that claim some
         self.clock = 0
         self.now = 0                              # simulated seconds, moved by advance()
         # a served lab's clock (kubelab.serve sets it): () -> datetime of new objects' creationTimestamp
@@ -164,7 +167,7 @@ class Cluster:
         docs = load_manifests(manifests)
         prepared = [self._prepare(doc) for doc in docs]
         snapshot = self._snapshot()
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             try:
                 changes = [self._admit(kind, doc) for kind, doc in prepared]
                 self.reconcile()
@@ -414,7 +417,7 @@ class Cluster:
                                   f"Invalid value: {grace_period!r}: must be a whole number >= 0",
                                   "use 0 to delete at once, or leave it out for the pod's own grace period")
         snapshot = self._snapshot()
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             try:
                 if k.kind == "Pod":
                     self.terminate_pod(obj, grace_period)
@@ -465,16 +468,17 @@ class Cluster:
         gone = sorted(k for k, deadline in self.terminating.items() if deadline <= self.now)
         if gone:
             snapshot = self._snapshot()
-            try:
-                for key in gone:
-                    del self.terminating[key]
-                    pod = self.store.get("Pod", key)
-                    if pod is not None:
-                        self._delete_object("Pod", pod)
-                self.reconcile()
-            except Exception:
-                self._restore(snapshot)
-                raise
+            with cyclic_gc_paused():
+                try:
+                    for key in gone:
+                        del self.terminating[key]
+                        pod = self.store.get("Pod", key)
+                        if pod is not None:
+                            self._delete_object("Pod", pod)
+                    self.reconcile()
+                except Exception:
+                    self._restore(snapshot)
+                    raise
         return gone
 
     def _delete_object(self, kind: str, obj: dict) -> None:
@@ -526,10 +530,11 @@ class Cluster:
                         allocator.release(ip)
 
     def _snapshot(self):
-        return (self.store.snapshot(), copy.deepcopy((self.service_allocators, self.pod_cidrs, self.node_ipam,
-                                                      self.lb_pool, self.ip_owner, self.pinned_ips,
-                                                      self.terminating, self.now, self.coredns_corefile,
-                                                      self.coredns_log)),
+        # the allocators deep (each copies its own set); the flat maps of strings and numbers shallow
+        return (self.store.snapshot(), (*copy.deepcopy((self.service_allocators, self.pod_cidrs, self.node_ipam,
+                                                        self.lb_pool)),
+                                        dict(self.ip_owner), set(self.pinned_ips), dict(self.terminating),
+                                        self.now, self.coredns_corefile, list(self.coredns_log)),
                 self.rng.getstate(), self.clock)
 
     def _restore(self, snap) -> None:
@@ -586,13 +591,25 @@ class Cluster:
         load = defaultdict(int)
         used_ports = defaultdict(set)
         pods = sorted(self.items("Pod"), key=lambda p: (p["metadata"].get("creationTimestamp", ""), key_of_pod(p)))
+        # started pods this pass left as they were, by identity (stored objects are replaced, never mutated):
+        # id -> pod; nothing below changes them while their node exists. Their host ports are remembered
+        # only when they have some (most have none)
+        settled, settled_ports = self._settled_pods, self._settled_host_ports
+        if len(settled) > 200_000:
+            settled.clear()
+            settled_ports.clear()
         for pod in pods:
             node_name = pod["spec"].get("nodeName")
             if node_name and (pod.get("status") or {}).get("phase") in ("Running", "Pending"):
                 load[node_name] += 1
                 if pod.get("status", {}).get("phase") == "Running":
-                    used_ports[node_name] |= admission.host_ports(pod)
+                    if settled.get(id(pod)) is pod:
+                        used_ports[node_name] |= settled_ports.get(id(pod), _NO_PORTS)
+                    else:
+                        used_ports[node_name] |= admission.host_ports(pod)
         for pod in pods:
+            if settled.get(id(pod)) is pod and pod["spec"].get("nodeName") in nodes:
+                continue
             spec, status = pod["spec"], pod.get("status") or {}
             annotations = pod["metadata"].get("annotations") or {}
             node_name = spec.get("nodeName")
@@ -615,6 +632,13 @@ class Cluster:
             needs_ip = node is not None and not pod_ips(pod) and not pinned and status.get("phase") != "Failed"
             if not (needs_ip or (node is not None and "hostIP" not in status) or "phase" not in status
                     or (node is not None and status.get("phase") == "Pending" and not pinned_status)):
+                if started and node is not None:
+                    settled[id(pod)] = pod
+                    ports = admission.host_ports(pod)
+                    if ports:
+                        settled_ports[id(pod)] = ports
+                    else:
+                        settled_ports.pop(id(pod), None)
                 continue
             status = dict(status)
             if node is not None:
@@ -783,7 +807,7 @@ class Cluster:
                                                                              for p in pods))
             if old is not None and self._endpoints_seen.get(key) == (fingerprint, old["metadata"].get("resourceVersion")):
                 continue
-            desired = endpoints_for_service(service, pods)
+            desired = endpoints_for_service(service, pods, memo=self._endpoints_memo)
             if old is not None and old.get("subsets") == desired["subsets"] \
                     and old["metadata"].get("annotations") == desired["metadata"].get("annotations") \
                     and old["metadata"].get("labels") == desired["metadata"].get("labels"):
@@ -868,6 +892,7 @@ class _PodIndex:
 
 
 _SERVER_META = ("resourceVersion", "uid", "creationTimestamp", "generation")
+_NO_PORTS: frozenset = frozenset()
 
 
 def _node_affinity_allows(pod: dict, node: dict) -> bool:
@@ -966,7 +991,7 @@ def _timestamp(seconds: int) -> str:
 
 
 @contextlib.contextmanager
-def _cyclic_gc_paused():
+def cyclic_gc_paused():
     """No cyclic garbage collection while the controllers run: they allocate hundreds of thousands of
     small acyclic dicts for a large apply, and each full collection would walk every live object (30%
     of a 10,000-pod apply). Whatever cycles were made are collected as usual afterwards."""
@@ -977,7 +1002,17 @@ def _cyclic_gc_paused():
     try:
         yield
     finally:
+        if gc.get_count()[0] > _LARGE_BATCH:
+            # what a large apply built (a cluster's objects) lives long: promote it to the oldest generation
+            # at once (freeze then unfreeze moves every tracked object there, without walking any), instead of
+            # walking it through the young generations on the next collections. Cycles among what was
+            # young are still found, by the next full collection.
+            gc.freeze()
+            gc.unfreeze()
         gc.enable()
+
+
+_LARGE_BATCH = 20_000   # container objects allocated while paused
 
 
 def _comparable(obj: dict) -> dict:

@@ -12,7 +12,7 @@ from ..net.objects import json_copy, key_of, labels_of, name_of, namespace_of, p
 from ..results import Response
 from . import gateway as _gateway   # plugs Gateway API admission, the controller and edges into the cluster
 from . import ingress as _ingress   # plugs Ingress admission, controllers and edges into the cluster
-from .cluster import Cluster
+from .cluster import Cluster, cyclic_gc_paused
 from .config import ClusterConfig
 from .probe import OUTSIDE_CLIENT_IP, Prober
 from . import mesh as _mesh   # registers the mesh kinds, admission and data path
@@ -44,11 +44,13 @@ class SimulatedLab(Lab):
         state = self.__dict__.copy()
         state.pop("lock", None)
         state.pop("api_server", None)
+        state.pop("prober", None)       # it holds its lab weakly: the copy gets its own
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self.lock = threading.RLock()
+        self.prober = Prober(self)
 
     def __repr__(self) -> str:
         c = self.config
@@ -80,8 +82,9 @@ class SimulatedLab(Lab):
         """Objects of a kind (all namespaces when namespace is None), filtered by a label selector string."""
         k = kinds.lookup(kind)
         sel = parse_selector_string(selector)
-        return [json_copy(o) for o in self.cluster.items(k.kind, namespace if k.namespaced else None)
-                if sel.matches(labels_of(o))]
+        with cyclic_gc_paused():    # copies of a large cluster's objects, made in one go
+            return [json_copy(o) for o in self.cluster.items(k.kind, namespace if k.namespaced else None)
+                    if sel.matches(labels_of(o))]
 
     # ------------------------------------------------------------ derived views (rebuilt when state changes)
     def _view(self, name: str, build):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import weakref
 from dataclasses import dataclass
 
 from ..errors import ProbeError
@@ -40,9 +41,15 @@ class Prober:
     """Answers reach/trace for one Lab; the Lab hands it the cluster and its derived views."""
 
     def __init__(self, lab):
-        self.lab = lab
+        # the lab owns its prober: held weakly, so a lab dropped by a notebook is freed at once (no cycle
+        # for the garbage collector to find while it walks every object of a large cluster)
+        self._lab = weakref.ref(lab)
         self.cluster = lab.cluster
         self.profile = cni_profile(lab.config.cni, lab.config.calico_mode)
+
+    @property
+    def lab(self):
+        return self._lab()
 
     # ------------------------------------------------------------ naming the ends
     def pod(self, ref: str, argument: str = "pod") -> dict:

@@ -43,3 +43,37 @@ def test_memoised_slices_equal_slices_computed_from_scratch():
     stored = lab.list("EndpointSlice", "default", selector="kubernetes.io/service-name=web")
     assert _endpoints(stored) == _endpoints(fresh)
     assert sum(len(s["endpoints"]) for s in stored) == 4 and cluster._endpoint_memo
+
+
+def test_memoised_endpoints_equal_endpoints_computed_from_scratch():
+    """The endpoints controller's memo (v1 Endpoints): after the same changes, the stored object is what
+    endpoints_for_service computes from scratch, and a pod that turned not-ready moved to notReadyAddresses."""
+    from kubelab.net.endpoints import endpoints_for_service
+
+    lab = kubelab.connect(seed=0)
+    lab.apply(APP)
+    pods = lab.list("Pod", "default")
+    lab.delete("Pod", pods[0]["metadata"]["name"])
+    lab.apply(APP.replace("replicas: 7", "replicas: 4"))
+    unready = [p for p in lab.list("Pod", "default") if "deletionTimestamp" not in p["metadata"]][-1]
+    unready["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
+    unready["metadata"].setdefault("annotations", {})["kubelab.io/pinned-status"] = "true"
+    lab.apply(unready)
+    lab.advance(60)
+    cluster = lab.cluster
+    fresh = endpoints_for_service(cluster.get("Service", "web"), cluster.items("Pod"))
+    stored = lab.get("Endpoints", "web")
+    assert stored["subsets"] == fresh["subsets"] and cluster._endpoints_memo
+    assert [a["targetRef"]["name"] for a in stored["subsets"][0]["notReadyAddresses"]] == [unready["metadata"]["name"]]
+    assert len(stored["subsets"][0]["addresses"]) == 3
+
+
+def test_a_pod_on_a_deleted_node_is_not_left_as_settled():
+    """The scheduler's memo of pods it is done with holds only while their node exists: a pod whose node is
+    deleted goes with it, and a new pod is placed on a node that still exists."""
+    lab = kubelab.connect(seed=0, nodes=2)
+    lab.apply(APP)
+    lab.delete("Node", "node-1")
+    pods = lab.list("Pod", "default")
+    assert len(pods) == 7 and {p["spec"]["nodeName"] for p in pods} == {"node-2"}
+    assert all(p["status"]["phase"] == "Running" and p["status"]["podIP"] for p in pods)
