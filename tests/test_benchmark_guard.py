@@ -54,6 +54,21 @@ def test_an_unmeasurable_figure_fails(guard):
     assert problems == ["apply: could not be measured (RuntimeError: boom)"]
 
 
+def test_a_regression_that_does_not_show_again_is_a_burst_of_load(guard):
+    """Flagged figures are measured again; only those that fail the second time are regressions."""
+    first = guard.compare(RECORDED, _measured(apply={"exponent": 1.5}, **{"dns-pod": {"ratio": 20.5}}))
+    asked = []
+
+    def remeasure(names):
+        asked.append(names)
+        timing = {"seconds": 1.0, "reference_seconds": 0.1, "sizes": [1, 2]}
+        return {"apply": {**RECORDED["apply"], **timing}, "dns-pod": {**RECORDED["dns-pod"], **timing, "ratio": 21.0}}
+
+    problems = guard.confirmed(RECORDED, first, remeasure)
+    assert asked == [["apply", "dns-pod"]]
+    assert len(problems) == 1 and problems[0].startswith("dns-pod: ratio")
+
+
 def test_the_apply_regression_of_f3dfbe6_would_have_been_caught(guard):
     """The figures the quick guard measured at f3dfbe6 ("Warnings on apply...", which made apply
     quadratic; recorded in BENCHMARKS.md) fail against the recorded figures, on both counts."""
