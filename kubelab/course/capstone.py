@@ -30,6 +30,8 @@ NAMESPACES = ("shop", "edge", "reports", "monitoring")
 USER_KINDS = ("Deployment", "Service", "EndpointSlice", "NetworkPolicy", "Ingress", "Secret", "ServiceAccount",
               "Gateway", "HTTPRoute", "ReferenceGrant", "PeerAuthentication", "DestinationRule", "VirtualService",
               "AuthorizationPolicy")
+#: objects outside the shop's namespaces that a fault (and so a fix) can change
+CLUSTER_OBJECTS = (("ConfigMap", "kube-system", "calico-config"), ("Node", "", "node-4"))
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _VOLATILE_META = ("resourceVersion", "uid", "generation", "creationTimestamp", "managedFields", "ownerReferences",
                   "deletionTimestamp", "selfLink")
@@ -183,6 +185,10 @@ class Capstone:
 
     def _snapshot(self) -> dict:
         found = {}
+        for kind, ns, name in CLUSTER_OBJECTS:
+            obj = self.lab.cluster.find(kind, f"{ns}/{name}" if ns else name)
+            if obj is not None:
+                found[(kind, ns, name)] = _clean(obj)
         for ns in NAMESPACES:
             try:
                 found[("Namespace", "", ns)] = _clean(self.lab.get("Namespace", ns, ""))

@@ -10,12 +10,14 @@ from pathlib import Path
 import nbformat
 
 from kubelab import cli
-from kubelab.course.capstone import ANSWER_FORMAT, Capstone
+from kubelab.course.capstone import ANSWER_FORMAT, Capstone, draw
 from kubelab.course.capstone_report import report
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSON = "11-troubleshooting.ipynb"
-LEARNER = "ada@example.org"
+# a learner whose tickets leave the database alone, so "the database refuses everyone but the cart" is an invariant
+LEARNER = next(f"learner-{n}@example.org" for n in range(2000)
+               if not any("db-isolated" in f.breaks for f in draw(f"learner-{n}@example.org", 2)))
 
 HONEST = "for fault in mine.faults:\n    mine.apply(fault.fix(mine.base))"
 NO_POLICIES = HONEST + "\nfor pol in lab.list('NetworkPolicy', 'shop'):\n    lab.delete('NetworkPolicy', pol['metadata']['name'], 'shop')"
@@ -38,7 +40,7 @@ def _notebook(code: str) -> nbformat.NotebookNode:
 
 def _db_is_not_a_ticket() -> Capstone:
     scenario = Capstone(LEARNER, 2)
-    assert not any("db-isolated" in f.breaks for f in scenario.faults), "pick a learner whose tickets leave the db alone"
+    assert not any("db-isolated" in f.breaks for f in scenario.faults)
     return scenario
 
 
