@@ -327,9 +327,12 @@ def _post_notice(lab) -> Outcome:
 
 
 def _capacity(lab) -> Outcome:
+    """Every replica runs, and no Deployment runs fewer replicas than the shop needs (scaling down is no fix)."""
+    needed = {d["metadata"]["name"]: d["spec"]["replicas"] for d in shop_manifests()
+              if d["kind"] == "Deployment" and d["metadata"]["namespace"] == "shop"}
     short = []
     for d in sorted(lab.list("Deployment", "shop"), key=lambda d: d["metadata"]["name"]):
-        want = (d.get("spec") or {}).get("replicas", 1)
+        want = max((d.get("spec") or {}).get("replicas", 1), needed.get(d["metadata"]["name"], 0))
         labels = ((d.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
         selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
         running = [p for p in lab.list("Pod", "shop", selector=selector) if (p.get("status") or {}).get("phase") == "Running"]
@@ -428,7 +431,8 @@ _J = [
     Journey("reports", "the nightly report calls the shop's API for the orders (its API_URL)", _reports),
     Journey("health", "the health checker calls http://api.shop/healthz",
             lambda lab: _inside(lab, "monitoring", "prober", "http://api.shop/healthz", "api")),
-    Journey("capacity", "every replica of every shop Deployment runs", _capacity),
+    Journey("capacity", "every replica of every shop Deployment runs, none scaled below what the shop needs",
+            _capacity),
     Journey("post-notice", f"the notices job posts a {NOTICE_BYTES}-byte notice to http://statuspage.edge/notices",
             _post_notice),
     Journey("status-page", f"the office screens load the status page from every node's port {STATUS_NODEPORT}",
