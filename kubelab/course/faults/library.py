@@ -83,7 +83,7 @@ FAULTS: tuple[Fault, ...] = (
           "Service api selects app=api-server, a label no pod has: it selects no pod, so it has no endpoints",
           "make spec.selector equal to the pods' labels (app: api)",
           _set(["spec", "selector"], {"app": "api-server"})),
-    Fault("targetport-name-mismatch", "Services", (("Service", "shop", "cart"),), ("api-cart", "cart-canary"),
+    Fault("targetport-name-mismatch", "Services", (("Service", "shop", "cart"),), ("api-cart", "cart-canary", "sold-out"),
           "Adding anything to the cart fails; every other page works.",
           "Service cart's targetPort names a port (htpp) no cart container declares, so its endpoints have no port",
           "spec.ports[].targetPort must name a containerPort the pods declare (http)",
@@ -104,7 +104,7 @@ FAULTS: tuple[Fault, ...] = (
           _one(lambda d: d["metadata"].__setitem__("labels", {"app": "inventory"}))),
     # ------------------------------------------------------------ DNS
     Fault("dnspolicy-default", "DNS", ((DEP, "shop", "api"),),
-          ("api-cart", "cart-canary", "api-inventory", "api-payments"),
+          ("api-cart", "cart-canary", "api-inventory", "api-payments", "sold-out"),
           "The cart and stock levels fail with 'could not resolve host' in the API's errors.",
           "the API's pods have dnsPolicy: Default: they use the node's resolv.conf, which knows no cluster names",
           "use dnsPolicy: ClusterFirst (the default) for pods that call Services by name",
@@ -118,7 +118,7 @@ FAULTS: tuple[Fault, ...] = (
                                                   [{"ip": "203.0.113.99", "hostnames": ["payments.example.com"]}]))),
     # ------------------------------------------------------------ NetworkPolicy
     Fault("egress-forgets-dns", "NetworkPolicy", (("NetworkPolicy", "shop", "api-egress"),),
-          ("api-cart", "cart-canary", "api-payments", "api-inventory"),
+          ("api-cart", "cart-canary", "api-payments", "api-inventory", "sold-out"),
           "Checkout, the cart and stock levels all fail from the API at once, right after a security change.",
           "NetworkPolicy api-egress is a default-deny egress that allows the cart, payments and inventory but not "
           "DNS (port 53 to kube-dns), so no name resolves",
@@ -195,6 +195,14 @@ FAULTS: tuple[Fault, ...] = (
           "canary rule is never reached",
           "put the specific (header-matching) route before the catch-all",
           _one(lambda d: d["spec"].__setitem__("http", list(reversed(d["spec"]["http"]))))),
+    Fault("retry-amplification", "mesh", (("VirtualService", "shop", "cart"),), ("sold-out",),
+          "Whenever a sold-out item is requested the cart's load spikes: the cart team counts about ten requests "
+          "for every one the API sends, and the error takes over a second to come back.",
+          "VirtualService cart's stable route retries 10 times on any 5xx: the cart's 503 for a sold-out item is "
+          "an answer, not a transient failure, and every retry is another request to a failing backend",
+          "retry only what a retry can cure (connect-failure, refused-stream, unavailable) and few times, or "
+          "drop the route's retries (Istio's default: 2)",
+          _one(lambda d: d["spec"]["http"][1].__setitem__("retries", {"attempts": 10, "retryOn": "5xx"}))),
     Fault("strict-mtls-legacy-client", "mesh", (("Namespace", "", "reports"), (DEP, "reports", "report")),
           ("reports",),
           "The nightly sales report fails: 'connection reset by peer' when it calls the API.",
@@ -210,7 +218,7 @@ FAULTS: tuple[Fault, ...] = (
           "match no rule and are denied",
           "allow the prober's principal (cluster.local/ns/monitoring/sa/prober) on /healthz",
           _one(lambda d: d["spec"].__setitem__("rules", d["spec"]["rules"][:1]))),
-    Fault("readiness-probe-wrong-port", "Services", ((DEP, "shop", "cart-v1"),), ("api-cart",),
+    Fault("readiness-probe-wrong-port", "Services", ((DEP, "shop", "cart-v1"),), ("api-cart", "sold-out"),
           "Since the cart's last release every shopper's 'add to cart' fails with 503; testers on the new cart are "
           "fine.",
           "the cart-v1 pods' readinessProbe asks port 8080, where nothing listens (the app serves 3000): the probe "

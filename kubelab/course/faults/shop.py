@@ -23,7 +23,8 @@ INVENTORY_IP = "198.51.100.20"
 POD_CIDR = "10.244.0.0/16"
 STATUS_NODEPORT = 30080
 VETH_MTU = 1450            # Calico VXLAN on a 1500-byte underlay: 1500 - 50
-NOTICE_BYTES = 6000        # a notice posted to the status page: more than one full-size TCP segment
+NOTICE_BYTES = 6000
+MAX_ATTEMPTS = 3           # Istio's default retry policy: the first try and 2 retries        # a notice posted to the status page: more than one full-size TCP segment
 
 #: connect() options of the capstone cluster: Istio, ingress-nginx, Envoy Gateway, payments in the world's DNS
 LAB_OPTIONS = {"mesh": "istio", "calico_mode": "vxlan", "ingress_controller": "ingress-nginx", "gateway_controller": "envoy-gateway",
@@ -326,6 +327,19 @@ def _post_notice(lab) -> Outcome:
     return _served(lab, r, "statuspage") if r.status else Outcome(False, "the request hangs, then times out")
 
 
+def _sold_out(lab) -> Outcome:
+    """The cart answers 503 for a sold-out item; the mesh must not multiply that request (Istio's default retry
+    policy makes at most 3 attempts)."""
+    src = probe_pod(lab, "shop", "api")
+    if src is None:
+        return Outcome(False, "no running api pod to try from")
+    r = lab.http(f"http://cart/status/503", src=src)
+    if r.status != 503 or _app_of(lab, r) != "v1":
+        return Outcome(False, f"HTTP {r.status}, not the cart's own answer")
+    ok = (r.attempts or 1) <= MAX_ATTEMPTS
+    return Outcome(ok, "503, asked once" if r.attempts in (None, 1) else f"503 after {r.attempts} requests to the cart")
+
+
 def _capacity(lab) -> Outcome:
     """Every replica runs, and no Deployment runs fewer replicas than the shop needs (scaling down is no fix)."""
     needed = {d["metadata"]["name"]: d["spec"]["replicas"] for d in shop_manifests()
@@ -431,6 +445,8 @@ _J = [
     Journey("reports", "the nightly report calls the shop's API for the orders (its API_URL)", _reports),
     Journey("health", "the health checker calls http://api.shop/healthz",
             lambda lab: _inside(lab, "monitoring", "prober", "http://api.shop/healthz", "api")),
+    Journey("sold-out", "the API asks the cart for a sold-out item (503) and the cart is asked at most "
+            f"{MAX_ATTEMPTS} times", _sold_out),
     Journey("capacity", "every replica of every shop Deployment runs, none scaled below what the shop needs",
             _capacity),
     Journey("post-notice", f"the notices job posts a {NOTICE_BYTES}-byte notice to http://statuspage.edge/notices",
