@@ -37,7 +37,7 @@ def probe_failure(pod: dict, container: dict, probe: dict) -> str | None:
         action = probe.get("httpGet") or probe.get("tcpSocket") or {}
         port = _resolve_port(container, action.get("port"))
         if port is None:
-            return f"Readiness probe errored: unable to find port {action.get('port')!r} in container {container.get('name')}"
+            return f"Readiness probe errored: port {action.get('port')} not found"   # prober.go findPortByName
         host = action.get("host") or pod_ip
         if port not in _declared_ports(pod):
             what = "Get" if "httpGet" in probe else "dial tcp"

@@ -44,7 +44,7 @@ def test_a_passing_probe_leaves_pods_ready(probe):
 @pytest.mark.parametrize("probe, why", [
     ({"httpGet": {"path": "/health", "port": 8080}}, "connect: connection refused"),
     ({"httpGet": {"path": "/status/503", "port": "http"}}, "HTTP probe failed with statuscode: 503"),
-    ({"httpGet": {"path": "/health", "port": "healthz"}}, "unable to find port"),
+    ({"httpGet": {"path": "/health", "port": "healthz"}}, "port healthz not found"),
     ({"tcpSocket": {"port": 9000}}, "connection refused"),
 ], ids=["wrong-port", "http-503", "unknown-name", "tcp-closed"])
 def test_a_failing_probe_makes_pods_unready_and_endpoints_not_ready(probe, why):
