@@ -293,7 +293,8 @@ def _add_dns_parser(sub: argparse._SubParsersAction) -> None:
 def _cmd_capstone_report(args: argparse.Namespace) -> int:
     from .course.capstone_report import format_report, report
 
-    print(format_report(report(args.submissions)))
+    print(format_report(report(args.submissions, args.reference, timeout=args.timeout,
+                               isolation="none" if args.no_sandbox else "auto")))
     return 0
 
 
@@ -301,8 +302,14 @@ def _add_capstone_parser(sub: argparse._SubParsersAction) -> None:
     """``kubelab capstone report FOLDER``: per learner, the faults they had, which they fixed, hints, time."""
     capstone = sub.add_parser("capstone", help="the troubleshooting capstone (lesson 11)")
     capstone_sub = capstone.add_subparsers(dest="capstone_command", required=True, metavar="{report}")
-    report = capstone_sub.add_parser("report", help="grade a folder of capstone answers (*.json) and list them")
-    report.add_argument("submissions", type=Path, help="folder of answers written by scenario.save(path)")
+    report = capstone_sub.add_parser("report", help="grade a folder of capstone submissions and list them")
+    report.add_argument("submissions", type=Path,
+                        help="folder of lesson-11 notebooks (*.ipynb) and/or answers written by scenario.save(path)")
+    report.add_argument("--reference", type=Path, default=None,
+                        help="lesson 11's solution notebook (default: solutions/11-troubleshooting.ipynb)")
+    report.add_argument("--timeout", type=_positive_int, default=120, help="seconds each cell may run (default 120)")
+    report.add_argument("--no-sandbox", action="store_true",
+                        help="run notebooks without bubblewrap/unshare isolation (for debugging only)")
     report.set_defaults(func=_cmd_capstone_report)
 
 

@@ -30,6 +30,8 @@ NAMESPACES = ("shop", "edge", "reports", "monitoring")
 USER_KINDS = ("Deployment", "Service", "EndpointSlice", "NetworkPolicy", "Ingress", "Secret", "ServiceAccount",
               "Gateway", "HTTPRoute", "ReferenceGrant", "PeerAuthentication", "DestinationRule", "VirtualService",
               "AuthorizationPolicy")
+#: objects outside the shop's namespaces that a fault (and so a fix) can change
+CLUSTER_OBJECTS = (("ConfigMap", "kube-system", "calico-config"), ("Node", "", "node-4"))
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _VOLATILE_META = ("resourceVersion", "uid", "generation", "creationTimestamp", "managedFields", "ownerReferences",
                   "deletionTimestamp", "selfLink")
@@ -183,6 +185,10 @@ class Capstone:
 
     def _snapshot(self) -> dict:
         found = {}
+        for kind, ns, name in CLUSTER_OBJECTS:
+            obj = self.lab.cluster.find(kind, f"{ns}/{name}" if ns else name)
+            if obj is not None:
+                found[(kind, ns, name)] = _clean(obj)
         for ns in NAMESPACES:
             try:
                 found[("Namespace", "", ns)] = _clean(self.lab.get("Namespace", ns, ""))
@@ -203,17 +209,32 @@ class Capstone:
     def changes(self) -> list[dict]:
         """Every object the learner changed or created since the start (as manifests), then every deletion as
         {"delete": {"kind", "namespace", "name"}}: whichever way they were made (apply, kubectl)."""
+        return changes_between(self._start, self._snapshot())
+
+    def state(self) -> list[dict]:
+        """The scenario's objects as they are now (the shop's namespaces, as a learner would apply them again)."""
         now = self._snapshot()
-        changed = [now[k] for k in sorted(now, key=str) if self._start.get(k) != now[k]]
-        deleted = [{"delete": {"kind": k[0], "namespace": k[1], "name": k[2]}}
-                   for k in sorted(self._start, key=str) if k not in now]
-        return changed + deleted
+        return [now[k] for k in sorted(now, key=str)]
 
     def answer(self) -> dict:
-        """What is handed in: plain data (JSON-able), graded by check("11-capstone", answer) outside the kernel."""
+        """What is handed in: plain data (JSON-able), graded by check("11-capstone", answer) outside the kernel.
+        `state` is the final state the grader applies to a scenario it rebuilds from the learner id; `changes`
+        is the same as a diff (what older answers carried alone)."""
+        state = self.state()
         return {"format": ANSWER_FORMAT, "learner": self.learner_id, "level": self.level,
-                "changes": self.changes(), "hints": list(self.hints_used),
-                "started_at": self.started_at, "answered_at": self._clock()}
+                "state": state, "changes": changes_between(self._start, {_key(d): d for d in state}),
+                "hints": list(self.hints_used), "started_at": self.started_at, "answered_at": self._clock()}
+
+    def restore(self, answer: dict) -> None:
+        """Bring this (freshly built) scenario to the state an answer hands in: its `state` when it has one (every
+        object it lacks is deleted), else its `changes` replayed."""
+        if "state" in answer:
+            state = answer["state"]
+            if not isinstance(state, list) or not all(isinstance(d, dict) for d in state):
+                raise KubelabError("the answer's state must be a list of manifests (scenario.answer()['state'])")
+            apply_changes(self.lab, changes_between(self._start, {_key(d): d for d in state}))
+        else:
+            apply_changes(self.lab, answer.get("changes") or [])
 
     def save(self, path) -> str:
         """Write answer() as JSON (what `kubelab capstone report` reads)."""
@@ -246,6 +267,21 @@ def worked_example() -> Capstone:
 def capstone(learner_id: str, level: int = 2) -> Capstone:
     """Your own broken shop for lesson 11: 3, 4 or 5 faults (level 1, 2, 3) drawn from your learner id."""
     return Capstone(learner_id, level)
+
+
+def _key(doc: dict) -> tuple:
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    kind = doc.get("kind")
+    return (kind, "" if kind in ("Namespace", "Node") else meta.get("namespace", "default"), meta.get("name"))
+
+
+def changes_between(start: dict, now: dict) -> list[dict]:
+    """What turns snapshot `start` into `now` ({(kind, namespace, name): manifest}): the objects changed or
+    created, in key order, then a {"delete": ...} entry for every object gone."""
+    changed = [now[k] for k in sorted(now, key=str) if start.get(k) != now[k]]
+    deleted = [{"delete": {"kind": k[0], "namespace": k[1], "name": k[2]}}
+               for k in sorted(start, key=str) if k not in now]
+    return changed + deleted
 
 
 def apply_changes(lab, changes) -> None:

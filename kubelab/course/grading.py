@@ -19,6 +19,7 @@ the kernel never sees a check, a reference answer or a score.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import json
 import os
@@ -34,7 +35,7 @@ from .release import check_ids, is_check_cell, release_notebook
 from .remote import RecordedLab, RemoteFunction, RunFailed, SubmissionRun
 from .sandbox import Limits, Sandbox, choose_sandbox
 
-__all__ = ["grade", "grade_notebook", "Gradebook", "NotebookGrade", "ExerciseGrade", "GradingError",
+__all__ = ["grade", "grade_notebook", "submitted_values", "Gradebook", "NotebookGrade", "ExerciseGrade", "GradingError",
            "ReferenceCheck", "reference_checks"]
 
 _SUMMARY_SUFFIX = " checks passed"
@@ -262,10 +263,39 @@ def grade_notebook(admission: Admission, learner: str, reference: Path | None, *
         note = f"not graded: the file {admission.reason}"
         return NotebookGrade(learner, submission, reference.stem,
                              tuple(ExerciseGrade(e, note=note) for e in expected), (note,), graded=False)
-    nb, numbers, extracts = build_grading_notebook(admission.notebook, checks)
     grades: dict[str, ExerciseGrade] = {}
     shown: dict[str, Any] = {}
-    notes: list[str] = []
+    with _sandboxed(admission.notebook, checks, sandbox, timeout, limits) as (run, answers, notes):
+        by_id = {e: c for c in checks for e in c.exercise_ids}
+        for exercise_id in expected:
+            record = answers.get(exercise_id)
+            if not isinstance(record, dict) or record.get("kind") not in ("value", "function"):
+                grades[exercise_id] = ExerciseGrade(exercise_id, note=_unread(record))
+                continue
+            if record["kind"] == "function":
+                answer = RemoteFunction(run, exercise_id)
+            else:
+                from .plain import from_plain
+                answer = from_plain(record.get("value"))
+            grades[exercise_id], shown[exercise_id] = _run_check(exercise_id, answer, by_id[exercise_id])
+    verdicts = tuple((c, shown.get(c.exercise_ids[0])) for c in checks)
+    return NotebookGrade(learner, submission, reference.stem, tuple(grades[e] for e in expected), tuple(notes),
+                         verdicts=verdicts)
+
+
+def _unread(record: Any) -> str:
+    why = record.get("error") if isinstance(record, dict) else None
+    return (f"your answer could not be read: {why}" if why else
+            "no answer was handed out (the run stopped before it, or the answer cell did not run)")
+
+
+@contextlib.contextmanager
+def _sandboxed(notebook: Any, checks: list[ReferenceCheck], sandbox: Sandbox, timeout: int, limits: Limits):
+    """Run a submission's grading notebook in the sandbox: yields (the run, the answer records by exercise, notes
+    on the learner's cells that failed); the run is killed on leaving."""
+    import nbformat
+
+    nb, numbers, extracts = build_grading_notebook(notebook, checks)
     with tempfile.TemporaryDirectory(prefix="kubelab-grade-") as tmp:
         work = Path(tmp)
         nbformat.write(nb, work / "grading.ipynb")
@@ -275,29 +305,29 @@ def grade_notebook(admission: Admission, learner: str, reference: Path | None, *
         wall = timeout * (len(nb.cells) + 4) + 120
         with SubmissionRun(sandbox, work, limits, wall) as run:
             answers, errors, stopped = _collect(run, numbers)
-            for index, error in sorted(errors.items()):
-                if index in numbers:
-                    notes.append(f"your cell {numbers[index]} {error}")
+            notes = [f"your cell {numbers[index]} {error}" for index, error in sorted(errors.items()) if index in numbers]
             if stopped:
                 notes.append(stopped)
-            by_id = {e: c for c in checks for e in c.exercise_ids}
-            for exercise_id in expected:
-                record = answers.get(exercise_id)
-                if not isinstance(record, dict) or record.get("kind") not in ("value", "function"):
-                    why = (record or {}).get("error") if isinstance(record, dict) else None
-                    grades[exercise_id] = ExerciseGrade(exercise_id, note=(
-                        f"your answer could not be read: {why}" if why else "no answer was handed out (the run "
-                        "stopped before it, or the answer cell did not run)"))
-                    continue
-                if record["kind"] == "function":
-                    answer = RemoteFunction(run, exercise_id)
-                else:
-                    from .plain import from_plain
-                    answer = from_plain(record.get("value"))
-                grades[exercise_id], shown[exercise_id] = _run_check(exercise_id, answer, by_id[exercise_id])
-    verdicts = tuple((c, shown.get(c.exercise_ids[0])) for c in checks)
-    return NotebookGrade(learner, submission, reference.stem, tuple(grades[e] for e in expected), tuple(notes),
-                         verdicts=verdicts)
+            yield run, answers, notes
+
+
+def submitted_values(admission: Admission, reference: Path, *, sandbox: Sandbox, timeout: int = 60,
+                     limits: Limits = Limits()) -> tuple[dict[str, Any], list[str]]:
+    """The plain-data answers a submitted notebook hands out when run in the sandbox ({exercise id: value}; an
+    answer that could not be read is left out), and notes on its run. Nothing here trusts what it got beyond
+    "this is the learner's answer": the caller checks it in this process."""
+    import nbformat
+
+    from .plain import from_plain
+
+    if admission.notebook is None:
+        return {}, [f"not graded: the file {admission.reason}"]
+    checks = reference_checks(nbformat.read(reference, as_version=4), str(reference))
+    with _sandboxed(admission.notebook, checks, sandbox, timeout, limits) as (_, answers, notes):
+        values = {e: from_plain(r.get("value")) for e, r in answers.items()
+                  if isinstance(r, dict) and r.get("kind") == "value"}
+        notes += [f"{e}: {_unread(r)}" for e, r in sorted(answers.items()) if e not in values]
+    return values, notes
 
 
 def _collect(run: SubmissionRun, numbers: dict[int, int]) -> tuple[dict[str, Any], dict[int, str], str]:
@@ -344,6 +374,14 @@ def _learner_of(path: Path, references: dict[str, Path], roster: dict[str, str] 
     return path.parent.name if path.stem in references else path.stem
 
 
+def check_dirs() -> list[Path]:
+    """The folders of the exercise checks, hidden from the sandbox like the solutions."""
+    from .exercises import _chapter_modules
+
+    dirs = [Path(__file__).parent / "exercises", *[p.parent for _, p in _chapter_modules("99") if p]]
+    return dirs + [Path(d) for d in os.environ.get("KUBELAB_EXERCISE_PATH", "").split(os.pathsep) if d]
+
+
 def grade(submissions: list[Path], out_csv: Path, *, reference_dir: Path, timeout: int = 60,
           isolation: str = "auto", roster: dict[str, str] | None = None, limits: Limits = Limits(),
           nbval: bool = True) -> Gradebook:
@@ -364,11 +402,8 @@ def grade(submissions: list[Path], out_csv: Path, *, reference_dir: Path, timeou
     feedback_dir = out_csv.parent / "feedback"
     watched = [reference_dir, *map(Path, submissions), out_csv, feedback_dir]
     before = fingerprints(watched)
-    from .exercises import _chapter_modules  # the check modules are hidden from the sandbox too
-    check_dirs = [Path(__file__).parent / "exercises", *[p.parent for _, p in _chapter_modules("99") if p]]
-    check_dirs += [Path(d) for d in os.environ.get("KUBELAB_EXERCISE_PATH", "").split(os.pathsep) if d]
     sandbox = choose_sandbox([reference_dir, *{Path(s).resolve().parent for s in submissions},
-                              out_csv.resolve().parent, *check_dirs], prefer=isolation)
+                              out_csv.resolve().parent, *check_dirs()], prefer=isolation)
 
     plan: list[tuple[Admission, str, str | None]] = []
     for path in sorted(Path(s) for s in submissions):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CniProfile", "cni_profile", "UNDERLAY_MTU"]
+__all__ = ["CniProfile", "cni_profile", "UNDERLAY_MTU", "configured_pod_mtu", "largest_packet", "mtu_black_hole",
+           "TCP_IP_HEADERS"]
 
 UNDERLAY_MTU = 1500
+TCP_IP_HEADERS = 40        # IPv4 (20) + TCP (20) bytes around each segment's payload
 
 
 @dataclass(frozen=True)
@@ -60,3 +62,35 @@ def cni_profile(cni: str, calico_mode: str = "bgp") -> CniProfile:
     """The profile for a CNI name (calico's mode chosen by calico_mode)."""
     mode = {"flannel": "vxlan", "calico": calico_mode, "weave": "fastdp", "cilium": "vxlan"}[cni]
     return _PROFILES[(cni, mode)]
+
+
+def configured_pod_mtu(profile: CniProfile, calico_config: dict | None) -> int:
+    """The MTU of the pods' veths (and tunnel device): Calico's manifest install reads it from ConfigMap
+    kube-system/calico-config, key veth_mtu (Calico docs, "Configure MTU to maximize network performance");
+    without it the plugin's own value, the underlay's MTU minus its encapsulation."""
+    if profile.name == "calico" and calico_config:
+        value = str((calico_config.get("data") or {}).get("veth_mtu", "")).strip()
+        if value.isdigit() and 576 <= int(value) <= 9000:
+            return int(value)
+    return profile.pod_mtu
+
+
+def largest_packet(payload_bytes: int, pod_mtu: int) -> int:
+    """TCP sends segments of at most MSS = interface MTU - 40 bytes: the largest IP packet a payload makes."""
+    return min(payload_bytes + TCP_IP_HEADERS, pod_mtu)
+
+
+def mtu_black_hole(profile: CniProfile, packet_bytes: int) -> str | None:
+    """Why an encapsulated packet is lost, or None: the underlay carries at most UNDERLAY_MTU bytes, the tunnel
+    adds `overhead` (VXLAN 50: outer IP 20 + UDP 8 + VXLAN 8 + inner Ethernet 14, as Calico's and Flannel's docs
+    give), so a pod packet larger than UNDERLAY_MTU - overhead does not fit. TCP sets Don't Fragment; the ICMP
+    "fragmentation needed" that would lower the sender's MSS (path MTU discovery) is filtered, so every
+    retransmission of the full-size segment is dropped as well: the connection opens, small requests work, a
+    large one hangs."""
+    path_mtu = UNDERLAY_MTU - profile.overhead
+    if not profile.encapsulation or packet_bytes <= path_mtu:
+        return None
+    return (f"dropped: a {packet_bytes}-byte packet (DF set) does not fit the {profile.encapsulation} path MTU "
+            f"{path_mtu} (underlay {UNDERLAY_MTU} - {profile.overhead} bytes of {profile.encapsulation}); the ICMP "
+            f"'fragmentation needed' is filtered, so path MTU discovery never shrinks the segments and the "
+            f"request hangs until the client times out")

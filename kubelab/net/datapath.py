@@ -63,7 +63,7 @@ def _arrive(dst: Location, profile: CniProfile, src_ip: str) -> list[Hop]:
 
 
 def _cross(src_node: str, src_node_ip: str, dst_node: str, dst_node_ip: str, profile: CniProfile,
-           src_ip: str, dst_ip: str, dst_pod_cidr: str | None) -> list[Hop]:
+           src_ip: str, dst_ip: str, dst_pod_cidr: str | None, pod_mtu: int | None = None) -> list[Hop]:
     """Between two nodes: encapsulated through the CNI's tunnel, or routed on the underlay."""
     if profile.encapsulation:
         detail = f"{profile.encapsulation}"
@@ -71,7 +71,7 @@ def _cross(src_node: str, src_node_ip: str, dst_node: str, dst_node_ip: str, pro
             detail += f" VNI {profile.vni}"
         if profile.udp_port:
             detail += f", UDP {profile.udp_port}"
-        detail += f", outer {src_node_ip} -> {dst_node_ip}, +{profile.overhead} bytes (pod MTU {profile.pod_mtu})"
+        detail += f", outer {src_node_ip} -> {dst_node_ip}, +{profile.overhead} bytes (pod MTU {pod_mtu or profile.pod_mtu})"
         return [
             Hop(f"node {src_node}", profile.tunnel_device,
                 f"route {dst_pod_cidr or dst_ip} via {profile.tunnel_device}, which encapsulates the packet", src_ip, dst_ip,
@@ -93,7 +93,7 @@ def _cross(src_node: str, src_node_ip: str, dst_node: str, dst_node_ip: str, pro
 
 def path_hops(src: Location, dst: Location, profile: CniProfile, *, first_dst_ip: str,
               nat: list[Hop] = (), snat_ip: str | None = None, dst_pod_cidr: str | None = None,
-              nat_node: str | None = None, nat_node_ip: str | None = None) -> list[Hop]:
+              nat_node: str | None = None, nat_node_ip: str | None = None, pod_mtu: int | None = None) -> list[Hop]:
     """Hops from src to dst. `nat` hops (kube-proxy) run on `nat_node` (the client's node, or the node
     that received a NodePort/LoadBalancer packet); after them the packet is addressed to dst.ip."""
     hops = _leave(src, profile, first_dst_ip)
@@ -125,7 +125,7 @@ def path_hops(src: Location, dst: Location, profile: CniProfile, *, first_dst_ip
                                      "the destination is a node address)", src_ip, dst.ip)]))
         else:
             hops.extend(leaving(_cross(here_node, here_ip, dst.node, dst.node_ip, profile, src_ip, dst.ip,
-                                       dst_pod_cidr)))
+                                       dst_pod_cidr, pod_mtu)))
     elif src.kind == "external" and not nat and dst.kind in ("pod", "node"):
         hops.append(Hop("underlay", "-", f"reaches node {dst.node}", src_ip, dst.ip))
     elif src.kind in ("pod", "node") and dst.kind == "external":

@@ -17,7 +17,7 @@ from collections import defaultdict
 from ..api import kinds
 from ..errors import ConflictError, NotFoundError, ValidationError, object_ref
 from ..api.manifests import load_manifests, ref_of
-from ..net import ipam
+from ..net import ipam, probes
 from ..net.objects import json_copy, labels_of, name_of, namespace_of, pod_ips
 from ..results import ApplyResult
 from ..api.schema import check_structure
@@ -660,11 +660,7 @@ class Cluster:
                     status["phase"] = "Running"
                     status.pop("conditions", None)
                 if not status.get("conditions"):
-                    ready = "True" if status["phase"] == "Running" else "False"
-                    status["conditions"] = [{"type": "PodScheduled", "status": "True"},
-                                            {"type": "Initialized", "status": "True"},
-                                            {"type": "ContainersReady", "status": ready},
-                                            {"type": "Ready", "status": ready}]
+                    status["conditions"] = _running_conditions({**pod, "status": status})
             else:
                 status.setdefault("phase", "Pending")
                 if unschedulable or not node_name:
@@ -953,6 +949,18 @@ def _daemon_eligible(spec: dict, node: dict) -> bool:
     selector = spec.get("nodeSelector") or {}
     return all(labels_of(node).get(k) == v for k, v in selector.items()) and \
         _node_affinity_allows(pod, node) and workloads.untolerated_taint(spec, node) is None
+
+
+def _running_conditions(pod: dict) -> list[dict]:
+    """The kubelet's pod conditions: Ready only when Running and every container's readinessProbe passes."""
+    running = (pod.get("status") or {}).get("phase") == "Running"
+    unready = probes.unready_containers(pod) if running else []
+    ready = {"status": "True"} if running and not unready else {"status": "False"}
+    if unready:
+        names = " ".join(name for name, _ in unready)
+        ready = {"status": "False", "reason": "ContainersNotReady", "message": f"containers with unready status: [{names}]"}
+    return [{"type": "PodScheduled", "status": "True"}, {"type": "Initialized", "status": "True"},
+            {"type": "ContainersReady", **ready}, {"type": "Ready", **ready}]
 
 
 def _sandbox_failed(status: dict, pod_cidr: str) -> dict:

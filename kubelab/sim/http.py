@@ -9,6 +9,8 @@ the Service in front of each edge's proxy pods. Providers are asked once per clu
 """
 from __future__ import annotations
 
+import contextvars
+import dataclasses
 import random
 from dataclasses import dataclass
 from typing import Callable
@@ -89,6 +91,11 @@ def _edge_index(lab) -> dict[str, tuple[str, Edge]]:
     return lab._view("http_edge_index", build)
 
 
+#: the bytes of the request being sent (request line, headers, body), so that every leg of it, the mesh's legs
+#: included, can compare its largest packet with the path MTU (a context variable: send() sets it for one exchange)
+REQUEST_BYTES: contextvars.ContextVar[int] = contextvars.ContextVar("kubelab_request_bytes", default=0)
+
+
 def _trace(lab, src, dst: str, port: int):
     """lab.trace for one leg, memoised per cluster generation when its outcome cannot vary between
     connections (at most one candidate endpoint: nothing for kube-proxy to choose), so a burst of requests
@@ -100,7 +107,34 @@ def _trace(lab, src, dst: str, port: int):
         trace = lab.trace(src, dst, port, "TCP")
         if len(trace.verdict.candidates) <= 1:
             memo[key] = trace
-    return trace
+    from_pod = isinstance(src, str) and "/" in src and not src.startswith("node/")
+    # a pod's packets are as large as its interface MTU allows; clients outside are assumed to get the ICMP
+    return _black_holed(lab, trace) if from_pod and REQUEST_BYTES.get() else trace
+
+
+def _black_holed(lab, trace):
+    """The leg as the request's packets see it: a connection through a tunnel whose path MTU is below the
+    pods' MTU loses the request's full-size segments (net.cni.mtu_black_hole), at the tunnel's hop."""
+    from ..net.cni import largest_packet, mtu_black_hole
+
+    profile = lab.prober.profile
+    tunnel = next((i for i, h in enumerate(trace.hops) if profile.tunnel_device and h.device == profile.tunnel_device), None)
+    if not trace.verdict or tunnel is None:
+        return trace
+    why = mtu_black_hole(profile, largest_packet(REQUEST_BYTES.get(), lab.prober.pod_mtu()))
+    if why is None:
+        return trace
+    at = trace.hops[tunnel]
+    reason = f"{at.where} {at.device}: {why}"
+    dropped = Hop(at.where, at.device, why, at.src, at.dst, f"pod MTU {trace.mtu}")
+    verdict = dataclasses.replace(trace.verdict, allowed=False, reason=reason)
+    return dataclasses.replace(trace, verdict=verdict, hops=trace.hops[:tunnel] + (dropped,), reply=())
+
+
+def request_bytes(method: str, target: str, headers, body: str) -> int:
+    """The size of an HTTP/1.1 request on the wire: request line, header lines, blank line, body."""
+    size = len(f"{method} {target} HTTP/1.1\r\n") + 2 + len((body or "").encode())
+    return size + sum(len(f"{k}: {v}\r\n") for k, v in headers)
 
 
 def _pod_at(lab, ip: str):
@@ -179,12 +213,16 @@ def send(lab, url: str, src=None, method: str = "GET", headers: dict | None = No
     request = HttpRequest(method=method, scheme=parsed.scheme, host=_strip_port(sent_headers[0][1]),
                           path=parsed.target, port=parsed.port, headers=tuple(sent_headers), body=body or "",
                           sni=parsed.host if parsed.scheme == "https" and not is_ip(parsed.host) else None)
-    for intercept in _INTERCEPTORS:
-        answer = intercept(lab, url, src, destination, request)
-        if answer is not None:
-            return answer
-    walk = _Walk(lab, url)
-    return walk.run(src, destination, request, user_headers)
+    size = REQUEST_BYTES.set(request_bytes(method, parsed.target, sent_headers, request.body))
+    try:
+        for intercept in _INTERCEPTORS:
+            answer = intercept(lab, url, src, destination, request)
+            if answer is not None:
+                return answer
+        walk = _Walk(lab, url)
+        return walk.run(src, destination, request, user_headers)
+    finally:
+        REQUEST_BYTES.reset(size)
 
 
 class _Walk:

@@ -238,7 +238,7 @@ class Prober:
             rules.append(policy.reason)
         hops = datapath.path_hops(src_loc, dst_loc, self.profile, first_dst_ip=first_dst, nat=nat_hops,
                                   snat_ip=snat_ip, dst_pod_cidr=self.lab.pod_cidr_of(dst_loc.node, family),
-                                  nat_node=nat_node, nat_node_ip=self._node_ip_by_name(nat_node))
+                                  nat_node=nat_node, nat_node_ip=self._node_ip_by_name(nat_node), pod_mtu=self.pod_mtu())
         if policy is not None and not policy.allowed:
             hops = datapath.stop_at_last_hop(hops, "dropped by NetworkPolicy before delivery")
             return fail(policy.reason, endpoint=endpoint, candidates=candidates, source_ip=seen_src, hops=hops,
@@ -436,7 +436,13 @@ class Prober:
                 source_ip=None, hops=(), reply=(), implementation_specific=False) -> Trace:
         verdict = Verdict(allowed, reason, "outside" if src is None else str(src), dst, port,
                           protocol, endpoint, tuple(candidates), source_ip, tuple(rules), implementation_specific)
-        return Trace(verdict, tuple(hops), tuple(reply), self.profile.pod_mtu)
+        return Trace(verdict, tuple(hops), tuple(reply), self.pod_mtu())
+
+    def pod_mtu(self) -> int:
+        """The pods' interface MTU as the CNI configured it (Calico's calico-config veth_mtu, else its default)."""
+        from ..net.cni import configured_pod_mtu
+
+        return configured_pod_mtu(self.profile, self.cluster.find("ConfigMap", "kube-system/calico-config"))
 
 
 def _bracket(ip: str) -> str:

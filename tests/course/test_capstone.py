@@ -163,7 +163,14 @@ def test_an_allow_all_policy_fails_the_invariants(scenario):
     assert not result
 
 
-def test_deleting_every_network_policy_fails_the_database_invariant(scenario):
+def _learner_without(journey: str, level: int = 2) -> str:
+    """The first learner id whose draw leaves `journey` alone (so it is graded as an invariant, not a ticket)."""
+    return next(f"learner-{n}" for n in range(2000)
+                if not any(journey in f.breaks for f in draw(f"learner-{n}", level)))
+
+
+def test_deleting_every_network_policy_fails_the_database_invariant():
+    scenario = Capstone(_learner_without("db-isolated"), 2, clock=lambda: 0.0)
     deletes = [{"delete": {"kind": "NetworkPolicy", "namespace": "shop", "name": d["metadata"]["name"]}}
                for d in scenario.base if d["kind"] == "NetworkPolicy"]
     result = kubelab.check("11-capstone", _answer(scenario, deletes))

@@ -11,7 +11,8 @@ from tests.serve.conftest import find_kubectl, kubectl_binary  # noqa: F401  (th
 
 @pytest.fixture(scope="module")
 def served():
-    s = Capstone("learner@example.org", 2, clock=lambda: 0.0)
+    s = Capstone("learner@example.org", 2, clock=lambda: 0.0, faults=(
+        "pathtype-exact", "ipblock-covers-pods", "port-targetport-swapped", "authz-denies-health-checker"))
     from kubelab.serve.kubeapi import KubeAPIServer
     srv = KubeAPIServer(s.lab).start()
     s.lab.api_server = srv
@@ -35,5 +36,5 @@ def test_kubectl_sees_the_broken_service_and_its_fix_is_graded(kubectl_binary, s
     assert applied.returncode == 0, applied.stderr
     assert scenario.progress().resolved == len(scenario.faults)
     answer = scenario.answer()
-    assert {c["kind"] for c in answer["changes"]} >= {"Service", "Ingress", "NetworkPolicy", "AuthorizationPolicy"}
+    assert {c["kind"] for c in answer["changes"]} >= {t[0] for f in scenario.faults for t in f.targets}
     assert bool(kubelab.check("11-capstone", answer))

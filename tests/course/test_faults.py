@@ -1,5 +1,7 @@
 """Does every fault of the capstone's library break the shop the way its ticket says, and does its documented
 fix repair it without breaking anything else?"""
+import copy
+
 import pytest
 
 import kubelab
@@ -77,3 +79,52 @@ def test_the_instructors_doc_lists_every_fault():
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "capstone.md").read_text()
     assert [f.id for f in FAULTS if f"`{f.id}`" not in doc] == []
+
+
+def _scaled(docs, name, replicas, namespace="shop"):
+    """The Deployment `name` of `docs`, with `replicas` (a copy)."""
+    doc = copy.deepcopy(next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == name
+                             and d["metadata"]["namespace"] == namespace))
+    doc["spec"]["replicas"] = replicas
+    return doc
+
+
+def _with_retries(docs, retries):
+    """VirtualService shop/cart of `docs` whose stable route has `retries` (a copy)."""
+    doc = copy.deepcopy(next(d for d in docs if d["kind"] == "VirtualService" and d["metadata"]["name"] == "cart"))
+    doc["spec"]["http"][1]["retries"] = retries
+    return doc
+
+
+#: per fault, a change that looks like a fix and is not (the ticket must stay open)
+WRONG_FIXES = {
+    # more pods whose probe still fails
+    "readiness-probe-wrong-port": lambda broken: [_scaled(broken, "cart-v1", 3)],
+    # a second status page pod, on the same node (its nodeSelector): the other nodes still drop
+    "external-policy-local": lambda broken: [_scaled(broken, "statuspage", 2, "edge")],
+    # deleting the reports team's Service: the short name then resolves to nothing at all
+    "search-path-surprise": lambda broken: [{"delete": ("Service", "api", "reports")}],
+    # scaling the frontend down to what the small node holds: the shop needs its replicas
+    "podcidr-exhausted": lambda broken: [_scaled(broken, "frontend", 1)],
+    # fewer retries, still on every 5xx: still more requests than the default policy
+    "retry-amplification": lambda broken: [_with_retries(broken, {"attempts": 5, "retryOn": "5xx"})],
+    # an even larger MTU
+    "vxlan-mtu-black-hole": lambda broken: [{"apiVersion": "v1", "kind": "ConfigMap",
+                                             "metadata": {"name": "calico-config", "namespace": "kube-system"},
+                                             "data": {"veth_mtu": "9000"}}],
+}
+
+
+@pytest.mark.parametrize("fault_id", sorted(WRONG_FIXES))
+def test_a_fix_that_only_looks_right_leaves_the_ticket_open(fault_id, base):
+    """Does each newer fault stay broken under the change a hurried engineer might try instead of its fix?"""
+    fault = by_id(fault_id)
+    broken = fault.apply(base)
+    lab = _lab(broken)
+    for change in WRONG_FIXES[fault_id](broken):
+        if "delete" in change:
+            kind, name, namespace = change["delete"]
+            lab.delete(kind, name, namespace)
+        else:
+            lab.apply(change)
+    assert not fault.is_fixed(lab)

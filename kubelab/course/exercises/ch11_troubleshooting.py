@@ -1,12 +1,14 @@
 """Checks for lesson 11 · the troubleshooting capstone: the learner's scenario is rebuilt from the learner id in
 the answer, their changes are replayed on it, and the shop's user journeys and invariants are run again.
 
-The answer is plain data (Capstone.answer()), so grading runs outside the learner's kernel.
+The answer is plain data (Capstone.answer(): the learner id, level, hints, timestamps and the final state of
+the scenario's objects), so grading runs outside the learner's kernel: the scenario is rebuilt from the id and
+brought to that state here; nothing the answer claims about itself is read.
 """
 from __future__ import annotations
 
 from ...errors import KubelabError
-from ..capstone import ANSWER_FORMAT, Capstone, apply_changes
+from ..capstone import ANSWER_FORMAT, Capstone
 from ..faults import INVARIANTS, JOURNEYS
 from . import SubCheck, exercise
 
@@ -22,6 +24,8 @@ def _answer_problem(answer) -> str | None:
         return "the answer's level must be 1, 2 or 3"
     if not isinstance(answer.get("changes", []), list):
         return "the answer's changes must be a list"
+    if "state" in answer and not isinstance(answer["state"], list):
+        return "the answer's state must be a list of manifests"
     return None
 
 
@@ -33,7 +37,7 @@ def capstone_check(answer, ctx):
     scenario = Capstone(answer["learner"], answer["level"])
     lab = scenario.lab
     try:
-        apply_changes(lab, answer.get("changes") or [])
+        scenario.restore(answer)
     except KubelabError as exc:
         ctx.require("your changes apply", False, str(exc).splitlines()[0])
         return

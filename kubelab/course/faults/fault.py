@@ -35,6 +35,8 @@ class Fault:
     fix_text: str                      # the documented fix, in one sentence
     mutate: Callable[[dict], None] = field(repr=False, compare=False)        # edits {target: doc} in place
     repair: Callable[[dict], None] | None = field(default=None, repr=False, compare=False)  # fix beyond a revert
+    adds: Callable[[], list] | None = field(default=None, repr=False, compare=False)  # objects the fault's story
+    # brings along that are not wrong in themselves (the fix keeps them), e.g. another namespace's own Service
 
     def apply(self, manifests: list[dict]) -> list[dict]:
         """A broken copy of `manifests` (the input is not changed)."""
@@ -44,7 +46,7 @@ class Fault:
         if missing:
             raise ValueError(f"fault {self.id}: the manifests have no {missing[0]}")
         self.mutate({t: by_key[t] for t in self.targets})
-        return docs
+        return docs + (copy.deepcopy(self.adds()) if self.adds else [])
 
     def symptom(self) -> str:
         return self.ticket

@@ -3,10 +3,11 @@ Kubernetes, Istio and Gateway API documentation describes it."""
 from __future__ import annotations
 
 from .fault import Fault
+from .shop import _env_of
 
 __all__ = ["FAULTS", "by_id", "LAYERS"]
 
-LAYERS = ("pod networking", "Services", "EndpointSlices", "DNS", "NetworkPolicy", "Ingress/Gateway", "mesh")
+LAYERS = ("pod networking", "CNI/overlay", "Services", "EndpointSlices", "DNS", "NetworkPolicy", "Ingress/Gateway", "mesh")
 
 DEP = "Deployment"
 
@@ -50,6 +51,31 @@ FAULTS: tuple[Fault, ...] = (
           "drop the hostPort (the Service and the Ingress reach the pods without it) or run at most one pod per node",
           _one(lambda d: (d["spec"].__setitem__("replicas", 4),
                           _pod_spec(d)["containers"][0]["ports"][0].__setitem__("hostPort", 3000)))),
+    Fault("podcidr-exhausted", "pod networking", ((DEP, "shop", "frontend"),), ("capacity",),
+          "Since the frontend moved to the new edge node, one of its pods has been stuck starting for hours.",
+          "the frontend is pinned (nodeSelector + toleration) to node-4, whose podCIDR is a /30: host-local IPAM "
+          "has one pod address, so the second pod stays ContainerCreating ('no IP addresses available in range set')",
+          "give the node a pod range that holds its pods (kube-controller-manager --node-cidr-mask-size, then "
+          "re-register the node); until then run the frontend on the nodes that have addresses (drop the "
+          "nodeSelector and toleration)",
+          _one(lambda d: _pod_spec(d).update(
+              nodeSelector={"node-pool": "edge"},
+              tolerations=[{"key": "node-pool", "operator": "Equal", "value": "edge", "effect": "NoSchedule"}])),
+          adds=lambda: [{"apiVersion": "v1", "kind": "Node",
+                         "metadata": {"name": "node-4", "labels": {"kubernetes.io/hostname": "node-4",
+                                                                   "node-pool": "edge"}},
+                         "spec": {"podCIDR": "10.244.9.0/30", "podCIDRs": ["10.244.9.0/30"],
+                                  "taints": [{"key": "node-pool", "value": "edge", "effect": "NoSchedule"}]},
+                         "status": {"addresses": [{"type": "InternalIP", "address": "192.168.0.14"}]}}]),
+    # ------------------------------------------------------------ CNI/overlay
+    Fault("vxlan-mtu-black-hole", "CNI/overlay", (("ConfigMap", "kube-system", "calico-config"),), ("post-notice",),
+          "Since the network team's change, posting a notice to the status page hangs until it times out; short "
+          "notices and loading the page still work.",
+          "calico-config's veth_mtu was raised to 1500, the underlay's MTU: a full-size pod packet plus VXLAN's 50 "
+          "bytes no longer fits the underlay, TCP's Don't Fragment forbids splitting it and the ICMP 'fragmentation "
+          "needed' is filtered, so large requests between nodes are black-holed",
+          "veth_mtu = underlay MTU - 50 for VXLAN (1450), then restart the pods so their interfaces take it",
+          _one(lambda d: d["data"].__setitem__("veth_mtu", "1500"))),
     # ------------------------------------------------------------ Services
     Fault("service-selector-typo", "Services", (("Service", "shop", "api"),),
           ("frontend-api", "catalog", "partners", "reports", "health"),
@@ -57,7 +83,7 @@ FAULTS: tuple[Fault, ...] = (
           "Service api selects app=api-server, a label no pod has: it selects no pod, so it has no endpoints",
           "make spec.selector equal to the pods' labels (app: api)",
           _set(["spec", "selector"], {"app": "api-server"})),
-    Fault("targetport-name-mismatch", "Services", (("Service", "shop", "cart"),), ("api-cart", "cart-canary"),
+    Fault("targetport-name-mismatch", "Services", (("Service", "shop", "cart"),), ("api-cart", "cart-canary", "sold-out"),
           "Adding anything to the cart fails; every other page works.",
           "Service cart's targetPort names a port (htpp) no cart container declares, so its endpoints have no port",
           "spec.ports[].targetPort must name a containerPort the pods declare (http)",
@@ -78,7 +104,7 @@ FAULTS: tuple[Fault, ...] = (
           _one(lambda d: d["metadata"].__setitem__("labels", {"app": "inventory"}))),
     # ------------------------------------------------------------ DNS
     Fault("dnspolicy-default", "DNS", ((DEP, "shop", "api"),),
-          ("api-cart", "cart-canary", "api-inventory", "api-payments"),
+          ("api-cart", "cart-canary", "api-inventory", "api-payments", "sold-out"),
           "The cart and stock levels fail with 'could not resolve host' in the API's errors.",
           "the API's pods have dnsPolicy: Default: they use the node's resolv.conf, which knows no cluster names",
           "use dnsPolicy: ClusterFirst (the default) for pods that call Services by name",
@@ -92,7 +118,7 @@ FAULTS: tuple[Fault, ...] = (
                                                   [{"ip": "203.0.113.99", "hostnames": ["payments.example.com"]}]))),
     # ------------------------------------------------------------ NetworkPolicy
     Fault("egress-forgets-dns", "NetworkPolicy", (("NetworkPolicy", "shop", "api-egress"),),
-          ("api-cart", "cart-canary", "api-payments", "api-inventory"),
+          ("api-cart", "cart-canary", "api-payments", "api-inventory", "sold-out"),
           "Checkout, the cart and stock levels all fail from the API at once, right after a security change.",
           "NetworkPolicy api-egress is a default-deny egress that allows the cart, payments and inventory but not "
           "DNS (port 53 to kube-dns), so no name resolves",
@@ -141,8 +167,8 @@ FAULTS: tuple[Fault, ...] = (
     Fault("tls-secret-elsewhere", "Ingress/Gateway", (("Ingress", "shop", "shop"),), ("secure-storefront",),
           "Browsers warn that https://shop.example.com/ is not secure (certificate: Kubernetes Ingress Controller "
           "Fake Certificate).",
-          "the Ingress's tls names Secret wildcard-tls, which exists only in another namespace; an Ingress can only "
-          "use Secrets of its own namespace",
+          "the Ingress's tls names Secret wildcard-tls, which namespace shop does not have (the wildcard "
+          "certificate lives in another namespace); an Ingress can only use Secrets of its own namespace",
           "name the TLS Secret in the Ingress's own namespace (shop-tls)",
           _one(lambda d: d["spec"]["tls"][0].__setitem__("secretName", "wildcard-tls"))),
     Fault("route-hostname-mismatch", "Ingress/Gateway", (("HTTPRoute", "edge", "partners-api"),), ("partners",),
@@ -169,6 +195,14 @@ FAULTS: tuple[Fault, ...] = (
           "canary rule is never reached",
           "put the specific (header-matching) route before the catch-all",
           _one(lambda d: d["spec"].__setitem__("http", list(reversed(d["spec"]["http"]))))),
+    Fault("retry-amplification", "mesh", (("VirtualService", "shop", "cart"),), ("sold-out",),
+          "Whenever a sold-out item is requested the cart's load spikes: the cart team counts about ten requests "
+          "for every one the API sends, and the error takes over a second to come back.",
+          "VirtualService cart's stable route retries 10 times on any 5xx: the cart's 503 for a sold-out item is "
+          "an answer, not a transient failure, and every retry is another request to a failing backend",
+          "retry only what a retry can cure (connect-failure, refused-stream, unavailable) and few times, or "
+          "drop the route's retries (Istio's default: 2)",
+          _one(lambda d: d["spec"]["http"][1].__setitem__("retries", {"attempts": 10, "retryOn": "5xx"}))),
     Fault("strict-mtls-legacy-client", "mesh", (("Namespace", "", "reports"), (DEP, "reports", "report")),
           ("reports",),
           "The nightly sales report fails: 'connection reset by peer' when it calls the API.",
@@ -184,6 +218,32 @@ FAULTS: tuple[Fault, ...] = (
           "match no rule and are denied",
           "allow the prober's principal (cluster.local/ns/monitoring/sa/prober) on /healthz",
           _one(lambda d: d["spec"].__setitem__("rules", d["spec"]["rules"][:1]))),
+    Fault("readiness-probe-wrong-port", "Services", ((DEP, "shop", "cart-v1"),), ("api-cart", "sold-out"),
+          "Since the cart's last release every shopper's 'add to cart' fails with 503; testers on the new cart are "
+          "fine.",
+          "the cart-v1 pods' readinessProbe asks port 8080, where nothing listens (the app serves 3000): the probe "
+          "fails, the pods never become Ready, so the Service has no ready endpoint for v1",
+          "point the readinessProbe at the port the app serves (httpGet /health on port http)",
+          _one(lambda d: _pod_spec(d)["containers"][0].__setitem__(
+              "readinessProbe", {"httpGet": {"path": "/health", "port": 8080}, "periodSeconds": 5})),
+          repair=lambda docs: _pod_spec(docs[(DEP, "shop", "cart-v1")])["containers"][0].__setitem__(
+              "readinessProbe", {"httpGet": {"path": "/health", "port": "http"}, "periodSeconds": 5})),
+    Fault("external-policy-local", "Services", (("Service", "edge", "statuspage"),), ("status-page",),
+          "The status page on the office screens loads from one node's address only; from the others it hangs.",
+          "Service statuspage (NodePort) has externalTrafficPolicy Local: a node without a statuspage pod drops "
+          "what arrives on its node port (only one pod runs, on one node)",
+          "externalTrafficPolicy: Cluster (or a load balancer that health-checks the nodes, or a pod on every node)",
+          _set(["spec", "externalTrafficPolicy"], "Local")),
+    Fault("search-path-surprise", "DNS", ((DEP, "reports", "report"),), ("reports",),
+          "The nightly sales report came back with a status page instead of the orders since the reports team "
+          "shortened its configuration.",
+          "the report's API_URL is http://api/orders: a short name resolves through the pod's search list, whose "
+          "first domain is reports.svc.cluster.local, so it reaches the reports team's own Service api, not shop's",
+          "call the shop's API by a name that says its namespace (http://api.shop/orders)",
+          _one(lambda d: _env_of(d).__setitem__("API_URL", "http://api/orders")),
+          adds=lambda: [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api", "namespace": "reports"},
+                         "spec": {"selector": {"app": "report"},
+                                  "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}]),
     Fault("db-targetport-wrong", "Services", (("Service", "shop", "db"),), ("cart-db",),
           "Saving an order fails: the cart cannot talk to its database since the Service was edited.",
           "Service db's port 5432 now targets port 5433, where no database container listens",

@@ -21,9 +21,13 @@ PAYMENTS = "payments.example.com"
 PAYMENTS_IP = "203.0.113.10"
 INVENTORY_IP = "198.51.100.20"
 POD_CIDR = "10.244.0.0/16"
+STATUS_NODEPORT = 30080
+VETH_MTU = 1450            # Calico VXLAN on a 1500-byte underlay: 1500 - 50
+NOTICE_BYTES = 6000
+MAX_ATTEMPTS = 3           # Istio's default retry policy: the first try and 2 retries        # a notice posted to the status page: more than one full-size TCP segment
 
 #: connect() options of the capstone cluster: Istio, ingress-nginx, Envoy Gateway, payments in the world's DNS
-LAB_OPTIONS = {"mesh": "istio", "ingress_controller": "ingress-nginx", "gateway_controller": "envoy-gateway",
+LAB_OPTIONS = {"mesh": "istio", "calico_mode": "vxlan", "ingress_controller": "ingress-nginx", "gateway_controller": "envoy-gateway",
                "external_dns": {PAYMENTS: {"A": [PAYMENTS_IP]}}, "seed": 0}
 
 
@@ -48,6 +52,28 @@ def _deployment(name: str, namespace: str, replicas: int = 2, version: str | Non
             "spec": {"replicas": replicas, "selector": {"matchLabels": dict(labels)},
                      "template": {"metadata": {"labels": dict(labels)},
                                   "spec": {"serviceAccountName": app or name, "containers": [container]}}}}
+
+
+class _EnvView(dict):
+    """A container's env list seen as {name: value}; setting a name writes the list."""
+
+    def __init__(self, container: dict):
+        self.container = container
+        super().__init__({e["name"]: e.get("value") for e in container.get("env") or [] if "value" in e})
+
+    def __setitem__(self, name, value):
+        env = [e for e in self.container.setdefault("env", []) if e.get("name") != name]
+        self.container["env"] = env + [{"name": name, "value": value}]
+        super().__setitem__(name, value)
+
+
+def _pinned(deployment: dict, node: str) -> dict:
+    deployment["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": node}
+    return deployment
+
+
+def _env_of(deployment: dict) -> _EnvView:
+    return _EnvView(deployment["spec"]["template"]["spec"]["containers"][0])
 
 
 def _service(name: str, namespace: str, port: int = 80, target="http", port_name: str = "http",
@@ -98,6 +124,16 @@ def shop_manifests() -> list[dict]:
              _deployment("db", "shop", replicas=1, image="postgres:17", port=("postgres", 5432)),
              _service("db", "shop", port=5432, target="postgres", port_name="tcp-postgres"),
              _deployment("report", "reports", replicas=1), _deployment("prober", "monitoring", replicas=1)]
+    _env_of(docs[-2])["API_URL"] = "http://api.shop/orders"     # the report job calls the shop's API by this URL
+    # the status page for the office screens: outside the mesh, published on every node's port 30080
+    # (its pod runs on node-2, the notices job that posts to it on node-1: their traffic crosses the overlay)
+    docs += [_account("statuspage", "edge"), _pinned(_deployment("statuspage", "edge", replicas=1), "node-2"),
+             _account("notices", "edge"), _pinned(_deployment("notices", "edge", replicas=1), "node-1"),
+             {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "calico-config", "namespace": "kube-system"},
+              "data": {"veth_mtu": str(VETH_MTU)}},
+             {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "statuspage", "namespace": "edge"},
+              "spec": {"type": "NodePort", "selector": {"app": "statuspage"}, "externalTrafficPolicy": "Cluster",
+                       "ports": [{"name": "http", "port": 80, "targetPort": "http", "nodePort": STATUS_NODEPORT}]}}]
     # inventory: a system outside the cluster behind a selectorless Service and a hand-made EndpointSlice
     docs += [_service("inventory", "shop", port=8080, target=8080, selector=False),
              {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
@@ -254,10 +290,63 @@ def _secure_storefront(lab) -> Outcome:
                    else f"HTTP {r.status}")
 
 
+def _pod_env(lab, namespace: str, app: str, name: str) -> str | None:
+    """An env var's value in the first running pod labelled app=<app> (what the app was configured with)."""
+    pod = probe_pod(lab, namespace, app)
+    if pod is None:
+        return None
+    spec = lab.get("Pod", pod.split("/", 1)[1], namespace).get("spec") or {}
+    for container in spec.get("containers") or []:
+        for env in container.get("env") or []:
+            if env.get("name") == name and "value" in env:
+                return env["value"]
+    return None
+
+
+def _reports(lab) -> Outcome:
+    url = _pod_env(lab, "reports", "report", "API_URL") or "http://api.shop/orders"
+    return _inside(lab, "reports", "report", url, "api")
+
+
+def _status_page(lab) -> Outcome:
+    """The office screens load the status page from every node's address (the NodePort on each node)."""
+    failed = []
+    for node in sorted(lab.list("Node"), key=lambda n: n["metadata"]["name"]):
+        ips = [a["address"] for a in (node.get("status") or {}).get("addresses") or [] if a.get("type") == "InternalIP"]
+        if ips and not _served(lab, lab.http(f"http://{ips[0]}:{STATUS_NODEPORT}/"), "statuspage").ok:
+            failed.append(ips[0])
+    return Outcome(not failed, "loads from every node" if not failed else f"hangs on {', '.join(failed)}")
+
+
+def _post_notice(lab) -> Outcome:
+    """The notices job posts a notice (larger than one TCP segment) to the status page, pod to pod."""
+    src = probe_pod(lab, "edge", "notices")
+    if src is None:
+        return Outcome(False, "no running notices pod to try from")
+    r = lab.http("http://statuspage.edge/notices", src=src, method="POST", body="n" * NOTICE_BYTES)
+    return _served(lab, r, "statuspage") if r.status else Outcome(False, "the request hangs, then times out")
+
+
+def _sold_out(lab) -> Outcome:
+    """The cart answers 503 for a sold-out item; the mesh must not multiply that request (Istio's default retry
+    policy makes at most 3 attempts)."""
+    src = probe_pod(lab, "shop", "api")
+    if src is None:
+        return Outcome(False, "no running api pod to try from")
+    r = lab.http(f"http://cart/status/503", src=src)
+    if r.status != 503 or _app_of(lab, r) != "v1":
+        return Outcome(False, f"HTTP {r.status}, not the cart's own answer")
+    ok = (r.attempts or 1) <= MAX_ATTEMPTS
+    return Outcome(ok, "503, asked once" if r.attempts in (None, 1) else f"503 after {r.attempts} requests to the cart")
+
+
 def _capacity(lab) -> Outcome:
+    """Every replica runs, and no Deployment runs fewer replicas than the shop needs (scaling down is no fix)."""
+    needed = {d["metadata"]["name"]: d["spec"]["replicas"] for d in shop_manifests()
+              if d["kind"] == "Deployment" and d["metadata"]["namespace"] == "shop"}
     short = []
     for d in sorted(lab.list("Deployment", "shop"), key=lambda d: d["metadata"]["name"]):
-        want = (d.get("spec") or {}).get("replicas", 1)
+        want = max((d.get("spec") or {}).get("replicas", 1), needed.get(d["metadata"]["name"], 0))
         labels = ((d.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
         selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
         running = [p for p in lab.list("Pod", "shop", selector=selector) if (p.get("status") or {}).get("phase") == "Running"]
@@ -353,11 +442,17 @@ _J = [
             lambda lab: _connect(lab, "shop", "api", "inventory.shop.svc.cluster.local", 8080)),
     Journey("partners", "a partner calls http://partners.example.com/products",
             lambda lab: _outside(lab, "http://partners.example.com/products", "api", "Gateway", "edge", "partners")),
-    Journey("reports", "the nightly report calls http://api.shop/orders",
-            lambda lab: _inside(lab, "reports", "report", "http://api.shop/orders", "api")),
+    Journey("reports", "the nightly report calls the shop's API for the orders (its API_URL)", _reports),
     Journey("health", "the health checker calls http://api.shop/healthz",
             lambda lab: _inside(lab, "monitoring", "prober", "http://api.shop/healthz", "api")),
-    Journey("capacity", "every replica of every shop Deployment runs", _capacity),
+    Journey("sold-out", "the API asks the cart for a sold-out item (503) and the cart is asked at most "
+            f"{MAX_ATTEMPTS} times", _sold_out),
+    Journey("capacity", "every replica of every shop Deployment runs, none scaled below what the shop needs",
+            _capacity),
+    Journey("post-notice", f"the notices job posts a {NOTICE_BYTES}-byte notice to http://statuspage.edge/notices",
+            _post_notice),
+    Journey("status-page", f"the office screens load the status page from every node's port {STATUS_NODEPORT}",
+            _status_page),
 ]
 JOURNEYS: dict[str, Journey] = {j.name: j for j in _J}
 
