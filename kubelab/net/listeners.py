@@ -22,8 +22,7 @@ __all__ = ["image_name", "ContainerListener", "container_listeners", "pod_listen
            "CONVENTION"]
 
 #: how the simulator decides for an image it does not know (said wherever a reason relies on it)
-CONVENTION = ("simulator convention: kubelab does not know what image {image} runs, so it listens on exactly "
-              "its declared containerPorts")
+CONVENTION = "simulator convention: image {image}, unknown to kubelab, listens on its declared containerPorts"
 
 Ports = frozenset   # of (port, protocol)
 
@@ -248,10 +247,12 @@ def _shell_image(label: str):
     return listens
 
 
-def _node_exporter(container: dict):
-    """prom/node-exporter: --web.listen-address, ":9100" by default."""
-    port = _port(_flag(_tokens(container), "web.listen-address"), 9100)
-    return frozenset({(port, "TCP")}), f"node-exporter listens on {port}/TCP"
+def _exporter(label: str, default: int):
+    """A Prometheus exporter (prometheus/exporter-toolkit): --web.listen-address, ":<its default port>"."""
+    def listens(container):
+        port = _port(_flag(_tokens(container), "web.listen-address"), default)
+        return frozenset({(port, "TCP")}), f"{label} listens on {port}/TCP"
+    return listens
 
 
 def _named(*names: str) -> Callable[[str], bool]:
@@ -275,7 +276,8 @@ KNOWN_IMAGES: tuple[KnownImage, ...] = (
     # kubeadm's Corefile: dns on 53, health on 8080, ready on 8181, prometheus metrics on 9153
     KnownImage("coredns", lambda n: n.endswith("coredns"),
                _fixed("CoreDNS", (53, "UDP"), (53, "TCP"), (8080, "TCP"), (8181, "TCP"), (9153, "TCP"))),
-    KnownImage("node-exporter", lambda n: n.endswith("node-exporter"), _node_exporter),
+    KnownImage("node-exporter", lambda n: n.endswith("node-exporter"), _exporter("node-exporter", 9100)),
+    KnownImage("postgres-exporter", lambda n: n.endswith("postgres-exporter"), _exporter("postgres-exporter", 9187)),
     KnownImage("busybox", _named("busybox"), _shell_image("busybox")),
     KnownImage("curl", _named("curlimages/curl"), _shell_image("curl")),
 )
@@ -335,7 +337,7 @@ def pod_listens(pod: dict, port: int, protocol: str) -> tuple[bool, str]:
     why = []
     for c in listeners:
         if not c.known:
-            why.append(f"{c.what}: {_list(c.declared)}")
+            why.append(f"{c.what}: {_list(c.declared) if c.declared else 'it declares none'}")
         elif (port, protocol) in c.declared:
             why.append(f"{c.what}; containerPort {port} is only documentation: Kubernetes does not enforce "
                        "containerPort")
