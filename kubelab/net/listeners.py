@@ -255,6 +255,19 @@ def _exporter(label: str, default: int):
     return listens
 
 
+def _postgres(container: dict):
+    """postgres: the server's -p option or `-c port=N` (the image's entrypoint passes args to postgres), else
+    PGPORT, else 5432."""
+    tokens = _tokens(container)
+    port = _port(_env(container).get("PGPORT"), 5432)
+    for i, tok in enumerate(tokens[:-1]):
+        if tok == "-p":
+            port = _port(tokens[i + 1], port)
+        elif tok == "-c" and tokens[i + 1].startswith("port="):
+            port = _port(tokens[i + 1][5:], port)
+    return frozenset({(port, "TCP")}), f"postgres listens on {port}/TCP"
+
+
 def _named(*names: str) -> Callable[[str], bool]:
     """Exactly these repositories (an official image's "library/" is already gone): bitnami/nginx, say, is
     another image that listens elsewhere."""
@@ -271,7 +284,7 @@ KNOWN_IMAGES: tuple[KnownImage, ...] = (
     KnownImage("istio helloworld", lambda n: "examples-helloworld-" in n, _fixed("helloworld", (5000, "TCP"))),
     KnownImage("istio bookinfo", lambda n: "examples-bookinfo-" in n, _fixed("bookinfo", (9080, "TCP"))),
     KnownImage("redis", _named("redis"), _fixed("redis", (6379, "TCP"))),
-    KnownImage("postgres", _named("postgres"), _fixed("postgres", (5432, "TCP"))),
+    KnownImage("postgres", _named("postgres"), _postgres),
     KnownImage("mysql", _named("mysql"), _fixed("mysql", (3306, "TCP"), (33060, "TCP"))),
     # kubeadm's Corefile: dns on 53, health on 8080, ready on 8181, prometheus metrics on 9153
     KnownImage("coredns", lambda n: n.endswith("coredns"),
