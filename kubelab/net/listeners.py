@@ -255,6 +255,17 @@ def _exporter(label: str, default: int):
     return listens
 
 
+def _istio_proxy(container: dict):
+    """istio/proxyv2 as `proxy sidecar`: Istio's "Ports used by Istio" (outbound 15001, inbound 15006, merged
+    metrics 15020, health 15021, Envoy metrics 15090; admin 15000 and DNS 15053 bind localhost only). As
+    `proxy router` (a gateway) its listeners come from Gateway objects, which kubelab does not read here."""
+    tokens = _tokens(container)
+    if "router" in tokens or "istio-iptables" in tokens:
+        return None
+    ports = frozenset({(15001, "TCP"), (15006, "TCP"), (15020, "TCP"), (15021, "TCP"), (15090, "TCP")})
+    return ports, f"istio-proxy listens on {_list(ports)}"
+
+
 def _postgres(container: dict):
     """postgres: the server's -p option or `-c port=N` (the image's entrypoint passes args to postgres), else
     PGPORT, else 5432."""
@@ -291,6 +302,10 @@ KNOWN_IMAGES: tuple[KnownImage, ...] = (
                _fixed("CoreDNS", (53, "UDP"), (53, "TCP"), (8080, "TCP"), (8181, "TCP"), (9153, "TCP"))),
     KnownImage("node-exporter", lambda n: n.endswith("node-exporter"), _exporter("node-exporter", 9100)),
     KnownImage("postgres-exporter", lambda n: n.endswith("postgres-exporter"), _exporter("postgres-exporter", 9187)),
+    KnownImage("istio proxy", lambda n: n.endswith("istio/proxyv2"), _istio_proxy),
+    # linkerd-proxy: inbound 4143 and admin 4191 (outbound 4140 binds localhost only)
+    KnownImage("linkerd proxy", lambda n: n.endswith("linkerd/proxy"),
+               _fixed("linkerd-proxy", (4143, "TCP"), (4191, "TCP"))),
     KnownImage("busybox", _named("busybox"), _shell_image("busybox")),
     KnownImage("curl", _named("curlimages/curl"), _shell_image("curl")),
 )

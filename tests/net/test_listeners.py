@@ -74,6 +74,10 @@ TABLE = [
     ("busybox", {"command": ["sh", "-c", "httpd -f"]}, [], {(80, TCP)}),
     ("busybox", {"command": ["sh", "-c", "nc -p 8080 web 80"]}, [], set()),   # a client, not a server
     ("docker.io/curlimages/curl:8.16.0", {"command": ["/bin/sleep", "infinity"]}, [80], set()),
+    ("docker.io/istio/proxyv2:1.28.0", {"args": ["proxy", "sidecar"]}, [15090],
+     {(15001, TCP), (15006, TCP), (15020, TCP), (15021, TCP), (15090, TCP)}),
+    ("docker.io/istio/proxyv2:1.28.0", {"args": ["proxy", "router"]}, [8080, 8443], {(8080, TCP), (8443, TCP)}),
+    ("cr.l5d.io/linkerd/proxy:edge-25.1.1", {}, [4143], {(4143, TCP), (4191, TCP)}),
     ("example/api:1.0", {}, [8080, (53, UDP)], {(8080, TCP), (53, UDP)}),
 ]
 
