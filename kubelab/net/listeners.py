@@ -359,7 +359,7 @@ def pod_listens(pod: dict, port: int, protocol: str) -> tuple[bool, str]:
     a known image listens where it listens; an unknown one, by simulator convention, on its containerPorts)."""
     key = key_of(pod)
     listeners = container_listeners(pod)
-    hit = listening_container(pod, port, protocol)
+    hit = next((c for c in listeners if (port, protocol) in c.ports), None)
     if hit is not None:
         return True, f"pod {key} listens on {port}/{protocol} ({hit.what})"
     why = []
