@@ -24,7 +24,7 @@ spec: {containers: [{name: c, image: busybox}]}
 apiVersion: v1
 kind: Pod
 metadata: {name: web, labels: {app: web}}
-spec: {containers: [{name: c, image: nginx, ports: [{containerPort: 8080}]}]}
+spec: {containers: [{name: c, image: nginxinc/nginx-unprivileged, ports: [{containerPort: 8080}]}]}
 ---
 apiVersion: v1
 kind: Service

@@ -79,23 +79,33 @@ def welcome():
     return run_lesson_to("00-welcome.ipynb", "yaml_playground")
 
 
-def test_00_removing_ports_replaces_the_pod_and_client_is_refused(welcome):
-    """'Try removing the `ports` section': the pod is replaced (pods cannot change in place) and the
-    verdict says the connection is refused, instead of "Forbidden: pod updates may not change"."""
+def test_00_removing_ports_replaces_the_pod_and_it_still_answers(welcome):
+    """'Try removing the `ports` section (the pod still answers)': the pod is replaced (pods cannot change in
+    place), and nginx-unprivileged still listens on 8080, since Kubernetes does not enforce containerPort."""
     playground, _, prose = welcome
-    assert "Try removing the `ports` section" in prose
+    assert "Try removing the `ports` section (the pod still answers" in prose
     first = edit_and_apply(playground, lambda t: t)          # the learner's first Apply creates hello
     assert "pod/hello created" in first and "ALLOWED" in first
     out = edit_and_apply(playground, lambda t: re.sub(r"\n\s*ports:\n\s*- containerPort: 8080", "", t))
     assert not is_error(results_html(playground)), out
     assert "replaced" in out and "kubectl replace --force" in out
-    assert "BLOCKED" in out or "refused" in out.lower()
+    assert "ALLOWED" in out and "nginx-unprivileged listens on 8080/TCP" in out
+
+
+def test_00_an_unknown_image_without_ports_is_refused_by_the_convention(welcome):
+    """'an image kubelab does not know': without ports it listens nowhere, and the verdict names the convention."""
+    playground, _, prose = welcome
+    assert "an image kubelab does not know" in prose
+    out = edit_and_apply(playground, lambda t: re.sub(r"\n\s*ports:\n\s*- containerPort: 8080", "", t).replace(
+        "nginxinc/nginx-unprivileged", "example/hello:1.0"))
+    assert not is_error(results_html(playground)), out
+    assert "BLOCKED" in out and "simulator convention" in out
 
 
 def test_00_mistyped_field_names_the_field(welcome):
-    """'or mistyping a field name': the error names the unknown field and its path."""
+    """'or a mistyped field name': the error names the unknown field and its path."""
     playground, _, prose = welcome
-    assert "mistyping" in prose
+    assert "a mistyped field name" in prose
     out = edit_and_apply(playground, lambda t: t.replace("containers:", "contianers:"))
     assert is_error(results_html(playground)) and "unknown field" in out and "contianers" in out
 

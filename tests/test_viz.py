@@ -22,7 +22,7 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec:
-      containers: [{name: web, image: nginx, ports: [{containerPort: 8080}]}]
+      containers: [{name: web, image: nginxinc/nginx-unprivileged, ports: [{containerPort: 8080}]}]
 ---
 apiVersion: v1
 kind: Service

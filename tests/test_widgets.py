@@ -53,6 +53,17 @@ def test_trace_playground_offers_pods_services_nodes_and_outside(lab):
     assert {80, 8080, 30080, 5432}.issubset(port.options)
 
 
+def test_trace_playground_offers_the_ports_images_listen_on_undeclared():
+    """Does a redis pod that declares no port still put 6379 (where redis listens) among the ports?"""
+    import kubelab
+
+    lab = kubelab.connect(seed=0)
+    lab.apply([{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "cache"},
+                "spec": {"containers": [{"name": "redis", "image": "redis"}]}}])
+    _, _, port, _ = widgets.trace_playground(lab).children[0].children
+    assert 6379 in port.options
+
+
 def test_changing_a_dropdown_updates_verdict_and_picture(lab):
     """When the destination, then the port, changes, do the verdict text and the picture change with it?"""
     box = widgets.trace_playground(lab)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
+from .listeners import image_name, listening_container
 from .objects import key_of, name_of, namespace_of
 
 __all__ = ["AppRequest", "AppAnswer", "App", "register", "app_for", "answer", "registered"]
@@ -79,27 +79,17 @@ def registered() -> list[str]:
     return [a.name for a in _REGISTRY]
 
 
-@lru_cache(maxsize=4096)
-def _image_name(image: str) -> str:
-    """The repository path without registry host, tag or digest: "registry.k8s.io/x/y:1.0" -> "x/y"."""
-    image = image.split("@", 1)[0]
-    last = image.rsplit("/", 1)
-    if ":" in last[-1]:
-        image = image.rsplit(":", 1)[0]
-    parts = image.split("/")
-    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
-        parts = parts[1:]
-    if parts and parts[0] == "library":
-        parts = parts[1:]
-    return "/".join(parts)
+_image_name = image_name
 
 
 def _container_for(pod: dict, port: int) -> dict | None:
-    containers = (pod.get("spec") or {}).get("containers") or []
-    for c in containers:
-        if any(p.get("containerPort") == port for p in c.get("ports") or []):
-            return c
-    return containers[0] if containers else None
+    """The container whose process listens on TCP `port` (see listeners), else the first container."""
+    spec = pod.get("spec") or {}
+    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
+    listener = listening_container(pod, port, "TCP")
+    if listener is not None:
+        return next(c for c in containers if str(c.get("name")) == listener.container)
+    return (spec.get("containers") or [None])[0]
 
 
 def app_for(pod: dict, port: int) -> tuple[App, dict]:

@@ -94,7 +94,15 @@ def _trace_choices(lab):
             ports.update(x for x in (p.get("port"), p.get("nodePort")) if isinstance(x, int))
     for p in pods:
         ports.update(cp["containerPort"] for cp in container_ports(p) if isinstance(cp["containerPort"], int))
+        ports.update(port for port, _ in _listening(p))
     return sources, dests, sorted(ports)
+
+
+def _listening(pod) -> list:
+    """Where the pod's containers listen (its image's ports; declared ones for an unknown image)."""
+    from ..net.listeners import container_listeners
+
+    return sorted({pp for c in container_listeners(pod) for pp in c.ports if isinstance(pp[0], int)})
 
 
 def _first_user(options, fallback, avoid=()):
@@ -109,7 +117,6 @@ def _first_user(options, fallback, avoid=()):
 def _opening_path(lab, sources, dests, ports):
     """Where the playground opens: from a pod named `client` (else the first user pod) to a user Service or
     another pod (a `web` one first), on a port that destination serves, so the first picture is a real path."""
-    from ..net.objects import container_ports
 
     src = next((v for _l, v in sources if v.endswith("/client")), None) or _first_user(sources, OUTSIDE)
     user = [(label, value) for label, value in dests
@@ -122,7 +129,7 @@ def _opening_path(lab, sources, dests, ports):
         numbers = [p.get("port") for p in ((service or {}).get("spec") or {}).get("ports") or []]
     else:
         namespace, _, name = dst.rpartition("/")
-        numbers = [cp["containerPort"] for cp in container_ports(lab.get("Pod", name, namespace or "default"))]
+        numbers = [port for port, _ in _listening(lab.get("Pod", name, namespace or "default"))]
     numbers = [n for n in numbers if n in ports]
     if numbers and 80 not in numbers:
         port = numbers[0]

@@ -12,7 +12,8 @@ from ..errors import ProbeError
 from ..net import datapath
 from ..net.cni import cni_profile
 from ..net.datapath import Location
-from ..net.objects import is_ip, container_ports, key_of, name_of, namespace_of, pod_host_network, pod_ips
+from ..net.listeners import pod_listens
+from ..net.objects import is_ip, key_of, name_of, namespace_of, pod_host_network, pod_ips
 from ..results import Hop, Trace, Verdict
 from .probe_args import check_endpoint, check_node_name, check_pod_ref, check_port, check_protocol
 
@@ -454,12 +455,6 @@ def ip_family_of(ip: str) -> str:
 
 
 def _listens(pod: dict, port: int, protocol: str) -> tuple[bool, str]:
-    """A simulator convention, not a Kubernetes rule: Kubernetes does not enforce containerPort (it documents
-    where a container listens), but the simulated cluster runs no program, so a container listens on exactly
-    the ports its spec declares and a connection to any other port is refused."""
-    declared = container_ports(pod)
-    for p in declared:
-        if p["containerPort"] == port and p["protocol"] == protocol:
-            return True, f"pod {key_of(pod)} listens on {port}/{protocol}"
-    listed = ", ".join(sorted({f"{p['containerPort']}/{p['protocol']}" for p in declared})) or "no ports"
-    return False, f"pod {key_of(pod)} does not listen on {port}/{protocol} (its containers declare {listed})"
+    """Whether a process in the pod listens on port/protocol: a well-known image where it really listens (Kubernetes
+    does not enforce containerPort), an unknown one on its declared containerPorts (a simulator convention)."""
+    return pod_listens(pod, port, protocol)

@@ -13,7 +13,7 @@ metadata:
 spec:
   containers:
   - name: hello
-    image: nginx
+    image: nginxinc/nginx-unprivileged
     ports:
     - containerPort: 8080
 """
@@ -22,22 +22,44 @@ spec:
 def test_reference_answer_passes_every_sub_check():
     """Does the lesson's answer pass all four sub-checks?"""
     result = check("00-first-pod", HELLO)
-    assert bool(result) and result.total == 3
+    assert bool(result) and result.total == 4
     assert mistakes(result) == []
 
 
-def test_wrong_port_is_named():
-    """Is a pod that listens on 80 instead of 8080 failed, with the port mistake named?"""
-    result = check("00-first-pod", HELLO.replace("8080", "80"))
+def test_declared_port_the_image_does_not_listen_on_is_named():
+    """Is nginx (which listens on 80) declaring containerPort 8080 refused on 8080, with the image named?"""
+    result = check("00-first-pod", HELLO.replace("image: nginxinc/nginx-unprivileged", "image: nginx"))
     assert failed(result) == ["another pod reaches it on port 8080"]
-    assert mistakes(result) == ["listens on another port"]
+    assert mistakes(result) == ["the image listens on another port"]
+    hint = result.checks[[c.name for c in result.checks].index("another pod reaches it on port 8080")].hint
+    assert "nginx listens on 80/TCP" in hint and "does not enforce containerPort" in hint
+
+
+def test_wrong_declared_port_is_named():
+    """Does a pod that listens on 8080 but declares 80 fail only the declaration, with the port mistake named?"""
+    result = check("00-first-pod", HELLO.replace("containerPort: 8080", "containerPort: 80"))
+    assert failed(result) == ["its container declares containerPort 8080"]
+    assert mistakes(result) == ["declares another port"]
+
+
+def test_undeclared_port_still_listens():
+    """Does a pod without any ports section still answer on 8080 (Kubernetes does not enforce containerPort)?"""
+    result = check("00-first-pod", HELLO.replace("    ports:\n    - containerPort: 8080\n", ""))
+    assert failed(result) == ["its container declares containerPort 8080"]
+    assert mistakes(result) == []
+
+
+def test_unknown_image_listens_where_it_declares():
+    """Does an image kubelab does not know pass by the simulator convention (it listens on its containerPorts)?"""
+    result = check("00-first-pod", HELLO.replace("image: nginxinc/nginx-unprivileged", "image: example/hello:1.0"))
+    assert bool(result) and result.passed == 4
 
 
 def test_missing_label_fails_only_the_selector_check():
     """Does a pod without app=hello fail the selector sub-check and keep the others?"""
     result = check("00-first-pod", HELLO.replace("  labels:\n    app: hello\n", ""))
     assert failed(result) == ["the selector app=hello finds it"]
-    assert result.passed == 2
+    assert result.passed == 3
 
 
 def test_labels_under_spec_fail_with_the_field_named():

@@ -97,7 +97,7 @@ spec:
   nodeName: node-2
   containers:
   - name: api
-    image: nginx
+    image: nginxinc/nginx-unprivileged
     ports:
     - containerPort: 8080
 """
@@ -116,11 +116,20 @@ def test_api_misspelt_node_is_named():
     assert "it runs on node-2" in failed(result)
 
 
-def test_api_missing_container_port_is_named():
-    """Is a container without containerPort recognised as unreachable on 8080?"""
+def test_api_without_container_port_still_listens():
+    """Does nginx-unprivileged without containerPort still answer on 8080 (Kubernetes does not enforce it)?"""
     result = check("01-pod-on-node-2", API.replace("    ports:\n    - containerPort: 8080\n", ""))
+    assert failed(result) == [] and mistakes(result) == []
+
+
+def test_api_unknown_image_without_container_port_is_named():
+    """Is an image kubelab does not know, declaring no port, unreachable (simulator convention) and named?"""
+    answer = API.replace("    ports:\n    - containerPort: 8080\n", "").replace("nginxinc/nginx-unprivileged",
+                                                                           "example/api:1.0")
+    result = check("01-pod-on-node-2", answer)
     assert failed(result) == ["a pod on node-1 reaches it on port 8080"]
     assert mistakes(result) == ["no containerPort"]
+    assert "simulator convention" in result.checks[[c.name for c in result.checks].index(failed(result)[0])].hint
 
 
 def test_api_wrong_port_is_named():
@@ -182,10 +191,17 @@ def test_agent_host_port_instead_of_host_network_is_named():
 
 
 def test_agent_without_ports_is_named():
-    """Is a hostNetwork pod that declares no port recognised?"""
+    """Is a hostNetwork pod that declares no port recognised (node-exporter still listens on 9100)?"""
     result = check("01-node-agent", AGENT.replace("    ports:\n    - containerPort: 9100\n", ""))
-    assert failed(result) == ["node-1's IP answers on 9100 (from a pod on node-2)"]
+    assert failed(result) == []
     assert mistakes(result) == ["no containerPort"]
+
+
+def test_agent_declaring_a_port_its_image_does_not_use_fails():
+    """Does node-exporter told to listen on 9200 fail on 9100 though it declares 9100?"""
+    answer = AGENT.replace("    ports:", "    args: [--web.listen-address=:9200]\n    ports:")
+    result = check("01-node-agent", answer)
+    assert failed(result) == ["node-1's IP answers on 9100 (from a pod on node-2)"]
 
 
 def test_agent_on_another_node_fails():

@@ -153,9 +153,15 @@ def test_pod_named_db_0_without_hostname_is_named():
 
 
 def test_pod_that_does_not_listen_on_5432_fails_the_connection():
-    """Does a pod without containerPort 5432 resolve but fail the connection sub-check?"""
-    result = check("06-db-pod-name", DB_POD.replace("containerPort: 5432", "containerPort: 5433"))
+    """Does a postgres started on 5433 (whatever its containerPort says) resolve but fail the connection?"""
+    result = check("06-db-pod-name", DB_POD.replace("    image: postgres\n", "    image: postgres\n    args: [-p, '5433']\n"))
     assert failed(result) == ["pod client connects to db-0.db on 5432 and lands on that pod"]
+
+
+def test_declared_port_does_not_decide_where_postgres_listens():
+    """Does postgres declaring containerPort 5433 still answer on 5432 (Kubernetes does not enforce containerPort)?"""
+    result = check("06-db-pod-name", DB_POD.replace("containerPort: 5432", "containerPort: 5433"))
+    assert "pod client connects to db-0.db on 5432 and lands on that pod" not in failed(result)
 
 
 def test_bad_yaml_fails_cleanly():

@@ -13,7 +13,7 @@ spec:
     metadata: {labels: {app: web}}
     spec:
       containers:
-      - {name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}
+      - {name: app, image: nginxinc/nginx-unprivileged, ports: [{name: http, containerPort: 8080}]}
 ---
 apiVersion: v1
 kind: Service

@@ -14,7 +14,7 @@ spec:
   selector: {matchLabels: {app: web}}
   template:
     metadata: {labels: {app: web}}
-    spec: {containers: [{name: c, image: nginx, ports: [{name: http, containerPort: 8080}]}]}
+    spec: {containers: [{name: c, image: nginxinc/nginx-unprivileged, ports: [{name: http, containerPort: 8080}]}]}
 ---
 apiVersion: v1
 kind: Service

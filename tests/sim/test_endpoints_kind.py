@@ -15,7 +15,7 @@ spec:
   selector: {matchLabels: {app: web}}
   template:
     metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: nginx, ports: [{name: http, containerPort: 8080}]}]}
+    spec: {containers: [{name: web, image: nginxinc/nginx-unprivileged, ports: [{name: http, containerPort: 8080}]}]}
 ---
 apiVersion: v1
 kind: Service

@@ -41,12 +41,16 @@ def _probe(name: str, node: str) -> dict:
             "spec": {"nodeName": node, "containers": [{"name": name, "image": "busybox", "command": ["sleep", "infinity"]}]}}
 
 
+#: an image that really listens on each port the checks' deployments use (Kubernetes does not enforce containerPort)
+_IMAGE_ON = {8080: "nginxinc/nginx-unprivileged", 6379: "redis"}
+
+
 def _deployment(name: str, replicas: int, port: int) -> dict:
     labels = {"app": name}
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
             "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
                      "template": {"metadata": {"labels": labels},
-                                  "spec": {"containers": [{"name": name, "image": "nginx",
+                                  "spec": {"containers": [{"name": name, "image": _IMAGE_ON[port],
                                                            "ports": [{"containerPort": port}]}]}}}}
 
 
@@ -146,7 +150,7 @@ def pod_on_node_2(answer, ctx):
                "a pod gets its IP from the podCIDR of the node it runs on")
     verdict = lab.reach("default/client", "default/api", 8080) if ips else None
     ctx.expect("a pod on node-1 reaches it on port 8080", verdict,
-               "a pod accepts connections only on the ports its containers declare"
+               "a connection is accepted only where the container's program listens"
                + (f" ({verdict.reason})" if verdict is not None else " (it has no IP: is it running?)"))
 
     conditions = (pod.get("status") or {}).get("conditions") or []
@@ -154,8 +158,9 @@ def pod_on_node_2(answer, ctx):
                 any(c.get("reason") == "NodeNotFound" for c in conditions),
                 f"no node is called {node!r}, so the pod stays Pending; copy the name from lab.list('Node')")
     ports = _declared_ports(pod)
-    ctx.mistake("no containerPort", not ports,
-                "the container declares no port, so nothing answers on 8080; add it under ports")
+    ctx.mistake("no containerPort", not ports and not verdict,
+                "the container declares no port and kubelab does not know its image, so by the simulator's "
+                "convention nothing listens; declare containerPort 8080 (or run an image that listens on 8080)")
     ctx.mistake("listens on another port", ports and 8080 not in ports,
                 f"the container declares {ports}; the exercise asks for 8080")
 
@@ -191,6 +196,7 @@ def node_agent(answer, ctx):
                 "hostPort forwards one node port to the pod, which keeps its own IP and network namespace; "
                 "a node agent shares the node's network")
     ctx.mistake("no containerPort", pod_host_network(pod) and not ports,
-                "a hostNetwork pod must still list the ports it uses")
+                "a hostNetwork pod should still list the ports it uses: its containerPorts are host ports, which "
+                "the scheduler checks so that two pods on a node do not claim the same one")
     ctx.mistake("listens on another port", ports and 9100 not in ports,
                 f"the container declares {ports}; the exercise asks for 9100")

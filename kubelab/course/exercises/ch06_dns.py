@@ -95,7 +95,7 @@ def db_pod_name(answer, ctx):
                bool(verdict) and owner is not None and verdict.endpoint == f"{pod_answer.addresses[0]}:5432",
                "the name does not resolve yet: fix that first" if not pod_answer.addresses
                else f"the connection failed: {verdict.reason}" if not verdict
-               else "the pod must listen on 5432 (containerPort)")
+               else "the pod's program must listen on 5432")
 
 
 # ---------------------------------------------------------------- 06-cross-namespace

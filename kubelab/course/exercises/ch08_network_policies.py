@@ -85,7 +85,9 @@ kind: Pod
 metadata: {name: postgres, namespace: db, labels: {app: postgres, role: db}}
 spec:
   containers:
-  - {name: postgres, image: postgres, ports: [{name: postgres, containerPort: 5432}, {name: metrics, containerPort: 9100}]}
+  - {name: postgres, image: postgres, ports: [{name: postgres, containerPort: 5432}]}
+  - {name: metrics, image: quay.io/prometheuscommunity/postgres-exporter, args: ["--web.listen-address=:9100"],
+     ports: [{name: metrics, containerPort: 9100}]}
 ---
 apiVersion: v1
 kind: Pod
@@ -120,7 +122,8 @@ spec:
 
 
 #: Pods the exercises never mention: the target labels in another namespace, and no labels in the target
-#: namespaces. Every one listens on the ports the matrices probe.
+#: namespaces. Every one listens on the ports the matrices probe (agnhost porter serves each SERVE_PORT_*; `api`
+#: is an image kubelab does not know, so by the simulator's convention it listens on its declared ports).
 PROBES = """
 apiVersion: v1
 kind: Namespace
@@ -139,7 +142,9 @@ kind: Pod
 metadata: {name: postgres-lookalike, namespace: probe, labels: {app: postgres, role: db}}
 spec:
   containers:
-  - {name: c, image: postgres, ports: [{name: postgres, containerPort: 5432}, {name: metrics, containerPort: 9100}]}
+  - {name: c, image: postgres, ports: [{name: postgres, containerPort: 5432}]}
+  - {name: metrics, image: quay.io/prometheuscommunity/postgres-exporter, args: ["--web.listen-address=:9100"],
+     ports: [{name: metrics, containerPort: 9100}]}
 ---
 apiVersion: v1
 kind: Pod
@@ -154,14 +159,22 @@ kind: Pod
 metadata: {name: unlabelled, namespace: db}
 spec:
   containers:
-  - {name: c, image: nginx, ports: [{containerPort: 80}, {containerPort: 5432}, {containerPort: 9100}]}
+  - name: c
+    image: registry.k8s.io/e2e-test-images/agnhost:2.53
+    args: [porter]
+    env: [{name: SERVE_PORT_80, value: "80"}, {name: SERVE_PORT_5432, value: "5432"}, {name: SERVE_PORT_9100, value: "9100"}]
+    ports: [{containerPort: 80}, {containerPort: 5432}, {containerPort: 9100}]
 ---
 apiVersion: v1
 kind: Pod
 metadata: {name: unlabelled, namespace: backend}
 spec:
   containers:
-  - {name: c, image: nginx, ports: [{name: http, containerPort: 8080}, {name: metrics, containerPort: 9100}]}
+  - name: c
+    image: registry.k8s.io/e2e-test-images/agnhost:2.53
+    args: [porter]
+    env: [{name: SERVE_PORT_8080, value: "8080"}, {name: SERVE_PORT_9100, value: "9100"}]
+    ports: [{name: http, containerPort: 8080}, {name: metrics, containerPort: 9100}]
 ---
 apiVersion: v1
 kind: Pod
