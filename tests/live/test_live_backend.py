@@ -12,7 +12,8 @@ apiVersion: v1
 kind: Pod
 metadata: {name: web, labels: {app: web}}
 spec:
-  containers: [{name: web, image: registry.k8s.io/e2e-test-images/agnhost:2.53, args: [netexec], ports: [{containerPort: 80}]}]
+  containers: [{name: web, image: registry.k8s.io/e2e-test-images/agnhost:2.53, args: [netexec, --http-port=80],
+               ports: [{containerPort: 80}]}]
 ---
 apiVersion: v1
 kind: Pod
