@@ -305,7 +305,8 @@ def pods_verified(answer, ctx):
     outside_ok = outside.addresses == ["192.0.2.80"]
     # scored only together with the verification (the starter Corefile resolves them too)
     ctx.expect("Service and outside names still resolve (while pod names are verified)",
-               services_ok and outside_ok and elsewhere.rcode == "NXDOMAIN" and nobody.rcode == "NXDOMAIN",
+               services_ok and outside_ok and own.addresses == [client_ip] and elsewhere.rcode == "NXDOMAIN"
+               and nobody.rcode == "NXDOMAIN",
                "keep the rest of the kubernetes block as it was" if not services_ok
                else "keep the forward line: names outside cluster.local go to the node's nameservers" if not outside_ok
                else "verify pod names first (the two lines above)")
