@@ -6,7 +6,7 @@ import pytest
 
 from kubelab.course.exercises import check
 
-from .helpers import failed, mistakes
+from .helpers import failed, hint_of, mistakes
 
 HELLO_SUBSETS = """
 apiVersion: networking.istio.io/v1
@@ -228,7 +228,7 @@ def test_bad_yaml_fails_cleanly(exercise_id):
     """Does YAML that does not parse give a failed sub-check quoting the parser, not a traceback?"""
     result = check(exercise_id, "kind: [oops")
     assert not result and result.passed == 0
-    assert "not valid YAML" in result.checks[-1].hint
+    assert "not valid YAML" in hint_of(result, "your manifests apply")
 
 
 # ---------------------------------------------------------------- 10-canary
