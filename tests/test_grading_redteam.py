@@ -104,5 +104,5 @@ def test_a_fork_bomb_is_capped_earns_nothing_and_the_next_learners_are_graded(gr
     the report states the process cap that held."""
     row = graded["rows"]["fork-bomb"]
     assert row["total"] == "0.00"
-    assert graded["rows"]["good"]["total"] == "1.00" and graded["rows"]["partial"]["99-double"] == "0.33"
+    assert graded["rows"]["good"]["99-double"] == "1.00" and graded["rows"]["partial"]["99-double"] == "0.33"
     assert "256 processes (runs as uid" in graded["report"].splitlines()[0]
