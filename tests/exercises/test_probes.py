@@ -165,7 +165,13 @@ def test_exposing_todays_pods_by_hand_fails_the_later_pod(exercise_id, manifest,
     service = yaml.safe_load(manifest)
     result = check(exercise_id, _hand_written(service, _today(WEB, "default", "app=web"), 8080))
     assert failed(result) == [check_name]
-    assert "today's pod addresses written by hand" in mistakes(result)
+    assert mistakes(result) == ["today's pod addresses written by hand"]  # not "selector matches no pod"
+
+
+def test_a_headless_service_without_selector_or_slice_is_named_for_that():
+    """With no selector and no EndpointSlice, is the mistake named "no selector", not a selector matching nothing?"""
+    result = check("04-headless", HEADLESS.replace("  selector:\n    app: web\n", ""))
+    assert "no selector" in mistakes(result) and "selector matches no pod" not in mistakes(result)
 
 
 # ---------------------------------------------------------------- 03-ready-endpoints, 03-nft-endpoints

@@ -73,13 +73,17 @@ def _target_port_mistake(ctx, spec: dict) -> None:
                 "(the web containers declare containerPort 8080)")
 
 
-def _selector_mistake(ctx, lab, spec: dict) -> None:
+def _selector_mistake(ctx, lab, spec: dict, name: str) -> None:
     """A selector that matches no pod leaves the Service without endpoints."""
     selector = spec.get("selector") or {}
     matched = lab.list("Pod", "default", selector=",".join(f"{k}={v}" for k, v in sorted(selector.items()))) \
         if selector else []
-    ctx.mistake("selector matches no pod", not matched,
+    ctx.mistake("selector matches no pod", selector and not matched,
                 "a Service finds its pods by label; compare spec.selector with the web pods' labels")
+    # without a selector the Service has only the EndpointSlices written by hand: name that only when there are none
+    ctx.mistake("no selector", not selector and not lab.list("EndpointSlice", "default",
+                                                              selector=f"kubernetes.io/service-name={name}"),
+                "a Service finds its pods by label: give it spec.selector with the web pods' labels")
 
 
 # ---------------------------------------------------------------- 04-nodeport
@@ -131,7 +135,7 @@ def nodeport(answer, ctx):
                "a NodePort Service is a ClusterIP Service too: clients inside use its port")
     if not _lands_on_web(first, lab):
         _target_port_mistake(ctx, spec)
-        _selector_mistake(ctx, lab, spec)
+        _selector_mistake(ctx, lab, spec, "web")
     new = start_another_pod(lab, "web")
     landed = {c.rsplit(":", 1)[0] for c in lab.reach(None, ips[min(ips)], 30080).candidates}
     ctx.expect(_LATER_NODEPORT, bool(new) and new <= landed and landed <= _web_ips(lab),
@@ -195,7 +199,7 @@ def client_ip(answer, ctx):
                 "node, so it masquerades the source")
     if not _lands_on_web(verdict, lab):
         _target_port_mistake(ctx, spec)
-        _selector_mistake(ctx, lab, spec)
+        _selector_mistake(ctx, lab, spec, "web-service")
 
 
 # ---------------------------------------------------------------- 04-externalname
@@ -278,7 +282,7 @@ def headless(answer, ctx):
                "print(lab.reach('default/client', 'web-peers', 8080)) and read its rules")
     ctx.mistake("a cluster IP was assigned", spec.get("clusterIP") not in (None, "None"),
                 "without clusterIP: None the Service gets a VIP and DNS returns that one address")
-    _selector_mistake(ctx, lab, spec)
+    _selector_mistake(ctx, lab, spec, "web-peers")
     new = start_another_pod(lab, "web")
     answered = set(lab.resolve("web-peers", "A", src="default/client").addresses)
     ctx.expect(_LATER_HEADLESS, bool(new) and answered == _web_ips(lab),
