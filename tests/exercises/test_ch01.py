@@ -3,7 +3,7 @@ import ipaddress
 
 from kubelab.course.exercises import check
 
-from .helpers import blocked, failed, hint_of, mistakes, not_reached
+from .helpers import blocked, failed, mistakes
 
 
 # ---------------------------------------------------------------- 01-podcidr-owner

@@ -3,7 +3,7 @@ import pytest
 
 from kubelab.course.exercises import check
 
-from .helpers import blocked, failed, hint_of, mistakes, not_reached
+from .helpers import blocked, failed, mistakes
 
 
 @pytest.fixture

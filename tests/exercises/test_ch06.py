@@ -7,7 +7,7 @@ import yaml
 from kubelab.course.exercises import check
 from kubelab.net.dns import DEFAULT_COREFILE
 
-from .helpers import blocked, failed, hint_of, mistakes, not_reached
+from .helpers import blocked, failed, hint_of, mistakes
 
 DB_POD = """
 apiVersion: v1
