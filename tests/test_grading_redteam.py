@@ -96,3 +96,13 @@ def test_the_gradebook_states_the_isolation(graded):
     """Does every row and the report name the sandbox that was in force?"""
     assert {r["isolation"] for r in graded["rows"].values()} == {"bubblewrap"}
     assert graded["report"].startswith("isolation: bubblewrap (")
+
+
+def test_a_fork_bomb_is_capped_earns_nothing_and_the_next_learners_are_graded(graded):
+    """Does the fork bomb (run as root too: the tree is dropped to uid 65534, where RLIMIT_NPROC binds) score 0,
+    leave grading to finish, and leave the learners graded after it (good, partial) their grades? Its line in
+    the report states the process cap that held."""
+    row = graded["rows"]["fork-bomb"]
+    assert row["total"] == "0.00"
+    assert graded["rows"]["good"]["99-double"] == "1.00" and graded["rows"]["partial"]["99-double"] == "0.33"
+    assert "256 processes (runs as uid" in graded["report"].splitlines()[0]

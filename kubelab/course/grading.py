@@ -427,7 +427,7 @@ def grade(submissions: list[Path], out_csv: Path, *, reference_dir: Path, timeou
     after = fingerprints(watched)
     changes = tuple(changed_files(before, after))
     nbval_results = _nbval(notebooks, out_csv.parent / "verdicts", timeout) if nbval else {}
-    book = Gradebook(tuple(columns), tuple(notebooks), sandbox.kind, sandbox.description,
+    book = Gradebook(tuple(columns), tuple(notebooks), sandbox.kind, f"{sandbox.description}; {sandbox.caps(limits)}",
                      {k: tuple(v) for k, v in flags.items()}, changes, nbval_results)
     _write(book, out_csv, feedback_dir)
     return book

@@ -10,6 +10,12 @@ replaced by a stand-in; /tmp and home are private; ``--die-with-parent``; the tr
 submission runs unconfined and the instructor is warned. In every case resource limits cap
 memory, processes, file size and CPU
 time, and the caller kills the whole process group at the end.
+
+RLIMIT_NPROC does not bind root (the kernel exempts uid 0 and CAP_SYS_RESOURCE), and a user namespace
+that root creates maps its user back to uid 0. So when the grader runs as root, the tree is dropped to
+the real uid/gid 65534 with util-linux ``setpriv`` (no capabilities, no supplementary groups) as the
+last step before the runner starts: under bubblewrap, which then makes every namespace but the user
+one; under ``unshare``, after the loopback is up. ``Sandbox.caps`` states which caps hold.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import os
 import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +31,9 @@ from pathlib import Path
 __all__ = ["Limits", "Sandbox", "choose_sandbox", "NOBODY"]
 
 NOBODY = 65534
+#: util-linux setpriv's options that turn root into uid/gid 65534 with no capability and no group left.
+_SETPRIV_OPTIONS = (f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all",
+                    "--bounding-set=-all")
 #: The check modules' package, replaced in the sandbox by a stand-in whose check() only says where checks run,
 #: so a learner's `from kubelab import check` cell still runs but no reference helper can be imported.
 CHECKS_PACKAGE = Path(__file__).resolve().parent / "exercises"
@@ -59,6 +69,7 @@ class Sandbox:
     kind: str                      # "bubblewrap", "unshare" or "none"
     description: str
     hidden: tuple[Path, ...] = ()
+    drop_to_nobody: bool = False   # root grading: setpriv to uid 65534 so RLIMIT_NPROC binds
 
     @property
     def warning(self) -> str:
@@ -70,11 +81,29 @@ class Sandbox:
                     "read files (install bubblewrap: apt-get install bubblewrap)")
         return ""
 
+    def caps(self, limits: "Limits") -> str:
+        """The resource caps in force, for the gradebook's isolation line (the process cap binds only a
+        non-root user)."""
+        if self.drop_to_nobody:
+            processes = f"{limits.processes} processes (runs as uid {NOBODY})"
+        elif os.geteuid() == 0:
+            processes = (f"process cap NOT enforced (grading runs as root and cannot drop to uid {NOBODY}: "
+                         "install util-linux setpriv)")
+        else:
+            processes = f"{limits.processes} processes (runs as uid {os.geteuid()})"
+        return (f"caps: {_size(limits.memory_bytes)} memory per process, {processes}, {_size(limits.file_bytes)} "
+                f"per file, {limits.cpu_seconds} s CPU per process, {_size(limits.output_bytes)} output per cell")
+
     def command(self, work: Path, argv: list[str]) -> list[str]:
         """``argv`` wrapped so that it runs isolated with ``work`` as its only writable folder."""
+        if self.drop_to_nobody:
+            argv = [shutil.which("setpriv") or "setpriv", *_SETPRIV_OPTIONS, "--", *argv]
         if self.kind == "bubblewrap":
-            cmd = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session", "--unshare-all",
-                   "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+            cmd = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session"]
+            if self.drop_to_nobody:  # a user namespace root makes maps back to uid 0: keep the real uid 65534
+                cmd += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+            else:
+                cmd += ["--unshare-all", "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
             # an allow list: the system, Python and the kubelab package only (not the checkout around it)
             for top in ("/usr", "/etc", "/opt", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
                 path = Path(top)
@@ -86,6 +115,9 @@ class Sandbox:
             # after their binds would hide them
             cmd += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
             for path in _python_paths():
+                if self.drop_to_nobody:  # bubblewrap makes missing parents 0700 root: uid 65534 must pass them
+                    for parent in reversed(path.parents[:-1]):
+                        cmd += ["--perms", "0755", "--dir", str(parent)]
                 cmd += ["--ro-bind", str(path), str(path)]
             cmd += ["--ro-bind", str(work / "stand-in"), str(CHECKS_PACKAGE)]  # the checks stay outside
             for path in self.hidden:  # only what lies inside a folder bound above needs hiding
@@ -113,6 +145,9 @@ class Sandbox:
         for sub in ("home", "tmp", "tmp/runtime", "stand-in"):
             (work / sub).mkdir(exist_ok=True)
         (work / "stand-in" / "__init__.py").write_text(_STAND_IN, encoding="utf-8")
+        if self.drop_to_nobody:  # the run's own folder is the one place uid 65534 may write
+            for path in [work, *work.rglob("*")]:
+                os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
 
     def preexec(self, limits: Limits):
         """The function run in the child before exec: the resource limits of the whole tree."""
@@ -124,6 +159,13 @@ class Sandbox:
                 resource.setrlimit(which, (value, value))
 
         return apply
+
+
+def _size(n: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift} {unit}"
+    return f"{n} bytes"
 
 
 def _python_paths() -> list[Path]:
@@ -145,18 +187,38 @@ def _works(argv: list[str]) -> bool:
         return False
 
 
+def _can_drop() -> bool:
+    """Root grading can (and must) drop to uid 65534 for the process cap to bind."""
+    return os.geteuid() == 0 and shutil.which("setpriv") is not None
+
+
+def _probe(sandbox: Sandbox) -> bool:
+    """Does a trivial command run in this sandbox on this machine?"""
+    with tempfile.TemporaryDirectory(prefix="kubelab-probe-") as tmp:
+        sandbox.prepare(Path(tmp))
+        # Python and kubelab must be readable by the user the tree runs as
+        return _works(sandbox.command(Path(tmp), [sys.executable, "-c", "import kubelab"]))
+
+
 def choose_sandbox(hidden: list[Path], prefer: str = "auto") -> Sandbox:
-    """The strongest isolation this machine offers (``prefer`` "none" turns it off, for debugging)."""
+    """The strongest isolation this machine offers (``prefer`` "none" turns it off, for debugging); as root,
+    the variant that drops to uid 65534 when it works."""
     hidden_paths = tuple(sorted({Path(p).resolve() for p in hidden}))
+    drops = (True, False) if _can_drop() else (False,)
     if prefer != "none" and shutil.which("bwrap"):
-        probe = Sandbox("bubblewrap", "", hidden_paths)
-        with tempfile.TemporaryDirectory(prefix="kubelab-probe-") as tmp:
-            probe.prepare(Path(tmp))
-            works = _works(probe.command(Path(tmp), ["true"]))
-        if works:
-            return Sandbox("bubblewrap", "bubblewrap (user 65534 in its own user namespace, no network, own "
-                                         "process namespace, only the system, Python and kubelab mounted, "
-                                         "read-only; solutions, checks, submissions and gradebook not visible)", hidden_paths)
+        for drop in drops:
+            if _probe(Sandbox("bubblewrap", "", hidden_paths, drop)):
+                user = (f"user {NOBODY} (dropped with setpriv, no capabilities)" if drop
+                        else f"user {NOBODY} in its own user namespace")
+                return Sandbox("bubblewrap", f"bubblewrap ({user}, no network, own "
+                                             "process namespace, only the system, Python and kubelab mounted, "
+                                             "read-only; solutions, checks, submissions and gradebook not visible)",
+                               hidden_paths, drop)
     if prefer != "none" and shutil.which("unshare") and _works(["unshare", "--net", "--pid", "--fork", "--", "sh", "-c", "ip link set lo up"]):
-        return Sandbox("unshare", "unshare (no network, own process namespace; files not hidden)", hidden_paths)
-    return Sandbox("none", "none (no sandbox available)", hidden_paths)
+        drop = drops[0] and _probe(Sandbox("unshare", "", hidden_paths, True))
+        user = f", user {NOBODY}" if drop else ""
+        return Sandbox("unshare", f"unshare (no network, own process namespace{user}; files not hidden)",
+                       hidden_paths, drop)
+    drop = prefer != "none" and drops[0] and _probe(Sandbox("none", "", hidden_paths, True))
+    return Sandbox("none", "none (no sandbox available)" + (f"; runs as user {NOBODY}" if drop else ""),
+                   hidden_paths, drop)

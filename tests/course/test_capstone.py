@@ -154,13 +154,17 @@ def _allow_all(namespace="shop"):
 
 
 def _failed_requirements(result):
-    return [c.name for c in result.checks if c.kind == "check" and not c.ok and not c.name.startswith("ticket")]
+    return [c.name for c in result.checks if c.kind in ("check", "blocked") and not c.ok
+            and not c.name.startswith("ticket")]
 
 
 def test_an_allow_all_policy_fails_the_invariants(scenario):
     result = kubelab.check("11-capstone", _answer(scenario, _fixes(scenario) + [_allow_all()]))
     assert "invariant: no NetworkPolicy lets every pod in" in _failed_requirements(result)
     assert not result
+    # every ticket is fixed, but a fix that breaks an invariant earns nothing, over the same denominator
+    assert result.passed == 0 and result.total == len(scenario.faults)
+    assert all("your changes broke" in c.hint for c in result.checks if c.name.startswith("ticket"))
 
 
 def _learner_without(journey: str, level: int = 2) -> str:

@@ -5,7 +5,7 @@ import pytest
 
 from kubelab.course.exercises import check
 
-from .helpers import failed, mistakes
+from .helpers import blocked, failed, hint_of, mistakes, not_reached
 
 NODEPORT = """
 apiVersion: v1
@@ -78,8 +78,8 @@ def test_bad_yaml_fails_cleanly(exercise_id):
     """Does YAML that does not parse give one failed sub-check that quotes the parser, not a traceback?"""
     result = check(exercise_id, "kind: [oops")
     assert not result
-    assert failed(result) == ["your manifests apply"]
-    assert "not valid YAML" in result.checks[-1].hint
+    assert blocked(result) == ["your manifests apply"] and result.passed == 0
+    assert "not valid YAML" in hint_of(result, "your manifests apply")
 
 
 @pytest.mark.parametrize("exercise_id", sorted(REFERENCE))
@@ -87,15 +87,15 @@ def test_empty_answer_fails(exercise_id):
     """Does an answer with no manifest at all fail at once, saying there is nothing to apply yet?"""
     result = check(exercise_id, "# YOUR CODE HERE\n")
     assert not result and result.passed == 0
-    assert failed(result) == ["your manifests apply"] and "holds no object yet" in result.checks[0].hint
+    assert blocked(result) == ["your manifests apply"] and result.passed == 0 and "holds no object yet" in hint_of(result, "your manifests apply")
 
 
 def test_node_port_outside_the_range_is_named():
     """Is a nodePort of 80 named as outside 30000-32767, and the API server's rejection shown?"""
     result = check("04-nodeport", NODEPORT.replace("nodePort: 30080", "nodePort: 80"))
     assert "nodePort outside 30000-32767" in mistakes(result)
-    assert failed(result) == ["your manifests apply"]
-    assert "30000-32767" in result.checks[-1].hint
+    assert blocked(result) == ["your manifests apply"] and result.passed == 0
+    assert "30000-32767" in hint_of(result, "your manifests apply")
 
 
 def test_target_port_mix_up_is_named():
@@ -168,7 +168,7 @@ def test_url_as_external_name_is_named():
     """Is a URL in externalName named, and the API server's rejection shown?"""
     result = check("04-externalname", EXTERNALNAME.replace("my.database", "https://my.database"))
     assert "a URL instead of a DNS name" in mistakes(result)
-    assert failed(result) == ["your manifests apply"]
+    assert blocked(result) == ["your manifests apply"] and result.passed == 0
 
 
 def test_ip_as_external_name_is_named():
@@ -188,7 +188,8 @@ def test_external_name_without_the_type_is_named():
 def test_wrong_service_name_fails():
     """Does an ExternalName Service with another name fail, since pods ask for db?"""
     result = check("04-externalname", EXTERNALNAME.replace("name: db", "name: database"))
-    assert failed(result) == ["Service db exists in namespace default"]
+    assert failed(result)[0] == "Service db exists in namespace default" and result.passed == 0
+    assert not_reached(result) == failed(result)[1:] and result.total == 6
 
 
 def test_service_with_cluster_ip_is_not_headless():

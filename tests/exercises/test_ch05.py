@@ -5,7 +5,7 @@ import math
 
 from kubelab.course.exercises import check
 
-from .helpers import failed, mistakes
+from .helpers import blocked, failed, hint_of, mistakes, not_reached
 
 
 def slices_needed(endpoints, max_per_slice):
@@ -82,7 +82,7 @@ def test_forgetting_the_placeholder_slice_is_named():
 
 def test_not_a_function_and_a_raising_function_fail_cleanly():
     """Do a number instead of a function, and a function that raises, fail without a traceback?"""
-    assert failed(check("05-slice-count", 3)) == ["your answer is an int"]
+    assert blocked(check("05-slice-count", 3)) == ["your answer is an int"]
     result = check("05-slice-count", lambda n, m: n / 0)
     assert not result and "ZeroDivisionError" in _hint(result, failed(result)[0])
 
@@ -109,7 +109,7 @@ def test_reserved_manager_label_is_named():
                               "    endpointslice.kubernetes.io/managed-by: endpointslice-controller.k8s.io\n")
     result = check("05-external-slice", answer)
     assert mistakes(result) == ["the controller's managed-by label"]
-    assert failed(result) == ["your manifests apply"]
+    assert blocked(result) == ["your manifests apply"] and result.passed == 0
 
 
 def test_service_with_a_selector_is_named():
@@ -124,9 +124,9 @@ def test_legacy_endpoints_kind_and_bad_yaml_fail_cleanly():
     unparsable YAML fail as one sub-check quoting the error?"""
     result = check("05-external-slice", "apiVersion: v1\nkind: Endpoints\nmetadata: {name: pg}\nsubsets: []\n")
     assert mistakes(result) == ["the legacy Endpoints kind"]
-    assert failed(result) == ["Service pg exists in namespace default"]
+    assert failed(result)[0] == "Service pg exists in namespace default" and not_reached(result) == failed(result)[1:]
     result = check("05-external-slice", "kind: [")
-    assert failed(result) == ["your manifests apply"] and "not valid YAML" in result.checks[-1].hint
+    assert blocked(result) == ["your manifests apply"] and result.passed == 0 and "not valid YAML" in hint_of(result, "your manifests apply")
 
 
 def test_headless_service_skips_the_cluster_ip():
@@ -172,7 +172,8 @@ def test_unsorted_or_raising_answers_fail():
     result = check("05-serving-terminating", lambda slices: set(serving_but_terminating(slices)))
     assert failed(result) == ["it returns a sorted list of IP strings"]
     result = check("05-serving-terminating", lambda slices: slices[99])
-    assert not result and "IndexError" in failed(result)[0]
+    assert not result and blocked(result) == ["your function runs on the slices of Service web"]
+    assert "IndexError" in hint_of(result, "your function runs on the slices of Service web") and result.total == 6
 
 
 def test_the_released_stub_fails_without_naming_mistakes():
@@ -180,7 +181,7 @@ def test_the_released_stub_fails_without_naming_mistakes():
     stub = EXTERNAL.split("  name: pg-outside\n")[0] + "  name: pg-outside\n# YOUR CODE HERE\n"
     result = check("05-external-slice", stub)
     assert not mistakes(result)
-    assert failed(result) == ["your manifests apply"] and "addressType" in result.checks[-1].hint
+    assert blocked(result) == ["your manifests apply"] and result.passed == 0 and "addressType" in hint_of(result, "your manifests apply")
 
 
 def _hint(result, name: str) -> str:

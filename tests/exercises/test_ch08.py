@@ -8,24 +8,19 @@ from kubelab.course.exercises.ch08_network_policies import SCENARIO, matrix
 
 from .helpers import failed, mistakes
 
-DB_DENY = """
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: default-deny-ingress
-  namespace: db
-spec:
+
+def policy(name: str, namespace: str, spec: str) -> str:
+    """A NetworkPolicy's YAML text: the header, then ``spec`` (its lines already indented under spec:)."""
+    return (f"\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: {name}\n"
+            f"  namespace: {namespace}\nspec:\n{spec}")
+
+
+DB_DENY = policy("default-deny-ingress", "db", """\
   podSelector: {}
   policyTypes:
   - Ingress
-"""
-DB_FROM_BACKEND = """
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: postgres-from-backend
-  namespace: db
-spec:
+""")
+DB_FROM_BACKEND = policy("postgres-from-backend", "db", """\
   podSelector:
     matchLabels:
       app: postgres
@@ -42,14 +37,8 @@ spec:
     ports:
     - protocol: TCP
       port: 5432
-"""
-FRONTEND_EGRESS = """
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: frontend-egress
-  namespace: frontend
-spec:
+""")
+FRONTEND_EGRESS = policy("frontend-egress", "frontend", """\
   podSelector: {}
   policyTypes:
   - Egress
@@ -76,14 +65,8 @@ spec:
       port: 53
     - protocol: TCP
       port: 53
-"""
-MONITORING = """
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: metrics-from-monitoring
-  namespace: backend
-spec:
+""")
+MONITORING = policy("metrics-from-monitoring", "backend", """\
   podSelector: {}
   policyTypes:
   - Ingress
@@ -99,14 +82,8 @@ spec:
   - ports:
     - protocol: TCP
       port: 8080
-"""
-DB_CLIENTS = """
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: postgres-clients
-  namespace: db
-spec:
+""")
+DB_CLIENTS = policy("postgres-clients", "db", """\
   podSelector:
     matchLabels:
       app: postgres
@@ -123,7 +100,7 @@ spec:
     ports:
     - protocol: TCP
       port: 5432
-"""
+""")
 REFERENCE = {"08-db-default-deny": DB_DENY, "08-db-from-backend": DB_FROM_BACKEND,
              "08-frontend-egress": FRONTEND_EGRESS, "08-monitoring-ipblock": MONITORING,
              "08-db-clients": DB_CLIENTS}

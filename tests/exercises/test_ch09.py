@@ -9,7 +9,7 @@ import pytest
 from kubelab.course.exercises import check
 from kubelab.net.http.tls import make_tls_secret
 
-from .helpers import failed, mistakes
+from .helpers import blocked, failed, mistakes
 
 
 def ingress(name: str, rules: list, *, namespace: str | None = None, tls=(),
@@ -183,7 +183,8 @@ def test_no_class_gets_the_clusters_default():
     result = check("09-ingress-class", _blog(None))
     assert set(failed(result)) == {"ingress-nginx publishes its address in the Ingress's status",
                                    "http://blog.example.com/ and /posts/2 land on web",
-                                   "a pod inside the cluster reaches the blog through the controller's Service"}
+                                   "a pod inside the cluster reaches the blog through the controller's Service",
+                                   "other teams' Ingresses without a class still get the default class internal"}
     assert result.passed == 0 and mistakes(result) == ["no ingressClassName"]
 
 
@@ -196,7 +197,7 @@ def test_the_other_controllers_class():
 def test_the_controller_name_as_the_class():
     """ingressClassName k8s.io/ingress-nginx: the API server refuses it, and the mix-up is named."""
     result = check("09-ingress-class", _blog("k8s.io/ingress-nginx"))
-    assert failed(result) == ["your manifests apply"]
+    assert blocked(result) == ["your manifests apply"] and result.passed == 0
     assert mistakes(result) == ["the controller's name as the class"]
 
 
@@ -294,7 +295,7 @@ def test_a_right_answer_written_differently_passes(exercise_id):
 def test_empty_answer_earns_nothing(exercise_id):
     """Does an answer with no manifest fail at once, with 0 points?"""
     result = check(exercise_id, "# YOUR CODE HERE\n")
-    assert not result and result.passed == 0 and failed(result) == ["your manifests apply"]
+    assert not result and result.passed == 0 and blocked(result) == ["your manifests apply"]
 
 
 def test_reversed_weights_are_named():

@@ -6,7 +6,7 @@ import pytest
 
 from kubelab.course.exercises import check
 
-from .helpers import failed, mistakes
+from .helpers import failed, hint_of, mistakes
 from .mesh_answers import (allow_rule, authorization_policy, delay, header_route, peer_authentication, subsets, to,
                            virtual_service, yaml_text)
 
@@ -106,7 +106,7 @@ def test_bad_yaml_fails_cleanly(exercise_id):
     """Does YAML that does not parse give a failed sub-check quoting the parser, not a traceback?"""
     result = check(exercise_id, "kind: [oops")
     assert not result and result.passed == 0
-    assert "not valid YAML" in result.checks[-1].hint
+    assert "not valid YAML" in hint_of(result, "your manifests apply")
 
 
 # ---------------------------------------------------------------- 10-canary

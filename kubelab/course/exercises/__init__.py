@@ -49,6 +49,8 @@ class Exercise:
     lesson: str
     fn: Callable[[Any, "Context"], None]
     answer: str = "any"  # what the learner hands in: "manifests" (YAML text or objects), "function", "dict", "str"
+    scored: tuple[str, ...] = ()   # the names of every scored sub-check (the fixed denominator), when declared
+    hidden: tuple[str, ...] = ()   # ... and of the hidden ones, which count only while grading
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,21 @@ class Context:
     grading: bool = False
     lab_factory: Callable[..., Any] | None = None
     checks: list[SubCheck] = field(default_factory=list)
+    planned: list[tuple[str, bool]] = field(default_factory=list)  # (name, hidden) of every scored sub-check
+
+    def plan(self, *names: str, hidden: tuple[str, ...] = ()) -> None:
+        """Declare every scored sub-check the exercise has, whatever the answer. One the check does not reach (it
+        stops early, the answer raises) is recorded as failed at the end, and an unmet `require` is not scored,
+        so the denominator is the same for every answer."""
+        known = {name for name, _ in self.planned}
+        self.planned += [(n, False) for n in names if n not in known] + [(n, True) for n in hidden if n not in known]
+
+    def finish(self, why: str = "fix the failures above first") -> None:
+        """Record every planned sub-check that was not reached as failed (see plan)."""
+        reached = {c.name for c in self.checks if c.scored}
+        for name, hidden in self.planned:
+            if name not in reached and (self.grading or not hidden):
+                self.checks.append(SubCheck(name, False, f"not checked: {why}", hidden=hidden))
 
     def lab(self, **kwargs: Any) -> Any:
         """A fresh simulated cluster (seed 0 unless given), created only when a check asks."""
@@ -156,7 +173,8 @@ class Context:
         """A precondition (the answer applies, the client connects): failing it is a failed sub-check, but
         meeting it earns nothing, so a starter stub that already meets it scores 0."""
         ok = bool(ok)
-        self.checks.append(SubCheck(name, True, "", kind="given") if ok else SubCheck(name, False, hint))
+        failed_kind = "blocked" if self.planned else "check"  # with a plan, the planned sub-checks carry the score
+        self.checks.append(SubCheck(name, True, "", kind="given") if ok else SubCheck(name, False, hint, kind=failed_kind))
         return ok
 
     def precondition(self, name: str, ok: Any, hint: str) -> bool:
@@ -189,8 +207,10 @@ _SHAPES: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
-def exercise(exercise_id: str, *, title: str, lesson: str, answer: str = "any") -> Callable:
-    """Register ``fn(answer, ctx)`` as the check behind ``check(exercise_id, answer)``."""
+def exercise(exercise_id: str, *, title: str, lesson: str, answer: str = "any", scored: tuple[str, ...] = (),
+             hidden: tuple[str, ...] = ()) -> Callable:
+    """Register ``fn(answer, ctx)`` as the check behind ``check(exercise_id, answer)``; ``scored`` and ``hidden``
+    name its sub-checks, so every answer is scored over the same denominator (Context.plan)."""
     if not _ID.match(exercise_id):
         raise ValueError(f"exercise id {exercise_id!r} must look like 'NN-some-name' (chapter number first)")
 
@@ -200,7 +220,7 @@ def exercise(exercise_id: str, *, title: str, lesson: str, answer: str = "any") 
         if old is not None and (old.fn.__module__, old.fn.__qualname__) != (fn.__module__, fn.__qualname__):
             raise ValueError(f"exercise {exercise_id!r} is registered twice: by "
                              f"{old.fn.__module__}.{old.fn.__qualname__} and {fn.__module__}.{fn.__qualname__}")
-        _REGISTRY[exercise_id] = Exercise(exercise_id, title, lesson, fn, answer)
+        _REGISTRY[exercise_id] = Exercise(exercise_id, title, lesson, fn, answer, tuple(scored), tuple(hidden))
         return fn
 
     return register
@@ -284,15 +304,19 @@ def check(exercise_id: str, answer: Any, *, lab_factory: Callable[..., Any] | No
     if grading is None:  # the grader passes grading=True (grading.py runs checks outside the learner's kernel)
         grading = os.environ.get("KUBELAB_GRADING") == "1"
     ctx = Context(exercise_id, grading=grading, lab_factory=lab_factory)
+    ctx.plan(*found.scored, hidden=found.hidden)
     accepts, shape_hint = _SHAPES.get(found.answer, (lambda a: True, ""))
     try:
         if not accepts(answer):
             kind = type(answer).__name__
             described = "None" if answer is None else f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
-            ctx.checks.append(SubCheck(f"your answer is {described}", False, shape_hint, kind="error"))
+            ctx.checks.append(SubCheck(f"your answer is {described}", False, shape_hint,
+                                       kind="blocked" if ctx.planned else "error"))
         else:
             found.fn(answer, ctx)
     except (Exception, SystemExit) as exc:  # the learner's answer failed; KeyboardInterrupt still stops
         ctx.checks.append(SubCheck(f"your answer could not be checked: {_one_line(exc)}", False,
-                                   "fix the error above and run this check again", kind="error"))
+                                   "fix the error above and run this check again",
+                                   kind="blocked" if ctx.planned else "error"))
+    ctx.finish()
     return CheckResult(exercise_id, found.title, tuple(ctx.checks))

@@ -7,7 +7,8 @@ from typing import Any
 from ...errors import KubelabError
 from ...api.manifests import load_manifests
 
-__all__ = ["answer_docs", "apply_answer", "call_answer", "as_yaml", "web_deployment", "web_service", "client_pod"]
+__all__ = ["answer_docs", "apply_answer", "call_answer", "as_yaml", "web_deployment", "web_service", "client_pod",
+           "pod_addresses", "start_another_pod"]
 
 
 def answer_docs(answer) -> list[dict]:
@@ -71,3 +72,20 @@ def client_pod(name: str = "client", labels: dict | None = None) -> dict:
     metadata = {"name": name, **({"labels": labels} if labels else {})}
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata,
             "spec": {"containers": [{"name": "client", "image": "busybox"}]}}
+
+
+def pod_addresses(lab, namespace: str, selector: str) -> set[str]:
+    """The first IP of every pod the label selector matches in the namespace."""
+    return {p["status"]["podIP"] for p in lab.list("Pod", namespace, selector=selector) if p["status"].get("podIP")}
+
+
+def start_another_pod(lab, deployment: str, namespace: str = "default") -> set[str]:
+    """Scale the Deployment up by one, as an operator would after the answer was written; the new pod's IPs.
+    An answer that lists today's pods by hand (a Service without selector and a hand-written EndpointSlice)
+    misses it; one that selects by label picks it up."""
+    before = {p["metadata"]["name"] for p in lab.list("Pod", namespace)}
+    current = lab.get("Deployment", deployment, namespace)
+    lab.apply({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": deployment, "namespace": namespace},
+               "spec": {**current["spec"], "replicas": current["spec"].get("replicas", 1) + 1}})
+    return {p["status"]["podIP"] for p in lab.list("Pod", namespace)
+            if p["metadata"]["name"] not in before and p["status"].get("podIP")}

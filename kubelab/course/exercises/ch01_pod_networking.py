@@ -75,12 +75,15 @@ def _hint(base: str, errors: list[str]) -> str:
     return f"{base} (your function raised {errors[0]})" if errors else base
 
 
-@exercise("01-podcidr-owner", title="Which node's podCIDR holds this IP?", lesson=LESSON, answer="function")
+OWNER_CHECKS = ("names the node of each pod IP in a 20-node cluster", "names the node of addresses no pod has yet",
+                "names the node of the first and last address of a podCIDR, and None just past the last range",
+                "returns None for a node IP, a Service IP and an Internet address",
+                "names the node of IPv6 pod IPs in a dual-stack cluster")
+
+
+@exercise("01-podcidr-owner", title="Which node's podCIDR holds this IP?", lesson=LESSON, answer="function",
+          scored=OWNER_CHECKS)
 def podcidr_owner(answer, ctx):
-    if not callable(answer):
-        ctx.expect("the answer is a function f(lab, ip)", False,
-                   "define a function taking the lab and an IP string, and pass the function itself")
-        return
     # more nodes than the lesson's: node-2 owns 10.244.1.0/24 and node-20 owns 10.244.19.0/24
     lab = ctx.lab(nodes=20, seed=11)
     agent = _probe("agent", "node-5")
@@ -89,8 +92,7 @@ def podcidr_owner(answer, ctx):
     pods = [p for p in lab.list("Pod") if not pod_host_network(p)]
     pod_addresses = sorted({ip for p in pods for ip in pod_ips(p)})
     right, errors = _score(answer, lab, pod_addresses)
-    ctx.expect(f"names the node of each of {len(pod_addresses)} pod IPs in a 20-node cluster",
-               right == len(pod_addresses),
+    ctx.expect(OWNER_CHECKS[0], right == len(pod_addresses),
                _hint("compare the IP with every node's podCIDRs as networks, not as text", errors))
 
     nodes = {n["metadata"]["name"]: n for n in lab.list("Node")}
@@ -98,6 +100,15 @@ def podcidr_owner(answer, ctx):
     free_right, free_errors = _score(answer, lab, free)
     ctx.expect("names the node of addresses no pod has yet", free_right == len(free),
                _hint("the podCIDRs decide, whether or not a pod holds the address now", free_errors))
+
+    # both sides of the edges: a network's first and last address are in it (hosts() leaves them out), and the
+    # address past the last node's range is in the cluster CIDR but owned by no node (no node-21 to guess)
+    last = ipaddress.ip_network(nodes["node-20"]["spec"]["podCIDRs"][0])
+    edges = [str(last[0]), str(last[-1]), str(last[0] - 1), str(last[-1] + 1)]
+    edge_right, edge_errors = _score(answer, lab, edges)
+    ctx.expect(OWNER_CHECKS[2], edge_right == len(edges),
+               _hint("a podCIDR holds its first and last address too; and an address is a node's only when one of "
+                     "its podCIDRs holds it, whatever the node names suggest", edge_errors))
 
     outside = [_node_ip(nodes["node-5"]), "10.96.0.1", "8.8.8.8"]
     outside_right, outside_errors = _score(answer, lab, outside)
@@ -126,7 +137,9 @@ def podcidr_owner(answer, ctx):
 
 # ---------------------------------------------------------------- (b) a pod pinned to node-2
 @exercise("01-pod-on-node-2", title="Pin a pod to node-2 and reach it across nodes", lesson=LESSON,
-          answer="manifests")
+          answer="manifests", scored=("a Pod named api exists in namespace default", "it runs on node-2",
+                                      "it is labelled app=api", "its IP lies in node-2's podCIDR",
+                                      "a pod on node-1 reaches it on port 8080"))
 def pod_on_node_2(answer, ctx):
     lab = ctx.lab(nodes=4, seed=21)
     # other pods first, so the learner's pod gets an address nobody could predict; node-2 is the busiest
@@ -166,7 +179,10 @@ def pod_on_node_2(answer, ctx):
 
 
 # ---------------------------------------------------------------- (c) a hostNetwork node agent
-@exercise("01-node-agent", title="A node agent on the host network", lesson=LESSON, answer="manifests")
+@exercise("01-node-agent", title="A node agent on the host network", lesson=LESSON, answer="manifests",
+          scored=("a Pod named node-agent exists in namespace default", "it runs on node-1",
+                  "it shares node-1's network namespace (its IP is the node's)",
+                  "node-1's IP answers on 9100 (from a pod on node-2)"))
 def node_agent(answer, ctx):
     lab = ctx.lab(seed=31)
     lab.apply([_deployment("web", 3, 8080), _probe("scraper", "node-2")])

@@ -89,7 +89,17 @@ def _outer(trace) -> tuple[str, str] | None:
     return None
 
 
-@exercise("02-pod-mtu", title="The largest pod MTU under an encapsulation", lesson=LESSON, answer="function")
+_MTU_PROFILES = (("flannel", "vxlan"), ("calico", "bgp"), ("calico", "ipip"), ("calico", "vxlan"), ("cilium", "vxlan"))
+
+
+def _mtu_profile_check(cni: str, mode: str) -> str:
+    return f"{cni} ({mode}) on a 1500-byte underlay: pod MTU {cni_profile(cni, mode).pod_mtu}"
+
+
+@exercise("02-pod-mtu", title="The largest pod MTU under an encapsulation", lesson=LESSON, answer="function",
+          scored=(*(_mtu_profile_check(c, m) for c, m in _MTU_PROFILES), "VXLAN on a 9001-byte (jumbo frame) underlay",
+                  "IP-in-IP on a 1460-byte underlay", "no encapsulation on a 9000-byte underlay"),
+          hidden=("VXLAN on a 1400-byte underlay",))
 def pod_mtu(answer, ctx):
     """answer(underlay_mtu, encapsulation) -> the largest pod MTU whose packets still fit the underlay."""
     def expect_mtu(name, underlay, encap, hint, hidden=False):
@@ -98,11 +108,10 @@ def pod_mtu(answer, ctx):
         ctx.expect(name, error is None and got == want, error or hint, hidden=hidden)
         return got
 
-    for cni, mode in (("flannel", "vxlan"), ("calico", "bgp"), ("calico", "ipip"), ("calico", "vxlan"),
-                      ("cilium", "vxlan")):
+    for cni, mode in _MTU_PROFILES:
         profile = cni_profile(cni, mode)
         got, error = _call(answer, 1500, profile.encapsulation)
-        ctx.expect(f"{cni} ({mode}) on a 1500-byte underlay: pod MTU {profile.pod_mtu}",
+        ctx.expect(_mtu_profile_check(cni, mode),
                    error is None and got == profile.pod_mtu,
                    error or "count the bytes of the outer headers this encapsulation puts around a pod's packet")
     expect_mtu("VXLAN on a 9001-byte (jumbo frame) underlay", 9001, "VXLAN",
@@ -127,7 +136,10 @@ def pod_mtu(answer, ctx):
                 "the answer must follow underlay_mtu; jumbo frames leave pods much more room")
 
 
-@exercise("02-policy-overlay", title="An overlay that enforces NetworkPolicy", lesson=LESSON, answer="dict")
+@exercise("02-policy-overlay", title="An overlay that enforces NetworkPolicy", lesson=LESSON, answer="dict",
+          scored=("between the nodes the packet travels inside an outer header node-1 -> node-2",
+                  "a default-deny NetworkPolicy blocks client -> web",
+                  "policies allowing client -> web let it through again"))
 def policy_overlay(answer, ctx):
     """answer: connect() options (cni, calico_mode) for a cluster whose cross-node traffic is
     encapsulated and whose CNI enforces NetworkPolicy."""
@@ -165,17 +177,28 @@ def policy_overlay(answer, ctx):
                 "Calico enforces policy, but in BGP mode the pod's packet crosses the underlay unencapsulated")
 
 
-@exercise("02-outer-header", title="Read the outer header off a trace", lesson=LESSON, answer="function")
+#: (name, connect options, source node, destination node, tunnelled?); the last case is hidden
+_OUTER_CASES = (
+    ("flannel VXLAN, node-3 -> node-1", dict(cni="flannel"), "node-3", "node-1", True),
+    ("Calico IP-in-IP, node-2 -> node-3, nodes on 172.16.8.0/24",
+     dict(cni="calico", calico_mode="ipip", node_cidr="172.16.8.0/24"), "node-2", "node-3", True),
+    ("Calico BGP, node-1 -> node-2 (routed)", dict(cni="calico", calico_mode="bgp"), "node-1", "node-2", False),
+    ("flannel VXLAN, both pods on node-2", dict(cni="flannel"), "node-2", "node-2", False),
+    ("Cilium VXLAN, node-1 -> node-3", dict(cni="cilium"), "node-1", "node-3", True),
+)
+
+
+def _outer_check(case) -> str:
+    name, tunnelled = case[0], case[-1]
+    what = "the outer header's (source, destination)" if tunnelled else "no outer header: None"
+    return f"{name}: {what}"
+
+
+@exercise("02-outer-header", title="Read the outer header off a trace", lesson=LESSON, answer="function",
+          scored=tuple(_outer_check(c) for c in _OUTER_CASES[:-1]), hidden=(_outer_check(_OUTER_CASES[-1]),))
 def outer_header(answer, ctx):
     """answer(trace) -> (outer source, outer destination) of the encapsulated packet, or None."""
-    cases = [
-        ("flannel VXLAN, node-3 -> node-1", dict(cni="flannel"), "node-3", "node-1", True),
-        ("Calico IP-in-IP, node-2 -> node-3, nodes on 172.16.8.0/24",
-         dict(cni="calico", calico_mode="ipip", node_cidr="172.16.8.0/24"), "node-2", "node-3", True),
-        ("Calico BGP, node-1 -> node-2 (routed)", dict(cni="calico", calico_mode="bgp"), "node-1", "node-2", False),
-        ("flannel VXLAN, both pods on node-2", dict(cni="flannel"), "node-2", "node-2", False),
-        ("Cilium VXLAN, node-1 -> node-3", dict(cni="cilium"), "node-1", "node-3", True),
-    ]
+    cases = _OUTER_CASES
     inner_returned = reversed_returned = False
     for i, (name, options, src_node, dst_node, tunnelled) in enumerate(cases):
         lab = _pair_lab(ctx, src_node, dst_node, **options)
@@ -189,8 +212,7 @@ def outer_header(answer, ctx):
             hint = "when both pods share a node the packet never reaches the underlay"
         else:
             hint = "a routed packet has no outer header: return None"
-        what = "the outer header's (source, destination)" if tunnelled else "no outer header: None"
-        ctx.expect(f"{name}: {what}", error is None and got == want, error or hint, hidden=(i == len(cases) - 1))
+        ctx.expect(_outer_check(cases[i]), error is None and got == want, error or hint, hidden=(i == len(cases) - 1))
         pod_ips = (trace.verdict.source_ip, trace.verdict.endpoint.rsplit(":", 1)[0])
         inner_returned |= got == pod_ips
         reversed_returned |= bool(want) and got == want[::-1]

@@ -8,7 +8,7 @@ import yaml
 
 from ...net.objects import pod_ips
 from . import exercise
-from ._support import apply_answer, as_yaml, client_pod, web_deployment
+from ._support import apply_answer, as_yaml, client_pod, pod_addresses, start_another_pod, web_deployment
 
 LESSON = "03-services"
 
@@ -80,7 +80,18 @@ def _set_not_ready(lab, pod: dict) -> None:
     lab.apply(pod)
 
 
-@exercise("03-api-service", title="A Service for the api Deployment", lesson=LESSON, answer="manifests")
+#: A pod started after the answer that shares the api pods' tier label but is not an api pod.
+_BATCH = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "batch", "namespace": "shop",
+                                                        "labels": {"app": "batch", "tier": "backend"}},
+          "spec": {"containers": [{"name": "batch", "image": "example/batch:1.0",
+                                   "ports": [{"name": "http", "containerPort": 8080}]}]}}
+_LATER_API_POD = "a third api pod started later gets connections too; a new tier=backend pod does not"
+
+
+@exercise("03-api-service", title="A Service for the api Deployment", lesson=LESSON, answer="manifests",
+          scored=("a Service named api exists in namespace shop", "shop/client connects to http://api (port 80)",
+                  "new connections can land on both api pods, and only on them", _LATER_API_POD),
+          hidden=("the full name api.shop.svc.cluster.local works too",))
 def api_service(answer, ctx):
     """answer: YAML for a Service that lets shop/client reach the api pods at http://api (port 80)."""
     lab = ctx.lab()
@@ -116,9 +127,28 @@ def api_service(answer, ctx):
     ctx.mistake("the selector also matches the worker pod",
                 any(c in _pod_endpoints(lab, "shop", "app=worker", 8080) for c in verdict.candidates),
                 "tier=backend is shared by other pods; add the label that only the api pods carry")
+    _later_api_pods(ctx, lab)
 
 
-@exercise("03-sticky-sessions", title="Keep each client on one pod", lesson=LESSON, answer="manifests")
+def _later_api_pods(ctx, lab) -> None:
+    """Pods the answer could not have known: a third api replica and a batch pod sharing tier=backend. The
+    reference (a selector on app=api) sends new connections to the three api pods and never to batch."""
+    new_api = start_another_pod(lab, "api", "shop")
+    lab.apply(_BATCH)
+    landed = {c.rsplit(":", 1)[0] for c in lab.reach("shop/client", "api", 80).candidates}
+    ctx.expect(_LATER_API_POD, bool(landed) and landed == pod_addresses(lab, "shop", "app=api"),
+               "select the api pods by label (spec.selector), so pods started later are found too")
+    ctx.mistake("today's pod addresses written by hand", new_api and not new_api & landed and landed,
+                "a Service without a selector and a hand-written EndpointSlice keeps today's addresses only; "
+                "give the Service a selector and the EndpointSlice controller follows the pods")
+
+
+@exercise("03-sticky-sessions", title="Keep each client on one pod", lesson=LESSON, answer="manifests",
+          scored=("30 connections from client-a all land on the same pod",
+                  "30 connections from client-b all land on the same pod",
+                  "after 599 s without traffic client-a still lands on its pod",
+                  "after more than 600 s without traffic client-a's affinity has expired",
+                  "the affinity timeout is exactly 10 minutes"))
 def sticky_sessions(answer, ctx):
     """answer: YAML for the web Service with ClientIP session affinity lasting 600 s without traffic."""
     lab = ctx.lab()
@@ -181,7 +211,7 @@ def _first_doc(answer) -> dict:
 _LANDING_SETUP = """
 apiVersion: apps/v1
 kind: Deployment
-metadata: {{name: {name}}}
+metadata: {{name: {name}, namespace: {namespace}}}
 spec:
   replicas: {replicas}
   selector: {{matchLabels: {{app: {name}}}}}
@@ -195,7 +225,7 @@ spec:
 ---
 apiVersion: v1
 kind: Service
-metadata: {{name: {name}}}
+metadata: {{name: {name}, namespace: {namespace}}}
 spec:
   selector: {{app: {name}}}
   ports: [{{port: 80, targetPort: http}}]
@@ -210,23 +240,43 @@ spec:
 """
 
 
-@exercise("03-ready-endpoints", title="Where can a new connection land?", lesson=LESSON, answer="function")
+def _landing(lab, service: str, replicas: int, port: int, namespace: str = "default") -> None:
+    """A Deployment `service` of `replicas` pods listening on `port` (named http) and its Service on port 80."""
+    if namespace != "default":
+        lab.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    lab.apply(_LANDING_SETUP.format(name=service, replicas=replicas, container_port=port, namespace=namespace))
+
+
+#: (name, connect options, [(service, replicas, containerPort, namespace)], pods of default made NotReady per
+#: service, the endpoints expected); the last case is hidden
+_READY_CASES = (
+    ("web: 3 pods, 1 NotReady", {}, [("web", 3, 8080, "default")], {"web": 1}, 2),
+    ("web: 4 pods, 2 NotReady, beside another Service", {}, [("web", 4, 8080, "default"), ("api", 2, 9090, "default")],
+     {"web": 2}, 2),
+    ("web: 5 pods in 3 EndpointSlices of at most 2, 1 NotReady", {"max_endpoints_per_slice": 2},
+     [("web", 5, 8080, "default")], {"web": 1}, 4),
+    ("web: 2 ready pods, beside a Service also named web in namespace other", {},
+     [("web", 2, 8080, "default"), ("web", 3, 9090, "other")], {}, 2),
+    ("web: 2 pods, both NotReady", {}, [("web", 2, 8080, "default")], {"web": 2}, 0),
+)
+
+
+def _ready_check(case) -> str:
+    return f"{case[0]}: {case[-1]} endpoints"
+
+
+@exercise("03-ready-endpoints", title="Where can a new connection land?", lesson=LESSON, answer="function",
+          scored=tuple(map(_ready_check, _READY_CASES[:-1])), hidden=(_ready_check(_READY_CASES[-1]),))
 def ready_endpoints(answer, ctx):
     """answer(lab, service, namespace) -> sorted "IP:port" endpoints a new connection to the Service can reach."""
-    cases = [
-        # (name, connect options, [(service, replicas, containerPort)], pods made NotReady per service)
-        ("web: 3 pods, 1 NotReady", {}, [("web", 3, 8080)], {"web": 1}),
-        ("web: 4 pods, 2 NotReady, beside another Service", {}, [("web", 4, 8080), ("api", 2, 9090)], {"web": 2}),
-        ("web: 5 pods in 3 EndpointSlices of at most 2, 1 NotReady", {"max_endpoints_per_slice": 2},
-         [("web", 5, 8080)], {"web": 1}),
-        ("web: 2 pods, both NotReady", {}, [("web", 2, 8080)], {"web": 2}),
-    ]
-    mistakes = {"not ready": False, "service port": False, "one slice": False, "other services": False}
-    for i, (name, options, services, not_ready) in enumerate(cases):
+    cases = _READY_CASES
+    mistakes = {"not ready": False, "service port": False, "one slice": False, "other services": False,
+                "other namespaces": False}
+    for i, (name, options, services, not_ready, _) in enumerate(cases):
         lab = ctx.lab(**options)
         lab.apply(_CLIENT)
-        for service, replicas, port in services:
-            lab.apply(_LANDING_SETUP.format(name=service, replicas=replicas, container_port=port))
+        for service, replicas, port, namespace in services:
+            _landing(lab, service, replicas, port, namespace)
         for service, n in not_ready.items():
             for pod in sorted(lab.list("Pod", "default", selector=f"app={service}"),
                               key=lambda p: p["metadata"]["name"])[:n]:
@@ -234,16 +284,19 @@ def ready_endpoints(answer, ctx):
         want = sorted(lab.reach("default/client", "web", 80).candidates)
         got, error = _call(answer, lab, "web", "default")
         got = sorted(got) if isinstance(got, (list, tuple, set)) else got
-        ctx.expect(f"{name}: {len(want)} endpoints", error is None and got == want,
+        ctx.expect(_ready_check(cases[i]), error is None and got == want,
                    error or "a new connection only goes to endpoints that are ready, on the port the pods listen on",
                    hidden=(i == len(cases) - 1))
         if isinstance(got, list) and error is None:
             everything = _pod_endpoints(lab, "default", "app=web", services[0][2])
             mistakes["not ready"] |= set(map(str, got)) == set(everything) and len(everything) > len(want)
-            mistakes["other services"] |= any(str(g) not in everything for g in got) and \
-                not all(str(g).endswith(":80") for g in got)
+            elsewhere = {f"{ip}:{port}" for service, _, port, namespace in services if namespace != "default"
+                         for ip in pod_addresses(lab, namespace, f"app={service}")}
+            mistakes["other services"] |= any(str(g) not in everything and str(g) not in elsewhere for g in got) \
+                and not all(str(g).endswith(":80") for g in got)
             mistakes["service port"] |= bool(got) and all(str(g).endswith(":80") for g in got)
             mistakes["one slice"] |= "max_endpoints_per_slice" in options and 0 < len(got) < len(want)
+            mistakes["other namespaces"] |= bool(elsewhere & set(map(str, got)))
     ctx.mistake("NotReady pods counted", mistakes["not ready"],
                 "an endpoint whose conditions.ready is false gets no new connections")
     ctx.mistake("the Service's port instead of the endpoint's", mistakes["service port"],
@@ -251,30 +304,47 @@ def ready_endpoints(answer, ctx):
     ctx.mistake("other Services' endpoints included", mistakes["other services"],
                 "the namespace holds slices of every Service: keep the ones labelled "
                 "kubernetes.io/service-name=<your Service>")
+    ctx.mistake("another namespace's Service of the same name included", mistakes["other namespaces"],
+                "a Service's name is unique only within its namespace: list the EndpointSlices of the given "
+                "namespace only")
     ctx.mistake("only one EndpointSlice read", mistakes["one slice"],
                 "a Service can have several EndpointSlices: select them all by the label kubernetes.io/service-name")
 
 
-@exercise("03-nft-endpoints", title="Read kube-proxy's nftables rules", lesson=LESSON, answer="function")
+#: (name, [(service, replicas, containerPort)], pods made NotReady per service, sticky services, services with a
+#: second port 443 -> 8443, the endpoints expected on port 80); the last case is hidden
+_NFT_CASES = (
+    ("web: 3 ready pods", [("web", 3, 8080)], {}, (), (), 3),
+    ("web: 4 pods, 1 NotReady, beside api", [("web", 4, 8080), ("api", 3, 9090)], {"web": 1}, (), (), 3),
+    ("web with ClientIP affinity, 2 pods", [("web", 2, 8080)], {}, ("web",), (), 2),
+    ("web with a second port 443 -> 8443, asked for port 80, 2 pods", [("web", 2, 8080)], {}, (), ("web",), 2),
+    ("web: every pod NotReady (no endpoints)", [("web", 2, 8080)], {"web": 2}, (), (), 0),
+)
+
+
+def _nft_check(case) -> str:
+    return f"{case[0]}: {case[-1]} endpoints"
+
+
+@exercise("03-nft-endpoints", title="Read kube-proxy's nftables rules", lesson=LESSON, answer="function",
+          scored=tuple(map(_nft_check, _NFT_CASES[:-1])), hidden=(_nft_check(_NFT_CASES[-1]),))
 def nft_endpoints(answer, ctx):
     """answer(ruleset, cluster_ip, port) -> sorted "IP:port" endpoints that `nft list ruleset` text (kube-proxy
     in nftables mode) sends a new TCP connection to cluster_ip:port to; [] when the rules reject it."""
-    cases = [
-        # (name, [(service, replicas, containerPort)], pods made NotReady per service, sticky services)
-        ("web: 3 ready pods", [("web", 3, 8080)], {}, ()),
-        ("web: 4 pods, 1 NotReady, beside api", [("web", 4, 8080), ("api", 3, 9090)], {"web": 1}, ()),
-        ("web with ClientIP affinity, 2 pods", [("web", 2, 8080)], {}, ("web",)),
-        ("web: every pod NotReady (no endpoints)", [("web", 2, 8080)], {"web": 2}, ()),
-    ]
-    seen = {"all endpoints": False, "service port": False}
-    for i, (name, services, not_ready, sticky) in enumerate(cases):
+    cases = _NFT_CASES
+    seen = {"all endpoints": False, "service port": False, "every port": False}
+    for i, (name, services, not_ready, sticky, two_ports, _) in enumerate(cases):
         lab = ctx.lab(proxy_mode="nftables")
         lab.apply(_CLIENT)
         for service, replicas, port in services:
-            lab.apply(_LANDING_SETUP.format(name=service, replicas=replicas, container_port=port))
-            if service in sticky:
+            _landing(lab, service, replicas, port)
+            if service in sticky or service in two_ports:
                 svc = lab.get("Service", service)
-                svc["spec"]["sessionAffinity"] = "ClientIP"
+                if service in sticky:
+                    svc["spec"]["sessionAffinity"] = "ClientIP"
+                if service in two_ports:  # a port the question does not ask about, with endpoints of its own
+                    svc["spec"]["ports"] = [{"name": "http", "port": 80, "targetPort": "http"},
+                                            {"name": "https", "port": 443, "targetPort": 8443}]
                 lab.apply(svc)
         for service, n in not_ready.items():
             for pod in sorted(lab.list("Pod", "default", selector=f"app={service}"),
@@ -285,7 +355,7 @@ def nft_endpoints(answer, ctx):
         want = sorted(lab.reach("default/client", "web", 80).candidates)
         got, error = _call(answer, lab.nft_list_ruleset(node), cluster_ip, 80)
         got = sorted(map(str, got)) if isinstance(got, (list, tuple, set)) else got
-        ctx.expect(f"{name}: {len(want)} endpoints", error is None and got == want,
+        ctx.expect(_nft_check(cases[i]), error is None and got == want,
                    error or "follow the service-ips map element of cluster_ip . tcp . port to its service chain, "
                             "then each numgen arm to its endpoint chain's dnat",
                    hidden=(i == len(cases) - 1))
@@ -294,8 +364,12 @@ def nft_endpoints(answer, ctx):
                                 if "dnat to " in line)
             seen["all endpoints"] |= got == every_dnat and got != want
             seen["service port"] |= bool(got) and all(g.endswith(":80") for g in got)
+            seen["every port"] |= bool(two_ports) and any(g.endswith(":8443") for g in got)
     ctx.mistake("every dnat in the table", seen["all endpoints"],
                 "the table holds the endpoint chains of every Service (kube-dns, kubernetes, ...): "
                 "start from the Service's element in the service-ips map")
     ctx.mistake("the Service's port instead of the endpoint's", seen["service port"],
                 "the endpoint chain's `dnat to IP:port` names the pod's port")
+    ctx.mistake("the Service's other port followed too", seen["every port"],
+                "the service-ips map has one element per Service port (cluster_ip . tcp . port): follow the one "
+                "of the port you were asked about")

@@ -9,7 +9,7 @@ import ipaddress
 
 from ...errors import KubelabError
 from . import exercise
-from ._support import answer_docs, apply_answer, as_yaml, client_pod, web_deployment
+from ._support import answer_docs, apply_answer, as_yaml, client_pod, start_another_pod, web_deployment
 
 LESSON = "04-exposing-services"
 OUTSIDE_CLIENT = "203.0.113.10"
@@ -73,17 +73,28 @@ def _target_port_mistake(ctx, spec: dict) -> None:
                 "(the web containers declare containerPort 8080)")
 
 
-def _selector_mistake(ctx, lab, spec: dict) -> None:
+def _selector_mistake(ctx, lab, spec: dict, name: str) -> None:
     """A selector that matches no pod leaves the Service without endpoints."""
     selector = spec.get("selector") or {}
     matched = lab.list("Pod", "default", selector=",".join(f"{k}={v}" for k, v in sorted(selector.items()))) \
         if selector else []
-    ctx.mistake("selector matches no pod", not matched,
+    ctx.mistake("selector matches no pod", selector and not matched,
                 "a Service finds its pods by label; compare spec.selector with the web pods' labels")
+    # without a selector the Service has only the EndpointSlices written by hand: name that only when there are none
+    ctx.mistake("no selector", not selector and not lab.list("EndpointSlice", "default",
+                                                              selector=f"kubernetes.io/service-name={name}"),
+                "a Service finds its pods by label: give it spec.selector with the web pods' labels")
 
 
 # ---------------------------------------------------------------- 04-nodeport
-@exercise("04-nodeport", title="Expose web on every node's port 30080", lesson=LESSON, answer="manifests")
+_LATER_NODEPORT = "a web pod started later gets connections through the node port too"
+
+
+@exercise("04-nodeport", title="Expose web on every node's port 30080", lesson=LESSON, answer="manifests",
+          scored=("Service web exists in namespace default", "Service web is of type NodePort",
+                  "Service web opens node port 30080", "a client outside reaches a web pod through node-1:30080",
+                  "every node answers on 30080, even a node without a web pod",
+                  "inside the cluster, pod client still reaches web:80", _LATER_NODEPORT))
 def nodeport(answer, ctx):
     """A NodePort Service web: port 80 -> the pods' 8080, nodePort 30080, reachable from outside via any node."""
     docs = answer_docs(answer)
@@ -124,11 +135,27 @@ def nodeport(answer, ctx):
                "a NodePort Service is a ClusterIP Service too: clients inside use its port")
     if not _lands_on_web(first, lab):
         _target_port_mistake(ctx, spec)
-        _selector_mistake(ctx, lab, spec)
+        _selector_mistake(ctx, lab, spec, "web")
+    new = start_another_pod(lab, "web")
+    landed = {c.rsplit(":", 1)[0] for c in lab.reach(None, ips[min(ips)], 30080).candidates}
+    ctx.expect(_LATER_NODEPORT, bool(new) and new <= landed and landed <= _web_ips(lab),
+               "select the web pods by label, so the Service follows pods started later")
+    _hand_written_mistake(ctx, new, landed)
+
+
+def _hand_written_mistake(ctx, new: set[str], landed: set[str]) -> None:
+    ctx.mistake("today's pod addresses written by hand", bool(landed) and new and not new & landed,
+                "a Service without a selector and a hand-written EndpointSlice keeps today's addresses only; "
+                "give the Service a selector and the EndpointSlice controller follows the pods")
 
 
 # ---------------------------------------------------------------- 04-client-ip
-@exercise("04-client-ip", title="Let the web pods see the client's IP", lesson=LESSON, answer="manifests")
+@exercise("04-client-ip", title="Let the web pods see the client's IP", lesson=LESSON, answer="manifests",
+          scored=("Service web-service exists in namespace default", "the cloud gives web-service an external IP",
+                  "a client outside reaches a web pod at the external IP, port 80",
+                  "the web pod sees the client's own address 203.0.113.10",
+                  "a node without a web pod drops traffic on the node port",
+                  "the health check answers 200 on nodes with a web pod and 503 on the others"))
 def client_ip(answer, ctx):
     """LoadBalancer web-service (80 -> 8080) with externalTrafficPolicy Local: source IP kept, empty nodes drop."""
     lab = ctx.lab()
@@ -172,14 +199,19 @@ def client_ip(answer, ctx):
                 "node, so it masquerades the source")
     if not _lands_on_web(verdict, lab):
         _target_port_mistake(ctx, spec)
-        _selector_mistake(ctx, lab, spec)
+        _selector_mistake(ctx, lab, spec, "web-service")
 
 
 # ---------------------------------------------------------------- 04-externalname
 EXTERNAL_DB = {"my.database.example.com": {"A": ["192.0.2.20"]}}
 
 
-@exercise("04-externalname", title="Give the outside database a cluster name", lesson=LESSON, answer="manifests")
+@exercise("04-externalname", title="Give the outside database a cluster name", lesson=LESSON, answer="manifests",
+          scored=("Service db exists in namespace default", "Service db is of type ExternalName",
+                  "from pod client, db is a CNAME for my.database.example.com",
+                  "from pod client, db resolves to 192.0.2.20",
+                  "pod client connects to db:5432 and lands on 192.0.2.20:5432",
+                  "from namespace shop, db.default resolves to 192.0.2.20 too"))
 def externalname(answer, ctx):
     """ExternalName Service db -> my.database.example.com: pods resolve db to 192.0.2.20 through a CNAME."""
     docs = answer_docs(answer)
@@ -219,7 +251,14 @@ def externalname(answer, ctx):
 
 
 # ---------------------------------------------------------------- 04-headless
-@exercise("04-headless", title="A headless Service for the web pods", lesson=LESSON, answer="manifests")
+_LATER_HEADLESS = "a web pod started later is in web-peers' DNS answer too"
+
+
+@exercise("04-headless", title="A headless Service for the web pods", lesson=LESSON, answer="manifests",
+          scored=("Service web-peers exists in namespace default", "Service web-peers has no cluster IP",
+                  "Service web-peers offers port 8080, the web pods' port",
+                  "web-peers resolves to the IP of every web pod, and nothing else",
+                  "pod client reaches web-peers:8080 on a web pod with no kube-proxy translation", _LATER_HEADLESS))
 def headless(answer, ctx):
     """Headless Service web-peers: DNS returns the web pods' IPs, clients connect straight to a pod."""
     lab = ctx.lab()
@@ -243,4 +282,9 @@ def headless(answer, ctx):
                "print(lab.reach('default/client', 'web-peers', 8080)) and read its rules")
     ctx.mistake("a cluster IP was assigned", spec.get("clusterIP") not in (None, "None"),
                 "without clusterIP: None the Service gets a VIP and DNS returns that one address")
-    _selector_mistake(ctx, lab, spec)
+    _selector_mistake(ctx, lab, spec, "web-peers")
+    new = start_another_pod(lab, "web")
+    answered = set(lab.resolve("web-peers", "A", src="default/client").addresses)
+    ctx.expect(_LATER_HEADLESS, bool(new) and answered == _web_ips(lab),
+               "select the web pods by label, so DNS follows pods started later")
+    _hand_written_mistake(ctx, new, answered)

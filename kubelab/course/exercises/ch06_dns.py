@@ -14,6 +14,9 @@ LESSON = "06-dns"
 OUTSIDE = {"www.example.com": {"A": ["192.0.2.80"]}}
 
 CLIENT = as_yaml(client_pod())
+#: A Service of another namespace, which a pod reaches as api.other through its search list.
+_ELSEWHERE = as_yaml({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}},
+                     {**web_service("api"), "metadata": {"name": "api", "namespace": "other"}})
 
 WEB = as_yaml(web_deployment(2, port_name="http"), web_service())
 
@@ -49,7 +52,11 @@ def _cluster_ip(lab, name: str, namespace: str) -> str | None:
 
 
 # ---------------------------------------------------------------- 06-db-pod-name
-@exercise("06-db-pod-name", title="A stable DNS name for the database pod db-0", lesson=LESSON, answer="manifests")
+@exercise("06-db-pod-name", title="A stable DNS name for the database pod db-0", lesson=LESSON, answer="manifests",
+          scored=("db-0.db.default.svc.cluster.local resolves from pod client",
+                  "it is exactly one address, a pod's own IP",
+                  "db from pod client answers with the pods themselves (headless)",
+                  "pod client connects to db-0.db on 5432 and lands on that pod"))
 def db_pod_name(answer, ctx):
     """Headless Service db + a pod with hostname db-0 and subdomain db (or a StatefulSet db): the name
     db-0.db.default.svc.cluster.local is that pod, and db lists the pods."""
@@ -156,7 +163,10 @@ spec:
 """
 
 
-@exercise("06-cross-namespace", title="Name the cart Service of namespace billing", lesson=LESSON, answer="str")
+@exercise("06-cross-namespace", title="Name the cart Service of namespace billing", lesson=LESSON, answer="str",
+          scored=("from shop/frontend it resolves to the ClusterIP of billing/cart",
+                  "shop/frontend connects to it on port 80 and lands on a billing cart pod",
+                  "it is fully qualified: it resolves from a pod whose resolv.conf has no search list"))
 def cross_namespace(answer, ctx):
     """The fully qualified name of Service cart in namespace billing, as used from namespace shop."""
     if not ctx.precondition("the answer is a DNS name (a string)",
@@ -193,7 +203,13 @@ def cross_namespace(answer, ctx):
 
 
 # ---------------------------------------------------------------- 06-one-query
-@exercise("06-one-query", title="Resolve www.example.com with a single query", lesson=LESSON, answer="manifests")
+_ONE_QUERY = ("...with a single DNS query",
+              "...and crawler still finds the Service web by its short name",
+              "...and a Service of another namespace as <name>.<namespace>")
+
+
+@exercise("06-one-query", title="Resolve www.example.com with a single query", lesson=LESSON, answer="manifests",
+          scored=_ONE_QUERY)
 def one_query(answer, ctx):
     """Pod crawler whose resolver sends www.example.com once (ndots:1 via dnsConfig, or a None policy
     with the cluster DNS), and still finds the Service web by its short name."""
@@ -210,28 +226,38 @@ def one_query(answer, ctx):
 
     lab = ctx.lab(external_dns=OUTSIDE)
     lab.apply(WEB)
+    lab.apply(_ELSEWHERE)
     if not apply_answer(ctx, lab, answer):
         return
     try:
         lab.get("Pod", "crawler")
     except KubelabError:
-        ctx.expect("pod crawler exists in namespace default", False, "name the pod crawler")
+        ctx.require("pod crawler exists in namespace default", False, "name the pod crawler")
         return
     outside = lab.resolve("www.example.com", "A", src="default/crawler")
     ctx.require("crawler resolves www.example.com to 192.0.2.80", outside.addresses == ["192.0.2.80"],
                "print(lab.resolve('www.example.com', 'A', src='default/crawler'))")
-    ctx.expect("...with a single DNS query", outside.addresses and len(outside.queries) == 1,
-               "look at .queries: which rule makes the resolver try the search list first?")
+    single = bool(outside.addresses) and len(outside.queries) == 1
+    ctx.expect(_ONE_QUERY[0], single, "look at .queries: which rule makes the resolver try the search list first?")
+    # the cluster's own names count only once the outside name takes one query (the starter pod finds them too)
     web = lab.resolve("web", "A", src="default/crawler")
     web_ip = _cluster_ip(lab, "web", "default")
-    ctx.require("crawler still finds the Service web by its short name", web.addresses == [web_ip],
+    ctx.expect(_ONE_QUERY[1], single and web.addresses == [web_ip],
                "the cluster's names need the cluster DNS and the namespace's search domain")
+    other = lab.resolve("api.other", "A", src="default/crawler")
+    ctx.expect(_ONE_QUERY[2], single and other.addresses == [_cluster_ip(lab, "api", "other")],
+               "a ClusterFirst pod's search list also holds svc.cluster.local, so api.other finds Service api of "
+               "namespace other; keep the whole search list (dnsConfig adds to it)")
     ctx.mistake("dnsPolicy Default", lab.get("Pod", "crawler")["spec"].get("dnsPolicy") == "Default",
                 "Default gives the pod the node's resolv.conf: outside names work, cluster names do not")
 
 
 # ---------------------------------------------------------------- 06-pods-verified
-@exercise("06-pods-verified", title="Answer pod names only for pods that exist", lesson=LESSON, answer="manifests")
+@exercise("06-pods-verified", title="Answer pod names only for pods that exist", lesson=LESSON, answer="manifests",
+          scored=("the name of pod client's IP in its own namespace answers with that IP",
+                  "the same IP under namespace kube-system is NXDOMAIN (while the real name answers)",
+                  "an IP that no pod has is NXDOMAIN (while the real name answers)",
+                  "Service and outside names still resolve (while pod names are verified)"))
 def pods_verified(answer, ctx):
     """ConfigMap kube-system/coredns with `pods verified`: a-b-c-d.<ns>.pod names answer only for a pod
     with that IP in that namespace; Services and outside names still resolve."""
@@ -274,8 +300,13 @@ def pods_verified(answer, ctx):
                nobody.rcode == "NXDOMAIN" and own.addresses == [client_ip],
                "kubeadm's default answers any address without looking")
     web = lab.resolve("web.default.svc.cluster.local", "A")
-    ctx.require("Service names still resolve", web.addresses == [_cluster_ip(lab, "web", "default")],
-               "keep the rest of the kubernetes block as it was")
     outside = lab.resolve("www.example.com", "A", src="default/client")
-    ctx.require("outside names still resolve (the forward plugin)", outside.addresses == ["192.0.2.80"],
-               "keep the forward line: names outside cluster.local go to the node's nameservers")
+    services_ok = web.addresses == [_cluster_ip(lab, "web", "default")]
+    outside_ok = outside.addresses == ["192.0.2.80"]
+    # scored only together with the verification (the starter Corefile resolves them too)
+    ctx.expect("Service and outside names still resolve (while pod names are verified)",
+               services_ok and outside_ok and own.addresses == [client_ip] and elsewhere.rcode == "NXDOMAIN"
+               and nobody.rcode == "NXDOMAIN",
+               "keep the rest of the kubernetes block as it was" if not services_ok
+               else "keep the forward line: names outside cluster.local go to the node's nameservers" if not outside_ok
+               else "verify pod names first (the two lines above)")

@@ -52,7 +52,12 @@ def _web_ips(lab, version: int) -> set[str]:
 ALIASES = {"my-app.local": "127.0.0.1", "cache.local": "10.0.0.50"}
 
 
-@exercise("07-hostaliases", title="Two names in the legacy app's /etc/hosts", lesson=LESSON, answer="manifests")
+_KUBELET_LINES = "the kubelet's own lines are still there (the pod's name and IP)"
+
+
+@exercise("07-hostaliases", title="Two names in the legacy app's /etc/hosts", lesson=LESSON, answer="manifests",
+          scored=(*(f"/etc/hosts maps {name} to {ip}" for name, ip in ALIASES.items()),
+                  "each name has exactly one address", _KUBELET_LINES))
 def hostaliases(answer, ctx):
     """Pod legacy-app whose /etc/hosts maps my-app.local to 127.0.0.1 and cache.local to 10.0.0.50."""
     docs = answer_docs(answer)
@@ -73,22 +78,30 @@ def hostaliases(answer, ctx):
     try:
         text = lab.hosts_file("default/legacy-app")
     except KubelabError:
-        ctx.expect("pod legacy-app exists in namespace default", False, "name the pod legacy-app")
+        ctx.require("pod legacy-app exists in namespace default", False, "name the pod legacy-app")
         return
     table = hosts_table(text)
-    for name, ip in ALIASES.items():
-        ctx.expect(f"/etc/hosts maps {name} to {ip}", table.get(name, [None])[0] == ip,
-                   f"print(lab.hosts_file('default/legacy-app')) and look for {name}")
+    mapped = [ctx.expect(f"/etc/hosts maps {name} to {ip}", table.get(name, [None])[0] == ip,
+                         f"print(lab.hosts_file('default/legacy-app')) and look for {name}")
+              for name, ip in ALIASES.items()]
     ctx.expect("each name has exactly one address", all(len(table.get(n, [])) == 1 for n in ALIASES),
                "a name listed under two IPs resolves to the first one only for some programs")
     pod_ip = lab.get("Pod", "legacy-app")["status"]["podIP"]
-    ctx.require("the kubelet's own lines are still there (the pod's name and IP)",
-               table.get("legacy-app", [None])[0] == pod_ip and table.get("localhost"),
-               "do not replace /etc/hosts (a volume or a command would); let hostAliases append to it")
+    # scored only once the aliases are there (the starter pod keeps the kubelet's lines too)
+    ctx.expect(_KUBELET_LINES, all(mapped) and table.get("legacy-app", [None])[0] == pod_ip and table.get("localhost"),
+               "do not replace /etc/hosts (a volume or a command would); let hostAliases append to it"
+               if all(mapped) else "add the two aliases first")
 
 
 # ---------------------------------------------------------------- 07-dual-stack-service
-@exercise("07-dual-stack-service", title="A Service reachable over IPv4 and IPv6", lesson=LESSON, answer="manifests")
+@exercise("07-dual-stack-service", title="A Service reachable over IPv4 and IPv6", lesson=LESSON, answer="manifests",
+          scored=("web has a ClusterIP of each family",
+                  "client resolves web (A) to its IPv4 ClusterIP",
+                  "client connects to web over IPv4 on port 80 and lands on a web pod",
+                  "client resolves web (AAAA) to its IPv6 ClusterIP",
+                  "client connects to web over IPv6 on port 80 and lands on a web pod",
+                  "over IPv6 the pod sees the client's IPv6 address",
+                  "on a single-stack cluster the Service is refused rather than created with one family"))
 def dual_stack_service(answer, ctx):
     """Service web (80 -> the pods' 8080) with a ClusterIP of each family, refused on a single-stack cluster."""
     docs = answer_docs(answer)
@@ -106,7 +119,7 @@ def dual_stack_service(answer, ctx):
     try:
         live = lab.get("Service", "web")["spec"]
     except KubelabError:
-        ctx.expect("Service web exists in namespace default", False, "name the Service web")
+        ctx.require("Service web exists in namespace default", False, "name the Service web")
         return
     ips = live.get("clusterIPs") or []
     ctx.expect("web has a ClusterIP of each family", sorted(_family(ip) for ip in ips) == [4, 6],
@@ -182,6 +195,13 @@ metadata: {name: orders, namespace: shop}
 spec:
   ipFamilyPolicy: PreferDualStack
   ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: prefer, namespace: shop}
+spec:
+  ipFamilyPolicy: RequireDualStack
+  ports: [{port: 80}]
 """
 
 
@@ -190,7 +210,16 @@ def _ipv6_of(lab, name: str, namespace: str = "default") -> str | None:
     return next((ip for ip in spec.get("clusterIPs") or [] if _family(ip) == 6), None)
 
 
-@exercise("07-ipv6-address", title="The IPv6 address a client connects to", lesson=LESSON, answer="function")
+_IPV6_CASES = (("prefer", "default", "a PreferDualStack Service (IPv4 first)"),
+               ("v6-first", "default", "a RequireDualStack Service with IPv6 first"),
+               ("v6-only", "default", "an IPv6-only Service"),
+               ("orders", "shop", "a Service in namespace shop"),
+               ("prefer", "shop", "a Service of namespace shop named like one of default"))
+
+
+@exercise("07-ipv6-address", title="The IPv6 address a client connects to", lesson=LESSON, answer="function",
+          scored=(*(f"{what}: its IPv6 ClusterIP" for _, _, what in _IPV6_CASES), "an IPv4-only Service: None",
+                  "client connects to the returned address of prefer over IPv6 and lands on a web pod"))
 def ipv6_address(answer, ctx):
     """service_ipv6(lab, name, namespace="default"): the Service's IPv6 ClusterIP, or None without one."""
     if not ctx.require("the answer is a function", callable(answer), "pass the function itself, without calling it"):
@@ -198,14 +227,11 @@ def ipv6_address(answer, ctx):
     lab = ctx.lab(ip_families=DUAL_STACK)
     lab.apply(WEB)
     lab.apply(SERVICES)
-    cases = [("prefer", "default", "a PreferDualStack Service (IPv4 first)"),
-             ("v6-first", "default", "a RequireDualStack Service with IPv6 first"),
-             ("v6-only", "default", "an IPv6-only Service"),
-             ("orders", "shop", "a Service in namespace shop")]
+    cases = _IPV6_CASES
     got = {}
     for name, namespace, what in cases:
         value, error = call_answer(answer, lab, name, namespace) if namespace != "default" else call_answer(answer, lab, name)
-        got[name] = value
+        got.setdefault(name, value)  # the default namespace's, for the mistakes below
         want = _ipv6_of(lab, name, namespace)
         ctx.expect(f"{what}: its IPv6 ClusterIP", error is None and str(value) == want,
                    error or "read spec.clusterIPs (and spec.ipFamilies): which entry is the IPv6 one?")
@@ -215,7 +241,7 @@ def ipv6_address(answer, ctx):
     verdict = lab.reach("default/client", str(got["prefer"]), 80) if got.get("prefer") else None
     ctx.expect("client connects to the returned address of prefer over IPv6 and lands on a web pod",
                _lands_on(verdict, _web_ips(lab, 6)), "the address must be one kube-proxy serves")
-    primary = {n: lab.get("Service", n, ns)["spec"]["clusterIP"] for n, ns, _ in cases}
+    primary = {n: lab.get("Service", n, ns)["spec"]["clusterIP"] for n, ns, _ in cases if ns == "default" or n == "orders"}
     ctx.mistake("returns the primary clusterIP", got.get("prefer") == primary["prefer"],
                 "spec.clusterIP is the first family's address, IPv4 on this cluster unless ipFamilies says otherwise")
     ctx.mistake("assumes IPv6 is always the second entry",

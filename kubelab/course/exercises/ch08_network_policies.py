@@ -24,7 +24,7 @@ from typing import Callable
 from ...errors import KubelabError
 from ...net.labels import parse_label_selector
 from . import exercise
-from ._support import answer_docs
+from ._support import answer_docs, as_yaml
 
 LESSON = "08-network-policies"
 
@@ -39,150 +39,81 @@ OUTSIDE = (MONITOR, EXCLUDED, ELSEWHERE, *RANGE_EDGES)
 #: The ports the matrices are taken on: DNS, the pods' ports, and 443 for traffic to the outside.
 PORTS = ((53, "UDP"), (53, "TCP"), (80, "TCP"), (443, "TCP"), (5432, "TCP"), (8080, "TCP"), (9100, "TCP"))
 
-SCENARIO = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: frontend, labels: {tier: web}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: backend, labels: {tier: app}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: db, labels: {tier: data}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: frontend, labels: {app: web, role: frontend}}
-spec:
-  containers:
-  - {name: web, image: nginx, ports: [{name: http, containerPort: 80}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: api, namespace: backend, labels: {app: api, role: backend}}
-spec:
-  containers:
-  - {name: api, image: api, ports: [{name: http, containerPort: 8080}, {name: metrics, containerPort: 9100}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: worker, namespace: backend, labels: {app: worker, role: backend}}
-spec:
-  containers:
-  - {name: worker, image: worker, ports: [{name: http, containerPort: 8080}, {name: metrics, containerPort: 9100}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: debug, namespace: backend, labels: {app: debug}}
-spec:
-  containers:
-  - {name: debug, image: busybox, command: [sleep, infinity]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: postgres, namespace: db, labels: {app: postgres, role: db}}
-spec:
-  containers:
-  - {name: postgres, image: postgres, ports: [{name: postgres, containerPort: 5432}]}
-  - {name: metrics, image: quay.io/prometheuscommunity/postgres-exporter, args: ["--web.listen-address=:9100"],
-     ports: [{name: metrics, containerPort: 9100}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: backup, namespace: db, labels: {app: backup}}
-spec:
-  containers:
-  - {name: backup, image: busybox, command: [sleep, infinity]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: corp-dns, namespace: kube-system, labels: {k8s-app: corp-dns}}
-spec:
-  containers:
-  - name: coredns
-    image: registry.k8s.io/coredns/coredns:v1.12.0
-    ports: [{name: dns, containerPort: 53, protocol: UDP}, {name: dns-tcp, containerPort: 53, protocol: TCP}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: api, namespace: backend}
-spec:
-  selector: {app: api}
-  ports: [{name: http, port: 8080, targetPort: http}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: postgres, namespace: db}
-spec:
-  selector: {app: postgres}
-  ports: [{name: postgres, port: 5432, targetPort: postgres}]
-"""
+def _namespace(name: str, tier: str) -> dict:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {"tier": tier}}}
+
+
+def _ports(*ports: str) -> list[dict]:
+    """containerPorts from "name:port", "name:port/UDP" or "port"."""
+    declared = []
+    for spec in ports:
+        port_name, _, number = spec.rpartition(":")
+        number, _, protocol = number.partition("/")
+        declared.append({**({"name": port_name} if port_name else {}), "containerPort": int(number),
+                         **({"protocol": protocol} if protocol else {})})
+    return declared
+
+
+def _pod(ref: str, labels: dict, image: str, *ports: str, container: str = "c", sidecars: tuple = ()) -> dict:
+    """A pod of the scenario, "namespace/name", listening on ``ports`` ("name:port", "name:port/UDP" or "port");
+    with no port it sleeps (a client)."""
+    namespace, name = ref.split("/")
+    declared = _ports(*ports)
+    body = {"name": container, "image": image,
+            **({"ports": declared} if declared else {"command": ["sleep", "infinity"]})}
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace, **({"labels": labels} if labels else {})},
+            "spec": {"containers": [body, *sidecars]}}
+
+
+def _porter(ref: str, *ports: str) -> dict:
+    """An unlabelled pod that answers on every port (agnhost porter serves each SERVE_PORT_* variable)."""
+    pod = _pod(ref, {}, "registry.k8s.io/e2e-test-images/agnhost:2.53", *ports)
+    container = pod["spec"]["containers"][0]
+    container["args"] = ["porter"]
+    container["env"] = [{"name": f"SERVE_PORT_{p['containerPort']}", "value": str(p["containerPort"])}
+                        for p in container["ports"]]
+    return pod
+
+
+def _service(ref: str, app: str, port_name: str, port: int) -> dict:
+    namespace, name = ref.split("/")
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"selector": {"app": app}, "ports": [{"name": port_name, "port": port, "targetPort": port_name}]}}
+
+
+_DNS_PORTS = ("dns:53/UDP", "dns-tcp:53/TCP")
+#: postgres listens on 5432 only; its metrics come from the exporter beside it
+_EXPORTER = {"name": "metrics", "image": "quay.io/prometheuscommunity/postgres-exporter",
+             "args": ["--web.listen-address=:9100"], "ports": _ports("metrics:9100")}
+
+SCENARIO = as_yaml(
+    _namespace("frontend", "web"), _namespace("backend", "app"), _namespace("db", "data"),
+    _pod("frontend/web", {"app": "web", "role": "frontend"}, "nginx", "http:80", container="web"),
+    _pod("backend/api", {"app": "api", "role": "backend"}, "api", "http:8080", "metrics:9100", container="api"),
+    _pod("backend/worker", {"app": "worker", "role": "backend"}, "worker", "http:8080", "metrics:9100",
+         container="worker"),
+    _pod("backend/debug", {"app": "debug"}, "busybox", container="debug"),
+    _pod("db/postgres", {"app": "postgres", "role": "db"}, "postgres", "postgres:5432", container="postgres",
+         sidecars=(_EXPORTER,)),
+    _pod("db/backup", {"app": "backup"}, "busybox", container="backup"),
+    _pod("kube-system/corp-dns", {"k8s-app": "corp-dns"}, "registry.k8s.io/coredns/coredns:v1.12.0", *_DNS_PORTS,
+         container="coredns"),
+    _service("backend/api", "api", "http", 8080), _service("db/postgres", "postgres", "postgres", 5432))
 
 
 #: Pods the exercises never mention: the target labels in another namespace, and no labels in the target
-#: namespaces. Every one listens on the ports the matrices probe (agnhost porter serves each SERVE_PORT_*; `api`
-#: is an image kubelab does not know, so by the simulator's convention it listens on its declared ports).
-PROBES = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: probe, labels: {tier: app}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: api-lookalike, namespace: probe, labels: {app: api, role: backend}}
-spec:
-  containers:
-  - {name: c, image: api, ports: [{name: http, containerPort: 8080}, {name: metrics, containerPort: 9100},
-                                  {name: postgres, containerPort: 5432}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: postgres-lookalike, namespace: probe, labels: {app: postgres, role: db}}
-spec:
-  containers:
-  - {name: c, image: postgres, ports: [{name: postgres, containerPort: 5432}]}
-  - {name: metrics, image: quay.io/prometheuscommunity/postgres-exporter, args: ["--web.listen-address=:9100"],
-     ports: [{name: metrics, containerPort: 9100}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: dns-lookalike, namespace: probe, labels: {k8s-app: kube-dns}}
-spec:
-  containers:
-  - {name: c, image: coredns, ports: [{name: dns, containerPort: 53, protocol: UDP},
-                                      {name: dns-tcp, containerPort: 53, protocol: TCP}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: unlabelled, namespace: db}
-spec:
-  containers:
-  - name: c
-    image: registry.k8s.io/e2e-test-images/agnhost:2.53
-    args: [porter]
-    env: [{name: SERVE_PORT_80, value: "80"}, {name: SERVE_PORT_5432, value: "5432"}, {name: SERVE_PORT_9100, value: "9100"}]
-    ports: [{containerPort: 80}, {containerPort: 5432}, {containerPort: 9100}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: unlabelled, namespace: backend}
-spec:
-  containers:
-  - name: c
-    image: registry.k8s.io/e2e-test-images/agnhost:2.53
-    args: [porter]
-    env: [{name: SERVE_PORT_8080, value: "8080"}, {name: SERVE_PORT_9100, value: "9100"}]
-    ports: [{name: http, containerPort: 8080}, {name: metrics, containerPort: 9100}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: unlabelled, namespace: frontend}
-spec:
-  containers:
-  - {name: c, image: nginx, ports: [{name: http, containerPort: 80}]}
-"""
+#: namespaces. Every one listens on the ports the matrices probe (`api` is an image kubelab does not know, so by
+#: the simulator's convention it listens on its declared ports).
+PROBES = as_yaml(
+    _namespace("probe", "app"),
+    _pod("probe/api-lookalike", {"app": "api", "role": "backend"}, "api", "http:8080", "metrics:9100", "postgres:5432"),
+    _pod("probe/postgres-lookalike", {"app": "postgres", "role": "db"}, "postgres", "postgres:5432",
+         sidecars=(_EXPORTER,)),
+    _pod("probe/dns-lookalike", {"k8s-app": "kube-dns"}, "coredns", *_DNS_PORTS),
+    _porter("db/unlabelled", "80", "5432", "9100"),
+    _porter("backend/unlabelled", "http:8080", "metrics:9100"),
+    _pod("frontend/unlabelled", {}, "nginx", "http:80"))
 
 
 def _in_monitoring_range(ref: str) -> bool:
@@ -331,8 +262,8 @@ def _common_mistakes(ctx, lab, policies: list[dict], expected_namespaces: set[st
 
 
 def _setup(ctx, answer, namespaces: set[str], planned: list[str]):
-    """Open and learner clusters, the applied answer, its policies; None when it did not apply, after
-    recording every ``planned`` sub-check as failed (so the denominator never depends on the answer)."""
+    """Open and learner clusters, the answer's policies, their lint codes and both matrices; None when it did not
+    apply, after recording every ``planned`` sub-check as failed (so the denominator never depends on the answer)."""
     docs = answer_docs(answer)
     policies = _policies(docs)
     open_lab, lab = ctx.lab(), ctx.lab()
@@ -348,7 +279,7 @@ def _setup(ctx, answer, namespaces: set[str], planned: list[str]):
             ctx.expect(name, False, "not checked: your answer does not apply as NetworkPolicies yet")
         return None
     codes = _common_mistakes(ctx, lab, policies, namespaces)
-    return open_lab, lab, policies, codes
+    return open_lab, lab, policies, codes, matrix(open_lab), matrix(lab)
 
 
 def _names(groups: list["Group"], *more: str) -> list[str]:
@@ -388,8 +319,7 @@ def _same(c: Cell) -> bool:
 
 
 # ---------------------------------------------------------------- 08-db-default-deny
-_NEWCOMER = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "newcomer", "namespace": "db"},  # no labels
-             "spec": {"containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 80}]}]}}
+_NEWCOMER = _pod("db/newcomer", {}, "nginx", "80")  # no labels
 
 
 @exercise("08-db-default-deny", title="Default-deny ingress for namespace db", lesson=LESSON, answer="manifests")
@@ -407,8 +337,7 @@ def db_default_deny(answer, ctx):
     setup = _setup(ctx, answer, {"db"}, _names(groups, later))
     if setup is None:
         return
-    open_lab, lab, policies, _ = setup
-    open_m, after = matrix(open_lab), matrix(lab)
+    open_lab, lab, policies, _, open_m, after = setup
 
     def intended(c: Cell, open_: bool) -> bool:
         return _same(c) or not _is("db")(c.dst)
@@ -454,8 +383,7 @@ def db_from_backend(answer, ctx):
     setup = _setup(ctx, answer, {"db"}, _names(groups, service))
     if setup is None:
         return
-    open_lab, lab, policies, codes = setup
-    open_m, after = matrix(open_lab), matrix(lab)
+    open_lab, lab, policies, codes, open_m, after = setup
 
     def intended(c: Cell, open_: bool) -> bool:
         if c.dst != "db/postgres" or _same(c):
@@ -510,8 +438,7 @@ def frontend_egress(answer, ctx):
     setup = _setup(ctx, answer, {"frontend"}, _names(groups, service))
     if setup is None:
         return
-    open_lab, lab, policies, codes = setup
-    open_m, after = matrix(open_lab), matrix(lab)
+    open_lab, lab, policies, codes, open_m, after = setup
     if _lists_type(policies, "Ingress"):  # name the cause only when the answer has it
         groups[-1] = Group(groups[-1].name, groups[-1].covers,
                            "the exercise is about egress: leave Ingress out of policyTypes")
@@ -573,8 +500,7 @@ def monitoring_ipblock(answer, ctx):
     setup = _setup(ctx, answer, {"backend"}, _names(groups))
     if setup is None:
         return
-    open_lab, lab, policies, codes = setup
-    open_m, after = matrix(open_lab), matrix(lab)
+    open_lab, lab, policies, codes, open_m, after = setup
 
     def intended(c: Cell, open_: bool) -> bool:
         if not to_backend(c.dst) or c.port != 9100 or _same(c):
@@ -629,8 +555,7 @@ def db_clients(answer, ctx):
     setup = _setup(ctx, answer, {"db"}, _names(groups))
     if setup is None:
         return
-    open_lab, lab, policies, codes = setup
-    open_m, after = matrix(open_lab), matrix(lab)
+    open_lab, lab, policies, codes, open_m, after = setup
 
     def intended(c: Cell, open_: bool) -> bool:
         if c.dst != "db/postgres" or _same(c):

@@ -142,7 +142,10 @@ def _expect_apps(ctx, client, name: str, urls: list[str], want: str | None, hint
 SHOP = "http://shop.example.com"
 
 
-@exercise("09-fanout", title="One entry point for the shop: paths to Services", lesson=LESSON)
+@exercise("09-fanout", title="One entry point for the shop: paths to Services", lesson=LESSON,
+          scored=("shop.example.com/ and /index.html land on web", "/cart and every path under it land on cart",
+                  "/api and every path under it land on api", "/cartography, /apiary and /Cart land on web",
+                  "another host (www.example.com) gets no page of the shop"))
 def fanout(answer, ctx):
     """Ingress for shop.example.com: /cart... -> cart, /api... -> api, everything else -> web (element-wise)."""
     docs = answer_docs(answer)
@@ -185,7 +188,9 @@ def fanout(answer, ctx):
 
 
 # ---------------------------------------------------------------- 09-tenants
-@exercise("09-tenants", title="Virtual hosts: the portal and every tenant's subdomain", lesson=LESSON)
+@exercise("09-tenants", title="Virtual hosts: the portal and every tenant's subdomain", lesson=LESSON,
+          scored=("apps.example.com lands on portal", "every tenant's subdomain lands on tenants",
+                  "other names (www.example.com, apps.example.org) reach neither"))
 def tenants(answer, ctx):
     """apps.example.com -> portal; <tenant>.apps.example.com -> tenants (a one-label wildcard); nothing else."""
     docs = answer_docs(answer)
@@ -220,7 +225,11 @@ def tenants(answer, ctx):
 TLS_HOSTS = {"store.example.com": "web", "api.example.com": "api"}
 
 
-@exercise("09-tls", title="HTTPS for two hosts, each with its own certificate", lesson=LESSON)
+@exercise("09-tls", title="HTTPS for two hosts, each with its own certificate", lesson=LESSON,
+          scored=(*(line for host, app in TLS_HOSTS.items() for line in (
+                      f"https://{host}/ lands on {app}", f"{host} is served with a certificate valid for {host}")),
+                  "https://store.example.com/account/orders?page=2 lands on web with the same certificate",
+                  "plain http://store.example.com/cart is redirected to https (308)"))
 def tls(answer, ctx):
     """Ingress in namespace store: https store.example.com -> web, api.example.com -> api, each host served with a
     certificate valid for it from a kubernetes.io/tls Secret in the Ingress's namespace."""
@@ -275,7 +284,11 @@ INTERNAL_CLASS = {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
                   "spec": {"controller": "example.com/internal-gateway"}}
 
 
-@exercise("09-ingress-class", title="Make the public controller serve the blog", lesson=LESSON)
+@exercise("09-ingress-class", title="Make the public controller serve the blog", lesson=LESSON,
+          scored=("ingress-nginx publishes its address in the Ingress's status",
+                  "http://blog.example.com/ and /posts/2 land on web",
+                  "a pod inside the cluster reaches the blog through the controller's Service",
+                  "other teams' Ingresses without a class still get the default class internal"))
 def ingress_class(answer, ctx):
     """An Ingress for blog.example.com -> web that ingress-nginx serves, in a cluster whose default IngressClass
     belongs to another controller."""
@@ -299,10 +312,12 @@ def ingress_class(answer, ctx):
                       headers={"Host": "blog.example.com"})
     ctx.expect("a pod inside the cluster reaches the blog through the controller's Service", app_of(lab, inside) == "web",
                "pods can use the controller too: its Service name, with the blog's Host header")
-    # a precondition, not a score: the starter code already leaves the default class alone
-    ctx.require("other teams' Ingresses without a class still get the default class internal",
-               _default_class_for_a_new_ingress(lab) == "internal",
-               "leave the cluster's IngressClasses as they are: the blog's own Ingress says which class it wants")
+    # scored only once the blog is served: the starter code already leaves the default class alone
+    default_kept = _default_class_for_a_new_ingress(lab) == "internal"
+    ctx.expect("other teams' Ingresses without a class still get the default class internal",
+               default_kept and bool(served),
+               "leave the cluster's IngressClasses as they are: the blog's own Ingress says which class it wants"
+               if not default_kept else "serve the blog first (the lines above)")
     class_mistakes(ctx, lab, docs)
 
 
@@ -389,7 +404,15 @@ CANARY_REQUESTS = 500
 CANARY_SHARE, CANARY_TOLERANCE = 0.10, 0.05
 
 
-@exercise("09-canary", title="A canary: one request in ten to the new version", lesson=LESSON)
+_GATEWAY_ACCEPTS = ("shop-gateway accepts the HTTPRoute (Accepted True)",
+                    "every backendRef of the route resolves (ResolvedRefs True)")
+
+
+@exercise("09-canary", title="A canary: one request in ten to the new version", lesson=LESSON,
+          scored=(*_GATEWAY_ACCEPTS, f"every one of {CANARY_REQUESTS} requests is answered by web or web-v2",
+                  f"web-v2 gets {CANARY_SHARE:.0%} of them, within ±{CANARY_TOLERANCE:.0%}",
+                  "other paths of shop.example.com are served too",
+                  "another name under the listener (www.example.com) is not routed to web"))
 def canary(answer, ctx):
     """HTTPRoute on shop-gateway for shop.example.com: about 10% of requests to web-v2, the rest to web, on every
     path; the route Accepted."""
@@ -433,7 +456,9 @@ def _weight_mistakes(ctx, docs, share: float) -> None:
 PAYMENTS = [namespace("payments"), *echo_app("pay", "payments")]
 
 
-@exercise("09-cross-namespace", title="Route to a Service in another namespace", lesson=LESSON)
+@exercise("09-cross-namespace", title="Route to a Service in another namespace", lesson=LESSON,
+          scored=(*_GATEWAY_ACCEPTS, "http://pay.example.com/ and /v1/charges land on pay in namespace payments",
+                  "another name under the listener (shop.example.com) does not reach pay"))
 def cross_namespace(answer, ctx):
     """HTTPRoute in default on shop-gateway: pay.example.com -> Service pay in namespace payments, allowed by a
     ReferenceGrant in payments; the route Accepted with its references resolved."""

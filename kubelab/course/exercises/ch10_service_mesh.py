@@ -174,7 +174,9 @@ def _share_of_v2(lab, src: str, n: int = 2000) -> tuple[float, int]:
     return v2 / n, errors
 
 
-@exercise("10-canary", title="Send 10 % of helloworld's traffic to v2", lesson=LESSON)
+@exercise("10-canary", title="Send 10 % of helloworld's traffic to v2", lesson=LESSON,
+          scored=("every request from curl is answered 200", "about 10 % of curl's requests reach v2 (8 to 12 %)",
+                  "a caller in another namespace gets the same 10 % split", "v1 keeps the other 90 %"))
 def canary(answer, ctx):
     """helloworld v1/v2: 10 % (+-2 points) of requests from any meshed caller reach v2, the rest v1, no errors."""
     docs = answer_docs(answer)
@@ -205,7 +207,10 @@ def canary(answer, ctx):
 
 
 # ---------------------------------------------------------------- 10-header-route
-@exercise("10-header-route", title="Send the test user to reviews v2", lesson=LESSON)
+@exercise("10-header-route", title="Send the test user to reviews v2", lesson=LESSON,
+          scored=("tester's product page shows reviews from v2", "a visitor who is not signed in sees reviews v1",
+                  "other users (even ones whose name starts or ends like tester's) see v1",
+                  "any meshed caller sending end-user: tester to reviews reaches v2, without it v1"))
 def header_route(answer, ctx):
     """Requests carrying end-user: tester reach reviews v2; everyone else, and every other user, reaches v1."""
     docs = answer_docs(answer)
@@ -243,7 +248,13 @@ def _fault_docs(docs: list[dict]) -> list[dict]:
             and any("ratings" in str(h) for h in (d.get("spec") or {}).get("hosts") or [])]
 
 
-@exercise("10-timeout-bug", title="Expose Bookinfo's timeout bug with a delay, then fix jason's page", lesson=LESSON)
+@exercise("10-timeout-bug", title="Expose Bookinfo's timeout bug with a delay, then fix jason's page", lesson=LESSON,
+          scored=("with your fault alone, jason's page shows the bug: reviews unavailable after about 6 s",
+                  "the fault touches no one else: other users' pages and ratings calls are answered at once",
+                  "with your fix, jason gets his reviews again while ratings is still delayed",
+                  "the fault is still in place: jason's page says ratings are unavailable",
+                  "once ratings is healthy again, jason's reviews show star ratings",
+                  "everyone else still sees reviews v1"))
 def timeout_bug(answer, ctx):
     """A 7 s delay on ratings for jason exposes productpage's 6 s budget; routing jason to v3 fixes his page."""
     docs = answer_docs(answer)
@@ -297,7 +308,12 @@ def _plaintext_ok(lab, src: str, host: str) -> bool:
     return lab.http(f"http://{host}.shop:8000/get", src=src).status == 200
 
 
-@exercise("10-strict-mtls", title="STRICT mTLS for shop, with the legacy batch job still served", lesson=LESSON)
+@exercise("10-strict-mtls", title="STRICT mTLS for shop, with the legacy batch job still served", lesson=LESSON,
+          scored=("plaintext to httpbin is refused (a client without a sidecar)",
+                  "a workload started later in shop is STRICT too",
+                  "batch, the legacy client, still gets answers from reports",
+                  "meshed callers reach httpbin and reports over mTLS",
+                  "nothing outside shop changes: plaintext still reaches httpbin in namespace web"))
 def strict_mtls(answer, ctx):
     """Namespace shop refuses plaintext except on reports, which batch (no sidecar) still calls; mTLS works."""
     docs = answer_docs(answer)
@@ -338,7 +354,12 @@ def strict_mtls(answer, ctx):
 
 
 # ---------------------------------------------------------------- 10-authz
-@exercise("10-authz", title="Let only web's frontend read from httpbin", lesson=LESSON)
+@exercise("10-authz", title="Let only web's frontend read from httpbin", lesson=LESSON,
+          scored=("frontend's GET /get is answered 200", "frontend's GET on other paths is answered too",
+                  "frontend's POST is denied (403)", "other identities in namespace web are denied (403)",
+                  "a service account called frontend in another namespace is denied (403)",
+                  "a plaintext caller without identity is denied (403)",
+                  "reports, outside the policy's target, still answers everyone"))
 def authz(answer, ctx):
     """httpbin in shop answers GET from identity web/frontend only; every other caller and method gets 403."""
     docs = answer_docs(answer)

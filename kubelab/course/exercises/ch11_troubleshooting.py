@@ -36,26 +36,32 @@ def capstone_check(answer, ctx):
         return
     scenario = Capstone(answer["learner"], answer["level"])
     lab = scenario.lab
+    # one scored line per ticket of this learner's scenario, whatever the changes do
+    tickets = [f"ticket {n} resolved: {'; '.join(j.says for j in fault.journeys())}"
+               for n, fault in enumerate(scenario.faults, 1)]
+    ctx.plan(*tickets)
     try:
         scenario.restore(answer)
     except KubelabError as exc:
         ctx.require("your changes apply", False, str(exc).splitlines()[0])
         return
     ctx.require("your changes apply", True, "")
-    # 1. every ticket: its user journeys work again (partial credit per fault)
-    for n, fault in enumerate(scenario.faults, 1):
-        ctx.expect(f"ticket {n} resolved: {'; '.join(j.says for j in fault.journeys())}", fault.is_fixed(lab),
-                   "replay the journey from the ticket and bisect: DNS, Service, endpoints, policy, L7, mesh")
-    # 2. what worked before must still work
+    # what worked before must still work, and invariants a fix must not break (deleting every policy or the mesh
+    # does not pass): a ticket counts only with both intact, so breaking something costs credit
     broken = sorted(name for name, j in JOURNEYS.items()
                     if not any(name in f.breaks for f in scenario.faults) and not j.run(lab).ok)
+    invariants = [(f"invariant: {invariant.says}", invariant.run(lab)) for name, invariant in INVARIANTS.items()
+                  if not any(name in f.breaks for f in scenario.faults)]
+    regression = ([JOURNEYS[b].says for b in broken] + [line for line, outcome in invariants if not outcome.ok])
+    for line, fault in zip(tickets, scenario.faults):
+        fixed = fault.is_fixed(lab)
+        ctx.expect(line, fixed and not regression,
+                   f"fixed, but your changes broke: {'; '.join(regression)}" if fixed
+                   else "replay the journey from the ticket and bisect: DNS, Service, endpoints, policy, L7, mesh")
     ctx.require("everything that worked still works", not broken,
                 f"your changes broke: {', '.join(JOURNEYS[b].says for b in broken)}")
-    # 3. invariants a fix must not break (deleting every policy or the mesh does not pass)
-    for name, invariant in INVARIANTS.items():
-        if not any(name in f.breaks for f in scenario.faults):
-            outcome = invariant.run(lab)
-            ctx.require(f"invariant: {invariant.says}", outcome.ok, outcome.seen)
+    for line, outcome in invariants:
+        ctx.require(line, outcome.ok, outcome.seen)
     hints = answer.get("hints") or []
     ctx.checks.append(SubCheck(f"hints used: {len(hints)} (highest level "
                                f"{max((h.get('level', 0) for h in hints if isinstance(h, dict)), default=0)})",
