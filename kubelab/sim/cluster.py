@@ -590,7 +590,7 @@ class Cluster:
         nodes = {name_of(n): n for n in self.items("Node")}
         load = defaultdict(int)
         used_ports = defaultdict(set)
-        pods = sorted(self.items("Pod"), key=lambda p: (p["metadata"].get("creationTimestamp", ""), key_of_pod(p)))
+        pods = self.items("Pod")
         # started pods this pass left as they were, by identity (stored objects are replaced, never mutated):
         # id -> pod; nothing below changes them while their node exists. Their host ports are remembered
         # only when they have some (most have none)
@@ -600,16 +600,21 @@ class Cluster:
             settled_ports.clear()
         for pod in pods:
             node_name = pod["spec"].get("nodeName")
-            if node_name and (pod.get("status") or {}).get("phase") in ("Running", "Pending"):
-                load[node_name] += 1
-                if pod.get("status", {}).get("phase") == "Running":
-                    if settled.get(id(pod)) is pod:
-                        used_ports[node_name] |= settled_ports.get(id(pod), _NO_PORTS)
-                    else:
-                        used_ports[node_name] |= admission.host_ports(pod)
-        for pod in pods:
-            if settled.get(id(pod)) is pod and pod["spec"].get("nodeName") in nodes:
+            if not node_name:
                 continue
+            phase = (pod.get("status") or {}).get("phase")
+            if phase == "Running":
+                load[node_name] += 1
+                if settled.get(id(pod)) is not pod:
+                    used_ports[node_name] |= admission.host_ports(pod)
+                elif id(pod) in settled_ports:
+                    used_ports[node_name] |= settled_ports[id(pod)]
+            elif phase == "Pending":
+                load[node_name] += 1
+        # only the pods this pass still has work for, oldest first (sorting all of them would cost every reconcile)
+        unsettled = [p for p in pods if not (settled.get(id(p)) is p and p["spec"].get("nodeName") in nodes)]
+        unsettled.sort(key=lambda p: (p["metadata"].get("creationTimestamp", ""), key_of_pod(p)))
+        for pod in unsettled:
             spec, status = pod["spec"], pod.get("status") or {}
             annotations = pod["metadata"].get("annotations") or {}
             node_name = spec.get("nodeName")
@@ -780,7 +785,8 @@ class Cluster:
                 old = self.store.get("EndpointSlice", key)
                 if old is not None and _comparable(old) == _comparable(s):
                     continue
-                s = json_copy(s)
+                # only metadata is written below; the endpoints stay shared with the memo (neither is mutated)
+                s = {**s, "metadata": json_copy(s["metadata"])}
                 s["metadata"].setdefault("namespace", namespace_of(service))
                 if old is not None:
                     for f in ("uid", "creationTimestamp"):
@@ -888,6 +894,8 @@ class _PodIndex:
             pods = self.by_label.get((namespace, k, v), [])
             if best is None or len(pods) < len(best):
                 best = pods
+        if len(selector) == 1:
+            return list(best or [])   # every pod under the one key=value already matches
         return [p for p in (best or []) if all(labels_of(p).get(k) == v for k, v in selector.items())]
 
 
