@@ -128,7 +128,8 @@ def _family(ip: str) -> str:
 def _endpoint_key(endpoint: dict) -> tuple:
     """hashEndpoint: identity is addresses + hostname + targetRef namespace/name (conditions may change in place)."""
     ref = endpoint.get("targetRef") or {}
-    return (tuple(sorted(endpoint.get("addresses") or [])), endpoint.get("hostname") or "",
+    addresses = endpoint.get("addresses") or []
+    return (tuple(addresses) if len(addresses) < 2 else tuple(sorted(addresses)), endpoint.get("hostname") or "",
             ref.get("namespace", ""), ref.get("name", ""))
 
 
@@ -200,7 +201,7 @@ class _PortGroupResult:
 
 
 def _reconcile_port_group(service: dict, existing: list[dict], desired: dict, ports: list[dict],
-                          address_type: str, max_eps: int) -> _PortGroupResult:
+                          address_type: str, max_eps: int, memo: dict | None = None) -> _PortGroupResult:
     """reconcileByPortMapping: 1. keep/update desired endpoints in existing slices, 2. top up updated slices
     (fullest first), 3. fit the rest into one unchanged slice or create new slices filled to the limit."""
     labels = _slice_labels(service)
@@ -208,8 +209,8 @@ def _reconcile_port_group(service: dict, existing: list[dict], desired: dict, po
     for old in existing:
         name = old["metadata"]["name"]
         kept, changed = [], False
-        for ep in old.get("endpoints") or []:
-            got = desired.pop(_endpoint_key(ep), None)
+        for ep, key in zip(old.get("endpoints") or [], _slice_endpoint_keys(old, memo)):
+            got = desired.pop(key, None)
             if got is not None:
                 kept.append(got)
                 changed = changed or (got != ep and _beyond_hash(got) != _beyond_hash(ep))   # equal: cheap in C
@@ -315,7 +316,8 @@ def _pod_entry(pod: dict, service: dict, address_type: str, node_by_name: dict |
 
     `memo` (a caller's dict that never mutates the slices it gets): see memo.by_identity, keyed on the pod,
     the Service and the pod's node."""
-    node = node_by_name.get(pod_node(pod)) if node_by_name is not None and pod_node(pod) else None
+    node_name = pod_node(pod)
+    node = node_by_name.get(node_name) if node_by_name is not None and node_name else None
     return by_identity(memo, (pod, service, node), (address_type, node_by_name is None),
                        _compute_pod_entry, pod, service, address_type, node_by_name, node)
 
@@ -357,12 +359,13 @@ def _reconcile_address_type(service, pods, existing, address_type, max_eps, node
         if not skipped and endpoint is not None:
             desired[key][endpoint_key] = endpoint
 
-    create, keep = [], []
+    create, keep, unchanged = [], [], set()
     for key in sorted(desired):
         group = _reconcile_port_group(service, existing_by_key.get(key, []), desired[key], ports_by_key[key],
-                                      address_type, max_eps)
+                                      address_type, max_eps, memo)
         create += group.create
         keep += group.update + group.unchanged
+        unchanged.update(map(id, group.unchanged))
         to_delete += group.delete
     for key, slices in existing_by_key.items():
         if key not in desired:
@@ -386,7 +389,20 @@ def _reconcile_address_type(service, pods, existing, address_type, max_eps, node
         if not new["metadata"]["name"]:
             new["metadata"]["name"] = _slice_name(service, address_type, taken)
             taken.add(new["metadata"]["name"])
-    return [{**s, "endpoints": sorted(s["endpoints"], key=_endpoint_sort_key)} for s in keep + create]
+    return [{**s, "endpoints": _sorted_endpoints(s, memo if id(s) in unchanged else None)} for s in keep + create]
+
+
+def _slice_endpoint_keys(existing_slice: dict, memo: dict | None) -> list[tuple]:
+    """The _endpoint_key of each endpoint of a slice the controller found stored (once per stored slice)."""
+    return by_identity(memo, (existing_slice,), "endpoint keys",
+                       lambda: [_endpoint_key(ep) for ep in existing_slice.get("endpoints") or []])
+
+
+def _sorted_endpoints(slice_: dict, memo: dict | None) -> list[dict]:
+    """The slice's endpoints by address then identity. Given a memo (for an unchanged slice: the stored object
+    itself), sorted once per stored slice, not on every reconcile."""
+    return by_identity(memo, (slice_,), "sorted endpoints",
+                       lambda: sorted(slice_["endpoints"], key=_endpoint_sort_key))
 
 
 @dataclass(frozen=True)
