@@ -638,12 +638,7 @@ class Cluster:
             if not (needs_ip or (node is not None and "hostIP" not in status) or "phase" not in status
                     or (node is not None and status.get("phase") == "Pending" and not pinned_status)):
                 if started and node is not None:
-                    settled[id(pod)] = pod
-                    ports = admission.host_ports(pod)
-                    if ports:
-                        settled_ports[id(pod)] = ports
-                    else:
-                        settled_ports.pop(id(pod), None)
+                    self._settle(pod)
                 continue
             status = dict(status)
             if node is not None:
@@ -678,7 +673,9 @@ class Cluster:
                 else:   # bound by spec.nodeName to a node that does not exist: no kubelet will ever run it
                     status["conditions"] = [{"type": "PodScheduled", "status": "False", "reason": "NodeNotFound",
                                              "message": f'spec.nodeName names node "{node_name}", which does not exist'}]
-            self._put_pod(pod, node_name if node is not None or spec.get("nodeName") else None, status)
+            written = self._put_pod(pod, node_name if node is not None or spec.get("nodeName") else None, status)
+            if node is not None and _kubelet_done(written):
+                self._settle(written)   # the next pass would find nothing to do for it: it need not look
 
     def _pick_node(self, pod: dict, nodes: dict, load, used_ports) -> tuple[str | None, str | None]:
         """The scheduler's filters (NodeAffinity for nodeSelector, NodePorts) then the least-loaded node."""
@@ -716,12 +713,22 @@ class Cluster:
         used_ports[chosen] |= wanted
         return chosen, None
 
-    def _put_pod(self, pod: dict, node_name: str | None, status: dict) -> None:
+    def _settle(self, pod: dict) -> None:
+        """Remember a started pod on an existing node as done (by identity), with its host ports if any."""
+        self._settled_pods[id(pod)] = pod
+        ports = admission.host_ports(pod)
+        if ports:
+            self._settled_host_ports[id(pod)] = ports
+        else:
+            self._settled_host_ports.pop(id(pod), None)
+
+    def _put_pod(self, pod: dict, node_name: str | None, status: dict) -> dict:
         # copy only the parts this step writes: stored objects are never mutated
         updated = {**pod, "spec": {**pod["spec"]}, "status": status, "metadata": dict(pod["metadata"])}
         if node_name:
             updated["spec"]["nodeName"] = node_name
         self.store.put("Pod", Store.key(namespace_of(pod), name_of(pod)), updated)
+        return updated
 
     def _allocate_pod_ips(self, pod: dict, node_name: str) -> list[str]:
         """host-local IPAM: one address per family from the node's podCIDR; [] when a range is used up."""
@@ -900,6 +907,17 @@ class _PodIndex:
 
 
 _SERVER_META = ("resourceVersion", "uid", "creationTimestamp", "generation")
+
+
+def _kubelet_done(pod: dict) -> bool:
+    """What the scheduler/kubelet pass leaves alone on a pod whose node exists: started, with its host IP and,
+    unless it is pinned or failed, an address (the pass's own test for pods it need not rewrite)."""
+    status = pod.get("status") or {}
+    phase = status.get("phase")
+    if phase not in ("Running", "Failed", "Succeeded") or "hostIP" not in status:
+        return False
+    pinned = "kubelab.io/pinned-ip" in (pod["metadata"].get("annotations") or {})
+    return bool(pod_ips(pod)) or pinned or phase == "Failed"
 _NO_PORTS: frozenset = frozenset()
 
 
