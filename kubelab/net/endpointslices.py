@@ -12,7 +12,7 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass
 
-from .memo import by_identity
+from .memo import by_identity, remember
 from .labels import selector_from_map
 from .objects import labels_of, name_of, namespace_of, pod_ips, pod_node, pod_phase, pod_ready, pod_terminating
 
@@ -359,13 +359,12 @@ def _reconcile_address_type(service, pods, existing, address_type, max_eps, node
         if not skipped and endpoint is not None:
             desired[key][endpoint_key] = endpoint
 
-    create, keep, unchanged = [], [], set()
+    create, keep = [], []
     for key in sorted(desired):
         group = _reconcile_port_group(service, existing_by_key.get(key, []), desired[key], ports_by_key[key],
                                       address_type, max_eps, memo)
         create += group.create
         keep += group.update + group.unchanged
-        unchanged.update(map(id, group.unchanged))
         to_delete += group.delete
     for key, slices in existing_by_key.items():
         if key not in desired:
@@ -389,20 +388,33 @@ def _reconcile_address_type(service, pods, existing, address_type, max_eps, node
         if not new["metadata"]["name"]:
             new["metadata"]["name"] = _slice_name(service, address_type, taken)
             taken.add(new["metadata"]["name"])
-    return [{**s, "endpoints": _sorted_endpoints(s, memo if id(s) in unchanged else None)} for s in keep + create]
+    return [{**s, "endpoints": _sorted_endpoints(s["endpoints"], memo)} for s in keep + create]
 
 
 def _slice_endpoint_keys(existing_slice: dict, memo: dict | None) -> list[tuple]:
-    """The _endpoint_key of each endpoint of a slice the controller found stored (once per stored slice)."""
-    return by_identity(memo, (existing_slice,), "endpoint keys",
-                       lambda: [_endpoint_key(ep) for ep in existing_slice.get("endpoints") or []])
+    """The _endpoint_key of each endpoint of a stored slice; a slice this controller wrote comes with them
+    (see _sort_endpoints), so they are not recomputed on every reconcile."""
+    endpoints = existing_slice.get("endpoints")
+    if not endpoints:
+        return []
+    return by_identity(memo, (endpoints,), "endpoint keys", lambda: [_endpoint_key(ep) for ep in endpoints])
 
 
-def _sorted_endpoints(slice_: dict, memo: dict | None) -> list[dict]:
-    """The slice's endpoints by address then identity. Given a memo (for an unchanged slice: the stored object
-    itself), sorted once per stored slice, not on every reconcile."""
-    return by_identity(memo, (slice_,), "sorted endpoints",
-                       lambda: sorted(slice_["endpoints"], key=_endpoint_sort_key))
+def _sorted_endpoints(endpoints: list[dict], memo: dict | None) -> list[dict]:
+    """Endpoints by address then identity; a list this controller sorted before (an unchanged slice's) is
+    returned as it is."""
+    return by_identity(memo, (endpoints,), "sorted endpoints", _sort_endpoints, endpoints, memo)
+
+
+def _sort_endpoints(endpoints: list[dict], memo: dict | None) -> list[dict]:
+    # (sort key, position): a stable sort by key that never compares endpoints themselves
+    order = sorted((_endpoint_sort_key(ep), i) for i, ep in enumerate(endpoints))
+    out = [endpoints[i] for _, i in order]
+    # the slice stored from this result holds `out` itself (never mutated: updates work on deep copies), so
+    # the next reconcile finds it sorted and its keys known
+    remember(memo, (out,), "sorted endpoints", out)
+    remember(memo, (out,), "endpoint keys", [key[1] for key, _ in order])
+    return out
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ the same object (by identity) comes back: a reconcile after one pod changed reco
 """
 from __future__ import annotations
 
-__all__ = ["by_identity"]
+__all__ = ["by_identity", "remember"]
 
 MAX_ENTRIES = 200_000   # a memo is cleared when it grows past this (objects come and go over a session)
 
@@ -27,7 +27,14 @@ def by_identity(memo: dict | None, objects: tuple, extra, compute, *args):
         else:
             return hit[-1]
     value = compute(*args)
+    remember(memo, objects, extra, value)
+    return value
+
+
+def remember(memo: dict | None, objects: tuple, extra, value) -> None:
+    """Record `value` as what by_identity(memo, objects, extra, ...) returns, when the caller already has it."""
+    if memo is None:
+        return
     if len(memo) >= MAX_ENTRIES:
         memo.clear()
-    memo[key] = (*objects, value)
-    return value
+    memo[(*map(id, objects), extra)] = (*objects, value)
