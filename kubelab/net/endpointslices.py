@@ -10,6 +10,7 @@ import copy
 import functools
 import hashlib
 import ipaddress
+import socket
 from dataclasses import dataclass
 
 from .memo import by_identity, remember
@@ -141,6 +142,11 @@ def _endpoint_sort_key(endpoint: dict) -> tuple:
 @functools.lru_cache(maxsize=1 << 16)
 def _ip_order(address: str) -> tuple:
     """(version, integer value): slices are re-sorted on every reconcile, so each address is parsed once."""
+    if ":" not in address:
+        try:   # inet_pton takes exactly the dotted quads ipaddress does, ten times faster (10,000 new pods)
+            return (4, int.from_bytes(socket.inet_pton(socket.AF_INET, address), "big"))
+        except (OSError, ValueError):
+            pass   # not a dotted quad: ipaddress says why
     ip = ipaddress.ip_address(address)
     return (ip.version, int(ip))
 
@@ -267,16 +273,17 @@ def _beyond_hash(ep: dict) -> tuple:
             tuple(sorted((ep.get("targetRef") or {}).items())))
 
 
-def _slice_name(service: dict, address_type: str, taken: set) -> str:
+def _slice_name(service: dict, address_type: str, taken: set, index: int = 0) -> tuple[str, int]:
     """A deterministic stand-in for generateName's random 5-character suffix (hash of service key, address
-    type and an index, in apimachinery's vowel-free alphabet), skipping names already in use."""
-    index = 0
+    type and an index, in apimachinery's vowel-free alphabet), skipping names already in use; returns the name
+    and its index. Every index below the returned one is taken, so naming the next slice may start after it
+    (100 new slices cost 100 hashes, not 5,050)."""
     while True:
         digest = hashlib.sha256(f"{namespace_of(service)}/{name_of(service)}/{address_type}/{index}".encode()).digest()
         suffix = "".join(_NAME_ALPHABET[b % len(_NAME_ALPHABET)] for b in digest[:5])
         name = f"{name_of(service)}-{suffix}"
         if name not in taken:
-            return name
+            return name, index
         index += 1
 
 
@@ -384,10 +391,12 @@ def _reconcile_address_type(service, pods, existing, address_type, max_eps, node
     for new in reversed(create):
         if reusable:
             new["metadata"]["name"] = reusable.pop(0)["metadata"]["name"]
+    next_index = 0
     for new in create:
         if not new["metadata"]["name"]:
-            new["metadata"]["name"] = _slice_name(service, address_type, taken)
+            new["metadata"]["name"], index = _slice_name(service, address_type, taken, next_index)
             taken.add(new["metadata"]["name"])
+            next_index = index + 1
     return [{**s, "endpoints": _sorted_endpoints(s["endpoints"], memo)} for s in keep + create]
 
 
