@@ -238,26 +238,33 @@ def _reconcile_port_group(service: dict, existing: list[dict], desired: dict, po
             by_name[name] = old
             unchanged.append(name)
 
-    queue = sorted(desired.values(), key=_endpoint_sort_key)  # upstream pops a Go map: any order
+    # upstream pops a Go map: any order. (sort key, position): a stable sort whose keys new slices keep
+    values = list(desired.values())
+    keyed = sorted((_endpoint_sort_key(ep), i) for i, ep in enumerate(values))
+    queue = [values[i] for _, i in keyed]
+    at = 0   # queue[at:] is still to place (a position, not re-slicing the rest for every slice)
     if queue and to_update:
         for name in sorted(to_update, key=lambda n: -len(by_name[n]["endpoints"])):
-            room = max_eps - len(by_name[name]["endpoints"])
-            by_name[name]["endpoints"].extend(queue[:max(room, 0)])
-            queue = queue[max(room, 0):]
+            room = max(max_eps - len(by_name[name]["endpoints"]), 0)
+            by_name[name]["endpoints"].extend(queue[at:at + room])
+            at = min(at + room, len(queue))
 
     create = []
-    while queue:
+    while at < len(queue):
         target = None
-        if len(queue) < max_eps and unchanged:
-            target = _get_slice_to_fill([by_name[n] for n in sorted(unchanged)], len(queue), max_eps)
+        if len(queue) - at < max_eps and unchanged:
+            target = _get_slice_to_fill([by_name[n] for n in sorted(unchanged)], len(queue) - at, max_eps)
         if target is None:
             target = _new_slice(service, ports, address_type)
         else:
             target = copy.deepcopy(target)
             by_name[target["metadata"]["name"]] = target
         room = max_eps - len(target["endpoints"])
-        target["endpoints"].extend(queue[:room])
-        queue = queue[room:]
+        fresh = not target["endpoints"]
+        target["endpoints"].extend(queue[at:at + room])
+        if fresh:   # a run of the sorted queue: already in order, its keys known (see _sort_endpoints)
+            _remember_sorted(memo, target["endpoints"], [key[1] for key, _ in keyed[at:at + room]])
+        at = min(at + room, len(queue))
         if target["metadata"]["name"]:
             to_update.append(target["metadata"]["name"])
             unchanged.remove(target["metadata"]["name"])
@@ -419,11 +426,15 @@ def _sort_endpoints(endpoints: list[dict], memo: dict | None) -> list[dict]:
     # (sort key, position): a stable sort by key that never compares endpoints themselves
     order = sorted((_endpoint_sort_key(ep), i) for i, ep in enumerate(endpoints))
     out = [endpoints[i] for _, i in order]
-    # the slice stored from this result holds `out` itself (never mutated: updates work on deep copies), so
-    # the next reconcile finds it sorted and its keys known
-    remember(memo, (out,), "sorted endpoints", out)
-    remember(memo, (out,), "endpoint keys", [key[1] for key, _ in order])
+    _remember_sorted(memo, out, [key[1] for key, _ in order])
     return out
+
+
+def _remember_sorted(memo: dict | None, endpoints: list[dict], keys: list[tuple]) -> None:
+    """The slice stored from a result holds this list itself (never mutated: updates work on deep copies),
+    so the next reconcile finds it sorted and its endpoints' keys known."""
+    remember(memo, (endpoints,), "sorted endpoints", endpoints)
+    remember(memo, (endpoints,), "endpoint keys", keys)
 
 
 @dataclass(frozen=True)
