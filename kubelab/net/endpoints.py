@@ -86,10 +86,11 @@ def _pod_address(pod: dict, service: dict) -> tuple | None:
     labels = labels_of(pod)
     if namespace_of(pod) != namespace_of(service) or any(labels.get(k) != v for k, v in spec["selector"].items()):
         return None
-    if pod_phase(pod) in ("Succeeded", "Failed") or not pod_ips(pod) or (pod_terminating(pod) and not publish):
+    ips = pod_ips(pod)
+    if pod_phase(pod) in ("Succeeded", "Failed") or not ips or (pod_terminating(pod) and not publish):
         return None
     primary_v6 = (spec.get("ipFamilies") or ["IPv4"])[0] == "IPv6"
-    ip = next((i for i in pod_ips(pod) if (":" in i) == primary_v6), None)
+    ip = next((i for i in ips if (":" in i) == primary_v6), None)
     if ip is None:
         return None
     ports = []

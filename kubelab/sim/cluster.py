@@ -590,7 +590,7 @@ class Cluster:
         nodes = {name_of(n): n for n in self.items("Node")}
         load = defaultdict(int)
         used_ports = defaultdict(set)
-        pods = sorted(self.items("Pod"), key=lambda p: (p["metadata"].get("creationTimestamp", ""), key_of_pod(p)))
+        pods = self.items("Pod")
         # started pods this pass left as they were, by identity (stored objects are replaced, never mutated):
         # id -> pod; nothing below changes them while their node exists. Their host ports are remembered
         # only when they have some (most have none)
@@ -600,16 +600,21 @@ class Cluster:
             settled_ports.clear()
         for pod in pods:
             node_name = pod["spec"].get("nodeName")
-            if node_name and (pod.get("status") or {}).get("phase") in ("Running", "Pending"):
-                load[node_name] += 1
-                if pod.get("status", {}).get("phase") == "Running":
-                    if settled.get(id(pod)) is pod:
-                        used_ports[node_name] |= settled_ports.get(id(pod), _NO_PORTS)
-                    else:
-                        used_ports[node_name] |= admission.host_ports(pod)
-        for pod in pods:
-            if settled.get(id(pod)) is pod and pod["spec"].get("nodeName") in nodes:
+            if not node_name:
                 continue
+            phase = (pod.get("status") or {}).get("phase")
+            if phase == "Running":
+                load[node_name] += 1
+                if settled.get(id(pod)) is not pod:
+                    used_ports[node_name] |= admission.host_ports(pod)
+                elif id(pod) in settled_ports:
+                    used_ports[node_name] |= settled_ports[id(pod)]
+            elif phase == "Pending":
+                load[node_name] += 1
+        # only the pods this pass still has work for, oldest first (sorting all of them would cost every reconcile)
+        unsettled = [p for p in pods if not (settled.get(id(p)) is p and p["spec"].get("nodeName") in nodes)]
+        unsettled.sort(key=lambda p: (p["metadata"].get("creationTimestamp", ""), key_of_pod(p)))
+        for pod in unsettled:
             spec, status = pod["spec"], pod.get("status") or {}
             annotations = pod["metadata"].get("annotations") or {}
             node_name = spec.get("nodeName")
@@ -633,12 +638,7 @@ class Cluster:
             if not (needs_ip or (node is not None and "hostIP" not in status) or "phase" not in status
                     or (node is not None and status.get("phase") == "Pending" and not pinned_status)):
                 if started and node is not None:
-                    settled[id(pod)] = pod
-                    ports = admission.host_ports(pod)
-                    if ports:
-                        settled_ports[id(pod)] = ports
-                    else:
-                        settled_ports.pop(id(pod), None)
+                    self._settle(pod)
                 continue
             status = dict(status)
             if node is not None:
@@ -669,7 +669,9 @@ class Cluster:
                 else:   # bound by spec.nodeName to a node that does not exist: no kubelet will ever run it
                     status["conditions"] = [{"type": "PodScheduled", "status": "False", "reason": "NodeNotFound",
                                              "message": f'spec.nodeName names node "{node_name}", which does not exist'}]
-            self._put_pod(pod, node_name if node is not None or spec.get("nodeName") else None, status)
+            written = self._put_pod(pod, node_name if node is not None or spec.get("nodeName") else None, status)
+            if node is not None and _kubelet_done(written):
+                self._settle(written)   # the next pass would find nothing to do for it: it need not look
 
     def _pick_node(self, pod: dict, nodes: dict, load, used_ports) -> tuple[str | None, str | None]:
         """The scheduler's filters (NodeAffinity for nodeSelector, NodePorts) then the least-loaded node."""
@@ -707,12 +709,22 @@ class Cluster:
         used_ports[chosen] |= wanted
         return chosen, None
 
-    def _put_pod(self, pod: dict, node_name: str | None, status: dict) -> None:
+    def _settle(self, pod: dict) -> None:
+        """Remember a started pod on an existing node as done (by identity), with its host ports if any."""
+        self._settled_pods[id(pod)] = pod
+        ports = admission.host_ports(pod)
+        if ports:
+            self._settled_host_ports[id(pod)] = ports
+        else:
+            self._settled_host_ports.pop(id(pod), None)
+
+    def _put_pod(self, pod: dict, node_name: str | None, status: dict) -> dict:
         # copy only the parts this step writes: stored objects are never mutated
         updated = {**pod, "spec": {**pod["spec"]}, "status": status, "metadata": dict(pod["metadata"])}
         if node_name:
             updated["spec"]["nodeName"] = node_name
         self.store.put("Pod", Store.key(namespace_of(pod), name_of(pod)), updated)
+        return updated
 
     def _allocate_pod_ips(self, pod: dict, node_name: str) -> list[str]:
         """host-local IPAM: one address per family from the node's podCIDR; [] when a range is used up."""
@@ -776,7 +788,8 @@ class Cluster:
                 old = self.store.get("EndpointSlice", key)
                 if old is not None and _comparable(old) == _comparable(s):
                     continue
-                s = json_copy(s)
+                # only metadata is written below; the endpoints stay shared with the memo (neither is mutated)
+                s = {**s, "metadata": json_copy(s["metadata"])}
                 s["metadata"].setdefault("namespace", namespace_of(service))
                 if old is not None:
                     for f in ("uid", "creationTimestamp"):
@@ -884,10 +897,23 @@ class _PodIndex:
             pods = self.by_label.get((namespace, k, v), [])
             if best is None or len(pods) < len(best):
                 best = pods
+        if len(selector) == 1:
+            return list(best or [])   # every pod under the one key=value already matches
         return [p for p in (best or []) if all(labels_of(p).get(k) == v for k, v in selector.items())]
 
 
 _SERVER_META = ("resourceVersion", "uid", "creationTimestamp", "generation")
+
+
+def _kubelet_done(pod: dict) -> bool:
+    """What the scheduler/kubelet pass leaves alone on a pod whose node exists: started, with its host IP and,
+    unless it is pinned or failed, an address (the pass's own test for pods it need not rewrite)."""
+    status = pod.get("status") or {}
+    phase = status.get("phase")
+    if phase not in ("Running", "Failed", "Succeeded") or "hostIP" not in status:
+        return False
+    pinned = "kubelab.io/pinned-ip" in (pod["metadata"].get("annotations") or {})
+    return bool(pod_ips(pod)) or pinned or phase == "Failed"
 _NO_PORTS: frozenset = frozenset()
 
 

@@ -76,11 +76,16 @@ def desired_deployment_pods(deployment: dict, existing: list[dict], rng: random.
     # the ReplicaSet's selector includes pod-template-hash; a matching pod with no controller is adopted
     # (ControllerRefManager.ClaimPods), as when a learner re-applies a Deployment's pod without its owner
     # terminating pods (deletionTimestamp set) no longer count as replicas (FilterActivePods)
-    mine = [p for p in existing if not _terminating(p) and selector.matches(labels_of(p)) and (
-        owner_of(p) == ("Deployment", name_of(deployment))
-        or (owner_of(p) is None and labels_of(p).get("pod-template-hash") == template_hash))]
-    current = sorted((p for p in mine if labels_of(p).get("pod-template-hash") == template_hash), key=name_of)
-    stale = [p for p in mine if labels_of(p).get("pod-template-hash") != template_hash]
+    me = ("Deployment", name_of(deployment))
+    current, stale = [], []
+    for p in existing:   # one pass, each pod's labels and owner read once (a Deployment may have 10,000 pods)
+        labels = labels_of(p)
+        if _terminating(p) or not selector.matches(labels):
+            continue
+        owner, current_template = owner_of(p), labels.get("pod-template-hash") == template_hash
+        if owner == me or (owner is None and current_template):
+            (current if current_template else stale).append(p)
+    current.sort(key=name_of)
     replicas = spec.get("replicas", 1)
     to_delete = stale + current[replicas:]
     taken = {name_of(p) for p in existing}
