@@ -164,7 +164,10 @@ def test_an_allow_all_policy_fails_the_invariants(scenario):
     assert not result
     # every ticket is fixed, but a fix that breaks an invariant earns nothing, over the same denominator
     assert result.passed == 0 and result.total == len(scenario.faults)
-    assert all("your changes broke" in c.hint for c in result.checks if c.name.startswith("ticket"))
+    tickets = [c for c in result.checks if c.name.startswith("ticket")]
+    assert tickets and not any(c.ok for c in tickets)
+    # a ticket the allow-all does not reopen is fixed, and says what the change broke
+    assert any("your changes broke: invariant: no NetworkPolicy lets every pod in" in c.hint for c in tickets)
 
 
 def _learner_without(journey: str, level: int = 2) -> str:

@@ -133,6 +133,20 @@ class _Session:
         out.write(websocket.frame(websocket.BINARY, bytes([STATUS]) + json.dumps(_status(code)).encode()))
         out.write(websocket.frame(websocket.CLOSE, (1000).to_bytes(2, "big")))
         out.flush()
+        self._await_close()
+
+    def _await_close(self, timeout: float = 2.0) -> None:
+        """RFC 6455 §7.1.1: the server closes the TCP connection after it has sent and received a Close
+        frame. Closing at once, with frames from the client still unread, makes the kernel send a reset that
+        can discard output the client has not read yet."""
+        self.handler.connection.settimeout(timeout)
+        try:
+            while True:
+                got = websocket.read_frame(self.handler.rfile)
+                if got is None or got[0] == websocket.CLOSE:
+                    return
+        except (socket.timeout, OSError, ValueError):
+            return
 
     def _main_process_exited(self, code: int) -> None:
         """The attached shell was the container's main process: with restartPolicy Never (or OnFailure
