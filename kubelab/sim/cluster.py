@@ -115,8 +115,11 @@ class Cluster:
 
     @property
     def api_server_ip(self) -> str:
-        """The control plane's address (outside the worker nodes): the node network's .254."""
-        return str(ipaddress.ip_network(self.config.node_cidr).network_address + 254)
+        """The control plane's address (outside the worker nodes): the node network's .254, in the family of
+        the primary service range, since the `kubernetes` Service is single-stack of that family and its
+        endpoint is the API server's advertise address (kube-apiserver --advertise-address)."""
+        cidr = self.config.node_cidr_v6 if self.config.primary_family == "IPv6" else self.config.node_cidr
+        return str(ipaddress.ip_network(cidr).network_address + 254)
 
     def default_node(self, index: int) -> dict:
         """node-1, node-2, … at the node network's .11, .12, …"""
