@@ -76,7 +76,15 @@ def test_curl_head_verbose_headers_and_fail(lab):
     assert "> GET /path HTTP/1.1\n" in verbose.stderr and "> X-Lab: 1\n" in verbose.stderr
     assert "< HTTP/1.1 200 OK\n" in verbose.stderr
     import json
-    assert json.loads(verbose.stdout)["headers"] == {"X-Lab": "1"}
+    assert json.loads(verbose.stdout)["headers"] == {"User-Agent": "curl/8.11.1", "Accept": "*/*", "X-Lab": "1"}
+    assert "> User-Agent: curl/8.11.1\n> Accept: */*\n" in verbose.stderr
+
+
+def test_curl_sends_its_user_agent_and_accept_unless_replaced_or_removed(lab):
+    """curl sends User-Agent and Accept; -H with the same name (any case) replaces one, "Name:" removes it."""
+    import json
+    sent = json.loads(run(lab, "curl", "-s", "-H", "user-agent: probe/1", "-H", "Accept:", "http://web").stdout)
+    assert sent["headers"] == {"user-agent": "probe/1"}
 
 
 def test_curl_resolve_pins_the_address(lab):

@@ -124,6 +124,18 @@ class _Failed:
         return False
 
 
+def request_headers(given: dict[str, str]) -> dict[str, str]:
+    """The headers curl sends: User-Agent and Accept unless -H replaces them (names compare without case),
+    and -H "Name:" with nothing after the colon removes a header curl would send (curl's man page, -H)."""
+    sent = {"User-Agent": CURL_VERSION, "Accept": "*/*"}
+    for name, value in given.items():
+        for default in [d for d in sent if d.lower() == name.lower()]:
+            del sent[default]
+        if value:
+            sent[name] = value
+    return sent
+
+
 def curl(ctx: Context, args: list[str]) -> Result:
     """curl: the body on stdout; -I/-i headers; -o/-w; -v trace on stderr; errors as curl words them."""
     opts = _CurlArgs(args)
@@ -134,9 +146,10 @@ def curl(ctx: Context, args: list[str]) -> Result:
     method = opts.method or ("HEAD" if opts.head else "GET")
     out, err, code = "", "", 0
     quiet = opts.silent and not opts.show_error
+    sent = request_headers(opts.headers)
     for url in opts.urls:
         try:
-            response, how, host, ip, port = _request(ctx, url, opts.resolve, opts.headers, method)
+            response, how, host, ip, port = _request(ctx, url, opts.resolve, sent, method)
         except KubelabError as exc:   # a URL curl itself would reject
             code = 3
             err += "" if quiet else f"curl: (3) URL rejected: {exc}\n"
@@ -169,8 +182,7 @@ def curl(ctx: Context, args: list[str]) -> Result:
             header_lines.append(f"Content-Length: {len(response.text.encode())}")
         if opts.verbose:
             err += f"* Connected to {host} ({ip}) port {port}\n> {method} {urlsplit(url if '://' in url else 'http://' + url).path or '/'} HTTP/1.1\n"
-            err += f"> Host: {host}\n> User-Agent: {CURL_VERSION}\n> Accept: */*\n"
-            err += "".join(f"> {k}: {v}\n" for k, v in opts.headers.items()) + ">\n"
+            err += f"> Host: {host}\n" + "".join(f"> {k}: {v}\n" for k, v in sent.items()) + ">\n"
             err += f"< {head.strip()}\n" + "".join(f"< {line}\n" for line in header_lines) + "<\n"
             err += f"* Connection #0 to host {host} left intact\n"
         if opts.fail and status >= 400:
