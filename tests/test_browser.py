@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-LESSONS = ["00-welcome.ipynb", "03-services.ipynb", "09-ingress-and-gateway-api.ipynb", "10-service-mesh.ipynb"]
+LESSONS = ["00-welcome.ipynb", "03-services.ipynb", "09-ingress-and-gateway-api.ipynb", "10-service-mesh.ipynb",
+           "11-troubleshooting.ipynb"]
 
 
 def _free_port() -> int:
