@@ -310,13 +310,13 @@ class Response:
 
     def __str__(self) -> str:
         by = f" (served by {self.served_by})" if self.served_by else ""
-        lines = [f"HTTP {self.status} {self.url}{by}"]
+        lines = [(f"HTTP {self.status} {self.url}{by}", 4)]
         if self.reason:
-            lines.append(f"  reason: {self.reason}")
-        lines += [f"  {k}: {v}" for k, v in self._facts()]
-        if self.text:
-            lines.append("  " + self.text.strip().replace("\n", "\n  "))
-        return "\n".join(lines)
+            lines.append((f"  reason: {self.reason}", 4))
+        lines += [(f"  {k}: {v}", 4) for k, v in self._facts()]
+        head = _fit_all(lines)
+        # the body as the server sent it (its lines are the app's, not kubelab's to wrap)
+        return head + ("\n  " + self.text.strip().replace("\n", "\n  ") if self.text else "")
 
     __repr__ = __str__
 

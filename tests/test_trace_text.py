@@ -104,3 +104,17 @@ def test_a_word_longer_than_the_room_is_not_cut():
     """Is a single word longer than the width left whole on its own line rather than split?"""
     word = "x" * 120
     assert _fit(f"  reason: {word} end", 4) == ["  reason:", f"    {word}", "    end"]
+
+
+def test_a_printed_http_response_fits_and_keeps_its_body_as_sent():
+    """lab.http(...) printed: status line, reason and facts wrap at spaces within 100 columns; the body is the
+    server's own text, unchanged."""
+    from kubelab.results import Response
+
+    reason = (f"Ingress default/shop spec.rules[0].http.paths[1] (host shop.example.com, path /cart Prefix) "
+              f"matched /cart/checkout (longest matching path) and pod default/{SERVER} answered 200")
+    body = "x" * 150 + "\nsecond line"
+    text = str(Response(200, body, {}, "http://shop.example.com/cart/checkout", reason=reason))
+    head, _, rest = text.partition("\n  " + "x" * 150)
+    assert all(len(line) <= TEXT_WIDTH for line in head.splitlines())
+    assert f"default/{SERVER}" in _words(head) and rest == "\n  second line"
