@@ -339,9 +339,10 @@ register(App("nginx", lambda image, c: _image_name(image) in ("nginx", "nginxinc
 
 # ---------------------------------------------------------------------------- echoserver
 def _echoserver(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
-    """registry.k8s.io/echoserver:1.10 (the "Using Source IP" tutorial's image; nginx 1.13.3 with a Lua page):
-    every path answers 200 text/plain: Hostname, Pod Information (from NODE_NAME, POD_NAME, POD_NAMESPACE,
-    POD_IP when set), Server values, Request Information (client_address=...), Request Headers, Request Body."""
+    """registry.k8s.io/echoserver:1.10 (the "Using Source IP" tutorial's image: nginx 1.13.3 with a Lua page on
+    8080, and TLS on 8443): every path answers 200 text/plain: Hostname, Pod Information (NODE_NAME, POD_NAME,
+    POD_NAMESPACE, POD_IP when set), Server values, Request Information (client_address=...), Request Headers
+    and Request Body."""
     env = _env(pod, container)
     hostname = (pod.get("spec") or {}).get("hostname") or name_of(pod)
     pod_info = [f"\t{label}:\t{env[var]}" for label, var in
@@ -353,11 +354,12 @@ def _echoserver(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
     host_only = host.rsplit(":", 1)[0] if host.count(":") == 1 or host.startswith("[") and "]:" in host \
         else host
     headers = sorted((k.lower(), v) for k, v in req.headers)
+    scheme = "https" if req.port == 8443 else "http"          # its nginx.conf: 8080 plain, 8443 ssl
     lines = [f"Hostname: {hostname}", "", "Pod Information:", *pod_info, "", "Server values:",
              "\tserver_version=nginx: 1.13.3 - lua: 10008", "", "Request Information:",
              f"\tclient_address={req.client_ip}", f"\tmethod={req.method}", f"\treal path={split.path or '/'}",
-             f"\tquery={split.query}", "\trequest_version=1.1", "\trequest_scheme=http",
-             f"\trequest_uri=http://{host_only}:{req.port}{req.path}", "", "Request Headers:",
+             f"\tquery={split.query}", "\trequest_version=1.1", f"\trequest_scheme={scheme}",
+             f"\trequest_uri={scheme}://{host_only}:{req.port}{req.path}", "", "Request Headers:",
              *[f"\t{k}={v}" for k, v in headers], "", "Request Body:",
              f"\t{req.body}" if req.body else "\t-no body in request-", ""]
     return AppAnswer(200, "\n\n" + "\n".join(lines) + "\n",

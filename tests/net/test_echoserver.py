@@ -20,8 +20,8 @@ def pod(image=ECHOSERVER, env=None, name="echo-1", hostname=None, container_port
     return {"metadata": {"name": name, "namespace": "ns"}, "spec": spec, "status": {"podIP": "10.244.1.7"}}
 
 
-def ask(p, path="/", headers=(("Host", "web.ns:80"),), method="GET", body=""):
-    return apps.answer(p, apps.AppRequest(method, "web.ns", path, tuple(headers), body, "10.244.2.5", 8080))
+def ask(p, path="/", headers=(("Host", "web.ns:80"),), method="GET", body="", port=8080):
+    return apps.answer(p, apps.AppRequest(method, "web.ns", path, tuple(headers), body, "10.244.2.5", port))
 
 
 def lines(answer):
@@ -54,9 +54,11 @@ def test_echoserver_prints_hostname_pod_information_and_body():
 
 
 def test_echoserver_request_uri_names_its_own_port_for_ipv6_hosts():
-    """Is request_uri built from nginx's $host (the Host header without its port) and port 8080?"""
+    """Is request_uri built from nginx's $host (the Host header without its port) and the port it listens on?"""
     a = ask(pod(), "/", [("Host", "[fd00:10:96::1]:80")])
     assert "\trequest_uri=http://[fd00:10:96::1]:8080/" in lines(a)
+    tls = lines(ask(pod(), "/", [("Host", "web.ns")], port=8443))       # its TLS listener
+    assert "\trequest_scheme=https" in tls and "\trequest_uri=https://web.ns:8443/" in tls
 
 
 def test_echoserver_listens_on_8080_whatever_containerport_says():
