@@ -2,7 +2,8 @@
 
 Each entry cites the image's own documentation or source. `answer()` picks the entry for the container that
 listens on the port and returns an AppAnswer; images the registry does not know answer with kubelab's echo
-(who served, method, path, client address, headers), which is what the early lessons read.
+(who served, method, path, client address, headers), a convention of the simulator. Lessons that need to see
+the client address or which pod answered run registry.k8s.io/echoserver:1.10, as the Kubernetes docs do.
 """
 from __future__ import annotations
 
@@ -31,10 +32,10 @@ class AppRequest:
     client_ip: str = ""
     port: int = 80
     sni: str | None = None                        # when the server itself terminated TLS
-    legacy: bool = False                          # a direct request from the early lessons' lab.http (no edge)
+    legacy: bool = False                          # a direct request from lab.http (no edge or proxy on the way)
     call: Callable | None = field(default=None, compare=False)   # outbound HTTP from this pod (apps that call
                                                   # others): call(url, method, headers, timeout_ms) -> CallResult
-    caller_headers: tuple = ()                    # with legacy: the headers the caller passed, as kubelab's echo shows
+    caller_headers: tuple = ()                    # with legacy: the caller's own headers (kubelab's echo shows them)
 
     def header(self, name: str) -> str | None:
         lower = name.lower()
@@ -139,6 +140,8 @@ def _env(pod: dict, container: dict) -> dict:
             out[e["name"]] = name_of(pod)
         elif ref == "metadata.namespace":
             out[e["name"]] = namespace_of(pod)
+        elif ref == "spec.nodeName":
+            out[e["name"]] = (pod.get("spec") or {}).get("nodeName", "")
         elif ref == "status.podIP":
             out[e["name"]] = (pod.get("status") or {}).get("podIP", "")
     return out
@@ -326,15 +329,44 @@ NGINX_404 = """<html>
 def _nginx(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
     """nginx's stock image: /usr/share/nginx/html holds index.html only, so / and /index.html answer the
     welcome page and any other path 404."""
-    if req.legacy:
-        # lessons 03, 04 and 07 read kubelab's echo from nginx pods reached directly; kept for them
-        return _default_echo(pod, container, req)
     if req.path_only in ("/", "/index.html"):
         return AppAnswer(200, NGINX_INDEX, (("Content-Type", "text/html"), ("Server", "nginx")))
     return AppAnswer(404, NGINX_404, (("Content-Type", "text/html"), ("Server", "nginx")))
 
 
 register(App("nginx", lambda image, c: _image_name(image) in ("nginx", "nginxinc/nginx-unprivileged"), _nginx))
+
+
+# ---------------------------------------------------------------------------- echoserver
+def _echoserver(pod: dict, container: dict, req: AppRequest) -> AppAnswer:
+    """registry.k8s.io/echoserver:1.10 (the "Using Source IP" tutorial's image: nginx 1.13.3 with a Lua page on
+    8080, and TLS on 8443): every path answers 200 text/plain: Hostname, Pod Information (NODE_NAME, POD_NAME,
+    POD_NAMESPACE, POD_IP when set), Server values, Request Information (client_address=...), Request Headers
+    and Request Body."""
+    env = _env(pod, container)
+    hostname = (pod.get("spec") or {}).get("hostname") or name_of(pod)
+    pod_info = [f"\t{label}:\t{env[var]}" for label, var in
+                (("node name", "NODE_NAME"), ("pod name", "POD_NAME"), ("pod namespace", "POD_NAMESPACE"),
+                 ("pod IP", "POD_IP")) if var in env] or ["\t-no pod information available-"]
+    split = urlsplit(req.path)
+    host = req.header("Host") or req.host
+    # nginx's $host: the Host header without its port; request_uri names the port nginx listens on
+    host_only = host.rsplit(":", 1)[0] if host.count(":") == 1 or host.startswith("[") and "]:" in host \
+        else host
+    headers = sorted((k.lower(), v) for k, v in req.headers)
+    scheme = "https" if req.port == 8443 else "http"          # its nginx.conf: 8080 plain, 8443 ssl
+    lines = [f"Hostname: {hostname}", "", "Pod Information:", *pod_info, "", "Server values:",
+             "\tserver_version=nginx: 1.13.3 - lua: 10008", "", "Request Information:",
+             f"\tclient_address={req.client_ip}", f"\tmethod={req.method}", f"\treal path={split.path or '/'}",
+             f"\tquery={split.query}", "\trequest_version=1.1", f"\trequest_scheme={scheme}",
+             f"\trequest_uri={scheme}://{host_only}:{req.port}{req.path}", "", "Request Headers:",
+             *[f"\t{k}={v}" for k, v in headers], "", "Request Body:",
+             f"\t{req.body}" if req.body else "\t-no body in request-", ""]
+    return AppAnswer(200, "\n\n" + "\n".join(lines) + "\n",
+                     (("Content-Type", "text/plain"), ("Server", "echoserver")))
+
+
+register(App("echoserver", lambda image, c: _image_name(image).endswith("echoserver"), _echoserver))
 
 
 # ---------------------------------------------------------------------------- the mesh docs' sample apps

@@ -292,6 +292,9 @@ KNOWN_IMAGES: tuple[KnownImage, ...] = (
     KnownImage("httpbin", _named("kennethreitz/httpbin", "httpbin"), _fixed("httpbin (gunicorn)", (80, "TCP"))),
     KnownImage("go-httpbin", lambda n: n.endswith("go-httpbin"), _go_httpbin),
     KnownImage("echo-basic", lambda n: n.endswith("echo-basic"), _echo_basic),
+    # echoserver (test/images/echoserver, the "Using Source IP" tutorial's image): nginx on 8080 (and 8443 TLS)
+    KnownImage("echoserver", lambda n: n.endswith("echoserver"),
+               _fixed("echoserver", (8080, "TCP"), (8443, "TCP"))),
     KnownImage("istio helloworld", lambda n: "examples-helloworld-" in n, _fixed("helloworld", (5000, "TCP"))),
     KnownImage("istio bookinfo", lambda n: "examples-bookinfo-" in n, _fixed("bookinfo", (9080, "TCP"))),
     KnownImage("redis", _named("redis"), _fixed("redis", (6379, "TCP"))),

@@ -180,12 +180,20 @@ def test_policy_is_decided_after_kube_proxy_translation(web_lab):
     assert not v and "default/deny" in v.reason
 
 
-def test_http_echo_reports_who_answered(web_lab):
-    """Does lab.http through a Service say which pod served it and what client IP it saw?"""
-    resp = web_lab.http("http://web.default.svc.cluster.local/hello", src="default/client")
-    body = resp.json()
-    assert resp.status == 200 and body["path"] == "/hello" and body["served_by"].startswith("pod default/web-")
-    assert body["client_ip"] == web_lab.get("Pod", "client")["status"]["podIP"]
+def test_http_echo_reports_who_answered(lab):
+    """Does lab.http through a Service to echoserver pods say which pod served it and what client IP it saw?"""
+    lab.apply(WEB.replace("nginxinc/nginx-unprivileged", "registry.k8s.io/echoserver:1.10"))
+    resp = lab.http("http://web.default.svc.cluster.local/hello", src="default/client")
+    text = resp.text.splitlines()
+    hostname = next(line.split(": ", 1)[1] for line in text if line.startswith("Hostname: "))
+    assert resp.status == 200 and "\treal path=/hello" in text and hostname.startswith("web-")
+    assert f"\tclient_address={lab.get('Pod', 'client')['status']['podIP']}" in text
+
+
+def test_http_to_nginx_pods_answers_nginxs_page(web_lab):
+    """Does lab.http through a Service to nginx pods get what nginx serves: its welcome page, 404 elsewhere?"""
+    assert "Welcome to nginx!" in web_lab.http("http://web", src="default/client").text
+    assert web_lab.http("http://web/hello", src="default/client").status == 404
 
 
 def test_iptables_save_names_the_service_chains(web_lab):

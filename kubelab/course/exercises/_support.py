@@ -47,17 +47,21 @@ def as_yaml(*objects) -> str:
     return "".join("---\n" + yaml.safe_dump(o, sort_keys=False, default_flow_style=None) for o in objects)
 
 
-def web_deployment(replicas: int = 2, port: int = 8080, port_name: str | None = None, name: str = "web") -> dict:
-    """The course's usual backend: a Deployment of nginx pods labelled app=<name>, listening on `port`
-    (nginx-unprivileged listens on 8080, plain nginx on 80)."""
+ECHOSERVER = "registry.k8s.io/echoserver:1.10"   # the "Using Source IP" tutorial's echo server, on 8080
+
+
+def web_deployment(replicas: int = 2, port: int = 8080, port_name: str | None = None, name: str = "web",
+                   image: str | None = None) -> dict:
+    """The course's usual backend: a Deployment of pods labelled app=<name>, listening on `port`
+    (nginx-unprivileged listens on 8080, plain nginx on 80; `image` names another, e.g. ECHOSERVER)."""
     container_port = {"containerPort": port, **({"name": port_name} if port_name else {})}
     labels = {"app": name}
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
             "spec": {"replicas": replicas, "selector": {"matchLabels": dict(labels)},
                      "template": {"metadata": {"labels": dict(labels)},
                                   "spec": {"containers": [{"name": name,
-                                                           "image": "nginxinc/nginx-unprivileged" if port == 8080
-                                                           else "nginx",
+                                                           "image": image or ("nginxinc/nginx-unprivileged"
+                                                                             if port == 8080 else "nginx"),
                                                            "ports": [container_port]}]}}}}
 
 

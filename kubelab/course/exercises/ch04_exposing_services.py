@@ -9,13 +9,15 @@ import ipaddress
 
 from ...errors import KubelabError
 from . import exercise
-from ._support import answer_docs, apply_answer, as_yaml, client_pod, start_another_pod, web_deployment
+from ._support import (ECHOSERVER, answer_docs, apply_answer, as_yaml, client_pod, start_another_pod,
+                       web_deployment)
 
 LESSON = "04-exposing-services"
 OUTSIDE_CLIENT = "203.0.113.10"
 NODE_PORT_RANGE = range(30000, 32768)
 
-WEB = as_yaml(web_deployment(2), client_pod("client", {"app": "client"}))
+# lesson 04's cluster: its web pods run echoserver, which prints the client address it sees
+WEB = as_yaml(web_deployment(2, image=ECHOSERVER), client_pod("client", {"app": "client"}))
 
 
 # ---------------------------------------------------------------- helpers
