@@ -15,6 +15,7 @@ from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from .listeners import image_name, listening_container
+from .memo import by_identity
 from .objects import key_of, name_of, namespace_of
 
 __all__ = ["AppRequest", "AppAnswer", "App", "register", "app_for", "answer", "registered"]
@@ -94,8 +95,15 @@ def _container_for(pod: dict, port: int) -> dict | None:
     return (spec.get("containers") or [None])[0]
 
 
+_APP_BY_POD: dict = {}   # stored pods are replaced, never mutated (kubelab.net.memo)
+
+
 def app_for(pod: dict, port: int) -> tuple[App, dict]:
     """The registry entry for the container that listens on `port` (the default echo when none matches)."""
+    return by_identity(_APP_BY_POD, (pod,), port, _app_for, pod, port)
+
+
+def _app_for(pod: dict, port: int) -> tuple[App, dict]:
     container = _container_for(pod, port) or {}
     image = str(container.get("image") or "")
     for app in _REGISTRY:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
+from .memo import by_identity
 from .objects import key_of
 
 __all__ = ["image_name", "ContainerListener", "container_listeners", "pod_listens", "listening_container",
@@ -342,9 +343,16 @@ def _listeners_of(spec_key: str) -> tuple[ContainerListener, ...]:
     return tuple(_listener(c) for c in json.loads(spec_key))
 
 
+_BY_POD: dict = {}   # stored pods are replaced, never mutated (kubelab.net.memo): one lookup per known pod
+
+
 def container_listeners(pod: dict) -> tuple[ContainerListener, ...]:
     """Every running container of the pod (and every native sidecar: an init container with restartPolicy
     Always), with where it listens; cached per container spec, so a probe costs one lookup."""
+    return by_identity(_BY_POD, (pod,), None, _container_listeners, pod)
+
+
+def _container_listeners(pod: dict) -> tuple[ContainerListener, ...]:
     spec = pod.get("spec") or {}
     running = list(spec.get("containers") or []) + [c for c in spec.get("initContainers") or []
                                                     if c.get("restartPolicy") == "Always"]

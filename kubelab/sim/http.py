@@ -118,8 +118,10 @@ def _black_holed(lab, trace):
     from ..net.cni import largest_packet, mtu_black_hole
 
     profile = lab.prober.profile
-    tunnel = next((i for i, h in enumerate(trace.hops) if profile.tunnel_device and h.device == profile.tunnel_device), None)
-    if not trace.verdict or tunnel is None:
+    if not profile.tunnel_device or not trace.verdict:    # no tunnel: the pod MTU is the path MTU
+        return trace
+    tunnel = next((i for i, h in enumerate(trace.hops) if h.device == profile.tunnel_device), None)
+    if tunnel is None:
         return trace
     why = mtu_black_hole(profile, largest_packet(REQUEST_BYTES.get(), lab.prober.pod_mtu()))
     if why is None:
