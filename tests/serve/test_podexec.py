@@ -168,3 +168,21 @@ def test_nslookup_and_dig_of_an_alias_print_the_cname_once_and_addresses_only_fo
     full = run(lab, "dig", "+search", "docs").stdout
     assert "ANSWER: 2," in full
     assert full.count("\tCNAME\tdocs.example.com.") == 1
+
+
+def test_ip_filters_by_device_and_family_as_iproute2_does(lab):
+    """`ip addr show eth0` shows eth0 only; -4/-6 keep that family's addresses; an unknown device fails;
+    `ip route show dev eth0` lists eth0's routes without repeating the device."""
+    everything = run(lab, "ip", "addr").stdout
+    eth0 = run(lab, "ip", "addr", "show", "eth0")
+    assert eth0.code == 0 and "lo:" not in eth0.stdout and eth0.stdout.startswith("2: eth0")
+    assert "inet 127.0.0.1/8" in everything and "link/ether" in everything
+    v4 = run(lab, "ip", "-4", "addr").stdout
+    assert "link/" not in v4 and "inet 127.0.0.1/8" in v4 and "inet6" not in v4
+    assert run(lab, "ip", "-6", "a", "show", "dev", "lo").stdout == ""
+    missing = run(lab, "ip", "a", "show", "eth9")
+    assert missing.code == 1 and missing.stderr == 'Device "eth9" does not exist.\n'
+    routes = run(lab, "ip", "route").stdout.splitlines()
+    by_dev = run(lab, "ip", "r", "show", "dev", "eth0").stdout.splitlines()
+    assert by_dev == [line.replace(" dev eth0", "") for line in routes if " dev eth0" in line] and by_dev
+    assert run(lab, "ip", "bogus").code == 1

@@ -142,15 +142,89 @@ def _pod_links(ctx: Context) -> tuple[list[str], list[str]]:
     return addr, routes
 
 
+IP_USAGE = 'Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\nwhere  OBJECT := { address | route | ... }\n'
+_OBJECTS = {"a": "addr", "addr": "addr", "address": "addr", "r": "route", "ro": "route", "route": "route"}
+
+
+def _ip_args(args: list[str]) -> tuple[str | None, str | None, str | None]:
+    """(family "4"/"6"/None, object "addr"/"route", device) from `ip [-4|-6] OBJECT [show|list] [[dev] NAME]`;
+    object None when the command line is not one ip understands."""
+    family, rest = None, list(args)
+    while rest and rest[0].startswith("-"):
+        flag = rest.pop(0)
+        if flag in ("-4", "-6"):
+            family = flag[1]
+        elif flag not in ("-f", "-family"):
+            return family, None, None
+        elif rest:
+            family = {"inet": "4", "inet6": "6"}.get(rest.pop(0), family)
+    obj = _OBJECTS.get(rest.pop(0)) if rest else None
+    if rest and rest[0] in ("show", "list", "ls", "s", "sh"):
+        rest.pop(0)
+    if rest and rest[0] == "dev":
+        rest.pop(0)
+    return family, obj, (rest[0] if rest else None)
+
+
+def _addr_blocks(text: str) -> list[list[str]]:
+    blocks: list[list[str]] = []
+    for line in text.splitlines():
+        if line and not line.startswith(" "):
+            blocks.append([line])
+        elif blocks:
+            blocks[-1].append(line)
+    return blocks
+
+
+def _filter_addr(text: str, family: str | None, device: str | None) -> str:
+    """`ip addr show DEV` keeps that interface's block; -4/-6 keep each interface's header and its inet/inet6
+    addresses only (with their lifetimes), and leave out interfaces without one, as iproute2 prints them."""
+    out = []
+    for block in _addr_blocks(text):
+        name = block[0].split(":")[1].strip().split("@")[0]
+        if device is not None and name != device:
+            continue
+        if family is None:
+            out += block
+            continue
+        word = "inet6" if family == "6" else "inet"
+        kept, keep_next = [], False
+        for line in block[1:]:
+            if line.strip().split(" ")[0] == word:
+                kept.append(line)
+                keep_next = True
+            elif keep_next and line.strip().startswith("valid_lft"):
+                kept.append(line)
+                keep_next = False
+            else:
+                keep_next = False
+        if kept:
+            out += [block[0], *kept]
+    return "\n".join(out) + "\n" if out else ""
+
+
 def ip(ctx: Context, args: list[str]) -> Result:
-    """ip addr | ip a | ip route | ip r (a host-network pod sees its node's, see node.py)."""
+    """ip [-4|-6] addr|a [show [dev] NAME] | ip [-4|-6] route|r (a host-network pod sees its node's, see
+    node.py); an interface that does not exist answers as iproute2 does."""
+    family, obj, device = _ip_args(args)
+    if obj is None:
+        return Result("", IP_USAGE, 1)
     if ctx.host_network:
         from .node import node_ip_command
-        return node_ip_command(ctx, args)
-    addr, routes = _pod_links(ctx)
-    what = args[0] if args else ""
-    if what in ("a", "addr", "address"):
-        return Result("\n".join(addr) + "\n", "", 0)
-    if what in ("r", "ro", "route"):
-        return Result("\n".join(routes) + "\n", "", 0)
-    return Result("", 'Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\nwhere  OBJECT := { address | route | ... }\n', 1)
+        listed = node_ip_command(ctx, [obj])
+        addr_text, route_text = (listed.stdout, "") if obj == "addr" else ("", listed.stdout)
+    else:
+        addr, routes = _pod_links(ctx)
+        addr_text, route_text = "\n".join(addr) + "\n", "\n".join(routes) + "\n"
+    if obj == "addr":
+        names = [b[0].split(":")[1].strip().split("@")[0] for b in _addr_blocks(addr_text)]
+        if device is not None and device not in names:
+            return Result("", f'Device "{device}" does not exist.\n', 1)
+        return Result(_filter_addr(addr_text, family, device), "", 0)
+    lines = [line for line in route_text.splitlines() if line]
+    if family is not None:
+        lines = [line for line in lines if (":" in line.split(" ")[0]) == (family == "6")]
+    if device is not None:   # iproute2 leaves out the device it was asked to filter by
+        lines = [f" {line} ".replace(f" dev {device} ", " ").strip() for line in lines
+                 if f" dev {device} " in f" {line} "]
+    return Result("".join(f"{line}\n" for line in lines), "", 0)
