@@ -139,6 +139,18 @@ def test_debug_node_attach_and_run_rm(app, lab):
     assert all(p["metadata"]["name"] != "tmp" for p in lab.list("Pod", "default"))
 
 
+def test_debug_node_with_a_command_runs_it_as_the_pods_main_process(app, lab):
+    """`kubectl debug node/... -i -- ip route`: the command is the debug container's, so attach prints its
+    output and the pod completes."""
+    out = app.ok("debug", "node/node-3", "-i", "--image=busybox:1.36", "--profile=general", "--", "ip", "route",
+                 input="")
+    assert "via 192.168.0.11 dev eth0 proto bird" in out          # node-1's block, seen from node-3
+    assert "proto kernel scope link src " in out
+    debugger = next(p for p in lab.list("Pod", "default") if p["metadata"]["name"].startswith("node-debugger-node-3"))
+    assert debugger["spec"]["containers"][0].get("command", []) + debugger["spec"]["containers"][0].get("args", []) \
+        == ["ip", "route"]
+
+
 def test_port_forward_says_what_to_do_instead(app):
     """Does `kubectl port-forward` fail with a message saying how to reach the pod instead?"""
     result = app("port-forward", "pod/client", "18999:80", "--pod-running-timeout=5s")

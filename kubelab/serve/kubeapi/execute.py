@@ -49,12 +49,12 @@ def _read_stdin(handler) -> bytes:
 
 
 def serve_exec(handler, namespace: str, name: str, attach: bool = False) -> None:
-    """exec runs ?command=...; attach joins the container's main process, which in the simulator is a
-    shell (what `kubectl debug node/... -it --image=busybox` and `kubectl run -it` attach to)."""
+    """exec runs ?command=...; attach joins the container's main process: its command and args, else a shell
+    (what `kubectl debug node/... -it --image=busybox` and `kubectl run -it` attach to)."""
     backend = handler.server.backend
     query = handler.query
-    argv = ["sh"] if attach else query.get("command") or []
-    if not argv:
+    argv = query.get("command") or []
+    if not argv and not attach:
         raise ApiError.bad_request("you must specify at least one command for the container")
     with backend.lock:
         pod = backend.cluster.find("Pod", f"{namespace}/{name}")
@@ -64,6 +64,8 @@ def serve_exec(handler, namespace: str, name: str, attach: bool = False) -> None
         container = (query.get("container") or [containers[0] if containers else ""])[-1]
         if container not in containers:
             raise ApiError.bad_request(f"container {container} is not valid for pod {name}")
+        if attach:
+            argv = _main_process(pod, container)
         if (pod.get("status") or {}).get("phase") != "Running":
             raise ApiError.bad_request(f"pod {name} does not have a host assigned" if not pod["spec"].get("nodeName")
                                        else f"unable to upgrade connection: container not found (\"{container}\")")
@@ -89,11 +91,19 @@ def serve_exec(handler, namespace: str, name: str, attach: bool = False) -> None
     if with_stdin and _interactive_shell(argv):
         session.shell()
     else:
-        stdin = _read_stdin(handler) if with_stdin else b""
+        # an attached program that is not a shell reads no input: it runs and exits (kubectl keeps stdin open)
+        stdin = _read_stdin(handler) if with_stdin and not attach else b""
         result = session.run(argv, stdin.decode(errors="replace"))
         session.send(STDOUT, result.stdout)
         session.send(STDERR, result.stderr)
         session.finish(result.code)
+
+
+def _main_process(pod: dict, container: str) -> list[str]:
+    """What `attach` joins: the container's command and args (`kubectl debug node/N -i --image=busybox -- ip
+    route` puts them in the debug pod's spec), else the image's shell."""
+    spec = next((c for c in pod["spec"].get("containers") or [] if c.get("name") == container), {})
+    return [*(spec.get("command") or []), *(spec.get("args") or [])] or ["sh"]
 
 
 def _interactive_shell(argv: list[str]) -> bool:
