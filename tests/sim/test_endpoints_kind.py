@@ -4,26 +4,10 @@ from __future__ import annotations
 import pytest
 
 import kubelab
+from kubelab.course.exercises._support import web_deployment, web_service
 from kubelab import KubelabError
 
-WEB = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: nginxinc/nginx-unprivileged, ports: [{name: http, containerPort: 8080}]}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: http}]
-"""
+WEB = [web_deployment(replicas=3, port=8080, port_name="http"), web_service()]
 EXTERNAL = """
 apiVersion: v1
 kind: Service
@@ -71,7 +55,7 @@ def test_not_ready_and_terminating_pods_in_endpoints():
 def test_endpoints_truncated_at_1000_with_the_over_capacity_annotation():
     """Over 1,000 endpoints, does Endpoints keep 1,000 and carry endpoints.kubernetes.io/over-capacity?"""
     lab = kubelab.connect(nodes=12)
-    lab.apply(WEB.replace("replicas: 3", "replicas: 1100"))
+    lab.apply([web_deployment(replicas=1100, port=8080, port_name="http"), web_service()])
     ep = lab.get("Endpoints", "web")
     assert ep["metadata"]["annotations"]["endpoints.kubernetes.io/over-capacity"] == "truncated"
     assert sum(len(s.get("addresses", [])) for s in ep["subsets"]) == 1000

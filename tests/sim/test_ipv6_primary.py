@@ -3,23 +3,13 @@ listed first in --service-cluster-ip-range."""
 import ipaddress
 
 import kubelab
+from kubelab.course.exercises._support import client_pod, web_deployment, web_service
 
-WEB = """
-apiVersion: v1
-kind: Pod
-metadata: {name: web, labels: {app: web}}
-spec: {containers: [{name: web, image: nginx, ports: [{containerPort: 80}]}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client}
-spec: {containers: [{name: c, image: busybox, command: [sleep, infinity]}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {selector: {app: web}, ipFamilyPolicy: PreferDualStack, ports: [{port: 80}]}
-"""
+def _web() -> list[dict]:
+    """web (one nginx pod behind a PreferDualStack Service) and a client pod."""
+    service = web_service(target=80)
+    service["spec"]["ipFamilyPolicy"] = "PreferDualStack"
+    return [web_deployment(replicas=1, port=80), service, client_pod()]
 
 
 def test_the_kubernetes_service_and_its_endpoint_are_of_the_primary_family():
@@ -34,7 +24,7 @@ def test_the_kubernetes_service_and_its_endpoint_are_of_the_primary_family():
 
 def test_pods_and_services_work_in_both_families_ipv6_first():
     lab = kubelab.connect(ip_families=("IPv6", "IPv4"))
-    lab.apply(WEB)
+    lab.apply(_web())
     service = lab.get("Service", "web", "default")
     assert service["spec"]["ipFamilies"] == ["IPv6", "IPv4"]
     assert ipaddress.ip_address(service["spec"]["clusterIP"]).version == 6

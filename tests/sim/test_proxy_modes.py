@@ -4,25 +4,9 @@ from __future__ import annotations
 import pytest
 
 import kubelab
+from kubelab.course.exercises._support import web_deployment, web_service
 
-WEB = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: nginxinc/nginx-unprivileged, ports: [{containerPort: 8080}]}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: 8080}]
-"""
+WEB = [web_deployment(replicas=3, port=8080), web_service(target=8080)]
 
 
 def _lab(mode):
@@ -71,8 +55,9 @@ def test_nftables_dual_stack_has_ip6_table():
 
 def test_load_balancer_source_ranges_appear_in_each_modes_rules():
     """loadBalancerSourceRanges: the FW chain (iptables), the firewall map (nftables), the FW ipset (IPVS)."""
-    lb = WEB.replace("ports: [{name: http", "type: LoadBalancer\n  loadBalancerSourceRanges: [203.0.113.0/25]\n"
-                                              "  ports: [{name: http")
+    service = web_service(target=8080)
+    service["spec"].update(type="LoadBalancer", loadBalancerSourceRanges=["203.0.113.0/25"])
+    lb = [web_deployment(replicas=3, port=8080), service]
     for mode, needle in (("iptables", "-s 203.0.113.0/25 -j KUBE-EXT-"),
                          ("nftables", "ip saddr != { 203.0.113.0/25 } drop"),
                          ("ipvs", "KUBE-LOAD-BALANCER-SOURCE-CIDR dst,dst,src -j RETURN")):
