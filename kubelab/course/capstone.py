@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -46,12 +45,14 @@ def seed_of(learner_id: str) -> int:
 
 
 def draw(learner_id: str, level: int = 2) -> tuple[Fault, ...]:
-    """The learner's faults: a seeded shuffle of the library, keeping faults that break disjoint journeys and
-    change disjoint objects (so each ticket has one cause), preferring layers not drawn yet."""
+    """The learner's faults: the library ranked by a hash of (seed, fault id), keeping faults that break disjoint
+    journeys and change disjoint objects (so each ticket has one cause), preferring layers not drawn yet.
+    Ranking each fault on its own (rendezvous hashing) keeps a learner's draw when faults are added to the
+    library, unless a new fault ranks above theirs."""
     if level not in LEVELS:
         raise KubelabError(f"capstone(): level {level!r} is not one of {sorted(LEVELS)} (3, 4 or 5 faults)")
-    order = list(FAULTS)
-    random.Random(seed_of(learner_id)).shuffle(order)
+    seed = seed_of(learner_id)
+    order = sorted(FAULTS, key=lambda f: hashlib.sha256(f"{seed}:{f.id}".encode()).digest())
     chosen: list[Fault] = []
     for pass_ in ("new layer", "any layer"):
         for fault in order:

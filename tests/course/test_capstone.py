@@ -82,6 +82,21 @@ def test_different_learners_get_different_fault_sets():
         assert len(journeys) == len(set(journeys)) and len(targets) == len(set(targets))
 
 
+def test_a_fault_added_to_the_library_keeps_the_draws_it_does_not_join(monkeypatch):
+    """Does adding a fault leave every learner's draw alone unless the new fault is in it (so an instructor
+    rebuilds an old scenario after the library grew)?"""
+    import kubelab.course.capstone as capstone_module
+
+    for newest in (FAULTS[-1], FAULTS[len(FAULTS) // 2]):
+        after = {n: draw(f"learner-{n}", 3) for n in range(60)}
+        monkeypatch.setattr(capstone_module, "FAULTS", tuple(f for f in FAULTS if f is not newest))
+        before = {n: draw(f"learner-{n}", 3) for n in range(60)}
+        monkeypatch.undo()
+        kept = [n for n in after if newest not in after[n]]
+        assert kept and all(after[n] == before[n] for n in kept)
+        assert any(newest in after[n] for n in after)    # and it does reach some learners
+
+
 def test_every_fault_is_drawn_for_some_learner():
     """Can every fault of the library end up in a learner's scenario?"""
     for fault in FAULTS:

@@ -96,6 +96,13 @@ def _with_retries(docs, retries):
     return doc
 
 
+def _without_affinity(docs):
+    """Service edge/wallboard of `docs` with sessionAffinity None (a copy)."""
+    doc = copy.deepcopy(next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "wallboard"))
+    doc["spec"]["sessionAffinity"] = "None"
+    return doc
+
+
 #: per fault, a change that looks like a fix and is not (the ticket must stay open)
 WRONG_FIXES = {
     # more pods whose probe still fails
@@ -108,6 +115,8 @@ WRONG_FIXES = {
     "podcidr-exhausted": lambda broken: [_scaled(broken, "frontend", 1)],
     # fewer retries, still on every 5xx: still more requests than the default policy
     "retry-amplification": lambda broken: [_with_retries(broken, {"attempts": 5, "retryOn": "5xx"})],
+    # affinity off: the screens are spread over every pod, the dead canary among them, and lose their views
+    "affinity-pins-dead-pod": lambda broken: [_without_affinity(broken)],
     # an even larger MTU
     "vxlan-mtu-black-hole": lambda broken: [{"apiVersion": "v1", "kind": "ConfigMap",
                                              "metadata": {"name": "calico-config", "namespace": "kube-system"},
@@ -128,3 +137,49 @@ def test_a_fix_that_only_looks_right_leaves_the_ticket_open(fault_id, base):
         else:
             lab.apply(change)
     assert not fault.is_fixed(lab)
+
+
+def _canary(docs):
+    return copy.deepcopy(next(d for d in docs if d["kind"] == "Deployment"
+                              and d["metadata"]["name"] == "wallboard-canary"))
+
+
+def _probed(docs):
+    """The canary, left broken, with a readinessProbe on its declared port: it never becomes Ready."""
+    doc = _canary(docs)
+    doc["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = {"tcpSocket": {"port": 3000}}
+    return [doc]
+
+
+def _declares_what_it_serves(docs):
+    """The canary declares the port its build listens on (http: 8080)."""
+    doc = _canary(docs)
+    doc["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"name": "http", "containerPort": 8080}]
+    return [doc]
+
+
+#: per fault, fixes written differently from fix(): each must clear the ticket and keep everything else
+OTHER_FIXES = {
+    "affinity-pins-dead-pod": {
+        "a readinessProbe alone": _probed,
+        "the port it really serves": _declares_what_it_serves,
+        "the canary deleted": lambda docs: [{"delete": ("Deployment", "wallboard-canary", "edge")}],
+    },
+}
+
+
+@pytest.mark.parametrize("fault_id,how", [(f, h) for f, fixes in sorted(OTHER_FIXES.items()) for h in sorted(fixes)])
+def test_a_fix_written_differently_clears_the_ticket(fault_id, how, base):
+    """Does a fix other than the documented one, that a careful engineer might choose, clear the ticket without
+    breaking anything else?"""
+    fault = by_id(fault_id)
+    broken = fault.apply(base)
+    lab = _lab(broken)
+    for change in OTHER_FIXES[fault_id][how](broken):
+        if "delete" in change:
+            kind, name, namespace = change["delete"]
+            lab.delete(kind, name, namespace)
+        else:
+            lab.apply(change)
+    assert fault.is_fixed(lab)
+    assert {name for name, j in ALL.items() if not j.run(lab).ok} == set()

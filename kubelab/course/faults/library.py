@@ -234,6 +234,19 @@ FAULTS: tuple[Fault, ...] = (
           "what arrives on its node port (only one pod runs, on one node)",
           "externalTrafficPolicy: Cluster (or a load balancer that health-checks the nodes, or a pod on every node)",
           _set(["spec", "externalTrafficPolicy"], "Local")),
+    Fault("affinity-pins-dead-pod", "Services", ((DEP, "edge", "wallboard-canary"),), ("wallboard",),
+          "Some of the office's wall screens fail every time they refresh, always the same ones; the others never "
+          "fail, and rebooting a failing screen does not help.",
+          "the wallboard canary's new build listens on 8080 (HTTP_PORT) while its pod still declares port http as "
+          "3000: the pod runs and, with no readinessProbe, is Ready, so it stays an endpoint that refuses every "
+          "connection; sessionAffinity ClientIP keeps each screen on the pod it first reached, so the screens "
+          "that landed on the canary fail every time",
+          "make the canary listen where its port says (or declare the port it serves), and give the pods a "
+          "readinessProbe so a pod that cannot serve leaves the endpoints; keep sessionAffinity (the screens' "
+          "views live in one pod)",
+          _one(lambda d: _env_of(d).__setitem__("HTTP_PORT", "8080")),
+          repair=lambda docs: _pod_spec(docs[(DEP, "edge", "wallboard-canary")])["containers"][0].__setitem__(
+              "readinessProbe", {"httpGet": {"path": "/", "port": "http"}, "periodSeconds": 5})),
     Fault("search-path-surprise", "DNS", ((DEP, "reports", "report"),), ("reports",),
           "The nightly sales report came back with a status page instead of the orders since the reports team "
           "shortened its configuration.",

@@ -22,9 +22,12 @@ PAYMENTS_IP = "203.0.113.10"
 INVENTORY_IP = "198.51.100.20"
 POD_CIDR = "10.244.0.0/16"
 STATUS_NODEPORT = 30080
+WALLBOARD_NODEPORT = 30090
+#: the office's wall screens (TEST-NET-1 addresses): each polls the wallboard through a node's port
+SCREEN_IPS = tuple(f"192.0.2.{n}" for n in range(101, 125))
 VETH_MTU = 1450            # Calico VXLAN on a 1500-byte underlay: 1500 - 50
-NOTICE_BYTES = 6000
-MAX_ATTEMPTS = 3           # Istio's default retry policy: the first try and 2 retries        # a notice posted to the status page: more than one full-size TCP segment
+NOTICE_BYTES = 6000        # a notice posted to the status page: more than one full-size TCP segment
+MAX_ATTEMPTS = 3           # Istio's default retry policy: the first try and 2 retries
 
 #: connect() options of the capstone cluster: Istio, ingress-nginx, Envoy Gateway, payments in the world's DNS
 LAB_OPTIONS = {"mesh": "istio", "calico_mode": "vxlan", "ingress_controller": "ingress-nginx", "gateway_controller": "envoy-gateway",
@@ -69,6 +72,14 @@ class _EnvView(dict):
 
 def _pinned(deployment: dict, node: str) -> dict:
     deployment["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": node}
+    return deployment
+
+
+def _tracked(deployment: dict, track: str) -> dict:
+    """A canary-pattern Deployment: its pods and selector carry track=<track> besides app (so two Deployments
+    of one app never claim each other's pods, while their Service selects both by app)."""
+    deployment["spec"]["selector"]["matchLabels"]["track"] = track
+    deployment["spec"]["template"]["metadata"]["labels"]["track"] = track
     return deployment
 
 
@@ -134,6 +145,15 @@ def shop_manifests() -> list[dict]:
              {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "statuspage", "namespace": "edge"},
               "spec": {"type": "NodePort", "selector": {"app": "statuspage"}, "externalTrafficPolicy": "Cluster",
                        "ports": [{"name": "http", "port": 80, "targetPort": "http", "nodePort": STATUS_NODEPORT}]}}]
+    # the wallboard the office's wall screens poll: a stable track and a canary behind one Service (the
+    # canary pattern of the Kubernetes docs); it keeps each screen's view in memory, so a screen must stay
+    # on one pod (sessionAffinity ClientIP)
+    docs += [_account("wallboard", "edge"), _tracked(_deployment("wallboard", "edge"), "stable"),
+             _tracked(_deployment("wallboard-canary", "edge", replicas=1, app="wallboard"), "canary"),
+             {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "wallboard", "namespace": "edge"},
+              "spec": {"type": "NodePort", "selector": {"app": "wallboard"}, "sessionAffinity": "ClientIP",
+                       "ports": [{"name": "http", "port": 80, "targetPort": "http",
+                                  "nodePort": WALLBOARD_NODEPORT}]}}]
     # inventory: a system outside the cluster behind a selectorless Service and a hand-made EndpointSlice
     docs += [_service("inventory", "shop", port=8080, target=8080, selector=False),
              {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
@@ -318,6 +338,33 @@ def _status_page(lab) -> Outcome:
     return Outcome(not failed, "loads from every node" if not failed else f"hangs on {', '.join(failed)}")
 
 
+def _node_address(lab, name: str) -> str | None:
+    node = lab.cluster.find("Node", name)
+    return next((a["address"] for a in ((node or {}).get("status") or {}).get("addresses") or []
+                 if a.get("type") == "InternalIP"), None)
+
+
+def _wallboard(lab) -> Outcome:
+    """Every wall screen loads the wallboard twice through node-1's port and both answers come from one
+    wallboard pod (the screen's view lives in that pod's memory)."""
+    address = _node_address(lab, "node-1")
+    if address is None:
+        return Outcome(False, "node-1 has no address")
+    failing, moved = [], []
+    for screen in SCREEN_IPS:
+        first, second = (lab.http(f"http://{address}:{WALLBOARD_NODEPORT}/", src=screen) for _ in range(2))
+        if not (_served(lab, first, "wallboard").ok and _served(lab, second, "wallboard").ok):
+            failing.append(screen)
+        elif first.pod != second.pod:
+            moved.append(screen)
+    if failing:
+        return Outcome(False, f"{len(failing)} of {len(SCREEN_IPS)} screens fail on every refresh "
+                              f"({', '.join(failing[:3])}{', ...' if len(failing) > 3 else ''})")
+    if moved:
+        return Outcome(False, f"{len(moved)} of {len(SCREEN_IPS)} screens lose their view (another pod answered)")
+    return Outcome(True, f"all {len(SCREEN_IPS)} screens load, each from its own pod")
+
+
 def _post_notice(lab) -> Outcome:
     """The notices job posts a notice (larger than one TCP segment) to the status page, pod to pod."""
     src = probe_pod(lab, "edge", "notices")
@@ -451,6 +498,8 @@ _J = [
             _capacity),
     Journey("post-notice", f"the notices job posts a {NOTICE_BYTES}-byte notice to http://statuspage.edge/notices",
             _post_notice),
+    Journey("wallboard", f"the {len(SCREEN_IPS)} wall screens each load the wallboard from node-1's port "
+            f"{WALLBOARD_NODEPORT} twice, from the same pod both times", _wallboard),
     Journey("status-page", f"the office screens load the status page from every node's port {STATUS_NODEPORT}",
             _status_page),
 ]

@@ -32,7 +32,8 @@ class Record(NamedTuple):
     duration_ms: float
     mtls: bool
     response_flags: str = "-"          # Envoy's: "UF" upstream failure, "NR" no route, "FI" fault injected, ...
-    attempts: int = 1                  # requests the client's proxy sent for it (1 + retries)
+    attempts: int = 1                  # requests the client's proxy sent for it (1 + retries); 0: an attempt
+    #                                    it retried, as the server's proxy reported it (not a request of its own)
 
     def labels(self) -> dict:
         name, _, rest = self.destination_service.partition(".")
@@ -159,7 +160,10 @@ class MeshMetrics:
         for r in self.records:
             groups[r.destination_service].append(r)
         rows = []
-        for service, records in sorted(groups.items()):
+        for service, served in sorted(groups.items()):
+            records = [r for r in served if r.attempts != 0]     # what callers got, one per request
+            if not records:
+                continue
             ok = sum(1 for r in records if 0 < r.response_code < 500)
             actual = sum(max(r.attempts, 1) for r in records)
             latency = latency_percentiles((r.duration_ms for r in records), (50, 95, 99))

@@ -7,7 +7,7 @@ from functools import lru_cache
 from ...net.mesh.metrics import MeshMetrics, Record
 from ...net.objects import labels_of, namespace_of
 
-__all__ = ["record", "records", "golden_metrics", "reset", "proxy_stats"]
+__all__ = ["record", "record_attempt", "records", "golden_metrics", "reset", "proxy_stats"]
 
 
 def _workload(pod: dict | None) -> tuple[str, str]:
@@ -42,6 +42,17 @@ def record(lab, response, client_pod, server_pod, flags: str = "-") -> None:
     lab.__dict__.setdefault("_mesh_telemetry", []).append(Record(
         "destination" if server_pod is not None else "source", source, source_ns, destination, destination_ns,
         service, response.status, response.elapsed_ms, response.mtls, flags, response.attempts))
+
+
+def record_attempt(lab, status: int, duration_ms: float, mtls: bool, backend: str | None, client_pod,
+                   server_pod) -> None:
+    """An attempt the client's proxy retried, as the server's proxy reports it (one more istio_requests_total
+    with reporter="destination"); attempts=0 marks it as no request of its own for the caller."""
+    source, source_ns = _workload(client_pod)
+    destination, destination_ns = _workload(server_pod)
+    service = _service_fqdn(backend, lab.config.cluster_domain) if backend else "unknown"
+    lab.__dict__.setdefault("_mesh_telemetry", []).append(Record(
+        "destination", source, source_ns, destination, destination_ns, service, status, duration_ms, mtls, "-", 0))
 
 
 @lru_cache(maxsize=4096)

@@ -525,6 +525,10 @@ class MeshWalk(ServerSide, GatewaySide):
                                                              f"retries are already in flight "
                                                              f"(upstream_rq_retry_overflow)"))
                 break
+            if server_pod is not None and self.view.sidecar(server_pod):
+                # the server's proxy reports every attempt it served (reporter=destination), retried ones too
+                telemetry.record_attempt(self.lab, result.status, took, bool(result.mtls), backend,
+                                         self.client_pod, server_pod)
             # Envoy backs off with jitter; Linkerd's proxy retries at once
             pause = resilience.backoff_ms(number + 1, self.rng) if self.mesh == "istio" else 0
             if self.verbose:
