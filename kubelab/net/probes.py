@@ -11,14 +11,9 @@ steady state after failureThreshold failures; exec and gRPC probes, which it can
 from __future__ import annotations
 
 from .apps import AppRequest, answer
+from .listeners import pod_listens
 
 __all__ = ["probe_failure", "unready_containers"]
-
-
-def _declared_ports(pod: dict) -> set:
-    """Every port a container of the pod listens on (containerPort, TCP)."""
-    return {p.get("containerPort") for c in (pod.get("spec") or {}).get("containers") or []
-            for p in c.get("ports") or [] if (p.get("protocol") or "TCP") == "TCP"}
 
 
 def _resolve_port(container: dict, port) -> int | None:
@@ -39,7 +34,7 @@ def probe_failure(pod: dict, container: dict, probe: dict) -> str | None:
         if port is None:
             return f"Readiness probe errored: port {action.get('port')} not found"   # prober.go findPortByName
         host = action.get("host") or pod_ip
-        if port not in _declared_ports(pod):
+        if not pod_listens(pod, port, "TCP")[0]:     # where the image really listens (net/listeners.py)
             what = "Get" if "httpGet" in probe else "dial tcp"
             target = f'"{(action.get("scheme") or "HTTP").lower()}://{host}:{port}{action.get("path") or "/"}"' \
                 if "httpGet" in probe else f"{host}:{port}"

@@ -183,3 +183,20 @@ def test_a_fix_written_differently_clears_the_ticket(fault_id, how, base):
             lab.apply(change)
     assert fault.is_fixed(lab)
     assert {name for name, j in ALL.items() if not j.run(lab).ok} == set()
+
+
+def test_retry_amplification_shows_in_the_golden_metrics(base):
+    """Does the cart's own proxy report every attempt the API's proxy made (istio_requests_total with
+    reporter=destination), while callers' effective requests stay one per call?"""
+    lab = _lab(by_id("retry-amplification").apply(base))
+    lab.reset_metrics()
+    api = lab.list("Pod", "shop", selector="app=api")[0]["metadata"]["name"]
+    response = lab.http("http://cart/status/503", src=f"shop/{api}")
+    metrics = lab.golden_metrics()
+    cart = next(row for row in metrics.by_workload() if row["workload"] == "cart-v1")
+    assert response.attempts == 11 and cart["requests"] == 11 and cart["success"] == 0
+    total = sum(n for labels, n in metrics.requests_total().items()
+                if dict(labels)["destination_workload"] == "cart-v1" and dict(labels)["response_code"] == "503")
+    assert total == 11
+    effective = metrics.routes_table().splitlines()[1].split()
+    assert effective[3:6] == ["1", "0.00%", "11"]    # EFFECTIVE_REQUESTS, ACTUAL_SUCCESS, ACTUAL_REQUESTS

@@ -57,3 +57,17 @@ def test_a_failing_probe_makes_pods_unready_and_endpoints_not_ready(probe, why):
     (name, message), = unready_containers(pod)
     assert name == "web" and why in message
     assert not lab.reach("default/" + pod["metadata"]["name"], "web.default.svc.cluster.local", 80)
+
+
+def test_a_tcp_probe_asks_where_the_image_listens_not_what_it_declares():
+    """Does a tcpSocket probe on a declared port fail when the image listens elsewhere (echo-basic on
+    $HTTP_PORT), and pass on the port it really serves? (containerPort is only documentation.)"""
+    lab = kubelab.connect()
+    manifests = _web({"tcpSocket": {"port": "http"}})
+    manifests[0]["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "HTTP_PORT", "value": "8080"}]
+    lab.apply(manifests)
+    assert _ready_states(lab) == (["False", "False"], [False, False])
+    manifests[0]["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = {"tcpSocket": {"port": 8080}}
+    lab.apply(manifests)
+    lab.advance(60)
+    assert _ready_states(lab) == (["True", "True"], [True, True])
