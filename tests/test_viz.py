@@ -421,3 +421,16 @@ def test_long_service_lines_stay_inside_their_box():
         ["ClusterIP 10.0.0.2", "80→8080/TCP"]
     assert _service_title("default/web") == "svc default/web"
     assert len(_service_title("ingress-nginx/ingress-nginx-controller")) <= 28
+
+
+def test_trace_limited_to_namespaces_draws_their_pods_and_what_the_trace_touches(lab):
+    """With namespaces=[...], are other namespaces' pods left out, while the trace's own ends are drawn?"""
+    trace = lab.trace("default/client", "db.data", 5432)
+    everything = viz.draw_trace(lab, trace)
+    limited = viz.draw_trace(lab, trace, namespaces=["nowhere"])
+    drawn = lambda fig: {g for g in gids(fig, "pod:")}
+    assert drawn(limited) < drawn(everything)
+    landed = {g for g in drawn(limited) if g.startswith("pod:data/")}
+    assert "pod:default/client" in drawn(limited) and len(landed) == 1   # the client and the pod it reached
+    assert limited.get_size_inches()[0] * limited.get_size_inches()[1] < \
+        everything.get_size_inches()[0] * everything.get_size_inches()[1]

@@ -202,9 +202,11 @@ def _nat_note(i: int, hop) -> str:
     return text
 
 
-def draw_trace(lab, trace, ax=None):
+def draw_trace(lab, trace, ax=None, namespaces=None):
     """The cluster with the packet's path over it: numbered arrows hop by hop, NAT steps annotated,
-    a failing hop in red; the title is the verdict and its reason."""
+    a failing hop in red; the title is the verdict and its reason. `namespaces` limits the other pods and
+    Services drawn to those namespaces (what the trace touches is always drawn): a smaller picture of a
+    big cluster."""
     from matplotlib.lines import Line2D
 
     verdict = trace.verdict
@@ -212,7 +214,7 @@ def draw_trace(lab, trace, ax=None):
     notes = [(i, h) for i, h in enumerate(trace.hops, 1)
              if h.action.startswith(("DNAT", "SNAT")) or "encapsulates" in h.action]
     failed_hop = bool(trace.hops) and not verdict.allowed
-    g = cluster_graph(lab, include=include, outside=outside, notes=len(notes) + failed_hop)
+    g = cluster_graph(lab, namespaces=namespaces, include=include, outside=outside, notes=len(notes) + failed_hop)
     head = (f"{'ALLOWED' if verdict.allowed else 'BLOCKED'} {verdict.src} → "
             f"{verdict.dst}:{verdict.port}/{verdict.protocol}")
     reason = textwrap.wrap(verdict.reason, width=max(60, int(g.graph["width"] * INCH * 11)))
