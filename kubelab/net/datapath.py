@@ -157,6 +157,24 @@ def reply_hops(dst: Location, src: Location, seen_src_ip: str, first_dst_ip: str
     return hops
 
 
+def stop_at_source_node(hops: list[Hop], src: Location, action: str) -> list[Hop]:
+    """A packet the source pod's egress policy refuses never leaves its node: the CNI enforces egress at the
+    pod's host-side interface, after kube-proxy's DNAT (so the policy sees the endpoint, not the Service IP).
+    The path is cut after the host end of the veth and any NAT on that node; the drop is the last hop."""
+    on_node = f"node {src.node}"
+    kept = []
+    for hop in hops:
+        leaving = hop.where == src.label
+        if not (leaving or (hop.where == on_node and (not kept or kept[-1].where == src.label
+                                                      or hop.device in _PROXY_DEVICES.values()))):
+            break
+        kept.append(hop)
+    if len(kept) < 2:
+        return stop_at_last_hop(hops, action)
+    veth = kept[1]
+    return kept + [Hop(on_node, veth.device, action, kept[-1].src, kept[-1].dst)]
+
+
 def stop_at_last_hop(hops: list[Hop], action: str) -> list[Hop]:
     """A packet that does not get through: its last hop says what happened instead of delivery."""
     if not hops:

@@ -241,7 +241,12 @@ class Prober:
                                   snat_ip=snat_ip, dst_pod_cidr=self.lab.pod_cidr_of(dst_loc.node, family),
                                   nat_node=nat_node, nat_node_ip=self._node_ip_by_name(nat_node), pod_mtu=self.pod_mtu())
         if policy is not None and not policy.allowed:
-            hops = datapath.stop_at_last_hop(hops, "dropped by NetworkPolicy before delivery")
+            egress = getattr(policy, "egress", None)
+            if egress is not None and not egress.allowed and src_pod is not None:
+                hops = datapath.stop_at_source_node(hops, src_loc, "dropped by NetworkPolicy: the source pod's "
+                                                                   "egress does not allow it")
+            else:
+                hops = datapath.stop_at_last_hop(hops, "dropped by NetworkPolicy before delivery")
             return fail(policy.reason, endpoint=endpoint, candidates=candidates, source_ip=seen_src, hops=hops,
                         implementation_specific="implementation-specific" in policy.reason)
         if not listening:
