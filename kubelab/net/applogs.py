@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["Access", "FORMATTERS", "lines_for", "prints_requests", "CLIENT_PORT"]
+__all__ = ["Access", "FORMATTERS", "STARTUP", "lines_for", "startup_lines", "prints_requests", "CLIENT_PORT"]
 
 # the source port of a client's connection as the simulator reports it (agnhost /clientip says the same)
 CLIENT_PORT = 40000
@@ -70,6 +70,25 @@ def _webrick(a: Access, at: datetime.datetime) -> list[str]:
     when = at.strftime("%d/%b/%Y:%H:%M:%S UTC")
     return [f'{a.client_ip} - - [{when}] "{a.method} {a.path} HTTP/1.1" {a.status} {a.size}',
             f"{a.referer or '-'} -> {urlsplit(a.path).path}"]
+
+
+def _echo_basic_startup(container: dict) -> list[str]:
+    """echo-basic.go's main: fmt.Printf("Starting server, listening on port %s (http)\n", httpPort), and the
+    same for h2c in runH2CServer ($HTTP_PORT default 3000, $H2C_PORT 3001)."""
+    env = {e.get("name"): e.get("value") for e in container.get("env") or [] if "value" in e}
+    return [f"Starting server, listening on port {env.get('HTTP_PORT') or 3000} (http)",
+            f"Starting server, listening on port {env.get('H2C_PORT') or 3001} (h2c)"]
+
+
+#: what an image prints when its process starts (before any request), keyed like FORMATTERS
+STARTUP: dict[str, Callable[[dict], list[str]]] = {
+    "gateway-api echo-basic": _echo_basic_startup,
+}
+
+
+def startup_lines(app: str, container: dict) -> list[str]:
+    starts = STARTUP.get(app)
+    return starts(container) if starts is not None else []
 
 
 # keyed by the apps registry's entry names (kubelab.net.apps.registered())

@@ -105,11 +105,13 @@ def app_for(pod: dict, port: int) -> tuple[App, dict]:
 
 def _app_for(pod: dict, port: int) -> tuple[App, dict]:
     container = _container_for(pod, port) or {}
+    return app_of_container(container), container
+
+
+def app_of_container(container: dict) -> App:
+    """The registry entry for a container's image (the default echo when none matches)."""
     image = str(container.get("image") or "")
-    for app in _REGISTRY:
-        if app.matches(image, container):
-            return app, container
-    return DEFAULT_ECHO, container
+    return next((app for app in _REGISTRY if app.matches(image, container)), DEFAULT_ECHO)
 
 
 def answer(pod: dict, request: AppRequest) -> AppAnswer:

@@ -111,15 +111,24 @@ def container_name(pod: dict, container: str | None, as_kubectl: bool = False) -
     return container
 
 
+def _startup(pod: dict, container: str) -> list[str]:
+    """What the container's image printed as its process started (its listening ports, for echo-basic)."""
+    spec = next((c for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") == container), None)
+    if spec is None or (pod.get("status") or {}).get("phase") != "Running":
+        return []
+    return applogs.startup_lines(apps.app_of_container(spec).name, spec)
+
+
 def container_log(cluster, pod: dict, container: str) -> list[LogLine]:
     """Everything `container` of `pod` printed that is still kept, oldest first."""
     if is_coredns(pod):
         return [LogLine(_started(pod), text) for text in cluster.coredns_log]
-    return _logs_of(cluster).read(pod["metadata"].get("uid", ""), container)
+    started = [LogLine(_started(pod), text) for text in _startup(pod, container)]
+    return started + _logs_of(cluster).read(pod["metadata"].get("uid", ""), container)
 
 
 def written(cluster, pod: dict, container: str) -> int:
     """How many lines the container has written so far (where `kubectl logs -f` goes on from)."""
     if is_coredns(pod):
         return len(cluster.coredns_log)
-    return _logs_of(cluster).written(pod["metadata"].get("uid", ""), container)
+    return len(_startup(pod, container)) + _logs_of(cluster).written(pod["metadata"].get("uid", ""), container)

@@ -9,6 +9,7 @@ import pytest
 
 import kubelab
 from kubelab import KubelabError
+from kubelab.course.examples import ECHO_IMAGE
 from kubelab.sim.logs import ContainerLogs
 
 from ..serve.manifests import APP, NETEXEC
@@ -94,7 +95,9 @@ def test_echo_basic_logs_what_the_gateway_api_conformance_tests_grep_for():
     lab.apply(APP.replace("nginx:1.27", "registry.k8s.io/gateway-api/echo-basic:v20240412-v1.0.0")
               .replace("containerPort: 80", "containerPort: 3000").replace("targetPort: 80", "targetPort: 3000"))
     _, pod = _served_by(lab, "http://web/mirror?x=1")
-    line = lab.logs(pod).strip()
+    started, line = lab.logs(pod).strip().rsplit("\n", 1)
+    assert started.splitlines() == ["Starting server, listening on port 3000 (http)",
+                                    "Starting server, listening on port 3001 (h2c)"]   # as its process starts
     client = lab.get("Pod", "client")["status"]["podIP"]
     assert re.fullmatch(rf"Echoing back request made to /mirror\?x=1 to client \({re.escape(client)}:\d+\)", line)
 
@@ -113,7 +116,18 @@ def test_a_mirrored_copy_is_logged_by_the_mirror():
     response = lab.http(f"http://{address(lab)}/mirrored")
     assert response.pod == "shop/cart-0"
     for pod in ("shop/cart-0", "shop/mirror-0"):
-        assert lab.logs(pod).startswith("Echoing back request made to /mirrored to client (")
+        assert lab.logs(pod).splitlines()[2].startswith("Echoing back request made to /mirrored to client (")
     lab.apply(route("m", [{"backendRefs": [{"name": "cart", "port": 8080}]}]))
     lab.http(f"http://{address(lab)}/plain")
     assert "/plain" not in lab.logs("shop/mirror-0")     # no mirror filter: no copy
+
+
+def test_echo_basic_says_at_start_which_port_it_listens_on():
+    """Does echo-basic's log start with the port its process listens on ($HTTP_PORT), so `kubectl logs` shows a
+    pod that declares one port and serves another?"""
+    lab = kubelab.connect()
+    lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "echo"},
+               "spec": {"containers": [{"name": "echo", "image": ECHO_IMAGE,
+                                        "env": [{"name": "HTTP_PORT", "value": "8080"}],
+                                        "ports": [{"name": "http", "containerPort": 3000}]}]}})
+    assert lab.logs("default/echo").splitlines()[0] == "Starting server, listening on port 8080 (http)"
