@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from ...net.objects import key_of
 
-__all__ = ["Context", "Result", "outcome", "resolve_host"]
+__all__ = ["Context", "Result", "outcome", "resolve_host", "slow_lookup_note"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def outcome(verdict) -> str:
     if verdict:
         return "ok"
     reason = verdict.reason
-    if "does not resolve" in reason or reason.startswith("name lookup failed"):
+    if "could not resolve" in reason or "does not resolve" in reason or reason.startswith("name lookup failed"):
         return "dns"
     if "connection refused" in reason or "rejected" in reason or "REJECT" in reason:
         return "refused"
@@ -61,3 +61,10 @@ def resolve_host(ctx: Context, host: str) -> str | None:
         if answer.addresses:
             return answer.addresses[0]
     return None
+
+
+def slow_lookup_note(ctx: Context, host: str) -> str:
+    """After a tool's own "cannot resolve" line: a line with the rcode, the time the lookup took and the names
+    tried, when the lookup sat out timeouts (a quick NXDOMAIN keeps the tool's usual output alone)."""
+    answer = ctx.lab.resolve(host, "A", src=ctx.src)
+    return answer.failure(host) + "\n" if answer.waited and not answer.addresses else ""

@@ -24,7 +24,7 @@ def _nameserver(conf_text: str) -> str:
 
 
 def _lookup(ctx: Context):
-    return lambda server, name, rtype: ctx.lab._dns_lookup(server, name, rtype)
+    return lambda server, name, rtype: ctx.lab._dns_query(server, name, rtype)
 
 
 def _reverse_name(ip: str) -> str:
@@ -71,9 +71,10 @@ def nslookup(ctx: Context, args: list[str]) -> Result:
             return Result(head + f"{owner}\tcanonical name = {target}.\n** server can't find {target}: "
                                  f"{last.rcode if last.rcode != 'NOERROR' else 'NXDOMAIN'}\n\n", "", 1)
         status = last.rcode if last.rcode != "NOERROR" else "NXDOMAIN"
+        note = last.failure(name) + "\n" if last.waited else ""   # a lookup that sat out timeouts says so
         if last.rcode == "NOERROR":
-            return Result(head + f"*** Can't find {name}: No answer\n\n", "", 0)
-        return Result(head + f"** server can't find {name}: {status}\n\n", "", 1)
+            return Result(head + f"*** Can't find {name}: No answer\n{note}\n", "", 0)
+        return Result(head + f"** server can't find {name}: {status}\n{note}\n", "", 1)
     return Result(out + "\n", "", 0)
 
 
@@ -150,7 +151,7 @@ def dig(ctx: Context, args: list[str]) -> Result:
              "ADDITIONAL: 0", "", ";; QUESTION SECTION:", f";{qname}\t\t\tIN\t{rtype}", ""]
     if answer.records:
         lines += [";; ANSWER SECTION:", *(str(r) for r in answer.records), ""]
-    lines += [f";; SERVER: {ns}#53({ns}) (UDP)", ""]
+    lines += [f";; Query time: {answer.elapsed_ms} msec", f";; SERVER: {ns}#53({ns}) (UDP)", ""]
     return Result("\n".join(lines) + "\n", "", 0)
 
 
