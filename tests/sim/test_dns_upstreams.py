@@ -188,3 +188,31 @@ def test_a_bad_dns_servers_option_is_a_clear_error(servers, words):
     with pytest.raises(KubelabError) as err:
         kubelab.connect(dns_servers=servers)
     assert words in str(err.value) and "dns_servers=" in str(err.value)
+
+
+def test_a_stub_zone_forwarding_to_resolv_conf_or_a_node_nameserver_asks_the_world():
+    """forward . /etc/resolv.conf (or the node's 192.168.0.2) in a stub block means the world's DNS."""
+    world = {"ledger.corp.example.internal": {"A": ["198.51.100.9"]}}
+    for upstream in ("/etc/resolv.conf", "192.168.0.2"):
+        lab = kubelab.connect(external_dns=world, dns_servers=PRIVATE)
+        lab.apply(SHOP)
+        cm = lab.get("ConfigMap", "coredns", "kube-system")
+        cm["data"]["Corefile"] += STUB.replace("10.0.0.53", upstream)
+        lab.apply(cm)
+        assert lab.resolve("ledger.corp.example.internal", src="shop/api").addresses == ["198.51.100.9"]
+
+
+def test_a_pod_may_ask_a_private_nameserver_directly():
+    """dnsPolicy None with the private server as nameserver: its records, no cluster names."""
+    lab = kubelab.connect(dns_servers=PRIVATE)
+    lab.apply("""
+apiVersion: v1
+kind: Pod
+metadata: {name: direct}
+spec:
+  containers: [{name: c, image: busybox}]
+  dnsPolicy: None
+  dnsConfig: {nameservers: [10.0.0.53]}
+""")
+    assert lab.resolve("ledger.corp.example.internal", src="default/direct").addresses == ["10.0.5.20"]
+    assert lab.resolve("kubernetes.default.svc.cluster.local", src="default/direct").rcode == "NXDOMAIN"

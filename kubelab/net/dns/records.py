@@ -4,7 +4,8 @@ Spec: https://github.com/kubernetes/dns/blob/master/docs/specification.md (secti
 Reference implementation: CoreDNS's kubernetes plugin (plugin/kubernetes/{parse,kubernetes,
 reverse,handler}.go and plugin/backend_lookup.go). Where CoreDNS goes beyond the spec the
 comment says "CoreDNS:". Behind the kubernetes plugin sit the plugins a kubeadm Corefile
-chains to: hosts and rewrite before it, forward (to the world outside) after it.
+chains to: hosts and rewrite before it, forward after it (to the upstreams of kubelab.net.dns.upstream;
+a stub domain's server block forwards to its own).
 
 Names are compared lower-case and without the trailing dot (spec 2.1: case-insensitive); answer
 records carry the canonical lower-case owner name.

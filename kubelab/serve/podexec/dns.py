@@ -65,7 +65,8 @@ def nslookup(ctx: Context, args: list[str]) -> Result:
             found = found or r.type == rtype
             out += _nslookup_line(r)
     if not found:
-        dangling = _dangling_cname(ctx, ns, last)
+        # (a SERVFAIL is the server's failure, not an alias's: no extra CNAME queries to report it)
+        dangling = None if last.rcode == "SERVFAIL" else _dangling_cname(ctx, ns, last)
         if dangling is not None:   # an alias whose target does not resolve: bind prints both
             owner, target = dangling
             return Result(head + f"{owner}\tcanonical name = {target}.\n** server can't find {target}: "
