@@ -425,8 +425,9 @@ class SimulatedLab(Lab):
 
     def _dns_query(self, server: str, name: str, rtype: str):
         """_dns_lookup plus the milliseconds the server spent (CoreDNS sitting out a dead forward: 5000).
-        A forward that failed puts CoreDNS's errors-plugin line in its log, once per answer computed (the
-        cache plugin keeps a SERVFAIL, so a repeat within the unchanged cluster is not forwarded again)."""
+        A forward that failed puts CoreDNS's errors-plugin line in its log once per answer computed: a repeat
+        in the unchanged cluster costs the same time (a learner's repeats come after the cache's 5 s SERVFAIL
+        TTL) but is not logged again, so the log stays bounded."""
         from ..net.dns.upstream import forward_error_line
         from .logs import record_coredns_lines
 
@@ -441,7 +442,7 @@ class SimulatedLab(Lab):
             if cluster:
                 rcode, records, forwards = self._dns().query_traced(name, rtype)
                 record_coredns_lines(self.cluster, [forward_error_line(name, rtype, f.error)
-                                                    for f in forwards if f.error])
+                                                    for f in forwards if f.error and f.logged])
                 answers[key] = (rcode, records, sum(f.elapsed_ms for f in forwards))
             elif private is not None:
                 answers[key] = (*private.query(name, rtype), 0)

@@ -216,3 +216,31 @@ spec:
 """)
     assert lab.resolve("ledger.corp.example.internal", src="default/direct").addresses == ["10.0.5.20"]
     assert lab.resolve("kubernetes.default.svc.cluster.local", src="default/direct").rcode == "NXDOMAIN"
+
+
+def test_a_stub_block_without_the_errors_plugin_fails_silently():
+    """No errors plugin in the stub's server block: the same SERVFAIL after 5 s, but nothing in CoreDNS's log."""
+    lab = _lab(STUB.replace("    errors\n", "").replace("forward . 10.0.0.53", "forward . 10.0.0.35"))
+    answer = lab.resolve("ledger.corp.example.internal.", src="shop/api")
+    assert answer.rcode == "SERVFAIL" and answer.elapsed_ms >= 5000
+    assert "plugin/errors" not in _coredns_log(lab)
+
+
+def test_coredns_error_lines_are_bounded():
+    """A storm of failed forwards cannot grow CoreDNS's log past LINES_KEPT lines."""
+    from kubelab.sim.logs import LINES_KEPT, record_coredns_lines
+
+    lab = kubelab.connect()
+    record_coredns_lines(lab.cluster, [f"[ERROR] plugin/errors: 2 n{i}.example. A: i/o timeout" for i in range(2000)])
+    assert len(lab.cluster.coredns_log) == LINES_KEPT
+    assert "n0.example." in _coredns_log(lab)
+
+
+def test_a_repeated_failed_lookup_is_logged_once_per_cluster_state():
+    """Asking again in an unchanged cluster waits as long again (learners' repeats are seconds apart, past the
+    cache's 5 s SERVFAIL TTL) but adds no second error line: the log stays bounded."""
+    lab = _lab(STUB.replace("forward . 10.0.0.53", "forward . 10.0.0.35"))
+    first = lab.resolve("ledger.corp.example.internal.", src="shop/api")
+    again = lab.resolve("ledger.corp.example.internal.", src="shop/api")
+    assert first.elapsed_ms == again.elapsed_ms >= 5000
+    assert _coredns_log(lab).count("plugin/errors") == 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 
 from ..objects import labels_of, name_of, namespace_of, pod_ips, pod_terminating
@@ -232,8 +232,8 @@ class ClusterDNS:
         block forwards to its own upstreams); then hosts, kubernetes, forward (plugin.cfg order)."""
         stubs = [(zone, to) for zone, to in self.options.stub_domains if in_zone(name, zone)]
         if stubs:
-            _zone, to = max(stubs, key=lambda s: len(s[0]))
-            return self._forward(name, qtype, to, forwards)
+            zone, to = max(stubs, key=lambda s: len(s[0]))
+            return self._forward(name, qtype, to, forwards, logged=zone not in self.options.quiet_zones)
         if self._hosts:
             answered = self._hosts_plugin(name, qtype)
             if answered is not None:
@@ -244,7 +244,7 @@ class ClusterDNS:
             if not (rcode == NXDOMAIN and self.options.falls_through(name)):
                 return rcode, records
         if self.options.forwards(name):
-            return self._forward(name, qtype, self.options.forward, forwards)
+            return self._forward(name, qtype, self.options.forward, forwards, logged=self.options.errors)
         return SERVFAIL, []     # plugin.NextOrFailure with no next plugin
 
     def _hosts_plugin(self, name: str, qtype: str) -> tuple[str, list[Record]] | None:
@@ -276,13 +276,15 @@ class ClusterDNS:
         """What the world outside answers (the nameserver a dnsPolicy Default pod inherits from its node)."""
         return self._world.query(qname, qtype)
 
-    def _forward(self, name: str, qtype: str, to: tuple | None, forwards: list | None) -> tuple[str, list[Record]]:
-        """The forward plugin asks its TO upstreams (stub domains their own); without an Upstreams, the world."""
+    def _forward(self, name: str, qtype: str, to: tuple | None, forwards: list | None,
+                 logged: bool = True) -> tuple[str, list[Record]]:
+        """The forward plugin asks its TO upstreams (stub domains their own); without an Upstreams, the world.
+        ``logged``: the server block has the errors plugin, which logs a failed forward."""
         if self._upstreams is None or not to:
             return self._world.query(name, qtype)
         outcome = self._upstreams.forward(to, name, qtype)
         if forwards is not None:
-            forwards.append(outcome)
+            forwards.append(outcome if logged else replace(outcome, logged=False))
         return outcome.rcode, list(outcome.records)
 
     # -- the kubernetes plugin ------------------------------------------------------------------

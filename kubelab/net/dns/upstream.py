@@ -69,6 +69,7 @@ class ForwardOutcome:
     upstream: str = ""            # the address last tried
     error: str | None = None      # the forward plugin's error (None when an upstream replied)
     elapsed_ms: int = 0
+    logged: bool = True           # the server block has the errors plugin, so a failure is logged
 
 
 def forward_error_line(name: str, qtype: str, error: str) -> str:
