@@ -95,8 +95,8 @@ def _ask(lookup: Lookup, server: str, name: str, qtype: str) -> tuple[str, list,
 
 def _send(lookup: Lookup, conf: ResolvConf, servers: tuple, name: str, qtype: str) -> tuple[str, list, str, int]:
     """res_send: ``attempts`` rounds over the nameservers, moving on after SERVFAIL/REFUSED/NOTIMP or a
-    timeout; (rcode, records, server, ms waited). A server asked again answers from CoreDNS's cache
-    (the cache plugin keeps SERVFAIL 5 s), so the retry costs one round trip."""
+    timeout; (rcode, records, server, ms waited). A server that replied gives the retry the same reply
+    in one round trip (for CoreDNS: its cache plugin keeps a SERVFAIL 5 s)."""
     rcode, records, used, elapsed = "SERVFAIL", [], servers[0], 0
     replied: dict = {}
     for _round in range(conf.attempts):
