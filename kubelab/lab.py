@@ -58,8 +58,9 @@ def connect(backend: str = "simulated", **options) -> Lab:
     """A cluster to work on: ``connect()`` is a fresh simulated cluster; ``connect("live")`` uses kubeconfig.
 
     Simulated options: nodes, cni, proxy_mode, ip_families, pod_cidr, service_cidr, cluster_domain,
-    dns_service_ip, node_port_range, max_endpoints_per_slice, node_resolv_conf, external_dns, seed,
-    ingress_controller ("ingress-nginx" | "traefik"), ...
+    dns_service_ip, node_port_range, max_endpoints_per_slice, node_resolv_conf, external_dns (what the
+    node's nameservers answer), dns_servers ({ip: records}: private nameservers a Corefile stub domain
+    may forward to), seed, ingress_controller ("ingress-nginx" | "traefik"), ...
     """
     import importlib
 

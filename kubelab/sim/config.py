@@ -33,6 +33,7 @@ class ClusterConfig:
     node_resolv_conf: str = "nameserver 192.168.0.2\nsearch localdomain\n"
     mesh: str | None = None                            # "istio" | "linkerd": the mesh installed at connect()
     external_dns: tuple = ()                           # ((name, ((type, (values…)),…)),…) frozen form
+    dns_servers: tuple = ()                            # ((ip, <external_dns form>),…): private nameservers
     load_balancer_pool: str = "172.18.255.200/29"      # the simulated cloud's external IPs
     calico_mode: str = "bgp"                           # bgp | ipip | vxlan
     pods_routable_from_outside: bool | None = None     # None: only a routed CNI (Calico BGP peering the network)
@@ -69,10 +70,9 @@ class ClusterConfig:
             options["service_cidr"] = tuple({"IPv4": "10.96.0.0/12", "IPv6": "fd00:10:96::/112"}[f] for f in families)
         external = options.get("external_dns")
         if isinstance(external, dict):
-            options["external_dns"] = tuple(sorted(
-                (name.rstrip(".").lower(), tuple(sorted((t.upper(), tuple(v if isinstance(v, (list, tuple)) else [v]))
-                                                        for t, v in records.items())))
-                for name, records in external.items()))
+            options["external_dns"] = _frozen_records(external)
+        if "dns_servers" in options:
+            options["dns_servers"] = _frozen_servers(options["dns_servers"])
         config = cls(**options)
         config._check()
         return config
@@ -125,7 +125,48 @@ class ClusterConfig:
         return str(ipaddress.ip_network(self.service_cidr[0], strict=False).network_address + 1)
 
     def external_records(self) -> dict:
-        return {name: {t: list(v) for t, v in recs} for name, recs in self.external_dns}
+        return _thawed(self.external_dns)
+
+    def private_dns_records(self) -> dict:
+        """{nameserver ip: {name: {TYPE: [values]}}} of the private nameservers (connect(dns_servers=...))."""
+        return {ip: _thawed(records) for ip, records in self.dns_servers}
+
+
+def _frozen_records(records: dict) -> tuple:
+    return tuple(sorted(
+        (name.rstrip(".").lower(), tuple(sorted((t.upper(), tuple(v if isinstance(v, (list, tuple)) else [v]))
+                                                for t, v in types.items())))
+        for name, types in records.items()))
+
+
+def _thawed(frozen: tuple) -> dict:
+    return {name: {t: list(v) for t, v in recs} for name, recs in frozen}
+
+
+_DNS_SERVERS_EXAMPLE = "dns_servers={'10.0.0.53': {'ledger.corp.example.internal': {'A': ['10.0.5.20']}}}"
+
+
+def _frozen_servers(servers) -> tuple:
+    """connect(dns_servers={ip: {name: {TYPE: [values]}}}): nameservers that answer only from their own records."""
+    if isinstance(servers, tuple):
+        return servers
+    if not isinstance(servers, dict):
+        raise BackendError(f"connect(): dns_servers={servers!r} must be a dict of nameserver IP -> records; "
+                           f"write {_DNS_SERVERS_EXAMPLE}")
+    out = []
+    for ip, records in servers.items():
+        try:
+            address = str(ipaddress.ip_address(str(ip)))
+        except ValueError:
+            raise BackendError(f"connect(): dns_servers[{ip!r}]: {ip!r} is not an IP address; key each "
+                               f"nameserver by its address, e.g. {_DNS_SERVERS_EXAMPLE}") from None
+        if not isinstance(records, dict) or not all(
+                isinstance(name, str) and name.strip(".") and isinstance(types, dict) and types and
+                all(isinstance(t, str) for t in types) for name, types in records.items()):
+            raise BackendError(f"connect(): dns_servers[{ip!r}]={records!r} must map each name to its records by "
+                               f"type, the external_dns format, e.g. {_DNS_SERVERS_EXAMPLE}")
+        out.append((address, _frozen_records(records)))
+    return tuple(sorted(out))
 
 
 def _family(cidr: str) -> str:

@@ -388,20 +388,77 @@ class SimulatedLab(Lab):
             options = parse_corefile(self.cluster.coredns_corefile or "")
             return ClusterDNS(self.config.cluster_domain, options, self.cluster.items("Namespace"),
                               self.cluster.items("Service"), self.cluster.items("EndpointSlice"),
-                              self.cluster.items("Pod"), upstream=self.config.external_records())
+                              self.cluster.items("Pod"), upstream=self.config.external_records(),
+                              upstreams=self._dns_upstreams())
         return self._view("dns", build)
 
+    def _dns_upstreams(self):
+        """Who CoreDNS's forward plugin reaches: the world at the node's nameservers, connect(dns_servers=...)
+        at their addresses, nobody elsewhere; its packets judged like any pod's (kubelab.net.dns.upstream)."""
+        from ..net.dns.resolver import parse_resolv_conf
+        from ..net.dns.upstream import RecordServer, Upstreams
+
+
+        return Upstreams(RecordServer(self.config.external_records()), self._private_nameservers(),
+                         parse_resolv_conf(self.config.node_resolv_conf).nameservers, path=self._coredns_path)
+
+    def _coredns_path(self, upstream: str) -> tuple[str, str | None]:
+        """(CoreDNS pod's IP, why its UDP/53 query to `upstream` is dropped, or None): traced from the first
+        CoreDNS pod by name, so NetworkPolicy selecting the CoreDNS pods applies to their forwards."""
+        from .logs import is_coredns
+
+        pods = sorted((p for p in self.cluster.items("Pod", "kube-system") if is_coredns(p) and pod_ips(p)),
+                      key=name_of)
+        if not pods:
+            return "", None
+        source = pod_ips(pods[0])[0]
+        if not self.cluster.items("NetworkPolicy") or not cni_enforces(self.config):
+            return source, None
+        verdict = self.prober.trace(key_of(pods[0]), upstream, 53, "UDP").verdict
+        return source, None if verdict else verdict.reason
+
     def _dns_lookup(self, server: str, name: str, rtype: str):
-        """A query to one nameserver: cluster DNS at the kube-dns Service's IPs, the outside world elsewhere."""
+        """A query to one nameserver: (rcode, records) (cluster DNS at the kube-dns Service's IPs, a private
+        nameserver at its address, the outside world elsewhere)."""
+        rcode, records, _ms = self._dns_query(server, name, rtype)
+        return rcode, records
+
+    def _dns_query(self, server: str, name: str, rtype: str):
+        """_dns_lookup plus the milliseconds the server spent (CoreDNS sitting out a dead forward: 5000).
+        A forward that failed puts CoreDNS's errors-plugin line in its log once per answer computed: a repeat
+        in the unchanged cluster costs the same time (a learner's repeats come after the cache's 5 s SERVFAIL
+        TTL) but is not logged again, so the log stays bounded."""
+        from ..net.dns.upstream import forward_error_line
+        from .logs import record_coredns_lines
+
         cluster = server in self._view("cluster-dns-ips", self._cluster_dns_ips)
         # answers are a function of the cluster's state: memoised until it changes (bounded)
         answers = self._view("dns-answers", dict)
-        key = (cluster, name, rtype)
+        private = None if cluster else self._private_nameservers().get(server)
+        key = (cluster, server if private is not None else "", name, rtype)
         if key not in answers:
             if len(answers) >= 4096:
                 answers.clear()
-            answers[key] = (self._dns().query if cluster else self._dns().query_upstream)(name, rtype)
+            if cluster:
+                rcode, records, forwards = self._dns().query_traced(name, rtype)
+                record_coredns_lines(self.cluster, [forward_error_line(name, rtype, f.error)
+                                                    for f in forwards if f.error and f.logged])
+                answers[key] = (rcode, records, sum(f.elapsed_ms for f in forwards))
+            elif private is not None:
+                answers[key] = (*private.query(name, rtype), 0)
+            else:
+                answers[key] = (*self._dns().query_upstream(name, rtype), 0)
         return answers[key]
+
+    def _private_nameservers(self) -> dict:
+        """{ip: RecordServer} of connect(dns_servers=...): they answer pods and CoreDNS alike."""
+        from ..net.dns.upstream import RecordServer
+
+        servers = self.__dict__.get("_private_dns")
+        if servers is None:
+            servers = self._private_dns = {ip: RecordServer(records)
+                                           for ip, records in self.config.private_dns_records().items()}
+        return servers
 
     def _cluster_dns_ips(self) -> set:
         kube_dns = self.cluster.find("Service", "kube-system/kube-dns")
@@ -427,12 +484,12 @@ class SimulatedLab(Lab):
 
         name, rtype = check_dns_name(name), check_rtype(rtype)
         if src is None:
-            return resolve(name, rtype, None, self._dns_lookup, server=self.config.cluster_dns)
+            return resolve(name, rtype, None, self._dns_query, server=self.config.cluster_dns)
         conf = self._pod_resolv_conf(src)
         blocked = self._unreachable_nameservers(src, conf.nameservers)
-        def lookup(server, qname, qtype, _ask=self._dns_lookup):
+        def lookup(server, qname, qtype, _ask=self._dns_query):
             return ("TIMEOUT", []) if server in blocked else _ask(server, qname, qtype)
-        answer = resolve(name, rtype, conf, lookup if blocked else self._dns_lookup)
+        answer = resolve(name, rtype, conf, lookup if blocked else self._dns_query)
         if answer.rcode == "TIMEOUT":
             why = "; ".join(f"{server}:53/UDP: {reason}" for server, reason in sorted(blocked.items()))
             answer = dataclasses.replace(answer, reason=f"no nameserver answered, every query timed out: {why}")

@@ -16,6 +16,7 @@ from ..net import applogs, apps
 from ..net.objects import labels_of, name_of, namespace_of
 
 __all__ = ["LogLine", "ContainerLogs", "record_access", "container_log", "container_name", "written", "is_coredns",
+           "record_coredns_lines",
            "LINES_KEPT"]
 
 LINES_KEPT = 1000   # per container: older lines are dropped, as a rotated log file's are
@@ -132,3 +133,11 @@ def written(cluster, pod: dict, container: str) -> int:
     if is_coredns(pod):
         return len(cluster.coredns_log)
     return len(_startup(pod, container)) + _logs_of(cluster).written(pod["metadata"].get("uid", ""), container)
+
+
+def record_coredns_lines(cluster, lines) -> None:
+    """CoreDNS prints `lines` (the errors plugin's, one per failed query); the simulated log stops growing at
+    LINES_KEPT lines, so a storm of failed lookups cannot fill memory."""
+    room = LINES_KEPT - len(cluster.coredns_log)
+    if lines and room > 0:
+        cluster.coredns_log.extend(lines[:room])

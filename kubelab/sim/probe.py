@@ -324,7 +324,7 @@ class Prober:
             answers = [self.lab.resolve_outside(name, rtype) for rtype in families]
         answer = next((a for a in answers if a.addresses), answers[0])
         if not answer.addresses:
-            return None, f"{name} does not resolve ({answer.rcode}; tried {', '.join(answer.queries)})"
+            return None, answer.failure(name)
         address = answer.addresses[0]
         via = f" via CNAME {' -> '.join(answer.cname_chain)}" if answer.cname_chain else ""
         rules.append(f"DNS: {name} -> {address} (as {answer.name}{via})")

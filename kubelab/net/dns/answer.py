@@ -40,6 +40,9 @@ def srv_record(name: str, ttl: int, priority: int, weight: int, port: int, targe
                   priority=priority, weight=weight, port=port, target=target)
 
 
+SLOW_MS = 1000   # answers slower than this show their query time (quick ones keep their usual output)
+
+
 def _absolute(name: str) -> str:
     return name if name.endswith(".") else name + "."
 
@@ -56,6 +59,23 @@ class DnsAnswer:
     queries: tuple = ()               # every name the resolver sent, in order
     server: str = ""
     reason: str = ""
+    elapsed_ms: int = 0               # simulated time the lookup took, every query and timeout included
+
+    @property
+    def status(self) -> str:
+        """The rcode, with NOERROR and no record of the asked type spelled NODATA."""
+        return "NODATA" if self.rcode == "NOERROR" and not self else self.rcode
+
+    @property
+    def waited(self) -> bool:
+        """The lookup sat out a timeout or a dead forward (a second or more), not just round trips."""
+        return self.elapsed_ms >= SLOW_MS
+
+    def failure(self, asked: str) -> str:
+        """Why ``asked`` has no address, in one line: rcode, time waited and every name the resolver tried."""
+        n = len(self.queries)
+        return (f"could not resolve {asked.rstrip('.')}: {self.status} after {self.elapsed_ms / 1000:.1f} s "
+                f"({n} name{'' if n == 1 else 's'} tried: {', '.join(self.queries) or '-'})")
 
     def __bool__(self) -> bool:
         """True when the answer holds a record of the asked type (a CNAME alone answers nothing)."""
@@ -67,9 +87,10 @@ class DnsAnswer:
         return [r.value for r in self.records if r.type in ("A", "AAAA")]
 
     def __str__(self) -> str:
+        timing = [f";; Query time: {self.elapsed_ms} msec"] if self.waited else []
         if self.rcode == "TIMEOUT":   # no reply at all: what dig and nslookup print
-            return (";; connection timed out; no servers could be reached\n"
-                    f";; tried: {', '.join(self.queries) or '-'}\n;; {self.reason}")
+            return "\n".join([";; connection timed out; no servers could be reached",
+                              f";; tried: {', '.join(self.queries) or '-'}", *timing, f";; {self.reason}"])
         status = "NOERROR (no data)" if self.rcode == "NOERROR" and not self else self.rcode
         lines = [f";; {self.name} IN {self.rtype}: {status} from {self.server or 'cluster DNS'}",
                  f";; tried: {', '.join(self.queries) or '-'}"]
@@ -78,12 +99,14 @@ class DnsAnswer:
         if self.records:
             lines.append(";; ANSWER SECTION:")
             lines.extend(str(r) for r in self.records)
+        lines += timing
         lines.append(f";; {self.reason}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         return (f"DnsAnswer(name={self.name!r}, rtype={self.rtype!r}, rcode={self.rcode!r}, "
-                f"records={[r.value for r in self.records]!r}, queries={list(self.queries)!r})")
+                f"records={[r.value for r in self.records]!r}, queries={list(self.queries)!r}"
+                + (f", elapsed_ms={self.elapsed_ms})" if self.waited else ")"))
 
     def _repr_html_(self) -> str:
         status = "NOERROR (no data)" if self.rcode == "NOERROR" and not self else self.rcode
@@ -99,5 +122,6 @@ class DnsAnswer:
         return (f"<div><p><b>{html.escape(self.name)}</b> {self.rtype}: "
                 f"<span style='color:{colour}'><b>{status}</b></span> "
                 f"from {html.escape(self.server or 'cluster DNS')}</p>{chain}{table}"
-                f"<details><summary>{len(self.queries)} name(s) tried</summary><ol>{tried}</ol></details>"
+                f"<details><summary>{len(self.queries)} name(s) tried"
+                f"{f' in {self.elapsed_ms / 1000:.1f} s' if self.waited else ''}</summary><ol>{tried}</ol></details>"
                 f"<p><i>{html.escape(self.reason)}</i></p></div>")

@@ -122,6 +122,8 @@ class CorefileOptions:
     hosts_fallthrough: tuple | None = None
     rewrites: tuple = ()
     stub_domains: tuple = field(default=())   # ((zone, (upstream, ...)), ...) from other server blocks
+    errors: bool = True                       # the errors plugin logs this block's failed queries
+    quiet_zones: tuple = ()                   # stub zones whose server block has no errors plugin
 
     def falls_through(self, name: str) -> bool:
         """fall.F.Through: no zones listed = every name; else names under a listed zone."""
@@ -343,7 +345,7 @@ def parse_corefile(text: str) -> CorefileOptions:
     """Read the server block that holds the kubernetes plugin (plugin options per coredns.io/plugins)."""
     servers = _blocks(text or "")
     main: dict | None = None
-    stubs = []
+    stubs, quiet = [], []
     for keys, line, items in servers:
         zones = [_zone_of_key(k, line) for k in keys]
         opts: dict = {}
@@ -365,11 +367,14 @@ def parse_corefile(text: str) -> CorefileOptions:
             if main is not None:
                 _fail(line, "a second server block with the kubernetes plugin",
                       "keep the kubernetes plugin in one server block")
-            main = dict(opts, rewrites=tuple(rewrites))
+            main = dict(opts, rewrites=tuple(rewrites), errors=any(d.name == "errors" for d in items))
         elif "forward" in opts:
             stubs.extend((z, opts["forward"]) for z in zones)
+            if not any(d.name == "errors" for d in items):
+                quiet.extend(zones)
     if main is None:
         _fail(1, "no server block uses the kubernetes plugin",
               "add 'kubernetes cluster.local in-addr.arpa ip6.arpa { ... }' to the '.:53' block")
     main["stub_domains"] = tuple(stubs)
+    main["quiet_zones"] = tuple(quiet)
     return CorefileOptions(**main)

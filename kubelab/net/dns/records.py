@@ -4,7 +4,8 @@ Spec: https://github.com/kubernetes/dns/blob/master/docs/specification.md (secti
 Reference implementation: CoreDNS's kubernetes plugin (plugin/kubernetes/{parse,kubernetes,
 reverse,handler}.go and plugin/backend_lookup.go). Where CoreDNS goes beyond the spec the
 comment says "CoreDNS:". Behind the kubernetes plugin sit the plugins a kubeadm Corefile
-chains to: hosts and rewrite before it, forward (to the world outside) after it.
+chains to: hosts and rewrite before it, forward after it (to the upstreams of kubelab.net.dns.upstream;
+a stub domain's server block forwards to its own).
 
 Names are compared lower-case and without the trailing dot (spec 2.1: case-insensitive); answer
 records carry the canonical lower-case owner name.
@@ -13,20 +14,19 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 
 from ..objects import labels_of, name_of, namespace_of, pod_ips, pod_terminating
 from .answer import Record, srv_record
 from .corefile import CorefileOptions, in_zone
+from .upstream import _MAX_CNAME_DEPTH, RecordServer, Upstreams
 
 __all__ = ["ClusterDNS", "DNS_SCHEMA_VERSION", "reverse_name", "address_from_reverse"]
 
 # CoreDNS serves 1.1.0 (kubernetes.go DNSSchemaVersion); the spec text says 1.0.1.
 DNS_SCHEMA_VERSION = "1.1.0"
 _TXT_TTL = 28800            # CoreDNS: the dns-version record's TTL
-_UPSTREAM_TTL = 30          # kubeadm's "cache 30" caps what clients see of forwarded answers
-_MAX_CNAME_DEPTH = 8        # CoreDNS backend_lookup: stop after 8 chained CNAMEs
 _SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 NOERROR, NXDOMAIN, SERVFAIL = "NOERROR", "NXDOMAIN", "SERVFAIL"
@@ -103,7 +103,9 @@ class ClusterDNS:
 
     def __init__(self, zone: str, options: CorefileOptions, namespaces: Iterable, services: Iterable[dict],
                  endpointslices: Iterable[dict], pods: Iterable[dict],
-                 upstream: Mapping[str, Mapping[str, list]] | None = None):
+                 upstream: Mapping[str, Mapping[str, list]] | None = None, upstreams: Upstreams | None = None):
+        """``upstream``: the world's records; ``upstreams``: who the forward plugin reaches, and how (None:
+        every forward reaches the world)."""
         self.zone = _norm(zone)
         self.options = options
         self.ttl = options.ttl
@@ -111,8 +113,8 @@ class ClusterDNS:
         # plugin.Zones.Matches picks the longest zone that contains the name
         self._zones = sorted(set(zones), key=len, reverse=True)
         self._namespaces = {(n if isinstance(n, str) else name_of(n)).lower() for n in namespaces}
-        self._upstream = {_norm(name): {t.upper(): list(v) for t, v in types.items()}
-                          for name, types in (upstream or {}).items()}
+        self._world = upstreams.world if upstreams is not None else RecordServer(upstream)
+        self._upstreams = upstreams
         self._hosts = {}
         for entry in options.hosts:
             for name in entry.names:
@@ -210,32 +212,39 @@ class ClusterDNS:
 
     def query(self, qname: str, qtype: str) -> tuple[str, list[Record]]:
         """One query to the cluster DNS: (rcode, answer records with any CNAMEs first)."""
+        rcode, records, _forwards = self.query_traced(qname, qtype)
+        return rcode, records
+
+    def query_traced(self, qname: str, qtype: str) -> tuple[str, list[Record], tuple]:
+        """query() plus the ForwardOutcome of every forward the answer took (their errors are CoreDNS's log)."""
         name, qtype = _norm(qname), qtype.upper()
         rewritten = self.options.rewrite(name) if self.options.rewrites else name
-        rcode, records = self._serve(rewritten, qtype, 0)
+        forwards: list = []
+        rcode, records = self._serve(rewritten, qtype, 0, forwards)
         if rewritten != name:
             # rewrite ... answer auto: the client sees answers for the name it asked
             records = [Record(name, r.type, r.ttl, r.value, r.priority, r.weight, r.port, r.target)
                        if r.name == rewritten else r for r in records]
-        return rcode, records
+        return rcode, records, tuple(forwards)
 
-    def _serve(self, name: str, qtype: str, depth: int) -> tuple[str, list[Record]]:
-        """The plugin chain: a more specific server block (stub domain) wins; then hosts,
-        kubernetes, forward (plugin order of CoreDNS's plugin.cfg)."""
-        for zone, _servers in self.options.stub_domains:
-            if in_zone(name, zone):
-                return self._forward(name, qtype, depth)
+    def _serve(self, name: str, qtype: str, depth: int, forwards: list | None = None) -> tuple[str, list[Record]]:
+        """The plugin chain: the server block of the longest zone holding the name wins (a stub domain's
+        block forwards to its own upstreams); then hosts, kubernetes, forward (plugin.cfg order)."""
+        stubs = [(zone, to) for zone, to in self.options.stub_domains if in_zone(name, zone)]
+        if stubs:
+            zone, to = max(stubs, key=lambda s: len(s[0]))
+            return self._forward(name, qtype, to, forwards, logged=zone not in self.options.quiet_zones)
         if self._hosts:
             answered = self._hosts_plugin(name, qtype)
             if answered is not None:
                 return answered
         zone = next((z for z in self._zones if in_zone(name, z)), None)
         if zone is not None:
-            rcode, records = self._kubernetes(name, qtype, zone, depth)
+            rcode, records = self._kubernetes(name, qtype, zone, depth, forwards)
             if not (rcode == NXDOMAIN and self.options.falls_through(name)):
                 return rcode, records
         if self.options.forwards(name):
-            return self._forward(name, qtype, depth)
+            return self._forward(name, qtype, self.options.forward, forwards, logged=self.options.errors)
         return SERVFAIL, []     # plugin.NextOrFailure with no next plugin
 
     def _hosts_plugin(self, name: str, qtype: str) -> tuple[str, list[Record]] | None:
@@ -265,33 +274,23 @@ class ClusterDNS:
 
     def query_upstream(self, qname: str, qtype: str) -> tuple[str, list[Record]]:
         """What the world outside answers (the nameserver a dnsPolicy Default pod inherits from its node)."""
-        return self._forward(_norm(qname), qtype.upper(), 0)
+        return self._world.query(qname, qtype)
 
-    def _forward(self, name: str, qtype: str, depth: int) -> tuple[str, list[Record]]:
-        """The forward plugin asks the world outside (``upstream``), which chases its own CNAMEs."""
-        entry = self._upstream.get(name)
-        if entry is None:
-            return NXDOMAIN, []
-        if qtype in entry:
-            return NOERROR, [self._upstream_record(name, qtype, v) for v in entry[qtype]]
-        if "CNAME" in entry and depth < _MAX_CNAME_DEPTH:
-            target = _norm(entry["CNAME"][0])
-            rcode, rest = self._forward(target, qtype, depth + 1)
-            return rcode, [Record(name, "CNAME", _UPSTREAM_TTL, target)] + rest
-        return NOERROR, []
-
-    @staticmethod
-    def _upstream_record(name: str, qtype: str, value) -> Record:
-        if qtype == "SRV":
-            prio, weight, port, target = str(value).split()
-            return srv_record(name, _UPSTREAM_TTL, int(prio), int(weight), int(port), _norm(target))
-        if qtype in ("CNAME", "PTR", "NS"):
-            value = _norm(str(value))
-        return Record(name, qtype, _UPSTREAM_TTL, str(value))
+    def _forward(self, name: str, qtype: str, to: tuple | None, forwards: list | None,
+                 logged: bool = True) -> tuple[str, list[Record]]:
+        """The forward plugin asks its TO upstreams (stub domains their own); without an Upstreams, the world.
+        ``logged``: the server block has the errors plugin, which logs a failed forward."""
+        if self._upstreams is None or not to:
+            return self._world.query(name, qtype)
+        outcome = self._upstreams.forward(to, name, qtype)
+        if forwards is not None:
+            forwards.append(outcome if logged else replace(outcome, logged=False))
+        return outcome.rcode, list(outcome.records)
 
     # -- the kubernetes plugin ------------------------------------------------------------------
 
-    def _kubernetes(self, name: str, qtype: str, zone: str, depth: int) -> tuple[str, list[Record]]:
+    def _kubernetes(self, name: str, qtype: str, zone: str, depth: int,
+                    forwards: list | None = None) -> tuple[str, list[Record]]:
         """handler.go ServeDNS: per qtype, NXDOMAIN when the name does not exist, else NODATA/records."""
         if qtype == "TXT":
             # CoreDNS: only dns-version.<zone> has a TXT record; every other TXT query is NODATA
@@ -311,7 +310,7 @@ class ClusterDNS:
         if not found:
             return NXDOMAIN, []
         if qtype in ("A", "AAAA"):
-            return NOERROR, self._addresses(name, qtype, items, zone, depth)
+            return NOERROR, self._addresses(name, qtype, items, zone, depth, forwards)
         if qtype == "SRV":
             return NOERROR, self._srv(name, items)
         if qtype == "CNAME":
@@ -416,7 +415,8 @@ class ClusterDNS:
                    if (not port or port == pname) and (not proto or proto == pproto)]
         return bool(matched), [(ip, num, svc.fqdn) for num in matched for ip in svc.cluster_ips]
 
-    def _addresses(self, name: str, qtype: str, items: list, zone: str, depth: int) -> list[Record]:
+    def _addresses(self, name: str, qtype: str, items: list, zone: str, depth: int,
+                   forwards: list | None = None) -> list[Record]:
         """plugin.A/AAAA: addresses of the queried family (deduplicated); CNAMEs are chased."""
         records, seen = [], set()
         for host, port, _owner in items:
@@ -429,12 +429,12 @@ class ClusterDNS:
                 continue
             cname = Record(name, "CNAME", self.ttl, host)
             if in_zone(host, zone):
-                rcode, rest = self._kubernetes(host, qtype, zone, depth + 1)
+                rcode, rest = self._kubernetes(host, qtype, zone, depth + 1, forwards)
                 if rest:
                     records += [cname] + rest
             else:
                 # the Upstream lookup goes through this server again (and so to forward)
-                _rcode, rest = self._serve(host, qtype, depth + 1)
+                _rcode, rest = self._serve(host, qtype, depth + 1, forwards)
                 records += [cname] + rest
         return records
 

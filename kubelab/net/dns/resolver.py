@@ -1,7 +1,11 @@
 """The stub resolver in a pod: /etc/resolv.conf, the search list and ndots, as glibc does it.
 
 Rules from glibc resolv/res_init.c (reading resolv.conf), res_query.c (__res_context_search,
-the search-list walk) and res_send.c (trying the next nameserver), and resolv.conf(5).
+the search-list walk) and res_send.c (trying the next nameserver, and how long it waits), and resolv.conf(5).
+
+The query clock: a query a server answers costs ANSWER_RTT_MS (a fixed simulated round trip) plus
+whatever the server spent (CoreDNS waiting out a dead forward: 5 s); a query nobody answers costs what
+res_send waits for it (send_dg's timeout per nameserver, for each of ``attempts`` rounds).
 """
 from __future__ import annotations
 
@@ -12,10 +16,15 @@ from .answer import DnsAnswer, Record
 
 __all__ = ["ResolvConf", "parse_resolv_conf", "resolve", "Lookup"]
 
-Lookup = Callable[[str, str, str], "tuple[str, list[Record]]"]
+Lookup = Callable[[str, str, str], "tuple[str, list[Record]] | tuple[str, list[Record], int]"]
 
 MAXNS = 3                 # resolv.h: at most three nameservers are used
 MAX_NDOTS = 15            # res_init.c: RES_MAXNDOTS
+RES_TIMEOUT = 5           # resolv.h: default "options timeout:" in seconds
+RES_MAXRETRANS = 30       # resolv.h: timeout is capped at 30 s
+RES_DFLRETRY = 2          # resolv.h: default "options attempts:"
+RES_MAXRETRY = 5          # resolv.h: attempts is capped at 5
+ANSWER_RTT_MS = 1         # kubelab's choice: one answered query's round trip, in simulated milliseconds
 _NEXT_SERVER = ("SERVFAIL", "REFUSED", "NOTIMP", "TIMEOUT")   # res_send.c: these make glibc try the next server
 
 
@@ -27,6 +36,8 @@ class ResolvConf:
     search: tuple = ()
     options: tuple = ()
     ndots: int = 1
+    timeout: int = RES_TIMEOUT
+    attempts: int = RES_DFLRETRY
 
     def __str__(self) -> str:
         lines = []
@@ -40,11 +51,11 @@ class ResolvConf:
 
 def parse_resolv_conf(text: str) -> ResolvConf:
     """res_init: nameserver lines accumulate (first 3 kept); the last search/domain line wins;
-    options accumulate, ndots:n is capped at 15 (default 1)."""
+    options accumulate, ndots:n is capped at 15 (default 1), timeout:n at 30 (default 5), attempts:n at 5 (default 2)."""
     nameservers: list[str] = []
     search: list[str] = []
     options: list[str] = []
-    ndots = 1
+    ndots, timeout, attempts = 1, RES_TIMEOUT, RES_DFLRETRY
     for raw in (text or "").splitlines():
         fields = raw.split()
         if not fields or fields[0][0] in "#;":
@@ -61,29 +72,60 @@ def parse_resolv_conf(text: str) -> ResolvConf:
                 options.append(opt)
                 if opt.startswith("ndots:") and opt[6:].isdigit():
                     ndots = min(int(opt[6:]), MAX_NDOTS)
-    return ResolvConf(tuple(nameservers), tuple(search), tuple(options), ndots)
+                elif opt.startswith("timeout:") and opt[8:].isdigit():
+                    timeout = max(1, min(int(opt[8:]), RES_MAXRETRANS))
+                elif opt.startswith("attempts:") and opt[9:].isdigit():
+                    attempts = max(1, min(int(opt[9:]), RES_MAXRETRY))
+    return ResolvConf(tuple(nameservers), tuple(search), tuple(options), ndots, timeout, attempts)
 
 
-def _send(lookup: Lookup, servers: tuple, name: str, qtype: str) -> tuple[str, list[Record], str]:
-    """res_send: ask the nameservers in order, moving on after SERVFAIL/REFUSED/NOTIMP."""
-    rcode, records, used = "SERVFAIL", [], servers[0]
-    for server in servers:
-        rcode, records = lookup(server, name, qtype)
-        used = server
-        if rcode not in _NEXT_SERVER:
-            break
-    return rcode, list(records), used
+def _wait_ms(conf: ResolvConf, index: int, count: int) -> int:
+    """res_send.c send_dg: seconds = timeout << ns, divided by the nameserver count for ns > 0, at least 1."""
+    seconds = conf.timeout << index
+    if index > 0:
+        seconds //= count
+    return max(seconds, 1) * 1000
+
+
+def _ask(lookup: Lookup, server: str, name: str, qtype: str) -> tuple[str, list, int]:
+    """One query: (rcode, records, ms the server spent before replying)."""
+    reply = lookup(server, name, qtype)
+    return (reply[0], list(reply[1]), reply[2]) if len(reply) == 3 else (reply[0], list(reply[1]), 0)
+
+
+def _send(lookup: Lookup, conf: ResolvConf, servers: tuple, name: str, qtype: str) -> tuple[str, list, str, int]:
+    """res_send: ``attempts`` rounds over the nameservers, moving on after SERVFAIL/REFUSED/NOTIMP or a
+    timeout; (rcode, records, server, ms waited). A server that replied gives the retry the same reply
+    in one round trip (for CoreDNS: its cache plugin keeps a SERVFAIL 5 s)."""
+    rcode, records, used, elapsed = "SERVFAIL", [], servers[0], 0
+    replied: dict = {}
+    for _round in range(conf.attempts):
+        for index, server in enumerate(servers):
+            used = server
+            if server in replied:
+                rcode, records = replied[server]
+                elapsed += ANSWER_RTT_MS
+                continue
+            rcode, records, spent = _ask(lookup, server, name, qtype)
+            if rcode == "TIMEOUT":
+                elapsed += _wait_ms(conf, index, len(servers))
+                continue
+            elapsed += spent + ANSWER_RTT_MS
+            if rcode not in _NEXT_SERVER:
+                return rcode, records, used, elapsed
+            replied[server] = (rcode, records)
+    return rcode, records, used, elapsed
 
 
 def _answer(name: str, qtype: str, rcode: str, records: list, queries: list, server: str,
-            reason: str) -> DnsAnswer:
+            reason: str, elapsed_ms: int = 0) -> DnsAnswer:
     if qtype == "CNAME":
         final, chain = records, ()
     else:   # as on the wire: the CNAME records first, then the target's records of the asked type
         final = [r for r in records if r.type in (qtype, "CNAME")]
         chain = tuple(r.value for r in records if r.type == "CNAME")
     return DnsAnswer(name=name, rtype=qtype, rcode=rcode, records=tuple(final), cname_chain=chain,
-                     queries=tuple(queries), server=server, reason=reason)
+                     queries=tuple(queries), server=server, reason=reason, elapsed_ms=elapsed_ms)
 
 
 def resolve(qname: str, qtype: str, resolv_conf: "str | ResolvConf | None", lookup: Lookup, *,
@@ -96,9 +138,10 @@ def resolve(qname: str, qtype: str, resolv_conf: "str | ResolvConf | None", look
     qtype = qtype.upper()
     if resolv_conf is None:
         name = qname.rstrip(".").lower()
-        rcode, records = lookup(server, name, qtype)
+        rcode, records, spent = _ask(lookup, server, name, qtype)
         reason = f"sent as is to {server or 'the cluster DNS'}: {_status(rcode, records)}"
-        return _answer(name, qtype, rcode, list(records), [name], server, reason)
+        elapsed = _wait_ms(ResolvConf(), 0, 1) * RES_DFLRETRY if rcode == "TIMEOUT" else spent + ANSWER_RTT_MS
+        return _answer(name, qtype, rcode, records, [name], server, reason, elapsed)
 
     conf = resolv_conf if isinstance(resolv_conf, ResolvConf) else parse_resolv_conf(resolv_conf)
     servers = conf.nameservers or ("127.0.0.1",)          # res_init: no nameserver = the local host
@@ -106,15 +149,16 @@ def resolve(qname: str, qtype: str, resolv_conf: "str | ResolvConf | None", look
     bare = qname.rstrip(".").lower()
     dots = qname.count(".")
     queries: list[str] = []
-    state = {"nodata": None, "servfail": None}
+    state = {"nodata": None, "servfail": None, "ms": 0}
 
     def attempt(candidate: str):
         queries.append(candidate)
-        rcode, records, used = _send(lookup, servers, candidate, qtype)
+        rcode, records, used, spent = _send(lookup, conf, servers, candidate, qtype)
+        state["ms"] += spent
         if rcode == "NOERROR" and any(r.type == qtype for r in records):
             why = (f"{candidate} answered (candidate {len(queries)}; search list "
                    f"{' '.join(conf.search) or '-'}, ndots:{conf.ndots})")
-            return _answer(candidate, qtype, rcode, records, queries, used, why), rcode, used
+            return _answer(candidate, qtype, rcode, records, queries, used, why, state["ms"]), rcode, used
         if rcode == "NOERROR" and state["nodata"] is None:
             state["nodata"] = (candidate, used)
         if rcode == "SERVFAIL" and state["servfail"] is None:
@@ -130,7 +174,7 @@ def resolve(qname: str, qtype: str, resolv_conf: "str | ResolvConf | None", look
         as_is = (bare, rcode, used)
         if trailing_dot:
             return _answer(bare, qtype, rcode, [], queries, used,
-                           f"{bare}: {_status(rcode, [])}; absolute name, search list not used")
+                           f"{bare}: {_status(rcode, [])}; absolute name, search list not used", state["ms"])
     # 2. Walk the search list; NXDOMAIN, NODATA and SERVFAIL move on, anything else stops the walk.
     last = None
     root_on_list = False
@@ -161,7 +205,7 @@ def resolve(qname: str, qtype: str, resolv_conf: "str | ResolvConf | None", look
         name, rcode, used = last
     reason = (f"no candidate had records ({len(queries)} tried; search list "
               f"{' '.join(conf.search) or '-'}, ndots:{conf.ndots}); reporting {name}: {_status(rcode, [])}")
-    return _answer(name, qtype, rcode, [], queries, used, reason)
+    return _answer(name, qtype, rcode, [], queries, used, reason, state["ms"])
 
 
 def _status(rcode: str, records) -> str:

@@ -1,11 +1,11 @@
 """What every simulated command gets (the lab, the pod, its argv) and returns (stdout, stderr, code)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ...net.objects import key_of
 
-__all__ = ["Context", "Result", "outcome", "resolve_host"]
+__all__ = ["Context", "Result", "outcome", "resolve_host", "slow_lookup_note"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Context:
     container: str
     argv: list
     stdin: str = ""
+    failed_lookups: dict = field(default_factory=dict)   # host -> the DnsAnswer of a lookup that found nothing
 
     @property
     def src(self) -> str:
@@ -39,7 +40,7 @@ def outcome(verdict) -> str:
     if verdict:
         return "ok"
     reason = verdict.reason
-    if "does not resolve" in reason or reason.startswith("name lookup failed"):
+    if "could not resolve" in reason or "does not resolve" in reason or reason.startswith("name lookup failed"):
         return "dns"
     if "connection refused" in reason or "rejected" in reason or "REJECT" in reason:
         return "refused"
@@ -56,8 +57,18 @@ def resolve_host(ctx: Context, host: str) -> str | None:
         fields = line.split("#", 1)[0].split()
         if len(fields) >= 2 and host.lower().rstrip(".") in (h.lower() for h in fields[1:]):
             return fields[0]
+    answers = []
     for rtype in ("A", "AAAA"):
         answer = ctx.lab.resolve(host, rtype, src=ctx.src)
         if answer.addresses:
             return answer.addresses[0]
+        answers.append(answer)
+    ctx.failed_lookups[host] = answers[0]
     return None
+
+
+def slow_lookup_note(ctx: Context, host: str) -> str:
+    """After a tool's own "cannot resolve" line: a line with the rcode, the time the lookup took and the names
+    tried, when the lookup sat out timeouts (a quick NXDOMAIN keeps the tool's usual output alone)."""
+    answer = ctx.failed_lookups.get(host)
+    return answer.failure(host) + "\n" if answer is not None and answer.waited else ""

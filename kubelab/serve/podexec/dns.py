@@ -24,7 +24,7 @@ def _nameserver(conf_text: str) -> str:
 
 
 def _lookup(ctx: Context):
-    return lambda server, name, rtype: ctx.lab._dns_lookup(server, name, rtype)
+    return lambda server, name, rtype: ctx.lab._dns_query(server, name, rtype)
 
 
 def _reverse_name(ip: str) -> str:
@@ -65,15 +65,17 @@ def nslookup(ctx: Context, args: list[str]) -> Result:
             found = found or r.type == rtype
             out += _nslookup_line(r)
     if not found:
-        dangling = _dangling_cname(ctx, ns, last)
+        # (a SERVFAIL is the server's failure, not an alias's: no extra CNAME queries to report it)
+        dangling = None if last.rcode == "SERVFAIL" else _dangling_cname(ctx, ns, last)
         if dangling is not None:   # an alias whose target does not resolve: bind prints both
             owner, target = dangling
             return Result(head + f"{owner}\tcanonical name = {target}.\n** server can't find {target}: "
                                  f"{last.rcode if last.rcode != 'NOERROR' else 'NXDOMAIN'}\n\n", "", 1)
         status = last.rcode if last.rcode != "NOERROR" else "NXDOMAIN"
+        note = last.failure(name) + "\n" if last.waited else ""   # a lookup that sat out timeouts says so
         if last.rcode == "NOERROR":
-            return Result(head + f"*** Can't find {name}: No answer\n\n", "", 0)
-        return Result(head + f"** server can't find {name}: {status}\n\n", "", 1)
+            return Result(head + f"*** Can't find {name}: No answer\n{note}\n", "", 0)
+        return Result(head + f"** server can't find {name}: {status}\n{note}\n", "", 1)
     return Result(out + "\n", "", 0)
 
 
@@ -150,7 +152,7 @@ def dig(ctx: Context, args: list[str]) -> Result:
              "ADDITIONAL: 0", "", ";; QUESTION SECTION:", f";{qname}\t\t\tIN\t{rtype}", ""]
     if answer.records:
         lines += [";; ANSWER SECTION:", *(str(r) for r in answer.records), ""]
-    lines += [f";; SERVER: {ns}#53({ns}) (UDP)", ""]
+    lines += [f";; Query time: {answer.elapsed_ms} msec", f";; SERVER: {ns}#53({ns}) (UDP)", ""]
     return Result("\n".join(lines) + "\n", "", 0)
 
 

@@ -6,7 +6,7 @@ import http.client
 from urllib.parse import urlsplit
 
 from ...errors import KubelabError
-from .base import Context, Result, outcome, resolve_host
+from .base import Context, Result, outcome, resolve_host, slow_lookup_note
 
 __all__ = ["curl", "wget"]
 
@@ -158,7 +158,7 @@ def curl(ctx: Context, args: list[str]) -> Result:
             err += f"* Host {host}:{port} was resolved.\n*   Trying {ip}:{port}...\n"
         if how != "ok":
             if how == "dns":
-                code, message = 6, f"curl: (6) Could not resolve host: {host}"
+                code, message = 6, f"curl: (6) Could not resolve host: {host}\n{slow_lookup_note(ctx, host)}".rstrip()
             elif how == "refused":
                 code, message = 7, f"curl: (7) Failed to connect to {host} port {port} after 0 ms: Couldn't connect to server"
             else:
@@ -236,7 +236,7 @@ def wget(ctx: Context, args: list[str]) -> Result:
     for url in urls:
         response, how, host, ip, port = _request(ctx, url, {}, headers, "HEAD" if spider else "GET")
         if how == "dns":
-            return Result(out, err + f"wget: bad address '{host}'\n", 1)
+            return Result(out, err + f"wget: bad address '{host}'\n" + slow_lookup_note(ctx, host), 1)
         if not quiet:
             err += f"Connecting to {host} ({ip}:{port})\n"
         if how == "refused":

@@ -6,7 +6,7 @@ import ipaddress
 
 from ...net.cni import cni_profile
 from ...net.objects import is_ip, pod_ips
-from .base import Context, Result, outcome, resolve_host
+from .base import Context, Result, outcome, resolve_host, slow_lookup_note
 
 __all__ = ["nc", "ping", "agnhost", "hostname", "ip"]
 
@@ -29,13 +29,13 @@ def nc(ctx: Context, args: list[str]) -> Result:
     protocol = "UDP" if "u" in flags else "TCP"
     ip = resolve_host(ctx, host)
     if ip is None:
-        return Result("", f"nc: bad address '{host}'\n", 1)
+        return Result("", f"nc: bad address '{host}'\n" + slow_lookup_note(ctx, host), 1)
     how = outcome(ctx.lab.reach(ctx.src, host, port, protocol))
     where = f"{host} ({ip}:{port})"
     if how == "ok" or (protocol == "UDP" and how == "timeout"):   # UDP: no answer looks open to nc -z
         return Result("", f"{where} open\n" if "v" in flags else "", 0)
     if how == "dns":
-        return Result("", f"nc: bad address '{host}'\n", 1)
+        return Result("", f"nc: bad address '{host}'\n" + slow_lookup_note(ctx, host), 1)
     return Result("", f"nc: {where}: {'Connection refused' if how == 'refused' else 'Connection timed out'}\n", 1)
 
 
@@ -51,7 +51,7 @@ def agnhost(ctx: Context, args: list[str]) -> Result:
     host, port = dest.rsplit(":", 1)
     host = host.strip("[]")
     if resolve_host(ctx, host) is None:
-        return Result("", f"DNS: lookup {host}: no such host\n", 1)
+        return Result("", f"DNS: lookup {host}: no such host\n" + slow_lookup_note(ctx, host), 1)
     how = outcome(ctx.lab.reach(ctx.src, host, int(port), protocol))
     if how == "ok":
         return Result("", "", 0)
@@ -80,7 +80,7 @@ def ping(ctx: Context, args: list[str]) -> Result:
         return Result("", "BusyBox v1.36.1 multi-call binary.\n\nUsage: ping [OPTIONS] HOST\n", 1)
     ip = resolve_host(ctx, host)
     if ip is None:
-        return Result("", f"ping: bad address '{host}'\n", 1)
+        return Result("", f"ping: bad address '{host}'\n" + slow_lookup_note(ctx, host), 1)
     answers = not (_service_vip(ctx, ip) and ctx.lab.config.proxy_mode != "ipvs")
     target = ctx.lab.pod_by_ip(ip) if is_ip(ip) else None
     same_node = target is not None and target["spec"].get("nodeName") == ctx.pod["spec"].get("nodeName")
