@@ -30,7 +30,8 @@ USER_KINDS = ("Deployment", "Service", "EndpointSlice", "NetworkPolicy", "Ingres
               "Gateway", "HTTPRoute", "ReferenceGrant", "PeerAuthentication", "DestinationRule", "VirtualService",
               "AuthorizationPolicy")
 #: objects outside the shop's namespaces that a fault (and so a fix) can change
-CLUSTER_OBJECTS = (("ConfigMap", "kube-system", "calico-config"), ("Node", "", "node-4"))
+CLUSTER_OBJECTS = (("ConfigMap", "kube-system", "calico-config"), ("ConfigMap", "kube-system", "coredns"),
+                   ("NetworkPolicy", "kube-system", "coredns-egress"), ("Node", "", "node-4"))
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _VOLATILE_META = ("resourceVersion", "uid", "generation", "creationTimestamp", "managedFields", "ownerReferences",
                   "deletionTimestamp", "selfLink")

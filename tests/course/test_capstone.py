@@ -193,10 +193,12 @@ def _learner_without(journey: str, level: int = 2) -> str:
 
 def test_deleting_every_network_policy_fails_the_database_invariant():
     scenario = Capstone(_learner_without("db-isolated"), 2, clock=lambda: 0.0)
-    deletes = [{"delete": {"kind": "NetworkPolicy", "namespace": "shop", "name": d["metadata"]["name"]}}
+    deletes = [{"delete": {"kind": "NetworkPolicy", "namespace": d["metadata"]["namespace"],
+                           "name": d["metadata"]["name"]}}
                for d in scenario.base if d["kind"] == "NetworkPolicy"]
     result = kubelab.check("11-capstone", _answer(scenario, deletes))
     assert "invariant: the database refuses everyone but the cart" in _failed_requirements(result)
+    assert "invariant: CoreDNS talks only to its two upstream resolvers" in _failed_requirements(result)
 
 
 def test_disabling_mtls_fails_the_invariants(scenario):

@@ -6,6 +6,7 @@ import pytest
 
 import kubelab
 from kubelab.course.faults import FAULTS, INVARIANTS, JOURNEYS, LAB_OPTIONS, LAYERS, by_id, shop_manifests
+from kubelab.course.faults.shop import CORP_ZONE, NODE_RESOLVER, corefile_with_stub
 
 ALL = {**JOURNEYS, **INVARIANTS}
 
@@ -110,6 +111,28 @@ def _without_affinity(docs):
     return doc
 
 
+def _api_with_ndots(docs, ndots: str):
+    """Deployment shop/api of `docs` whose pods' resolv.conf says ndots:<ndots> (a copy)."""
+    doc = copy.deepcopy(next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "api"))
+    doc["spec"]["template"]["spec"]["dnsConfig"] = {"options": [{"name": "ndots", "value": ndots}]}
+    return doc
+
+
+def _corefile(text: str) -> dict:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "coredns", "namespace": "kube-system"},
+            "data": {"Corefile": text}}
+
+
+def _coredns_egress(cidrs) -> dict:
+    """kube-system/coredns-egress allowing DNS to `cidrs` (and the API server)."""
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "coredns-egress", "namespace": "kube-system"},
+            "spec": {"podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}, "policyTypes": ["Egress"],
+                     "egress": [{"to": [{"ipBlock": {"cidr": c}} for c in cidrs],
+                                 "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]},
+                                {"ports": [{"port": 6443}, {"port": 443}]}]}}
+
+
 #: per fault, a change that looks like a fix and is not (the ticket must stay open)
 WRONG_FIXES = {
     # more pods whose probe still fails
@@ -124,6 +147,10 @@ WRONG_FIXES = {
     "retry-amplification": lambda broken: [_with_retries(broken, {"attempts": 5, "retryOn": "5xx"})],
     # affinity off: the screens are spread over every pod, the dead canary among them, and lose their views
     "affinity-pins-dead-pod": lambda broken: [_without_affinity(broken)],
+    # fewer search candidates: the name is still forwarded to a resolver CoreDNS cannot reach
+    "ndots-timeout-under-egress": lambda broken: [_api_with_ndots(broken, "1")],
+    # the zone spelled right, but forwarded to the nodes' resolver, which does not know the office's names
+    "stub-domain-typo": lambda broken: [_corefile(corefile_with_stub(CORP_ZONE, NODE_RESOLVER))],
     # an even larger MTU
     "vxlan-mtu-black-hole": lambda broken: [{"apiVersion": "v1", "kind": "ConfigMap",
                                              "metadata": {"name": "calico-config", "namespace": "kube-system"},
@@ -167,6 +194,12 @@ def _declares_what_it_serves(docs):
 
 #: per fault, fixes written differently from fix(): each must clear the ticket and keep everything else
 OTHER_FIXES = {
+    "ndots-timeout-under-egress": {
+        "the resolvers' subnets": lambda docs: [_coredns_egress(["192.168.0.0/24", "10.0.0.0/24"])],
+    },
+    "stub-domain-typo": {
+        "the server with its port": lambda docs: [_corefile(corefile_with_stub(CORP_ZONE, "10.0.0.53:53"))],
+    },
     "affinity-pins-dead-pod": {
         "a readinessProbe alone": _probed,
         "the port it really serves": _declares_what_it_serves,
@@ -207,3 +240,26 @@ def test_retry_amplification_shows_in_the_golden_metrics(base):
     assert total == 11
     effective = metrics.routes_table().splitlines()[1].split()
     assert effective[3:6] == ["1", "0.00%", "11"]    # EFFECTIVE_REQUESTS, ACTUAL_SUCCESS, ACTUAL_REQUESTS
+
+
+def test_deleting_coredns_egress_policy_clears_the_ticket_but_breaks_the_hardening(base):
+    """Does deleting kube-system's CoreDNS egress policy (the over-broad fix) break the invariant that CoreDNS
+    talks only to its resolvers, so the grader refuses it?"""
+    lab = _lab(by_id("ndots-timeout-under-egress").apply(base))
+    lab.delete("NetworkPolicy", "coredns-egress", "kube-system")
+    assert by_id("ndots-timeout-under-egress").is_fixed(lab)
+    assert not INVARIANTS["coredns-contained"].run(lab).ok
+
+
+def test_the_ndots_fault_waits_on_the_names_coredns_forwards(base):
+    """Does the API's lookup of the payment provider try 5 names, answered at once for the cluster's search
+    domains and after 5 s each for the two CoreDNS forwards, while a cluster name resolves at once and the
+    office's zone after the one forwarded candidate (.localdomain)?"""
+    lab = _lab(by_id("ndots-timeout-under-egress").apply(base))
+    api = "shop/" + lab.list("Pod", "shop", selector="app=api")[0]["metadata"]["name"]
+    slow = lab.resolve("payments.example.com", src=api)
+    assert slow.rcode == "SERVFAIL" and len(slow.queries) == 5 and 10_000 <= slow.elapsed_ms < 10_100
+    fast = lab.resolve("cart", src=api)
+    assert fast.addresses and fast.elapsed_ms < 100
+    office = lab.resolve("ledger.corp.example.internal", src=api)
+    assert office.addresses == ["10.0.5.20"] and 5_000 <= office.elapsed_ms < 5_100

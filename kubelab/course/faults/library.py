@@ -3,13 +3,14 @@ Kubernetes, Istio and Gateway API documentation describes it."""
 from __future__ import annotations
 
 from .fault import Fault
-from .shop import _env_of
+from .shop import CORP_DNS, CORP_ZONE, NODE_RESOLVER, _env_of, corefile_with_stub
 
 __all__ = ["FAULTS", "by_id", "LAYERS"]
 
 LAYERS = ("pod networking", "CNI/overlay", "Services", "EndpointSlices", "DNS", "NetworkPolicy", "Ingress/Gateway", "mesh")
 
 DEP = "Deployment"
+CORP_ZONE_TYPO = "corp.example.intenral"     # two letters swapped
 
 
 def _pod_spec(doc: dict) -> dict:
@@ -104,7 +105,7 @@ FAULTS: tuple[Fault, ...] = (
           _one(lambda d: d["metadata"].__setitem__("labels", {"app": "inventory"}))),
     # ------------------------------------------------------------ DNS
     Fault("dnspolicy-default", "DNS", ((DEP, "shop", "api"),),
-          ("api-cart", "cart-canary", "api-inventory", "api-payments", "sold-out"),
+          ("api-cart", "cart-canary", "api-inventory", "api-payments", "api-ledger", "sold-out"),
           "The cart and stock levels fail with 'could not resolve host' in the API's errors.",
           "the API's pods have dnsPolicy: Default: they use the node's resolv.conf, which knows no cluster names",
           "use dnsPolicy: ClusterFirst (the default) for pods that call Services by name",
@@ -118,7 +119,7 @@ FAULTS: tuple[Fault, ...] = (
                                                   [{"ip": "203.0.113.99", "hostnames": ["payments.example.com"]}]))),
     # ------------------------------------------------------------ NetworkPolicy
     Fault("egress-forgets-dns", "NetworkPolicy", (("NetworkPolicy", "shop", "api-egress"),),
-          ("api-cart", "cart-canary", "api-payments", "api-inventory", "sold-out"),
+          ("api-cart", "cart-canary", "api-payments", "api-inventory", "api-ledger", "sold-out"),
           "Checkout, the cart and stock levels all fail from the API at once, right after a security change.",
           "NetworkPolicy api-egress is a default-deny egress that allows the cart, payments and inventory but not "
           "DNS (port 53 to kube-dns), so no name resolves",
@@ -247,6 +248,26 @@ FAULTS: tuple[Fault, ...] = (
           _one(lambda d: _env_of(d).__setitem__("HTTP_PORT", "8080")),
           repair=lambda docs: _pod_spec(docs[(DEP, "edge", "wallboard-canary")])["containers"][0].__setitem__(
               "readinessProbe", {"httpGet": {"path": "/", "port": "http"}, "periodSeconds": 5})),
+    Fault("stub-domain-typo", "DNS", (("ConfigMap", "kube-system", "coredns"),), ("api-ledger",),
+          "Since the platform team tidied up the cluster's DNS settings, the shop cannot post orders to the "
+          "accounting ledger: 'could not resolve host'. The office's own machines reach the ledger fine.",
+          f"the Corefile's server block for the office's zone reads {CORP_ZONE_TYPO}: no block matches "
+          f"{CORP_ZONE}, so its names go to the default forward (the nodes' resolver, the world's DNS), "
+          "which answers NXDOMAIN",
+          f"spell the stub domain's zone as the office names it ({CORP_ZONE}:53 {{ forward . {CORP_DNS} }}); "
+          "the reload plugin picks up the ConfigMap",
+          _one(lambda d: d["data"].__setitem__("Corefile", corefile_with_stub(CORP_ZONE_TYPO)))),
+    Fault("ndots-timeout-under-egress", "DNS", (("NetworkPolicy", "kube-system", "coredns-egress"),),
+          ("api-payments",),
+          "Checkout hangs for about ten seconds, then fails with 'payment provider unreachable'; every page "
+          "inside the shop answers at once.",
+          f"kube-system's egress policy for CoreDNS lost the nodes' resolver ({NODE_RESOLVER}): every name CoreDNS "
+          "forwards there times out (SERVFAIL after the forward plugin's 5 s). With ndots:5, "
+          "payments.example.com is tried as 5 names: the 3 cluster search domains answer NXDOMAIN at once, "
+          "then payments.example.com.localdomain and payments.example.com each wait 5 s",
+          f"allow CoreDNS's egress to {NODE_RESOLVER}/32 on UDP and TCP 53 (fewer search candidates, with "
+          "ndots or a trailing dot, only save one of the waits)",
+          _one(lambda d: d["spec"]["egress"][0].__setitem__("to", d["spec"]["egress"][0]["to"][1:]))),
     Fault("search-path-surprise", "DNS", ((DEP, "reports", "report"),), ("reports",),
           "The nightly sales report came back with a status page instead of the orders since the reports team "
           "shortened its configuration.",

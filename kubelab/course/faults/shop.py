@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ...errors import KubelabError
+from ...net.dns.corefile import default_corefile
 from ...net.http.tls import make_tls_secret
 from ..examples import ECHO_IMAGE
 
@@ -21,6 +22,13 @@ PAYMENTS = "payments.example.com"
 PAYMENTS_IP = "203.0.113.10"
 INVENTORY_IP = "198.51.100.20"
 POD_CIDR = "10.244.0.0/16"
+#: the office's own DNS server, which alone knows the corp.example.internal zone (the accounting ledger's)
+CORP_DNS = "10.0.0.53"
+CORP_ZONE = "corp.example.internal"
+LEDGER = f"ledger.{CORP_ZONE}"
+LEDGER_IP = "10.0.5.20"
+NODE_RESOLVER = "192.168.0.2"     # the nodes' resolver (their /etc/resolv.conf): the world's names
+ELSEWHERE_DNS = "198.51.100.53"   # a DNS server on the internet that CoreDNS has no business asking
 STATUS_NODEPORT = 30080
 WALLBOARD_NODEPORT = 30090
 #: the office's wall screens (TEST-NET-1 addresses): each polls the wallboard through a node's port
@@ -31,7 +39,8 @@ MAX_ATTEMPTS = 3           # Istio's default retry policy: the first try and 2 r
 
 #: connect() options of the capstone cluster: Istio, ingress-nginx, Envoy Gateway, payments in the world's DNS
 LAB_OPTIONS = {"mesh": "istio", "calico_mode": "vxlan", "ingress_controller": "ingress-nginx", "gateway_controller": "envoy-gateway",
-               "external_dns": {PAYMENTS: {"A": [PAYMENTS_IP]}}, "seed": 0}
+               "external_dns": {PAYMENTS: {"A": [PAYMENTS_IP]}},
+               "dns_servers": {CORP_DNS: {LEDGER: {"A": [LEDGER_IP]}}}, "seed": 0}
 
 
 def _ns(name: str, inject: bool = True) -> dict:
@@ -95,6 +104,12 @@ def _service(name: str, namespace: str, port: int = 80, target="http", port_name
     return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": namespace}, "spec": spec}
 
 
+def corefile_with_stub(zone: str, upstream: str = CORP_DNS) -> str:
+    """kubeadm's Corefile and a server block forwarding `zone` to `upstream` (CoreDNS docs, "Configuring
+    stub-domain and upstream nameserver using CoreDNS")."""
+    return default_corefile() + f"{zone}:53 {{\n    errors\n    cache 30\n    forward . {upstream}\n}}\n"
+
+
 def _policy(name: str, pod: dict, ingress=None, egress=None) -> dict:
     spec: dict = {"podSelector": {"matchLabels": pod} if pod else {}}
     types = []
@@ -154,6 +169,17 @@ def shop_manifests() -> list[dict]:
               "spec": {"type": "NodePort", "selector": {"app": "wallboard"}, "sessionAffinity": "ClientIP",
                        "ports": [{"name": "http", "port": 80, "targetPort": "http",
                                   "nodePort": WALLBOARD_NODEPORT}]}}]
+    # the cluster's DNS: CoreDNS forwards the office's zone to the office's DNS server (a stub domain), and
+    # kube-system is hardened: CoreDNS may talk to the API server and to the two upstream resolvers only
+    docs += [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "coredns", "namespace": "kube-system"},
+              "data": {"Corefile": corefile_with_stub(CORP_ZONE)}},
+             {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"name": "coredns-egress", "namespace": "kube-system"},
+              "spec": {"podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}, "policyTypes": ["Egress"],
+                       "egress": [{"to": [{"ipBlock": {"cidr": f"{NODE_RESOLVER}/32"}},
+                                          {"ipBlock": {"cidr": f"{CORP_DNS}/32"}}],
+                                   "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]},
+                                  {"ports": [{"port": 6443, "protocol": "TCP"}, {"port": 443, "protocol": "TCP"}]}]}}]
     # inventory: a system outside the cluster behind a selectorless Service and a hand-made EndpointSlice
     docs += [_service("inventory", "shop", port=8080, target=8080, selector=False),
              {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
@@ -196,7 +222,8 @@ def shop_manifests() -> list[dict]:
                  _DNS_EGRESS,
                  {"to": [{"podSelector": {"matchLabels": {"app": "cart"}}}], "ports": [{"port": 3000}]},
                  {"to": [{"ipBlock": {"cidr": f"{PAYMENTS_IP}/32"}}], "ports": [{"port": 443}]},
-                 {"to": [{"ipBlock": {"cidr": f"{INVENTORY_IP}/32"}}], "ports": [{"port": 8080}]}])]
+                 {"to": [{"ipBlock": {"cidr": f"{INVENTORY_IP}/32"}}], "ports": [{"port": 8080}]},
+                 {"to": [{"ipBlock": {"cidr": f"{LEDGER_IP}/32"}}], "ports": [{"port": 443}]}])]
     # the mesh: STRICT mTLS, a canary for the cart, who may call the API
     docs += [{"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
               "metadata": {"name": "default", "namespace": "shop"}, "spec": {"mtls": {"mode": "STRICT"}}},
@@ -430,6 +457,18 @@ def _mtls_strict(lab) -> Outcome:
     return Outcome(True, "mTLS STRICT")
 
 
+def _coredns_contained(lab) -> Outcome:
+    """kube-system's hardening holds: a CoreDNS pod cannot send DNS to an outside server that is not one of its
+    two upstream resolvers (deleting the egress policy is no fix)."""
+    pods = sorted((p for p in lab.list("Pod", "kube-system", selector="k8s-app=kube-dns")
+                   if (p.get("status") or {}).get("podIP")), key=lambda p: p["metadata"]["name"])
+    if not pods:
+        return Outcome(False, "no CoreDNS pod runs")
+    if lab.reach(f"kube-system/{pods[0]['metadata']['name']}", ELSEWHERE_DNS, 53, "UDP"):
+        return Outcome(False, f"CoreDNS can reach any DNS server ({ELSEWHERE_DNS}), not only its resolvers")
+    return Outcome(True, "CoreDNS reaches its resolvers only")
+
+
 def _admits_everyone(peer: dict) -> bool:
     """A peer that matches every pod of the namespace or of the cluster, or every address."""
     if not isinstance(peer, dict):
@@ -487,6 +526,8 @@ _J = [
             lambda lab: _connect(lab, "shop", "api", "payments.example.com", 443)),
     Journey("api-inventory", "the API connects to inventory:8080",
             lambda lab: _connect(lab, "shop", "api", "inventory.shop.svc.cluster.local", 8080)),
+    Journey("api-ledger", f"the API posts the day's orders to the accounting ledger at https://{LEDGER}",
+            lambda lab: _connect(lab, "shop", "api", LEDGER, 443)),
     Journey("partners", "a partner calls http://partners.example.com/products",
             lambda lab: _outside(lab, "http://partners.example.com/products", "api", "Gateway", "edge", "partners")),
     Journey("reports", "the nightly report calls the shop's API for the orders (its API_URL)", _reports),
@@ -510,4 +551,5 @@ INVARIANTS: dict[str, Journey] = {j.name: j for j in [
     Journey("mtls-strict", "mTLS stays STRICT in shop", _mtls_strict),
     Journey("no-allow-all", "no NetworkPolicy lets every pod in", _no_allow_all),
     Journey("mesh-present", "the shop stays in the mesh", _mesh_present),
+    Journey("coredns-contained", "CoreDNS talks only to its two upstream resolvers", _coredns_contained),
 ]}
