@@ -157,6 +157,9 @@ def reply_hops(dst: Location, src: Location, seen_src_ip: str, first_dst_ip: str
     return hops
 
 
+POLICY_FILTER = "iptables filter"   # where Calico's policy chains (cali-fw-<veth>) judge a pod's egress
+
+
 def stop_at_source_node(hops: list[Hop], src: Location, action: str) -> list[Hop]:
     """A packet the source pod's egress policy refuses never leaves its node: the CNI enforces egress at the
     pod's host-side interface, after kube-proxy's DNAT (so the policy sees the endpoint, not the Service IP).
@@ -171,8 +174,7 @@ def stop_at_source_node(hops: list[Hop], src: Location, action: str) -> list[Hop
         kept.append(hop)
     if len(kept) < 2:
         return stop_at_last_hop(hops, action)
-    veth = kept[1]
-    return kept + [Hop(on_node, veth.device, action, kept[-1].src, kept[-1].dst)]
+    return kept + [Hop(on_node, POLICY_FILTER, action, kept[-1].src, kept[-1].dst)]
 
 
 def stop_at_last_hop(hops: list[Hop], action: str) -> list[Hop]:

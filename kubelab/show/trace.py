@@ -37,7 +37,7 @@ def _trace_anchors(g, trace) -> list[str]:
             dev = hop.device
             if dev in veths:
                 anchors.append(veths[dev])
-            elif "nat" in dev or "conntrack" in dev or "ipvs" in dev:
+            elif "nat" in dev or "conntrack" in dev or "ipvs" in dev or "filter" in dev:
                 anchors.append(f"dev:{node}:kube-proxy")
             elif dev in ("routing table", profile.bridge):
                 anchors.append(f"dev:{node}:route")

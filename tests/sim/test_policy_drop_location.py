@@ -26,7 +26,7 @@ def test_egress_denied_packet_stops_on_the_source_node_after_dnat():
     assert not trace.verdict.allowed
     assert {h.where for h in trace.hops} == {"pod default/client", f"node {node}"}
     assert trace.hops[-2].action.startswith("DNAT")              # the policy saw the endpoint
-    assert "egress" in trace.hops[-1].action and trace.hops[-1].device == trace.hops[1].device
+    assert "egress" in trace.hops[-1].action and trace.hops[-1].device == "iptables filter"
     assert trace.hops[-1].dst == trace.verdict.endpoint.rsplit(":", 1)[0]
 
 
