@@ -61,8 +61,9 @@ def draw(learner_id: str, level: int = 2) -> tuple[Fault, ...]:
                 break
             taken = {j for f in chosen for j in f.breaks}
             touched = {t for f in chosen for t in f.targets}
-            if fault in chosen or taken & set(fault.breaks) or touched & set(fault.targets):
-                continue   # one cause per ticket, one fault per object
+            masked = any(fault.id in f.masks or f.id in fault.masks for f in chosen)
+            if fault in chosen or taken & set(fault.breaks) or touched & set(fault.targets) or masked:
+                continue   # one cause per ticket, one fault per object, no fault hiding another's symptom
             if pass_ == "new layer" and fault.layer in {f.layer for f in chosen}:
                 continue
             chosen.append(fault)

@@ -144,6 +144,20 @@ def _pod_at(lab, ip: str):
     return lab._ip_index()["pods"].get(ip)
 
 
+def _host_network_pod(lab, ip: str, port: int):
+    """The running hostNetwork pod that listens on `port` of the node whose address is `ip` (hostNetwork pods
+    share their node's addresses, so the port tells them apart), or None."""
+    from ..net.listeners import pod_listens
+    from ..net.objects import name_of, pod_host_network
+
+    node = lab.node_by_ip(ip)
+    if node is None:
+        return None
+    return next((p for p in lab.cluster.items("Pod") if pod_host_network(p)
+                 and p["spec"].get("nodeName") == name_of(node) and (p.get("status") or {}).get("phase") == "Running"
+                 and pod_listens(p, port, "TCP")[0]), None)
+
+
 # ---------------------------------------------------------------------------- the URL, as curl reads it
 @dataclass(frozen=True)
 class ParsedUrl:
@@ -258,6 +272,8 @@ class _Walk:
             landed_ip = verdict.endpoint.rsplit(":", 1)[0].strip("[]") if verdict.endpoint else destination
             landed = _edge_index(lab).get(landed_ip)
             pod = _pod_at(lab, landed_ip)
+            if pod is None and verdict.endpoint:
+                pod = _host_network_pod(lab, landed_ip, int(verdict.endpoint.rsplit(":", 1)[1]))
             if landed is None or pod is None:
                 return self.served(pod, verdict, request, user_headers, direct=not self.route)
             service_key, edge = landed

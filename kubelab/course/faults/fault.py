@@ -37,6 +37,7 @@ class Fault:
     repair: Callable[[dict], None] | None = field(default=None, repr=False, compare=False)  # fix beyond a revert
     adds: Callable[[], list] | None = field(default=None, repr=False, compare=False)  # objects the fault's story
     # brings along that are not wrong in themselves (the fix keeps them), e.g. another namespace's own Service
+    masks: tuple = ()                  # ids of faults whose symptom this one hides (never drawn together)
 
     def apply(self, manifests: list[dict]) -> list[dict]:
         """A broken copy of `manifests` (the input is not changed)."""

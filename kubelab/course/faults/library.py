@@ -52,6 +52,17 @@ FAULTS: tuple[Fault, ...] = (
           "drop the hostPort (the Service and the Ingress reach the pods without it) or run at most one pod per node",
           _one(lambda d: (d["spec"].__setitem__("replicas", 4),
                           _pod_spec(d)["containers"][0]["ports"][0].__setitem__("hostPort", 3000)))),
+    Fault("hostnetwork-port-clash", "pod networking", ((DEP, "edge", "statuspage"),), ("capacity",),
+          "Since the status page was changed to see the office screens' real addresses, the dashboard shows it "
+          "running once where it should run twice; the other copy has been waiting for hours.",
+          "the statuspage pods were given hostNetwork: true: a hostNetwork pod's containerPorts are ports of "
+          "its node (hostPort defaults to containerPort), both pods are pinned to node-2, and two cannot claim "
+          "port 3000 of one node, so the scheduler leaves one Pending ('didn't have free ports')",
+          "drop hostNetwork (to see client addresses, use externalTrafficPolicy: Local on the Service), or run "
+          "at most one hostNetwork pod per node",
+          _one(lambda d: _pod_spec(d).__setitem__("hostNetwork", True)),
+          # on the node's network the status page is reached without the overlay, so no MTU black hole shows
+          masks=("vxlan-mtu-black-hole",)),
     Fault("podcidr-exhausted", "pod networking", ((DEP, "shop", "frontend"),), ("capacity",),
           "Since the frontend moved to the new edge node, one of its pods has been stuck starting for hours.",
           "the frontend is pinned (nodeSelector + toleration) to node-4, whose podCIDR is a /30: host-local IPAM "
@@ -232,7 +243,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault("external-policy-local", "Services", (("Service", "edge", "statuspage"),), ("status-page",),
           "The status page on the office screens loads from one node's address only; from the others it hangs.",
           "Service statuspage (NodePort) has externalTrafficPolicy Local: a node without a statuspage pod drops "
-          "what arrives on its node port (only one pod runs, on one node)",
+          "what arrives on its node port (its pods run on one node)",
           "externalTrafficPolicy: Cluster (or a load balancer that health-checks the nodes, or a pod on every node)",
           _set(["spec", "externalTrafficPolicy"], "Local")),
     Fault("affinity-pins-dead-pod", "Services", ((DEP, "edge", "wallboard-canary"),), ("wallboard",),

@@ -152,8 +152,8 @@ def shop_manifests() -> list[dict]:
              _deployment("report", "reports", replicas=1), _deployment("prober", "monitoring", replicas=1)]
     _env_of(docs[-2])["API_URL"] = "http://api.shop/orders"     # the report job calls the shop's API by this URL
     # the status page for the office screens: outside the mesh, published on every node's port 30080
-    # (its pod runs on node-2, the notices job that posts to it on node-1: their traffic crosses the overlay)
-    docs += [_account("statuspage", "edge"), _pinned(_deployment("statuspage", "edge", replicas=1), "node-2"),
+    # (its two pods run on node-2, the notices job that posts to it on node-1: their traffic crosses the overlay)
+    docs += [_account("statuspage", "edge"), _pinned(_deployment("statuspage", "edge", replicas=2), "node-2"),
              _account("notices", "edge"), _pinned(_deployment("notices", "edge", replicas=1), "node-1"),
              {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "calico-config", "namespace": "kube-system"},
               "data": {"veth_mtu": str(VETH_MTU)}},
@@ -414,18 +414,23 @@ def _sold_out(lab) -> Outcome:
     return Outcome(ok, "503, asked once" if r.attempts in (None, 1) else f"503 after {r.attempts} requests to the cart")
 
 
+CAPACITY_NAMESPACES = ("shop", "edge")
+
+
 def _capacity(lab) -> Outcome:
     """Every replica runs, and no Deployment runs fewer replicas than the shop needs (scaling down is no fix)."""
-    needed = {d["metadata"]["name"]: d["spec"]["replicas"] for d in shop_manifests()
-              if d["kind"] == "Deployment" and d["metadata"]["namespace"] == "shop"}
+    needed = {(d["metadata"]["namespace"], d["metadata"]["name"]): d["spec"]["replicas"] for d in shop_manifests()
+              if d["kind"] == "Deployment" and d["metadata"]["namespace"] in CAPACITY_NAMESPACES}
     short = []
-    for d in sorted(lab.list("Deployment", "shop"), key=lambda d: d["metadata"]["name"]):
-        want = max((d.get("spec") or {}).get("replicas", 1), needed.get(d["metadata"]["name"], 0))
-        labels = ((d.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-        selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-        running = [p for p in lab.list("Pod", "shop", selector=selector) if (p.get("status") or {}).get("phase") == "Running"]
-        if len(running) < want:
-            short.append(f"{d['metadata']['name']} {len(running)}/{want}")
+    for ns in CAPACITY_NAMESPACES:
+        for d in sorted(lab.list("Deployment", ns), key=lambda d: d["metadata"]["name"]):
+            want = max((d.get("spec") or {}).get("replicas", 1), needed.get((ns, d["metadata"]["name"]), 0))
+            labels = ((d.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+            selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+            running = [p for p in lab.list("Pod", ns, selector=selector)
+                       if (p.get("status") or {}).get("phase") == "Running"]
+            if len(running) < want:
+                short.append(f"{ns}/{d['metadata']['name']} {len(running)}/{want}")
     return Outcome(not short, "every replica running" if not short else "replicas missing: " + ", ".join(short))
 
 
@@ -535,7 +540,8 @@ _J = [
             lambda lab: _inside(lab, "monitoring", "prober", "http://api.shop/healthz", "api")),
     Journey("sold-out", "the API asks the cart for a sold-out item (503) and the cart is asked at most "
             f"{MAX_ATTEMPTS} times", _sold_out),
-    Journey("capacity", "every replica of every shop Deployment runs, none scaled below what the shop needs",
+    Journey("capacity", "every replica of every Deployment in shop and edge runs, none scaled below what the "
+            "shop needs",
             _capacity),
     Journey("post-notice", f"the notices job posts a {NOTICE_BYTES}-byte notice to http://statuspage.edge/notices",
             _post_notice),
