@@ -395,12 +395,16 @@ class SimulatedLab(Lab):
     def _dns_upstreams(self):
         """Who CoreDNS's forward plugin reaches: the world at the node's nameservers, connect(dns_servers=...)
         at their addresses, nobody elsewhere; its packets judged like any pod's (kubelab.net.dns.upstream)."""
+        import weakref
+
         from ..net.dns.resolver import parse_resolv_conf
         from ..net.dns.upstream import RecordServer, Upstreams
 
-
+        # the view is kept on the lab: a weak reference back, so a dropped lab leaves no cycle to collect
+        coredns_path = weakref.WeakMethod(self._coredns_path)
         return Upstreams(RecordServer(self.config.external_records()), self._private_nameservers(),
-                         parse_resolv_conf(self.config.node_resolv_conf).nameservers, path=self._coredns_path)
+                         parse_resolv_conf(self.config.node_resolv_conf).nameservers,
+                         path=lambda upstream: coredns_path()(upstream))
 
     def _coredns_path(self, upstream: str) -> tuple[str, str | None]:
         """(CoreDNS pod's IP, why its UDP/53 query to `upstream` is dropped, or None): traced from the first
