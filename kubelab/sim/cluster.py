@@ -23,6 +23,7 @@ from ..results import ApplyResult
 from ..api.schema import check_structure
 from . import admission, workloads
 from .config import ClusterConfig
+from .deployment_view import DeploymentViews
 from .store import Store
 
 __all__ = ["Cluster"]
@@ -48,6 +49,7 @@ class Cluster:
         self.rng = random.Random(config.seed)
         self.store = Store()
         self._endpoint_memo: dict = {}     # the EndpointSlice controller's per-pod work, by object identity
+        self._deployment_views = DeploymentViews(self.store)   # each Deployment's pods, kept from the change log
         self._endpoints_memo: dict = {}    # the same for the endpoints controller (v1 Endpoints)
         self._settled_pods: dict = {}      # the scheduler's and kubelet's pass: pods it is done with
         self._settled_host_ports: dict = {}   # ... and the host ports of those that claim some
@@ -563,16 +565,20 @@ class Cluster:
     def _run_workload_controllers(self) -> None:
         for kind in ("Deployment", "StatefulSet"):
             for owner in self.items(kind):
-                existing = self.items("Pod", namespace_of(owner))
-                if kind == "Deployment":
+                missing = self._deployment_views.missing_replicas(owner) if kind == "Deployment" else None
+                if missing is not None:   # only replicas to add: no need to read every pod
+                    create, delete = self._new_replicas(owner, missing), []
+                elif kind == "Deployment":
+                    existing = self.items("Pod", namespace_of(owner))
                     for orphan in workloads.orphans_to_adopt(owner, existing):
                         adopted = {**orphan, "metadata": {**orphan["metadata"],
                                                           "ownerReferences": [workloads.controller_ref(owner, kind)]}}
                         self.store.put("Pod", key_of_pod(orphan), adopted)
                     existing = self.items("Pod", namespace_of(owner))
+                    self._deployment_views.record(owner, existing, self.store.cursor("Pod"))
                     create, delete = workloads.desired_deployment_pods(owner, existing, self.rng)
                 else:
-                    create, delete = workloads.desired_statefulset_pods(owner, existing)
+                    create, delete = workloads.desired_statefulset_pods(owner, self.items("Pod", namespace_of(owner)))
                 for pod in delete:
                     self.terminate_pod(pod)
                 for pod in create:
@@ -585,6 +591,15 @@ class Cluster:
                 self.terminate_pod(pod)
             for pod in create:
                 self._admit(kinds.lookup("Pod"), pod)
+
+    def _new_replicas(self, deployment: dict, count: int) -> list[dict]:
+        """The pods a Deployment lacks, named as desired_deployment_pods names them (names of the namespace's
+        pods looked up in the store rather than collected from all of them)."""
+        namespace = namespace_of(deployment)
+        template_hash = workloads.pod_template_hash(deployment["spec"].get("template") or {})
+        return workloads.new_deployment_pods(
+            deployment, template_hash, count,
+            lambda name: self.store.get("Pod", Store.key(namespace, name)) is not None, self.rng)
 
     def _schedule_and_address_pods(self) -> None:
         """Scheduler: nodes that match the pod's nodeSelector and have its hostPorts free, fewest pods first,

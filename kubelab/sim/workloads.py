@@ -8,7 +8,7 @@ import random
 from ..net.labels import parse_label_selector
 from ..net.objects import json_copy, labels_of, name_of, namespace_of
 
-__all__ = ["pod_template_hash", "desired_deployment_pods", "desired_statefulset_pods", "random_suffix",
+__all__ = ["pod_template_hash", "desired_deployment_pods", "new_deployment_pods", "desired_statefulset_pods", "random_suffix",
            "owner_of", "orphans_to_adopt", "controller_ref", "desired_daemonset_pods", "daemon_pod_spec",
            "toleration_matches", "untolerated_taint"]
 
@@ -89,15 +89,23 @@ def desired_deployment_pods(deployment: dict, existing: list[dict], rng: random.
     replicas = spec.get("replicas", 1)
     to_delete = stale + current[replicas:]
     taken = {name_of(p) for p in existing}
+    return new_deployment_pods(deployment, template_hash, max(0, replicas - len(current)), taken.__contains__,
+                               rng), to_delete
+
+
+def new_deployment_pods(deployment: dict, template_hash: str, count: int, taken, rng: random.Random) -> list[dict]:
+    """`count` new pods of the Deployment's template, named <deployment>-<pod-template-hash>-<5 random chars>,
+    drawing again while a name is one of these or `taken(name)` (a pod of the namespace has it)."""
+    made: set[str] = set()
     to_create = []
-    for _ in range(max(0, replicas - len(current))):
+    for _ in range(count):
         while True:
             name = f"{name_of(deployment)}-{template_hash}-{random_suffix(rng)}"
-            if name not in taken:
+            if name not in made and not taken(name):
                 break
-        taken.add(name)
+        made.add(name)
         to_create.append(_pod_from_template(deployment, "Deployment", name, {"pod-template-hash": template_hash}))
-    return to_create, to_delete
+    return to_create
 
 
 def orphans_to_adopt(deployment: dict, existing: list[dict]) -> list[dict]:
