@@ -24,6 +24,7 @@ from ..api.schema import check_structure
 from . import admission, workloads
 from .config import ClusterConfig
 from .deployment_view import DeploymentViews
+from .slice_views import SliceViews
 from .store import Store
 
 __all__ = ["Cluster"]
@@ -50,6 +51,7 @@ class Cluster:
         self.store = Store()
         self._endpoint_memo: dict = {}     # the EndpointSlice controller's per-pod work, by object identity
         self._deployment_views = DeploymentViews(self.store)   # each Deployment's pods, kept from the change log
+        self._slice_views = SliceViews(self.store)   # each Service's last EndpointSlice reconcile, carried on
         self._endpoints_memo: dict = {}    # the same for the endpoints controller (v1 Endpoints)
         self._settled_pods: dict = {}      # the scheduler's and kubelet's pass: pods it is done with
         self._settled_host_ports: dict = {}   # ... and the host ports of those that claim some
@@ -778,9 +780,8 @@ class Cluster:
 
     def _run_endpointslice_controller(self) -> None:
         """One reconcile per Service with a selector; pods are looked up through a label index."""
-        from ..net.endpointslices import reconcile_endpointslices
-
         index = self._pod_index = _PodIndex(self.items("Pod"))   # pods do not change until the next reconcile
+        cursor = self.store.cursor("Pod")
         nodes = self.items("Node")
         managed = defaultdict(list)
         for s in self.items("EndpointSlice"):
@@ -793,10 +794,10 @@ class Cluster:
             if not selector:
                 desired = []   # selector-less Services use the slices their users apply
             else:
-                pods = index.candidates(namespace_of(service), selector)
-                desired = reconcile_endpointslices(service, pods, existing, nodes=nodes,
-                                                   max_endpoints_per_slice=self.config.max_endpoints_per_slice,
-                                                   memo=self._endpoint_memo)   # slices are copied before storing
+                # slices are copied before storing (what the memo needs)
+                desired = self._slice_views.desired(
+                    service, existing, nodes, lambda: index.candidates(namespace_of(service), selector),
+                    self.config.max_endpoints_per_slice, self._endpoint_memo, cursor)
             desired_by_name = {name_of(s): s for s in desired}
             for old in existing:
                 if name_of(old) not in desired_by_name:
@@ -815,6 +816,8 @@ class Cluster:
                 else:
                     self._new_meta(s)
                 self.store.put("EndpointSlice", key, s)
+            if selector:
+                self._slice_views.stored(service)
 
     def _run_endpoints_controllers(self) -> None:
         """The endpoints controller (v1 Endpoints for Services with a selector) and the EndpointSlice mirroring

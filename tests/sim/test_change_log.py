@@ -49,9 +49,17 @@ def test_change_log_forgets_across_a_restore():
     assert store.changed_since("Pod", store.cursor("Pod")) == []
 
 
+class _Forgetful(dict):
+    """A controller's memory of its last look that never remembers: it reads everything every time."""
+
+    def get(self, key, default=None):
+        return None
+
+
 def _reading_everything(lab):
-    """The same lab with a Deployment controller that reads every pod on every reconcile."""
-    lab.cluster._deployment_views.missing_replicas = lambda deployment: None
+    """The same lab with Deployment and EndpointSlice controllers that read every pod on every reconcile."""
+    lab.cluster._deployment_views._views = _Forgetful()
+    lab.cluster._slice_views._last = _Forgetful()
     return lab
 
 
@@ -62,8 +70,14 @@ def _state(lab):
     return pods, slices, lab.list("Endpoints", "default")
 
 
+DUAL_STACK = {"ip_families": ("IPv4", "IPv6"), "pod_cidr": ("10.244.0.0/16", "fd00:10:244::/56"),
+              "service_cidr": ("10.96.0.0/16", "fd00:10:96::/112")}
+
+
 def _steps(lab):
     yield lab.apply(APP)
+    yield lab.apply(APP.replace("{port: 80, targetPort: http}", "{name: a, port: 80, targetPort: http}, {name: b, port: 81, targetPort: 9}")
+                    .replace("ports: [{name: http", "ports: [{name: x, containerPort: 9}, {name: http"))
     victim = lab.list("Pod", "default")[0]["metadata"]["name"]
     yield lab.delete("Pod", victim)                                     # replaced at once
     yield lab.delete("Pod", victim)                                     # deleting it again changes nothing
@@ -80,12 +94,29 @@ def _steps(lab):
         "spec": {"containers": [{"name": "c", "image": "nginxinc/nginx-unprivileged"}]}}
     yield lab.apply(orphan)                                             # adopted: one replica too many
     yield lab.advance(60)
+    for pod in lab.list("Pod", "default")[:3]:                          # several slices change at once
+        yield lab.delete("Pod", pod["metadata"]["name"], grace_period=0)
+    node = lab.list("Pod", "default")[0]["spec"]["nodeName"]
+    yield lab.delete("Node", node)                                      # its pods go, the rest move
+    yield lab.apply(APP.replace("metadata: {name: web}\nspec: {selector", "metadata: {name: web, labels: {a: b}}\n"
+                                "spec: {selector"))                     # the Service changed: its slices' labels
+    yield lab.apply(APP.replace("replicas: 6", "replicas: 0"))          # no endpoint left: a placeholder slice
+    yield lab.advance(60)
+    yield lab.apply(APP)
 
 
-def test_deployment_reading_only_changes_acts_as_one_reading_every_pod():
-    incremental = kubelab.connect(seed=3, max_endpoints_per_slice=2)
-    full = _reading_everything(kubelab.connect(seed=3, max_endpoints_per_slice=2))
+@pytest.mark.parametrize("options", [{}, DUAL_STACK], ids=["IPv4", "dual-stack"])
+def test_controllers_reading_only_changes_act_as_ones_reading_every_pod(options, monkeypatch):
+    from kubelab.sim import slice_views
+
+    carried_on = []
+    real = slice_views.reconcile_changed_pods
+    monkeypatch.setattr(slice_views, "reconcile_changed_pods",
+                        lambda *a, **k: carried_on.append(real(*a, **k)) or carried_on[-1])
+    incremental = kubelab.connect(seed=3, max_endpoints_per_slice=2, **options)
+    full = _reading_everything(kubelab.connect(seed=3, max_endpoints_per_slice=2, **options))
     for got, want in zip(_steps(incremental), _steps(full), strict=True):
         assert got == want
         assert _state(incremental) == _state(full)
-    assert len([p for p in incremental.list("Pod", "default") if "deletionTimestamp" not in p["metadata"]]) == 4
+    assert len([p for p in incremental.list("Pod", "default") if "deletionTimestamp" not in p["metadata"]]) == 6
+    assert len([r for r in carried_on if r is not None]) >= 5   # the shortcut was taken, not only refused
