@@ -8,6 +8,7 @@ endpointslicemirroring-controller.k8s.io manager, at most 1000 addresses mirrore
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 
 from ..errors import ValidationError
@@ -16,6 +17,7 @@ from .memo import by_identity
 from .objects import labels_of, name_of, namespace_of, pod_ips, pod_phase, pod_ready, pod_terminating
 
 __all__ = ["MAX_CAPACITY", "OVER_CAPACITY", "MIRROR_CONTROLLER", "DEPRECATION_WARNING", "endpoints_for_service",
+           "PodAddresses",
            "validate_endpoints", "mirrored_slices", "should_mirror"]
 
 MAX_CAPACITY = 1000
@@ -53,13 +55,20 @@ def endpoints_for_service(service: dict, pods: list[dict], memo: dict | None = N
         key, ports, which, ip_key, address = entry
         subset = subsets.setdefault(key, {"addresses": [], "notReadyAddresses": [], "ports": ports})
         subset[which].append((ip_key, address))
+    for subset in subsets.values():
+        for field in ("addresses", "notReadyAddresses"):   # by IP (a stable sort: pods of one IP stay in name order)
+            subset[field] = [address for _, address in sorted(subset[field], key=_first)]
+    return _endpoints_object(service, subsets)
+
+
+def _endpoints_object(service: dict, subsets: dict[tuple, dict]) -> dict:
+    """The Endpoints from each port key's subset (addresses and notReadyAddresses in order, and ports):
+    repacked by port key, truncated to MAX_CAPACITY, named and labelled after the Service."""
+    spec = service.get("spec") or {}
     out_subsets = []
     for key in sorted(subsets):
         subset = subsets[key]
-        entry = {}
-        for field in ("addresses", "notReadyAddresses"):
-            if subset[field]:   # by IP (a stable sort: pods of one IP stay in name order)
-                entry[field] = [address for _, address in sorted(subset[field], key=_first)]
+        entry = {field: subset[field] for field in ("addresses", "notReadyAddresses") if subset[field]}
         entry["ports"] = [{k: v for k, v in p.items() if v != ""} for p in subset["ports"]]
         out_subsets.append(entry)
     annotations = {}
@@ -76,6 +85,59 @@ def endpoints_for_service(service: dict, pods: list[dict], memo: dict | None = N
     if annotations:
         meta["annotations"] = annotations
     return {"apiVersion": "v1", "kind": "Endpoints", "metadata": meta, "subsets": out_subsets}
+
+
+class PodAddresses:
+    """What a Service's pods give its Endpoints, kept up to date pod by pod (update), in the order
+    endpoints_for_service puts them (by IP, then pod name): after one pod of 10,000 changed, endpoints()
+    is built without reading the others. For pods of one namespace with distinct names (a store's)."""
+
+    def __init__(self, service: dict, pods: list[dict], memo: dict | None = None):
+        self.service, self._memo = service, memo
+        self._by_pod: dict[str, tuple] = {}        # pod name -> (port key, field, sort key) of its address
+        self._sorted: dict[tuple, list] = {}       # (port key, field) -> [(IP sort key, pod name, address)], sorted
+        self._ports: dict[tuple, list] = {}        # port key -> the ports of its subset
+        for pod in pods:
+            self._add(name_of(pod), pod)
+        for entries in self._sorted.values():
+            entries.sort()   # (IP, name) is unique: the addresses themselves are never compared
+
+    def _add(self, name: str, pod: dict) -> bool:
+        entry = by_identity(self._memo, (pod, self.service), None, _pod_address, pod, self.service)
+        if entry is None:
+            return False
+        key, ports, which, ip_key, address = entry
+        self._ports.setdefault(key, ports)
+        self._by_pod[name] = (key, which, (ip_key, name))
+        self._sorted.setdefault((key, which), []).append((ip_key, name, address))
+        return True
+
+    def update(self, name: str, pod: dict | None) -> None:
+        """The pod of this name (in the Service's namespace) is now `pod`, or gone (None)."""
+        old = self._by_pod.pop(name, None)
+        if old is not None:
+            key, which, order = old
+            entries = self._sorted[(key, which)]
+            del entries[bisect.bisect_left(entries, order, key=_order)]
+            if not entries:
+                del self._sorted[(key, which)]
+            if not any(k == key for k, _ in self._sorted):
+                del self._ports[key]
+        if pod is not None and self._add(name, pod):
+            key, which, order = self._by_pod[name]
+            entries = self._sorted[(key, which)]
+            entries.insert(bisect.bisect_left(entries, order, 0, len(entries) - 1, key=_order), entries.pop())
+
+    def endpoints(self) -> dict:
+        """What endpoints_for_service(service, pods) returns for the pods as they are now."""
+        subsets = {key: {"addresses": [], "notReadyAddresses": [], "ports": ports} for key, ports in self._ports.items()}
+        for (key, which), entries in self._sorted.items():
+            subsets[key][which] = [address for _, _, address in entries]
+        return _endpoints_object(self.service, subsets)
+
+
+def _order(entry: tuple) -> tuple:
+    return entry[0], entry[1]
 
 
 def _pod_address(pod: dict, service: dict) -> tuple | None:

@@ -24,6 +24,7 @@ from ..api.schema import check_structure
 from . import admission, workloads
 from .config import ClusterConfig
 from .deployment_view import DeploymentViews
+from .endpoints_views import EndpointsViews
 from .slice_views import SliceViews
 from .store import Store
 
@@ -62,7 +63,8 @@ class Cluster:
         self.terminating: dict[str, int] = {}     # pod key -> second its grace period ends
         self.coredns_corefile: str | None = None  # the Corefile CoreDNS last loaded (serves it)
         self.coredns_log: list[str] = []          # what `kubectl logs` shows for a CoreDNS pod
-        self._endpoints_seen: dict[str, tuple] = {}  # Endpoints key -> (inputs' resourceVersions, ours)
+        self._endpoints_seen: dict[str, str] = {}  # Endpoints key -> the resourceVersion of our last write
+        self._endpoints_views = EndpointsViews(self.store)   # each Service's pod addresses, kept from the change log
         self._pod_index = None
         self.service_allocators = ServiceAllocators(
             cluster_ips={fam: ipam.ServiceIPAllocator(cidr)
@@ -780,7 +782,8 @@ class Cluster:
 
     def _run_endpointslice_controller(self) -> None:
         """One reconcile per Service with a selector; pods are looked up through a label index."""
-        index = self._pod_index = _PodIndex(self.items("Pod"))   # pods do not change until the next reconcile
+        pods = self.items("Pod")   # pods do not change until the next reconcile
+        index = self._pod_index = _PodIndex(lambda: pods)
         cursor = self.store.cursor("Pod")
         nodes = self.items("Node")
         managed = defaultdict(list)
@@ -822,26 +825,26 @@ class Cluster:
     def _run_endpoints_controllers(self) -> None:
         """The endpoints controller (v1 Endpoints for Services with a selector) and the EndpointSlice mirroring
         controller (slices for hand-written Endpoints of selector-less Services)."""
-        from ..net.endpoints import MIRROR_CONTROLLER, endpoints_for_service, mirrored_slices, should_mirror
+        from ..net.endpoints import MIRROR_CONTROLLER, mirrored_slices, should_mirror
 
         index = self._pod_index
+        cursor = self.store.cursor("Pod")
         for service in self.items("Service"):
             selector = service["spec"].get("selector")
             if not selector:
                 continue
-            pods = index.candidates(namespace_of(service), selector)
             key = Store.key(namespace_of(service), name_of(service))
             old = self.store.get("Endpoints", key)
+            addresses, changed = self._endpoints_views.addresses(
+                service, lambda: index.candidates(namespace_of(service), selector), self._endpoints_memo, cursor)
             # nothing the Endpoints derive from changed (the Service, its pods, our last write): skip the work
-            fingerprint = (service["metadata"].get("resourceVersion"), tuple(p["metadata"].get("resourceVersion")
-                                                                             for p in pods))
-            if old is not None and self._endpoints_seen.get(key) == (fingerprint, old["metadata"].get("resourceVersion")):
+            if not changed and old is not None and self._endpoints_seen.get(key) == old["metadata"].get("resourceVersion"):
                 continue
-            desired = endpoints_for_service(service, pods, memo=self._endpoints_memo)
+            desired = addresses.endpoints()
             if old is not None and old.get("subsets") == desired["subsets"] \
                     and old["metadata"].get("annotations") == desired["metadata"].get("annotations") \
                     and old["metadata"].get("labels") == desired["metadata"].get("labels"):
-                self._endpoints_seen[key] = (fingerprint, old["metadata"].get("resourceVersion"))
+                self._endpoints_seen[key] = old["metadata"].get("resourceVersion")
                 continue
             if old is not None:
                 for f in ("uid", "creationTimestamp"):
@@ -849,7 +852,7 @@ class Cluster:
             else:
                 _controller_meta(desired, service)
             self.store.put("Endpoints", key, desired)
-            self._endpoints_seen[key] = (fingerprint, desired["metadata"]["resourceVersion"])
+            self._endpoints_seen[key] = desired["metadata"]["resourceVersion"]
         wanted: dict[str, dict] = {}
         for endpoints in self.items("Endpoints"):
             service = self.store.get("Service", Store.key(namespace_of(endpoints), name_of(endpoints)))
@@ -901,18 +904,23 @@ class Cluster:
 
 
 class _PodIndex:
-    """namespace -> label key=value -> pod list, so 2,000 selectors don't each scan 10,000 pods."""
+    """namespace -> label key=value -> pod list, so 2,000 selectors don't each scan 10,000 pods. Built from
+    pods() on the first lookup: controllers that carry on from the change log may need none."""
 
-    def __init__(self, pods: list[dict]):
-        self.by_ns: dict[str, list[dict]] = defaultdict(list)
-        self.by_label: dict[tuple, list[dict]] = defaultdict(list)
-        for pod in pods:
+    def __init__(self, pods):
+        self._pods = pods
+        self.by_label: dict[tuple, list[dict]] | None = None
+
+    def _build(self) -> None:
+        self.by_label = defaultdict(list)
+        for pod in self._pods():
             ns = namespace_of(pod)
-            self.by_ns[ns].append(pod)
             for k, v in labels_of(pod).items():
                 self.by_label[(ns, k, v)].append(pod)
 
     def candidates(self, namespace: str, selector: dict) -> list[dict]:
+        if self.by_label is None:
+            self._build()
         best = None
         for k, v in selector.items():
             pods = self.by_label.get((namespace, k, v), [])

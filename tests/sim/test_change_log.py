@@ -57,9 +57,11 @@ class _Forgetful(dict):
 
 
 def _reading_everything(lab):
-    """The same lab with Deployment and EndpointSlice controllers that read every pod on every reconcile."""
+    """The same lab with Deployment, EndpointSlice and endpoints controllers that read every pod on every
+    reconcile."""
     lab.cluster._deployment_views._views = _Forgetful()
     lab.cluster._slice_views._last = _Forgetful()
+    lab.cluster._endpoints_views._last = _Forgetful()
     return lab
 
 
