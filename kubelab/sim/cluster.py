@@ -610,6 +610,8 @@ class Cluster:
         ties by name. Kubelet+CNI: IPs from the node's podCIDR, hostNetwork pods share the node's. Pods report
         Running and Ready unless their status is pinned."""
         nodes = {name_of(n): n for n in self.items("Node")}
+        capacity = {name: _max_pods(n) for name, n in nodes.items()}   # read once a pass, not once a pod
+        node_ips: dict[str, list[str]] = {}
         load = defaultdict(int)
         used_ports = defaultdict(set)
         pods = self.items("Pod")
@@ -645,30 +647,33 @@ class Cluster:
             node = nodes.get(node_name)
             started = status.get("phase") in ("Running", "Failed", "Succeeded")
             unschedulable = None
+            ports = admission.host_ports(pod)
             if not node_name:
-                node_name, unschedulable = self._pick_node(pod, nodes, load, used_ports)
+                node_name, unschedulable = self._pick_node(pod, nodes, load, used_ports, capacity, ports)
                 node = nodes.get(node_name)
-            elif node is not None and not started and not pinned_status and admission.host_ports(pod) & used_ports[node_name]:
+            elif node is not None and not started and not pinned_status and ports & used_ports[node_name]:
                 # pinned with nodeName, so the scheduler was bypassed: the kubelet's admission rejects it
                 self._put_pod(pod, node_name, {**status, "phase": "Failed", "reason": "NodePorts",
                                                "message": "Pod was rejected: Predicate NodePorts failed: node(s) "
                                                           "didn't have free ports for the requested pod ports"})
                 continue
             if node is not None and not started and not pinned_status:
-                used_ports[node_name] |= admission.host_ports(pod)
+                used_ports[node_name] |= ports
             needs_ip = node is not None and not pod_ips(pod) and not pinned and status.get("phase") != "Failed"
             if not (needs_ip or (node is not None and "hostIP" not in status) or "phase" not in status
                     or (node is not None and status.get("phase") == "Pending" and not pinned_status)):
                 if started and node is not None:
-                    self._settle(pod)
+                    self._settle(pod, ports)
                 continue
             status = dict(status)
             if node is not None:
-                node_ips = _node_internal_ips(node)
-                status["hostIP"] = node_ips[0] if node_ips else None
-                status["hostIPs"] = [{"ip": ip} for ip in node_ips]
+                if node_name not in node_ips:
+                    node_ips[node_name] = _node_internal_ips(node)
+                ips_of_node = node_ips[node_name]
+                status["hostIP"] = ips_of_node[0] if ips_of_node else None
+                status["hostIPs"] = [{"ip": ip} for ip in ips_of_node]
                 if needs_ip:
-                    ips = node_ips if spec.get("hostNetwork") else self._allocate_pod_ips(pod, node_name)
+                    ips = list(ips_of_node) if spec.get("hostNetwork") else self._allocate_pod_ips(pod, node_name)
                     if not ips:   # the node's podCIDR is used up: the CNI cannot set up the sandbox
                         self._put_pod(pod, node_name, _sandbox_failed(status, self.pod_cidr_of_node(node_name)))
                         continue
@@ -693,14 +698,15 @@ class Cluster:
                                              "message": f'spec.nodeName names node "{node_name}", which does not exist'}]
             written = self._put_pod(pod, node_name if node is not None or spec.get("nodeName") else None, status)
             if node is not None and _kubelet_done(written):
-                self._settle(written)   # the next pass would find nothing to do for it: it need not look
+                self._settle(written, ports)   # the next pass would find nothing to do for it: it need not look
 
-    def _pick_node(self, pod: dict, nodes: dict, load, used_ports) -> tuple[str | None, str | None]:
-        """The scheduler's filters (NodeAffinity for nodeSelector, NodePorts) then the least-loaded node."""
+    def _pick_node(self, pod: dict, nodes: dict, load, used_ports, capacity: dict,
+                   wanted: set) -> tuple[str | None, str | None]:
+        """The scheduler's filters (NodeAffinity for nodeSelector, NodePorts) then the least-loaded node;
+        `capacity`: each node's _max_pods, `wanted`: the pod's host ports."""
         if not nodes:
             return None, "0/0 nodes are available: no nodes in the cluster"
         selector = pod["spec"].get("nodeSelector") or {}
-        wanted = admission.host_ports(pod)
         fit, by_selector, by_ports, by_taint, full = [], 0, 0, {}, 0
         for name, node in nodes.items():
             taint = workloads.untolerated_taint(pod["spec"], node)
@@ -709,7 +715,7 @@ class Cluster:
             elif taint is not None:
                 text = f"{taint.get('key')}" + (f": {taint['value']}" if taint.get("value") else "")
                 by_taint[text] = by_taint.get(text, 0) + 1
-            elif load[name] >= _max_pods(node):
+            elif load[name] >= capacity[name]:
                 full += 1
             elif wanted & used_ports[name]:
                 by_ports += 1
@@ -731,10 +737,11 @@ class Cluster:
         used_ports[chosen] |= wanted
         return chosen, None
 
-    def _settle(self, pod: dict) -> None:
-        """Remember a started pod on an existing node as done (by identity), with its host ports if any."""
+    def _settle(self, pod: dict, ports: set | None = None) -> None:
+        """Remember a started pod on an existing node as done (by identity), with its host ports if any (given
+        when known: what admission.host_ports returns for it)."""
         self._settled_pods[id(pod)] = pod
-        ports = admission.host_ports(pod)
+        ports = admission.host_ports(pod) if ports is None else ports
         if ports:
             self._settled_host_ports[id(pod)] = ports
         else:
@@ -949,13 +956,12 @@ _NO_PORTS: frozenset = frozenset()
 def _node_affinity_allows(pod: dict, node: dict) -> bool:
     """requiredDuringSchedulingIgnoredDuringExecution: the terms are ORed, a term's matchExpressions
     (on node labels) and matchFields (metadata.name only) ANDed; no terms means no constraint."""
-    from ..net.labels import Requirement
-
     required = (((pod["spec"].get("affinity") or {}).get("nodeAffinity") or {})
                 .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
     terms = required.get("nodeSelectorTerms") or []
     if not terms:
         return True
+    from ..net.labels import Requirement
 
     def term_matches(term: dict) -> bool:
         for expr in term.get("matchExpressions") or []:
