@@ -5,12 +5,14 @@ error restores the previous state, so a learner's half-broken file never leaves 
 """
 from __future__ import annotations
 
+import calendar
 import contextlib
 import copy
 import datetime
 import gc
 import ipaddress
 import random
+import time
 import uuid
 from collections import defaultdict
 
@@ -145,12 +147,13 @@ class Cluster:
     def _new_meta(self, obj: dict) -> None:
         meta = obj["metadata"]
         self.clock += 1
-        meta.setdefault("uid", str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
+        meta.setdefault("uid", _uuid4(self.rng.getrandbits(128)))
         # a logical clock: one second per object, so creation order is the timestamps' order
-        created = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=self.clock)
         if self.timestamp_source is not None:
-            created = self.timestamp_source()
-        meta.setdefault("creationTimestamp", created.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            created = self.timestamp_source().strftime("%Y-%m-%dT%H:%M:%SZ")
+        else:
+            created = _timestamp(self.clock)
+        meta.setdefault("creationTimestamp", created)
         meta.setdefault("generation", 1)
 
     def key(self, kind: kinds.Kind, name: str, namespace: str | None) -> str:
@@ -1054,9 +1057,19 @@ def _controller_meta(obj: dict, owner: dict | None) -> None:
 
 
 def _timestamp(seconds: int) -> str:
-    """The simulated clock as an RFC 3339 time (the same epoch creationTimestamp uses)."""
-    at = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The simulated clock as an RFC 3339 time (the same epoch creationTimestamp uses); gmtime rather than
+    datetime arithmetic, as every object created needs one."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(_EPOCH + seconds))
+
+
+_EPOCH = calendar.timegm((2026, 1, 1, 0, 0, 0))   # the simulated clock's zero, 2026-01-01T00:00:00Z
+
+
+def _uuid4(bits: int) -> str:
+    """str(uuid.UUID(int=bits, version=4)) (variant and version bits set), without making the UUID object."""
+    bits = (bits & ~(0xc000 << 48) | 0x8000 << 48) & ~(0xf000 << 64) | 4 << 76
+    digits = f"{bits:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 @contextlib.contextmanager

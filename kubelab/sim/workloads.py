@@ -30,8 +30,17 @@ def pod_template_hash(template: dict) -> str:
 
 
 def random_suffix(rng: random.Random, n: int = 5) -> str:
-    """rand.String(5): generateName's suffix, drawn from the seeded generator."""
-    return "".join(rng.choice(_ALPHANUMS) for _ in range(n))
+    """rand.String(5): generateName's suffix, drawn from the seeded generator. The draws are rng.choice's
+    (random.Random._randbelow: 5 random bits until one of the 27 letters), made here directly, as a
+    10,000-replica Deployment names 10,000 pods."""
+    bits = rng.getrandbits
+    letters = []
+    for _ in range(n):
+        index = bits(5)
+        while index >= 27:
+            index = bits(5)
+        letters.append(_ALPHANUMS[index])
+    return "".join(letters)
 
 
 def owner_of(pod: dict) -> tuple[str, str] | None:

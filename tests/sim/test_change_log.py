@@ -122,3 +122,23 @@ def test_controllers_reading_only_changes_act_as_ones_reading_every_pod(options,
         assert _state(incremental) == _state(full)
     assert len([p for p in incremental.list("Pod", "default") if "deletionTimestamp" not in p["metadata"]]) == 6
     assert len([r for r in carried_on if r is not None]) >= 5   # the shortcut was taken, not only refused
+
+
+def test_fast_names_uids_and_timestamps_are_the_library_ones():
+    """Pod name suffixes, uids and timestamps are made without random.choice, uuid.UUID or datetime, and
+    must be what those give (the course's recorded outputs depend on it)."""
+    import datetime
+    import random
+    import uuid
+
+    from kubelab.sim.cluster import _timestamp, _uuid4
+    from kubelab.sim.workloads import _ALPHANUMS, random_suffix
+
+    fast, slow = random.Random(5), random.Random(5)
+    for _ in range(500):
+        assert random_suffix(fast) == "".join(slow.choice(_ALPHANUMS) for _ in range(5))
+        bits = fast.getrandbits(128)
+        assert _uuid4(bits) == str(uuid.UUID(int=bits, version=4)) and slow.getrandbits(128) == bits
+    epoch = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    for seconds in (0, 1, 59, 86_399, 86_400 * 400 + 7, 30.5):
+        assert _timestamp(seconds) == (epoch + datetime.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
