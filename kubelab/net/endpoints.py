@@ -94,8 +94,9 @@ class PodAddresses:
 
     def __init__(self, service: dict, pods: list[dict], memo: dict | None = None):
         self.service, self._memo = service, memo
-        self._by_pod: dict[str, tuple] = {}        # pod name -> (port key, field, sort key) of its address
-        self._sorted: dict[tuple, list] = {}       # (port key, field) -> [(IP sort key, pod name, address)], sorted
+        # (port key, field) -> [(IP sort key, pod name, address, port key, field)], sorted; pod name -> its entry
+        self._sorted: dict[tuple, list] = {}
+        self._by_pod: dict[str, tuple] = {}
         self._ports: dict[tuple, list] = {}        # port key -> the ports of its subset
         for pod in pods:
             self._add(name_of(pod), pod)
@@ -108,31 +109,31 @@ class PodAddresses:
             return False
         key, ports, which, ip_key, address = entry
         self._ports.setdefault(key, ports)
-        self._by_pod[name] = (key, which, (ip_key, name))
-        self._sorted.setdefault((key, which), []).append((ip_key, name, address))
+        self._by_pod[name] = entry = (ip_key, name, address, key, which)
+        self._sorted.setdefault((key, which), []).append(entry)
         return True
 
     def update(self, name: str, pod: dict | None) -> None:
         """The pod of this name (in the Service's namespace) is now `pod`, or gone (None)."""
         old = self._by_pod.pop(name, None)
         if old is not None:
-            key, which, order = old
+            key, which = old[3], old[4]
             entries = self._sorted[(key, which)]
-            del entries[bisect.bisect_left(entries, order, key=_order)]
+            del entries[bisect.bisect_left(entries, _order(old), key=_order)]
             if not entries:
                 del self._sorted[(key, which)]
             if not any(k == key for k, _ in self._sorted):
                 del self._ports[key]
         if pod is not None and self._add(name, pod):
-            key, which, order = self._by_pod[name]
-            entries = self._sorted[(key, which)]
-            entries.insert(bisect.bisect_left(entries, order, 0, len(entries) - 1, key=_order), entries.pop())
+            new = self._by_pod[name]
+            entries = self._sorted[(new[3], new[4])]
+            entries.insert(bisect.bisect_left(entries, _order(new), 0, len(entries) - 1, key=_order), entries.pop())
 
     def endpoints(self) -> dict:
         """What endpoints_for_service(service, pods) returns for the pods as they are now."""
         subsets = {key: {"addresses": [], "notReadyAddresses": [], "ports": ports} for key, ports in self._ports.items()}
         for (key, which), entries in self._sorted.items():
-            subsets[key][which] = [address for _, _, address in entries]
+            subsets[key][which] = [entry[2] for entry in entries]
         return _endpoints_object(self.service, subsets)
 
 

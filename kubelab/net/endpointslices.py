@@ -302,7 +302,8 @@ def _slice_name(service: dict, address_type: str, taken: set, index: int = 0) ->
 
 def reconcile_endpointslices(service: dict, pods: list[dict], existing: list[dict], *,
                              max_endpoints_per_slice: int = 100, nodes: list[dict] | None = None,
-                             memo: dict | None = None, seen: dict | None = None) -> list[dict]:
+                             memo: dict | None = None, seen: dict | None = None,
+                             selected: bool = False) -> list[dict]:
     """Desired controller-managed EndpointSlices of one Service (Reconciler.Reconcile): per address type,
     endpoints grouped by resolved port set, at most max_endpoints_per_slice per slice, existing names kept.
 
@@ -311,7 +312,8 @@ def reconcile_endpointslices(service: dict, pods: list[dict], existing: list[dic
     publishNotReadyAddresses), as the controller's node lister does. A Service without selector gets none.
     `memo`: see _pod_entry (only for callers that copy the slices before changing them).
     `seen` (a dict) gets, per address type, each selected pod's entry by namespace/name: what
-    reconcile_changed_pods starts from next time.
+    reconcile_changed_pods starts from next time. `selected`: the pods are exactly those of the Service's
+    namespace its selector matches, in name order (a caller's label index gives them so): not checked again.
     """
     spec = _spec(service)
     if not spec.get("selector") or spec.get("type") == "ExternalName":   # ExternalName Services get no slices
@@ -322,12 +324,12 @@ def reconcile_endpointslices(service: dict, pods: list[dict], existing: list[dic
             if namespace_of(s) == ns and labels_of(s).get(LABEL_SERVICE_NAME) == svc_name
             and labels_of(s).get(LABEL_MANAGED_BY) == CONTROLLER_NAME]
     node_by_name = {name_of(n): n for n in nodes} if nodes is not None else None
-    selected = sorted((p for p in pods if namespace_of(p) == ns and selector.matches(labels_of(p))),
-                      key=name_of)
+    if not selected:
+        pods = sorted((p for p in pods if namespace_of(p) == ns and selector.matches(labels_of(p))), key=name_of)
     taken = {s["metadata"]["name"] for s in mine}
     result = []
     for address_type in service_address_types(service):
-        result.extend(_reconcile_address_type(service, selected, [s for s in mine if s.get("addressType") == address_type],
+        result.extend(_reconcile_address_type(service, pods, [s for s in mine if s.get("addressType") == address_type],
                                               address_type, max_endpoints_per_slice, node_by_name, taken, memo,
                                               None if seen is None else seen.setdefault(address_type, {})))
     return sorted(result, key=lambda s: (s["addressType"], s["metadata"]["name"]))

@@ -32,9 +32,9 @@ class SliceViews:
 
     def desired(self, service: dict, existing: list[dict], nodes: list[dict], pods, max_eps: int, memo: dict,
                 cursor: tuple) -> list[dict]:
-        """reconcile_endpointslices(service, pods(), existing, ...), where the pods are read (pods() called)
-        only when the last reconcile cannot be carried on from the changed pods. `cursor`: the pod log's, as
-        of the pods the controller sees."""
+        """reconcile_endpointslices(service, pods(), existing, ...), where the pods (the Service's selected
+        pods, in name order) are read (pods() called) only when the last reconcile cannot be carried on from
+        the changed pods. `cursor`: the pod log's, as of the pods the controller sees."""
         key = (namespace_of(service), name_of(service))
         last = self._last.get(key)
         if last is not None and last.service is service and last.max_eps == max_eps \
@@ -50,7 +50,7 @@ class SliceViews:
                     return result
         seen: dict = {}
         result = reconcile_endpointslices(service, pods(), existing, nodes=nodes, max_endpoints_per_slice=max_eps,
-                                          memo=memo, seen=seen)
+                                          memo=memo, seen=seen, selected=True)
         self._last[key] = _Last(service, nodes, max_eps, cursor, seen, result)
         return result
 
