@@ -199,9 +199,17 @@ class Cluster:
             if kind == "Endpoints" and DEPRECATION_WARNING not in out:   # the API server's warning header
                 out.append(DEPRECATION_WARNING)
             if kind == "Service" and verb != "unchanged":
-                pods = pods or PodIndex(self.items("Pod"))    # once per apply: linear, not pods x Services
+                pods = pods or PodIndex(by_label=self._current_pod_index().labels())   # linear, not pods x Services
                 out += service_warnings(self.store.get("Service", key), pods)
         return out
+
+    def _current_pod_index(self) -> _PodIndex:
+        """The last reconcile's pod label index while no pod changed since, else a new one."""
+        index = self._pod_index
+        if index is None or self.store.changed_since("Pod", index.cursor) != []:
+            pods = self.items("Pod")
+            index = _PodIndex(lambda: pods, self.store.cursor("Pod"))
+        return index
 
     def _prepare(self, doc: dict) -> tuple[kinds.Kind, dict]:
         """Checks that need no cluster state: kind, schema, names, labels."""
@@ -793,8 +801,8 @@ class Cluster:
     def _run_endpointslice_controller(self) -> None:
         """One reconcile per Service with a selector; pods are looked up through a label index."""
         pods = self.items("Pod")   # pods do not change until the next reconcile
-        index = self._pod_index = _PodIndex(lambda: pods)
         cursor = self.store.cursor("Pod")
+        index = self._pod_index = _PodIndex(lambda: pods, cursor)
         nodes = self.items("Node")
         managed = defaultdict(list)
         for s in self.items("EndpointSlice"):
@@ -917,9 +925,16 @@ class _PodIndex:
     """namespace -> label key=value -> pod list, so 2,000 selectors don't each scan 10,000 pods. Built from
     pods() on the first lookup: controllers that carry on from the change log may need none."""
 
-    def __init__(self, pods):
+    def __init__(self, pods, cursor: tuple):
         self._pods = pods
+        self.cursor = cursor   # the pod log's, as of the pods
         self.by_label: dict[tuple, list[dict]] | None = None
+
+    def labels(self) -> dict[tuple, list[dict]]:
+        """(namespace, key, value) -> pods, in the store's order."""
+        if self.by_label is None:
+            self._build()
+        return self.by_label
 
     def _build(self) -> None:
         self.by_label = defaultdict(list)
