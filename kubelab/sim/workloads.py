@@ -57,8 +57,8 @@ def controller_ref(owner: dict, kind: str) -> dict:
 
 
 def _pod_from_template(owner: dict, kind: str, name: str, extra_labels: dict) -> dict:
-    template = json_copy(owner["spec"].get("template") or {})
-    metadata = template.get("metadata") or {}
+    template = owner["spec"].get("template") or {}
+    metadata = template.get("metadata") or {}   # only its labels and annotations are used: copied below
     labels = dict(metadata.get("labels") or {})
     labels.update(extra_labels)
     pod = {
@@ -67,7 +67,7 @@ def _pod_from_template(owner: dict, kind: str, name: str, extra_labels: dict) ->
         "metadata": {"name": name, "namespace": namespace_of(owner), "labels": labels,
                      "annotations": dict(metadata.get("annotations") or {}),
                      "ownerReferences": [controller_ref(owner, kind)]},
-        "spec": template.get("spec") or {},
+        "spec": json_copy(template.get("spec") or {}),
     }
     if not pod["metadata"]["annotations"]:
         del pod["metadata"]["annotations"]
