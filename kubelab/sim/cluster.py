@@ -623,6 +623,8 @@ class Cluster:
         nodes = {name_of(n): n for n in self.items("Node")}
         capacity = {name: _max_pods(n) for name, n in nodes.items()}   # read once a pass, not once a pod
         node_ips: dict[str, list[str]] = {}
+        host_ips: dict[str, list[dict]] = {}   # node -> the status.hostIPs its pods share (see _running_conditions)
+        shared_conditions: dict = {}
         load = defaultdict(int)
         used_ports = defaultdict(set)
         pods = self.items("Pod")
@@ -680,9 +682,10 @@ class Cluster:
             if node is not None:
                 if node_name not in node_ips:
                     node_ips[node_name] = _node_internal_ips(node)
+                    host_ips[node_name] = [{"ip": ip} for ip in node_ips[node_name]]
                 ips_of_node = node_ips[node_name]
                 status["hostIP"] = ips_of_node[0] if ips_of_node else None
-                status["hostIPs"] = [{"ip": ip} for ip in ips_of_node]
+                status["hostIPs"] = host_ips[node_name]
                 if needs_ip:
                     ips = list(ips_of_node) if spec.get("hostNetwork") else self._allocate_pod_ips(pod, node_name)
                     if not ips:   # the node's podCIDR is used up: the CNI cannot set up the sandbox
@@ -698,7 +701,7 @@ class Cluster:
                     status["phase"] = "Running"
                     status.pop("conditions", None)
                 if not status.get("conditions"):
-                    status["conditions"] = _running_conditions({**pod, "status": status})
+                    status["conditions"] = _running_conditions({**pod, "status": status}, shared_conditions)
             else:
                 status.setdefault("phase", "Pending")
                 if unschedulable or not node_name:
@@ -1030,10 +1033,16 @@ def _daemon_eligible(spec: dict, node: dict) -> bool:
         _node_affinity_allows(pod, node) and workloads.untolerated_taint(spec, node) is None
 
 
-def _running_conditions(pod: dict) -> list[dict]:
-    """The kubelet's pod conditions: Ready only when Running and every container's readinessProbe passes."""
+def _running_conditions(pod: dict, shared: dict | None = None) -> list[dict]:
+    """The kubelet's pod conditions: Ready only when Running and every container's readinessProbe passes.
+    `shared`: a dict in which the conditions of pods with no failing probe are kept, to give the same list to
+    all such pods (stored objects are never mutated, so pods may share parts; 10,000 pods make one)."""
     running = (pod.get("status") or {}).get("phase") == "Running"
     unready = probes.unready_containers(pod) if running else []
+    if shared is not None and not unready:
+        if running not in shared:
+            shared[running] = _running_conditions(pod)
+        return shared[running]
     ready = {"status": "True"} if running and not unready else {"status": "False"}
     if unready:
         names = " ".join(name for name, _ in unready)
