@@ -105,6 +105,22 @@ def _steps(lab):
     yield lab.apply(APP.replace("replicas: 6", "replicas: 0"))          # no endpoint left: a placeholder slice
     yield lab.advance(60)
     yield lab.apply(APP)
+    yield lab.apply(_pod("picky", "nodeSelector: {disk: ssd}"))        # unschedulable: Pending, visited each pass
+    yield lab.apply(_pod("port-a", "containers: [{name: c, image: busybox, ports: [{containerPort: 80, hostPort: 80}]}]"))
+    yield lab.apply(_pod("port-b", "containers: [{name: c, image: busybox, ports: [{containerPort: 80, hostPort: 80}]}]"))
+    yield lab.delete("Pod", lab.list("Pod", "default", selector="app=web")[0]["metadata"]["name"], grace_period=0)
+    yield [p["status"]["phase"] for p in lab.list("Pod", "default")]
+    node = lab.list("Node")[1]["metadata"]["name"]
+    yield lab.apply({"apiVersion": "v1", "kind": "Node", "metadata": {"name": node, "labels": {"disk": "ssd"}}})
+    yield lab.delete("Pod", "port-a", grace_period=0)                   # its port is free again
+    yield lab.apply(_pod("port-c", "containers: [{name: c, image: busybox, ports: [{containerPort: 80, hostPort: 80}]}]"))
+    yield [(p["metadata"]["name"], p["status"]["phase"], p["spec"].get("nodeName")) for p in lab.list("Pod", "default")]
+
+
+def _pod(name, spec):
+    if not spec.startswith("containers"):
+        spec += ", containers: [{name: c, image: busybox}]"
+    return f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec: {{{spec}}}\n"
 
 
 @pytest.mark.parametrize("options", [{}, DUAL_STACK], ids=["IPv4", "dual-stack"])
@@ -120,7 +136,9 @@ def test_controllers_reading_only_changes_act_as_ones_reading_every_pod(options,
     for got, want in zip(_steps(incremental), _steps(full), strict=True):
         assert got == want
         assert _state(incremental) == _state(full)
-    assert len([p for p in incremental.list("Pod", "default") if "deletionTimestamp" not in p["metadata"]]) == 6
+    pods = {p["metadata"]["name"]: p for p in incremental.list("Pod", "default")}
+    assert len([n for n in pods if n.startswith("web-") and "deletionTimestamp" not in pods[n]["metadata"]]) == 6
+    assert pods["picky"]["status"]["phase"] == "Running"   # scheduled once a node had the label
     assert len([r for r in carried_on if r is not None]) >= 5   # the shortcut was taken, not only refused
 
 
