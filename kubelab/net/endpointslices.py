@@ -54,9 +54,10 @@ def service_address_types(service: dict) -> list[str]:
     return ["IPv4", "IPv6"]
 
 
-def should_pod_be_in_endpoints(pod: dict) -> bool:
-    """ShouldPodBeInEndpoints(pod, includeTerminating=true): not Succeeded/Failed and has an IP."""
-    return pod_phase(pod) not in ("Succeeded", "Failed") and bool(pod_ips(pod))
+def should_pod_be_in_endpoints(pod: dict, ips: list[str] | None = None) -> bool:
+    """ShouldPodBeInEndpoints(pod, includeTerminating=true): not Succeeded/Failed and has an IP (`ips`:
+    pod_ips(pod), when the caller has it)."""
+    return pod_phase(pod) not in ("Succeeded", "Failed") and bool(pod_ips(pod) if ips is None else ips)
 
 
 def find_target_port(pod: dict, service_port: dict) -> int | None:
@@ -96,20 +97,24 @@ def _port_key(ports: list[dict]) -> tuple:
     return tuple(sorted((p["name"], p["port"], p["protocol"], p.get("appProtocol") or "") for p in ports))
 
 
-def _pod_to_endpoint(pod: dict, node: dict | None, service: dict, address_type: str) -> dict:
+def _pod_to_endpoint(pod: dict, node: dict | None, service: dict, address_type: str,
+                     ips: list[str] | None = None) -> dict:
     """podToEndpoint: serving = pod Ready; terminating = deletionTimestamp set;
-    ready = publishNotReadyAddresses || (serving && !terminating); nodeName, zone, hostname, targetRef."""
+    ready = publishNotReadyAddresses || (serving && !terminating); nodeName, zone, hostname, targetRef.
+    `ips`: pod_ips(pod), when the caller has it."""
     serving = pod_ready(pod)
     terminating = pod_terminating(pod)
     ready = bool(_spec(service).get("publishNotReadyAddresses")) or (serving and not terminating)
     meta = pod.get("metadata") or {}
+    v6 = address_type == "IPv6"
     endpoint = {
-        "addresses": [ip for ip in pod_ips(pod) if _family(ip) == address_type],
+        "addresses": [ip for ip in (pod_ips(pod) if ips is None else ips) if (":" in ip) == v6],   # _family
         "conditions": {"ready": ready, "serving": serving, "terminating": terminating},
         "targetRef": {"kind": "Pod", "namespace": namespace_of(pod), "name": name_of(pod), "uid": meta.get("uid", "")},
     }
-    if pod_node(pod):
-        endpoint["nodeName"] = pod_node(pod)
+    node_name = pod_node(pod)
+    if node_name:
+        endpoint["nodeName"] = node_name
     zone = labels_of(node).get(LABEL_ZONE) if node else None
     if zone:
         endpoint["zone"] = zone
@@ -429,7 +434,8 @@ def _pod_entry(pod: dict, service: dict, address_type: str, node_by_name: dict |
 
 
 def _compute_pod_entry(pod, service, address_type, node_by_name, node):
-    if not should_pod_be_in_endpoints(pod):
+    ips = pod_ips(pod)
+    if not should_pod_be_in_endpoints(pod, ips):
         return None
     ports = _endpoint_ports(service, pod)
     key = _port_key(ports)
@@ -437,7 +443,7 @@ def _compute_pod_entry(pod, service, address_type, node_by_name, node):
             and not _spec(service).get("publishNotReadyAddresses"):
         return key, ports, True, None, None      # "skipping Pod for Service, Node not found"
     # a pod with a pinned IP and no node at all only exists in the simulator: it counts as running
-    endpoint = _pod_to_endpoint(pod, node, service, address_type)
+    endpoint = _pod_to_endpoint(pod, node, service, address_type, ips)
     if not endpoint["addresses"]:
         return key, ports, False, None, None
     return key, ports, False, _endpoint_key(endpoint), endpoint
