@@ -48,8 +48,9 @@ def endpoints_for_service(service: dict, pods: list[dict], memo: dict | None = N
     if not spec.get("selector"):
         return None
     subsets: dict[tuple, dict] = {}
+    shared: dict = {}
     for pod in sorted(pods, key=name_of):
-        entry = by_identity(memo, (pod, service), None, _pod_address, pod, service)
+        entry = by_identity(memo, (pod, service), None, _pod_address, pod, service, shared)
         if entry is None:
             continue
         key, ports, which, ip_key, address = entry
@@ -94,6 +95,7 @@ class PodAddresses:
 
     def __init__(self, service: dict, pods: list[dict], memo: dict | None = None):
         self.service, self._memo = service, memo
+        self._shared: dict = {}   # see _pod_address
         # (port key, field) -> [(IP sort key, pod name, address, port key, field)], sorted; pod name -> its entry
         self._sorted: dict[tuple, list] = {}
         self._by_pod: dict[str, tuple] = {}
@@ -104,7 +106,7 @@ class PodAddresses:
             entries.sort()   # (IP, name) is unique: the addresses themselves are never compared
 
     def _add(self, name: str, pod: dict) -> bool:
-        entry = by_identity(self._memo, (pod, self.service), None, _pod_address, pod, self.service)
+        entry = by_identity(self._memo, (pod, self.service), None, _pod_address, pod, self.service, self._shared)
         if entry is None:
             return False
         key, ports, which, ip_key, address = entry
@@ -141,9 +143,10 @@ def _order(entry: tuple) -> tuple:
     return entry[0], entry[1]
 
 
-def _pod_address(pod: dict, service: dict) -> tuple | None:
+def _pod_address(pod: dict, service: dict, shared: dict | None = None) -> tuple | None:
     """What one pod adds to the Service's Endpoints (addEndpointSubset): None when it is left out, else
-    (port key, ports, "addresses" or "notReadyAddresses", sort key of its IP, the address)."""
+    (port key, ports, "addresses" or "notReadyAddresses", sort key of its IP, the address). `shared`: a dict
+    for one Service in which equal port lists are kept once, for its pods to share."""
     spec = service.get("spec") or {}
     publish = bool(spec.get("publishNotReadyAddresses"))
     labels = labels_of(pod)
@@ -169,6 +172,8 @@ def _pod_address(pod: dict, service: dict) -> tuple | None:
     if not ports and spec.get("ports"):
         return None
     key = tuple(sorted((p["name"], p["port"], p["protocol"]) for p in ports))
+    if shared is not None:   # one Service's pods with equal port keys have equal port lists (its port order)
+        key, ports = shared.setdefault(key, (key, ports))
     which = "addresses" if publish or pod_ready(pod) else "notReadyAddresses"
     return key, ports, which, _ip_key(ip), _address(pod, ip)
 

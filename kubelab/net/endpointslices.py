@@ -421,24 +421,28 @@ def _changed_pods_plan(service, typed, changed, seen, selector, address_type, no
     return typed, port_key, ports, desired, settled, entries
 
 
-def _pod_entry(pod: dict, service: dict, address_type: str, node_by_name: dict | None, memo: dict | None):
+def _pod_entry(pod: dict, service: dict, address_type: str, node_by_name: dict | None, memo: dict | None,
+               shared: dict | None = None):
     """What one pod contributes to the Service's slices: None when ShouldPodBeInEndpoints is false, else
     (port key, ports, skipped for a missing node, endpoint key, endpoint or None without an address).
 
     `memo` (a caller's dict that never mutates the slices it gets): see memo.by_identity, keyed on the pod,
-    the Service and the pod's node."""
+    the Service and the pod's node. `shared`: a dict for one Service, in which equal port lists and endpoint
+    conditions are kept once, for its pods to share (a 10,000-pod Service makes one of each, not 10,000)."""
     node_name = pod_node(pod)
     node = node_by_name.get(node_name) if node_by_name is not None and node_name else None
     return by_identity(memo, (pod, service, node), (address_type, node_by_name is None),
-                       _compute_pod_entry, pod, service, address_type, node_by_name, node)
+                       _compute_pod_entry, pod, service, address_type, node_by_name, node, shared)
 
 
-def _compute_pod_entry(pod, service, address_type, node_by_name, node):
+def _compute_pod_entry(pod, service, address_type, node_by_name, node, shared=None):
     ips = pod_ips(pod)
     if not should_pod_be_in_endpoints(pod, ips):
         return None
     ports = _endpoint_ports(service, pod)
     key = _port_key(ports)
+    if shared is not None:   # one Service's pods with equal port keys have equal port lists (its port order)
+        key, ports = shared.setdefault(("ports", key), (key, ports))
     if node_by_name is not None and pod_node(pod) and node is None \
             and not _spec(service).get("publishNotReadyAddresses"):
         return key, ports, True, None, None      # "skipping Pod for Service, Node not found"
@@ -446,6 +450,9 @@ def _compute_pod_entry(pod, service, address_type, node_by_name, node):
     endpoint = _pod_to_endpoint(pod, node, service, address_type, ips)
     if not endpoint["addresses"]:
         return key, ports, False, None, None
+    if shared is not None:
+        conditions = endpoint["conditions"]
+        endpoint["conditions"] = shared.setdefault(("conditions", *conditions.values()), conditions)
     return key, ports, False, _endpoint_key(endpoint), endpoint
 
 
@@ -455,8 +462,9 @@ def _reconcile_address_type(service, pods, existing, address_type, max_eps, node
     pod's _pod_entry under its namespace/name, for pods that have one."""
     desired: dict[tuple, dict] = {}
     ports_by_key: dict[tuple, list] = {}
+    shared: dict = {}
     for pod in pods:
-        entry = _pod_entry(pod, service, address_type, node_by_name, memo)
+        entry = _pod_entry(pod, service, address_type, node_by_name, memo, shared)
         if entry is None:
             continue
         if seen is not None:
