@@ -1118,7 +1118,7 @@ def cyclic_gc_paused():
         gc.enable()
 
 
-_LARGE_BATCH = 20_000   # container objects allocated while paused
+_LARGE_BATCH = 10_000   # container objects allocated while paused (about 1,000 pods' worth)
 
 
 def _comparable(obj: dict) -> dict:

@@ -56,17 +56,25 @@ def controller_ref(owner: dict, kind: str) -> dict:
             "uid": owner["metadata"].get("uid", ""), "controller": True}
 
 
-def _pod_from_template(owner: dict, kind: str, name: str, extra_labels: dict) -> dict:
+def _pod_from_template(owner: dict, kind: str, name: str, extra_labels: dict, batch: dict | None = None) -> dict:
+    """`batch`: a dict in which pods made together with the same extra labels keep one labels dict and one
+    ownerReferences list (equal for all of them; stored objects are never changed in place)."""
     template = owner["spec"].get("template") or {}
     metadata = template.get("metadata") or {}   # only its labels and annotations are used: copied below
-    labels = dict(metadata.get("labels") or {})
-    labels.update(extra_labels)
+    if batch:
+        labels, refs = batch["labels"], batch["ownerReferences"]
+    else:
+        labels = dict(metadata.get("labels") or {})
+        labels.update(extra_labels)
+        refs = [controller_ref(owner, kind)]
+        if batch is not None:
+            batch.update(labels=labels, ownerReferences=refs)
     pod = {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": name, "namespace": namespace_of(owner), "labels": labels,
                      "annotations": dict(metadata.get("annotations") or {}),
-                     "ownerReferences": [controller_ref(owner, kind)]},
+                     "ownerReferences": refs},
         "spec": json_copy(template.get("spec") or {}),
     }
     if not pod["metadata"]["annotations"]:
@@ -107,13 +115,15 @@ def new_deployment_pods(deployment: dict, template_hash: str, count: int, taken,
     drawing again while a name is one of these or `taken(name)` (a pod of the namespace has it)."""
     made: set[str] = set()
     to_create = []
+    batch: dict = {}
     for _ in range(count):
         while True:
             name = f"{name_of(deployment)}-{template_hash}-{random_suffix(rng)}"
             if name not in made and not taken(name):
                 break
         made.add(name)
-        to_create.append(_pod_from_template(deployment, "Deployment", name, {"pod-template-hash": template_hash}))
+        to_create.append(_pod_from_template(deployment, "Deployment", name, {"pod-template-hash": template_hash},
+                                            batch))
     return to_create
 
 
