@@ -10,38 +10,44 @@ __all__ = ["PodIndex", "service_port_problem", "service_warnings"]
 
 
 class PodIndex:
-    """Pods indexed once by namespace and by (namespace, label, value), in the order given.
+    """Pods indexed once by (namespace, label, value), in the order given.
 
     apply() warns about every Service it touched: with the index, finding a Service's pods costs the
-    size of its smallest label group instead of a scan of the namespace (which made apply quadratic)."""
+    size of its smallest label group instead of a scan of the namespace (which made apply quadratic).
+    `by_label`: such an index a caller already has ((namespace, key, value) -> pods in order), used as is."""
 
-    def __init__(self, pods):
-        self._by_namespace: dict[str, list[dict]] = {}
-        self._by_label: dict[tuple, list[int]] = {}
+    def __init__(self, pods=(), by_label: dict | None = None):
+        if by_label is None:
+            by_label = {}
+            for pod in pods:
+                ns = namespace_of(pod)
+                for k, v in labels_of(pod).items():
+                    by_label.setdefault((ns, k, v), []).append(pod)
+        self._by_label = by_label
         self._hints: dict[str, str] = {}
-        for pod in pods:
-            ns = namespace_of(pod)
-            bucket = self._by_namespace.setdefault(ns, [])
-            for k, v in labels_of(pod).items():
-                self._by_label.setdefault((ns, k, v), []).append(len(bucket))
-            bucket.append(pod)
+
+    def _smallest(self, service: dict):
+        """The Service's selector (None without one) and its smallest label group."""
+        labels = (service.get("spec") or {}).get("selector")
+        if not labels:
+            return None, ()
+        ns = namespace_of(service)
+        return selector_from_map(labels), min((self._by_label.get((ns, k, v), ()) for k, v in labels.items()), key=len)
 
     def selected(self, service: dict) -> list[dict]:
         """The pods of the Service's namespace its map selector matches (all pairs), in the given order."""
-        labels = (service.get("spec") or {}).get("selector")
-        if not labels:
-            return []
-        ns = namespace_of(service)
-        pods = self._by_namespace.get(ns, [])
-        smallest = min((self._by_label.get((ns, k, v), ()) for k, v in labels.items()), key=len)
-        selector = selector_from_map(labels)
-        return [pods[i] for i in smallest if selector.matches(labels_of(pods[i]))]
+        selector, smallest = self._smallest(service)
+        return [p for p in smallest if selector.matches(labels_of(p))] if selector is not None else []
+
+    def selects_any(self, service: dict) -> bool:
+        """selected(service) is not empty (found without listing them all)."""
+        selector, smallest = self._smallest(service)
+        return selector is not None and any(selector.matches(labels_of(p)) for p in smallest)
 
     def label_hint(self, ns: str) -> str:
         """The labels the namespace's pods carry, to show next to a selector that matches none."""
         if ns not in self._hints:
-            seen = sorted({f"{k}={v}" for p in self._by_namespace.get(ns, ()) for k, v in labels_of(p).items()
-                           if k != "pod-template-hash"})
+            seen = sorted({f"{k}={v}" for n, k, v in self._by_label if n == ns and k != "pod-template-hash"})
             self._hints[ns] = (f"pods in {ns} carry: {', '.join(seen[:8])}" if seen
                                else f"there are no pods in namespace {ns}")
         return self._hints[ns]
@@ -91,7 +97,7 @@ def service_warnings(service: dict, pods) -> list[str]:
         return []
     pods = _indexed(pods)
     out = []
-    if not pods.selected(service):
+    if not pods.selects_any(service):
         return [f"Service {key_of(service)}: spec.selector: "
                 f"{service_port_problem(service, (spec.get('ports') or [{}])[0], pods)}"]
     for i, port in enumerate(spec.get("ports") or []):

@@ -8,6 +8,7 @@ endpointslicemirroring-controller.k8s.io manager, at most 1000 addresses mirrore
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 
 from ..errors import ValidationError
@@ -16,6 +17,7 @@ from .memo import by_identity
 from .objects import labels_of, name_of, namespace_of, pod_ips, pod_phase, pod_ready, pod_terminating
 
 __all__ = ["MAX_CAPACITY", "OVER_CAPACITY", "MIRROR_CONTROLLER", "DEPRECATION_WARNING", "endpoints_for_service",
+           "PodAddresses",
            "validate_endpoints", "mirrored_slices", "should_mirror"]
 
 MAX_CAPACITY = 1000
@@ -46,20 +48,28 @@ def endpoints_for_service(service: dict, pods: list[dict], memo: dict | None = N
     if not spec.get("selector"):
         return None
     subsets: dict[tuple, dict] = {}
+    shared: dict = {}
     for pod in sorted(pods, key=name_of):
-        entry = by_identity(memo, (pod, service), None, _pod_address, pod, service)
+        entry = by_identity(memo, (pod, service), None, _pod_address, pod, service, shared)
         if entry is None:
             continue
         key, ports, which, ip_key, address = entry
         subset = subsets.setdefault(key, {"addresses": [], "notReadyAddresses": [], "ports": ports})
         subset[which].append((ip_key, address))
+    for subset in subsets.values():
+        for field in ("addresses", "notReadyAddresses"):   # by IP (a stable sort: pods of one IP stay in name order)
+            subset[field] = [address for _, address in sorted(subset[field], key=_first)]
+    return _endpoints_object(service, subsets)
+
+
+def _endpoints_object(service: dict, subsets: dict[tuple, dict]) -> dict:
+    """The Endpoints from each port key's subset (addresses and notReadyAddresses in order, and ports):
+    repacked by port key, truncated to MAX_CAPACITY, named and labelled after the Service."""
+    spec = service.get("spec") or {}
     out_subsets = []
     for key in sorted(subsets):
         subset = subsets[key]
-        entry = {}
-        for field in ("addresses", "notReadyAddresses"):
-            if subset[field]:   # by IP (a stable sort: pods of one IP stay in name order)
-                entry[field] = [address for _, address in sorted(subset[field], key=_first)]
+        entry = {field: subset[field] for field in ("addresses", "notReadyAddresses") if subset[field]}
         entry["ports"] = [{k: v for k, v in p.items() if v != ""} for p in subset["ports"]]
         out_subsets.append(entry)
     annotations = {}
@@ -78,20 +88,81 @@ def endpoints_for_service(service: dict, pods: list[dict], memo: dict | None = N
     return {"apiVersion": "v1", "kind": "Endpoints", "metadata": meta, "subsets": out_subsets}
 
 
-def _pod_address(pod: dict, service: dict) -> tuple | None:
+class PodAddresses:
+    """What a Service's pods give its Endpoints, kept up to date pod by pod (update), in the order
+    endpoints_for_service puts them (by IP, then pod name): after one pod of 10,000 changed, endpoints()
+    is built without reading the others. For pods of one namespace with distinct names (a store's)."""
+
+    def __init__(self, service: dict, pods: list[dict], memo: dict | None = None):
+        self.service, self._memo = service, memo
+        self._shared: dict = {}   # see _pod_address
+        # (port key, field) -> [(IP sort key, pod name, address, port key, field)], sorted; pod name -> its entry
+        self._sorted: dict[tuple, list] = {}
+        self._by_pod: dict[str, tuple] = {}
+        self._ports: dict[tuple, list] = {}        # port key -> the ports of its subset
+        for pod in pods:
+            self._add(name_of(pod), pod)
+        for entries in self._sorted.values():
+            entries.sort()   # (IP, name) is unique: the addresses themselves are never compared
+
+    def _add(self, name: str, pod: dict) -> bool:
+        entry = by_identity(self._memo, (pod, self.service), None, _pod_address, pod, self.service, self._shared)
+        if entry is None:
+            return False
+        key, ports, which, ip_key, address = entry
+        self._ports.setdefault(key, ports)
+        self._by_pod[name] = entry = (ip_key, name, address, key, which)
+        self._sorted.setdefault((key, which), []).append(entry)
+        return True
+
+    def update(self, name: str, pod: dict | None) -> None:
+        """The pod of this name (in the Service's namespace) is now `pod`, or gone (None)."""
+        old = self._by_pod.pop(name, None)
+        if old is not None:
+            key, which = old[3], old[4]
+            entries = self._sorted[(key, which)]
+            del entries[bisect.bisect_left(entries, _order(old), key=_order)]
+            if not entries:
+                del self._sorted[(key, which)]
+            if not any(k == key for k, _ in self._sorted):
+                del self._ports[key]
+        if pod is not None and self._add(name, pod):
+            new = self._by_pod[name]
+            entries = self._sorted[(new[3], new[4])]
+            entries.insert(bisect.bisect_left(entries, _order(new), 0, len(entries) - 1, key=_order), entries.pop())
+
+    def endpoints(self) -> dict:
+        """What endpoints_for_service(service, pods) returns for the pods as they are now."""
+        subsets = {key: {"addresses": [], "notReadyAddresses": [], "ports": ports} for key, ports in self._ports.items()}
+        for (key, which), entries in self._sorted.items():
+            subsets[key][which] = [entry[2] for entry in entries]
+        return _endpoints_object(self.service, subsets)
+
+
+def _order(entry: tuple) -> tuple:
+    return entry[0], entry[1]
+
+
+def _pod_address(pod: dict, service: dict, shared: dict | None = None) -> tuple | None:
     """What one pod adds to the Service's Endpoints (addEndpointSubset): None when it is left out, else
-    (port key, ports, "addresses" or "notReadyAddresses", sort key of its IP, the address)."""
+    (port key, ports, "addresses" or "notReadyAddresses", sort key of its IP, the address). `shared`: a dict
+    for one Service in which equal port lists are kept once, for its pods to share."""
     spec = service.get("spec") or {}
     publish = bool(spec.get("publishNotReadyAddresses"))
     labels = labels_of(pod)
-    if namespace_of(pod) != namespace_of(service) or any(labels.get(k) != v for k, v in spec["selector"].items()):
+    if namespace_of(pod) != namespace_of(service):
         return None
+    for k, v in spec["selector"].items():   # plain loops: 10,000 pods of one Service on a fresh sync
+        if labels.get(k) != v:
+            return None
     ips = pod_ips(pod)
     if pod_phase(pod) in ("Succeeded", "Failed") or not ips or (pod_terminating(pod) and not publish):
         return None
     primary_v6 = (spec.get("ipFamilies") or ["IPv4"])[0] == "IPv6"
-    ip = next((i for i in ips if (":" in i) == primary_v6), None)
-    if ip is None:
+    for ip in ips:
+        if (":" in ip) == primary_v6:
+            break
+    else:
         return None
     ports = []
     for sp in spec.get("ports") or []:
@@ -101,6 +172,8 @@ def _pod_address(pod: dict, service: dict) -> tuple | None:
     if not ports and spec.get("ports"):
         return None
     key = tuple(sorted((p["name"], p["port"], p["protocol"]) for p in ports))
+    if shared is not None:   # one Service's pods with equal port keys have equal port lists (its port order)
+        key, ports = shared.setdefault(key, (key, ports))
     which = "addresses" if publish or pod_ready(pod) else "notReadyAddresses"
     return key, ports, which, _ip_key(ip), _address(pod, ip)
 

@@ -19,7 +19,7 @@ from .objects import labels_of, name_of, namespace_of, pod_ips, pod_node, pod_ph
 
 __all__ = [
     "CONTROLLER_NAME", "LABEL_SERVICE_NAME", "LABEL_MANAGED_BY", "LABEL_HEADLESS",
-    "reconcile_endpointslices", "service_address_types", "find_target_port", "SliceEndpoint",
+    "reconcile_endpointslices", "reconcile_changed_pods", "service_address_types", "find_target_port", "SliceEndpoint",
     "slice_endpoints_for_port",
 ]
 
@@ -54,9 +54,10 @@ def service_address_types(service: dict) -> list[str]:
     return ["IPv4", "IPv6"]
 
 
-def should_pod_be_in_endpoints(pod: dict) -> bool:
-    """ShouldPodBeInEndpoints(pod, includeTerminating=true): not Succeeded/Failed and has an IP."""
-    return pod_phase(pod) not in ("Succeeded", "Failed") and bool(pod_ips(pod))
+def should_pod_be_in_endpoints(pod: dict, ips: list[str] | None = None) -> bool:
+    """ShouldPodBeInEndpoints(pod, includeTerminating=true): not Succeeded/Failed and has an IP (`ips`:
+    pod_ips(pod), when the caller has it)."""
+    return pod_phase(pod) not in ("Succeeded", "Failed") and bool(pod_ips(pod) if ips is None else ips)
 
 
 def find_target_port(pod: dict, service_port: dict) -> int | None:
@@ -96,20 +97,24 @@ def _port_key(ports: list[dict]) -> tuple:
     return tuple(sorted((p["name"], p["port"], p["protocol"], p.get("appProtocol") or "") for p in ports))
 
 
-def _pod_to_endpoint(pod: dict, node: dict | None, service: dict, address_type: str) -> dict:
+def _pod_to_endpoint(pod: dict, node: dict | None, service: dict, address_type: str,
+                     ips: list[str] | None = None) -> dict:
     """podToEndpoint: serving = pod Ready; terminating = deletionTimestamp set;
-    ready = publishNotReadyAddresses || (serving && !terminating); nodeName, zone, hostname, targetRef."""
+    ready = publishNotReadyAddresses || (serving && !terminating); nodeName, zone, hostname, targetRef.
+    `ips`: pod_ips(pod), when the caller has it."""
     serving = pod_ready(pod)
     terminating = pod_terminating(pod)
     ready = bool(_spec(service).get("publishNotReadyAddresses")) or (serving and not terminating)
     meta = pod.get("metadata") or {}
+    v6 = address_type == "IPv6"
     endpoint = {
-        "addresses": [ip for ip in pod_ips(pod) if _family(ip) == address_type],
+        "addresses": [ip for ip in (pod_ips(pod) if ips is None else ips) if (":" in ip) == v6],   # _family
         "conditions": {"ready": ready, "serving": serving, "terminating": terminating},
         "targetRef": {"kind": "Pod", "namespace": namespace_of(pod), "name": name_of(pod), "uid": meta.get("uid", "")},
     }
-    if pod_node(pod):
-        endpoint["nodeName"] = pod_node(pod)
+    node_name = pod_node(pod)
+    if node_name:
+        endpoint["nodeName"] = node_name
     zone = labels_of(node).get(LABEL_ZONE) if node else None
     if zone:
         endpoint["zone"] = zone
@@ -207,19 +212,25 @@ class _PortGroupResult:
 
 
 def _reconcile_port_group(service: dict, existing: list[dict], desired: dict, ports: list[dict],
-                          address_type: str, max_eps: int, memo: dict | None = None) -> _PortGroupResult:
+                          address_type: str, max_eps: int, memo: dict | None = None,
+                          settled: frozenset | set = frozenset()) -> _PortGroupResult:
     """reconcileByPortMapping: 1. keep/update desired endpoints in existing slices, 2. top up updated slices
-    (fullest first), 3. fit the rest into one unchanged slice or create new slices filled to the limit."""
+    (fullest first), 3. fit the rest into one unchanged slice or create new slices filled to the limit.
+    `settled`: names of existing slices that hold exactly desired endpoints `desired` leaves out (see
+    reconcile_changed_pods): what step 1 would find for them, without reading them."""
     labels = _slice_labels(service)
     by_name, unchanged, to_update, to_delete = {}, [], [], []
     for old in existing:
         name = old["metadata"]["name"]
         kept, changed = [], False
-        for ep, key in zip(old.get("endpoints") or [], _slice_endpoint_keys(old, memo)):
-            got = desired.pop(key, None)
-            if got is not None:
-                kept.append(got)
-                changed = changed or (got != ep and _beyond_hash(got) != _beyond_hash(ep))   # equal: cheap in C
+        if name in settled:   # holds exactly its desired endpoints, which `desired` leaves out
+            kept = old.get("endpoints") or []
+        else:
+            for ep, key in zip(old.get("endpoints") or [], _slice_endpoint_keys(old, memo)):
+                got = desired.pop(key, None)
+                if got is not None:
+                    kept.append(got)
+                    changed = changed or (got != ep and _beyond_hash(got) != _beyond_hash(ep))   # equal: cheap in C
         labels_changed = (old["metadata"].get("labels") or {}) != labels
         if changed or len(kept) != len(old.get("endpoints") or []):
             if not kept:
@@ -296,7 +307,8 @@ def _slice_name(service: dict, address_type: str, taken: set, index: int = 0) ->
 
 def reconcile_endpointslices(service: dict, pods: list[dict], existing: list[dict], *,
                              max_endpoints_per_slice: int = 100, nodes: list[dict] | None = None,
-                             memo: dict | None = None) -> list[dict]:
+                             memo: dict | None = None, seen: dict | None = None,
+                             selected: bool = False) -> list[dict]:
     """Desired controller-managed EndpointSlices of one Service (Reconciler.Reconcile): per address type,
     endpoints grouped by resolved port set, at most max_endpoints_per_slice per slice, existing names kept.
 
@@ -304,6 +316,9 @@ def reconcile_endpointslices(service: dict, pods: list[dict], existing: list[dic
     `nodes`, when given, supplies zones and drops pods whose node does not exist (unless
     publishNotReadyAddresses), as the controller's node lister does. A Service without selector gets none.
     `memo`: see _pod_entry (only for callers that copy the slices before changing them).
+    `seen` (a dict) gets, per address type, each selected pod's entry by namespace/name: what
+    reconcile_changed_pods starts from next time. `selected`: the pods are exactly those of the Service's
+    namespace its selector matches, in name order (a caller's label index gives them so): not checked again.
     """
     spec = _spec(service)
     if not spec.get("selector") or spec.get("type") == "ExternalName":   # ExternalName Services get no slices
@@ -314,46 +329,158 @@ def reconcile_endpointslices(service: dict, pods: list[dict], existing: list[dic
             if namespace_of(s) == ns and labels_of(s).get(LABEL_SERVICE_NAME) == svc_name
             and labels_of(s).get(LABEL_MANAGED_BY) == CONTROLLER_NAME]
     node_by_name = {name_of(n): n for n in nodes} if nodes is not None else None
-    selected = sorted((p for p in pods if namespace_of(p) == ns and selector.matches(labels_of(p))),
-                      key=name_of)
+    if not selected:
+        pods = sorted((p for p in pods if namespace_of(p) == ns and selector.matches(labels_of(p))), key=name_of)
     taken = {s["metadata"]["name"] for s in mine}
     result = []
     for address_type in service_address_types(service):
-        result.extend(_reconcile_address_type(service, selected, [s for s in mine if s.get("addressType") == address_type],
-                                              address_type, max_endpoints_per_slice, node_by_name, taken, memo))
+        result.extend(_reconcile_address_type(service, pods, [s for s in mine if s.get("addressType") == address_type],
+                                              address_type, max_endpoints_per_slice, node_by_name, taken, memo,
+                                              None if seen is None else seen.setdefault(address_type, {})))
     return sorted(result, key=lambda s: (s["addressType"], s["metadata"]["name"]))
 
 
-def _pod_entry(pod: dict, service: dict, address_type: str, node_by_name: dict | None, memo: dict | None):
+def reconcile_changed_pods(service: dict, existing: list[dict], changed: dict, seen: dict, *,
+                           max_endpoints_per_slice: int = 100, nodes: list[dict] | None = None,
+                           memo: dict | None = None) -> list[dict] | None:
+    """What reconcile_endpointslices returns, read from the pods that changed only: `seen` is what the last
+    run recorded (and is brought up to date), `existing` holds exactly the slices that run led to (as stored),
+    and the same Service and nodes (the same objects) are given; `changed` maps the key (namespace/name) of
+    every pod created, changed or removed since to the pod, or None.
+
+    Slices holding none of the changed pods' endpoints are kept without being read. None (nothing updated)
+    when a change is beyond this shortcut: several port sets, a pod on a missing node or without an address
+    of the family, no endpoint left; the caller then reconciles the full way."""
+    spec = _spec(service)
+    if not spec.get("selector") or spec.get("type") == "ExternalName":
+        return None
+    selector = selector_from_map(spec["selector"])
+    ns, svc_name = namespace_of(service), name_of(service)
+    mine = [s for s in existing
+            if namespace_of(s) == ns and labels_of(s).get(LABEL_SERVICE_NAME) == svc_name
+            and labels_of(s).get(LABEL_MANAGED_BY) == CONTROLLER_NAME]
+    node_by_name = {name_of(n): n for n in nodes} if nodes is not None else None
+    taken = {s["metadata"]["name"] for s in mine}
+    plans, result = [], []
+    for address_type in service_address_types(service):
+        plan = _changed_pods_plan(service, [s for s in mine if s.get("addressType") == address_type], changed,
+                                  seen.get(address_type), selector, address_type, node_by_name, memo)
+        if plan is None:
+            return None
+        plans.append((address_type, plan))
+    for address_type, (typed, port_key, ports, desired, settled, entries) in plans:
+        seen[address_type].update(entries)
+        for key, entry in entries.items():
+            if entry is None:
+                del seen[address_type][key]
+        result.extend(_slices_for(service, typed, {port_key: desired}, {port_key: ports}, address_type,
+                                  max_endpoints_per_slice, taken, memo, settled))
+    return sorted(result, key=lambda s: (s["addressType"], s["metadata"]["name"]))
+
+
+def _changed_pods_plan(service, typed, changed, seen, selector, address_type, node_by_name, memo):
+    """For reconcile_changed_pods, one address type: (its slices, the port key, ports, the desired endpoints
+    not in settled slices, the settled slices' names, each changed pod's new entry) or None."""
+    if seen is None or not typed or not all(_owned_by(s, service) for s in typed):
+        return None
+    port_keys = {_port_key(s.get("ports") or []) for s in typed}
+    if len(port_keys) != 1:
+        return None
+    port_key, ports = port_keys.pop(), typed[0].get("ports") or []
+    entries, removed, added = {}, set(), {}
+    ns = namespace_of(service)
+    for key, pod in changed.items():
+        old = seen.get(key)
+        new = None
+        if pod is not None and namespace_of(pod) == ns and selector.matches(labels_of(pod)):
+            new = _pod_entry(pod, service, address_type, node_by_name, memo)
+        for entry in (old, new):
+            if entry is not None and (entry[0] != port_key or entry[2] or entry[4] is None):
+                return None   # another port set, a missing node, no address of the family: the full way
+        if old is not None:
+            removed.add(old[3])
+        if new is not None:
+            added[new[3]] = new[4]
+        if old is not None or new is not None:
+            entries[key] = new
+    slice_of = {}
+    for s in typed:
+        slice_of.update(dict.fromkeys(_slice_endpoint_keys(s, memo), s["metadata"]["name"]))
+    if not added and len(removed & slice_of.keys()) == len(slice_of):
+        return None   # no endpoint left: the placeholder slice's rules
+    affected = {slice_of[k] for k in removed | added.keys() if k in slice_of}
+    desired = {k: ep for k, ep in added.items() if k not in slice_of}
+    for s in typed:
+        if s["metadata"]["name"] in affected:
+            for ep, k in zip(s.get("endpoints") or [], _slice_endpoint_keys(s, memo)):
+                if k in added:
+                    desired[k] = added[k]
+                elif k not in removed:
+                    desired[k] = ep
+    settled = {s["metadata"]["name"] for s in typed} - affected
+    return typed, port_key, ports, desired, settled, entries
+
+
+def _pod_entry(pod: dict, service: dict, address_type: str, node_by_name: dict | None, memo: dict | None,
+               shared: dict | None = None):
     """What one pod contributes to the Service's slices: None when ShouldPodBeInEndpoints is false, else
     (port key, ports, skipped for a missing node, endpoint key, endpoint or None without an address).
 
     `memo` (a caller's dict that never mutates the slices it gets): see memo.by_identity, keyed on the pod,
-    the Service and the pod's node."""
+    the Service and the pod's node. `shared`: a dict for one Service, in which equal port lists and endpoint
+    conditions are kept once, for its pods to share (a 10,000-pod Service makes one of each, not 10,000)."""
     node_name = pod_node(pod)
     node = node_by_name.get(node_name) if node_by_name is not None and node_name else None
     return by_identity(memo, (pod, service, node), (address_type, node_by_name is None),
-                       _compute_pod_entry, pod, service, address_type, node_by_name, node)
+                       _compute_pod_entry, pod, service, address_type, node_by_name, node, shared)
 
 
-def _compute_pod_entry(pod, service, address_type, node_by_name, node):
-    if not should_pod_be_in_endpoints(pod):
+def _compute_pod_entry(pod, service, address_type, node_by_name, node, shared=None):
+    ips = pod_ips(pod)
+    if not should_pod_be_in_endpoints(pod, ips):
         return None
     ports = _endpoint_ports(service, pod)
     key = _port_key(ports)
+    if shared is not None:   # one Service's pods with equal port keys have equal port lists (its port order)
+        key, ports = shared.setdefault(("ports", key), (key, ports))
     if node_by_name is not None and pod_node(pod) and node is None \
             and not _spec(service).get("publishNotReadyAddresses"):
         return key, ports, True, None, None      # "skipping Pod for Service, Node not found"
     # a pod with a pinned IP and no node at all only exists in the simulator: it counts as running
-    endpoint = _pod_to_endpoint(pod, node, service, address_type)
+    endpoint = _pod_to_endpoint(pod, node, service, address_type, ips)
     if not endpoint["addresses"]:
         return key, ports, False, None, None
+    if shared is not None:
+        conditions = endpoint["conditions"]
+        endpoint["conditions"] = shared.setdefault(("conditions", *conditions.values()), conditions)
     return key, ports, False, _endpoint_key(endpoint), endpoint
 
 
 def _reconcile_address_type(service, pods, existing, address_type, max_eps, node_by_name, taken,
-                            memo=None) -> list[dict]:
-    """reconcileByAddressType + finalize, returning the slices that exist afterwards."""
+                            memo=None, seen=None) -> list[dict]:
+    """reconcileByAddressType + finalize, returning the slices that exist afterwards; `seen` (a dict) gets each
+    pod's _pod_entry under its namespace/name, for pods that have one."""
+    desired: dict[tuple, dict] = {}
+    ports_by_key: dict[tuple, list] = {}
+    shared: dict = {}
+    for pod in pods:
+        entry = _pod_entry(pod, service, address_type, node_by_name, memo, shared)
+        if entry is None:
+            continue
+        if seen is not None:
+            seen[f"{namespace_of(pod)}/{name_of(pod)}"] = entry
+        key, ports, skipped, endpoint_key, endpoint = entry
+        desired.setdefault(key, {})
+        ports_by_key.setdefault(key, ports)
+        if not skipped and endpoint is not None:
+            desired[key][endpoint_key] = endpoint
+    return _slices_for(service, existing, desired, ports_by_key, address_type, max_eps, taken, memo)
+
+
+def _slices_for(service, existing, desired, ports_by_key, address_type, max_eps, taken, memo,
+                settled=frozenset()) -> list[dict]:
+    """The slices of one address type given the desired endpoints by port key (`settled`: see
+    _reconcile_port_group)."""
     owned, to_delete = [], []
     for s in existing:
         (owned if _owned_by(s, service) else to_delete).append(s)
@@ -361,22 +488,10 @@ def _reconcile_address_type(service, pods, existing, address_type, max_eps, node
     for s in owned:
         existing_by_key.setdefault(_port_key(s.get("ports") or []), []).append(s)
 
-    desired: dict[tuple, dict] = {}
-    ports_by_key: dict[tuple, list] = {}
-    for pod in pods:
-        entry = _pod_entry(pod, service, address_type, node_by_name, memo)
-        if entry is None:
-            continue
-        key, ports, skipped, endpoint_key, endpoint = entry
-        desired.setdefault(key, {})
-        ports_by_key.setdefault(key, ports)
-        if not skipped and endpoint is not None:
-            desired[key][endpoint_key] = endpoint
-
     create, keep = [], []
     for key in sorted(desired):
         group = _reconcile_port_group(service, existing_by_key.get(key, []), desired[key], ports_by_key[key],
-                                      address_type, max_eps, memo)
+                                      address_type, max_eps, memo, settled)
         create += group.create
         keep += group.update + group.unchanged
         to_delete += group.delete

@@ -5,12 +5,14 @@ error restores the previous state, so a learner's half-broken file never leaves 
 """
 from __future__ import annotations
 
+import calendar
 import contextlib
 import copy
 import datetime
 import gc
 import ipaddress
 import random
+import time
 import uuid
 from collections import defaultdict
 
@@ -23,6 +25,9 @@ from ..results import ApplyResult
 from ..api.schema import check_structure
 from . import admission, workloads
 from .config import ClusterConfig
+from .deployment_view import DeploymentViews
+from .endpoints_views import EndpointsViews
+from .slice_views import SliceViews
 from .store import Store
 
 __all__ = ["Cluster"]
@@ -48,6 +53,8 @@ class Cluster:
         self.rng = random.Random(config.seed)
         self.store = Store()
         self._endpoint_memo: dict = {}     # the EndpointSlice controller's per-pod work, by object identity
+        self._deployment_views = DeploymentViews(self.store)   # each Deployment's pods, kept from the change log
+        self._slice_views = SliceViews(self.store)   # each Service's last EndpointSlice reconcile, carried on
         self._endpoints_memo: dict = {}    # the same for the endpoints controller (v1 Endpoints)
         self._settled_pods: dict = {}      # the scheduler's and kubelet's pass: pods it is done with
         self._settled_host_ports: dict = {}   # ... and the host ports of those that claim some
@@ -58,7 +65,8 @@ class Cluster:
         self.terminating: dict[str, int] = {}     # pod key -> second its grace period ends
         self.coredns_corefile: str | None = None  # the Corefile CoreDNS last loaded (serves it)
         self.coredns_log: list[str] = []          # what `kubectl logs` shows for a CoreDNS pod
-        self._endpoints_seen: dict[str, tuple] = {}  # Endpoints key -> (inputs' resourceVersions, ours)
+        self._endpoints_seen: dict[str, str] = {}  # Endpoints key -> the resourceVersion of our last write
+        self._endpoints_views = EndpointsViews(self.store)   # each Service's pod addresses, kept from the change log
         self._pod_index = None
         self.service_allocators = ServiceAllocators(
             cluster_ips={fam: ipam.ServiceIPAllocator(cidr)
@@ -139,12 +147,13 @@ class Cluster:
     def _new_meta(self, obj: dict) -> None:
         meta = obj["metadata"]
         self.clock += 1
-        meta.setdefault("uid", str(uuid.UUID(int=self.rng.getrandbits(128), version=4)))
+        meta.setdefault("uid", _uuid4(self.rng.getrandbits(128)))
         # a logical clock: one second per object, so creation order is the timestamps' order
-        created = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=self.clock)
         if self.timestamp_source is not None:
-            created = self.timestamp_source()
-        meta.setdefault("creationTimestamp", created.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            created = self.timestamp_source().strftime("%Y-%m-%dT%H:%M:%SZ")
+        else:
+            created = _timestamp(self.clock)
+        meta.setdefault("creationTimestamp", created)
         meta.setdefault("generation", 1)
 
     def key(self, kind: kinds.Kind, name: str, namespace: str | None) -> str:
@@ -190,9 +199,17 @@ class Cluster:
             if kind == "Endpoints" and DEPRECATION_WARNING not in out:   # the API server's warning header
                 out.append(DEPRECATION_WARNING)
             if kind == "Service" and verb != "unchanged":
-                pods = pods or PodIndex(self.items("Pod"))    # once per apply: linear, not pods x Services
+                pods = pods or PodIndex(by_label=self._current_pod_index().labels())   # linear, not pods x Services
                 out += service_warnings(self.store.get("Service", key), pods)
         return out
+
+    def _current_pod_index(self) -> _PodIndex:
+        """The last reconcile's pod label index while no pod changed since, else a new one."""
+        index = self._pod_index
+        if index is None or self.store.changed_since("Pod", index.cursor) != []:
+            pods = self.items("Pod")
+            index = _PodIndex(lambda: pods, self.store.cursor("Pod"))
+        return index
 
     def _prepare(self, doc: dict) -> tuple[kinds.Kind, dict]:
         """Checks that need no cluster state: kind, schema, names, labels."""
@@ -563,16 +580,20 @@ class Cluster:
     def _run_workload_controllers(self) -> None:
         for kind in ("Deployment", "StatefulSet"):
             for owner in self.items(kind):
-                existing = self.items("Pod", namespace_of(owner))
-                if kind == "Deployment":
+                missing = self._deployment_views.missing_replicas(owner) if kind == "Deployment" else None
+                if missing is not None:   # only replicas to add: no need to read every pod
+                    create, delete = self._new_replicas(owner, missing), []
+                elif kind == "Deployment":
+                    existing = self.items("Pod", namespace_of(owner))
                     for orphan in workloads.orphans_to_adopt(owner, existing):
                         adopted = {**orphan, "metadata": {**orphan["metadata"],
                                                           "ownerReferences": [workloads.controller_ref(owner, kind)]}}
                         self.store.put("Pod", key_of_pod(orphan), adopted)
                     existing = self.items("Pod", namespace_of(owner))
+                    self._deployment_views.record(owner, existing, self.store.cursor("Pod"))
                     create, delete = workloads.desired_deployment_pods(owner, existing, self.rng)
                 else:
-                    create, delete = workloads.desired_statefulset_pods(owner, existing)
+                    create, delete = workloads.desired_statefulset_pods(owner, self.items("Pod", namespace_of(owner)))
                 for pod in delete:
                     self.terminate_pod(pod)
                 for pod in create:
@@ -586,11 +607,24 @@ class Cluster:
             for pod in create:
                 self._admit(kinds.lookup("Pod"), pod)
 
+    def _new_replicas(self, deployment: dict, count: int) -> list[dict]:
+        """The pods a Deployment lacks, named as desired_deployment_pods names them (names of the namespace's
+        pods looked up in the store rather than collected from all of them)."""
+        namespace = namespace_of(deployment)
+        template_hash = workloads.pod_template_hash(deployment["spec"].get("template") or {})
+        return workloads.new_deployment_pods(
+            deployment, template_hash, count,
+            lambda name: self.store.get("Pod", Store.key(namespace, name)) is not None, self.rng)
+
     def _schedule_and_address_pods(self) -> None:
         """Scheduler: nodes that match the pod's nodeSelector and have its hostPorts free, fewest pods first,
         ties by name. Kubelet+CNI: IPs from the node's podCIDR, hostNetwork pods share the node's. Pods report
         Running and Ready unless their status is pinned."""
         nodes = {name_of(n): n for n in self.items("Node")}
+        capacity = {name: _max_pods(n) for name, n in nodes.items()}   # read once a pass, not once a pod
+        node_ips: dict[str, list[str]] = {}
+        host_ips: dict[str, list[dict]] = {}   # node -> the status.hostIPs its pods share (see _running_conditions)
+        shared_conditions: dict = {}
         load = defaultdict(int)
         used_ports = defaultdict(set)
         pods = self.items("Pod")
@@ -626,30 +660,34 @@ class Cluster:
             node = nodes.get(node_name)
             started = status.get("phase") in ("Running", "Failed", "Succeeded")
             unschedulable = None
+            ports = admission.host_ports(pod)
             if not node_name:
-                node_name, unschedulable = self._pick_node(pod, nodes, load, used_ports)
+                node_name, unschedulable = self._pick_node(pod, nodes, load, used_ports, capacity, ports)
                 node = nodes.get(node_name)
-            elif node is not None and not started and not pinned_status and admission.host_ports(pod) & used_ports[node_name]:
+            elif node is not None and not started and not pinned_status and ports & used_ports[node_name]:
                 # pinned with nodeName, so the scheduler was bypassed: the kubelet's admission rejects it
                 self._put_pod(pod, node_name, {**status, "phase": "Failed", "reason": "NodePorts",
                                                "message": "Pod was rejected: Predicate NodePorts failed: node(s) "
                                                           "didn't have free ports for the requested pod ports"})
                 continue
             if node is not None and not started and not pinned_status:
-                used_ports[node_name] |= admission.host_ports(pod)
+                used_ports[node_name] |= ports
             needs_ip = node is not None and not pod_ips(pod) and not pinned and status.get("phase") != "Failed"
             if not (needs_ip or (node is not None and "hostIP" not in status) or "phase" not in status
                     or (node is not None and status.get("phase") == "Pending" and not pinned_status)):
                 if started and node is not None:
-                    self._settle(pod)
+                    self._settle(pod, ports)
                 continue
             status = dict(status)
             if node is not None:
-                node_ips = _node_internal_ips(node)
-                status["hostIP"] = node_ips[0] if node_ips else None
-                status["hostIPs"] = [{"ip": ip} for ip in node_ips]
+                if node_name not in node_ips:
+                    node_ips[node_name] = _node_internal_ips(node)
+                    host_ips[node_name] = [{"ip": ip} for ip in node_ips[node_name]]
+                ips_of_node = node_ips[node_name]
+                status["hostIP"] = ips_of_node[0] if ips_of_node else None
+                status["hostIPs"] = host_ips[node_name]
                 if needs_ip:
-                    ips = node_ips if spec.get("hostNetwork") else self._allocate_pod_ips(pod, node_name)
+                    ips = list(ips_of_node) if spec.get("hostNetwork") else self._allocate_pod_ips(pod, node_name)
                     if not ips:   # the node's podCIDR is used up: the CNI cannot set up the sandbox
                         self._put_pod(pod, node_name, _sandbox_failed(status, self.pod_cidr_of_node(node_name)))
                         continue
@@ -663,7 +701,7 @@ class Cluster:
                     status["phase"] = "Running"
                     status.pop("conditions", None)
                 if not status.get("conditions"):
-                    status["conditions"] = _running_conditions({**pod, "status": status})
+                    status["conditions"] = _running_conditions({**pod, "status": status}, shared_conditions)
             else:
                 status.setdefault("phase", "Pending")
                 if unschedulable or not node_name:
@@ -674,14 +712,15 @@ class Cluster:
                                              "message": f'spec.nodeName names node "{node_name}", which does not exist'}]
             written = self._put_pod(pod, node_name if node is not None or spec.get("nodeName") else None, status)
             if node is not None and _kubelet_done(written):
-                self._settle(written)   # the next pass would find nothing to do for it: it need not look
+                self._settle(written, ports)   # the next pass would find nothing to do for it: it need not look
 
-    def _pick_node(self, pod: dict, nodes: dict, load, used_ports) -> tuple[str | None, str | None]:
-        """The scheduler's filters (NodeAffinity for nodeSelector, NodePorts) then the least-loaded node."""
+    def _pick_node(self, pod: dict, nodes: dict, load, used_ports, capacity: dict,
+                   wanted: set) -> tuple[str | None, str | None]:
+        """The scheduler's filters (NodeAffinity for nodeSelector, NodePorts) then the least-loaded node;
+        `capacity`: each node's _max_pods, `wanted`: the pod's host ports."""
         if not nodes:
             return None, "0/0 nodes are available: no nodes in the cluster"
         selector = pod["spec"].get("nodeSelector") or {}
-        wanted = admission.host_ports(pod)
         fit, by_selector, by_ports, by_taint, full = [], 0, 0, {}, 0
         for name, node in nodes.items():
             taint = workloads.untolerated_taint(pod["spec"], node)
@@ -690,7 +729,7 @@ class Cluster:
             elif taint is not None:
                 text = f"{taint.get('key')}" + (f": {taint['value']}" if taint.get("value") else "")
                 by_taint[text] = by_taint.get(text, 0) + 1
-            elif load[name] >= _max_pods(node):
+            elif load[name] >= capacity[name]:
                 full += 1
             elif wanted & used_ports[name]:
                 by_ports += 1
@@ -712,10 +751,11 @@ class Cluster:
         used_ports[chosen] |= wanted
         return chosen, None
 
-    def _settle(self, pod: dict) -> None:
-        """Remember a started pod on an existing node as done (by identity), with its host ports if any."""
+    def _settle(self, pod: dict, ports: set | None = None) -> None:
+        """Remember a started pod on an existing node as done (by identity), with its host ports if any (given
+        when known: what admission.host_ports returns for it)."""
         self._settled_pods[id(pod)] = pod
-        ports = admission.host_ports(pod)
+        ports = admission.host_ports(pod) if ports is None else ports
         if ports:
             self._settled_host_ports[id(pod)] = ports
         else:
@@ -763,9 +803,9 @@ class Cluster:
 
     def _run_endpointslice_controller(self) -> None:
         """One reconcile per Service with a selector; pods are looked up through a label index."""
-        from ..net.endpointslices import reconcile_endpointslices
-
-        index = self._pod_index = _PodIndex(self.items("Pod"))   # pods do not change until the next reconcile
+        pods = self.items("Pod")   # pods do not change until the next reconcile
+        cursor = self.store.cursor("Pod")
+        index = self._pod_index = _PodIndex(lambda: pods, cursor)
         nodes = self.items("Node")
         managed = defaultdict(list)
         for s in self.items("EndpointSlice"):
@@ -778,10 +818,10 @@ class Cluster:
             if not selector:
                 desired = []   # selector-less Services use the slices their users apply
             else:
-                pods = index.candidates(namespace_of(service), selector)
-                desired = reconcile_endpointslices(service, pods, existing, nodes=nodes,
-                                                   max_endpoints_per_slice=self.config.max_endpoints_per_slice,
-                                                   memo=self._endpoint_memo)   # slices are copied before storing
+                # slices are copied before storing (what the memo needs)
+                desired = self._slice_views.desired(
+                    service, existing, nodes, lambda: index.candidates(namespace_of(service), selector),
+                    self.config.max_endpoints_per_slice, self._endpoint_memo, cursor)
             desired_by_name = {name_of(s): s for s in desired}
             for old in existing:
                 if name_of(old) not in desired_by_name:
@@ -800,30 +840,32 @@ class Cluster:
                 else:
                     self._new_meta(s)
                 self.store.put("EndpointSlice", key, s)
+            if selector:
+                self._slice_views.stored(service)
 
     def _run_endpoints_controllers(self) -> None:
         """The endpoints controller (v1 Endpoints for Services with a selector) and the EndpointSlice mirroring
         controller (slices for hand-written Endpoints of selector-less Services)."""
-        from ..net.endpoints import MIRROR_CONTROLLER, endpoints_for_service, mirrored_slices, should_mirror
+        from ..net.endpoints import MIRROR_CONTROLLER, mirrored_slices, should_mirror
 
         index = self._pod_index
+        cursor = self.store.cursor("Pod")
         for service in self.items("Service"):
             selector = service["spec"].get("selector")
             if not selector:
                 continue
-            pods = index.candidates(namespace_of(service), selector)
             key = Store.key(namespace_of(service), name_of(service))
             old = self.store.get("Endpoints", key)
+            addresses, changed = self._endpoints_views.addresses(
+                service, lambda: index.candidates(namespace_of(service), selector), self._endpoints_memo, cursor)
             # nothing the Endpoints derive from changed (the Service, its pods, our last write): skip the work
-            fingerprint = (service["metadata"].get("resourceVersion"), tuple(p["metadata"].get("resourceVersion")
-                                                                             for p in pods))
-            if old is not None and self._endpoints_seen.get(key) == (fingerprint, old["metadata"].get("resourceVersion")):
+            if not changed and old is not None and self._endpoints_seen.get(key) == old["metadata"].get("resourceVersion"):
                 continue
-            desired = endpoints_for_service(service, pods, memo=self._endpoints_memo)
+            desired = addresses.endpoints()
             if old is not None and old.get("subsets") == desired["subsets"] \
                     and old["metadata"].get("annotations") == desired["metadata"].get("annotations") \
                     and old["metadata"].get("labels") == desired["metadata"].get("labels"):
-                self._endpoints_seen[key] = (fingerprint, old["metadata"].get("resourceVersion"))
+                self._endpoints_seen[key] = old["metadata"].get("resourceVersion")
                 continue
             if old is not None:
                 for f in ("uid", "creationTimestamp"):
@@ -831,7 +873,7 @@ class Cluster:
             else:
                 _controller_meta(desired, service)
             self.store.put("Endpoints", key, desired)
-            self._endpoints_seen[key] = (fingerprint, desired["metadata"]["resourceVersion"])
+            self._endpoints_seen[key] = desired["metadata"]["resourceVersion"]
         wanted: dict[str, dict] = {}
         for endpoints in self.items("Endpoints"):
             service = self.store.get("Service", Store.key(namespace_of(endpoints), name_of(endpoints)))
@@ -883,18 +925,30 @@ class Cluster:
 
 
 class _PodIndex:
-    """namespace -> label key=value -> pod list, so 2,000 selectors don't each scan 10,000 pods."""
+    """namespace -> label key=value -> pod list, so 2,000 selectors don't each scan 10,000 pods. Built from
+    pods() on the first lookup: controllers that carry on from the change log may need none."""
 
-    def __init__(self, pods: list[dict]):
-        self.by_ns: dict[str, list[dict]] = defaultdict(list)
-        self.by_label: dict[tuple, list[dict]] = defaultdict(list)
-        for pod in pods:
+    def __init__(self, pods, cursor: tuple):
+        self._pods = pods
+        self.cursor = cursor   # the pod log's, as of the pods
+        self.by_label: dict[tuple, list[dict]] | None = None
+
+    def labels(self) -> dict[tuple, list[dict]]:
+        """(namespace, key, value) -> pods, in the store's order."""
+        if self.by_label is None:
+            self._build()
+        return self.by_label
+
+    def _build(self) -> None:
+        self.by_label = defaultdict(list)
+        for pod in self._pods():
             ns = namespace_of(pod)
-            self.by_ns[ns].append(pod)
             for k, v in labels_of(pod).items():
                 self.by_label[(ns, k, v)].append(pod)
 
     def candidates(self, namespace: str, selector: dict) -> list[dict]:
+        if self.by_label is None:
+            self._build()
         best = None
         for k, v in selector.items():
             pods = self.by_label.get((namespace, k, v), [])
@@ -923,13 +977,12 @@ _NO_PORTS: frozenset = frozenset()
 def _node_affinity_allows(pod: dict, node: dict) -> bool:
     """requiredDuringSchedulingIgnoredDuringExecution: the terms are ORed, a term's matchExpressions
     (on node labels) and matchFields (metadata.name only) ANDed; no terms means no constraint."""
-    from ..net.labels import Requirement
-
     required = (((pod["spec"].get("affinity") or {}).get("nodeAffinity") or {})
                 .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
     terms = required.get("nodeSelectorTerms") or []
     if not terms:
         return True
+    from ..net.labels import Requirement
 
     def term_matches(term: dict) -> bool:
         for expr in term.get("matchExpressions") or []:
@@ -980,10 +1033,16 @@ def _daemon_eligible(spec: dict, node: dict) -> bool:
         _node_affinity_allows(pod, node) and workloads.untolerated_taint(spec, node) is None
 
 
-def _running_conditions(pod: dict) -> list[dict]:
-    """The kubelet's pod conditions: Ready only when Running and every container's readinessProbe passes."""
+def _running_conditions(pod: dict, shared: dict | None = None) -> list[dict]:
+    """The kubelet's pod conditions: Ready only when Running and every container's readinessProbe passes.
+    `shared`: a dict in which the conditions of pods with no failing probe are kept, to give the same list to
+    all such pods (stored objects are never mutated, so pods may share parts; 10,000 pods make one)."""
     running = (pod.get("status") or {}).get("phase") == "Running"
     unready = probes.unready_containers(pod) if running else []
+    if shared is not None and not unready:
+        if running not in shared:
+            shared[running] = _running_conditions(pod)
+        return shared[running]
     ready = {"status": "True"} if running and not unready else {"status": "False"}
     if unready:
         names = " ".join(name for name, _ in unready)
@@ -1022,9 +1081,19 @@ def _controller_meta(obj: dict, owner: dict | None) -> None:
 
 
 def _timestamp(seconds: int) -> str:
-    """The simulated clock as an RFC 3339 time (the same epoch creationTimestamp uses)."""
-    at = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The simulated clock as an RFC 3339 time (the same epoch creationTimestamp uses); gmtime rather than
+    datetime arithmetic, as every object created needs one."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(_EPOCH + seconds))
+
+
+_EPOCH = calendar.timegm((2026, 1, 1, 0, 0, 0))   # the simulated clock's zero, 2026-01-01T00:00:00Z
+
+
+def _uuid4(bits: int) -> str:
+    """str(uuid.UUID(int=bits, version=4)) (variant and version bits set), without making the UUID object."""
+    bits = (bits & ~(0xc000 << 48) | 0x8000 << 48) & ~(0xf000 << 64) | 4 << 76
+    digits = f"{bits:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 @contextlib.contextmanager
@@ -1049,7 +1118,7 @@ def cyclic_gc_paused():
         gc.enable()
 
 
-_LARGE_BATCH = 20_000   # container objects allocated while paused
+_LARGE_BATCH = 10_000   # container objects allocated while paused (about 1,000 pods' worth)
 
 
 def _comparable(obj: dict) -> dict:

@@ -6,6 +6,8 @@ from collections import defaultdict
 
 __all__ = ["Store"]
 
+MAX_LOG = 200_000   # keys kept per kind in the change log before it starts a new epoch
+
 
 class Store:
     """Objects are stored as dicts and never mutated after storing: updates replace them, which
@@ -18,6 +20,11 @@ class Store:
         self.generation = 0
         # kind -> namespace -> names sorted, kept until a name comes or goes (controllers list often)
         self._sorted: dict[str, dict[str, list[str]]] = {}
+        # kind -> keys put or removed, in order: a controller that remembers where it read up to (cursor) visits
+        # only what changed since. A restore, or a log grown past MAX_LOG, starts a new epoch: cursors of an
+        # older one get None from changed_since, and their owners start over from the full lists
+        self._log: dict[str, list[str]] = defaultdict(list)
+        self.log_epoch = 0
 
     @staticmethod
     def key(namespace: str | None, name: str) -> str:
@@ -42,6 +49,7 @@ class Store:
         if name not in objs:
             self._sorted.pop(kind, None)
         objs[name] = obj
+        self._note(kind, key)
 
     def remove(self, kind: str, key: str) -> dict | None:
         self.generation += 1
@@ -50,7 +58,31 @@ class Store:
         if by_ns is None or ns not in by_ns:
             return None
         self._sorted.pop(kind, None)
+        self._note(kind, key)
         return by_ns[ns].pop(name, None)
+
+    def _note(self, kind: str, key: str) -> None:
+        log = self._log[kind]
+        if len(log) >= MAX_LOG:
+            self._new_log_epoch()
+            log = self._log[kind]
+        log.append(key)
+
+    def _new_log_epoch(self) -> None:
+        self._log = defaultdict(list)
+        self.log_epoch += 1
+
+    def cursor(self, kind: str) -> tuple[int, int]:
+        """Where the change log of a kind is now: pass it to changed_since later."""
+        return self.log_epoch, len(self._log[kind])
+
+    def changed_since(self, kind: str, cursor: tuple[int, int]) -> list[str] | None:
+        """Keys of the kind put or removed since `cursor` (repeats possible), or None when that is no longer
+        known (a restore or a trimmed log since): the caller then reads the full lists."""
+        epoch, at = cursor
+        if epoch != self.log_epoch:
+            return None
+        return self._log[kind][at:]
 
     def items(self, kind: str, namespace: str | None = None) -> list[dict]:
         """Objects of a kind, sorted by namespace then name (kubectl's order)."""
@@ -82,3 +114,4 @@ class Store:
         self.resource_version = rv
         self.generation = gen + 1
         self._sorted = {}
+        self._new_log_epoch()
