@@ -324,10 +324,7 @@ def reconcile_endpointslices(service: dict, pods: list[dict], existing: list[dic
     if not spec.get("selector") or spec.get("type") == "ExternalName":   # ExternalName Services get no slices
         return []
     selector = selector_from_map(spec["selector"])
-    ns, svc_name = namespace_of(service), name_of(service)
-    mine = [s for s in existing
-            if namespace_of(s) == ns and labels_of(s).get(LABEL_SERVICE_NAME) == svc_name
-            and labels_of(s).get(LABEL_MANAGED_BY) == CONTROLLER_NAME]
+    ns, mine = namespace_of(service), _managed_slices(service, existing)
     node_by_name = {name_of(n): n for n in nodes} if nodes is not None else None
     if not selected:
         pods = sorted((p for p in pods if namespace_of(p) == ns and selector.matches(labels_of(p))), key=name_of)
@@ -338,6 +335,14 @@ def reconcile_endpointslices(service: dict, pods: list[dict], existing: list[dic
                                               address_type, max_endpoints_per_slice, node_by_name, taken, memo,
                                               None if seen is None else seen.setdefault(address_type, {})))
     return sorted(result, key=lambda s: (s["addressType"], s["metadata"]["name"]))
+
+
+def _managed_slices(service: dict, existing: list[dict]) -> list[dict]:
+    """The slices this controller manages for the Service (its namespace, service-name and managed-by labels)."""
+    ns, svc_name = namespace_of(service), name_of(service)
+    return [s for s in existing
+            if namespace_of(s) == ns and labels_of(s).get(LABEL_SERVICE_NAME) == svc_name
+            and labels_of(s).get(LABEL_MANAGED_BY) == CONTROLLER_NAME]
 
 
 def reconcile_changed_pods(service: dict, existing: list[dict], changed: dict, seen: dict, *,
@@ -355,10 +360,7 @@ def reconcile_changed_pods(service: dict, existing: list[dict], changed: dict, s
     if not spec.get("selector") or spec.get("type") == "ExternalName":
         return None
     selector = selector_from_map(spec["selector"])
-    ns, svc_name = namespace_of(service), name_of(service)
-    mine = [s for s in existing
-            if namespace_of(s) == ns and labels_of(s).get(LABEL_SERVICE_NAME) == svc_name
-            and labels_of(s).get(LABEL_MANAGED_BY) == CONTROLLER_NAME]
+    mine = _managed_slices(service, existing)
     node_by_name = {name_of(n): n for n in nodes} if nodes is not None else None
     taken = {s["metadata"]["name"] for s in mine}
     plans, result = [], []

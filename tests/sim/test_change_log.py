@@ -9,22 +9,9 @@ import kubelab
 from kubelab.errors import KubelabError
 from kubelab.sim.store import Store
 
-APP = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 6
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: c, image: nginxinc/nginx-unprivileged, ports: [{name: http, containerPort: 8080}]}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {selector: {app: web}, ports: [{port: 80, targetPort: http}]}
-"""
+from .test_endpoint_memo import APP as MEMO_APP
+
+APP = MEMO_APP.replace("replicas: 7", "replicas: 6")     # the same web app, six replicas
 
 
 def test_change_log_lists_what_changed_since_a_cursor():
