@@ -265,9 +265,10 @@ class Journey:
     run: Callable[[object], Outcome]
 
 
-def probe_pod(lab, namespace: str, app: str) -> str | None:
-    """"namespace/pod" of the first running pod labelled app=<app> (sorted by name), or None."""
-    pods = sorted((p for p in lab.list("Pod", namespace, selector=f"app={app}")
+def probe_pod(lab, namespace: str, app: str, selector: str | None = None) -> str | None:
+    """"namespace/pod" of the first running pod labelled app=<app> (or matching `selector`), sorted by name,
+    or None."""
+    pods = sorted((p for p in lab.list("Pod", namespace, selector=selector or f"app={app}")
                    if (p.get("status") or {}).get("podIP") and not p["metadata"].get("deletionTimestamp")),
                   key=lambda p: p["metadata"]["name"])
     return f"{namespace}/{pods[0]['metadata']['name']}" if pods else None
@@ -358,10 +359,10 @@ def _reports(lab) -> Outcome:
 def _status_page(lab) -> Outcome:
     """The office screens load the status page from every node's address (the NodePort on each node)."""
     failed = []
-    for node in sorted(lab.list("Node"), key=lambda n: n["metadata"]["name"]):
-        ips = [a["address"] for a in (node.get("status") or {}).get("addresses") or [] if a.get("type") == "InternalIP"]
-        if ips and not _served(lab, lab.http(f"http://{ips[0]}:{STATUS_NODEPORT}/"), "statuspage").ok:
-            failed.append(ips[0])
+    for node in sorted(n["metadata"]["name"] for n in lab.list("Node")):
+        ip = _node_address(lab, node)
+        if ip and not _served(lab, lab.http(f"http://{ip}:{STATUS_NODEPORT}/"), "statuspage").ok:
+            failed.append(ip)
     return Outcome(not failed, "loads from every node" if not failed else f"hangs on {', '.join(failed)}")
 
 
@@ -407,7 +408,7 @@ def _sold_out(lab) -> Outcome:
     src = probe_pod(lab, "shop", "api")
     if src is None:
         return Outcome(False, "no running api pod to try from")
-    r = lab.http(f"http://cart/status/503", src=src)
+    r = lab.http("http://cart/status/503", src=src)
     if r.status != 503 or _app_of(lab, r) != "v1":
         return Outcome(False, f"HTTP {r.status}, not the cart's own answer")
     ok = (r.attempts or 1) <= MAX_ATTEMPTS
@@ -465,11 +466,10 @@ def _mtls_strict(lab) -> Outcome:
 def _coredns_contained(lab) -> Outcome:
     """kube-system's hardening holds: a CoreDNS pod cannot send DNS to an outside server that is not one of its
     two upstream resolvers (deleting the egress policy is no fix)."""
-    pods = sorted((p for p in lab.list("Pod", "kube-system", selector="k8s-app=kube-dns")
-                   if (p.get("status") or {}).get("podIP")), key=lambda p: p["metadata"]["name"])
-    if not pods:
+    coredns = probe_pod(lab, "kube-system", "coredns", selector="k8s-app=kube-dns")
+    if coredns is None:
         return Outcome(False, "no CoreDNS pod runs")
-    if lab.reach(f"kube-system/{pods[0]['metadata']['name']}", ELSEWHERE_DNS, 53, "UDP"):
+    if lab.reach(coredns, ELSEWHERE_DNS, 53, "UDP"):
         return Outcome(False, f"CoreDNS can reach any DNS server ({ELSEWHERE_DNS}), not only its resolvers")
     return Outcome(True, "CoreDNS reaches its resolvers only")
 

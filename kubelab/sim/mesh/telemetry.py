@@ -36,23 +36,24 @@ def _workload_of(pod: dict) -> tuple[str, str]:
 
 def record(lab, response, client_pod, server_pod, flags: str = "-") -> None:
     """Keep the facts Istio's standard metrics label a request with."""
-    source, source_ns = _workload(client_pod)
-    destination, destination_ns = _workload(server_pod)
-    service = _service_fqdn(response.backend, lab.config.cluster_domain) if response.backend else "unknown"
-    lab.__dict__.setdefault("_mesh_telemetry", []).append(Record(
-        "destination" if server_pod is not None else "source", source, source_ns, destination, destination_ns,
-        service, response.status, response.elapsed_ms, response.mtls, flags, response.attempts))
+    _keep(lab, "destination" if server_pod is not None else "source", client_pod, server_pod, response.backend,
+          response.status, response.elapsed_ms, response.mtls, flags, response.attempts)
 
 
 def record_attempt(lab, status: int, duration_ms: float, mtls: bool, backend: str | None, client_pod,
                    server_pod) -> None:
     """An attempt the client's proxy retried, as the server's proxy reports it (one more istio_requests_total
     with reporter="destination"); attempts=0 marks it as no request of its own for the caller."""
+    _keep(lab, "destination", client_pod, server_pod, backend, status, duration_ms, mtls, "-", 0)
+
+
+def _keep(lab, reporter: str, client_pod, server_pod, backend, status, duration_ms, mtls, flags, attempts) -> None:
     source, source_ns = _workload(client_pod)
     destination, destination_ns = _workload(server_pod)
     service = _service_fqdn(backend, lab.config.cluster_domain) if backend else "unknown"
     lab.__dict__.setdefault("_mesh_telemetry", []).append(Record(
-        "destination", source, source_ns, destination, destination_ns, service, status, duration_ms, mtls, "-", 0))
+        reporter, source, source_ns, destination, destination_ns, service, status, duration_ms, mtls, flags,
+        attempts))
 
 
 @lru_cache(maxsize=4096)
