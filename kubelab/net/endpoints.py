@@ -12,7 +12,7 @@ import bisect
 import hashlib
 
 from ..errors import ValidationError
-from .endpointslices import _ip_order, find_target_port
+from .endpointslices import _ip_order, find_target_port, service_ports_of
 from .memo import by_identity
 from .objects import labels_of, name_of, namespace_of, pod_ips, pod_phase, pod_ready, pod_terminating
 
@@ -63,7 +63,8 @@ def endpoints_for_service(service: dict, pods: list[dict], memo: dict | None = N
 
 
 def _endpoints_object(service: dict, subsets: dict[tuple, dict]) -> dict:
-    """The Endpoints from each port key's subset (addresses and notReadyAddresses in order, and ports):
+    """The Endpoints from each port key's subset (addresses and notReadyAddresses in order, each a (pod, IP)
+    pair, and ports):
     repacked by port key, truncated to MAX_CAPACITY, named and labelled after the Service."""
     spec = service.get("spec") or {}
     out_subsets = []
@@ -77,6 +78,10 @@ def _endpoints_object(service: dict, subsets: dict[tuple, dict]) -> dict:
     if total > MAX_CAPACITY:
         out_subsets = _truncate(out_subsets, MAX_CAPACITY)
         annotations[OVER_CAPACITY] = "truncated"
+    for subset in out_subsets:   # addresses are made for the ones kept only (1,000 of a 10,000-pod Service)
+        for field in ("addresses", "notReadyAddresses"):
+            if field in subset:
+                subset[field] = [_address(pod, ip) for pod, ip in subset[field]]
     labels = dict(labels_of(service))
     if spec.get("clusterIP") == "None":
         labels["service.kubernetes.io/headless"] = ""
@@ -145,8 +150,8 @@ def _order(entry: tuple) -> tuple:
 
 def _pod_address(pod: dict, service: dict, shared: dict | None = None) -> tuple | None:
     """What one pod adds to the Service's Endpoints (addEndpointSubset): None when it is left out, else
-    (port key, ports, "addresses" or "notReadyAddresses", sort key of its IP, the address). `shared`: a dict
-    for one Service in which equal port lists are kept once, for its pods to share."""
+    (port key, ports, "addresses" or "notReadyAddresses", sort key of its IP, (pod, IP) for its address).
+    `shared`: a dict for one Service (see endpointslices.service_ports_of)."""
     spec = service.get("spec") or {}
     publish = bool(spec.get("publishNotReadyAddresses"))
     labels = labels_of(pod)
@@ -164,18 +169,25 @@ def _pod_address(pod: dict, service: dict, shared: dict | None = None) -> tuple 
             break
     else:
         return None
+    key, ports = service_ports_of(service, pod, shared, _address_ports, _address_port_key)
+    if not ports and spec.get("ports"):
+        return None
+    which = "addresses" if publish or pod_ready(pod) else "notReadyAddresses"
+    return key, ports, which, _ip_key(ip), (pod, ip)
+
+
+def _address_ports(service: dict, pod: dict) -> list[dict]:
+    """The EndpointPorts of one pod's address: each Service port whose targetPort the pod resolves."""
     ports = []
-    for sp in spec.get("ports") or []:
+    for sp in (service.get("spec") or {}).get("ports") or []:
         number = find_target_port(pod, sp)
         if number is not None:
             ports.append({"name": sp.get("name") or "", "port": number, "protocol": sp.get("protocol", "TCP")})
-    if not ports and spec.get("ports"):
-        return None
-    key = tuple(sorted((p["name"], p["port"], p["protocol"]) for p in ports))
-    if shared is not None:   # one Service's pods with equal port keys have equal port lists (its port order)
-        key, ports = shared.setdefault(key, (key, ports))
-    which = "addresses" if publish or pod_ready(pod) else "notReadyAddresses"
-    return key, ports, which, _ip_key(ip), _address(pod, ip)
+    return ports
+
+
+def _address_port_key(ports: list[dict]) -> tuple:
+    return tuple(sorted((p["name"], p["port"], p["protocol"]) for p in ports))
 
 
 def _first(pair: tuple):

@@ -140,8 +140,12 @@ def _endpoint_key(endpoint: dict) -> tuple:
 
 
 def _endpoint_sort_key(endpoint: dict) -> tuple:
-    addrs = endpoint.get("addresses") or []
-    return (_ip_order(addrs[0]) if addrs else (0, 0), _endpoint_key(endpoint))
+    return _address_order(endpoint), _endpoint_key(endpoint)
+
+
+def _address_order(endpoint: dict) -> tuple:
+    addrs = endpoint.get("addresses")
+    return _ip_order(addrs[0]) if addrs else (0, 0)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -250,8 +254,8 @@ def _reconcile_port_group(service: dict, existing: list[dict], desired: dict, po
             unchanged.append(name)
 
     # upstream pops a Go map: any order. (sort key, position): a stable sort whose keys new slices keep
-    values = list(desired.values())
-    keyed = sorted((_endpoint_sort_key(ep), i) for i, ep in enumerate(values))
+    values = list(desired.values())   # keyed by _endpoint_key already: only the address order is worked out
+    keyed = sorted(((_address_order(ep), key), i) for i, (key, ep) in enumerate(desired.items()))
     queue = [values[i] for _, i in keyed]
     at = 0   # queue[at:] is still to place (a position, not re-slicing the rest for every slice)
     if queue and to_update:
@@ -437,14 +441,33 @@ def _pod_entry(pod: dict, service: dict, address_type: str, node_by_name: dict |
                        _compute_pod_entry, pod, service, address_type, node_by_name, node, shared)
 
 
+def service_ports_of(service: dict, pod: dict, shared: dict | None, ports_of, key_of) -> tuple:
+    """(key_of(ports), ports) for ports = ports_of(service, pod), which reads only the Service and the pod's
+    containers and init containers. With `shared` (a dict for one Service), pods with equal port keys get one
+    port list (in its port order), and the ports are worked out once for each containers list the pods share
+    (a Deployment's pods share their template's)."""
+    if shared is None:
+        ports = ports_of(service, pod)
+        return key_of(ports), ports
+    spec = _spec(pod)
+    containers, init = spec.get("containers"), spec.get("initContainers")
+    seen = ("ports of", ports_of, id(containers), id(init))
+    hit = shared.get(seen)
+    if hit is None or hit[0] is not containers or hit[1] is not init:   # held: their ids are not reused
+        if len(shared) >= 100_000:   # pods written one by one each have their own containers: kept bounded
+            shared.clear()
+        ports = ports_of(service, pod)
+        key = key_of(ports)
+        hit = (containers, init, *shared.setdefault(("ports", ports_of, key), (key, ports)))
+        shared[seen] = hit
+    return hit[2], hit[3]
+
+
 def _compute_pod_entry(pod, service, address_type, node_by_name, node, shared=None):
     ips = pod_ips(pod)
     if not should_pod_be_in_endpoints(pod, ips):
         return None
-    ports = _endpoint_ports(service, pod)
-    key = _port_key(ports)
-    if shared is not None:   # one Service's pods with equal port keys have equal port lists (its port order)
-        key, ports = shared.setdefault(("ports", key), (key, ports))
+    key, ports = service_ports_of(service, pod, shared, _endpoint_ports, _port_key)
     if node_by_name is not None and pod_node(pod) and node is None \
             and not _spec(service).get("publishNotReadyAddresses"):
         return key, ports, True, None, None      # "skipping Pod for Service, Node not found"

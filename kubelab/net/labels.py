@@ -111,8 +111,17 @@ def validate_labels(labels, where: str, obj_ref: str) -> None:
     if not isinstance(labels, Mapping):
         raise ValidationError(obj_ref, where, "must be a map of label keys to string values")
     for key, value in labels.items():
+        if type(value) is str and (key, value) in _VALID:   # the same few labels recur on thousands of pods
+            continue
         _check_key(key, f"{where}", obj_ref)
         _check_value(value, f"{where}.{key}", obj_ref)
+        if len(_VALID) >= _VALID_MAX:
+            _VALID.clear()
+        _VALID.add((key, value))
+
+
+_VALID: set = set()     # (key, value) pairs already found valid (both are strings once they are)
+_VALID_MAX = 100_000
 
 
 def parse_label_selector(sel, where: str = "selector", obj_ref: str = "selector") -> Selector:

@@ -21,8 +21,9 @@ __all__ = ["object_bytes", "legacy_endpoints", "changed_slices", "watch_cost", "
 
 
 def object_bytes(obj: dict) -> int:
-    """Bytes of `obj` as compact JSON (what one watch event carries for it)."""
-    return len(json.dumps(obj, separators=(",", ":"), sort_keys=True).encode())
+    """Bytes of `obj` as compact JSON (what one watch event carries for it). json.dumps escapes anything
+    outside ASCII, so its characters are its bytes; key order does not change the length."""
+    return len(json.dumps(obj, separators=(",", ":")))
 
 
 def _ready(endpoint: dict) -> bool:
@@ -44,8 +45,11 @@ def _address(endpoint: dict) -> dict:
         address["nodeName"] = endpoint["nodeName"]
     ref = endpoint.get("targetRef")
     if ref:
-        address["targetRef"] = {k: ref[k] for k in ("kind", "namespace", "name", "uid") if ref.get(k)}
+        address["targetRef"] = {k: v for k in _REF_FIELDS if (v := ref.get(k))}
     return address
+
+
+_REF_FIELDS = ("kind", "namespace", "name", "uid")
 
 
 def _port(port: dict) -> dict:
@@ -80,10 +84,14 @@ def legacy_endpoints(slices: list[dict], address_type: str | None = None) -> dic
             continue
         ports = tuple(sorted((json.dumps(_port(p), sort_keys=True) for p in s.get("ports") or [])))
         group = groups.setdefault(ports, {"addresses": [], "notReadyAddresses": []})
+        ready, not_ready = group["addresses"], group["notReadyAddresses"]
         for ep in s.get("endpoints") or []:
-            if not ep.get("addresses") or (_terminating(ep) and not _ready(ep)):
+            if not ep.get("addresses"):
                 continue
-            group["addresses" if _ready(ep) else "notReadyAddresses"].append(_address(ep))
+            if _ready(ep):
+                ready.append(_address(ep))
+            elif not _terminating(ep):
+                not_ready.append(_address(ep))
     subsets = []
     for ports, group in sorted(groups.items()):
         subset = {}

@@ -9,6 +9,7 @@ import ipaddress
 import re
 
 from ..errors import ValidationError
+from ..net.dns.podfiles import validate_pod_dns
 from ..net.labels import parse_label_selector, validate_labels
 from ..net.names import port_name_errors
 from ..net.services import protocol_fix
@@ -105,14 +106,15 @@ def _validate_containers(spec: dict, ref: str, prefix: str = "spec") -> None:
     _validate_container_ports(spec if prefix == "spec" else {"containers": containers}, ref)
 
 
-def admit_pod(obj: dict, ref: str) -> dict:
-    """Pod defaulting (dnsPolicy ClusterFirst, restartPolicy Always, port protocol TCP) and validation."""
-    from ..net.dns import validate_pod_dns
-
+def admit_pod(obj: dict, ref: str, from_template: bool = False) -> dict:
+    """Pod defaulting (dnsPolicy ClusterFirst, restartPolicy Always, port protocol TCP) and validation.
+    `from_template`: a pod a workload controller stamped out of a template that _admit_pod_template_owner
+    validated (its labels, plus the controller's own, and its containers): those are not checked again."""
     meta = obj["metadata"]
-    validate_labels(meta.get("labels"), "metadata.labels", ref)
     spec = obj.setdefault("spec", {})
-    _validate_containers(spec, ref)
+    if not from_template:
+        validate_labels(meta.get("labels"), "metadata.labels", ref)
+        _validate_containers(spec, ref)
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("enableServiceLinks", True)

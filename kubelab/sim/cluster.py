@@ -230,7 +230,8 @@ class Cluster:
         validate_object_meta(doc, kind.kind, kind.namespaced, kind.name_rule)
         return kind, doc
 
-    def _admit(self, kind: kinds.Kind, doc: dict) -> tuple[str, str, str]:
+    def _admit(self, kind: kinds.Kind, doc: dict, from_template: bool = False) -> tuple[str, str, str]:
+        """Admit and store one object; `from_template`: a pod a workload controller made (see admission.admit_pod)."""
         ref = ref_of(doc)
         namespace = doc["metadata"].get("namespace")
         if kind.namespaced and self.store.get("Namespace", namespace) is None:
@@ -238,9 +239,12 @@ class Cluster:
                                 f"(create the Namespace first, or put it earlier in the same apply)")
         key = self.key(kind, doc["metadata"]["name"], namespace)
         old = self.store.get(kind.kind, key)
-        admit = getattr(self, f"_admit_{kind.kind.lower()}", None) or \
-            (lambda d, o, r: ADMITTERS[kind.kind](self, d, o, r))
-        new = admit(doc, old, ref)
+        if from_template:
+            new = self._admit_pod(doc, old, ref, from_template=True)
+        else:
+            admit = getattr(self, f"_admit_{kind.kind.lower()}", None) or \
+                (lambda d, o, r: ADMITTERS[kind.kind](self, d, o, r))
+            new = admit(doc, old, ref)
         if old is not None:
             for field in ("uid", "creationTimestamp", "generation"):
                 new["metadata"][field] = old["metadata"].get(field)
@@ -363,12 +367,12 @@ class Cluster:
                 cidrs.append(allocator.allocate())
         return cidrs
 
-    def _admit_pod(self, doc, old, ref):
+    def _admit_pod(self, doc, old, ref, from_template: bool = False):
         """Status in a manifest is pinned state the simulator honours; without it (as with kubectl apply,
         which never writes status) the server's status is kept."""
         for mutate in POD_MUTATORS:
             doc = mutate(self, doc, old)
-        doc = admission.admit_pod(doc, ref)
+        doc = admission.admit_pod(doc, ref, from_template)
         given = doc.get("status") or {}
         annotations = doc["metadata"].setdefault("annotations", {})
         if old is not None:
@@ -596,8 +600,8 @@ class Cluster:
                     create, delete = workloads.desired_statefulset_pods(owner, self.items("Pod", namespace_of(owner)))
                 for pod in delete:
                     self.terminate_pod(pod)
-                for pod in create:
-                    self._admit(kinds.lookup("Pod"), pod)
+                for pod in create:   # a StatefulSet's pods add a label of their own name: checked again
+                    self._admit(kinds.lookup("Pod"), pod, from_template=kind == "Deployment")
         nodes = self.items("Node")
         for ds in self.items("DaemonSet"):
             create, delete = workloads.desired_daemonset_pods(ds, self.items("Pod", namespace_of(ds)), nodes,
@@ -605,7 +609,7 @@ class Cluster:
             for pod in delete:
                 self.terminate_pod(pod)
             for pod in create:
-                self._admit(kinds.lookup("Pod"), pod)
+                self._admit(kinds.lookup("Pod"), pod, from_template=True)
 
     def _new_replicas(self, deployment: dict, count: int) -> list[dict]:
         """The pods a Deployment lacks, named as desired_deployment_pods names them (names of the namespace's
@@ -650,7 +654,8 @@ class Cluster:
                 load[node_name] += 1
         # only the pods this pass still has work for, oldest first (sorting all of them would cost every reconcile)
         unsettled = [p for p in pods if not (settled.get(id(p)) is p and p["spec"].get("nodeName") in nodes)]
-        unsettled.sort(key=lambda p: (p["metadata"].get("creationTimestamp", ""), key_of_pod(p)))
+        # by creation time; pods are listed by namespace and name, and the sort is stable: ties stay in that order
+        unsettled.sort(key=_created)
         for pod in unsettled:
             spec, status = pod["spec"], pod.get("status") or {}
             annotations = pod["metadata"].get("annotations") or {}
@@ -960,6 +965,10 @@ class _PodIndex:
 
 
 _SERVER_META = ("resourceVersion", "uid", "creationTimestamp", "generation")
+
+
+def _created(obj: dict) -> str:
+    return obj["metadata"].get("creationTimestamp", "")
 
 
 def _kubelet_done(pod: dict) -> bool:

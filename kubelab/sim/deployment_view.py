@@ -36,6 +36,9 @@ class _View:
                      pod_template_hash(spec.get("template") or {}))
         self.roles: dict[str, str] = {}
         self.counts: Counter = Counter()
+        # (id of labels, id of ownerReferences) -> (those objects, the role they give a pod not being deleted):
+        # the pods a controller stamped out share both (stored objects are never changed in place)
+        self._by_parts: dict[tuple, tuple] = {}
         for pod in pods:
             self.update(Store.key(namespace_of(pod), name_of(pod)), pod)
 
@@ -43,10 +46,25 @@ class _View:
         old = self.roles.pop(key, None)
         if old is not None:
             self.counts[old] -= 1
-        role = deployment_role(pod, *self.args) if pod is not None else None
+        role = self._role(pod) if pod is not None else None
         if role is not None:
             self.roles[key] = role
             self.counts[role] += 1
+
+    def _role(self, pod: dict) -> str | None:
+        """deployment_role(pod, ...), worked out once for each labels and ownerReferences the pods share."""
+        meta = pod.get("metadata") or {}
+        labels, refs = meta.get("labels"), meta.get("ownerReferences")
+        parts = (id(labels), id(refs))
+        hit = self._by_parts.get(parts)
+        if hit is None or hit[0] is not labels or hit[1] is not refs:
+            if len(self._by_parts) >= 200_000:
+                self._by_parts.clear()
+            hit = (labels, refs, deployment_role({"metadata": {"labels": labels, "ownerReferences": refs}},
+                                                 *self.args))
+            self._by_parts[parts] = hit
+        role = hit[2]
+        return None if role in ("current", "stale") and meta.get("deletionTimestamp") else role
 
 
 class DeploymentViews:

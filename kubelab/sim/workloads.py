@@ -57,25 +57,28 @@ def controller_ref(owner: dict, kind: str) -> dict:
 
 
 def _pod_from_template(owner: dict, kind: str, name: str, extra_labels: dict, batch: dict | None = None) -> dict:
-    """`batch`: a dict in which pods made together with the same extra labels keep one labels dict and one
-    ownerReferences list (equal for all of them; stored objects are never changed in place)."""
+    """`batch`: a dict in which pods made together with the same extra labels keep one labels dict, one
+    ownerReferences list and one copy of the template's spec below its top level (equal for all of them; stored
+    objects are never changed in place, and admission only adds defaults, the same for each)."""
     template = owner["spec"].get("template") or {}
     metadata = template.get("metadata") or {}   # only its labels and annotations are used: copied below
     if batch:
-        labels, refs = batch["labels"], batch["ownerReferences"]
+        labels, refs, spec = batch["labels"], batch["ownerReferences"], dict(batch["spec"])
     else:
         labels = dict(metadata.get("labels") or {})
         labels.update(extra_labels)
         refs = [controller_ref(owner, kind)]
+        spec = json_copy(template.get("spec") or {})
         if batch is not None:
-            batch.update(labels=labels, ownerReferences=refs)
+            batch.update(labels=labels, ownerReferences=refs, spec=spec)
+            spec = dict(spec)
     pod = {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": name, "namespace": namespace_of(owner), "labels": labels,
                      "annotations": dict(metadata.get("annotations") or {}),
                      "ownerReferences": refs},
-        "spec": json_copy(template.get("spec") or {}),
+        "spec": spec,
     }
     if not pod["metadata"]["annotations"]:
         del pod["metadata"]["annotations"]
