@@ -27,7 +27,9 @@ def by_identity(memo: dict | None, objects: tuple, extra, compute, *args):
         else:
             return hit[-1]
     value = compute(*args)
-    remember(memo, objects, extra, value)
+    if len(memo) >= MAX_ENTRIES:
+        memo.clear()
+    memo[key] = (*objects, value)
     return value
 
 

@@ -63,7 +63,10 @@ def key_of(obj: dict) -> str:
 def pod_ips(pod: dict) -> list[str]:
     """status.podIPs in order (first = primary family), falling back to status.podIP."""
     status = pod.get("status") or {}
-    ips = [entry["ip"] for entry in status.get("podIPs") or [] if entry.get("ip")]
+    entries = status.get("podIPs")
+    if entries and len(entries) == 1 and entries[0].get("ip"):   # single-stack, most pods: no comprehension
+        return [entries[0]["ip"]]
+    ips = [entry["ip"] for entry in entries or [] if entry.get("ip")]
     if not ips and status.get("podIP"):
         ips = [status["podIP"]]
     return ips

@@ -629,6 +629,7 @@ class Cluster:
         node_ips: dict[str, list[str]] = {}
         host_ips: dict[str, list[dict]] = {}   # node -> the status.hostIPs its pods share (see _running_conditions)
         shared_conditions: dict = {}
+        filtered: dict = {}   # see _node_filters
         load = defaultdict(int)
         used_ports = defaultdict(set)
         pods = self.items("Pod")
@@ -667,7 +668,7 @@ class Cluster:
             unschedulable = None
             ports = admission.host_ports(pod)
             if not node_name:
-                node_name, unschedulable = self._pick_node(pod, nodes, load, used_ports, capacity, ports)
+                node_name, unschedulable = self._pick_node(pod, nodes, load, used_ports, capacity, ports, filtered)
                 node = nodes.get(node_name)
             elif node is not None and not started and not pinned_status and ports & used_ports[node_name]:
                 # pinned with nodeName, so the scheduler was bypassed: the kubelet's admission rejects it
@@ -720,20 +721,18 @@ class Cluster:
                 self._settle(written, ports)   # the next pass would find nothing to do for it: it need not look
 
     def _pick_node(self, pod: dict, nodes: dict, load, used_ports, capacity: dict,
-                   wanted: set) -> tuple[str | None, str | None]:
-        """The scheduler's filters (NodeAffinity for nodeSelector, NodePorts) then the least-loaded node;
-        `capacity`: each node's _max_pods, `wanted`: the pod's host ports."""
+                   wanted: set, filtered: dict | None = None) -> tuple[str | None, str | None]:
+        """The scheduler's filters (NodeAffinity for nodeSelector, TaintToleration, pod capacity, NodePorts) then
+        the least-loaded node; `capacity`: each node's _max_pods, `wanted`: the pod's host ports, `filtered`: a
+        dict for one pass (see _node_filters)."""
         if not nodes:
             return None, "0/0 nodes are available: no nodes in the cluster"
-        selector = pod["spec"].get("nodeSelector") or {}
         fit, by_selector, by_ports, by_taint, full = [], 0, 0, {}, 0
-        for name, node in nodes.items():
-            taint = workloads.untolerated_taint(pod["spec"], node)
-            if any(labels_of(node).get(k) != v for k, v in selector.items()) or not _node_affinity_allows(pod, node):
+        for name, refused in self._node_filters(pod, nodes, filtered):
+            if refused == "selector":
                 by_selector += 1
-            elif taint is not None:
-                text = f"{taint.get('key')}" + (f": {taint['value']}" if taint.get("value") else "")
-                by_taint[text] = by_taint.get(text, 0) + 1
+            elif refused is not None:
+                by_taint[refused] = by_taint.get(refused, 0) + 1
             elif load[name] >= capacity[name]:
                 full += 1
             elif wanted & used_ports[name]:
@@ -755,6 +754,31 @@ class Cluster:
         load[chosen] += 1
         used_ports[chosen] |= wanted
         return chosen, None
+
+    @staticmethod
+    def _node_filters(pod: dict, nodes: dict, filtered: dict | None) -> list[tuple[str, str | None]]:
+        """(node, why the node's labels or taints refuse the pod: "selector", a taint's text, or None) for every
+        node. They read only the pod's nodeSelector, affinity and tolerations, which the pods a controller
+        stamped out share: `filtered` (a dict for one pass, the nodes unchanged) keeps the answer per those."""
+        spec = pod["spec"]
+        parts = (spec.get("nodeSelector"), spec.get("affinity"), spec.get("tolerations"))
+        key = tuple(map(id, parts))
+        hit = filtered.get(key) if filtered is not None else None
+        if hit is not None and all(held is part for held, part in zip(hit[0], parts)):
+            return hit[1]
+        selector = parts[0] or {}
+        verdicts = []
+        for name, node in nodes.items():
+            taint = workloads.untolerated_taint(spec, node)
+            if any(labels_of(node).get(k) != v for k, v in selector.items()) or not _node_affinity_allows(pod, node):
+                verdicts.append((name, "selector"))
+            elif taint is not None:
+                verdicts.append((name, f"{taint.get('key')}" + (f": {taint['value']}" if taint.get("value") else "")))
+            else:
+                verdicts.append((name, None))
+        if filtered is not None:
+            filtered[key] = (parts, verdicts)   # the parts are held: their ids are not reused in the pass
+        return verdicts
 
     def _settle(self, pod: dict, ports: set | None = None) -> None:
         """Remember a started pod on an existing node as done (by identity), with its host ports if any (given
