@@ -374,7 +374,9 @@ class NodeIPAM(_AddressRange):
     def allocate(self) -> str:
         """Next free address after the last reserved one (host-local's RangeIter); pinned addresses
         reserved with allocate_specific do not move that cursor."""
-        at = _scan(self._last + 1, self.size, self._held.__contains__) if self.size else None
+        at = self._last + 1   # the next address is nearly always free: no scan for it
+        if at >= self.size or at in self._held:
+            at = _scan(at, self.size, self._held.__contains__) if self.size else None
         if at is None:
             raise ConflictError(self._ref, "podIP", f"no IP addresses available in range set: {self.range}",
                                 "delete pods on this node or give the node a larger podCIDR")
