@@ -15,31 +15,31 @@ __all__ = ["tracks", "on_create", "on_update", "on_graceful_delete"]
 
 
 def _spec(obj: dict):
-    """apps/statefulset, apps/daemonset, networking/{networkpolicy,ingress,ingressclass}, core/pod
-    (updatePodGeneration, KEP-5067, GA in v1.35): any change to spec bumps it."""
+    """apps/{statefulset,daemonset}, networking/{networkpolicy,ingress,ingressclass}, core/pod: a spec change."""
     return obj.get("spec")
 
 
 def _spec_and_annotations(obj: dict):
-    """apps/deployment: spec or annotation updates bump it (annotations are copied to the ReplicaSets)."""
+    """apps/deployment: spec or annotation updates (annotations are copied to the ReplicaSets)."""
     return obj.get("spec"), (obj.get("metadata") or {}).get("annotations") or {}
 
 
 def _all_but_metadata_and_labels(obj: dict):
-    """discovery/endpointslice: anything other than metadata changed, or the labels changed."""
+    """discovery/endpointslice: anything other than metadata, or the labels."""
     return {k: v for k, v in obj.items() if k != "metadata"}, (obj.get("metadata") or {}).get("labels") or {}
 
 
 def _all_but_metadata(obj: dict):
-    """customresource without a status subresource: any change outside metadata, status included."""
+    """customresource without a status subresource: anything other than metadata, status included."""
     return {k: v for k, v in obj.items() if k != "metadata"}
 
 
 def _all_but_metadata_and_status(obj: dict):
-    """customresource with a status subresource: any change outside metadata (an update keeps the old status)."""
+    """customresource with a status subresource: anything other than metadata (an update keeps the status)."""
     return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
 
 
+# kind -> what PrepareForUpdate compares; Pod's is updatePodGeneration (KEP-5067 pod generation, GA in v1.35)
 _DESIRED_STATE = {
     "Deployment": _spec_and_annotations,
     "StatefulSet": _spec,

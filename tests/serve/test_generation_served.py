@@ -43,3 +43,36 @@ def test_get_yaml_shows_generation_only_on_kinds_that_keep_it(kubectl):
     kubectl.ok("scale", "deployment/web", "--replicas=2")
     [web_slice] = _get(kubectl, "endpointslices", "-l", "kubernetes.io/service-name=web")["items"]
     assert len(web_slice["endpoints"]) == 2 and web_slice["metadata"]["generation"] == 2
+
+
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: solo}
+spec:
+  nodeSelector: {disk: %s}
+  containers: [{name: c, image: nginx:1.27}]
+"""
+
+
+def test_pod_status_reports_the_generation_the_kubelet_acted_on(kubectl, lab):
+    """Pod generation (KEP-5067, GA in v1.35): does a running pod's status.observedGeneration and every condition's
+    follow metadata.generation (1, then 2 after an image change), while a pod no node took has only the
+    scheduler's PodScheduled condition stamped?"""
+    for node in lab.list("Node"):
+        lab.apply({**node, "metadata": {**node["metadata"], "labels": {"disk": "ssd"}}})
+    kubectl.write("pod.yaml", POD % "ssd")
+    kubectl.ok("apply", "-f", "pod.yaml")
+    pod = _get(kubectl, "pod", "solo")
+    assert (pod["metadata"]["generation"], pod["status"]["observedGeneration"]) == (1, 1)
+    assert {c["type"]: c["observedGeneration"] for c in pod["status"]["conditions"]} == {
+        "PodScheduled": 1, "Initialized": 1, "ContainersReady": 1, "Ready": 1}
+    kubectl.ok("set", "image", "pod/solo", "c=nginx:1.28")
+    pod = _get(kubectl, "pod", "solo")
+    assert (pod["metadata"]["generation"], pod["status"]["observedGeneration"]) == (2, 2)
+    assert {c["observedGeneration"] for c in pod["status"]["conditions"]} == {2}
+    kubectl.write("stuck.yaml", (POD % "nvme").replace("name: solo", "name: stuck"))
+    kubectl.ok("apply", "-f", "stuck.yaml")
+    stuck = _get(kubectl, "pod", "stuck")
+    assert "observedGeneration" not in stuck["status"]
+    assert [(c["type"], c["observedGeneration"]) for c in stuck["status"]["conditions"]] == [("PodScheduled", 1)]
