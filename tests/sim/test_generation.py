@@ -195,3 +195,20 @@ def test_httproute_spec_change_bumps_it_and_its_conditions_follow():
     assert "configured" in str(lab.apply(route))
     assert generation_of(lab, "HTTPRoute", "web") == 2 and observed() == [2]
     assert generation_of(lab, "Gateway", "gw") == 1
+
+
+def test_mirroring_controller_rewriting_a_slice_bumps_it(lab):
+    """A selector-less Service's hand-written Endpoints change: is the mirrored EndpointSlice bumped to 2?"""
+    external = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db"}, "spec": {"ports": [{"port": 5432}]}}
+    endpoints = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "db"},
+                 "subsets": [{"addresses": [{"ip": "192.0.2.20"}], "ports": [{"port": 5432}]}]}
+    lab.apply([external, endpoints])
+
+    def mirrored():
+        [only] = lab.list("EndpointSlice", "default", selector="kubernetes.io/service-name=db")
+        return only
+
+    assert mirrored()["metadata"]["generation"] == 1 and "generation" not in lab.get("Endpoints", "db")["metadata"]
+    endpoints["subsets"][0]["addresses"].append({"ip": "192.0.2.21"})
+    lab.apply(endpoints)
+    assert len(mirrored()["endpoints"]) == 2 and mirrored()["metadata"]["generation"] == 2
