@@ -17,12 +17,24 @@ from typing import Callable
 
 from ..errors import ValidationError
 
-__all__ = ["load_crd", "apply_defaults", "validate", "cel_rules", "CelPredicate"]
+__all__ = ["load_crd", "apply_defaults", "validate", "cel_rules", "CelPredicate", "has_status_subresource"]
 
 _CRDS = Path(__file__).parent / "crds"
 
 # A CEL rule's stand-in: predicate(self, old_self) -> bool, old_self None on create; keyed by the rule's message.
 CelPredicate = Callable[[object, object], bool]
+
+# The registered custom kinds whose CRD declares subresources.status: Gateway API v1.6's but ReferenceGrant, and
+# every Istio 1.24+ CRD; no Linkerd 2.19 CRD (charts/linkerd-crds) and no custom kind registered without a record.
+_STATUS_SUBRESOURCE = frozenset({
+    "GatewayClass", "Gateway", "HTTPRoute",
+    "VirtualService", "DestinationRule", "Gateway.networking.istio.io", "ServiceEntry",
+    "PeerAuthentication", "AuthorizationPolicy", "RequestAuthentication"})
+
+
+def has_status_subresource(kind: str) -> bool:
+    """Does the custom kind's CRD declare a status subresource (status then written only through it)?"""
+    return kind in _STATUS_SUBRESOURCE
 
 
 @functools.lru_cache(maxsize=None)

@@ -23,7 +23,7 @@ from ..net import ipam, probes
 from ..net.objects import json_copy, labels_of, name_of, namespace_of, pod_ips
 from ..results import ApplyResult
 from ..api.schema import check_structure
-from . import admission, workloads
+from . import admission, generation, workloads
 from .config import ClusterConfig
 from .deployment_view import DeploymentViews
 from .endpoints_views import EndpointsViews
@@ -144,7 +144,8 @@ class Cluster:
                 "status": {"addresses": addresses}}
 
     # ---------------------------------------------------------------- helpers
-    def _new_meta(self, obj: dict) -> None:
+    def _new_meta(self, obj: dict, kind: str | None = None) -> None:
+        """Server metadata of a new object: uid, creationTimestamp and, for the kinds that keep one, generation."""
         meta = obj["metadata"]
         self.clock += 1
         meta.setdefault("uid", _uuid4(self.rng.getrandbits(128)))
@@ -154,7 +155,7 @@ class Cluster:
         else:
             created = _timestamp(self.clock)
         meta.setdefault("creationTimestamp", created)
-        meta.setdefault("generation", 1)
+        generation.on_create(kind or obj["kind"], obj)
 
     def key(self, kind: kinds.Kind, name: str, namespace: str | None) -> str:
         return Store.key(namespace if kind.namespaced else None, name)
@@ -246,12 +247,13 @@ class Cluster:
                 (lambda d, o, r: ADMITTERS[kind.kind](self, d, o, r))
             new = admit(doc, old, ref)
         if old is not None:
-            for field in ("uid", "creationTimestamp", "generation"):
+            for field in ("uid", "creationTimestamp"):
                 new["metadata"][field] = old["metadata"].get(field)
             if _comparable(old) == _comparable(new):
                 return kind.kind, key, "unchanged"
+            generation.on_update(kind.kind, old, new)
         else:
-            self._new_meta(new)
+            self._new_meta(new, kind.kind)
         self.store.put(kind.kind, key, new)
         return kind.kind, key, "configured" if old is not None else "created"
 
@@ -470,6 +472,7 @@ class Cluster:
             return   # already terminating, sooner: a second delete can only shorten it
         self.terminating[key] = deadline
         meta = dict(pod["metadata"])
+        generation.on_graceful_delete(meta)
         meta["deletionTimestamp"] = _timestamp(self.clock + deadline) if self.timestamp_source is None else \
             (self.timestamp_source() + datetime.timedelta(seconds=grace_period)).strftime("%Y-%m-%dT%H:%M:%SZ")
         meta["deletionGracePeriodSeconds"] = grace_period
@@ -866,8 +869,9 @@ class Cluster:
                 if old is not None:
                     for f in ("uid", "creationTimestamp"):
                         s["metadata"][f] = old["metadata"].get(f)
+                    generation.on_update("EndpointSlice", old, s)
                 else:
-                    self._new_meta(s)
+                    self._new_meta(s, "EndpointSlice")
                 self.store.put("EndpointSlice", key, s)
             if selector:
                 self._slice_views.stored(service)
@@ -918,8 +922,9 @@ class Cluster:
             if old is not None and _comparable(old) == _comparable(s):
                 continue
             if old is not None:
-                for f in ("uid", "creationTimestamp", "generation"):
+                for f in ("uid", "creationTimestamp"):
                     s["metadata"][f] = old["metadata"].get(f)
+                generation.on_update("EndpointSlice", old, s)
             else:
                 _controller_meta(s, self.store.get("Endpoints", Store.key(namespace_of(s),
                                                                           labels_of(s)["kubernetes.io/service-name"])))
@@ -1110,7 +1115,7 @@ def _controller_meta(obj: dict, owner: dict | None) -> None:
     meta.setdefault("uid", str(uuid.UUID(bytes=digest[:16], version=4)))
     meta.setdefault("creationTimestamp", ((owner or {}).get("metadata") or {}).get("creationTimestamp")
                     or _timestamp(0))
-    meta.setdefault("generation", 1)
+    generation.on_create(obj["kind"], obj)
 
 
 def _timestamp(seconds: int) -> str:

@@ -51,6 +51,8 @@ class LabBackend:
             out["status"] = views.node_status(obj)
         if r.kind == "Pod" and "containerStatuses" not in (obj.get("status") or {}) and obj.get("status"):
             out["status"] = {**obj["status"], "containerStatuses": views.container_statuses(obj)}
+        if r.kind == "Pod" and obj.get("status"):
+            out["status"] = views.observed_generation(obj, out["status"])
         if r.kind in ("Deployment", "StatefulSet"):
             pods = self.cluster.items("Pod", obj["metadata"].get("namespace"))
             out["status"] = {**views.workload_status(obj, r.kind, pods), **(obj.get("status") or {})}

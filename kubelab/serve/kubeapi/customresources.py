@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 
 from ...api import kinds
+from ...api.crd import has_status_subresource
 
 __all__ = ["PrinterColumn", "CustomResource", "custom_resource", "is_custom", "crd_objects", "table_columns",
            "row_cells", "schema_for", "CRD_KIND"]
@@ -63,7 +64,11 @@ class CustomResource:
     categories: tuple = ()
     columns: tuple = ()            # empty: kube-apiserver's default, an Age column
     version_columns: tuple = ()    # ((version, columns), ...)
-    status: bool = True
+
+    @property
+    def status(self) -> bool:
+        """subresources.status: recorded with the CRD facts the simulator's generation rule also reads."""
+        return has_status_subresource(self.kind)
 
     def columns_for(self, version: str) -> tuple:
         return dict(self.version_columns).get(version, self.columns) or (AGE,)
@@ -87,7 +92,7 @@ _KNOWN = {c.kind: c for c in (
         PrinterColumn("Class", ".spec.gatewayClassName"), PrinterColumn("Address", ".status.addresses[*].value"),
         PrinterColumn("Programmed", _condition("Programmed")), AGE)),
     CustomResource("HTTPRoute", (), _GATEWAY_API, (PrinterColumn("Hostnames", ".spec.hostnames"), AGE)),
-    CustomResource("ReferenceGrant", ("refgrant",), _GATEWAY_API, (AGE,), status=False),
+    CustomResource("ReferenceGrant", ("refgrant",), _GATEWAY_API, (AGE,)),
     # Istio (istio/api kubernetes/customresourcedefinitions.gen.yaml)
     CustomResource("VirtualService", ("vs",), _ISTIO_NET, (
         PrinterColumn("Gateways", ".spec.gateways", description="The names of gateways and sidecars that should "
@@ -112,11 +117,11 @@ _KNOWN = {c.kind: c for c in (
     # Linkerd (charts/linkerd-crds): no categories, no status subresources
     CustomResource("Server", ("srv",), (), _SERVER + (PrinterColumn(
         "Access Policy", ".spec.accessPolicy", description="The default access policy applied when the traffic "
-        "doesn't match any of the policy rules"),), version_columns=(("v1beta1", _SERVER),), status=False),
-    CustomResource("MeshTLSAuthentication", ("meshtlsauthn",), status=False),
-    CustomResource("NetworkAuthentication", ("netauthn", "networkauthn"), status=False),
-    CustomResource("AuthorizationPolicy.policy.linkerd.io", ("authzpolicy",), status=False),
-    CustomResource("ServiceProfile", ("sp",), status=False),
+        "doesn't match any of the policy rules"),), version_columns=(("v1beta1", _SERVER),)),
+    CustomResource("MeshTLSAuthentication", ("meshtlsauthn",)),
+    CustomResource("NetworkAuthentication", ("netauthn", "networkauthn")),
+    CustomResource("AuthorizationPolicy.policy.linkerd.io", ("authzpolicy",)),
+    CustomResource("ServiceProfile", ("sp",)),
 )}
 
 
@@ -133,7 +138,7 @@ def custom_resource(kind: str) -> CustomResource:
     known = _KNOWN.get(kind)
     if known is not None:
         return known
-    return CustomResource(kind, tuple(kinds.lookup(kind).short_names), status=False)
+    return CustomResource(kind, tuple(kinds.lookup(kind).short_names))
 
 
 # ---------------------------------------------------------------- CustomResourceDefinition objects

@@ -347,9 +347,10 @@ class ApiHandler(BaseHTTPRequestHandler):
             if not isinstance(replicas, int) or replicas < 0:
                 raise ApiError(422, "Invalid", f'Scale.autoscaling "{route.name}" is invalid: spec.replicas: '
                                f"Invalid value: {replicas!r}: must be greater than or equal to 0")
-            current["spec"]["replicas"] = replicas
-            current["metadata"].pop("resourceVersion", None)
-            updated = backend.update(r, route.namespace, route.name, current, self._dry_run())
+            # a new object: `current` shares spec and metadata with the stored one, which is never mutated
+            scaled = {**current, "spec": {**current["spec"], "replicas": replicas},
+                      "metadata": {k: v for k, v in current["metadata"].items() if k != "resourceVersion"}}
+            updated = backend.update(r, route.namespace, route.name, scaled, self._dry_run())
             return self._send(200, views.scale_of(updated))
 
     def _write_status(self, method: str, route: _Route, raw: bytes) -> None:

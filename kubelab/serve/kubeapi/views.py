@@ -6,7 +6,8 @@ from __future__ import annotations
 from ...net.objects import pod_ready
 from ...sim.workloads import owner_of
 
-__all__ = ["workload_status", "scale_of", "selector_string", "container_statuses", "node_status", "node_leases"]
+__all__ = ["workload_status", "scale_of", "selector_string", "container_statuses", "observed_generation",
+           "node_status", "node_leases"]
 
 
 def selector_string(selector: dict | None) -> str:
@@ -85,6 +86,23 @@ def container_statuses(pod: dict) -> list[dict]:
         out.append({"name": c.get("name"), "image": c.get("image"), "imageID": "", "ready": ready and phase == "Running",
                     "restartCount": 0, "started": phase == "Running", "state": state,
                     **({"containerID": f"containerd://{c.get('name')}"} if phase != "Pending" else {})})
+    return out
+
+
+def observed_generation(pod: dict, status: dict) -> dict:
+    """KEP-5067 pod generation (GA in v1.35): the kubelet stamps status.observedGeneration and its conditions with
+    the metadata.generation it acted on, the scheduler its PodScheduled condition (all a pod with no node has)."""
+    generation = pod["metadata"].get("generation")
+    if generation is None:
+        return status
+    on_node = bool((pod.get("spec") or {}).get("nodeName"))
+    out = dict(status)
+    if status.get("conditions"):
+        out["conditions"] = [{**c, "observedGeneration": generation}
+                             if "observedGeneration" not in c and (on_node or c.get("type") == "PodScheduled") else c
+                             for c in status["conditions"]]
+    if on_node:
+        out.setdefault("observedGeneration", generation)
     return out
 
 
