@@ -26,9 +26,11 @@ def pod_ports(extra=()):
     return ports + list(extra)
 
 
-def model(extra_ports=(), extra_pods=()):
-    namespaces = {ns: {"labels": {"ns": ns, NS_LABEL: ns}} for ns in NAMESPACES}
-    pods = [{"namespace": ns, "name": n, "labels": {"pod": n}, "ip": f"{IP[ns]}{10 + i}", "ports": pod_ports(extra_ports)}
+def model(extra_ports=(), extra_pods=(), ns_labels=None, pod_labels=None):
+    """The 9-pod model; ns_labels / pod_labels ({"y": {...}} / {"x/b": {...}}) add labels to some of them."""
+    namespaces = {ns: {"labels": {"ns": ns, NS_LABEL: ns, **(ns_labels or {}).get(ns, {})}} for ns in NAMESPACES}
+    pods = [{"namespace": ns, "name": n, "labels": {"pod": n, **(pod_labels or {}).get(f"{ns}/{n}", {})},
+             "ip": f"{IP[ns]}{10 + i}", "ports": pod_ports(extra_ports)}
             for ns in NAMESPACES for i, n in enumerate(NAMES)]
     return namespaces, pods + list(extra_pods)
 
@@ -84,8 +86,8 @@ def ns_is(ns):
     return {"matchLabels": {NS_LABEL: ns}}
 
 
-def case(file, name, source, description, derivation, policies, expect, extra_ports=(), extra_pods=()):
-    namespaces, pods = model(extra_ports, extra_pods)
+def case(file, name, source, description, derivation, policies, expect, extra_ports=(), extra_pods=(), **labels):
+    namespaces, pods = model(extra_ports, extra_pods, **labels)
     doc = {"name": name, "source": source, "description": description, "derivation": derivation,
            "namespaces": namespaces, "pods": pods, "policies": policies, "expect": expect}
     (HERE / f"{file}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, width=120))
@@ -424,6 +426,60 @@ def cases():
           for p in r.probes(80, "TCP") if p["from"] == "x/a"]
          + [{"from": "x/a", "to_ip": "8.8.8.8", "port": 80, "protocol": "TCP", "allowed": True},
             {"from": "x/a", "to_ip": "192.0.2.10", "port": 80, "protocol": "TCP", "allowed": False}])
+
+    # Empty `from: []` / `to: []` lists match everything; {namespaceSelector: {}, podSelector} = that pod anywhere.
+    r = R()
+    for src in r.pods:
+        r.expect(src, "x/a", src.endswith("/b"))
+    case("np-k-025-empty-peer-lists-and-any-namespace-pod", "np-k-025-empty-peer-lists-and-any-namespace-pod",
+         [f"{DOCS}#behavior-of-to-and-from-selectors",
+          "https://kubernetes.io/docs/reference/kubernetes-api/policy-resources/network-policy-v1/"],
+         "x/b's egress rule has `to: []` and its ingress rule `from: []` (both match all peers); x/a admits pod b "
+         "of every namespace (namespaceSelector {} AND podSelector pod=b in one peer).",
+         ["API: ingress.from 'If this field is empty or missing, this rule matches all sources'; egress.to likewise",
+          f"upstream {E2E} :: should enforce policy based on PodSelector and NamespaceSelector (one peer = AND)"],
+         [policy("all-via-empty-lists", "x", {"podSelector": match_pod("b"), "policyTypes": ["Ingress", "Egress"],
+                                              "ingress": [{"from": []}], "egress": [{"to": []}]}),
+          policy("pod-b-anywhere", "x", {"podSelector": match_pod("a"), "policyTypes": ["Ingress"],
+                                         "ingress": [{"from": [{"namespaceSelector": {}, "podSelector": match_pod("b")}]}]})],
+         r.probes(80, "TCP") + [{"from": "x/b", "to_ip": "192.0.2.10", "port": 443, "protocol": "TCP", "allowed": True},
+                                {"from_ip": "192.0.2.10", "to": "x/b", "port": 80, "protocol": "TCP", "allowed": True}])
+
+    # Several ports in one rule, each with its own protocol.
+    tcp81 = R()
+    udp80 = R()
+    closed = R().expect_all_ingress("x/a", False)
+    case("np-k-026-ports-with-mixed-protocols", "np-k-026-ports-with-mixed-protocols",
+         f"{DOCS}#networkpolicy-resource",
+         "One rule with ports [UDP 80, 81 (TCP by default)]: UDP/80 and TCP/81 open, TCP/80 and UDP/81 closed.",
+         ["NetworkPolicyPort: protocol defaults to TCP; a rule's ports are ORed; port and protocol must both match",
+          f"upstream {E2E} :: should enforce ingress policy allowing any port traffic to a server on a specific protocol"],
+         [policy("udp80-tcp81", "x", {"podSelector": match_pod("a"), "policyTypes": ["Ingress"],
+                                      "ingress": [{"ports": [{"protocol": "UDP", "port": 80}, {"port": 81}]}]})],
+         udp80.probes(80, "UDP") + tcp81.probes(81, "TCP") + closed.probes(80, "TCP") + closed.probes(81, "UDP"))
+
+    # Final states of upstream's label-update tests, written as static labels.
+    r = R().expect_all_ingress("x/a", False).expect_peer({"ns": "y"}, {}, True)
+    case("np-k-027-namespace-label-added", "np-k-027-namespace-label-added",
+         f"{E2E} :: should allow ingress access from updated namespace",
+         "Namespace y carries ns2=updated (the label upstream adds); a namespaceSelector on it admits y's pods to x/a.",
+         ["after AddNamespaceLabel(y, ns2=updated): ExpectAllIngress(x/a,false); ExpectPeer({ns:y},{},true)"],
+         [policy("allow-client-a-via-ns-selector", "x", {
+             "podSelector": match_pod("a"), "policyTypes": ["Ingress"],
+             "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"ns2": "updated"}}}]}]})],
+         r.probes(80, "TCP"), ns_labels={"y": {"ns2": "updated"}})
+
+    r = R().expect_all_ingress("x/a", False).expect("x/b", "x/a", True)
+    case("np-k-028-pod-label-added", "np-k-028-pod-label-added",
+         f"{E2E} :: should allow ingress access from updated pod",
+         "x/b carries pod2=updated besides pod=b (x/c has pod2=updated but pod=c); a podSelector needing both labels "
+         "admits x/b only.",
+         ["after AddPodLabels(x/b, {pod: b, pod2: updated}): ExpectAllIngress(x/a,false); Expect(x/b,x/a,true)",
+          "y/b and z/b have pod=b but not pod2, and are in other namespaces anyway"],
+         [policy("allow-client-a-via-pod-selector", "x", {
+             "podSelector": match_pod("a"), "policyTypes": ["Ingress"],
+             "ingress": [{"from": [{"podSelector": {"matchLabels": {"pod": "b", "pod2": "updated"}}}]}]})],
+         r.probes(80, "TCP"), pod_labels={"x/b": {"pod2": "updated"}, "x/c": {"pod2": "updated"}})
 
 
 def _deny_y(r):
