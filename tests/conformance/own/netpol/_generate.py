@@ -333,7 +333,7 @@ def cases():
     case("np-k-020-ingress-port-range", "np-k-020-ingress-port-range",
          f"{DOCS}#targeting-a-range-of-ports",
          "port 81 with endPort 82 admits TCP 81 and 82 (inclusive range) to x/a and nothing else.",
-         ["docs: 'allow ... any port between the range ... port and endPort (inclusive)'",
+         ["docs (Targeting a range of ports): with endPort the rule matches every port from port to endPort, both included",
           "TCP/81, TCP/82: NewReachability(true)", "TCP/80, TCP/83, UDP/81: ExpectAllIngress(x/a,false)"],
          [policy("allow-81-82", "x", {"podSelector": match_pod("a"), "policyTypes": ["Ingress"],
                                       "ingress": [{"ports": [{"protocol": "TCP", "port": 81, "endPort": 82}]}]})],
