@@ -21,6 +21,7 @@ from ..errors import ConflictError, NotFoundError, ValidationError, object_ref
 from ..api.manifests import load_manifests, ref_of
 from ..net import ipam, probes
 from ..net.objects import json_copy, labels_of, name_of, namespace_of, pod_ips
+from ..net.trafficdist import reconcile_hints
 from ..results import ApplyResult
 from ..api.schema import check_structure
 from . import admission, generation, workloads
@@ -854,6 +855,7 @@ class Cluster:
                 desired = self._slice_views.desired(
                     service, existing, nodes, lambda: index.candidates(namespace_of(service), selector),
                     self.config.max_endpoints_per_slice, self._endpoint_memo, cursor)
+                desired = reconcile_hints(service["spec"].get("trafficDistribution"), desired)
             desired_by_name = {name_of(s): s for s in desired}
             for old in existing:
                 if name_of(old) not in desired_by_name:

@@ -118,7 +118,9 @@ class Prober:
             return Target("service", ip, "load_balancer", service, label=f"Service {key_of(service)} (load balancer)")
         service = lab.service_by_external_ip(ip, port, protocol)
         if service is not None:
-            return Target("service", ip, "external_ip", service, label=f"Service {key_of(service)} (externalIP)")
+            owner = lab.node_by_ip(ip)   # an externalIP that is a node's address arrives at that node
+            return Target("service", ip, "external_ip", service, node=name_of(owner) if owner is not None else None,
+                          label=f"Service {key_of(service)} (externalIP)")
         node = lab.node_by_ip(ip)
         if node is not None:
             service = lab.service_by_node_port(port, protocol)
@@ -376,6 +378,7 @@ class Prober:
 
         # the cloud load balancer spreads new connections over every node whose health check passes
         receivers = self.lab.load_balancer_nodes(service) if target.via == "load_balancer" \
+            else self._external_ip_nodes(steer_from) if target.via == "external_ip" and not (target.node or src_loc.node) \
             else [target.node or src_loc.node]
         if not receivers:
             return f"{target.label}: the cloud load balancer has no healthy node to send to"
@@ -413,6 +416,13 @@ class Prober:
                                              snat_ip, endpoint.rsplit(":", 1)[0].strip("[]"),
                                              "KUBE-POSTROUTING: marked 0x4000 by KUBE-MARK-MASQ"))
         return endpoint, candidates, snat_ip, nat_node, nat_hops
+
+    def _external_ip_nodes(self, steer_from) -> list[str]:
+        """Nodes an outside packet for an externalIP may arrive at: Kubernetes does not route externalIPs (the
+        network does; Service docs, "External IPs"), so any node whose kube-proxy forwards it (all nodes when
+        none does, to say why)."""
+        nodes = [name_of(n) for n in self.cluster.items("Node")]
+        return [n for n in nodes if steer_from(n).action == "forward"] or nodes
 
     def _host_port(self, node: str, port: int, protocol: str):
         """(pod, containerPort) of a running, non-hostNetwork pod on `node` that maps hostPort `port`."""

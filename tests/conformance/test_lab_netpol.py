@@ -1,11 +1,16 @@
 """The NetworkPolicy conformance sample, driven through the Lab exactly as the held-out checks drive it."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 import kubelab
 
 from .scenario import load_cases
+
+OWN = Path(__file__).parent / "own" / "netpol"     # kubelab's own cases, same format, ids np-k-NNN
 
 
 def _build(case):
@@ -30,7 +35,8 @@ def _build(case):
 
 
 def _probes():
-    for case in load_cases("netpol"):
+    own = [yaml.safe_load(p.read_text()) for p in sorted(OWN.glob("np-k-*.yaml"))]
+    for case in load_cases("netpol") + own:
         for i, exp in enumerate(case["expect"]):
             marks = [pytest.mark.implementation_specific] if exp.get("implementation_specific") else []
             yield pytest.param(case, exp, id=f"{case['name'] if 'name' in case else case['id']}[{i}]", marks=marks)

@@ -1,18 +1,22 @@
 """The Services / EndpointSlices / kube-proxy conformance sample, driven through the Lab only."""
 from __future__ import annotations
 
+from pathlib import Path
 
 import pytest
+import yaml
 
 from kubelab import KubelabError
 
 from .scenario import build_lab, expand_service_sets, load_cases, service_manifest
 
+OWN = Path(__file__).parent / "own" / "services"     # kubelab's own cases, same format, ids svc-k-NNN
 MANAGED = "kubernetes.io/service-name={},endpointslice.kubernetes.io/managed-by=endpointslice-controller.k8s.io"
 
 
 def _expectations():
-    for case in load_cases("services"):
+    own = [yaml.safe_load(p.read_text()) for p in sorted(OWN.glob("svc-k-*.yaml"))]
+    for case in load_cases("services") + own:
         for i, exp in enumerate(case["expect"]):
             marks = []
             if exp.get("implementation_specific") or case.get("implementation_specific"):
