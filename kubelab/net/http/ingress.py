@@ -410,9 +410,9 @@ def backend_of(backend: dict | None, namespace: str) -> BackendTarget | None:
 
 
 def compile_routes(ingresses: list[dict], path_match=None) -> IngressRouteTable:
-    """Compile the served Ingresses. `path_match(path_type, path, ingress) -> PathMatch` lets a controller say how
-    it treats ImplementationSpecific (and regex annotations); the default treats it as Prefix."""
-    def default_match(path_type: str, value: str, ingress: dict) -> PathMatch:
+    """Compile the served Ingresses. `path_match(path_type, path, ingress, host) -> PathMatch` lets a controller say
+    how it treats ImplementationSpecific (and regex annotations); the default treats it as Prefix."""
+    def default_match(path_type: str, value: str, ingress: dict, host: str) -> PathMatch:
         return PathMatch("Exact" if path_type == "Exact" else "Prefix", value or "/")
 
     make = path_match or default_match
@@ -435,6 +435,6 @@ def compile_routes(ingresses: list[dict], path_match=None) -> IngressRouteTable:
             for j, p in enumerate(((rule.get("http") or {}).get("paths")) or []):
                 path_type = p.get("pathType") or "ImplementationSpecific"
                 value = p.get("path") or ("/" if path_type != "Exact" else "")
-                paths.append(IngressPath(key, created, i, j, host, path_type, value, make(path_type, value, ing),
+                paths.append(IngressPath(key, created, i, j, host, path_type, value, make(path_type, value, ing, host),
                                          backend_of(p.get("backend"), meta.get("namespace", "default")), annotations))
     return IngressRouteTable(paths, defaults, hosts_of)

@@ -112,13 +112,29 @@ class IngressEdge:
     def table(self):
         return compile_routes(self.served, self._path_match)
 
-    def _path_match(self, path_type: str, value: str, ingress: dict) -> PathMatch:
-        """Exact and Prefix as the API defines them; ImplementationSpecific as this controller does; with
-        ingress-nginx's use-regex or rewrite-target, paths are case-insensitive regexes (location ~*)."""
-        annotations = (ingress.get("metadata") or {}).get("annotations") or {}
-        if self.profile.name == "ingress-nginx" and path_type != "Exact" and (
-                annotations.get(NGINX_PREFIX + "use-regex") == "true" or NGINX_PREFIX + "rewrite-target" in annotations):
-            return PathMatch("Regex", value, case_insensitive=True)
+    @cached_property
+    def regex_hosts(self) -> frozenset:
+        """ingress-nginx's enforceRegexModifier: a host (nginx server) where any served location has use-regex, or a
+        rewrite-target other than its own path, has every location written as ~* "^<path>", whatever Ingress."""
+        if self.profile.name != "ingress-nginx":
+            return frozenset()
+        hosts = set()
+        for ing in self.served:
+            annotations = (ing.get("metadata") or {}).get("annotations") or {}
+            use_regex = annotations.get(NGINX_PREFIX + "use-regex") == "true"
+            target = annotations.get(NGINX_PREFIX + "rewrite-target")
+            for rule in (ing.get("spec") or {}).get("rules") or []:
+                paths = ((rule.get("http") or {}).get("paths")) or []
+                if any(use_regex or (target and target != (p.get("path") or "/")) for p in paths):
+                    hosts.add((rule.get("host") or "").lower())
+        return frozenset(hosts)
+
+    def _path_match(self, path_type: str, value: str, ingress: dict, host: str = "") -> PathMatch:
+        """Exact and Prefix as the API defines them; ImplementationSpecific as this controller does; on an
+        ingress-nginx host with use-regex or rewrite-target anywhere, every path (Exact too) is a case-insensitive
+        regex anchored at the start (buildLocation: location ~* "^<path>")."""
+        if host in self.regex_hosts:
+            return PathMatch("Regex", value or "/", case_insensitive=True)
         if path_type == "Exact":
             return PathMatch("Exact", value)
         if path_type == "Prefix":
