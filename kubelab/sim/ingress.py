@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import random
 import re
 
 from ..errors import ValidationError
@@ -232,7 +233,8 @@ def ingress_edges(lab) -> dict:
     served_keys = {key_of(i) for i in served}
     ignored = [(i, why_not_served(profile, i, classes)) for i in lab.cluster.items("Ingress")
                if key_of(i) not in served_keys]
-    return {f"{profile.namespace}/{profile.service}": IngressEdge(profile, served, secrets, ignored)}
+    rng = lab.__dict__.setdefault("_ingress_rng", random.Random(lab.config.seed))   # canary weights, seeded
+    return {f"{profile.namespace}/{profile.service}": IngressEdge(profile, served, secrets, ignored, rng)}
 
 
 register_edge_provider(ingress_edges)
