@@ -29,7 +29,7 @@ _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 # ---------------------------------------------------------------------------- admission
 def _admit_ingress(cluster, doc: dict, old: dict | None, ref: str) -> dict:
     """ValidateIngressCreate/Update, then the DefaultIngressClass admission plugin (create only)."""
-    validate_ingress(doc)
+    validate_ingress(doc, create=old is None)
     spec = doc.setdefault("spec", {})
     annotations = (doc["metadata"].get("annotations") or {})
     if old is None:
