@@ -19,8 +19,10 @@ OUT = Path(__file__).resolve().parent.parent / "kubelab" / "api" / "crds"
 
 
 def _strip(node):
+    """Drop documentation strings; a property that is itself named "description" (GatewayClass
+    spec.description) is a schema (a dict) and stays."""
     if isinstance(node, dict):
-        return {k: _strip(v) for k, v in node.items() if k != "description"}
+        return {k: _strip(v) for k, v in node.items() if not (k == "description" and isinstance(v, str))}
     if isinstance(node, list):
         return [_strip(v) for v in node]
     return node

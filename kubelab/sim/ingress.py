@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import random
 import re
 
 from ..errors import ValidationError
@@ -28,7 +29,7 @@ _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 # ---------------------------------------------------------------------------- admission
 def _admit_ingress(cluster, doc: dict, old: dict | None, ref: str) -> dict:
     """ValidateIngressCreate/Update, then the DefaultIngressClass admission plugin (create only)."""
-    validate_ingress(doc)
+    validate_ingress(doc, create=old is None)
     spec = doc.setdefault("spec", {})
     annotations = (doc["metadata"].get("annotations") or {})
     if old is None:
@@ -232,7 +233,8 @@ def ingress_edges(lab) -> dict:
     served_keys = {key_of(i) for i in served}
     ignored = [(i, why_not_served(profile, i, classes)) for i in lab.cluster.items("Ingress")
                if key_of(i) not in served_keys]
-    return {f"{profile.namespace}/{profile.service}": IngressEdge(profile, served, secrets, ignored)}
+    rng = lab.__dict__.setdefault("_ingress_rng", random.Random(lab.config.seed))   # canary weights, seeded
+    return {f"{profile.namespace}/{profile.service}": IngressEdge(profile, served, secrets, ignored, rng)}
 
 
 register_edge_provider(ingress_edges)

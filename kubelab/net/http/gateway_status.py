@@ -251,6 +251,19 @@ def _parameters_problem(gc: dict) -> str | None:
             f"{name_of(gc)}: envoyproxies.gateway.envoyproxy.io \"{ref.get('name')}\" not found")
 
 
+def _gateway_parameters_problem(gw: dict) -> str | None:
+    """GatewayInfrastructure.parametersRef: a referent that cannot be found or of an unsupported kind rejects the
+    Gateway (Accepted False, InvalidParameters; conformance GatewayInvalidParametersRef). Envoy Gateway reads an
+    EnvoyProxy in the Gateway's namespace; kubelab serves none, so any parametersRef fails to resolve."""
+    ref = ((gw.get("spec") or {}).get("infrastructure") or {}).get("parametersRef")
+    if not ref:
+        return None
+    if ref.get("group") != "gateway.envoyproxy.io" or ref.get("kind") != "EnvoyProxy":
+        return (f"unsupported parametersRef {ref.get('group')}/{ref.get('kind')} for Gateway {namespace_of(gw)}/"
+                f"{name_of(gw)}: only gateway.envoyproxy.io/EnvoyProxy is supported")
+    return f"failed to find envoyproxy {namespace_of(gw)}/{ref.get('name')} for Gateway {namespace_of(gw)}/{name_of(gw)}"
+
+
 def compute(controller: str, classes: list[dict], gateways: list[dict], routes: list[dict], grants: list[dict],
             services: list[dict], secrets: list[dict], namespaces: list[dict], addresses: dict[str, list[str]],
             available: dict[str, tuple[int, int]], when: str, unusable: set = frozenset()) -> ControllerView:
@@ -317,7 +330,10 @@ def _gateway_status(gw: dict, states: list[ListenerState], addresses: list[str],
     but True, none: False), Programmed once an address is assigned and an Envoy replica is available."""
     gen = gw["metadata"].get("generation", 1)
     bad = sorted(st.listener.name for st in states if not st.has("Accepted", "True"))
-    if not bad:
+    problem = _gateway_parameters_problem(gw)
+    if problem:
+        accepted = condition("Accepted", False, "InvalidParameters", f"Invalid parametersRef: {problem}", gen, when)
+    elif not bad:
         accepted = condition("Accepted", True, "Accepted", "The Gateway has been scheduled by Envoy Gateway", gen, when)
     elif len(bad) < len(states):
         accepted = condition("Accepted", True, "ListenersNotValid", f"Listeners not valid: {', '.join(bad)}", gen, when)

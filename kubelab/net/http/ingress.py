@@ -173,9 +173,20 @@ def ingress_errors(ingress: dict) -> list[tuple[str, str, str | None]]:
     return errs
 
 
-def validate_ingress(ingress: dict) -> None:
+def class_annotation_errors(ingress: dict) -> list[tuple[str, str, str | None]]:
+    """ValidateIngressCreate: the kubernetes.io/ingress.class annotation, when set beside spec.ingressClassName,
+    must name the same class (create only; an update may keep an old mismatch)."""
+    annotations = (ingress.get("metadata") or {}).get("annotations") or {}
+    class_name = (ingress.get("spec") or {}).get("ingressClassName")
+    if CLASS_ANNOTATION in annotations and class_name is not None and annotations[CLASS_ANNOTATION] != class_name:
+        return [(f"annotations.{CLASS_ANNOTATION}", f"Invalid value: {annotations[CLASS_ANNOTATION]!r}: must match "
+                 "`ingressClassName` when both are specified", "drop the deprecated annotation and keep spec.ingressClassName")]
+    return []
+
+
+def validate_ingress(ingress: dict, create: bool = False) -> None:
     """Raise the API server's first complaint about this Ingress as a ValidationError naming the field."""
-    errs = ingress_errors(ingress)
+    errs = ingress_errors(ingress) + (class_annotation_errors(ingress) if create else [])
     if errs:
         # the API server reports every invalid field at once; the first leads, the others follow
         field_path, problem, fix = errs[0]
@@ -410,9 +421,9 @@ def backend_of(backend: dict | None, namespace: str) -> BackendTarget | None:
 
 
 def compile_routes(ingresses: list[dict], path_match=None) -> IngressRouteTable:
-    """Compile the served Ingresses. `path_match(path_type, path, ingress) -> PathMatch` lets a controller say how
-    it treats ImplementationSpecific (and regex annotations); the default treats it as Prefix."""
-    def default_match(path_type: str, value: str, ingress: dict) -> PathMatch:
+    """Compile the served Ingresses. `path_match(path_type, path, ingress, host) -> PathMatch` lets a controller say
+    how it treats ImplementationSpecific (and regex annotations); the default treats it as Prefix."""
+    def default_match(path_type: str, value: str, ingress: dict, host: str) -> PathMatch:
         return PathMatch("Exact" if path_type == "Exact" else "Prefix", value or "/")
 
     make = path_match or default_match
@@ -435,6 +446,6 @@ def compile_routes(ingresses: list[dict], path_match=None) -> IngressRouteTable:
             for j, p in enumerate(((rule.get("http") or {}).get("paths")) or []):
                 path_type = p.get("pathType") or "ImplementationSpecific"
                 value = p.get("path") or ("/" if path_type != "Exact" else "")
-                paths.append(IngressPath(key, created, i, j, host, path_type, value, make(path_type, value, ing),
+                paths.append(IngressPath(key, created, i, j, host, path_type, value, make(path_type, value, ing, host),
                                          backend_of(p.get("backend"), meta.get("namespace", "default")), annotations))
     return IngressRouteTable(paths, defaults, hosts_of)

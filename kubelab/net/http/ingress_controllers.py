@@ -7,11 +7,13 @@ Two controllers are played, each from its own documentation:
 """
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from .ingress import CLASS_ANNOTATION, IngressPath, class_of, compile_routes
+from .ingress import CLASS_ANNOTATION, IngressPath, backend_of, class_of, compile_routes
+from .ingress_canary import canary_takes, is_canary
 from .match import PathMatch, host_matches, is_wildcard_host, normalize_host
 from .model import HttpRequest, RouteDecision
 from .tls import FAKE_CERTIFICATE_CN, SIMULATED_NOW, read_tls_secret
@@ -88,12 +90,13 @@ class IngressEdge:
     """One controller's proxy over the Ingresses it serves; immutable, built once per cluster generation."""
 
     def __init__(self, profile: ControllerProfile, served: list[dict], secrets: dict[str, dict],
-                 ignored: list[tuple[dict, str]] = ()):
+                 ignored: list[tuple[dict, str]] = (), rng: random.Random | None = None):
         self.profile = profile
         self.name = profile.name
         self.served = served
         self.secrets = secrets           # "namespace/name" -> Secret
         self.ignored = list(ignored)     # (Ingress, why this controller does not serve it)
+        self.rng = rng or random.Random(0)   # canary weights
 
     def ignored_for(self, host: str) -> str:
         """Ingresses with a rule for this host that the controller does not serve, and why (the usual
@@ -110,15 +113,51 @@ class IngressEdge:
     # -------------------------------------------------------------- compiled once
     @cached_property
     def table(self):
-        return compile_routes(self.served, self._path_match)
+        return compile_routes([i for i in self.served if not self._is_canary(i)], self._path_match)
 
-    def _path_match(self, path_type: str, value: str, ingress: dict) -> PathMatch:
-        """Exact and Prefix as the API defines them; ImplementationSpecific as this controller does; with
-        ingress-nginx's use-regex or rewrite-target, paths are case-insensitive regexes (location ~*)."""
-        annotations = (ingress.get("metadata") or {}).get("annotations") or {}
-        if self.profile.name == "ingress-nginx" and path_type != "Exact" and (
-                annotations.get(NGINX_PREFIX + "use-regex") == "true" or NGINX_PREFIX + "rewrite-target" in annotations):
-            return PathMatch("Regex", value, case_insensitive=True)
+    def _is_canary(self, ingress: dict) -> bool:
+        return self.profile.name == "ingress-nginx" and is_canary(ingress)
+
+    @cached_property
+    def canaries(self) -> dict:
+        """(host, path) -> (backend, "namespace/name", annotations) of the canary Ingress for that main location;
+        the oldest canary wins (ingress-nginx: at most one canary per Ingress rule)."""
+        out: dict = {}
+        canaries = [i for i in self.served if self._is_canary(i)]
+        for ing in sorted(canaries, key=lambda i: (i["metadata"].get("creationTimestamp", ""),
+                                                   i["metadata"].get("namespace", "default"), i["metadata"]["name"])):
+            meta = ing["metadata"]
+            ns = meta.get("namespace", "default")
+            for rule in (ing.get("spec") or {}).get("rules") or []:
+                for p in ((rule.get("http") or {}).get("paths")) or []:
+                    key = ((rule.get("host") or "").lower(), p.get("path") or "/")
+                    out.setdefault(key, (backend_of(p.get("backend"), ns), f"{ns}/{meta['name']}",
+                                         meta.get("annotations") or {}))
+        return out
+
+    @cached_property
+    def regex_hosts(self) -> frozenset:
+        """ingress-nginx's enforceRegexModifier: a host (nginx server) where any served location has use-regex, or a
+        rewrite-target other than its own path, has every location written as ~* "^<path>", whatever Ingress."""
+        if self.profile.name != "ingress-nginx":
+            return frozenset()
+        hosts = set()
+        for ing in self.served:
+            annotations = (ing.get("metadata") or {}).get("annotations") or {}
+            use_regex = annotations.get(NGINX_PREFIX + "use-regex") == "true"
+            target = annotations.get(NGINX_PREFIX + "rewrite-target")
+            for rule in (ing.get("spec") or {}).get("rules") or []:
+                paths = ((rule.get("http") or {}).get("paths")) or []
+                if any(use_regex or (target and target != (p.get("path") or "/")) for p in paths):
+                    hosts.add((rule.get("host") or "").lower())
+        return frozenset(hosts)
+
+    def _path_match(self, path_type: str, value: str, ingress: dict, host: str = "") -> PathMatch:
+        """Exact and Prefix as the API defines them; ImplementationSpecific as this controller does; on an
+        ingress-nginx host with use-regex or rewrite-target anywhere, every path (Exact too) is a case-insensitive
+        regex anchored at the start (buildLocation: location ~* "^<path>")."""
+        if host in self.regex_hosts:
+            return PathMatch("Regex", value or "/", case_insensitive=True)
         if path_type == "Exact":
             return PathMatch("Exact", value)
         if path_type == "Prefix":
@@ -217,10 +256,21 @@ class IngressEdge:
             why += f" ({ignored})" if ignored else ""
             return RouteDecision(f"{why}: {self.name} answers 404 itself", status=404, text=self.profile.not_found_text,
                                  tls_secret=tls_secret, extra={"headers": {"Content-Type": self.profile.not_found_type}})
+        backend, why = self._canary(request, match.path, match.backend, why)
         forwarded = self._forwarded(request, match.path)
         upstream = "service" if ann(NGINX_PREFIX + "service-upstream") == "true" else "endpoints"
-        return RouteDecision(why, match.backend, request=forwarded, tls_secret=tls_secret,
+        return RouteDecision(why, backend, request=forwarded, tls_secret=tls_secret,
                              extra={"upstream": upstream, "ingress": match.ingress})
+
+    def _canary(self, request: HttpRequest, path: IngressPath | None, backend, why: str):
+        """The canary Ingress for the matched main location takes the request when its rules say so."""
+        canary = self.canaries.get((path.host, path.path)) if path is not None else None
+        if canary is None or canary[0] is None:
+            return backend, why
+        takes, how = canary_takes(canary[2], request, self.rng)
+        if takes:
+            return canary[0], f"{why}; canary Ingress {canary[1]} takes it ({how})"
+        return backend, f"{why}; canary Ingress {canary[1]} does not ({how})"
 
     def _forwarded(self, request: HttpRequest, path: IngressPath | None) -> HttpRequest:
         """The request as the proxy sends it upstream: rewritten path, and the X-Forwarded-* headers it adds."""

@@ -39,6 +39,24 @@ def test_a_parameters_ref_that_does_not_resolve_is_invalid_parameters():
     assert "invalid group or kind" in v.class_status["wrong"]["conditions"][0]["message"]
 
 
+def test_gateway_infrastructure_parameters_ref_that_does_not_resolve_rejects_the_gateway():
+    """GatewayInfrastructure.parametersRef unresolvable or of an unsupported kind: Accepted False InvalidParameters
+    (GatewayInvalidParametersRef); without one the Gateway is Accepted."""
+    invalid = gateway(HTTP)
+    invalid["spec"]["infrastructure"] = {"parametersRef": {"group": "invalid.io", "kind": "InvalidParameters",
+                                                           "name": "invalid"}}
+    missing = gateway(HTTP)
+    missing["metadata"]["name"] = "gw2"
+    missing["spec"]["infrastructure"] = {"parametersRef": {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy",
+                                                           "name": "proxy"}}
+    v = view([invalid, missing])
+    for key in ("infra/gw", "infra/gw2"):
+        assert conds(v.gateway_status[key]["conditions"])["Accepted"] == ("False", "InvalidParameters")
+    assert "invalid.io/InvalidParameters" in v.gateway_status["infra/gw"]["conditions"][0]["message"]
+    assert "envoyproxy infra/proxy" in v.gateway_status["infra/gw2"]["conditions"][0]["message"]
+    assert conds(view([gateway(HTTP)]).gateway_status["infra/gw"]["conditions"])["Accepted"] == ("True", "Accepted")
+
+
 def test_gateway_of_another_class_is_not_managed():
     gw = gateway(HTTP)
     gw["spec"]["gatewayClassName"] = "not-ours"

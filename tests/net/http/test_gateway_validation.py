@@ -51,6 +51,15 @@ def test_controller_name_is_immutable():
         admit({**old, "spec": {"controllerName": "example.com/b"}}, old, "GatewayClass c")
 
 
+def test_gatewayclass_description_is_a_field_of_at_most_64_characters():
+    """GatewayClassSpec.description: a string, maxLength 64 (the vendored schema keeps a property named description)."""
+    doc = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "c"},
+           "spec": {"controllerName": "example.com/a", "description": "old"}}
+    assert admit(doc, None, "GatewayClass c")["spec"]["description"] == "old"
+    with pytest.raises(ValidationError, match=r"spec.description"):
+        admit({**doc, "spec": {**doc["spec"], "description": "x" * 65}}, None, "GatewayClass c")
+
+
 def test_apply_is_all_or_nothing():
     lab = kubelab.connect("simulated", gateway_controller="envoy-gateway", seed=0)
     good = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "good"},

@@ -111,6 +111,17 @@ def test_class_of_prefers_the_field_over_the_annotation():
     assert class_of(ing("x")) == (None, "none")
 
 
+def test_class_annotation_must_match_the_field_on_create():
+    """ValidateIngressCreate: an annotation naming another class than spec.ingressClassName is refused on create
+    (annotations.kubernetes.io/ingress.class), a matching one is fine, and updates are not checked."""
+    mismatch = ing("x", default=svc("a"), cls="nginx", annotations={"kubernetes.io/ingress.class": "other"})
+    with pytest.raises(ValidationError, match=r"annotations.kubernetes.io/ingress.class.*must match `ingressClassName`"):
+        validate_ingress(mismatch, create=True)
+    validate_ingress(mismatch)
+    validate_ingress(ing("x", default=svc("a"), cls="nginx", annotations={"kubernetes.io/ingress.class": "nginx"}),
+                     create=True)
+
+
 # ---------------------------------------------------------------- routing
 def test_backend_keeps_the_port_as_written():
     """Is a backend's port kept as the Ingress writes it: a number stays a number, a name a name?"""

@@ -101,6 +101,24 @@ def test_rewrite_target_uses_the_path_regex_groups():
     assert rewrite(PathMatch("Regex", "/api", True), "/", "/api/users") == "/"
 
 
+def test_regex_annotation_on_one_ingress_makes_the_whole_host_regex():
+    """Does a rewrite-target on one Ingress turn every path of that host (other Ingresses, Exact too) into a
+    case-insensitive anchored regex, leaving other hosts alone?"""
+    plain = ing("plain", "test.com", "/foo/bar", "ImplementationSpecific", backend="service1")
+    exact = ing("exact", "test.com", "/exact", "Exact", backend="exact")
+    rewriting = ing("rw", "test.com", "/foo/bar/(.+)", "ImplementationSpecific", backend="service3",
+                    annotations={"nginx.ingress.kubernetes.io/rewrite-target": "/$1"})
+    other = ing("other", "other.com", "/foo/bar", "ImplementationSpecific", backend="other")
+    edge = IngressEdge(NGINX, [plain, exact, rewriting, other], {})
+    assert str(edge.route(req("test.com", "/FOO/BAR")).backend) == "default/service1:80"
+    assert str(edge.route(req("test.com", "/foo/bar/1")).backend) == "default/service3:80"
+    assert str(edge.route(req("test.com", "/exact/more")).backend) == "default/exact:80"
+    assert edge.route(req("other.com", "/FOO/BAR")).status == 404
+    same_path = ing("same", "s.com", "/keep", "Prefix", annotations={"nginx.ingress.kubernetes.io/rewrite-target": "/keep"})
+    assert edge.regex_hosts == {"test.com"}
+    assert IngressEdge(NGINX, [same_path], {}).route(req("s.com", "/KEEP")).status == 404
+
+
 def test_implementation_specific_is_a_string_prefix_for_nginx():
     """Does ingress-nginx's ImplementationSpecific /foo take /foobar, where Prefix would not?"""
     edge = IngressEdge(NGINX, [ing("a", "h", "/foo", "ImplementationSpecific")], {})
