@@ -174,7 +174,21 @@ def profile_budget(profile: dict) -> RetryBudget:
     return retry_budget((profile.get("spec") or {}).get("retryBudget"))
 
 
+PROXY_POLICY_ENV = "LINKERD2_PROXY_INBOUND_DEFAULT_POLICY"
+
+
 def default_inbound_policy(pod: dict, namespace: dict | None) -> tuple[str, str]:
+    """The policy the proxy was started with: "the default policy is fixed at proxy initialization time" (the
+    injector writes it into the proxy's environment); a pod without it falls back to the annotations now."""
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        for env in container.get("env") or []:
+            if env.get("name") == PROXY_POLICY_ENV and env.get("value"):
+                return env["value"], (f"the proxy's default inbound policy {env['value']} (fixed when the pod was "
+                                      f"created; changing the annotation later does not change it)")
+    return annotated_inbound_policy(pod, namespace)
+
+
+def annotated_inbound_policy(pod: dict, namespace: dict | None) -> tuple[str, str]:
     """config.linkerd.io/default-inbound-policy on the pod, else on its namespace, else the cluster default
     all-unauthenticated."""
     for where, obj in (("pod", pod), ("namespace", namespace)):
@@ -230,6 +244,9 @@ def _authn_allows(auth: dict, client_id: str | None, source_ip: str) -> bool:
     """MeshTLSAuthentication: the client's identity is listed ("*" = any authenticated client) or its
     ServiceAccount is referenced; NetworkAuthentication: the source address is in one of the networks."""
     spec = auth.get("spec") or {}
+    if auth.get("kind") == "ServiceAccount":
+        # a ServiceAccount named directly in requiredAuthenticationRefs: the reference's "authors-policy" example
+        return client_id is not None and client_id == identity(namespace_of(auth), name_of(auth))
     if auth.get("kind") == "MeshTLSAuthentication":
         if client_id is None:
             return False
@@ -274,8 +291,9 @@ def authorize(lab, pod: dict, port: int, client_id: str | None, source_ip: str) 
             if all(a is not None and _authn_allows(a, client_id, source_ip) for a in auths):
                 return LinkerdDecision(True, f"Server {namespace}/{name_of(server)}: AuthorizationPolicy "
                                              f"{namespace}/{name_of(p)} authorizes the client")
+        # accessPolicy: "the policy applied to traffic not matching any associated authorization policies"
         access = (server.get("spec") or {}).get("accessPolicy", "deny")
-        if access != "deny" and not policies:
+        if access != "deny":
             return _default(access, client_id, source_ip, lab, f"Server {name_of(server)} accessPolicy {access}")
         return LinkerdDecision(False, f"Server {namespace}/{name_of(server)} selects port {port} and no "
                                       f"AuthorizationPolicy authorizes this client: 403")

@@ -75,7 +75,7 @@ def _inject(cluster, pod: dict, old: dict | None) -> dict:
         ok, why = injection.istio_injects(namespace, pod)
         return injection.inject_istio(pod, why) if ok else pod
     ok, why = injection.linkerd_injects(namespace, pod)
-    return injection.inject_linkerd(pod, why) if ok else pod
+    return injection.inject_linkerd(pod, why, namespace) if ok else pod
 
 
 def _keep_injected(pod: dict, old: dict) -> dict:

@@ -39,17 +39,31 @@ def test_unmeshed_client_is_plaintext_and_allowed_by_default(lab):
     assert r.status == 200 and not r.mtls and "l5d-client-id" not in r.request.headers
 
 
-def test_default_inbound_policy_deny_answers_403(lab):
+def _lab_with_meshed_policy(policy: str):
+    """The fixture's lab, with the meshed namespace annotated before its pods are created."""
+    meshed = {"annotations": {"linkerd.io/inject": "enabled", "config.linkerd.io/default-inbound-policy": policy}}
+    return mesh_lab("linkerd", namespaces={"meshed": meshed, "plain": {}},
+                    apps=[("httpbin", "meshed"), ("curl", "meshed"), ("curl", "plain")])
+
+
+def test_default_inbound_policy_deny_answers_403():
     """config.linkerd.io/default-inbound-policy: deny on the namespace -> HTTP requests get 403."""
-    lab.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "meshed", "annotations": {
-        "linkerd.io/inject": "enabled", "config.linkerd.io/default-inbound-policy": "deny"}}}])
+    lab = _lab_with_meshed_policy("deny")
     assert lab.http(URL, src=pod_of(lab, "meshed", "curl")).status == 403
 
 
-def test_all_authenticated_refuses_unmeshed_clients(lab):
-    lab.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "meshed", "annotations": {
-        "linkerd.io/inject": "enabled", "config.linkerd.io/default-inbound-policy": "all-authenticated"}}}])
+def test_all_authenticated_refuses_unmeshed_clients():
+    lab = _lab_with_meshed_policy("all-authenticated")
     assert lab.http(URL, src=pod_of(lab, "meshed", "curl")).status == 200
+    assert lab.http(URL, src=pod_of(lab, "plain", "curl")).status == 403
+
+
+def test_default_inbound_policy_is_fixed_when_the_pod_is_created(lab):
+    """Linkerd: "changing the annotation will not change the default policy for that pod"; a new pod gets it."""
+    lab.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "meshed", "annotations": {
+        "linkerd.io/inject": "enabled", "config.linkerd.io/default-inbound-policy": "deny"}}}])
+    assert lab.http(URL, src=pod_of(lab, "plain", "curl")).status == 200
+    lab.delete("Pod", pod_of(lab, "meshed", "httpbin").split("/")[1], "meshed")     # the Deployment makes a new one
     assert lab.http(URL, src=pod_of(lab, "plain", "curl")).status == 403
 
 
@@ -108,3 +122,34 @@ def test_service_profile_overrides_the_annotations(lab):
     assert (slow.status, slow.elapsed_ms) == (504, 500)
     failed = lab.http("http://httpbin.meshed:8000/status/500", src=src)
     assert (failed.status, failed.attempts) == (500, 1)
+
+
+def _server(access_policy: str | None = None) -> dict:
+    spec = {"podSelector": {"matchLabels": {"app": "httpbin"}}, "port": 8080, "proxyProtocol": "HTTP/1"}
+    if access_policy:
+        spec["accessPolicy"] = access_policy
+    return {"apiVersion": "policy.linkerd.io/v1beta3", "kind": "Server",
+            "metadata": {"name": "httpbin", "namespace": "meshed"}, "spec": spec}
+
+
+def _policy(name: str, ref: dict) -> dict:
+    return {"apiVersion": "policy.linkerd.io/v1alpha1", "kind": "AuthorizationPolicy",
+            "metadata": {"name": name, "namespace": "meshed"},
+            "spec": {"targetRef": {"group": "policy.linkerd.io", "kind": "Server", "name": "httpbin"},
+                     "requiredAuthenticationRefs": [ref]}}
+
+
+def test_service_account_named_directly_in_required_authentication_refs(lab):
+    """requiredAuthenticationRefs [{kind: ServiceAccount, name: curl}] admits that ServiceAccount's identity only."""
+    lab.apply([_server(), _policy("curl-sa", {"kind": "ServiceAccount", "name": "curl"})])
+    assert lab.http(URL, src=pod_of(lab, "meshed", "curl")).status == 200
+    assert lab.http(URL, src=pod_of(lab, "plain", "curl")).status == 403
+
+
+def test_server_access_policy_applies_to_traffic_no_policy_authorizes(lab):
+    """accessPolicy is "the policy applied to traffic not matching any associated authorization policies"."""
+    lab.apply([_server("all-authenticated"), _policy("curl-sa", {"kind": "ServiceAccount", "name": "nobody"})])
+    assert lab.http(URL, src=pod_of(lab, "meshed", "curl")).status == 200
+    assert lab.http(URL, src=pod_of(lab, "plain", "curl")).status == 403
+    lab.apply([_server()])
+    assert lab.http(URL, src=pod_of(lab, "meshed", "curl")).status == 403
