@@ -7,6 +7,7 @@ Sources: linkerd.io/2.19/reference/retries, /reference/timeouts, /reference/auth
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 
 from ..objects import labels_of, name_of, namespace_of
@@ -92,7 +93,6 @@ def _path_matches(spec: dict, path: str) -> bool:
     if kind == "Exact":
         return path == value
     if kind == "RegularExpression":
-        import re
         return re.fullmatch(value, path) is not None
     prefix = value.rstrip("/")
     return not prefix or path == prefix or path.startswith(prefix + "/")
@@ -117,6 +117,49 @@ def route_for_service(service: dict, routes: list[dict], method: str, path: str)
                         _path_matches(match.get("path") or {}, only):
                     return route, rule
     return None
+
+
+SERVER_ROUTE_KINDS = ("HTTPRoute.policy.linkerd.io", "HTTPRoute")     # Linkerd's own HTTPRoute, and Gateway API's
+
+
+def server_routes(cluster, server: dict) -> list[dict]:
+    """The HTTPRoutes (policy.linkerd.io or gateway.networking.k8s.io) with the Server as a parent."""
+    namespace = namespace_of(server)
+    return [r for kind in SERVER_ROUTE_KINDS for r in cluster.items(kind, namespace)
+            if any(p.get("kind") == "Server" and p.get("name") == name_of(server)
+                   and (p.get("namespace") or namespace) == namespace
+                   for p in (r.get("spec") or {}).get("parentRefs") or [])]
+
+
+def _headers_match(wanted: list, headers: dict) -> bool:
+    seen = {k.lower(): v for k, v in headers.items()}
+    for h in wanted:
+        value = seen.get(str(h.get("name", "")).lower())
+        if h.get("type") == "RegularExpression":
+            if value is None or re.fullmatch(h.get("value", ""), value) is None:
+                return False
+        elif value != h.get("value"):
+            return False
+    return True
+
+
+def inbound_route(routes: list[dict], method: str, path: str, headers: dict) -> dict | None:
+    """The one HTTPRoute a request matches, by the Gateway API precedence Linkerd uses ("A given HTTP request can
+    only match one HTTPRoute"): Exact path, then the longest prefix, method, more header matches, oldest, name."""
+    only = path.split("?", 1)[0] or "/"
+    candidates = []
+    for route in routes:
+        for rule in (route.get("spec") or {}).get("rules") or [{}]:
+            for match in rule.get("matches") or [{}]:
+                spec = match.get("path") or {}
+                if match.get("method") and match["method"] != method:
+                    continue
+                if not _path_matches(spec, only) or not _headers_match(match.get("headers") or [], headers):
+                    continue
+                candidates.append(((spec.get("type") != "Exact", -len(spec.get("value", "/")),
+                                    not match.get("method"), -len(match.get("headers") or []),
+                                    route["metadata"].get("creationTimestamp") or "", name_of(route)), route))
+    return min(candidates, key=lambda c: c[0])[1] if candidates else None
 
 
 def service_profile_for(service: dict, client_namespace: str, profiles: list[dict],
@@ -203,6 +246,7 @@ def annotated_inbound_policy(pod: dict, namespace: dict | None) -> tuple[str, st
 class LinkerdDecision:
     allowed: bool
     why: str
+    status: int = 403        # what the proxy answers an HTTP request it refuses
 
 
 def _in_cluster(ip: str, cluster_networks) -> bool:
@@ -267,38 +311,44 @@ def _authn_allows(auth: dict, client_id: str | None, source_ip: str) -> bool:
     return False
 
 
-def authorize(lab, pod: dict, port: int, client_id: str | None, source_ip: str) -> LinkerdDecision:
+def authorize(lab, pod: dict, port: int, client_id: str | None, source_ip: str, method: str = "GET",
+              path: str = "/", headers: dict | None = None) -> LinkerdDecision:
     """Inbound: a Server selecting this pod and port makes its traffic deny-by-default except what an
     AuthorizationPolicy targeting the Server (or the namespace) authorizes with all its required
-    authentications; without a Server the default inbound policy decides (deny -> 403 for HTTP)."""
+    authentications; with HTTPRoutes on the Server, a request no route matches is refused with 404 and a
+    route's own policies authorize it too; without a Server the default inbound policy decides (deny -> 403)."""
     cluster = lab.cluster
     namespace = namespace_of(pod)
     servers = [s for s in cluster.items("Server", namespace)
                if _selects((s.get("spec") or {}).get("podSelector") or {}, labels_of(pod))
                and _server_port_matches(s, pod, port)]
-    if servers:
-        server = sorted(servers, key=name_of)[0]
-        policies = [p for p in cluster.items("AuthorizationPolicy.policy.linkerd.io", namespace)
-                    if ((p.get("spec") or {}).get("targetRef") or {}).get("kind") in ("Server", "Namespace")
-                    and ((p["spec"]["targetRef"].get("kind") == "Namespace")
-                         or p["spec"]["targetRef"].get("name") == name_of(server))]
-        for p in sorted(policies, key=name_of):
-            refs = (p.get("spec") or {}).get("requiredAuthenticationRefs") or []
-            auths = []
-            for ref in refs:
-                found = cluster.find(ref.get("kind", ""), f"{ref.get('namespace') or namespace}/{ref.get('name')}")
-                auths.append(found)
-            if all(a is not None and _authn_allows(a, client_id, source_ip) for a in auths):
-                return LinkerdDecision(True, f"Server {namespace}/{name_of(server)}: AuthorizationPolicy "
-                                             f"{namespace}/{name_of(p)} authorizes the client")
-        # accessPolicy: "the policy applied to traffic not matching any associated authorization policies"
-        access = (server.get("spec") or {}).get("accessPolicy", "deny")
-        if access != "deny":
-            return _default(access, client_id, source_ip, lab, f"Server {name_of(server)} accessPolicy {access}")
-        return LinkerdDecision(False, f"Server {namespace}/{name_of(server)} selects port {port} and no "
-                                      f"AuthorizationPolicy authorizes this client: 403")
-    policy, why = default_inbound_policy(pod, cluster.find("Namespace", namespace))
-    return _default(policy, client_id, source_ip, lab, why)
+    if not servers:
+        policy, why = default_inbound_policy(pod, cluster.find("Namespace", namespace))
+        return _default(policy, client_id, source_ip, lab, why)
+    server = sorted(servers, key=name_of)[0]
+    where = f"Server {namespace}/{name_of(server)}"
+    targets = {("Server", name_of(server)), ("Namespace", namespace)}
+    routes = server_routes(cluster, server)
+    if routes:
+        route = inbound_route(routes, method, path, headers or {})
+        if route is None:
+            return LinkerdDecision(False, f"{where} has HTTPRoutes and none matches {method} {path}: 404", 404)
+        targets.add(("HTTPRoute", name_of(route)))
+        where += f" route {name_of(route)}"
+    policies = [p for p in cluster.items("AuthorizationPolicy.policy.linkerd.io", namespace)
+                if (((p.get("spec") or {}).get("targetRef") or {}).get("kind"),
+                    p["spec"]["targetRef"].get("name")) in targets]
+    for p in sorted(policies, key=name_of):
+        refs = (p.get("spec") or {}).get("requiredAuthenticationRefs") or []
+        auths = [cluster.find(ref.get("kind", ""), f"{ref.get('namespace') or namespace}/{ref.get('name')}")
+                 for ref in refs]
+        if all(a is not None and _authn_allows(a, client_id, source_ip) for a in auths):
+            return LinkerdDecision(True, f"{where}: AuthorizationPolicy {namespace}/{name_of(p)} authorizes the client")
+    # accessPolicy: "the policy applied to traffic not matching any associated authorization policies"
+    access = (server.get("spec") or {}).get("accessPolicy", "deny")
+    if access != "deny":
+        return _default(access, client_id, source_ip, lab, f"{where} accessPolicy {access}")
+    return LinkerdDecision(False, f"{where} selects port {port} and no AuthorizationPolicy authorizes this client: 403")
 
 
 def _default(policy: str, client_id, source_ip, lab, why) -> LinkerdDecision:

@@ -116,6 +116,7 @@ _KNOWN = {c.kind: c for c in (
     CustomResource("MeshTLSAuthentication", ("meshtlsauthn",), status=False),
     CustomResource("NetworkAuthentication", ("netauthn", "networkauthn"), status=False),
     CustomResource("AuthorizationPolicy.policy.linkerd.io", ("authzpolicy",), status=False),
+    CustomResource("HTTPRoute.policy.linkerd.io"),
     CustomResource("ServiceProfile", ("sp",), status=False),
 )}
 

@@ -53,6 +53,9 @@ GROUPED_KINDS = (
                                        "gateways.networking.istio.io", True, "dns1123-subdomain")),
     ("policy.linkerd.io", kinds.Kind("AuthorizationPolicy.policy.linkerd.io", ("policy.linkerd.io/v1alpha1",),
                                      "authorizationpolicies.policy.linkerd.io", True, "dns1123-subdomain")),
+    ("policy.linkerd.io", kinds.Kind("HTTPRoute.policy.linkerd.io", ("policy.linkerd.io/v1beta3",
+                                     "policy.linkerd.io/v1beta2", "policy.linkerd.io/v1beta1"),
+                                     "httproutes.policy.linkerd.io", True, "dns1123-subdomain")),
 )
 
 

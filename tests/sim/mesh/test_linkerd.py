@@ -153,3 +153,43 @@ def test_server_access_policy_applies_to_traffic_no_policy_authorizes(lab):
     assert lab.http(URL, src=pod_of(lab, "plain", "curl")).status == 403
     lab.apply([_server()])
     assert lab.http(URL, src=pod_of(lab, "meshed", "curl")).status == 403
+
+
+def _route(name: str, matches: list) -> dict:
+    return {"apiVersion": "policy.linkerd.io/v1beta3", "kind": "HTTPRoute", "metadata": {"name": name, "namespace": "meshed"},
+            "spec": {"parentRefs": [{"name": "httpbin", "kind": "Server", "group": "policy.linkerd.io"}],
+                     "rules": [{"matches": matches}]}}
+
+
+def test_per_route_policy_404_for_unmatched_and_403_for_unauthorized_routes(lab):
+    """With HTTPRoutes on a Server, a request no route matches is refused with 404; a matched route needs a policy
+    targeting it (or the Server)."""
+    curl = pod_of(lab, "meshed", "curl")
+    route_policy = _policy("read", {"kind": "ServiceAccount", "name": "curl"})
+    route_policy["spec"]["targetRef"] = {"group": "policy.linkerd.io", "kind": "HTTPRoute", "name": "read"}
+    lab.apply([_server(), _route("read", [{"path": {"value": "/headers"}, "method": "GET"}]),
+               _route("write", [{"path": {"value": "/post"}, "method": "POST"}]), route_policy])
+    assert lab.http(URL, src=curl).status == 200
+    assert lab.http("http://httpbin.meshed:8000/post", src=curl, method="POST").status == 403
+    assert lab.http("http://httpbin.meshed:8000/ip", src=curl).status == 404
+    lab.apply([_policy("everything", {"kind": "ServiceAccount", "name": "curl"})])
+    assert lab.http("http://httpbin.meshed:8000/post", src=curl, method="POST").status == 200
+    assert lab.http("http://httpbin.meshed:8000/ip", src=curl).status == 404
+
+
+def test_inbound_route_prefers_exact_then_longest_prefix_then_method():
+    """Gateway API precedence: an Exact path beats any prefix, a longer prefix a shorter one, a method match none."""
+    from kubelab.net.mesh.linkerd import inbound_route
+
+    def route(name, match, stamp="2026-01-01T00:00:00Z"):
+        return {"metadata": {"name": name, "creationTimestamp": stamp}, "spec": {"rules": [{"matches": [match]}]}}
+    prefix = route("prefix", {"path": {"value": "/api"}})
+    longer = route("longer", {"path": {"value": "/api/v1"}})
+    exact = route("exact", {"path": {"type": "Exact", "value": "/api/v1/x"}})
+    method = route("method", {"path": {"value": "/api/v1"}, "method": "GET"})
+    routes = [prefix, longer, exact, method]
+    assert inbound_route(routes, "GET", "/api/v1/x", {})["metadata"]["name"] == "exact"
+    assert inbound_route(routes, "GET", "/api/v1/y", {})["metadata"]["name"] == "method"
+    assert inbound_route(routes, "POST", "/api/v1/y", {})["metadata"]["name"] == "longer"
+    assert inbound_route(routes, "GET", "/api/v2", {})["metadata"]["name"] == "prefix"
+    assert inbound_route(routes, "GET", "/other", {}) is None
