@@ -18,7 +18,8 @@ from ...net.mesh.budget import BudgetState, RetryBudget
 from ...net.mesh.egress import REGISTRY_ONLY, outside_answer
 from ...net.mesh.outlier import OutlierDetector
 from ...net.mesh.pool import OVERFLOW_TEXT, PoolState
-from ...net.mesh.routing import Destination, HttpRoute, MeshRequest, VirtualServiceTable, pick_weighted, rewrite_path
+from ...net.mesh.routing import (Destination, HttpRoute, MeshRequest, VirtualServiceTable, pick_weighted,
+                                 redirect_location, rewrite_path)
 from ...net.mesh.values import fqdn
 from ...net.objects import labels_of, name_of, namespace_of
 from ...results import Headers, Response, ServerRequest
@@ -255,7 +256,8 @@ class MeshWalk(ServerSide, GatewaySide):
             self.hops.append(make_hop(where, device, f"route: {choice.why}"))
         if route.redirect:
             r = route.redirect
-            location = f"{r.get('scheme', request.scheme)}://{r.get('authority', request.host)}{r.get('uri', request.path)}"
+            location = redirect_location(r, request.scheme, request.header("host") or request.host, request.path,
+                                         request.port)
             return self.fail(int(r.get("redirectCode", 301)), f"{route.label} redirects to {location}",
                              headers={"Location": location}, route=choice.why, attempts=0)
         if route.direct_response:
