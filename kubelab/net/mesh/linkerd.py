@@ -98,9 +98,10 @@ def _path_matches(spec: dict, path: str) -> bool:
     return not prefix or path == prefix or path.startswith(prefix + "/")
 
 
-def route_for_service(service: dict, routes: list[dict], method: str, path: str) -> tuple[dict, dict] | None:
+def route_for_service(service: dict, routes: list[dict], method: str, path: str,
+                      headers: dict | None = None) -> tuple[dict, dict] | None:
     """The HTTPRoute (oldest first) that has the Service as a parent (GAMMA) and a rule matching the request by
-    path and method: (route, rule), or None."""
+    path, method and headers: (route, rule), or None."""
     only = path.split("?", 1)[0] or "/"
 
     def age(r):
@@ -114,9 +115,24 @@ def route_for_service(service: dict, routes: list[dict], method: str, path: str)
         for rule in (route.get("spec") or {}).get("rules") or [{}]:
             for match in rule.get("matches") or [{}]:
                 if (not match.get("method") or match["method"] == method) and \
-                        _path_matches(match.get("path") or {}, only):
+                        _path_matches(match.get("path") or {}, only) and \
+                        _headers_match(match.get("headers") or [], headers or {}):
                     return route, rule
     return None
+
+
+def pick_backend(rule: dict, rng) -> dict | None:
+    """A rule's backendRefs split the traffic by weight (default 1; weight 0 gets none): the backendRef this
+    request goes to, or None when the rule names no backend (the parent Service itself)."""
+    refs = [r for r in rule.get("backendRefs") or [] if int(r.get("weight", 1)) > 0]
+    if not refs:
+        return None
+    point = rng.random() * sum(int(r.get("weight", 1)) for r in refs)
+    for ref in refs:
+        point -= int(ref.get("weight", 1))
+        if point < 0:
+            return ref
+    return refs[-1]
 
 
 SERVER_ROUTE_KINDS = ("HTTPRoute.policy.linkerd.io", "HTTPRoute")     # Linkerd's own HTTPRoute, and Gateway API's

@@ -617,9 +617,21 @@ class MeshWalk(ServerSide, GatewaySide):
             policy, timeout_ms, why = linkerd.profile_policy(profile, request.method, request.path)
             budget = linkerd.profile_budget(profile) if policy.attempts else None
         else:
-            found = linkerd.route_for_service(service, self.lab.cluster.items("HTTPRoute", namespace_of(service)),
-                                              request.method, request.path)
+            routes = [r for kind in linkerd.SERVER_ROUTE_KINDS
+                      for r in self.lab.cluster.items(kind, namespace_of(service))]
+            found = linkerd.route_for_service(service, routes, request.method, request.path, dict(request.headers))
             policy, timeout_ms, why = linkerd.client_policy(service, *(found or ()))
+            ref = linkerd.pick_backend(found[1], self.rng) if found else None
+            if ref is not None:
+                # the rule's backendRefs: this request goes to the Service the weighted draw picked
+                ref_ns = ref.get("namespace") or namespace_of(found[0])
+                target = self.lab.cluster.find("Service", f"{ref_ns}/{ref['name']}")
+                target_port = service_port(target, ref.get("port", port["port"]))
+                if target_port is None:
+                    return self.fail(500, f"HTTPRoute {_key(found[0])} backendRef {ref['name']}:{ref.get('port')} "
+                                          f"names no Service port", attempts=0)
+                why += f"; HTTPRoute {_key(found[0])} sends it to {ref['name']}"
+                service, port = target, target_port
         self.route = f"Service {_key(service)}:{port['port']} ({why})"
         if self.verbose:
             self.hops.append(make_hop(f"pod {_key(client_pod)}", "linkerd-proxy", f"outbound to {self.route}"))

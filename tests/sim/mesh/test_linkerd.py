@@ -156,7 +156,8 @@ def test_server_access_policy_applies_to_traffic_no_policy_authorizes(lab):
 
 
 def _route(name: str, matches: list) -> dict:
-    return {"apiVersion": "policy.linkerd.io/v1beta3", "kind": "HTTPRoute", "metadata": {"name": name, "namespace": "meshed"},
+    return {"apiVersion": "policy.linkerd.io/v1beta3", "kind": "HTTPRoute",
+            "metadata": {"name": name, "namespace": "meshed"},
             "spec": {"parentRefs": [{"name": "httpbin", "kind": "Server", "group": "policy.linkerd.io"}],
                      "rules": [{"matches": matches}]}}
 
@@ -193,3 +194,36 @@ def test_inbound_route_prefers_exact_then_longest_prefix_then_method():
     assert inbound_route(routes, "POST", "/api/v1/y", {})["metadata"]["name"] == "longer"
     assert inbound_route(routes, "GET", "/api/v2", {})["metadata"]["name"] == "prefix"
     assert inbound_route(routes, "GET", "/other", {}) is None
+
+
+def test_httproute_backend_refs_route_by_header_and_weight():
+    """An HTTPRoute on a Service: a header match picks its rule's backend Service; weights split (0 gets none)."""
+    lab = mesh_lab("linkerd", namespaces={"sample": MESHED}, apps=[("helloworld", "sample"), ("curl", "sample")])
+    lab.apply([{"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"helloworld-{v}", "namespace": "sample"},
+                "spec": {"selector": {"app": "helloworld", "version": v}, "ports": [{"name": "http", "port": 5000}]}}
+               for v in ("v1", "v2")])
+    route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+             "metadata": {"name": "split", "namespace": "sample"},
+             "spec": {"parentRefs": [{"group": "core", "kind": "Service", "name": "helloworld", "port": 5000}],
+                      "rules": [{"matches": [{"headers": [{"name": "end-user", "value": "jason"}]}],
+                                 "backendRefs": [{"name": "helloworld-v2", "port": 5000}]},
+                                {"backendRefs": [{"name": "helloworld-v1", "port": 5000, "weight": 1},
+                                                 {"name": "helloworld-v2", "port": 5000, "weight": 0}]}]}}
+    lab.apply([route])
+    src = pod_of(lab, "sample", "curl")
+    plain = {lab.http("http://helloworld:5000/hello", src=src).backend for _ in range(10)}
+    jason = {lab.http("http://helloworld:5000/hello", src=src, headers={"End-User": "jason"}).backend for _ in range(10)}
+    assert (plain, jason) == ({"sample/helloworld-v1:5000"}, {"sample/helloworld-v2:5000"})
+
+
+def test_pick_backend_is_proportional_to_weights():
+    """pick_backend draws each backendRef with probability weight / sum of weights."""
+    import random
+
+    from kubelab.net.mesh.linkerd import pick_backend
+
+    rng = random.Random(1)
+    rule = {"backendRefs": [{"name": "a", "weight": 3}, {"name": "b", "weight": 1}, {"name": "c", "weight": 0}]}
+    names = [pick_backend(rule, rng)["name"] for _ in range(4000)]
+    assert names.count("c") == 0 and 0.72 < names.count("a") / 4000 < 0.78
+    assert pick_backend({}, rng) is None
