@@ -13,7 +13,7 @@ import dataclasses
 import random
 
 from ...net.kubeproxy import ProxyEndpoint
-from ...net.mesh import linkerd, resilience, security
+from ...net.mesh import gamma, linkerd, resilience, security
 from ...net.mesh.budget import BudgetState, RetryBudget
 from ...net.mesh.egress import REGISTRY_ONLY, outside_answer
 from ...net.mesh.outlier import OutlierDetector
@@ -213,8 +213,11 @@ class MeshWalk(ServerSide, GatewaySide):
     # ------------------------------------------------------------------ client side
     def _virtual_services(self) -> VirtualServiceTable:
         lab = self.lab
-        return lab._view("mesh_vs_table", lambda: VirtualServiceTable(lab.cluster.items("VirtualService"),
-                                                                      lab.config.cluster_domain))
+        domain = lab.config.cluster_domain
+        # istiod turns mesh (GAMMA) HTTPRoutes into VirtualServices (the oldest claim on a host wins)
+        return lab._view("mesh_vs_table", lambda: VirtualServiceTable(
+            list(lab.cluster.items("VirtualService")) + gamma.virtual_services_from_routes(
+                lab.cluster.items("HTTPRoute"), domain), domain))
 
     def outbound(self, client_pod: dict, service: dict, port: dict, request) -> Response:
         """The client's sidecar: Istio routes by VirtualService (the default route to the Service when none);
