@@ -29,7 +29,8 @@ CelPredicate = Callable[[object, object], bool]
 _STATUS_SUBRESOURCE = frozenset({
     "GatewayClass", "Gateway", "HTTPRoute",
     "VirtualService", "DestinationRule", "Gateway.networking.istio.io", "ServiceEntry",
-    "PeerAuthentication", "AuthorizationPolicy", "RequestAuthentication"})
+    "PeerAuthentication", "AuthorizationPolicy", "RequestAuthentication",
+    "HTTPRoute.policy.linkerd.io"})   # Linkerd's HTTPRoute reports parents in status, as Gateway API's does
 
 
 def has_status_subresource(kind: str) -> bool:

@@ -83,7 +83,7 @@ class Cluster:
     # ---------------------------------------------------------------- bootstrap
     def _bootstrap(self) -> None:
         """What kubeadm leaves behind: system namespaces, nodes, the kubernetes and kube-dns Services, CoreDNS."""
-        from ..net.dns import DEFAULT_COREFILE
+        from ..net.dns import default_corefile
 
         docs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in SYSTEM_NAMESPACES]
         docs += [self.default_node(i) for i in range(self.config.nodes)]
@@ -102,7 +102,7 @@ class Cluster:
         labels = {"k8s-app": "kube-dns"}
         docs.append({"apiVersion": "v1", "kind": "ConfigMap",
                      "metadata": {"name": "coredns", "namespace": "kube-system"},
-                     "data": {"Corefile": DEFAULT_COREFILE}})
+                     "data": {"Corefile": default_corefile(self.config.cluster_domain)}})
         docs.append({"apiVersion": "v1", "kind": "Service",
                      "metadata": {"name": "kube-dns", "namespace": "kube-system",
                                   "labels": {"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"}},

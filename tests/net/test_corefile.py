@@ -22,6 +22,15 @@ def test_other_zone():
     assert parse_corefile(default_corefile("corp.internal")).zones[0] == "corp.internal"
 
 
+def test_cluster_installs_corefile_for_its_domain():
+    """Does a cluster with another domain serve that zone (kubeadm writes networking.dnsDomain into the Corefile)?"""
+    import kubelab
+
+    lab = kubelab.connect("simulated", cluster_domain="corp.internal", nodes=0, seed=0)
+    assert lab.resolve("kubernetes.default.svc.corp.internal", "A").rcode == "NOERROR"
+    assert lab.resolve("kubernetes.default.svc.cluster.local", "A").rcode == "NXDOMAIN"
+
+
 def test_minimal_block_uses_coredns_defaults():
     """Does a bare kubernetes directive mean pods disabled, ttl 5, no fallthrough, no forward?"""
     o = parse_corefile(".:53 {\n  kubernetes cluster.local\n}\n")

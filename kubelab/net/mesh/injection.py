@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 
 from ..objects import labels_of
+from .linkerd import PROXY_POLICY_ENV, annotated_inbound_policy
 
 __all__ = ["istio_injects", "linkerd_injects", "inject_istio", "inject_linkerd", "sidecar_of", "has_sidecar",
            "ISTIO_PROXY", "LINKERD_PROXY", "ISTIO_VERSION", "LINKERD_VERSION"]
@@ -114,9 +115,10 @@ def inject_istio(pod: dict, reason: str) -> dict:
     return out
 
 
-def inject_linkerd(pod: dict, reason: str) -> dict:
+def inject_linkerd(pod: dict, reason: str, namespace: dict | None = None) -> dict:
     """What linkerd-proxy-injector adds: the linkerd-init init container (iptables to 4143/4140) and the
-    linkerd-proxy container, first among the containers (proxy-await), with linkerd.io/proxy-version."""
+    linkerd-proxy container, first among the containers (proxy-await), with linkerd.io/proxy-version; the
+    proxy's default inbound policy comes from the annotations as they are at pod creation."""
     out = copy.deepcopy(pod)
     meta = out.setdefault("metadata", {})
     annotations = meta.setdefault("annotations", {})
@@ -131,7 +133,8 @@ def inject_linkerd(pod: dict, reason: str) -> dict:
                                                                "--proxy-uid", "2102"]}
     proxy = {"name": LINKERD_PROXY, "image": image,
              "ports": [{"containerPort": 4143, "name": "linkerd-proxy", "protocol": "TCP"},
-                       {"containerPort": 4191, "name": "linkerd-admin", "protocol": "TCP"}]}
+                       {"containerPort": 4191, "name": "linkerd-admin", "protocol": "TCP"}],
+             "env": [{"name": PROXY_POLICY_ENV, "value": annotated_inbound_policy(pod, namespace)[0]}]}
     spec["initContainers"] = [init] + list(spec.get("initContainers") or [])
     spec["containers"] = [proxy] + list(spec.get("containers") or [])
     return out

@@ -7,6 +7,7 @@ Sources: linkerd.io/2.19/reference/retries, /reference/timeouts, /reference/auth
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 
 from ..objects import labels_of, name_of, namespace_of
@@ -92,15 +93,15 @@ def _path_matches(spec: dict, path: str) -> bool:
     if kind == "Exact":
         return path == value
     if kind == "RegularExpression":
-        import re
         return re.fullmatch(value, path) is not None
     prefix = value.rstrip("/")
     return not prefix or path == prefix or path.startswith(prefix + "/")
 
 
-def route_for_service(service: dict, routes: list[dict], method: str, path: str) -> tuple[dict, dict] | None:
+def route_for_service(service: dict, routes: list[dict], method: str, path: str,
+                      headers: dict | None = None) -> tuple[dict, dict] | None:
     """The HTTPRoute (oldest first) that has the Service as a parent (GAMMA) and a rule matching the request by
-    path and method: (route, rule), or None."""
+    path, method and headers: (route, rule), or None."""
     only = path.split("?", 1)[0] or "/"
 
     def age(r):
@@ -114,9 +115,67 @@ def route_for_service(service: dict, routes: list[dict], method: str, path: str)
         for rule in (route.get("spec") or {}).get("rules") or [{}]:
             for match in rule.get("matches") or [{}]:
                 if (not match.get("method") or match["method"] == method) and \
-                        _path_matches(match.get("path") or {}, only):
+                        _path_matches(match.get("path") or {}, only) and \
+                        _headers_match(match.get("headers") or [], headers or {}):
                     return route, rule
     return None
+
+
+def pick_backend(rule: dict, rng) -> dict | None:
+    """A rule's backendRefs split the traffic by weight (default 1; weight 0 gets none): the backendRef this
+    request goes to, or None when the rule names no backend (the parent Service itself)."""
+    refs = [r for r in rule.get("backendRefs") or [] if int(r.get("weight", 1)) > 0]
+    if not refs:
+        return None
+    point = rng.random() * sum(int(r.get("weight", 1)) for r in refs)
+    for ref in refs:
+        point -= int(ref.get("weight", 1))
+        if point < 0:
+            return ref
+    return refs[-1]
+
+
+SERVER_ROUTE_KINDS = ("HTTPRoute.policy.linkerd.io", "HTTPRoute")     # Linkerd's own HTTPRoute, and Gateway API's
+
+
+def server_routes(cluster, server: dict) -> list[dict]:
+    """The HTTPRoutes (policy.linkerd.io or gateway.networking.k8s.io) with the Server as a parent."""
+    namespace = namespace_of(server)
+    return [r for kind in SERVER_ROUTE_KINDS for r in cluster.items(kind, namespace)
+            if any(p.get("kind") == "Server" and p.get("name") == name_of(server)
+                   and (p.get("namespace") or namespace) == namespace
+                   for p in (r.get("spec") or {}).get("parentRefs") or [])]
+
+
+def _headers_match(wanted: list, headers: dict) -> bool:
+    seen = {k.lower(): v for k, v in headers.items()}
+    for h in wanted:
+        value = seen.get(str(h.get("name", "")).lower())
+        if h.get("type") == "RegularExpression":
+            if value is None or re.fullmatch(h.get("value", ""), value) is None:
+                return False
+        elif value != h.get("value"):
+            return False
+    return True
+
+
+def inbound_route(routes: list[dict], method: str, path: str, headers: dict) -> dict | None:
+    """The one HTTPRoute a request matches, by the Gateway API precedence Linkerd uses ("A given HTTP request can
+    only match one HTTPRoute"): Exact path, then the longest prefix, method, more header matches, oldest, name."""
+    only = path.split("?", 1)[0] or "/"
+    candidates = []
+    for route in routes:
+        for rule in (route.get("spec") or {}).get("rules") or [{}]:
+            for match in rule.get("matches") or [{}]:
+                spec = match.get("path") or {}
+                if match.get("method") and match["method"] != method:
+                    continue
+                if not _path_matches(spec, only) or not _headers_match(match.get("headers") or [], headers):
+                    continue
+                candidates.append(((spec.get("type") != "Exact", -len(spec.get("value", "/")),
+                                    not match.get("method"), -len(match.get("headers") or []),
+                                    route["metadata"].get("creationTimestamp") or "", name_of(route)), route))
+    return min(candidates, key=lambda c: c[0])[1] if candidates else None
 
 
 def service_profile_for(service: dict, client_namespace: str, profiles: list[dict],
@@ -174,7 +233,21 @@ def profile_budget(profile: dict) -> RetryBudget:
     return retry_budget((profile.get("spec") or {}).get("retryBudget"))
 
 
+PROXY_POLICY_ENV = "LINKERD2_PROXY_INBOUND_DEFAULT_POLICY"
+
+
 def default_inbound_policy(pod: dict, namespace: dict | None) -> tuple[str, str]:
+    """The policy the proxy was started with: "the default policy is fixed at proxy initialization time" (the
+    injector writes it into the proxy's environment); a pod without it falls back to the annotations now."""
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        for env in container.get("env") or []:
+            if env.get("name") == PROXY_POLICY_ENV and env.get("value"):
+                return env["value"], (f"the proxy's default inbound policy {env['value']} (fixed when the pod was "
+                                      f"created; changing the annotation later does not change it)")
+    return annotated_inbound_policy(pod, namespace)
+
+
+def annotated_inbound_policy(pod: dict, namespace: dict | None) -> tuple[str, str]:
     """config.linkerd.io/default-inbound-policy on the pod, else on its namespace, else the cluster default
     all-unauthenticated."""
     for where, obj in (("pod", pod), ("namespace", namespace)):
@@ -189,6 +262,7 @@ def default_inbound_policy(pod: dict, namespace: dict | None) -> tuple[str, str]
 class LinkerdDecision:
     allowed: bool
     why: str
+    status: int = 403        # what the proxy answers an HTTP request it refuses
 
 
 def _in_cluster(ip: str, cluster_networks) -> bool:
@@ -230,6 +304,9 @@ def _authn_allows(auth: dict, client_id: str | None, source_ip: str) -> bool:
     """MeshTLSAuthentication: the client's identity is listed ("*" = any authenticated client) or its
     ServiceAccount is referenced; NetworkAuthentication: the source address is in one of the networks."""
     spec = auth.get("spec") or {}
+    if auth.get("kind") == "ServiceAccount":
+        # a ServiceAccount named directly in requiredAuthenticationRefs: the reference's "authors-policy" example
+        return client_id is not None and client_id == identity(namespace_of(auth), name_of(auth))
     if auth.get("kind") == "MeshTLSAuthentication":
         if client_id is None:
             return False
@@ -250,37 +327,44 @@ def _authn_allows(auth: dict, client_id: str | None, source_ip: str) -> bool:
     return False
 
 
-def authorize(lab, pod: dict, port: int, client_id: str | None, source_ip: str) -> LinkerdDecision:
+def authorize(lab, pod: dict, port: int, client_id: str | None, source_ip: str, method: str = "GET",
+              path: str = "/", headers: dict | None = None) -> LinkerdDecision:
     """Inbound: a Server selecting this pod and port makes its traffic deny-by-default except what an
     AuthorizationPolicy targeting the Server (or the namespace) authorizes with all its required
-    authentications; without a Server the default inbound policy decides (deny -> 403 for HTTP)."""
+    authentications; with HTTPRoutes on the Server, a request no route matches is refused with 404 and a
+    route's own policies authorize it too; without a Server the default inbound policy decides (deny -> 403)."""
     cluster = lab.cluster
     namespace = namespace_of(pod)
     servers = [s for s in cluster.items("Server", namespace)
                if _selects((s.get("spec") or {}).get("podSelector") or {}, labels_of(pod))
                and _server_port_matches(s, pod, port)]
-    if servers:
-        server = sorted(servers, key=name_of)[0]
-        policies = [p for p in cluster.items("AuthorizationPolicy.policy.linkerd.io", namespace)
-                    if ((p.get("spec") or {}).get("targetRef") or {}).get("kind") in ("Server", "Namespace")
-                    and ((p["spec"]["targetRef"].get("kind") == "Namespace")
-                         or p["spec"]["targetRef"].get("name") == name_of(server))]
-        for p in sorted(policies, key=name_of):
-            refs = (p.get("spec") or {}).get("requiredAuthenticationRefs") or []
-            auths = []
-            for ref in refs:
-                found = cluster.find(ref.get("kind", ""), f"{ref.get('namespace') or namespace}/{ref.get('name')}")
-                auths.append(found)
-            if all(a is not None and _authn_allows(a, client_id, source_ip) for a in auths):
-                return LinkerdDecision(True, f"Server {namespace}/{name_of(server)}: AuthorizationPolicy "
-                                             f"{namespace}/{name_of(p)} authorizes the client")
-        access = (server.get("spec") or {}).get("accessPolicy", "deny")
-        if access != "deny" and not policies:
-            return _default(access, client_id, source_ip, lab, f"Server {name_of(server)} accessPolicy {access}")
-        return LinkerdDecision(False, f"Server {namespace}/{name_of(server)} selects port {port} and no "
-                                      f"AuthorizationPolicy authorizes this client: 403")
-    policy, why = default_inbound_policy(pod, cluster.find("Namespace", namespace))
-    return _default(policy, client_id, source_ip, lab, why)
+    if not servers:
+        policy, why = default_inbound_policy(pod, cluster.find("Namespace", namespace))
+        return _default(policy, client_id, source_ip, lab, why)
+    server = sorted(servers, key=name_of)[0]
+    where = f"Server {namespace}/{name_of(server)}"
+    targets = {("Server", name_of(server)), ("Namespace", namespace)}
+    routes = server_routes(cluster, server)
+    if routes:
+        route = inbound_route(routes, method, path, headers or {})
+        if route is None:
+            return LinkerdDecision(False, f"{where} has HTTPRoutes and none matches {method} {path}: 404", 404)
+        targets.add(("HTTPRoute", name_of(route)))
+        where += f" route {name_of(route)}"
+    policies = [p for p in cluster.items("AuthorizationPolicy.policy.linkerd.io", namespace)
+                if (((p.get("spec") or {}).get("targetRef") or {}).get("kind"),
+                    p["spec"]["targetRef"].get("name")) in targets]
+    for p in sorted(policies, key=name_of):
+        refs = (p.get("spec") or {}).get("requiredAuthenticationRefs") or []
+        auths = [cluster.find(ref.get("kind", ""), f"{ref.get('namespace') or namespace}/{ref.get('name')}")
+                 for ref in refs]
+        if all(a is not None and _authn_allows(a, client_id, source_ip) for a in auths):
+            return LinkerdDecision(True, f"{where}: AuthorizationPolicy {namespace}/{name_of(p)} authorizes the client")
+    # accessPolicy: "the policy applied to traffic not matching any associated authorization policies"
+    access = (server.get("spec") or {}).get("accessPolicy", "deny")
+    if access != "deny":
+        return _default(access, client_id, source_ip, lab, f"{where} accessPolicy {access}")
+    return LinkerdDecision(False, f"{where} selects port {port} and no AuthorizationPolicy authorizes this client: 403")
 
 
 def _default(policy: str, client_id, source_ip, lab, why) -> LinkerdDecision:

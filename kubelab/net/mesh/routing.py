@@ -14,7 +14,8 @@ from urllib.parse import parse_qsl, urlsplit
 from .values import duration_ms, fqdn, host_matches, percentage
 
 __all__ = ["MeshRequest", "Destination", "HttpRoute", "RouteChoice", "compile_virtual_service", "VirtualServiceTable",
-           "match_block", "string_matches", "pick_weighted", "subset_labels", "destination_rule_for", "rewrite_path"]
+           "match_block", "string_matches", "pick_weighted", "subset_labels", "destination_rule_for", "rewrite_path",
+           "redirect_location"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,33 @@ def rewrite_path(rewrite: dict | None, block: dict | None, path: str) -> str:
         go_style = re.sub(r"\\(\d)", r"\\g<\1>", str(regex.get("rewrite", "")))
         return re.sub(str(regex.get("match", "")), go_style, only) + query
     return path
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def redirect_location(redirect: dict, scheme: str, authority: str, path: str, request_port: int) -> str:
+    """HTTPRedirect as Envoy's RedirectAction builds the Location: `authority` replaces host[:port], else the
+    request's Host header is kept as sent (its port dropped only for a new `port`, or for a scheme change from
+    that scheme's default port); `port` / derivePort FROM_REQUEST_PORT append a port; `uri` swaps the path and
+    keeps the query unless it carries its own."""
+    new_scheme = redirect.get("scheme") or scheme
+    new_port = ""
+    if redirect.get("port"):
+        new_port = f":{redirect['port']}"
+    elif redirect.get("derivePort") == "FROM_REQUEST_PORT":
+        new_port = f":{request_port}"
+    host = redirect.get("authority")
+    if not host:
+        name, colon, port = authority.rpartition(":") if ":" in authority else (authority, "", "")
+        drop = bool(new_port) or redirect.get("derivePort") == "FROM_PROTOCOL_DEFAULT" or (
+            new_scheme != scheme and port == str(_DEFAULT_PORTS.get(scheme)))
+        host = name if colon and drop else authority
+    target = path
+    if redirect.get("uri"):
+        query = urlsplit(path).query
+        target = redirect["uri"] if "?" in redirect["uri"] or not query else f"{redirect['uri']}?{query}"
+    return f"{new_scheme}://{host}{new_port}{target}"
 
 
 def string_matches(spec: dict | None, value: str | None, ignore_case: bool = False) -> bool:

@@ -114,13 +114,14 @@ _KNOWN = {c.kind: c for c in (
     CustomResource("AuthorizationPolicy", ("ap",), _ISTIO_SEC, (
         PrinterColumn("Action", ".spec.action", description="The operation to take."), AGE)),
     CustomResource("RequestAuthentication", ("ra",), _ISTIO_SEC),
-    # Linkerd (charts/linkerd-crds): no categories, no status subresources
+    # Linkerd (charts/linkerd-crds): no categories; HTTPRoute alone has a status subresource (kubelab.api.crd)
     CustomResource("Server", ("srv",), (), _SERVER + (PrinterColumn(
         "Access Policy", ".spec.accessPolicy", description="The default access policy applied when the traffic "
         "doesn't match any of the policy rules"),), version_columns=(("v1beta1", _SERVER),)),
     CustomResource("MeshTLSAuthentication", ("meshtlsauthn",)),
     CustomResource("NetworkAuthentication", ("netauthn", "networkauthn")),
     CustomResource("AuthorizationPolicy.policy.linkerd.io", ("authzpolicy",)),
+    CustomResource("HTTPRoute.policy.linkerd.io"),
     CustomResource("ServiceProfile", ("sp",)),
 )}
 

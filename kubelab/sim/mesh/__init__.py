@@ -53,6 +53,9 @@ GROUPED_KINDS = (
                                        "gateways.networking.istio.io", True, "dns1123-subdomain")),
     ("policy.linkerd.io", kinds.Kind("AuthorizationPolicy.policy.linkerd.io", ("policy.linkerd.io/v1alpha1",),
                                      "authorizationpolicies.policy.linkerd.io", True, "dns1123-subdomain")),
+    ("policy.linkerd.io", kinds.Kind("HTTPRoute.policy.linkerd.io", ("policy.linkerd.io/v1beta3",
+                                     "policy.linkerd.io/v1beta2", "policy.linkerd.io/v1beta1"),
+                                     "httproutes.policy.linkerd.io", True, "dns1123-subdomain")),
 )
 
 
@@ -75,7 +78,7 @@ def _inject(cluster, pod: dict, old: dict | None) -> dict:
         ok, why = injection.istio_injects(namespace, pod)
         return injection.inject_istio(pod, why) if ok else pod
     ok, why = injection.linkerd_injects(namespace, pod)
-    return injection.inject_linkerd(pod, why) if ok else pod
+    return injection.inject_linkerd(pod, why, namespace) if ok else pod
 
 
 def _keep_injected(pod: dict, old: dict) -> dict:

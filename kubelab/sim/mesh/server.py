@@ -93,13 +93,14 @@ class ServerSide:
             headers = [(k, v) for k, v in headers if k.lower() not in names] + added
             app_ip = "127.0.0.6"              # Istio's inbound passthrough source address
         elif sidecar == "linkerd":
-            decision = linkerd.authorize(lab, pod, port, client_id, source_ip)
+            decision = linkerd.authorize(lab, pod, port, client_id, source_ip, request.method, request.path,
+                                         dict(request.headers))
             if self.verbose:
                 self.hops.append(make_hop(where, "linkerd-proxy", f"inbound :{port} {'mTLS' if mtls else 'plaintext'}; "
                                                                   f"{decision.why}"))
             if not decision.allowed:
-                return Attempt(403, "", {"l5d-proxy-error": "unauthorized request on route"}, pod=pod, mtls=mtls,
-                               why=decision.why, proxy_answer=True)
+                error = {"l5d-proxy-error": "unauthorized request on route"} if decision.status == 403 else {}
+                return Attempt(decision.status, "", error, pod=pod, mtls=mtls, why=decision.why, proxy_answer=True)
             if client_id:
                 headers = [(k, v) for k, v in headers if k.lower() != "l5d-client-id"] + [("l5d-client-id", client_id)]
             app_ip = source_ip

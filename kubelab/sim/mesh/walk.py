@@ -13,12 +13,13 @@ import dataclasses
 import random
 
 from ...net.kubeproxy import ProxyEndpoint
-from ...net.mesh import linkerd, resilience, security
+from ...net.mesh import gamma, linkerd, resilience, security
 from ...net.mesh.budget import BudgetState, RetryBudget
 from ...net.mesh.egress import REGISTRY_ONLY, outside_answer
 from ...net.mesh.outlier import OutlierDetector
 from ...net.mesh.pool import OVERFLOW_TEXT, PoolState
-from ...net.mesh.routing import Destination, HttpRoute, MeshRequest, VirtualServiceTable, pick_weighted, rewrite_path
+from ...net.mesh.routing import (Destination, HttpRoute, MeshRequest, VirtualServiceTable, pick_weighted,
+                                 redirect_location, rewrite_path)
 from ...net.mesh.values import fqdn
 from ...net.objects import labels_of, name_of, namespace_of
 from ...results import Headers, Response, ServerRequest
@@ -212,8 +213,11 @@ class MeshWalk(ServerSide, GatewaySide):
     # ------------------------------------------------------------------ client side
     def _virtual_services(self) -> VirtualServiceTable:
         lab = self.lab
-        return lab._view("mesh_vs_table", lambda: VirtualServiceTable(lab.cluster.items("VirtualService"),
-                                                                      lab.config.cluster_domain))
+        domain = lab.config.cluster_domain
+        # istiod turns mesh (GAMMA) HTTPRoutes into VirtualServices (the oldest claim on a host wins)
+        return lab._view("mesh_vs_table", lambda: VirtualServiceTable(
+            list(lab.cluster.items("VirtualService")) + gamma.virtual_services_from_routes(
+                lab.cluster.items("HTTPRoute"), domain), domain))
 
     def outbound(self, client_pod: dict, service: dict, port: dict, request) -> Response:
         """The client's sidecar: Istio routes by VirtualService (the default route to the Service when none);
@@ -255,7 +259,8 @@ class MeshWalk(ServerSide, GatewaySide):
             self.hops.append(make_hop(where, device, f"route: {choice.why}"))
         if route.redirect:
             r = route.redirect
-            location = f"{r.get('scheme', request.scheme)}://{r.get('authority', request.host)}{r.get('uri', request.path)}"
+            location = redirect_location(r, request.scheme, request.header("host") or request.host, request.path,
+                                         request.port)
             return self.fail(int(r.get("redirectCode", 301)), f"{route.label} redirects to {location}",
                              headers={"Location": location}, route=choice.why, attempts=0)
         if route.direct_response:
@@ -615,9 +620,21 @@ class MeshWalk(ServerSide, GatewaySide):
             policy, timeout_ms, why = linkerd.profile_policy(profile, request.method, request.path)
             budget = linkerd.profile_budget(profile) if policy.attempts else None
         else:
-            found = linkerd.route_for_service(service, self.lab.cluster.items("HTTPRoute", namespace_of(service)),
-                                              request.method, request.path)
+            routes = [r for kind in linkerd.SERVER_ROUTE_KINDS
+                      for r in self.lab.cluster.items(kind, namespace_of(service))]
+            found = linkerd.route_for_service(service, routes, request.method, request.path, dict(request.headers))
             policy, timeout_ms, why = linkerd.client_policy(service, *(found or ()))
+            ref = linkerd.pick_backend(found[1], self.rng) if found else None
+            if ref is not None:
+                # the rule's backendRefs: this request goes to the Service the weighted draw picked
+                ref_ns = ref.get("namespace") or namespace_of(found[0])
+                target = self.lab.cluster.find("Service", f"{ref_ns}/{ref['name']}")
+                target_port = service_port(target, ref.get("port", port["port"]))
+                if target_port is None:
+                    return self.fail(500, f"HTTPRoute {_key(found[0])} backendRef {ref['name']}:{ref.get('port')} "
+                                          f"names no Service port", attempts=0)
+                why += f"; HTTPRoute {_key(found[0])} sends it to {ref['name']}"
+                service, port = target, target_port
         self.route = f"Service {_key(service)}:{port['port']} ({why})"
         if self.verbose:
             self.hops.append(make_hop(f"pod {_key(client_pod)}", "linkerd-proxy", f"outbound to {self.route}"))

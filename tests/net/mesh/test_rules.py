@@ -232,3 +232,22 @@ def test_outlier_defaults():
     p = outlier_policy({})
     assert (p.consecutive_5xx, p.base_ejection_ms, p.max_ejection_percent) == (5, 30000, 10)
     assert outlier_policy(None) is None
+
+
+def test_redirect_location_keeps_the_host_header_as_sent():
+    """Envoy's RedirectAction: the Host header's port stays unless a new port or a scheme change from its default
+    port drops it; authority replaces host and port; uri keeps the query unless it has one."""
+    from kubelab.net.mesh.routing import redirect_location
+
+    assert redirect_location({"uri": "/get"}, "http", "httpbin.foo:8000", "/old?x=1", 8000) == \
+        "http://httpbin.foo:8000/get?x=1"
+    assert redirect_location({"uri": "/get?y=2"}, "http", "httpbin.foo:8000", "/old?x=1", 8000) == \
+        "http://httpbin.foo:8000/get?y=2"
+    assert redirect_location({"authority": "new.example"}, "http", "httpbin.foo:8000", "/a", 8000) == \
+        "http://new.example/a"
+    assert redirect_location({"scheme": "https"}, "http", "shop.example:80", "/a", 80) == "https://shop.example/a"
+    assert redirect_location({"scheme": "https"}, "http", "shop.example:8080", "/a", 8080) == \
+        "https://shop.example:8080/a"
+    assert redirect_location({"port": 8443}, "http", "shop.example:8080", "/a", 8080) == "http://shop.example:8443/a"
+    assert redirect_location({"derivePort": "FROM_REQUEST_PORT"}, "http", "shop.example", "/a", 8080) == \
+        "http://shop.example:8080/a"

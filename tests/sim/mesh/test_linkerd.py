@@ -39,17 +39,31 @@ def test_unmeshed_client_is_plaintext_and_allowed_by_default(lab):
     assert r.status == 200 and not r.mtls and "l5d-client-id" not in r.request.headers
 
 
-def test_default_inbound_policy_deny_answers_403(lab):
+def _lab_with_meshed_policy(policy: str):
+    """The fixture's lab, with the meshed namespace annotated before its pods are created."""
+    meshed = {"annotations": {"linkerd.io/inject": "enabled", "config.linkerd.io/default-inbound-policy": policy}}
+    return mesh_lab("linkerd", namespaces={"meshed": meshed, "plain": {}},
+                    apps=[("httpbin", "meshed"), ("curl", "meshed"), ("curl", "plain")])
+
+
+def test_default_inbound_policy_deny_answers_403():
     """config.linkerd.io/default-inbound-policy: deny on the namespace -> HTTP requests get 403."""
-    lab.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "meshed", "annotations": {
-        "linkerd.io/inject": "enabled", "config.linkerd.io/default-inbound-policy": "deny"}}}])
+    lab = _lab_with_meshed_policy("deny")
     assert lab.http(URL, src=pod_of(lab, "meshed", "curl")).status == 403
 
 
-def test_all_authenticated_refuses_unmeshed_clients(lab):
-    lab.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "meshed", "annotations": {
-        "linkerd.io/inject": "enabled", "config.linkerd.io/default-inbound-policy": "all-authenticated"}}}])
+def test_all_authenticated_refuses_unmeshed_clients():
+    lab = _lab_with_meshed_policy("all-authenticated")
     assert lab.http(URL, src=pod_of(lab, "meshed", "curl")).status == 200
+    assert lab.http(URL, src=pod_of(lab, "plain", "curl")).status == 403
+
+
+def test_default_inbound_policy_is_fixed_when_the_pod_is_created(lab):
+    """Linkerd: "changing the annotation will not change the default policy for that pod"; a new pod gets it."""
+    lab.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "meshed", "annotations": {
+        "linkerd.io/inject": "enabled", "config.linkerd.io/default-inbound-policy": "deny"}}}])
+    assert lab.http(URL, src=pod_of(lab, "plain", "curl")).status == 200
+    lab.delete("Pod", pod_of(lab, "meshed", "httpbin").split("/")[1], "meshed")     # the Deployment makes a new one
     assert lab.http(URL, src=pod_of(lab, "plain", "curl")).status == 403
 
 
@@ -108,3 +122,108 @@ def test_service_profile_overrides_the_annotations(lab):
     assert (slow.status, slow.elapsed_ms) == (504, 500)
     failed = lab.http("http://httpbin.meshed:8000/status/500", src=src)
     assert (failed.status, failed.attempts) == (500, 1)
+
+
+def _server(access_policy: str | None = None) -> dict:
+    spec = {"podSelector": {"matchLabels": {"app": "httpbin"}}, "port": 8080, "proxyProtocol": "HTTP/1"}
+    if access_policy:
+        spec["accessPolicy"] = access_policy
+    return {"apiVersion": "policy.linkerd.io/v1beta3", "kind": "Server",
+            "metadata": {"name": "httpbin", "namespace": "meshed"}, "spec": spec}
+
+
+def _policy(name: str, ref: dict) -> dict:
+    return {"apiVersion": "policy.linkerd.io/v1alpha1", "kind": "AuthorizationPolicy",
+            "metadata": {"name": name, "namespace": "meshed"},
+            "spec": {"targetRef": {"group": "policy.linkerd.io", "kind": "Server", "name": "httpbin"},
+                     "requiredAuthenticationRefs": [ref]}}
+
+
+def test_service_account_named_directly_in_required_authentication_refs(lab):
+    """requiredAuthenticationRefs [{kind: ServiceAccount, name: curl}] admits that ServiceAccount's identity only."""
+    lab.apply([_server(), _policy("curl-sa", {"kind": "ServiceAccount", "name": "curl"})])
+    assert lab.http(URL, src=pod_of(lab, "meshed", "curl")).status == 200
+    assert lab.http(URL, src=pod_of(lab, "plain", "curl")).status == 403
+
+
+def test_server_access_policy_applies_to_traffic_no_policy_authorizes(lab):
+    """accessPolicy is "the policy applied to traffic not matching any associated authorization policies"."""
+    lab.apply([_server("all-authenticated"), _policy("curl-sa", {"kind": "ServiceAccount", "name": "nobody"})])
+    assert lab.http(URL, src=pod_of(lab, "meshed", "curl")).status == 200
+    assert lab.http(URL, src=pod_of(lab, "plain", "curl")).status == 403
+    lab.apply([_server()])
+    assert lab.http(URL, src=pod_of(lab, "meshed", "curl")).status == 403
+
+
+def _route(name: str, matches: list) -> dict:
+    return {"apiVersion": "policy.linkerd.io/v1beta3", "kind": "HTTPRoute",
+            "metadata": {"name": name, "namespace": "meshed"},
+            "spec": {"parentRefs": [{"name": "httpbin", "kind": "Server", "group": "policy.linkerd.io"}],
+                     "rules": [{"matches": matches}]}}
+
+
+def test_per_route_policy_404_for_unmatched_and_403_for_unauthorized_routes(lab):
+    """With HTTPRoutes on a Server, a request no route matches is refused with 404; a matched route needs a policy
+    targeting it (or the Server)."""
+    curl = pod_of(lab, "meshed", "curl")
+    route_policy = _policy("read", {"kind": "ServiceAccount", "name": "curl"})
+    route_policy["spec"]["targetRef"] = {"group": "policy.linkerd.io", "kind": "HTTPRoute", "name": "read"}
+    lab.apply([_server(), _route("read", [{"path": {"value": "/headers"}, "method": "GET"}]),
+               _route("write", [{"path": {"value": "/post"}, "method": "POST"}]), route_policy])
+    assert lab.http(URL, src=curl).status == 200
+    assert lab.http("http://httpbin.meshed:8000/post", src=curl, method="POST").status == 403
+    assert lab.http("http://httpbin.meshed:8000/ip", src=curl).status == 404
+    lab.apply([_policy("everything", {"kind": "ServiceAccount", "name": "curl"})])
+    assert lab.http("http://httpbin.meshed:8000/post", src=curl, method="POST").status == 200
+    assert lab.http("http://httpbin.meshed:8000/ip", src=curl).status == 404
+
+
+def test_inbound_route_prefers_exact_then_longest_prefix_then_method():
+    """Gateway API precedence: an Exact path beats any prefix, a longer prefix a shorter one, a method match none."""
+    from kubelab.net.mesh.linkerd import inbound_route
+
+    def route(name, match, stamp="2026-01-01T00:00:00Z"):
+        return {"metadata": {"name": name, "creationTimestamp": stamp}, "spec": {"rules": [{"matches": [match]}]}}
+    prefix = route("prefix", {"path": {"value": "/api"}})
+    longer = route("longer", {"path": {"value": "/api/v1"}})
+    exact = route("exact", {"path": {"type": "Exact", "value": "/api/v1/x"}})
+    method = route("method", {"path": {"value": "/api/v1"}, "method": "GET"})
+    routes = [prefix, longer, exact, method]
+    assert inbound_route(routes, "GET", "/api/v1/x", {})["metadata"]["name"] == "exact"
+    assert inbound_route(routes, "GET", "/api/v1/y", {})["metadata"]["name"] == "method"
+    assert inbound_route(routes, "POST", "/api/v1/y", {})["metadata"]["name"] == "longer"
+    assert inbound_route(routes, "GET", "/api/v2", {})["metadata"]["name"] == "prefix"
+    assert inbound_route(routes, "GET", "/other", {}) is None
+
+
+def test_httproute_backend_refs_route_by_header_and_weight():
+    """An HTTPRoute on a Service: a header match picks its rule's backend Service; weights split (0 gets none)."""
+    lab = mesh_lab("linkerd", namespaces={"sample": MESHED}, apps=[("helloworld", "sample"), ("curl", "sample")])
+    lab.apply([{"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"helloworld-{v}", "namespace": "sample"},
+                "spec": {"selector": {"app": "helloworld", "version": v}, "ports": [{"name": "http", "port": 5000}]}}
+               for v in ("v1", "v2")])
+    route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+             "metadata": {"name": "split", "namespace": "sample"},
+             "spec": {"parentRefs": [{"group": "core", "kind": "Service", "name": "helloworld", "port": 5000}],
+                      "rules": [{"matches": [{"headers": [{"name": "end-user", "value": "jason"}]}],
+                                 "backendRefs": [{"name": "helloworld-v2", "port": 5000}]},
+                                {"backendRefs": [{"name": "helloworld-v1", "port": 5000, "weight": 1},
+                                                 {"name": "helloworld-v2", "port": 5000, "weight": 0}]}]}}
+    lab.apply([route])
+    src = pod_of(lab, "sample", "curl")
+    plain = {lab.http("http://helloworld:5000/hello", src=src).backend for _ in range(10)}
+    jason = {lab.http("http://helloworld:5000/hello", src=src, headers={"End-User": "jason"}).backend for _ in range(10)}
+    assert (plain, jason) == ({"sample/helloworld-v1:5000"}, {"sample/helloworld-v2:5000"})
+
+
+def test_pick_backend_is_proportional_to_weights():
+    """pick_backend draws each backendRef with probability weight / sum of weights."""
+    import random
+
+    from kubelab.net.mesh.linkerd import pick_backend
+
+    rng = random.Random(1)
+    rule = {"backendRefs": [{"name": "a", "weight": 3}, {"name": "b", "weight": 1}, {"name": "c", "weight": 0}]}
+    names = [pick_backend(rule, rng)["name"] for _ in range(4000)]
+    assert names.count("c") == 0 and 0.72 < names.count("a") / 4000 < 0.78
+    assert pick_backend({}, rng) is None
