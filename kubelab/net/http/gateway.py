@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ..shares import even_draw
 from .envoy_gateway import PRIVILEGED_PORT_SHIFT
 from .gateway_match import Candidate, header_map, match_applies, precedence_key, why
 from .gateway_model import BackendRef, Filter, Listener, Route, Rule, hostname_matches
@@ -276,11 +277,14 @@ class GatewayEdge:
                              extra={"upstream": "endpoints", "listener": listener.name})
 
     def _draw(self, rule: Rule) -> BackendRef | None:
-        """BackendRef.weight: a proportional share (default 1, 0 = never); one draw per request."""
+        """BackendRef.weight: a proportional share (default 1, 0 = never); one draw per request, kept evenly
+        spread per rule (kubelab.net.shares)."""
         total = rule.total_weight
         if total <= 0:
             return None
-        point = self.rng.randrange(total)
+        drawn = (self.rng.randrange(total) + 0.5) / total
+        point = int(even_draw(self.rng, ("backendRefs", rule.index, tuple((b.target, b.weight) for b in rule.backends)),
+                              drawn) * total)
         for b in rule.backends:
             if point < b.weight:
                 return b
@@ -350,13 +354,16 @@ def cors(spec: dict, request: HttpRequest) -> tuple[bool, list[tuple[str, str]]]
 
 
 def _mirror_drawn(spec: dict, rng: random.Random) -> bool:
-    """HTTPRequestMirrorFilter.percent / fraction: the share of requests mirrored (all when neither is set)."""
+    """HTTPRequestMirrorFilter.percent / fraction: the share of requests mirrored (all when neither is set), the
+    draws kept evenly spread per filter (kubelab.net.shares)."""
     if spec.get("percent") is not None:
-        return rng.randrange(100) < int(spec["percent"])
-    if spec.get("fraction"):
-        fr = spec["fraction"]
-        return rng.randrange(int(fr.get("denominator", 100))) < int(fr["numerator"])
-    return True
+        share, out_of = int(spec["percent"]), 100
+    elif spec.get("fraction"):
+        share, out_of = int(spec["fraction"]["numerator"]), int(spec["fraction"].get("denominator", 100))
+    else:
+        return True
+    drawn = (rng.randrange(out_of) + 0.5) / out_of
+    return even_draw(rng, ("mirror", repr(spec)), drawn) * out_of < share
 
 
 def _forwarded_headers(headers: tuple, request: HttpRequest) -> tuple:

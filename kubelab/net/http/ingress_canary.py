@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import re
 
+from ..shares import even_draw
 from .model import HttpRequest
 
 __all__ = ["CANARY", "is_canary", "canary_takes"]
@@ -53,6 +54,8 @@ def canary_takes(annotations: dict, request: HttpRequest, rng: random.Random) ->
             return got == "always", f"cookie {cookie}={got}"
     weight = int(annotations.get(_P + "weight") or 0)
     total = int(annotations.get(_P + "weight-total") or 100)
-    # balancer.lua: math.random(total) <= weight, so 0 never and total always
-    drawn = rng.randint(1, total)
+    # balancer.lua: math.random(total) <= weight, so 0 never and total always; draws kept evenly spread per
+    # canary (kubelab.net.shares)
+    first = (rng.randint(1, total) - 0.5) / total
+    drawn = int(even_draw(rng, ("canary", tuple(sorted(annotations.items()))), first) * total) + 1
     return drawn <= weight, f"canary-weight {weight}/{total} (drew {drawn})"

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ..objects import labels_of, name_of, namespace_of
+from ..shares import even_draw
 from .budget import RetryBudget, retry_budget
 from .resilience import RetryPolicy
 from .values import duration_ms
@@ -123,11 +124,12 @@ def route_for_service(service: dict, routes: list[dict], method: str, path: str,
 
 def pick_backend(rule: dict, rng) -> dict | None:
     """A rule's backendRefs split the traffic by weight (default 1; weight 0 gets none): the backendRef this
-    request goes to, or None when the rule names no backend (the parent Service itself)."""
+    request goes to, or None when the rule names no backend (the parent Service itself); draws kept evenly
+    spread per rule (kubelab.net.shares)."""
     refs = [r for r in rule.get("backendRefs") or [] if int(r.get("weight", 1)) > 0]
     if not refs:
         return None
-    point = rng.random() * sum(int(r.get("weight", 1)) for r in refs)
+    point = even_draw(rng, ("backendRefs", repr(refs)), rng.random()) * sum(int(r.get("weight", 1)) for r in refs)
     for ref in refs:
         point -= int(ref.get("weight", 1))
         if point < 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..shares import even_draw
 from .values import duration_ms, percentage
 
 __all__ = ["RetryPolicy", "retry_policy", "should_retry", "backoff_ms", "fault_decision", "FaultDecision",
@@ -95,9 +96,10 @@ class FaultDecision:
     why: str = ""
 
 
-def fault_decision(fault: dict | None, rng) -> FaultDecision:
+def fault_decision(fault: dict | None, rng, point="fault") -> FaultDecision:
     """HTTPFaultInjection applied by the client's proxy: a delay and/or an abort, each on `percentage` of the
-    requests; an unset percentage injects into no request ("If not specified, no request will be aborted")."""
+    requests; an unset percentage injects into no request ("If not specified, no request will be aborted").
+    `point` names the route (see kubelab.net.shares)."""
     if not fault:
         return FaultDecision()
     delay_ms, abort, notes = 0.0, None, []
@@ -105,7 +107,7 @@ def fault_decision(fault: dict | None, rng) -> FaultDecision:
     if delay and "fixedDelay" in delay:
         share = percentage(delay.get("percentage"), 0.0) if "percentage" in delay \
             else float(delay.get("percent", 0)) / 100.0
-        if share > 0 and rng.random() < share:
+        if share > 0 and even_draw(rng, (point, "delay"), rng.random()) < share:
             delay_ms = duration_ms(delay["fixedDelay"]) or 0.0
             notes.append(f"delayed {delay['fixedDelay']} ({share:.0%} of requests)")
         else:
@@ -113,7 +115,7 @@ def fault_decision(fault: dict | None, rng) -> FaultDecision:
     abort_spec = fault.get("abort")
     if abort_spec and "httpStatus" in abort_spec:
         share = percentage(abort_spec.get("percentage"), 0.0)
-        if share > 0 and rng.random() < share:
+        if share > 0 and even_draw(rng, (point, "abort"), rng.random()) < share:
             abort = int(abort_spec["httpStatus"])
             notes.append(f"aborted with {abort} ({share:.0%} of requests)")
         else:

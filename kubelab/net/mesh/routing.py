@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import parse_qsl, urlsplit
 
+from ..shares import even_draw
 from .values import duration_ms, fqdn, host_matches, percentage
 
 __all__ = ["MeshRequest", "Destination", "HttpRoute", "RouteChoice", "compile_virtual_service", "VirtualServiceTable",
@@ -349,11 +350,11 @@ class VirtualServiceTable:
 
 def pick_weighted(destinations: tuple, rng) -> Destination:
     """A destination receives weight/(sum of weights) of the requests; a lone destination gets all of them,
-    a 0-weight one none."""
+    a 0-weight one none (draws kept evenly spread per destination list: kubelab.net.shares)."""
     if len(destinations) == 1:
         return destinations[0]
     total = sum(d.weight for d in destinations)
-    point = rng.random() * total
+    point = even_draw(rng, ("weights", destinations), rng.random()) * total
     for d in destinations:
         if d.weight <= 0:
             continue

@@ -22,6 +22,7 @@ from ...net.mesh.routing import (Destination, HttpRoute, MeshRequest, VirtualSer
                                  redirect_location, rewrite_path)
 from ...net.mesh.values import fqdn
 from ...net.objects import labels_of, name_of, namespace_of
+from ...net.shares import even_draw
 from ...results import Headers, Response, ServerRequest
 from ..http import _trace
 from . import telemetry
@@ -277,7 +278,7 @@ class MeshWalk(ServerSide, GatewaySide):
         `original_ip`: the address it connected to, where a ServiceEntry with resolution NONE sends it)."""
         where = f"pod {_key(client_pod)}" if self.verbose else ""
         device = "istio-proxy" if self.mesh == "istio" else "linkerd-proxy"
-        fault = resilience.fault_decision(route.fault, self.rng) if route.fault else _NO_FAULT
+        fault = resilience.fault_decision(route.fault, self.rng, route.label) if route.fault else _NO_FAULT
         if fault.why:
             if self.verbose:
                 self.hops.append(make_hop(where, device, fault.why))
@@ -292,7 +293,7 @@ class MeshWalk(ServerSide, GatewaySide):
             shares = ", ".join(f"{d} weight {d.weight}" for d in route.destinations)
             if self.verbose:
                 self.hops.append(make_hop(where, device, f"weighted pick: {destination} ({shares})"))
-        if route.mirror and self.rng.random() < route.mirror_fraction:
+        if route.mirror and even_draw(self.rng, (route.label, "mirror"), self.rng.random()) < route.mirror_fraction:
             self._mirror(client_pod, route.mirror, asked_port, request, where, device)
         upstream = upstream_for(self.view, destination, namespace_of(client_pod), asked_port)
         if upstream.problem:
