@@ -188,12 +188,45 @@ def _admit_pod_template_owner(obj: dict, ref: str, default_replicas: int | None 
 
 
 def admit_deployment(obj: dict, ref: str) -> dict:
-    return _admit_pod_template_owner(obj, ref)
+    """SetDefaults_Deployment (pkg/apis/apps/v1/defaults.go): a RollingUpdate strategy of 25% / 25%,
+    revisionHistoryLimit 10, progressDeadlineSeconds 600."""
+    _admit_pod_template_owner(obj, ref)
+    spec = obj["spec"]
+    _default_rolling_update(spec, "strategy", {"maxUnavailable": "25%", "maxSurge": "25%"})
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("progressDeadlineSeconds", 600)
+    return obj
+
+
+def _default_rolling_update(spec: dict, field: str, rolling: dict) -> None:
+    """An update strategy's type defaults to RollingUpdate, whose unset knobs take the kind's defaults."""
+    strategy = spec.get(field)
+    if not isinstance(strategy, dict):
+        strategy = spec[field] = {}
+    strategy.setdefault("type", "RollingUpdate")
+    if strategy["type"] == "RollingUpdate":
+        knobs = strategy.get("rollingUpdate")
+        if not isinstance(knobs, dict):
+            knobs = strategy["rollingUpdate"] = {}
+        for knob, value in rolling.items():
+            knobs.setdefault(knob, value)
 
 
 def admit_statefulset(obj: dict, ref: str) -> dict:
-    """StatefulSets also name their governing (headless) Service in spec.serviceName."""
+    """StatefulSets also name their governing (headless) Service in spec.serviceName. SetDefaults_StatefulSet:
+    podManagementPolicy OrderedReady, a RollingUpdate strategy of partition 0, revisionHistoryLimit 10, PVCs
+    retained when the set is deleted or scaled."""
     _admit_pod_template_owner(obj, ref)
+    spec = obj["spec"]
+    spec.setdefault("podManagementPolicy", "OrderedReady")
+    if not (spec.get("updateStrategy") or {}).get("type"):
+        spec["updateStrategy"] = {**(spec.get("updateStrategy") or {}), "type": "RollingUpdate"}
+        spec["updateStrategy"].setdefault("rollingUpdate", {})
+    strategy = spec["updateStrategy"]
+    if strategy["type"] == "RollingUpdate" and isinstance(strategy.get("rollingUpdate"), dict):
+        strategy["rollingUpdate"].setdefault("partition", 0)
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
     if not obj["spec"].get("serviceName"):
         # optional since 1.31; pods then get no stable DNS name
         obj["spec"]["serviceName"] = ""
@@ -201,8 +234,11 @@ def admit_statefulset(obj: dict, ref: str) -> dict:
 
 
 def admit_daemonset(obj: dict, ref: str) -> dict:
-    """DaemonSet: a selector matching the template; the template's restartPolicy must be Always."""
+    """DaemonSet: a selector matching the template; the template's restartPolicy must be Always.
+    SetDefaults_DaemonSet: a RollingUpdate strategy of maxUnavailable 1, maxSurge 0; revisionHistoryLimit 10."""
     _admit_pod_template_owner(obj, ref, default_replicas=None)
+    _default_rolling_update(obj["spec"], "updateStrategy", {"maxUnavailable": 1, "maxSurge": 0})
+    obj["spec"].setdefault("revisionHistoryLimit", 10)
     policy = ((obj["spec"].get("template") or {}).get("spec") or {}).get("restartPolicy", "Always")
     if policy != "Always":
         raise ValidationError(ref, "spec.template.spec.restartPolicy", f'Unsupported value: "{policy}"',

@@ -615,6 +615,11 @@ class Cluster:
             for pod in create:
                 self._admit(kinds.lookup("Pod"), pod, from_template=True)
 
+    def daemon_nodes(self, ds: dict) -> list[str]:
+        """The nodes a DaemonSet's pod belongs on (those desired_daemonset_pods places one on)."""
+        spec = workloads.daemon_pod_spec(ds)
+        return [name_of(n) for n in self.items("Node") if _daemon_eligible(spec, n)]
+
     def _new_replicas(self, deployment: dict, count: int) -> list[dict]:
         """The pods a Deployment lacks, named as desired_deployment_pods names them (names of the namespace's
         pods looked up in the store rather than collected from all of them)."""

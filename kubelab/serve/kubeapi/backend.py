@@ -56,6 +56,10 @@ class LabBackend:
         if r.kind in ("Deployment", "StatefulSet"):
             pods = self.cluster.items("Pod", obj["metadata"].get("namespace"))
             out["status"] = {**views.workload_status(obj, r.kind, pods), **(obj.get("status") or {})}
+        if r.kind == "DaemonSet":
+            pods = self.cluster.items("Pod", obj["metadata"].get("namespace"))
+            out["status"] = {**views.daemonset_status(obj, pods, self.cluster.daemon_nodes(obj)),
+                             **(obj.get("status") or {})}
         return out
 
     def list(self, r: Resource, namespace: str | None) -> list[dict]:

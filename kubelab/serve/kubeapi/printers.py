@@ -200,6 +200,19 @@ def _deployment_row(d: dict) -> list:
             _selector_text(selector.get("matchLabels"), selector.get("matchExpressions"))]
 
 
+def _daemonset_row(ds: dict) -> list:
+    """printDaemonSet: desired, current, ready, up-to-date, available, the template's node selector, then
+    (wide) containers, images and the selector."""
+    spec, status = ds.get("spec") or {}, ds.get("status") or {}
+    template = (spec.get("template") or {}).get("spec") or {}
+    names, images = _containers(template)
+    selector = spec.get("selector") or {}
+    return [status.get("desiredNumberScheduled", 0), status.get("currentNumberScheduled", 0),
+            status.get("numberReady", 0), status.get("updatedNumberScheduled", 0), status.get("numberAvailable", 0),
+            _selector_text(template.get("nodeSelector")), names, images,
+            _selector_text(selector.get("matchLabels"), selector.get("matchExpressions"))]
+
+
 def _statefulset_row(s: dict) -> list:
     spec, status = s.get("spec") or {}, s.get("status") or {}
     names, images = _containers(((spec.get("template") or {}).get("spec")) or {})
@@ -281,6 +294,10 @@ PRINTERS: dict[str, Printer] = {
     "Deployment": Printer((Column("Ready"), Column("Up-to-date", "integer"), Column("Available", "integer")),
                           (Column("Containers", priority=1), Column("Images", priority=1),
                            Column("Selector", priority=1)), _deployment_row),
+    "DaemonSet": Printer((Column("Desired", "integer"), Column("Current", "integer"), Column("Ready", "integer"),
+                          Column("Up-to-date", "integer"), Column("Available", "integer"), Column("Node Selector")),
+                         (Column("Containers", priority=1), Column("Images", priority=1),
+                          Column("Selector", priority=1)), _daemonset_row),
     "StatefulSet": Printer((Column("Ready"),), (Column("Containers", priority=1), Column("Images", priority=1)),
                            _statefulset_row),
     "Namespace": Printer((Column("Status"),), (), lambda ns: [(ns.get("status") or {}).get("phase") or "Active"]),

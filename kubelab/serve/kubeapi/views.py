@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...net.objects import pod_ready
 from ...sim.workloads import owner_of
 
-__all__ = ["workload_status", "scale_of", "selector_string", "container_statuses", "observed_generation",
+__all__ = ["workload_status", "daemonset_status", "scale_of", "selector_string", "container_statuses", "observed_generation",
            "node_status", "node_leases"]
 
 
@@ -51,6 +51,25 @@ def workload_status(obj: dict, kind: str, pods: list[dict]) -> dict:
         status["availableReplicas"] = ready
         status["currentReplicas"] = len(owned)
     return {k: v for k, v in status.items() if v != 0 or k in ("observedGeneration", "replicas")}
+
+
+def daemonset_status(ds: dict, pods: list[dict], nodes: list[str]) -> dict:
+    """DaemonSetStatus (pkg/controller/daemon, updateDaemonSetStatus) over the DaemonSet's pods not being deleted:
+    desired = the nodes it belongs on (`nodes`), current / ready = those running one of its pods / a Ready one,
+    misscheduled = nodes running one it does not belong on; every pod is of the current template (the simulator
+    replaces them at once), so updated = current, and available = ready (minReadySeconds 0)."""
+    owned = [p for p in _owned(ds, "DaemonSet", pods) if not p["metadata"].get("deletionTimestamp")]
+    on = {(p.get("spec") or {}).get("nodeName") for p in owned}
+    ready_on = {(p.get("spec") or {}).get("nodeName") for p in owned if pod_ready(p)}
+    wanted = set(nodes)
+    status = {"currentNumberScheduled": len(on & wanted), "numberMisscheduled": len(on - wanted - {None}),
+              "desiredNumberScheduled": len(wanted), "numberReady": len(ready_on & wanted),
+              "observedGeneration": ds["metadata"].get("generation", 1),
+              "updatedNumberScheduled": len(on & wanted), "numberAvailable": len(ready_on & wanted)}
+    status["numberUnavailable"] = len(wanted - ready_on)
+    # the first four are required fields; the others are omitempty
+    required = ("currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady")
+    return {k: v for k, v in status.items() if v or k in required}
 
 
 def scale_of(obj: dict) -> dict:
