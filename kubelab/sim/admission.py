@@ -214,8 +214,9 @@ def _default_rolling_update(spec: dict, field: str, rolling: dict) -> None:
 
 def admit_statefulset(obj: dict, ref: str) -> dict:
     """StatefulSets also name their governing (headless) Service in spec.serviceName. SetDefaults_StatefulSet:
-    podManagementPolicy OrderedReady, a RollingUpdate strategy of partition 0, revisionHistoryLimit 10, PVCs
-    retained when the set is deleted or scaled."""
+    podManagementPolicy OrderedReady, a RollingUpdate strategy of partition 0 and maxUnavailable 1 (the
+    MaxUnavailableStatefulSet gate is beta, so on, since v1.35), revisionHistoryLimit 10, PVCs retained when the
+    set is deleted or scaled."""
     _admit_pod_template_owner(obj, ref)
     spec = obj["spec"]
     spec.setdefault("podManagementPolicy", "OrderedReady")
@@ -225,6 +226,7 @@ def admit_statefulset(obj: dict, ref: str) -> dict:
     strategy = spec["updateStrategy"]
     if strategy["type"] == "RollingUpdate" and isinstance(strategy.get("rollingUpdate"), dict):
         strategy["rollingUpdate"].setdefault("partition", 0)
+        strategy["rollingUpdate"].setdefault("maxUnavailable", 1)
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
     if not obj["spec"].get("serviceName"):

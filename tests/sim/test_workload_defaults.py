@@ -40,7 +40,7 @@ def test_daemonset_defaults():
 def test_statefulset_defaults():
     spec = _apply("StatefulSet")
     assert spec["podManagementPolicy"] == "OrderedReady"
-    assert spec["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}
+    assert spec["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"partition": 0, "maxUnavailable": 1}}
     assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
     assert (spec["replicas"], spec["revisionHistoryLimit"]) == (1, 10)
     assert _apply("StatefulSet", podManagementPolicy="Parallel",
