@@ -12,7 +12,7 @@ import bisect
 import hashlib
 
 from ..errors import ValidationError
-from .endpointslices import _ip_order, find_target_port, service_ports_of
+from .endpointslices import _endpoint_ports, _ip_order, _port_key, service_ports_of
 from .memo import by_identity
 from .objects import labels_of, name_of, namespace_of, pod_ips, pod_phase, pod_ready, pod_terminating
 
@@ -169,7 +169,7 @@ def _pod_address(pod: dict, service: dict, shared: dict | None = None) -> tuple 
             break
     else:
         return None
-    key, ports = service_ports_of(service, pod, shared, _address_ports, _address_port_key)
+    key, ports = service_ports_of(service, pod, shared, _address_ports, _port_key)
     if not ports and spec.get("ports"):
         return None
     which = "addresses" if publish or pod_ready(pod) else "notReadyAddresses"
@@ -177,17 +177,8 @@ def _pod_address(pod: dict, service: dict, shared: dict | None = None) -> tuple 
 
 
 def _address_ports(service: dict, pod: dict) -> list[dict]:
-    """The EndpointPorts of one pod's address: each Service port whose targetPort the pod resolves."""
-    ports = []
-    for sp in (service.get("spec") or {}).get("ports") or []:
-        number = find_target_port(pod, sp)
-        if number is not None:
-            ports.append({"name": sp.get("name") or "", "port": number, "protocol": sp.get("protocol", "TCP")})
-    return ports
-
-
-def _address_port_key(ports: list[dict]) -> tuple:
-    return tuple(sorted((p["name"], p["port"], p["protocol"]) for p in ports))
+    """The EndpointPorts of one pod's address: the slices' ports (getEndpointPorts) without appProtocol."""
+    return [{k: p[k] for k in ("name", "port", "protocol")} for p in _endpoint_ports(service, pod)]
 
 
 def _first(pair: tuple):

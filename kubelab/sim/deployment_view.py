@@ -7,7 +7,7 @@ from collections import Counter
 from ..net.labels import parse_label_selector
 from ..net.objects import labels_of, name_of, namespace_of
 from .store import Store
-from .workloads import owner_of, pod_template_hash
+from .workloads import controller_of, pod_template_hash
 
 __all__ = ["DeploymentViews", "deployment_role"]
 
@@ -16,13 +16,20 @@ def deployment_role(pod: dict, selector, me: tuple, template_hash: str) -> str |
     """How the controller sees a pod of the Deployment's namespace, as desired_deployment_pods and
     orphans_to_adopt do: "orphan" (its template's, with no controller: to adopt), else, unless terminating,
     "current" or "stale" (its replica of this template or an older one); None for any other pod."""
-    labels = labels_of(pod)
+    meta = pod.get("metadata") or {}
+    role = _role_by_parts(labels_of(pod), meta.get("ownerReferences"), selector, me, template_hash)
+    return None if role in ("current", "stale") and meta.get("deletionTimestamp") else role
+
+
+def _role_by_parts(labels: dict | None, refs: list | None, selector, me: tuple, template_hash: str) -> str | None:
+    """deployment_role of a pod with these labels and ownerReferences that is not being deleted."""
+    labels = labels or {}
     if not selector.matches(labels):
         return None
-    owner, current_template = owner_of(pod), labels.get("pod-template-hash") == template_hash
+    owner, current_template = controller_of(refs), labels.get("pod-template-hash") == template_hash
     if owner is None and current_template:
         return "orphan"
-    if owner != me or (pod.get("metadata") or {}).get("deletionTimestamp"):
+    if owner != me:
         return None
     return "current" if current_template else "stale"
 
@@ -60,8 +67,7 @@ class _View:
         if hit is None or hit[0] is not labels or hit[1] is not refs:
             if len(self._by_parts) >= 200_000:
                 self._by_parts.clear()
-            hit = (labels, refs, deployment_role({"metadata": {"labels": labels, "ownerReferences": refs}},
-                                                 *self.args))
+            hit = (labels, refs, _role_by_parts(labels, refs, *self.args))
             self._by_parts[parts] = hit
         role = hit[2]
         return None if role in ("current", "stale") and meta.get("deletionTimestamp") else role

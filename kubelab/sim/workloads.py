@@ -45,7 +45,12 @@ def random_suffix(rng: random.Random, n: int = 5) -> str:
 
 def owner_of(pod: dict) -> tuple[str, str] | None:
     """(kind, name) of the controller that owns this pod, if any."""
-    for ref in pod.get("metadata", {}).get("ownerReferences") or []:
+    return controller_of(pod.get("metadata", {}).get("ownerReferences"))
+
+
+def controller_of(refs: list | None) -> tuple[str, str] | None:
+    """(kind, name) of the ownerReference marked controller, if any."""
+    for ref in refs or []:
         if ref.get("controller"):
             return ref.get("kind"), ref.get("name")
     return None
